@@ -1,0 +1,107 @@
+/*
+ * pso.h — persistent shared objects: named values replicated between the
+ * two heads, with cluster-wide exclusive locks.
+ *
+ * An object has a name (1..PSO_NAME_MAX-1 bytes, no NUL), an id derived
+ * from the name (the same on both heads), a value (0..PSO_VALUE_MAX
+ * bytes), a version that grows by one with every write, and flags
+ * (persistent or volatile).  Each head stores every object in an LMDB
+ * environment in its state directory.
+ *
+ * Writes: only the holder of the object's lock may write or delete.  A
+ * write returns only after both heads have committed it durably (LMDB
+ * commit) — or only this head when the peer is down.
+ * Locks: the head in master opmode arbitrates; the other asks over the
+ * link.  Waiters are served in arrival order.  A lock held by a head that
+ * dies is released by the survivor.
+ *
+ * Return codes: 0 ok, >0 errno value, <0 a PSO_* code; pso_strerror()
+ * names every one.
+ *
+ * Threading: the calls below block and are safe from any thread EXCEPT
+ * the loop thread (they wait for it); pso_strerror() is safe anywhere.
+ * Lifetimes: buffers passed in are copied before return; values returned
+ * are malloc'd and owned by the caller.
+ */
+#ifndef DUONAS_PSO_H
+#define DUONAS_PSO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+
+#define PSO_NAME_MAX	256
+#define PSO_VALUE_MAX	(1u << 20)
+
+/* Flags */
+#define PSO_PERSISTENT	0x1	/* survives a cold start of the cluster */
+#define PSO_VOLATILE	0x0	/* value emptied when the cluster starts cold */
+
+/* Codes, reserved range -30900 .. -30999 (LMDB uses -30799 .. -30780). */
+#define PSO_NOTFOUND	(-30900)	/* no such object */
+#define PSO_EXISTS	(-30901)	/* object already exists */
+#define PSO_NOTLOCKED	(-30902)	/* caller does not hold the lock */
+#define PSO_TIMEDOUT	(-30903)	/* lock not granted within timeout */
+#define PSO_NOTREADY	(-30904)	/* resync with the peer in progress */
+#define PSO_CORRUPT	(-30905)	/* local store damaged */
+#define PSO_TOOBIG	(-30906)	/* value larger than PSO_VALUE_MAX */
+#define PSO_BADNAME	(-30907)	/* empty, too long or contains NUL */
+#define PSO_COLLISION	(-30908)	/* another name hashes to this id */
+#define PSO_PEERFAIL	(-30909)	/* peer failed to commit (not acked) */
+#define PSO_SHUTDOWN	(-30910)	/* daemon is stopping */
+#define PSO_LOCKHELD	(-30911)	/* already held by this owner */
+
+typedef uint64_t pso_id;
+
+struct pso_info {
+	pso_id		id;
+	char		name[PSO_NAME_MAX];
+	uint32_t	flags;
+	uint64_t	version;
+	uint32_t	len;		/* value length */
+	uint64_t	mtime_ms;	/* wall clock of the last write */
+	uint32_t	lock_node;	/* holder's node id, 0 = unlocked */
+	uint64_t	lock_owner;
+};
+
+/* Lock owners are (this head, owner token): the token tells apart the
+ * users on one head (a CLI session, an NFS client's lock owner ...). */
+
+/* Open the store under statedir and join the cluster.  Called once on
+ * the loop thread after link_init(); 0 or PSO code (logged). */
+int		pso_init(const struct cfg *cfg, int self_idx);
+void		pso_shutdown(void);
+
+/* The id an object of this name has (pure; the same on both heads). */
+pso_id		pso_name_id(const char *name);
+
+int		pso_create(const char *name, uint32_t flags, pso_id *idp);
+int		pso_exist(const char *name);	/* 0 or PSO_NOTFOUND */
+int		pso_lookup(const char *name, pso_id *idp);
+/* Read: *valp malloc'd (may be NULL when len 0); info optional. */
+int		pso_read(pso_id id, void **valp, size_t *lenp,
+		    struct pso_info *info);
+int		pso_lock(pso_id id, uint64_t owner, int timeout_ms);
+int		pso_write(pso_id id, uint64_t owner, const void *val,
+		    size_t len, uint64_t *versionp);
+int		pso_unlock(pso_id id, uint64_t owner);
+int		pso_delete(pso_id id, uint64_t owner);
+/* List: cb is called for each object (info only); stop with non-zero. */
+int		pso_list(int (*cb)(const struct pso_info *, void *), void *arg);
+
+const char	*pso_strerror(int rc);
+
+/* Status for `duonas status`: objects, locks held, sync state, counters. */
+struct pso_stats {
+	uint64_t	objects;
+	uint64_t	locks_held;
+	uint64_t	lock_waiters;
+	uint64_t	writes;
+	uint64_t	repl_applied;
+	int		synced;		/* 1 when resync with the peer done */
+	int		arbiter;	/* 1 when this head arbitrates locks */
+};
+void		pso_stats_get(struct pso_stats *);
+
+#endif

@@ -1,0 +1,640 @@
+/*
+ * cfg.c — parser for duonas.conf.
+ *
+ * A small hand-written tokenizer: words, "quoted strings", '{', '}' and
+ * newlines; '#' starts a comment.  Statements are "keyword args..." on one
+ * line; blocks are "head NAME {", "lun NAME {", "nfs {", "link {",
+ * "heartbeat {", "pso {".  Every error names the file, the line and the
+ * problem, and nothing of a bad file is used.  Semantic checks (two heads,
+ * distinct ids, exactly one master, a link address each) run after the
+ * whole file has been read.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cfg.h"
+#include "common/util.h"
+
+#define MAXTOK	16
+
+struct pstate {
+	const char	*file;
+	int		 line;
+	char		*err;
+	size_t		 errlen;
+	struct cfg	*cfg;
+};
+
+static int
+perr(struct pstate *ps, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	n = snprintf(ps->err, ps->errlen, "%s:%d: ", ps->file, ps->line);
+	if (n < 0 || (size_t)n >= ps->errlen)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
+{
+	char		 host[64], *p;
+	const char	*port = NULL;
+	struct addrinfo	 hints, *res = NULL;
+	char		 portbuf[16];
+
+	memset(a, 0, sizeof(*a));
+	if (strlen(s) >= sizeof(host))
+		return -1;
+	if (s[0] == '[') {
+		snprintf(host, sizeof(host), "%s", s + 1);
+		if ((p = strchr(host, ']')) == NULL)
+			return -1;
+		*p++ = 0;
+		if (*p == ':')
+			port = p + 1;
+		else if (*p != 0)
+			return -1;
+	} else {
+		snprintf(host, sizeof(host), "%s", s);
+		p = strrchr(host, ':');
+		if (p && strchr(host, ':') == p) {
+			*p = 0;
+			port = p + 1;
+		}
+	}
+	if (port == NULL) {
+		if (defport <= 0)
+			return -1;
+		snprintf(portbuf, sizeof(portbuf), "%d", defport);
+		port = portbuf;
+	} else {
+		long long v;
+		const char *es;
+		if (parse_num(port, 1, 65535, &v, &es) < 0)
+			return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0 || res == NULL)
+		return -1;
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	if (a->ss.ss_family == AF_INET6)
+		snprintf(a->text, sizeof(a->text), "[%s]:%s", host, port);
+	else
+		snprintf(a->text, sizeof(a->text), "%s:%s", host, port);
+	return 0;
+}
+
+/* Split one logical line into tokens; returns count or -1. */
+static int
+tokenize(struct pstate *ps, char *line, char **tok)
+{
+	int	 n = 0;
+	char	*p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r')
+			p++;
+		if (*p == 0 || *p == '#')
+			break;
+		if (n == MAXTOK)
+			return perr(ps, "too many words on one line");
+		if (*p == '"') {
+			char *q = ++p, *w = p;
+			while (*q && *q != '"') {
+				if (*q == '\\' && q[1])
+					q++;
+				*w++ = *q++;
+			}
+			if (*q != '"')
+				return perr(ps, "unterminated quoted string");
+			tok[n++] = p;
+			*w = 0;
+			p = q + 1;
+			continue;
+		}
+		if (*p == '{' || *p == '}') {
+			static char open[] = "{", close[] = "}";
+			tok[n++] = *p == '{' ? open : close;
+			p++;
+			continue;
+		}
+		tok[n++] = p;
+		while (*p && !isspace((unsigned char)*p) && *p != '#' &&
+		    *p != '{' && *p != '}' && *p != '"')
+			p++;
+		if (*p == '#' || *p == '{' || *p == '}' || *p == '"') {
+			/* end the word here, re-scan the special char */
+			char c = *p;
+			memmove(p + 1, p, strlen(p) + 1);
+			*p++ = 0;
+			*p = c;
+			continue;
+		}
+		if (*p)
+			*p++ = 0;
+	}
+	return n;
+}
+
+static int
+num_arg(struct pstate *ps, char **tok, int ntok, long long min,
+    long long max, int *out)
+{
+	long long	 v;
+	const char	*es;
+
+	if (ntok != 2)
+		return perr(ps, "'%s' takes one number", tok[0]);
+	if (parse_num(tok[1], min, max, &v, &es) < 0)
+		return perr(ps, "'%s': value '%s' is %s (allowed %lld..%lld)",
+		    tok[0], tok[1], es, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+static int
+str_arg(struct pstate *ps, char **tok, int ntok, char *dst, size_t len)
+{
+	if (ntok != 2)
+		return perr(ps, "'%s' takes one argument", tok[0]);
+	if (strlen(tok[1]) == 0)
+		return perr(ps, "'%s': empty value", tok[0]);
+	if (strlen(tok[1]) >= len)
+		return perr(ps, "'%s': value too long (max %zu)", tok[0],
+		    len - 1);
+	snprintf(dst, len, "%s", tok[1]);
+	return 0;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CFG_NAME_MAX)
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' &&
+		    *s != '.')
+			return 0;
+	return 1;
+}
+
+static int
+parse_vip(struct pstate *ps, struct cfg_head *h, char **tok, int ntok)
+{
+	struct cfg_vip	*v;
+	char		 a[64], *slash;
+	long long	 pfx;
+	const char	*es;
+	unsigned char	 bin[16];
+
+	/* service-ip ADDR/PREFIX dev IFNAME */
+	if (ntok != 4 || strcmp(tok[2], "dev") != 0)
+		return perr(ps, "usage: service-ip ADDRESS/PREFIX dev INTERFACE");
+	if (h->nvips == CFG_MAX_VIPS)
+		return perr(ps, "too many service IPs (max %d)", CFG_MAX_VIPS);
+	v = &h->vips[h->nvips];
+	snprintf(a, sizeof(a), "%s", tok[1]);
+	if ((slash = strchr(a, '/')) == NULL)
+		return perr(ps, "service-ip '%s': missing /PREFIX", tok[1]);
+	*slash++ = 0;
+	if (inet_pton(AF_INET, a, bin) == 1)
+		v->family = AF_INET;
+	else if (inet_pton(AF_INET6, a, bin) == 1)
+		v->family = AF_INET6;
+	else
+		return perr(ps, "service-ip '%s': not an IP address", a);
+	if (parse_num(slash, 1, v->family == AF_INET ? 32 : 128, &pfx,
+	    &es) < 0)
+		return perr(ps, "service-ip '%s': prefix '%s' is %s", tok[1],
+		    slash, es);
+	if (strlen(tok[3]) >= sizeof(v->dev))
+		return perr(ps, "service-ip: interface name too long");
+	snprintf(v->addr, sizeof(v->addr), "%s", a);
+	v->prefix = (int)pfx;
+	snprintf(v->dev, sizeof(v->dev), "%s", tok[3]);
+	h->nvips++;
+	return 0;
+}
+
+static int
+head_stmt(struct pstate *ps, struct cfg_head *h, char **tok, int ntok)
+{
+	int v;
+
+	if (strcmp(tok[0], "id") == 0) {
+		if (num_arg(ps, tok, ntok, 1, 255, &v) < 0)
+			return -1;
+		h->id = (uint32_t)v;
+	} else if (strcmp(tok[0], "role") == 0) {
+		if (ntok != 2)
+			return perr(ps, "'role' takes master or slave");
+		if (strcmp(tok[1], "master") == 0)
+			h->role = CFG_ROLE_MASTER;
+		else if (strcmp(tok[1], "slave") == 0)
+			h->role = CFG_ROLE_SLAVE;
+		else
+			return perr(ps, "role '%s': must be master or slave",
+			    tok[1]);
+	} else if (strcmp(tok[0], "link") == 0) {
+		if (ntok != 2)
+			return perr(ps, "'link' takes one ADDRESS[:PORT]");
+		if (h->nlinks == CFG_MAX_LINKS)
+			return perr(ps, "too many link addresses (max %d)",
+			    CFG_MAX_LINKS);
+		if (cfg_addr_parse(tok[1], 7400, &h->links[h->nlinks]) < 0)
+			return perr(ps, "link '%s': not a numeric "
+			    "ADDRESS[:PORT]", tok[1]);
+		h->nlinks++;
+	} else if (strcmp(tok[0], "service-ip") == 0) {
+		return parse_vip(ps, h, tok, ntok);
+	} else if (strcmp(tok[0], "statedir") == 0) {
+		return str_arg(ps, tok, ntok, h->statedir, sizeof(h->statedir));
+	} else if (strcmp(tok[0], "rundir") == 0) {
+		return str_arg(ps, tok, ntok, h->rundir, sizeof(h->rundir));
+	} else if (strcmp(tok[0], "socket") == 0) {
+		return str_arg(ps, tok, ntok, h->socket, sizeof(h->socket));
+	} else if (strcmp(tok[0], "nfs-bind") == 0) {
+		return str_arg(ps, tok, ntok, h->nfs_bind, sizeof(h->nfs_bind));
+	} else if (strcmp(tok[0], "http") == 0) {
+		return str_arg(ps, tok, ntok, h->http, sizeof(h->http));
+	} else
+		return perr(ps, "unknown keyword '%s' in head block", tok[0]);
+	return 0;
+}
+
+static int
+lun_stmt(struct pstate *ps, struct cfg_lun *l, char **tok, int ntok,
+    char *home)
+{
+	int v;
+
+	if (strcmp(tok[0], "id") == 0) {
+		if (num_arg(ps, tok, ntok, 1, 65535, &v) < 0)
+			return -1;
+		l->id = (uint32_t)v;
+	} else if (strcmp(tok[0], "path") == 0) {
+		return str_arg(ps, tok, ntok, l->path, sizeof(l->path));
+	} else if (strcmp(tok[0], "data") == 0) {
+		return str_arg(ps, tok, ntok, l->data, sizeof(l->data));
+	} else if (strcmp(tok[0], "mountpoint") == 0) {
+		return str_arg(ps, tok, ntok, l->mountpoint,
+		    sizeof(l->mountpoint));
+	} else if (strcmp(tok[0], "home") == 0) {
+		return str_arg(ps, tok, ntok, home, CFG_NAME_MAX);
+	} else if (strcmp(tok[0], "mode") == 0) {
+		if (ntok != 2)
+			return perr(ps, "'mode' takes directory or ext4");
+		if (strcmp(tok[1], "directory") == 0)
+			l->mode = CFG_LUN_DIR;
+		else if (strcmp(tok[1], "ext4") == 0)
+			l->mode = CFG_LUN_EXT4;
+		else
+			return perr(ps, "mode '%s': must be directory or ext4",
+			    tok[1]);
+	} else
+		return perr(ps, "unknown keyword '%s' in lun block", tok[0]);
+	return 0;
+}
+
+struct tunable {
+	const char	*block;
+	const char	*kw;
+	size_t		 off;
+	int		 min, max;
+};
+
+#define T(b, k, f, lo, hi) { b, k, offsetof(struct cfg, f), lo, hi }
+static const struct tunable tunables[] = {
+	T("nfs", "port", nfs_port, 1, 65535),
+	T("nfs", "mount-port", mount_port, 1, 65535),
+	T("nfs", "portmap-port", portmap_port, 0, 65535),
+	T("nfs", "threads", nfs_threads, 1, 256),
+	T("link", "ping", link_ping_ms, 10, 60000),
+	T("link", "dead", link_dead_ms, 50, 600000),
+	T("link", "reconnect", link_reconnect_ms, 10, 60000),
+	T("heartbeat", "interval", hb_interval_ms, 10, 10000),
+	T("heartbeat", "credit", hb_credit, 1, 1000),
+	T("heartbeat", "max", hb_max, 1, 10000),
+	T("heartbeat", "boot-wait", boot_wait_ms, 0, 3600000),
+	T("heartbeat", "lease", lease_ms, 100, 600000),
+	T("heartbeat", "garp-count", garp_count, 0, 100),
+	T("heartbeat", "garp-interval", garp_interval_ms, 1, 60000),
+	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
+	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
+};
+#undef T
+
+static int
+tunable_stmt(struct pstate *ps, const char *block, char **tok, int ntok)
+{
+	if (strcmp(block, "pso") == 0 && strcmp(tok[0], "mapsize") == 0) {
+		int v;
+		if (num_arg(ps, tok, ntok, 1, 1 << 20, &v) < 0)
+			return -1;
+		ps->cfg->pso_mapsize_mb = v;
+		return 0;
+	}
+	for (size_t i = 0; i < nitems(tunables); i++) {
+		if (strcmp(tunables[i].block, block) != 0 ||
+		    strcmp(tunables[i].kw, tok[0]) != 0)
+			continue;
+		return num_arg(ps, tok, ntok, tunables[i].min, tunables[i].max,
+		    (int *)((char *)ps->cfg + tunables[i].off));
+	}
+	return perr(ps, "unknown keyword '%s' in %s block", tok[0], block);
+}
+
+static void
+cfg_defaults(struct cfg *c)
+{
+	snprintf(c->cluster, sizeof(c->cluster), "duonas");
+	snprintf(c->keyfile, sizeof(c->keyfile), "%s/duonas/cluster.key",
+	    SYSCONFDIR);
+	snprintf(c->exports, sizeof(c->exports), "%s/duonas/exports",
+	    SYSCONFDIR);
+	c->nfs_port = 2049;
+	c->mount_port = 20048;
+	c->portmap_port = 111;
+	c->nfs_threads = 8;
+	c->link_ping_ms = 100;
+	c->link_dead_ms = 600;
+	c->link_reconnect_ms = 200;
+	c->hb_interval_ms = 100;
+	c->hb_credit = 3;
+	c->hb_max = 6;
+	c->boot_wait_ms = 5000;
+	c->lease_ms = 3000;
+	c->garp_count = 3;
+	c->garp_interval_ms = 500;
+	c->pso_lock_timeout_ms = 10000;
+	c->pso_req_timeout_ms = 2000;
+	c->pso_mapsize_mb = 1024;
+}
+
+static int
+cfg_check(struct pstate *ps, char lunhome[][CFG_NAME_MAX])
+{
+	struct cfg	*c = ps->cfg;
+	int		 masters = 0;
+
+	ps->line = 0;
+	if (c->nheads != 2)
+		return perr(ps, "the cluster needs exactly two heads, found %d",
+		    c->nheads);
+	for (int i = 0; i < 2; i++) {
+		struct cfg_head *h = &c->heads[i];
+		if (h->id == 0)
+			return perr(ps, "head %s: missing 'id'", h->name);
+		if (h->role == 0)
+			return perr(ps, "head %s: missing 'role'", h->name);
+		if (h->nlinks == 0)
+			return perr(ps, "head %s: needs at least one 'link'",
+			    h->name);
+		if (h->role == CFG_ROLE_MASTER)
+			masters++;
+		if (h->statedir[0] == 0)
+			snprintf(h->statedir, sizeof(h->statedir),
+			    "%s/lib/duonas", LOCALSTATEDIR);
+		if (h->rundir[0] == 0)
+			snprintf(h->rundir, sizeof(h->rundir), "%s/duonas",
+			    RUNSTATEDIR);
+		if (h->socket[0] == 0 && snprintf(h->socket,
+		    sizeof(h->socket), "%s/duonasd.sock", h->rundir) >=
+		    (int)sizeof(h->socket))
+			return perr(ps, "head %s: rundir too long", h->name);
+	}
+	if (c->heads[0].id == c->heads[1].id)
+		return perr(ps, "heads %s and %s have the same id %u",
+		    c->heads[0].name, c->heads[1].name, c->heads[0].id);
+	if (strcmp(c->heads[0].name, c->heads[1].name) == 0)
+		return perr(ps, "two heads are called %s", c->heads[0].name);
+	if (masters != 1)
+		return perr(ps, "exactly one head must have 'role master' "
+		    "(found %d)", masters);
+	if (c->heads[0].nlinks != c->heads[1].nlinks)
+		return perr(ps, "heads must have the same number of 'link' "
+		    "addresses (path i joins the i-th address of each)");
+	for (int i = 0; i < c->nluns; i++) {
+		struct cfg_lun *l = &c->luns[i];
+		if (l->id == 0)
+			return perr(ps, "lun %s: missing 'id'", l->name);
+		if (l->path[0] == 0)
+			return perr(ps, "lun %s: missing 'path'", l->name);
+		if (l->mode == 0)
+			l->mode = CFG_LUN_DIR;
+		if (l->mode == CFG_LUN_DIR && l->data[0] == 0)
+			return perr(ps, "lun %s: directory mode needs 'data'",
+			    l->name);
+		if (l->mode == CFG_LUN_EXT4 && l->mountpoint[0] == 0)
+			return perr(ps, "lun %s: ext4 mode needs 'mountpoint'",
+			    l->name);
+		if (lunhome[i][0] == 0)
+			return perr(ps, "lun %s: missing 'home'", l->name);
+		if ((l->home = cfg_head_find(c, lunhome[i])) < 0)
+			return perr(ps, "lun %s: home '%s' is not a head",
+			    l->name, lunhome[i]);
+		for (int j = 0; j < i; j++)
+			if (c->luns[j].id == l->id ||
+			    strcmp(c->luns[j].name, l->name) == 0)
+				return perr(ps, "luns %s and %s share a name "
+				    "or id", c->luns[j].name, l->name);
+	}
+	if (c->hb_credit > c->hb_max)
+		return perr(ps, "heartbeat credit %d exceeds max %d",
+		    c->hb_credit, c->hb_max);
+	return 0;
+}
+
+int
+cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen)
+{
+	struct pstate	 ps = { path, 0, err, errlen, cfg };
+	uint8_t		*data = NULL;
+	size_t		 len;
+	char		*line, *next, *tok[MAXTOK];
+	char		 block[16] = "";	/* "" = top level */
+	struct cfg_head	*curhead = NULL;
+	struct cfg_lun	*curlun = NULL;
+	static char	 lunhome[CFG_MAX_LUNS][CFG_NAME_MAX];
+	int		 ntok, rv = -1;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(lunhome, 0, sizeof(lunhome));
+	cfg_defaults(cfg);
+	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
+	if (file_read_all(path, 1 << 20, &data, &len) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (memchr(data, 0, len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte (not a text "
+		    "file)", path);
+		goto out;
+	}
+	for (line = (char *)data; line != NULL; line = next) {
+		ps.line++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = 0;
+		if ((ntok = tokenize(&ps, line, tok)) < 0)
+			goto out;
+		if (ntok == 0)
+			continue;
+		if (strcmp(tok[0], "}") == 0) {
+			if (ntok != 1) {
+				perr(&ps, "text after '}'");
+				goto out;
+			}
+			if (block[0] == 0) {
+				perr(&ps, "'}' without an open block");
+				goto out;
+			}
+			block[0] = 0;
+			curhead = NULL;
+			curlun = NULL;
+			continue;
+		}
+		if (block[0] != 0) {
+			if (strcmp(tok[ntok - 1], "{") == 0) {
+				perr(&ps, "blocks do not nest (missing '}' "
+				    "for the %s block?)", block);
+				goto out;
+			}
+			if (curhead && head_stmt(&ps, curhead, tok, ntok) < 0)
+				goto out;
+			if (curlun && lun_stmt(&ps, curlun, tok, ntok,
+			    lunhome[curlun - cfg->luns]) < 0)
+				goto out;
+			if (!curhead && !curlun &&
+			    tunable_stmt(&ps, block, tok, ntok) < 0)
+				goto out;
+			continue;
+		}
+		/* top level */
+		if (strcmp(tok[0], "head") == 0 || strcmp(tok[0], "lun") == 0) {
+			int ishead = tok[0][0] == 'h';
+			if (ntok != 3 || strcmp(tok[2], "{") != 0) {
+				perr(&ps, "usage: %s NAME {", tok[0]);
+				goto out;
+			}
+			if (!valid_name(tok[1])) {
+				perr(&ps, "%s name '%s': use 1-%d letters, "
+				    "digits, '-', '_', '.'", tok[0], tok[1],
+				    CFG_NAME_MAX - 1);
+				goto out;
+			}
+			if (ishead) {
+				if (cfg->nheads == 2) {
+					perr(&ps, "more than two heads");
+					goto out;
+				}
+				curhead = &cfg->heads[cfg->nheads++];
+				snprintf(curhead->name, sizeof(curhead->name),
+				    "%s", tok[1]);
+			} else {
+				if (cfg->nluns == CFG_MAX_LUNS) {
+					perr(&ps, "too many luns (max %d)",
+					    CFG_MAX_LUNS);
+					goto out;
+				}
+				curlun = &cfg->luns[cfg->nluns++];
+				snprintf(curlun->name, sizeof(curlun->name),
+				    "%s", tok[1]);
+			}
+			snprintf(block, sizeof(block), "%s", tok[0]);
+		} else if (ntok == 2 && strcmp(tok[1], "{") == 0 &&
+		    (strcmp(tok[0], "nfs") == 0 || strcmp(tok[0], "link") == 0 ||
+		    strcmp(tok[0], "heartbeat") == 0 ||
+		    strcmp(tok[0], "pso") == 0)) {
+			snprintf(block, sizeof(block), "%s", tok[0]);
+		} else if (strcmp(tok[0], "cluster") == 0) {
+			if (str_arg(&ps, tok, ntok, cfg->cluster,
+			    sizeof(cfg->cluster)) < 0)
+				goto out;
+			if (!valid_name(cfg->cluster)) {
+				perr(&ps, "cluster name '%s': use letters, "
+				    "digits, '-', '_', '.'", cfg->cluster);
+				goto out;
+			}
+		} else if (strcmp(tok[0], "key") == 0) {
+			if (str_arg(&ps, tok, ntok, cfg->keyfile,
+			    sizeof(cfg->keyfile)) < 0)
+				goto out;
+		} else if (strcmp(tok[0], "exports") == 0) {
+			if (str_arg(&ps, tok, ntok, cfg->exports,
+			    sizeof(cfg->exports)) < 0)
+				goto out;
+		} else {
+			perr(&ps, "unknown keyword '%s'", tok[0]);
+			goto out;
+		}
+	}
+	if (block[0] != 0) {
+		perr(&ps, "end of file inside the %s block (missing '}')",
+		    block);
+		goto out;
+	}
+	rv = cfg_check(&ps, lunhome);
+out:
+	free(data);
+	return rv;
+}
+
+int
+cfg_head_find(const struct cfg *c, const char *name)
+{
+	for (int i = 0; i < c->nheads; i++)
+		if (strcmp(c->heads[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+int
+cfg_key_load(const struct cfg *c, uint8_t *key, size_t *keylen, char *err,
+    size_t errlen)
+{
+	uint8_t	*data;
+	size_t	 len;
+	int	 n;
+
+	if (file_read_all(c->keyfile, 4096, &data, &len) < 0) {
+		snprintf(err, errlen, "cluster key %s: %s", c->keyfile,
+		    strerror(errno));
+		return -1;
+	}
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
+	    data[len - 1] == ' '))
+		data[--len] = 0;
+	/* hex text (as written by duonas keygen) or raw bytes */
+	if ((n = hex_decode(key, CFG_KEY_MAX, (char *)data)) >= CFG_KEY_MIN) {
+		*keylen = (size_t)n;
+	} else if (len >= CFG_KEY_MIN && len <= CFG_KEY_MAX) {
+		memcpy(key, data, len);
+		*keylen = len;
+	} else {
+		snprintf(err, errlen, "cluster key %s: must hold %d-%d bytes "
+		    "(raw or hex), found %zu", c->keyfile, CFG_KEY_MIN,
+		    CFG_KEY_MAX, len);
+		free(data);
+		return -1;
+	}
+	free(data);
+	return 0;
+}

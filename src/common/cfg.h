@@ -1,0 +1,115 @@
+/*
+ * cfg.h — duonas.conf: the cluster configuration both heads share.
+ *
+ * The file names the cluster, its key, the two heads (id, configured
+ * role, peer-link addresses, service IPs), the pool's LUNs and tunables.
+ * Which head *this* process is comes from outside the file (duonasd -n),
+ * because the same file is replicated to both heads.
+ * Grammar and every keyword: man/duonas.conf.5.
+ */
+#ifndef DUONAS_CFG_H
+#define DUONAS_CFG_H
+
+#include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#define CFG_NAME_MAX		32
+#define CFG_MAX_LINKS		4
+#define CFG_MAX_VIPS		16
+#define CFG_MAX_LUNS		64
+#define CFG_PATH_MAX		256
+
+enum cfg_role { CFG_ROLE_MASTER = 1, CFG_ROLE_SLAVE = 2 };
+
+struct cfg_addr {
+	struct sockaddr_storage	ss;
+	socklen_t		len;
+	char			text[96];	/* as written, with port */
+};
+
+struct cfg_vip {
+	char		addr[64];	/* address without prefix */
+	int		family;		/* AF_INET or AF_INET6 */
+	int		prefix;
+	char		dev[32];	/* interface name */
+};
+
+struct cfg_head {
+	char		name[CFG_NAME_MAX];
+	uint32_t	id;		/* 1..255 */
+	enum cfg_role	role;
+	struct cfg_addr	links[CFG_MAX_LINKS];	/* peer-link listen addresses */
+	int		nlinks;
+	struct cfg_vip	vips[CFG_MAX_VIPS];	/* service IPs homed here */
+	int		nvips;
+	char		statedir[CFG_PATH_MAX];
+	char		rundir[CFG_PATH_MAX];
+	char		socket[CFG_PATH_MAX];	/* admin socket */
+	char		nfs_bind[64];	/* address NFS binds (empty: vips) */
+	char		http[64];	/* status/metrics listen address */
+};
+
+enum cfg_lun_mode { CFG_LUN_DIR = 1, CFG_LUN_EXT4 = 2 };
+
+struct cfg_lun {
+	char		name[CFG_NAME_MAX];
+	uint32_t	id;
+	char		path[CFG_PATH_MAX];	/* device or file (private extent) */
+	char		data[CFG_PATH_MAX];	/* directory (dir mode) */
+	char		mountpoint[CFG_PATH_MAX]; /* ext4 mode */
+	enum cfg_lun_mode mode;
+	int		home;			/* index into heads[] */
+};
+
+struct cfg {
+	char		file[CFG_PATH_MAX];	/* where it was read from */
+	char		cluster[CFG_NAME_MAX];
+	char		keyfile[CFG_PATH_MAX];
+	char		exports[CFG_PATH_MAX];
+	struct cfg_head	heads[2];
+	int		nheads;
+	struct cfg_lun	luns[CFG_MAX_LUNS];
+	int		nluns;
+
+	/* nfs { } */
+	int		nfs_port;
+	int		mount_port;
+	int		portmap_port;
+	int		nfs_threads;
+
+	/* link { } and heartbeat { }: milliseconds unless noted */
+	int		link_ping_ms;		/* path ping interval */
+	int		link_dead_ms;		/* path declared dead after */
+	int		link_reconnect_ms;
+	int		hb_interval_ms;		/* status monitor tick */
+	int		hb_credit;		/* credit per progress */
+	int		hb_max;			/* credit ceiling */
+	int		boot_wait_ms;		/* wait for the peer at boot */
+	int		lease_ms;		/* disk lease */
+	int		garp_count;
+	int		garp_interval_ms;
+
+	/* pso { } */
+	int		pso_lock_timeout_ms;	/* default for CLI */
+	int		pso_req_timeout_ms;	/* peer request timeout */
+	long		pso_mapsize_mb;
+};
+
+/*
+ * Parse path into *cfg (zeroed first, defaults applied).
+ * Returns 0, or -1 with a message "FILE:LINE: problem" in err.
+ */
+int	cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen);
+/* Index of the head called name, or -1. */
+int	cfg_head_find(const struct cfg *, const char *name);
+/* Read the cluster key (raw bytes, or hex text); 0 or -1 with err. */
+int	cfg_key_load(const struct cfg *, uint8_t *key, size_t *keylen,
+	    char *err, size_t errlen);
+/* Parse "host:port" / "[v6]:port" / "host" (defport) into a. 0 or -1. */
+int	cfg_addr_parse(const char *s, int defport, struct cfg_addr *a);
+
+#define CFG_KEY_MIN	16
+#define CFG_KEY_MAX	64
+
+#endif

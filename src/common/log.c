@@ -1,0 +1,114 @@
+/*
+ * log.c — line-oriented logging to stderr (and optionally syslog).
+ *
+ * Each message is formatted into one buffer and written with one write(2)
+ * so lines from several threads never interleave.  Timestamps are wall
+ * clock with milliseconds: logs of the two heads are compared side by side
+ * when a failover is investigated.  No log rotation, no levels beyond
+ * info/debug/warn: the daemon runs under systemd, which keeps the journal.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+static char	log_prog[32] = "duonas";
+static char	log_tag[32];
+static int	log_debug_on;
+static int	log_syslog_on;
+
+void
+log_init(const char *progname, int debug, int use_syslog)
+{
+	snprintf(log_prog, sizeof(log_prog), "%s", progname);
+	log_debug_on = debug;
+	if (use_syslog && !log_syslog_on)
+		openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	log_syslog_on = use_syslog;
+}
+
+void
+log_settag(const char *tag)
+{
+	snprintf(log_tag, sizeof(log_tag), "%s", tag ? tag : "");
+}
+
+int
+log_getdebug(void)
+{
+	return log_debug_on;
+}
+
+void
+log_vlog(int pri, const char *fmt, va_list ap, int with_errno)
+{
+	char		 line[2048];
+	struct timespec	 ts;
+	struct tm	 tm;
+	int		 saved = errno, n, m;
+	size_t		 len;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld %s%s%s[%d]: ",
+	    tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, log_prog,
+	    log_tag[0] ? "/" : "", log_tag, (int)getpid());
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	m = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (m < 0)
+		m = 0;
+	len = (size_t)n + (size_t)m;
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	if (with_errno) {
+		int k = snprintf(line + len, sizeof(line) - len, ": %s",
+		    strerror(saved));
+		if (k > 0)
+			len += (size_t)k;
+		if (len > sizeof(line) - 2)
+			len = sizeof(line) - 2;
+	}
+	if (log_syslog_on)
+		syslog(pri, "%s", line + n);
+	line[len++] = '\n';
+	(void)!write(STDERR_FILENO, line, len);
+	errno = saved;
+}
+
+#define LOG_BODY(pri, e) do {			\
+	va_list ap;				\
+	va_start(ap, fmt);			\
+	log_vlog(pri, fmt, ap, e);		\
+	va_end(ap);				\
+} while (0)
+
+void log_info(const char *fmt, ...) { LOG_BODY(LOG_INFO, 0); }
+void log_warn(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 1); }
+void log_warnx(const char *fmt, ...) { LOG_BODY(LOG_WARNING, 0); }
+
+void
+log_debug(const char *fmt, ...)
+{
+	if (log_debug_on)
+		LOG_BODY(LOG_DEBUG, 0);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, 1);
+	exit(1);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_CRIT, 0);
+	exit(1);
+}

@@ -1,0 +1,103 @@
+/*
+ * util.h — small helpers every module uses: allocation that cannot fail,
+ * a growable byte buffer with big-endian writers, a bounds-checked reader,
+ * monotonic time, crash-safe file replacement, random bytes.
+ * Depends on nothing above common/.
+ */
+#ifndef DUONAS_UTIL_H
+#define DUONAS_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+#ifndef MIN
+#define MIN(a, b)	((a) < (b) ? (a) : (b))
+#define MAX(a, b)	((a) > (b) ? (a) : (b))
+#endif
+
+/* Allocation: fatal() on out-of-memory. */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+char	*xstrdup(const char *);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+/* Growable buffer.  data is NUL-terminated past len for convenience. */
+struct buf {
+	uint8_t	*data;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 buf_init(struct buf *);
+void	 buf_free(struct buf *);
+void	 buf_reset(struct buf *);
+void	 buf_reserve(struct buf *, size_t extra);
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_add_u8(struct buf *, uint8_t);
+void	 buf_add_u16(struct buf *, uint16_t);	/* big-endian */
+void	 buf_add_u32(struct buf *, uint32_t);
+void	 buf_add_u64(struct buf *, uint64_t);
+void	 buf_add_str(struct buf *, const char *);	/* u16 length + bytes */
+void	 buf_add_blob(struct buf *, const void *, uint32_t); /* u32 len + bytes */
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* JSON string literal with escaping, including the quotes. */
+void	 buf_add_json_str(struct buf *, const char *);
+
+/* Bounds-checked reader.  Once a read runs past the end, err is set and
+ * every later read returns zeros: check rd.err once at the end. */
+struct rd {
+	const uint8_t	*p;
+	size_t		 left;
+	int		 err;
+};
+void		 rd_init(struct rd *, const void *, size_t);
+uint8_t		 rd_u8(struct rd *);
+uint16_t	 rd_u16(struct rd *);
+uint32_t	 rd_u32(struct rd *);
+uint64_t	 rd_u64(struct rd *);
+const void	*rd_bytes(struct rd *, size_t);
+/* u16 length + bytes -> NUL-terminated copy into dst (max dstlen-1). */
+int		 rd_str(struct rd *, char *dst, size_t dstlen);
+/* u32 length + bytes -> pointer into the buffer (not copied). */
+const void	*rd_blob(struct rd *, uint32_t *lenp);
+
+/* Big-endian load/store. */
+void		 put_be16(uint8_t *, uint16_t);
+void		 put_be32(uint8_t *, uint32_t);
+void		 put_be64(uint8_t *, uint64_t);
+uint16_t	 get_be16(const uint8_t *);
+uint32_t	 get_be32(const uint8_t *);
+uint64_t	 get_be64(const uint8_t *);
+
+/* Time. */
+uint64_t	 now_us(void);		/* CLOCK_MONOTONIC, microseconds */
+uint64_t	 now_ms(void);
+uint64_t	 wall_ms(void);		/* CLOCK_REALTIME, milliseconds */
+
+/* Random bytes from getrandom(2); fatal on failure. */
+void		 random_bytes(void *, size_t);
+uint64_t	 random_u64(void);
+
+/* Replace path atomically: write path.tmp, fsync, rename, fsync dir.
+ * Returns 0 or -1 with errno set. */
+int		 file_write_atomic(const char *path, const void *, size_t,
+		    mode_t mode);
+/* Read a whole file (max maxlen bytes). Returns 0 or -1 with errno set;
+ * *datap is malloc'd and NUL-terminated. */
+int		 file_read_all(const char *path, size_t maxlen, uint8_t **datap,
+		    size_t *lenp);
+/* mkdir -p with mode. */
+int		 mkdir_p(const char *path, mode_t mode);
+
+/* Parse a decimal integer in [min,max]; returns 0 or -1 (errstr set). */
+int		 parse_num(const char *, long long min, long long max,
+		    long long *out, const char **errstr);
+
+/* Hex encode n bytes into dst (2n+1 bytes). */
+void		 hex_encode(char *dst, const void *src, size_t n);
+int		 hex_decode(void *dst, size_t dstlen, const char *src);
+
+#endif

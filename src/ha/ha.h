@@ -1,0 +1,37 @@
+/*
+ * ha.h — the HA controller as other modules see it: this head's operating
+ * mode (master or slave) and whether the peer is alive.
+ *
+ * Modules register one opmode callback each and are told of every mode
+ * change (DESIGN.md: "opmode(mode, sysconfig)").  Callbacks run on the loop
+ * thread, in registration order, after the state change is logged.
+ */
+#ifndef DUONAS_HA_H
+#define DUONAS_HA_H
+
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/util.h"
+
+enum ha_opmode {
+	HA_OPMODE_NONE = 0,	/* booting: nothing served yet */
+	HA_OPMODE_MASTER,	/* arbitrates locks, runs transactions */
+	HA_OPMODE_SLAVE,
+	HA_OPMODE_MONITOR,	/* administration only */
+};
+
+typedef void (*ha_opmode_cb)(enum ha_opmode mode, int peer_alive, void *arg);
+
+int		 ha_init(const struct cfg *cfg, int self_idx);
+void		 ha_shutdown(void);
+void		 ha_opmode_register(ha_opmode_cb cb, void *arg);
+enum ha_opmode	 ha_opmode(void);
+const char	*ha_opmode_name(enum ha_opmode);
+int		 ha_peer_alive(void);
+/* Current state name, e.g. "DAC(master)", for status output. */
+const char	*ha_state_name(void);
+void		 ha_status_text(struct buf *);
+void		 ha_status_json(struct buf *);
+
+#endif
