@@ -1,0 +1,89 @@
+/*
+ * ctl_client.c — the CLI side of the admin socket: one connection per
+ * command, argv out, exit code and text back.  Output of a successful
+ * command goes to stdout, of a failed one to stderr, so scripts can
+ * capture values with $(duonas pso get NAME).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/util.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
+
+static int
+io_full(int fd, void *p, size_t n, int wr)
+{
+	uint8_t *q = p;
+
+	while (n > 0) {
+		ssize_t r = wr ? write(fd, q, n) : read(fd, q, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+ctl_client_run(const char *path, int argc, char **argv)
+{
+	struct sockaddr_un	 sun;
+	struct buf		 req;
+	uint8_t			 hdr[5], *rep = NULL;
+	uint32_t		 len;
+	int			 fd, rc = CTL_EX_UNAVAIL;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "duonas: socket path %s too long\n", path);
+		return CTL_EX_USAGE;
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		fprintf(stderr, "duonas: cannot reach duonasd at %s: %s\n"
+		    "  (is the daemon running on this head? use -s SOCKET or "
+		    "-c CONF -n HEAD)\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return CTL_EX_UNAVAIL;
+	}
+	buf_init(&req);
+	buf_add_u32(&req, 0);
+	for (int i = 0; i < argc; i++)
+		buf_add(&req, argv[i], strlen(argv[i]) + 1);
+	put_be32(req.data, (uint32_t)(req.len - 4));
+	if (io_full(fd, req.data, req.len, 1) < 0 ||
+	    io_full(fd, hdr, 5, 0) < 0) {
+		fprintf(stderr, "duonas: lost connection to duonasd at %s\n",
+		    path);
+		goto out;
+	}
+	len = get_be32(hdr);
+	if (len == 0 || len > (64u << 20)) {
+		fprintf(stderr, "duonas: malformed reply from duonasd\n");
+		goto out;
+	}
+	rep = xmalloc(len);
+	if (len > 1 && io_full(fd, rep, len - 1, 0) < 0) {
+		fprintf(stderr, "duonas: truncated reply from duonasd\n");
+		goto out;
+	}
+	rc = hdr[4];
+	fwrite(rep, 1, len - 1, rc == 0 ? stdout : stderr);
+out:
+	free(rep);
+	buf_free(&req);
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,195 @@
+/*
+ * duonasd.c — the head daemon: reads duonas.conf, becomes one head of the
+ * pair and runs every subsystem on one libevent loop.
+ *
+ * Start order matters: the link comes first (everything talks through
+ * it), then the HA controller (it decides master/slave from what the link
+ * brings), then PSO (it follows the HA opmode), then the services, and
+ * the admin socket last so `duonas` never sees a half-started daemon.
+ * Shutdown runs in reverse.  The daemon stays in the foreground (systemd
+ * supervises it); SIGTERM/SIGINT stop it cleanly.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/util.h"
+#include "ctl/ctl.h"
+#include "duonasd.h"
+#include "ha/ha.h"
+#include "link/link.h"
+#include "pso/pso.h"
+
+struct duonasd	dd;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: duonasd [-d] [-c CONF] [-n HEAD]\n\n"
+	    "Run one head of a duonas cluster in the foreground.\n\n"
+	    "  -c CONF   configuration file (default %s/duonas/duonas.conf)\n"
+	    "  -n HEAD   which head of CONF this is (default: the head named "
+	    "like this host)\n"
+	    "  -d        debug logging\n"
+	    "  -t        check the configuration and exit\n"
+	    "  -h        this text\n"
+	    "  -V        print the version\n", SYSCONFDIR);
+}
+
+static void
+sig_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)ev; (void)arg;
+	log_info("duonasd: signal %d, shutting down", (int)sig);
+	loop_exit();
+}
+
+static int
+pick_head(struct cfg *cfg, const char *name)
+{
+	char	host[256];
+	int	i;
+
+	if (name != NULL) {
+		if ((i = cfg_head_find(cfg, name)) < 0)
+			log_warnx("%s: no head named '%s' (heads: %s, %s)",
+			    cfg->file, name, cfg->heads[0].name,
+			    cfg->heads[1].name);
+		return i;
+	}
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = 0;
+		char *dot = strchr(host, '.');
+		if (dot)
+			*dot = 0;
+		if ((i = cfg_head_find(cfg, host)) >= 0)
+			return i;
+	}
+	log_warnx("%s: this host (%s) is not one of the heads %s, %s; "
+	    "use -n HEAD", cfg->file, host, cfg->heads[0].name,
+	    cfg->heads[1].name);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*conf = SYSCONFDIR "/duonas/duonas.conf";
+	const char	*head = NULL;
+	char		 err[512], *pidfile;
+	int		 ch, debug = 0, checkonly = 0, rv;
+	struct event	*sigint_ev, *sigterm_ev;
+
+	while ((ch = getopt(argc, argv, "c:n:dfthV")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'n':
+			head = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':	/* foreground: always; accepted for scripts */
+			break;
+		case 't':
+			checkonly = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("duonasd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 64;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 64;
+	}
+	log_init("duonasd", debug, 0);
+	dd.cfg = xcalloc(1, sizeof(*dd.cfg));
+	if (cfg_parse(conf, dd.cfg, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 78;
+	}
+	if ((dd.self = pick_head(dd.cfg, head)) < 0)
+		return 78;
+	dd.me = &dd.cfg->heads[dd.self];
+	log_settag(dd.me->name);
+	if (cfg_key_load(dd.cfg, dd.key, &dd.keylen, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 78;
+	}
+	if (checkonly) {
+		printf("%s: configuration OK (this is head %s)\n", conf,
+		    dd.me->name);
+		return 0;
+	}
+	if (mkdir_p(dd.me->statedir, 0700) < 0 ||
+	    mkdir_p(dd.me->rundir, 0755) < 0) {
+		log_warn("cannot create %s or %s", dd.me->statedir,
+		    dd.me->rundir);
+		return 73;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	loop_init();
+	dd.boot_id = random_u64();
+	dd.start_ms = now_ms();
+	log_info("duonasd %s starting as head %s (node %u) of cluster %s",
+	    PACKAGE_VERSION, dd.me->name, dd.me->id, dd.cfg->cluster);
+
+	if (link_init(dd.cfg, dd.self, dd.key, dd.keylen, dd.boot_id) < 0)
+		return 1;
+	if (ha_init(dd.cfg, dd.self) < 0)
+		return 1;
+	if ((rv = pso_init(dd.cfg, dd.self)) != 0) {
+		log_warnx("pso: cannot start: %s", pso_strerror(rv));
+		return 1;
+	}
+	if (services_init() < 0)
+		return 1;
+	ctl_handlers_register();
+	if (ctl_init(dd.me->socket) < 0)
+		return 1;
+	pidfile = xasprintf("%s/duonasd.pid", dd.me->rundir);
+	{
+		char pid[32];
+		int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (file_write_atomic(pidfile, pid, (size_t)n, 0644) < 0)
+			log_warn("%s", pidfile);
+	}
+	sigint_ev = evsignal_new(loop_base(), SIGINT, sig_cb, NULL);
+	sigterm_ev = evsignal_new(loop_base(), SIGTERM, sig_cb, NULL);
+	evsignal_add(sigint_ev, NULL);
+	evsignal_add(sigterm_ev, NULL);
+	log_info("duonasd: ready");
+
+	loop_run();
+
+	ctl_shutdown();
+	services_shutdown();
+	pso_shutdown();
+	ha_shutdown();
+	link_shutdown();
+	unlink(pidfile);
+	free(pidfile);
+	event_free(sigint_ev);
+	event_free(sigterm_ev);
+	log_info("duonasd: stopped");
+	return 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * duonasd.h — daemon-wide state of duonasd, shared by its main and the
+ * admin command handlers (not a library interface).
+ */
+#ifndef DUONASD_H
+#define DUONASD_H
+
+#include "common/cfg.h"
+
+struct duonasd {
+	struct cfg		*cfg;
+	int			 self;
+	const struct cfg_head	*me;
+	uint8_t			 key[CFG_KEY_MAX];
+	size_t			 keylen;
+	uint64_t		 boot_id;
+	uint64_t		 start_ms;
+};
+extern struct duonasd	dd;
+
+void	ctl_handlers_register(void);
+/* File services (NFS) — started after PSO; 0 or -1 (logged). */
+int	services_init(void);
+void	services_shutdown(void);
+
+#endif
+
+/* Append the services' part of `duonas status` (text, or JSON members
+ * starting with a comma). Loop thread. */
+void	services_status(struct buf *out, int json);
+void	services_ctl_register(void);

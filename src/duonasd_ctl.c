@@ -1,0 +1,540 @@
+/*
+ * duonasd_ctl.c — the daemon's admin command handlers (status, pso, link,
+ * exports, version).
+ *
+ * Handlers run on admin worker threads: PSO calls block there, and
+ * anything owned by the loop thread (link, HA, NFS status) is read through
+ * ctl_run_on_loop().  Every handler checks its arguments first and answers
+ * with the usage line on a mistake, so nothing is half-done.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
+#include "duonasd.h"
+#include "ha/ha.h"
+#include "link/link.h"
+#include "pso/pso.h"
+
+/* ---- status ---------------------------------------------------------- */
+
+struct status_arg {
+	struct buf	*out;
+	int		 json;
+};
+
+static void
+status_on_loop(void *p)
+{
+	struct status_arg *a = p;
+
+	if (a->json) {
+		buf_add(a->out, "{", 1);
+		ha_status_json(a->out);
+		buf_printf(a->out, ",\"cluster\":");
+		buf_add_json_str(a->out, dd.cfg->cluster);
+		buf_printf(a->out, ",\"version\":\"%s\",\"uptime_ms\":%llu,"
+		    "\"links\":", PACKAGE_VERSION,
+		    (unsigned long long)(now_ms() - dd.start_ms));
+		link_status_json(a->out);
+		services_status(a->out, 1);
+	} else {
+		ha_status_text(a->out);
+		buf_printf(a->out, "cluster:     %s, duonasd %s, up %llu s\n",
+		    dd.cfg->cluster, PACKAGE_VERSION,
+		    (unsigned long long)(now_ms() - dd.start_ms) / 1000);
+		buf_printf(a->out, "links:\n");
+		link_status_text(a->out);
+		services_status(a->out, 0);
+	}
+}
+
+static int
+cmd_status(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct status_arg	a = { &c->out, c->json };
+	struct pso_stats	st;
+
+	(void)argv;
+	if (argc != 0)
+		return ctl_usage(c, "status", "unexpected argument '%s'",
+		    argv[0]);
+	ctl_run_on_loop(status_on_loop, &a);
+	pso_stats_get(&st);
+	if (c->json) {
+		ctl_printf(c, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
+		    "\"lock_waiters\":%llu,\"writes\":%llu,"
+		    "\"replicated_in\":%llu,\"synced\":%s,\"arbiter\":%s}}\n",
+		    (unsigned long long)st.objects,
+		    (unsigned long long)st.locks_held,
+		    (unsigned long long)st.lock_waiters,
+		    (unsigned long long)st.writes,
+		    (unsigned long long)st.repl_applied,
+		    st.synced ? "true" : "false",
+		    st.arbiter ? "true" : "false");
+	} else {
+		ctl_printf(c, "pso:         %llu objects, %llu locks held, "
+		    "%llu waiting, %llu writes, %llu replicated in, %s%s\n",
+		    (unsigned long long)st.objects,
+		    (unsigned long long)st.locks_held,
+		    (unsigned long long)st.lock_waiters,
+		    (unsigned long long)st.writes,
+		    (unsigned long long)st.repl_applied,
+		    st.synced ? "in sync" : "NOT in sync",
+		    st.arbiter ? ", lock arbiter" : "");
+	}
+	return CTL_EX_OK;
+}
+
+/* ---- pso ------------------------------------------------------------- */
+
+static int
+pso_fail(struct ctl_ctx *c, const char *cmd, const char *name, int rc)
+{
+	ctl_printf(c, "duonas %s: %s: %s\n", cmd, name, pso_strerror(rc));
+	return CTL_EX_FAIL;
+}
+
+static int
+get_owner(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
+    uint64_t *owner)
+{
+	int		 bad = 0;
+	const char	*o = ctl_opt_take(argc, argv, "owner", &bad);
+
+	if (bad)
+		return ctl_usage(c, cmd, "--owner needs a value");
+	if (o != NULL && (*o == 0 || strlen(o) >= PSO_NAME_MAX))
+		return ctl_usage(c, cmd, "--owner must be 1-%d characters",
+		    PSO_NAME_MAX - 1);
+	*owner = pso_name_id(o ? o : "cli");
+	return 0;
+}
+
+static int
+check_name(struct ctl_ctx *c, const char *cmd, const char *name)
+{
+	if (*name == 0 || strlen(name) >= PSO_NAME_MAX)
+		return ctl_usage(c, cmd, "object name must be 1-%d bytes",
+		    PSO_NAME_MAX - 1);
+	if (name[0] == '-')
+		return ctl_usage(c, cmd, "unknown option '%s'", name);
+	return 0;
+}
+
+struct ls_arg {
+	struct ctl_ctx	*c;
+	int		 n;
+};
+
+static int
+ls_cb(const struct pso_info *i, void *p)
+{
+	struct ls_arg	*a = p;
+	struct ctl_ctx	*c = a->c;
+
+	if (c->json) {
+		if (a->n++)
+			ctl_printf(c, ",");
+		ctl_printf(c, "{\"name\":");
+		buf_add_json_str(&c->out, i->name);
+		ctl_printf(c, ",\"id\":\"%016llx\",\"persistent\":%s,"
+		    "\"version\":%llu,\"size\":%u,\"mtime_ms\":%llu,"
+		    "\"lock_node\":%u}", (unsigned long long)i->id,
+		    i->flags & PSO_PERSISTENT ? "true" : "false",
+		    (unsigned long long)i->version, i->len,
+		    (unsigned long long)i->mtime_ms, i->lock_node);
+	} else {
+		if (a->n++ == 0)
+			ctl_printf(c, "%-24s %-16s %-4s %8s %8s %s\n", "NAME",
+			    "ID", "KIND", "VERSION", "SIZE", "LOCK");
+		ctl_printf(c, "%-24s %016llx %-4s %8llu %8u %s\n", i->name,
+		    (unsigned long long)i->id,
+		    i->flags & PSO_PERSISTENT ? "pers" : "vol",
+		    (unsigned long long)i->version, i->len,
+		    i->lock_node ? "locked" : "-");
+		if (i->lock_node)
+			ctl_printf(c, "%*s(held by node %u)\n", 25, "",
+			    i->lock_node);
+	}
+	return 0;
+}
+
+static int
+cmd_pso_ls(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ls_arg	a = { c, 0 };
+	int		rc;
+
+	if (argc != 0)
+		return ctl_usage(c, "pso ls", "unexpected argument '%s'",
+		    argv[0]);
+	if (c->json)
+		ctl_printf(c, "[");
+	if ((rc = pso_list(ls_cb, &a)) != 0) {
+		buf_reset(&c->out);
+		return pso_fail(c, "pso ls", "list", rc);
+	}
+	if (c->json)
+		ctl_printf(c, "]\n");
+	return CTL_EX_OK;
+}
+
+static int
+cmd_pso_get(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct pso_info	 info;
+	pso_id		 id;
+	void		*val = NULL;
+	size_t		 len;
+	int		 rc;
+
+	if (argc != 1)
+		return ctl_usage(c, "pso get", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso get", argv[0])) != 0)
+		return rc;
+	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
+	    (rc = pso_read(id, &val, &len, &info)) != 0)
+		return pso_fail(c, "pso get", argv[0], rc);
+	if (c->json) {
+		char *s = xmalloc(len + 1);
+		memcpy(s, val, len);
+		s[len] = 0;
+		ctl_printf(c, "{\"name\":");
+		buf_add_json_str(&c->out, argv[0]);
+		ctl_printf(c, ",\"id\":\"%016llx\",\"version\":%llu,"
+		    "\"persistent\":%s,\"size\":%zu,\"lock_node\":%u,"
+		    "\"value\":", (unsigned long long)id,
+		    (unsigned long long)info.version,
+		    info.flags & PSO_PERSISTENT ? "true" : "false", len,
+		    info.lock_node);
+		buf_add_json_str(&c->out, s);
+		ctl_printf(c, "}\n");
+		free(s);
+	} else {
+		buf_add(&c->out, val, len);
+		ctl_printf(c, "\n");
+	}
+	free(val);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_pso_create(struct ctl_ctx *c, int argc, char **argv)
+{
+	int	vol = ctl_flag_take(&argc, argv, "volatile"), rc;
+	pso_id	id;
+
+	if (argc != 1)
+		return ctl_usage(c, "pso create", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso create", argv[0])) != 0)
+		return rc;
+	if ((rc = pso_create(argv[0], vol ? PSO_VOLATILE : PSO_PERSISTENT,
+	    &id)) != 0)
+		return pso_fail(c, "pso create", argv[0], rc);
+	return CTL_EX_OK;
+}
+
+/* Lock (unless owner holds it), run fn, unlock what we took. */
+static int
+with_lock(pso_id id, uint64_t owner, int *took)
+{
+	int rc = pso_lock(id, owner, dd.cfg->pso_lock_timeout_ms);
+
+	*took = 0;
+	if (rc == PSO_LOCKHELD)
+		return 0;
+	if (rc == 0)
+		*took = 1;
+	return rc;
+}
+
+static int
+cmd_pso_set(struct ctl_ctx *c, int argc, char **argv)
+{
+	uint64_t	owner, ver;
+	pso_id		id;
+	int		vol, rc, took;
+
+	if ((rc = get_owner(c, "pso set", &argc, argv, &owner)) != 0)
+		return rc;
+	vol = ctl_flag_take(&argc, argv, "volatile");
+	if (argc != 2)
+		return ctl_usage(c, "pso set", "needs NAME and VALUE");
+	if ((rc = check_name(c, "pso set", argv[0])) != 0)
+		return rc;
+	if (strlen(argv[1]) > PSO_VALUE_MAX)
+		return pso_fail(c, "pso set", argv[0], PSO_TOOBIG);
+	rc = pso_lookup(argv[0], &id);
+	if (rc == PSO_NOTFOUND) {
+		rc = pso_create(argv[0], vol ? PSO_VOLATILE : PSO_PERSISTENT,
+		    &id);
+		if (rc == PSO_EXISTS)	/* created by the peer meanwhile */
+			rc = pso_lookup(argv[0], &id);
+	}
+	if (rc != 0)
+		return pso_fail(c, "pso set", argv[0], rc);
+	if ((rc = with_lock(id, owner, &took)) != 0)
+		return pso_fail(c, "pso set", argv[0], rc);
+	rc = pso_write(id, owner, argv[1], strlen(argv[1]), &ver);
+	if (took)
+		pso_unlock(id, owner);
+	if (rc != 0)
+		return pso_fail(c, "pso set", argv[0], rc);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_pso_rm(struct ctl_ctx *c, int argc, char **argv)
+{
+	uint64_t	owner;
+	pso_id		id;
+	int		rc, took;
+
+	if ((rc = get_owner(c, "pso rm", &argc, argv, &owner)) != 0)
+		return rc;
+	if (argc != 1)
+		return ctl_usage(c, "pso rm", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso rm", argv[0])) != 0)
+		return rc;
+	if ((rc = pso_lookup(argv[0], &id)) != 0)
+		return pso_fail(c, "pso rm", argv[0], rc);
+	if ((rc = with_lock(id, owner, &took)) != 0)
+		return pso_fail(c, "pso rm", argv[0], rc);
+	rc = pso_delete(id, owner);
+	if (took && rc != 0)
+		pso_unlock(id, owner);
+	if (rc != 0)
+		return pso_fail(c, "pso rm", argv[0], rc);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_pso_lock(struct ctl_ctx *c, int argc, char **argv)
+{
+	uint64_t	 owner;
+	pso_id		 id;
+	int		 rc, bad = 0, timeout = dd.cfg->pso_lock_timeout_ms;
+	const char	*t;
+	long long	 v;
+	const char	*es;
+
+	if ((rc = get_owner(c, "pso lock", &argc, argv, &owner)) != 0)
+		return rc;
+	t = ctl_opt_take(&argc, argv, "timeout", &bad);
+	if (bad)
+		return ctl_usage(c, "pso lock", "--timeout needs a value");
+	if (t != NULL) {
+		if (parse_num(t, 0, 3600000, &v, &es) < 0)
+			return ctl_usage(c, "pso lock", "--timeout '%s' is %s "
+			    "(0..3600000 ms)", t, es);
+		timeout = (int)v;
+	}
+	if (argc != 1)
+		return ctl_usage(c, "pso lock", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso lock", argv[0])) != 0)
+		return rc;
+	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
+	    (rc = pso_lock(id, owner, timeout)) != 0)
+		return pso_fail(c, "pso lock", argv[0], rc);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_pso_unlock(struct ctl_ctx *c, int argc, char **argv)
+{
+	uint64_t	owner;
+	pso_id		id;
+	int		rc;
+
+	if ((rc = get_owner(c, "pso unlock", &argc, argv, &owner)) != 0)
+		return rc;
+	if (argc != 1)
+		return ctl_usage(c, "pso unlock", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso unlock", argv[0])) != 0)
+		return rc;
+	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
+	    (rc = pso_unlock(id, owner)) != 0)
+		return pso_fail(c, "pso unlock", argv[0], rc);
+	return CTL_EX_OK;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t
+pct(uint64_t *v, int n, int p)
+{
+	int i = (int)((long long)n * p / 100);
+
+	if (i >= n)
+		i = n - 1;
+	return v[i];
+}
+
+static int
+cmd_pso_bench(struct ctl_ctx *c, int argc, char **argv)
+{
+	const char	*cs, *ss, *es;
+	int		 bad = 0, rc, count = 2000, size = 64;
+	long long	 v;
+	uint64_t	 owner = pso_name_id("bench"), *lat, t0, t1;
+	pso_id		 id;
+	char		*val;
+
+	cs = ctl_opt_take(&argc, argv, "count", &bad);
+	ss = ctl_opt_take(&argc, argv, "size", &bad);
+	if (bad)
+		return ctl_usage(c, "pso bench", "option needs a value");
+	if (cs && parse_num(cs, 10, 1000000, &v, &es) < 0)
+		return ctl_usage(c, "pso bench", "--count '%s' is %s "
+		    "(10..1000000)", cs, es);
+	if (cs)
+		count = (int)v;
+	if (ss && parse_num(ss, 0, PSO_VALUE_MAX, &v, &es) < 0)
+		return ctl_usage(c, "pso bench", "--size '%s' is %s", ss, es);
+	if (ss)
+		size = (int)v;
+	if (argc != 1)
+		return ctl_usage(c, "pso bench", "needs exactly one NAME");
+	if ((rc = check_name(c, "pso bench", argv[0])) != 0)
+		return rc;
+	rc = pso_lookup(argv[0], &id);
+	if (rc == PSO_NOTFOUND)
+		rc = pso_create(argv[0], PSO_PERSISTENT, &id);
+	if (rc != 0)
+		return pso_fail(c, "pso bench", argv[0], rc);
+	val = xmalloc((size_t)size + 1);
+	memset(val, 'b', (size_t)size);
+	lat = xcalloc((size_t)count, sizeof(*lat));
+
+	/* lock + write + unlock round trips */
+	for (int i = 0; i < count; i++) {
+		t0 = now_us();
+		if ((rc = pso_lock(id, owner, 5000)) != 0 ||
+		    (rc = pso_write(id, owner, val, (size_t)size, NULL)) != 0 ||
+		    (rc = pso_unlock(id, owner)) != 0)
+			goto fail;
+		lat[i] = now_us() - t0;
+	}
+	qsort(lat, (size_t)count, sizeof(*lat), cmp_u64);
+	ctl_printf(c, "pso_rtt_p50_us=%llu\npso_rtt_p99_us=%llu\n",
+	    (unsigned long long)pct(lat, count, 50),
+	    (unsigned long long)pct(lat, count, 99));
+
+	/* replicated writes by the lock holder */
+	if ((rc = pso_lock(id, owner, 5000)) != 0)
+		goto fail;
+	t1 = now_us();
+	for (int i = 0; i < count; i++) {
+		t0 = now_us();
+		if ((rc = pso_write(id, owner, val, (size_t)size, NULL)) != 0) {
+			pso_unlock(id, owner);
+			goto fail;
+		}
+		lat[i] = now_us() - t0;
+	}
+	t1 = now_us() - t1;
+	pso_unlock(id, owner);
+	qsort(lat, (size_t)count, sizeof(*lat), cmp_u64);
+	ctl_printf(c, "pso_repl_write_p50_us=%llu\npso_repl_write_p99_us=%llu\n"
+	    "pso_writes_per_s=%.0f\npso_bench_count=%d\npso_bench_size=%d\n"
+	    "pso_peer_alive=%d\n",
+	    (unsigned long long)pct(lat, count, 50),
+	    (unsigned long long)pct(lat, count, 99),
+	    count * 1e6 / (double)(t1 ? t1 : 1), count, size, ha_peer_alive());
+	free(lat);
+	free(val);
+	return CTL_EX_OK;
+fail:
+	free(lat);
+	free(val);
+	buf_reset(&c->out);
+	return pso_fail(c, "pso bench", argv[0], rc);
+}
+
+/* ---- link ------------------------------------------------------------ */
+
+struct block_arg {
+	int path, on;
+};
+
+static void
+block_on_loop(void *p)
+{
+	struct block_arg *b = p;
+
+	link_path_block(b->path, b->on);
+}
+
+static int
+cmd_link_block_common(struct ctl_ctx *c, const char *cmd, int on, int argc,
+    char **argv)
+{
+	struct block_arg	 b;
+	long long		 v;
+	const char		*es;
+
+	if (argc != 1)
+		return ctl_usage(c, cmd, "needs exactly one PATH number");
+	if (parse_num(argv[0], 0, dd.me->nlinks - 1, &v, &es) < 0)
+		return ctl_usage(c, cmd, "path '%s' is %s (this head has %d "
+		    "paths: 0..%d)", argv[0], es, dd.me->nlinks,
+		    dd.me->nlinks - 1);
+	b.path = (int)v;
+	b.on = on;
+	ctl_run_on_loop(block_on_loop, &b);
+	log_info("ctl: link path %d %s by admin", b.path,
+	    on ? "blocked" : "unblocked");
+	return CTL_EX_OK;
+}
+
+static int
+cmd_link_block(struct ctl_ctx *c, int argc, char **argv)
+{
+	return cmd_link_block_common(c, "link block", 1, argc, argv);
+}
+
+static int
+cmd_link_unblock(struct ctl_ctx *c, int argc, char **argv)
+{
+	return cmd_link_block_common(c, "link unblock", 0, argc, argv);
+}
+
+static int
+cmd_version(struct ctl_ctx *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 0)
+		return ctl_usage(c, "version", "unexpected argument");
+	ctl_printf(c, "duonasd %s\n", PACKAGE_VERSION);
+	return CTL_EX_OK;
+}
+
+void
+ctl_handlers_register(void)
+{
+	ctl_register("status", cmd_status);
+	ctl_register("pso ls", cmd_pso_ls);
+	ctl_register("pso get", cmd_pso_get);
+	ctl_register("pso create", cmd_pso_create);
+	ctl_register("pso set", cmd_pso_set);
+	ctl_register("pso rm", cmd_pso_rm);
+	ctl_register("pso lock", cmd_pso_lock);
+	ctl_register("pso unlock", cmd_pso_unlock);
+	ctl_register("pso bench", cmd_pso_bench);
+	ctl_register("link block", cmd_link_block);
+	ctl_register("link unblock", cmd_link_unblock);
+	ctl_register("version", cmd_version);
+	services_ctl_register();
+}
