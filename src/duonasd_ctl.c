@@ -463,6 +463,55 @@ fail:
 	return pso_fail(c, "pso bench", argv[0], rc);
 }
 
+static int
+cmd_pso_fill(struct ctl_ctx *c, int argc, char **argv)
+{
+	const char	*ss, *es;
+	int		 bad = 0, rc = 0, size = 32, took;
+	long long	 count, v;
+	uint64_t	 owner = pso_name_id("fill"), t0 = now_us();
+	char		 name[PSO_NAME_MAX], *val;
+	pso_id		 id;
+
+	ss = ctl_opt_take(&argc, argv, "size", &bad);
+	if (bad)
+		return ctl_usage(c, "pso fill", "--size needs a value");
+	if (ss && parse_num(ss, 0, 65536, &v, &es) < 0)
+		return ctl_usage(c, "pso fill", "--size '%s' is %s (0..65536)",
+		    ss, es);
+	if (ss)
+		size = (int)v;
+	if (argc != 2)
+		return ctl_usage(c, "pso fill", "needs PREFIX and COUNT");
+	if (strlen(argv[0]) == 0 || strlen(argv[0]) > PSO_NAME_MAX - 12)
+		return ctl_usage(c, "pso fill", "PREFIX must be 1-%d bytes",
+		    PSO_NAME_MAX - 12);
+	if (parse_num(argv[1], 1, 10000000, &count, &es) < 0)
+		return ctl_usage(c, "pso fill", "COUNT '%s' is %s "
+		    "(1..10000000)", argv[1], es);
+	val = xmalloc((size_t)size + 1);
+	memset(val, 'f', (size_t)size);
+	for (long long i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "%s%lld", argv[0], i);
+		rc = pso_lookup(name, &id);
+		if (rc == PSO_NOTFOUND)
+			rc = pso_create(name, PSO_PERSISTENT, &id);
+		if (rc == 0 && (rc = with_lock(id, owner, &took)) == 0) {
+			rc = pso_write(id, owner, val, (size_t)size, NULL);
+			if (took)
+				pso_unlock(id, owner);
+		}
+		if (rc != 0) {
+			free(val);
+			return pso_fail(c, "pso fill", name, rc);
+		}
+	}
+	free(val);
+	ctl_printf(c, "filled %lld objects in %.3f s\n", count,
+	    (double)(now_us() - t0) / 1e6);
+	return CTL_EX_OK;
+}
+
 /* ---- link ------------------------------------------------------------ */
 
 struct block_arg {
@@ -533,6 +582,7 @@ ctl_handlers_register(void)
 	ctl_register("pso lock", cmd_pso_lock);
 	ctl_register("pso unlock", cmd_pso_unlock);
 	ctl_register("pso bench", cmd_pso_bench);
+	ctl_register("pso fill", cmd_pso_fill);
 	ctl_register("link block", cmd_link_block);
 	ctl_register("link unblock", cmd_link_unblock);
 	ctl_register("version", cmd_version);

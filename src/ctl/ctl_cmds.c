@@ -41,6 +41,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Measure lock+write+unlock round trips and replicated writes on "
 	  "object NAME from this head; prints key=value lines (microseconds).",
 	  0 },
+	{ "pso fill", "PREFIX COUNT [--size BYTES]",
+	  "Create or overwrite COUNT objects PREFIX0 .. PREFIX<COUNT-1> with "
+	  "values of BYTES bytes (default 32): for resync tests and "
+	  "benchmarks.", 0 },
 	{ "link block", "PATH",
 	  "Fault injection for tests: treat peer-link path PATH (0-based) as "
 	  "cut until link unblock.", 0 },

@@ -195,13 +195,17 @@ int	lk_path_usable(const struct lk_path *);
  * is not usable or failed while writing (it is then closed). */
 int	lk_path_send(struct lk_path *, uint8_t type, uint16_t flags,
 	    uint64_t req_id, const void *payload, size_t len);
+/* Serial of the path's current connection (0: none). */
+uint64_t lk_path_serial(const struct lk_path *);
 void	lk_path_drop(struct lk_path *, enum lk_drop, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 const char *lk_pstate_name(int);
 
 /* ---- callbacks from conn.c into link.c ---- */
 void	lk_on_path_up(struct lk_path *);
-void	lk_on_path_down(struct lk_path *);
+/* Connection serial of p was lost: re-send what was in flight on it.
+ * p may already carry a new connection (acceptor replaced it). */
+void	lk_on_path_down(struct lk_path *, uint64_t serial);
 void	lk_on_rtt(struct lk_path *);
 /* A MAC- and seq-checked frame of a non-internal type, or a reply. */
 void	lk_on_frame(struct lk_path *, const struct lk_hdr *,

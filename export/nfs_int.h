@@ -1,0 +1,211 @@
+/*
+ * nfs_int.h — internals shared by the files of export/: the exports
+ * table, connections, requests handed to workers, file handles, the
+ * duplicate request cache.  Nothing here is for other modules.
+ */
+#ifndef DUONAS_NFS_INT_H
+#define DUONAS_NFS_INT_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <nfsc/libnfs.h>
+#include <nfsc/libnfs-raw.h>
+#include <nfsc/libnfs-raw-mount.h>
+#include <nfsc/libnfs-raw-nfs.h>
+#include <nfsc/libnfs-raw-portmap.h>
+
+struct buf;
+
+#define NFS_MAXIO		(1024 * 1024)	/* READ/WRITE payload */
+#define NFS_MAXREC		(NFS_MAXIO + 4096) /* what libnfs accepts */
+#define NFS_MAX_EXPORTS		64
+#define NFS_MAX_CLIENTS		32		/* client specs per export */
+#define NFS_MAX_LISTEN		16		/* addresses */
+#define NFS_NAME_MAX		255
+#define NFS_PATH_MAX		4096
+
+#define NFS_PROG_PMAP		100000
+#define NFS_PROG_NFS		100003
+#define NFS_PROG_MOUNT		100005
+
+/* ---- exports (nfs_exports.c) ------------------------------------- */
+
+#define NFS_EXP_RW		0x01
+#define NFS_EXP_ROOT_SQUASH	0x02
+#define NFS_EXP_ALL_SQUASH	0x04
+#define NFS_EXP_AUTH_SYS	0x08
+#define NFS_EXP_AUTH_NONE	0x10
+#define NFS_EXP_SECURE		0x20	/* source port < 1024 */
+
+struct nfs_client {
+	char		text[128];	/* as written: "*", host, a.b.c.d/n */
+	int		family;		/* 0: any; AF_INET / AF_INET6 */
+	uint8_t		addr[16];
+	int		prefix;
+	int		flags;		/* NFS_EXP_* */
+	uint32_t	anonuid;
+	uint32_t	anongid;
+};
+
+struct nfs_export {
+	uint32_t	id;
+	char		path[PATH_MAX];
+	int		line;
+	struct nfs_client clients[NFS_MAX_CLIENTS];
+	int		nclients;
+	/* filled by nfs_export_open(), loop thread: */
+	int		fd;		/* O_RDONLY|O_DIRECTORY on the path */
+	int		mnt_id;
+	dev_t		dev;
+	ino_t		ino;
+	uint8_t		rootfh[NFS3_FHSIZE];
+	uint32_t	rootfhlen;
+};
+
+struct nfs_exptab {
+	struct nfs_export	*v;
+	int			 n;
+};
+
+/* Parse exports text (pure: no filesystem access).  Returns 0, or -1
+ * with "FILE:LINE: problem" in err. */
+int	nfs_exports_parse(const char *text, size_t len, const char *file,
+	    struct nfs_exptab *, char *err, size_t errlen);
+/* Read and parse path; then open every export (fd, root handle).
+ * 0 or -1 with err. */
+int	nfs_exports_load(const char *path, struct nfs_exptab *, char *err,
+	    size_t errlen);
+void	nfs_exports_free(struct nfs_exptab *);
+/* First client spec of e matching the address, or NULL. */
+const struct nfs_client *nfs_export_client(const struct nfs_export *,
+	    const struct sockaddr *);
+/* Options of a client spec as text ("rw,root_squash,..."). */
+void	nfs_client_opts(const struct nfs_client *, char *, size_t);
+
+/* ---- file handles (nfs_fh.c) ---------------------------------------
+ * Layout: [0] version (1) [1] kernel handle type [2..5] export id (BE)
+ * [6] kernel handle length n [7..7+n) kernel handle.  Total 7+n <= 64. */
+#define NFS_FH_VERSION		1
+#define NFS_FH_HDR		7
+
+/* Build a handle for the object (dirfd, name) or (fd, "") with
+ * AT_EMPTY_PATH; returns length or -1 with errno. */
+int	nfs_fh_make(uint32_t expid, int dirfd, const char *name, int flags,
+	    uint8_t *fh, uint32_t *fhlen);
+/* Check length, version and the lengths inside; returns the export id
+ * or -1 when the handle is malformed. */
+int64_t	nfs_fh_expid(const uint8_t *fh, uint32_t fhlen);
+
+/* ---- credentials ---------------------------------------------------- */
+#define NFS_MAX_GIDS		16
+struct nfs_cred {
+	uint32_t	flavor;		/* AUTH_NONE / AUTH_SYS */
+	uint32_t	uid, gid;
+	uint32_t	ngids;
+	uint32_t	gids[NFS_MAX_GIDS];
+};
+
+/* ---- connections and requests (nfs_rpc.c) --------------------------- */
+struct nfs_conn;
+
+struct nfs_req {
+	struct nfs_req	*next;		/* worker queue */
+	struct nfs_conn	*conn;
+	uint32_t	 xid, prog, vers, proc;
+	struct sockaddr_storage peer;
+	socklen_t	 peerlen;
+	struct nfs_cred	 cred;
+	uint8_t		*rec;		/* the whole record (owned) */
+	size_t		 reclen;
+	size_t		 argoff;	/* arguments start here */
+	uint64_t	 t0;		/* now_us() at receipt */
+	int		 drc;		/* DRC entry to fill, or -1 */
+
+	/* result, filled by the worker */
+	void		*res;		/* points into resbuf or allocated */
+	zdrproc_t	 encfn;
+	size_t		 hint;		/* reply size beyond the header */
+	int		 status;	/* nfsstat3 for the statistics */
+	void		*allocs;	/* freed with the request */
+	uint64_t	 resbuf[64];	/* room for any *3res struct */
+};
+
+/* Memory freed with the request. */
+void	*nfs_req_alloc(struct nfs_req *, size_t);
+
+/* ---- NFS v3 procedures (nfs3*.c), worker threads -------------------- */
+/* Run req->proc; fills req->res/encfn/hint/status.  Never fails. */
+void	nfs3_run(struct nfs_req *);
+/* True for procedures whose retransmission must not be re-executed. */
+int	nfs3_proc_nonidempotent(uint32_t proc);
+const char *nfs3_proc_name(uint32_t proc);
+#define NFS3_NPROC	22
+
+/* Worker-side state, set by nfs_rpc.c. */
+extern uint8_t	nfs_write_verf[8];	/* random per daemon start */
+
+/* Exports table access from any thread: read-lock around use. */
+const struct nfs_exptab *nfs_exptab_rdlock(void);
+void	nfs_exptab_unlock(void);
+const struct nfs_export *nfs_export_find(const struct nfs_exptab *,
+	    uint32_t id);
+int	nfs_export_enabled(uint32_t id);
+
+/* ---- MOUNT (nfs_mnt.c), loop thread --------------------------------- */
+extern struct service_proc nfs_mnt_procs[];
+extern int nfs_mnt_nprocs;
+void	nfs_mnt_forget(void);
+int	nfs_mnt_count(void);
+void	nfs_mnt_list_text(struct buf *, uint32_t expid);
+void	nfs_mnt_list_json(struct buf *, uint32_t expid);
+
+/* Loop thread: the connection whose record is being dispatched now. */
+struct nfs_conn	*nfs_conn_current(void);
+void		 nfs_conn_peer(struct nfs_conn *, struct sockaddr_storage *,
+		    socklen_t *);
+int		 nfs_conn_args_ok(void);
+/* Raw-bytes encoder for rpc_send_reply: p points to struct nfs_raw. */
+struct nfs_raw {
+	const uint8_t	*data;
+	size_t		 len;
+};
+uint32_t	 nfs_raw_encode(ZDR *, void *, ...);
+/* Text of an address without port. */
+void		 nfs_addr_text(const struct sockaddr *, char *, size_t);
+
+/* ---- duplicate request cache (nfs_drc.c), loop thread --------------- */
+enum nfs_drc_state { NFS_DRC_NEW, NFS_DRC_INPROGRESS, NFS_DRC_DONE };
+/* Look up (peer address, xid, prog, vers, proc).  NEW: an entry was
+ * created (*slot set) and the call must be executed; INPROGRESS: drop
+ * the retransmission; DONE: *reply/*len hold the original reply. */
+enum nfs_drc_state nfs_drc_lookup(const struct sockaddr *, uint32_t xid,
+	    uint32_t prog, uint32_t vers, uint32_t proc, int *slot,
+	    const uint8_t **reply, size_t *len);
+void	nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply,
+	    size_t len);
+void	nfs_drc_abort(int slot, uint32_t xid);
+void	nfs_drc_clear(void);
+void	nfs_drc_stats(uint64_t *hits, uint64_t *entries);
+
+/* ---- validation of a call before libnfs decodes it (nfs_xdr.c) ------ */
+struct nfs_callhdr {
+	uint32_t	xid, rpcvers, prog, vers, proc;
+	uint32_t	cred_flavor;
+	const uint8_t	*cred;
+	uint32_t	cred_len;
+	size_t		argoff;		/* from the start of the record body */
+};
+/* Parse the call header of a record body (no record marker).  0 or -1
+ * when the header itself is malformed (not a call, lengths too big). */
+int	nfs_xdr_callhdr(const uint8_t *, size_t, struct nfs_callhdr *);
+/* Check that the arguments of (prog, vers, proc) fit in the body with
+ * every length within bounds.  1: fine or unknown procedure, 0: bad. */
+int	nfs_xdr_args_ok(const struct nfs_callhdr *, const uint8_t *, size_t);
+/* Parse an AUTH_SYS / AUTH_NONE credential.  0 or -1. */
+int	nfs_xdr_cred(const struct nfs_callhdr *, struct nfs_cred *);
+
+#endif

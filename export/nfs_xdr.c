@@ -1,0 +1,239 @@
+/*
+ * nfs_xdr.c — checks every length in an incoming ONC RPC call before
+ * libnfs decodes it.
+ *
+ * libnfs 4.0.0's zdr_bytes()/zdr_string() compare "pos + (int)len" with
+ * the buffer size, so a length >= 2^31 passes the check and the decoder
+ * reads far outside the record.  We therefore walk the call header and
+ * the arguments of every procedure we serve with our own bounds-checked
+ * reader, driven by a small per-procedure layout string, and only hand
+ * records that pass to libnfs.  Unknown programs/procedures pass: libnfs
+ * answers them with PROG_UNAVAIL/PROC_UNAVAIL without decoding anything.
+ * This file decodes nothing for use; it only says yes or no.
+ */
+#include <string.h>
+
+#include "common/util.h"
+#include "export/nfs_int.h"
+
+#define AUTH_MAX	400	/* RFC 5531: opaque_auth body <= 400 bytes */
+
+/*
+ * Layout letters:
+ *  f  nfs_fh3 (opaque <= 64)      n  filename3 (string <= NFS_PATH_MAX)
+ *  p  path string (<= NFS_PATH_MAX)
+ *  4  uint32                       8  uint64
+ *  v  8-byte fixed opaque          d  opaque data (<= NFS_MAXIO)
+ *  s  sattr3                       g  sattrguard3
+ *  c  createhow3                   m  mknoddata3
+ */
+static const char *const nfs3_layout[NFS3_NPROC] = {
+	"",		/* NULL */
+	"f",		/* GETATTR */
+	"fsg",		/* SETATTR */
+	"fn",		/* LOOKUP */
+	"f4",		/* ACCESS */
+	"f",		/* READLINK */
+	"f84",		/* READ */
+	"f844d",	/* WRITE */
+	"fnc",		/* CREATE */
+	"fns",		/* MKDIR */
+	"fnsp",		/* SYMLINK */
+	"fnm",		/* MKNOD */
+	"fn",		/* REMOVE */
+	"fn",		/* RMDIR */
+	"fnfn",		/* RENAME */
+	"ffn",		/* LINK */
+	"f8v4",		/* READDIR */
+	"f8v44",	/* READDIRPLUS */
+	"f",		/* FSSTAT */
+	"f",		/* FSINFO */
+	"f",		/* PATHCONF */
+	"f84",		/* COMMIT */
+};
+
+static const char *const mnt3_layout[6] = {
+	"", "p", "", "p", "", "",	/* NULL MNT DUMP UMNT UMNTALL EXPORT */
+};
+
+static const char *const pmap2_layout[6] = {
+	"", "4444", "4444", "4444", "", NULL,	/* CALLIT not served */
+};
+
+static int
+skip_opaque(struct rd *r, uint32_t max)
+{
+	uint32_t len = rd_u32(r);
+
+	if (r->err || len > max || len > r->left)
+		return -1;
+	rd_bytes(r, (len + 3) & ~3u);
+	return r->err ? -1 : 0;
+}
+
+static int
+skip_sattr3(struct rd *r)
+{
+	uint32_t how;
+
+	for (int i = 0; i < 3; i++)		/* mode, uid, gid */
+		if (rd_u32(r))
+			rd_u32(r);
+	if (rd_u32(r))				/* size */
+		rd_u64(r);
+	for (int i = 0; i < 2; i++) {		/* atime, mtime */
+		how = rd_u32(r);
+		if (how > 2)
+			return -1;
+		if (how == 2)
+			rd_u64(r);
+	}
+	return r->err ? -1 : 0;
+}
+
+static int
+walk(struct rd *r, const char *layout)
+{
+	uint32_t v;
+
+	for (const char *c = layout; *c != 0; c++) {
+		switch (*c) {
+		case 'f':
+			if (skip_opaque(r, NFS3_FHSIZE) < 0)
+				return -1;
+			break;
+		case 'n':
+		case 'p':
+			if (skip_opaque(r, NFS_PATH_MAX) < 0)
+				return -1;
+			break;
+		case 'd':
+			if (skip_opaque(r, NFS_MAXIO) < 0)
+				return -1;
+			break;
+		case '4':
+			rd_u32(r);
+			break;
+		case '8':
+		case 'v':
+			rd_u64(r);
+			break;
+		case 's':
+			if (skip_sattr3(r) < 0)
+				return -1;
+			break;
+		case 'g':
+			if (rd_u32(r))
+				rd_u64(r);
+			break;
+		case 'c':
+			v = rd_u32(r);
+			if (v == 0 || v == 1) {
+				if (skip_sattr3(r) < 0)
+					return -1;
+			} else if (v == 2) {
+				rd_u64(r);
+			} else {
+				return -1;
+			}
+			break;
+		case 'm':
+			v = rd_u32(r);
+			if (v == NF3CHR || v == NF3BLK) {
+				if (skip_sattr3(r) < 0)
+					return -1;
+				rd_u64(r);
+			} else if (v == NF3SOCK || v == NF3FIFO) {
+				if (skip_sattr3(r) < 0)
+					return -1;
+			} else if (v < NF3REG || v > NF3FIFO) {
+				return -1;
+			}
+			break;
+		default:
+			return -1;
+		}
+		if (r->err)
+			return -1;
+	}
+	return 0;
+}
+
+int
+nfs_xdr_callhdr(const uint8_t *p, size_t len, struct nfs_callhdr *h)
+{
+	struct rd	r;
+	uint32_t	mtype, vlen;
+
+	memset(h, 0, sizeof(*h));
+	rd_init(&r, p, len);
+	h->xid = rd_u32(&r);
+	mtype = rd_u32(&r);
+	h->rpcvers = rd_u32(&r);
+	h->prog = rd_u32(&r);
+	h->vers = rd_u32(&r);
+	h->proc = rd_u32(&r);
+	h->cred_flavor = rd_u32(&r);
+	h->cred_len = rd_u32(&r);
+	if (r.err || mtype != 0 || h->cred_len > AUTH_MAX)
+		return -1;
+	h->cred = rd_bytes(&r, (h->cred_len + 3) & ~3u);
+	rd_u32(&r);			/* verifier flavor */
+	vlen = rd_u32(&r);
+	if (r.err || vlen > AUTH_MAX)
+		return -1;
+	rd_bytes(&r, (vlen + 3) & ~3u);
+	if (r.err)
+		return -1;
+	h->argoff = len - r.left;
+	return 0;
+}
+
+int
+nfs_xdr_args_ok(const struct nfs_callhdr *h, const uint8_t *p, size_t len)
+{
+	const char	*layout = NULL;
+	struct rd	 r;
+
+	if (h->prog == NFS_PROG_NFS && h->vers == 3 && h->proc < NFS3_NPROC)
+		layout = nfs3_layout[h->proc];
+	else if (h->prog == NFS_PROG_MOUNT && h->vers == 3 && h->proc < 6)
+		layout = mnt3_layout[h->proc];
+	else if (h->prog == NFS_PROG_PMAP && h->vers == 2 && h->proc < 6)
+		layout = pmap2_layout[h->proc];
+	if (layout == NULL)
+		return 1;
+	rd_init(&r, p + h->argoff, len - h->argoff);
+	return walk(&r, layout) == 0;
+}
+
+int
+nfs_xdr_cred(const struct nfs_callhdr *h, struct nfs_cred *c)
+{
+	struct rd	r;
+	uint32_t	n;
+
+	memset(c, 0, sizeof(*c));
+	c->flavor = h->cred_flavor;
+	if (h->cred_flavor == AUTH_NONE) {
+		c->uid = c->gid = 65534;
+		return 0;
+	}
+	if (h->cred_flavor != AUTH_UNIX)
+		return -1;
+	rd_init(&r, h->cred, h->cred_len);
+	rd_u32(&r);				/* stamp */
+	n = rd_u32(&r);				/* machine name */
+	if (r.err || n > 255 || n > r.left)
+		return -1;
+	rd_bytes(&r, (n + 3) & ~3u);
+	c->uid = rd_u32(&r);
+	c->gid = rd_u32(&r);
+	n = rd_u32(&r);
+	if (r.err || n > NFS_MAX_GIDS)
+		return -1;
+	c->ngids = n;
+	for (uint32_t i = 0; i < n; i++)
+		c->gids[i] = rd_u32(&r);
+	return r.err ? -1 : 0;
+}

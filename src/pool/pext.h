@@ -1,0 +1,195 @@
+/*
+ * pext.h — the private extent's on-disk blocks, as pure encode/decode
+ * functions (no I/O).  The layout, every offset and the rules are in
+ * docs/private-extent.md; pool.h does the reading and writing.
+ *
+ * Every block is PEXT_BLOCK_SIZE bytes, big-endian, with a common header
+ * and a CRC32C in its last 4 bytes.  Decoders check, in order: empty,
+ * magic, CRC, version, type, pool, LUN, block number, field ranges, and
+ * return the first failure as a negative PEXT_E_* code.  A block that
+ * fails any check must not be trusted.
+ * All functions are thread-safe (no global state besides a const table).
+ */
+#ifndef DUONAS_PEXT_H
+#define DUONAS_PEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PEXT_BLOCK_SIZE		4096
+#define PEXT_MAGIC		0x44504558u	/* "DPEX" */
+#define PEXT_VERSION		1
+#define PEXT_CRC_OFF		(PEXT_BLOCK_SIZE - 4)
+#define PEXT_NAME_LEN		32
+#define PEXT_MAX_REGIONS	8
+
+/* Layout version 1 (docs/private-extent.md, "Extent map"), in blocks. */
+#define PEXT_V1_EXTENT_BLOCKS	16384u		/* 64 MiB */
+#define PEXT_V1_HB_BLOCK	1u		/* + head slot (0 or 1) */
+#define PEXT_V1_RES_BLOCK	3u
+#define PEXT_V1_CFG_A		256u
+#define PEXT_V1_CFG_B		1280u
+#define PEXT_V1_CFG_BLOCKS	1024u		/* per slot, header included */
+#define PEXT_V1_IMG_START	4096u
+#define PEXT_V1_IMG_BLOCKS	12288u
+
+enum pext_type {
+	PEXT_T_SUPER = 1,
+	PEXT_T_HB = 2,
+	PEXT_T_RES = 3,
+	PEXT_T_CFGSLOT = 4,
+};
+
+enum pext_region_type {
+	PEXT_R_HB = 1,
+	PEXT_R_RES = 2,
+	PEXT_R_CFG_A = 3,
+	PEXT_R_CFG_B = 4,
+	PEXT_R_IMAGE = 5,
+};
+
+/* Decode errors (negative; I/O errors elsewhere are positive errno). */
+enum pext_err {
+	PEXT_OK = 0,
+	PEXT_E_EMPTY = -1,	/* all zero: never written */
+	PEXT_E_MAGIC = -2,
+	PEXT_E_CRC = -3,	/* torn or corrupt */
+	PEXT_E_VERSION = -4,
+	PEXT_E_TYPE = -5,
+	PEXT_E_POOL = -6,
+	PEXT_E_LUN = -7,
+	PEXT_E_BLOCKNO = -8,	/* misdirected write */
+	PEXT_E_FIELD = -9,	/* a field is out of range */
+};
+
+/* Mailbox flags in the heartbeat block. */
+#define PEXT_MB_TAKEN_OVER	0x01u
+#define PEXT_MB_GIVEWAIT	0x02u
+#define PEXT_MB_MBWAIT		0x04u
+#define PEXT_MB_GIVEN_BACK	0x08u
+#define PEXT_MB_FAULT		0x10u
+#define PEXT_MB_ALL		0x1fu
+
+/* Reservation flags. */
+#define PEXT_RES_TAKEOVER	0x01u
+
+/* Common header.  Encoders set version and type themselves. */
+struct pext_hdr {
+	uint16_t	version;
+	uint16_t	type;
+	uint64_t	pool_id;
+	uint32_t	lun_id;
+	uint32_t	blockno;
+	uint32_t	writer;		/* node id, 0 = formatter */
+	uint64_t	time_ms;	/* writer's wall clock */
+};
+
+/* What the reader expects: checked by every decoder.  pool_id 0 and
+ * lun_id 0 mean "accept any" (diagnostic tools only). */
+struct pext_where {
+	uint64_t	pool_id;
+	uint32_t	lun_id;
+	uint32_t	blockno;
+};
+
+struct pext_region {
+	uint32_t	type;		/* PEXT_R_* */
+	uint32_t	flags;
+	uint64_t	start;		/* block */
+	uint64_t	count;		/* blocks */
+};
+
+struct pext_super {
+	struct pext_hdr		h;
+	uint64_t		extent_blocks;
+	uint32_t		block_size;
+	uint32_t		nregions;
+	char			cluster[PEXT_NAME_LEN + 1];
+	char			lun_name[PEXT_NAME_LEN + 1];
+	uint64_t		format_id;
+	struct pext_region	regions[PEXT_MAX_REGIONS];
+};
+
+struct pext_hb {
+	struct pext_hdr	h;
+	uint32_t	node_id;
+	uint16_t	state;
+	uint16_t	opmode;
+	uint64_t	seq;
+	uint64_t	boot_id;
+	uint64_t	cfg_gen;
+	uint32_t	mb_flags;	/* PEXT_MB_* */
+	uint32_t	mb_to;
+	uint64_t	mb_seq;
+	uint64_t	mb_ack;
+};
+
+struct pext_res {
+	struct pext_hdr	h;
+	uint32_t	owner;		/* 0 = free */
+	uint32_t	prev_owner;
+	uint64_t	generation;
+	uint64_t	renew_seq;
+	uint32_t	lease_ms;
+	uint32_t	flags;		/* PEXT_RES_* */
+	uint64_t	acquired_ms;
+};
+
+struct pext_cfgslot {
+	struct pext_hdr	h;
+	uint32_t	slot;		/* 0 = A, 1 = B */
+	uint32_t	flags;
+	uint64_t	generation;
+	uint64_t	length;		/* data bytes after the header block */
+	uint32_t	data_crc;
+};
+
+/* CRC32C (Castagnoli).  Chain: crc = pext_crc32c(crc, p, n), start at 0. */
+uint32_t	 pext_crc32c(uint32_t crc, const void *p, size_t n);
+
+/* Pool id of a cluster: 64-bit FNV-1a of its name. */
+uint64_t	 pext_pool_id(const char *cluster);
+
+/* Fill *sb with the layout-version-1 super block for this LUN (header,
+ * region table, names truncated to PEXT_NAME_LEN).  format_id is left 0. */
+void		 pext_super_init(struct pext_super *sb, uint64_t pool_id,
+		    uint32_t lun_id, const char *cluster, const char *lun_name);
+
+/*
+ * Encoders: blk is PEXT_BLOCK_SIZE bytes, fully overwritten (zero padding,
+ * CRC last).  Return 0, or PEXT_E_FIELD when the struct holds a value
+ * the layout cannot represent (nothing useful is in blk then).
+ */
+int		 pext_super_encode(uint8_t *blk, const struct pext_super *);
+int		 pext_hb_encode(uint8_t *blk, const struct pext_hb *);
+int		 pext_res_encode(uint8_t *blk, const struct pext_res *);
+int		 pext_cfgslot_encode(uint8_t *blk, const struct pext_cfgslot *);
+
+/*
+ * Decoders: check blk (PEXT_BLOCK_SIZE bytes) against w and fill *out.
+ * Return 0 or a negative PEXT_E_*; *out is only meaningful on 0.
+ */
+int		 pext_super_decode(const uint8_t *blk, const struct pext_where *w,
+		    struct pext_super *out);
+int		 pext_hb_decode(const uint8_t *blk, const struct pext_where *w,
+		    struct pext_hb *out);
+int		 pext_res_decode(const uint8_t *blk, const struct pext_where *w,
+		    struct pext_res *out);
+int		 pext_cfgslot_decode(const uint8_t *blk,
+		    const struct pext_where *w, struct pext_cfgslot *out);
+
+/*
+ * The configuration-slot rule: given both slot headers and whether each
+ * slot is valid (header decoded and data CRC matched), return the slot to
+ * read (0/1, newest valid; ties go to A) or -1 when neither is valid, and
+ * store in *write_slot the slot the next write must go to (the one not
+ * holding the newest valid copy).  *next_gen (if not NULL) gets the
+ * lowest generation a new write may use.
+ */
+int		 pext_cfg_pick(const struct pext_cfgslot s[2], const int valid[2],
+		    int *write_slot, uint64_t *next_gen);
+
+/* Name of a PEXT_E_* code. */
+const char	*pext_strerror(int err);
+
+#endif

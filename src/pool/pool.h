@@ -1,0 +1,87 @@
+/*
+ * pool.h — a LUN's private extent on disk: open with direct I/O, format,
+ * and read/write its blocks with verification (layout and rules:
+ * docs/private-extent.md; block formats: pext.h).
+ *
+ * Return codes everywhere: 0 ok, positive errno for I/O and system
+ * errors, negative PEXT_E_* when a block was read but is not to be
+ * trusted.  pool_strerror() names both.  Every failure is also logged with
+ * the LUN path.  A struct pool_lun is used by one thread at a time.
+ */
+#ifndef DUONAS_POOL_H
+#define DUONAS_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pool/pext.h"
+
+struct pool_lun {
+	int			fd;		/* -1 when closed */
+	int			direct;		/* 1: O_DIRECT, 0: O_DSYNC */
+	char			path[256];
+	uint64_t		pool_id;
+	uint32_t		lun_id;
+	uint32_t		self_id;	/* node id written as writer */
+	uint64_t		size;		/* bytes */
+	int			loaded;		/* sb is valid */
+	struct pext_super	sb;
+	uint8_t			*iobuf;		/* one aligned block */
+};
+
+/*
+ * Open path (regular file or block device) read-write with O_DIRECT; if
+ * the file system refuses O_DIRECT, reopen with O_DSYNC and log it.
+ * pool_id/lun_id are what every block must carry; self_id (1..255) is
+ * stamped as the writer of every block this head writes.  Nothing is read
+ * yet.  On error the struct is left closed.
+ */
+int	 pool_lun_open(struct pool_lun *, const char *path, uint64_t pool_id,
+	    uint32_t lun_id, uint32_t self_id);
+/* Close (safe on a closed or zeroed-then-failed struct). */
+void	 pool_lun_close(struct pool_lun *);
+
+/*
+ * Write a fresh layout-version-1 private extent: super block, empty
+ * heartbeat blocks, a free reservation (generation 1), zeroed config slot
+ * headers.  Refuses with EEXIST when a valid super block of this pool and
+ * LUN is already there and force is 0; ENOSPC when the LUN is smaller
+ * than the extent.  Leaves the LUN loaded.
+ */
+int	 pool_lun_format(struct pool_lun *, const char *cluster,
+	    const char *lun_name, int force);
+/* Read and verify the super block; required before the typed calls. */
+int	 pool_lun_load(struct pool_lun *);
+
+/* Raw block I/O at block index blockno (any buffer alignment; exactly
+ * PEXT_BLOCK_SIZE bytes).  No verification. */
+int	 pool_blk_read(struct pool_lun *, uint64_t blockno, uint8_t *blk);
+int	 pool_blk_write(struct pool_lun *, uint64_t blockno, const uint8_t *blk);
+
+/*
+ * Heartbeat/mailbox block of head slot (0 or 1).  Write fills the common
+ * header (pool, LUN, block number, writer = self_id, time) itself.
+ */
+int	 pool_hb_read(struct pool_lun *, int slot, struct pext_hb *);
+int	 pool_hb_write(struct pool_lun *, int slot, const struct pext_hb *);
+
+/* The LUN's reservation record.  Write fills the common header. */
+int	 pool_res_read(struct pool_lun *, struct pext_res *);
+int	 pool_res_write(struct pool_lun *, const struct pext_res *);
+
+/*
+ * Configuration replica.  Write stores len bytes as generation gen into
+ * the slot that does not hold the newest valid copy (data first, header
+ * last); EINVAL when gen is not newer than that copy, EFBIG when len does
+ * not fit a slot.  Read returns the newest valid copy in a malloc'd
+ * buffer (*datap, free() it) or PEXT_E_EMPTY when no slot is valid.
+ */
+int	 pool_cfg_write(struct pool_lun *, uint64_t gen, const void *data,
+	    size_t len);
+int	 pool_cfg_read(struct pool_lun *, void **datap, size_t *lenp,
+	    uint64_t *genp);
+
+/* Text for any return code of this module. */
+const char *pool_strerror(int rc);
+
+#endif
