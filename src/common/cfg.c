@@ -466,29 +466,47 @@ cfg_check(struct pstate *ps, char lunhome[][CFG_NAME_MAX])
 int
 cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen)
 {
-	struct pstate	 ps = { path, 0, err, errlen, cfg };
+	uint8_t	*data = NULL;
+	size_t	 len;
+	int	 rv;
+
+	if (file_read_all(path, 1 << 20, &data, &len) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		memset(cfg, 0, sizeof(*cfg));
+		return -1;
+	}
+	rv = cfg_parse_buf(path, (const char *)data, len, cfg, err, errlen);
+	free(data);
+	return rv;
+}
+
+int
+cfg_parse_buf(const char *name, const char *text, size_t textlen,
+    struct cfg *cfg, char *err, size_t errlen)
+{
+	struct pstate	 ps = { name, 0, err, errlen, cfg };
 	uint8_t		*data = NULL;
-	size_t		 len;
+	size_t		 len = textlen;
 	char		*line, *next, *tok[MAXTOK];
 	char		 block[16] = "";	/* "" = top level */
 	struct cfg_head	*curhead = NULL;
 	struct cfg_lun	*curlun = NULL;
-	static char	 lunhome[CFG_MAX_LUNS][CFG_NAME_MAX];
+	char		 (*lunhome)[CFG_NAME_MAX];
 	int		 ntok, rv = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	memset(lunhome, 0, sizeof(lunhome));
+	lunhome = xcalloc(CFG_MAX_LUNS, CFG_NAME_MAX);
 	cfg_defaults(cfg);
-	snprintf(cfg->file, sizeof(cfg->file), "%s", path);
-	if (file_read_all(path, 1 << 20, &data, &len) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	snprintf(cfg->file, sizeof(cfg->file), "%s", name);
+	err[0] = 0;
+	if (memchr(text, 0, len) != NULL) {
+		snprintf(err, errlen, "%s: contains a NUL byte (not a text "
+		    "file)", name);
 		return -1;
 	}
-	if (memchr(data, 0, len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte (not a text "
-		    "file)", path);
-		goto out;
-	}
+	data = xmalloc(len + 1);
+	memcpy(data, text, len);
+	data[len] = 0;
 	for (line = (char *)data; line != NULL; line = next) {
 		ps.line++;
 		if ((next = strchr(line, '\n')) != NULL)
@@ -594,6 +612,7 @@ cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen)
 	rv = cfg_check(&ps, lunhome);
 out:
 	free(data);
+	free(lunhome);
 	return rv;
 }
 

@@ -101,6 +101,9 @@ struct cfg {
  * Returns 0, or -1 with a message "FILE:LINE: problem" in err.
  */
 int	cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen);
+/* The same for text in memory; name is used in error messages. */
+int	cfg_parse_buf(const char *name, const char *text, size_t len,
+	    struct cfg *cfg, char *err, size_t errlen);
 /* Index of the head called name, or -1. */
 int	cfg_head_find(const struct cfg *, const char *name);
 /* Read the cluster key (raw bytes, or hex text); 0 or -1 with err. */
