@@ -78,6 +78,7 @@ static void	conn_fail(struct lk_conn *, const char *why);
 static const char *const pstate_names[] = {
 	"idle", "connecting", "hello", "up", "blocked",
 };
+_Static_assert(nitems(pstate_names) == 5, "path state names");
 static const char *const pevent_names[LK_PE__MAX] = {
 	"DIAL", "CONNECTED", "HELLO_OK", "ACCEPTED", "FAIL", "BLOCK",
 	"UNBLOCK",
@@ -110,16 +111,16 @@ static const struct {
 	int		(*action)(struct lk_path *, int oldstate);
 	int		 next;
 } path_fsm_tbl[] = {
-	/* current state	event			action		resulting state */
-	{ LK_PS_IDLE,		LK_PE_DIAL,		act_dial,	LK_PS_CONNECT },
-	{ LK_PS_CONNECT,	LK_PE_CONNECTED,	act_hello,	LK_PS_HELLO },
-	{ LK_PS_HELLO,		LK_PE_HELLO_OK,		act_up,		LK_PS_UP },
-	{ LK_PS_IDLE | LK_PS_UP, LK_PE_ACCEPTED,	act_accept,	LK_PS_UP },
-	{ LK_PS_CONNECT | LK_PS_HELLO | LK_PS_UP,
-				LK_PE_FAIL,		act_close,	LK_PS_IDLE },
-	{ LK_PS_ANY & ~LK_PS_BLOCKED,
-				LK_PE_BLOCK,		act_block,	LK_PS_BLOCKED },
-	{ LK_PS_BLOCKED,	LK_PE_UNBLOCK,		act_unblock,	LK_PS_IDLE },
+    /* current state		event		action		resulting state */
+    { LK_PS_IDLE,		LK_PE_DIAL,	 act_dial,	LK_PS_CONNECT },
+    { LK_PS_CONNECT,		LK_PE_CONNECTED, act_hello,	LK_PS_HELLO },
+    { LK_PS_HELLO,		LK_PE_HELLO_OK,	 act_up,	LK_PS_UP },
+    { LK_PS_IDLE | LK_PS_UP,	LK_PE_ACCEPTED,	 act_accept,	LK_PS_UP },
+    { LK_PS_CONNECT | LK_PS_HELLO | LK_PS_UP,
+				LK_PE_FAIL,	 act_close,	LK_PS_IDLE },
+    { LK_PS_ANY & ~LK_PS_BLOCKED,
+				LK_PE_BLOCK,	 act_block,	LK_PS_BLOCKED },
+    { LK_PS_BLOCKED,		LK_PE_UNBLOCK,	 act_unblock,	LK_PS_IDLE },
 };
 
 static uint64_t unexpected_events;
@@ -317,7 +318,11 @@ conn_flush(struct lk_conn *c)
 		}
 		c->out_off += (size_t)n;
 	}
-	buf_reset(&c->out);
+	if (c->out.cap > 4 * LK_READ_CHUNK) {
+		buf_free(&c->out);
+		buf_init(&c->out);
+	} else
+		buf_reset(&c->out);
 	c->out_off = 0;
 	event_del(c->wev);
 	return 0;
@@ -543,18 +548,25 @@ conn_frame(struct lk_conn *c, const struct lk_hdr *h, const uint8_t *pl)
 	lk_on_frame(p, h, pl);
 }
 
-static int
+static void
 conn_grow(struct lk_conn *c)
 {
 	size_t want = LK_READ_CHUNK, have;
 
-	if (c->in_off == c->in_len)
+	if (c->in_off == c->in_len) {
 		c->in_off = c->in_len = 0;
+		/* Give back the memory of a past big frame. */
+		if (c->in_cap > 4 * LK_READ_CHUNK) {
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+	}
 	have = c->in_len - c->in_off;
 	if (c->in_need > have && c->in_need - have > want)
 		want = c->in_need - have;
 	if (c->in_cap - c->in_len >= want)
-		return 0;
+		return;
 	if (c->in_off > 0) {
 		memmove(c->in, c->in + c->in_off, have);
 		c->in_len = have;
@@ -564,7 +576,6 @@ conn_grow(struct lk_conn *c)
 		c->in_cap = c->in_len + want;
 		c->in = xrealloc(c->in, c->in_cap);
 	}
-	return 0;
 }
 
 static void

@@ -208,6 +208,14 @@ best_path(void)
 	return best >= 0 ? &lk.paths[best] : NULL;
 }
 
+int
+lk_best(void)
+{
+	struct lk_path *p = best_path();
+
+	return p ? p->idx : -1;
+}
+
 static void
 state_notify_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -387,6 +395,7 @@ dispatch_reply(struct lk_path *p, const struct lk_hdr *h,
 		lk_path_drop(p, LK_DROP_PROTO, "reply %llu has type %u, "
 		    "request had %u", (unsigned long long)h->req_id, h->type,
 		    r->type);
+		lk_path_fsm(p, LK_PE_FAIL);
 		return;
 	}
 	req_finish(r, 0, pl, h->len);
@@ -411,6 +420,12 @@ lk_on_frame(struct lk_path *p, const struct lk_hdr *h, const uint8_t *pl)
 	if (!(h->flags & LK_F_REQUEST)) {
 		handlers[h->type].cb(h->type, pl, h->len, NULL,
 		    handlers[h->type].arg);
+		return;
+	}
+	if (h->req_id == 0) {
+		lk_path_drop(p, LK_DROP_PROTO, "request of type %u without a "
+		    "request id", h->type);
+		lk_path_fsm(p, LK_PE_FAIL);
 		return;
 	}
 	if ((i = rc_find(h->req_id)) >= 0) {
@@ -467,6 +482,13 @@ link_init(const struct cfg *cfg, int self_idx, const uint8_t *key,
 		log_warnx("link: both heads have node id %u", self->id);
 		return -1;
 	}
+	/* Configurations built by hand (tests) may leave these at 0. */
+	if (cfg_copy.link_ping_ms <= 0)
+		cfg_copy.link_ping_ms = 100;
+	if (cfg_copy.link_dead_ms <= 0)
+		cfg_copy.link_dead_ms = 6 * cfg_copy.link_ping_ms;
+	if (cfg_copy.link_reconnect_ms <= 0)
+		cfg_copy.link_reconnect_ms = 200;
 	memset(&lk, 0, sizeof(lk));
 	lk.cfg = &cfg_copy;
 	lk.self_idx = self_idx;
@@ -618,6 +640,11 @@ link_request(uint8_t type, const void *payload, size_t len, int timeout_ms,
 	struct lk_preq	*r = xcalloc(1, sizeof(*r));
 	struct timeval	 tv;
 
+	if (loop_base() == NULL) {
+		free(r);
+		cb(ECANCELED, NULL, 0, arg);	/* called before loop_init */
+		return;
+	}
 	if (timeout_ms <= 0)
 		timeout_ms = LK_DEFAULT_TIMEOUT_MS;
 	r->id = next_req_id++;
@@ -656,7 +683,9 @@ link_reply(struct link_req *rq, const void *payload, size_t len)
 
 	if (rq == NULL)
 		return;
-	if (!lk.running || rq->gen != link_gen)
+	/* After a peer restart its request ids start again at 1: a late
+	 * reply to its old instance could match a new request. */
+	if (!lk.running || rq->gen != link_gen || rq->rc_epoch != rc_epoch)
 		goto out;
 	if (len > LINK_PAYLOAD_MAX) {
 		log_warnx("link: reply to request %llu (type %u) is %zu bytes, "
@@ -664,7 +693,7 @@ link_reply(struct link_req *rq, const void *payload, size_t len)
 		    rq->type, len);
 		goto out;
 	}
-	if (rq->rc_epoch == rc_epoch && (i = rc_find(rq->id)) >= 0) {
+	if ((i = rc_find(rq->id)) >= 0) {
 		if (len <= LK_RC_ENTRY_MAX && rc_bytes + len <= LK_RC_BYTES) {
 			rc[i].state = RC_DONE;
 			if (len) {

@@ -52,13 +52,20 @@ typedef void (*link_msg_cb)(uint8_t type, const uint8_t *payload, size_t len,
 /*
  * Completion of link_request(): status 0 with the reply payload, or
  * ETIMEDOUT (no reply in time), ENOTCONN (no path up when sent and none
- * came up before the timeout), ECANCELED (link shut down).
+ * came up before the timeout), ECANCELED (link shut down), EINVAL (type
+ * outside 16..LINK_T_MAX), EMSGSIZE (payload over LINK_PAYLOAD_MAX).
+ * Always called from the loop, never from inside link_request().
+ * A request whose path dies is re-sent with the same id on another path;
+ * the receiver answers a duplicate from its cache of recent replies, so
+ * a handler normally runs once per request (docs/link-protocol.md).
  */
 typedef void (*link_reply_cb)(int status, const uint8_t *payload, size_t len,
     void *arg);
 
 /* Peer reachability changed: up = at least one path is established.
- * peer_boot_id is the peer's boot id from HELLO (0 when down). */
+ * peer_boot_id is the peer's boot id from HELLO (0 when down).  A peer
+ * restart (new boot id) is reported as down then up.  Called from its
+ * own loop event, never from inside a link_* call. */
 typedef void (*link_state_cb)(int up, uint64_t peer_boot_id, void *arg);
 
 /*
@@ -71,6 +78,8 @@ int	link_init(const struct cfg *cfg, int self_idx, const uint8_t *key,
 	    size_t keylen, uint64_t boot_id);
 void	link_shutdown(void);
 
+/* type 16..LINK_T_MAX (fatal otherwise); cb NULL unregisters.
+ * Registrations may precede link_init and survive link_shutdown. */
 void	link_register(uint8_t type, link_msg_cb cb, void *arg);
 void	link_on_state(link_state_cb cb, void *arg);	/* several allowed */
 
@@ -79,7 +88,8 @@ int	link_send(uint8_t type, const void *payload, size_t len);
 /* Asynchronous message on every established path (heartbeats). Returns
  * the number of paths it was queued on. */
 int	link_send_all(uint8_t type, const void *payload, size_t len);
-/* Request with reply; cb is always called exactly once. */
+/* Request with reply; cb is always called exactly once.
+ * timeout_ms <= 0 means 5000. */
 void	link_request(uint8_t type, const void *payload, size_t len,
 	    int timeout_ms, link_reply_cb cb, void *arg);
 void	link_reply(struct link_req *rq, const void *payload, size_t len);

@@ -207,6 +207,8 @@ void	lk_on_path_up(struct lk_path *);
  * p may already carry a new connection (acceptor replaced it). */
 void	lk_on_path_down(struct lk_path *, uint64_t serial);
 void	lk_on_rtt(struct lk_path *);
+/* Index of the best path, -1 when none is established. */
+int	lk_best(void);
 /* A MAC- and seq-checked frame of a non-internal type, or a reply. */
 void	lk_on_frame(struct lk_path *, const struct lk_hdr *,
 	    const uint8_t *payload);
