@@ -401,6 +401,9 @@ dispatch_reply(struct lk_path *p, const struct lk_hdr *h,
 	req_finish(r, 0, pl, h->len);
 }
 
+/* Path of the message being delivered to a handler, -1 outside. */
+static int	lk_rx_path = -1;
+
 void
 lk_on_frame(struct lk_path *p, const struct lk_hdr *h, const uint8_t *pl)
 {
@@ -418,8 +421,10 @@ lk_on_frame(struct lk_path *p, const struct lk_hdr *h, const uint8_t *pl)
 		return;
 	}
 	if (!(h->flags & LK_F_REQUEST)) {
+		lk_rx_path = p->idx;
 		handlers[h->type].cb(h->type, pl, h->len, NULL,
 		    handlers[h->type].arg);
+		lk_rx_path = -1;
 		return;
 	}
 	if (h->req_id == 0) {
@@ -445,7 +450,9 @@ lk_on_frame(struct lk_path *p, const struct lk_hdr *h, const uint8_t *pl)
 	rq->path = p->idx;
 	rq->gen = link_gen;
 	rq->rc_epoch = rc_epoch;
+	lk_rx_path = p->idx;
 	handlers[h->type].cb(h->type, pl, h->len, rq, handlers[h->type].arg);
+	lk_rx_path = -1;
 }
 
 /* ---- public API ---- */
@@ -813,4 +820,26 @@ link_status_json(struct buf *out)
 		buf_printf(out, "}}");
 	}
 	buf_printf(out, "]");
+}
+
+int
+link_rx_path(void)
+{
+	return lk_rx_path;
+}
+
+int
+link_send_path(int path, uint8_t type, const void *payload, size_t len)
+{
+	if (!lk.running || path < 0 || path >= lk.npaths ||
+	    send_check(type, len) != 0)
+		return -1;
+	return lk_path_send(&lk.paths[path], type, 0, 0, payload, len) == 0 ?
+	    0 : -1;
+}
+
+int
+link_npaths(void)
+{
+	return lk.npaths;
 }

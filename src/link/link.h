@@ -94,6 +94,15 @@ void	link_request(uint8_t type, const void *payload, size_t len,
 	    int timeout_ms, link_reply_cb cb, void *arg);
 void	link_reply(struct link_req *rq, const void *payload, size_t len);
 
+/* Asynchronous message on one path (heartbeats per channel): 0, or -1
+ * when that path is not established. */
+int	link_send_path(int path, uint8_t type, const void *payload,
+	    size_t len);
+/* During a message handler: the index of the path it arrived on (-1
+ * outside a handler). */
+int	link_rx_path(void);
+int	link_npaths(void);
+
 int	link_peer_up(void);
 uint64_t link_peer_boot_id(void);
 
