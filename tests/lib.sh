@@ -126,6 +126,12 @@ mk_cluster() {
 	{
 		echo "cluster t-$T_NAME"
 		echo "key \"$T_DIR/cluster.key\""
+		echo "exports \"$T_DIR/exports\""
+		echo "nfs {"
+		echo "  port $((T_BASE + 10))"
+		echo "  mount-port $((T_BASE + 11))"
+		echo "  portmap-port $((T_BASE + 12))"
+		echo "}"
 		echo "heartbeat {"
 		echo "  boot-wait 1500"
 		echo "}"
@@ -148,6 +154,7 @@ mk_cluster() {
 			for ((p = 0; p < nlinks; p++)); do
 				echo "  link 127.$T_NET.$p.$id:$((T_BASE + p))"
 			done
+			echo "  nfs-bind 127.$T_NET.9.$id"
 			echo "  statedir \"$T_DIR/$h/state\""
 			echo "  rundir \"$T_DIR/$h/run\""
 			echo "}"

@@ -331,7 +331,7 @@ static const struct tunable tunables[] = {
 	T("link", "dead", link_dead_ms, 50, 600000),
 	T("link", "reconnect", link_reconnect_ms, 10, 60000),
 	T("heartbeat", "interval", hb_interval_ms, 10, 10000),
-	T("heartbeat", "credit", hb_credit, 1, 1000),
+	T("heartbeat", "credit", hb_credit, 2, 1000),
 	T("heartbeat", "max", hb_max, 1, 10000),
 	T("heartbeat", "boot-wait", boot_wait_ms, 0, 3600000),
 	T("heartbeat", "lease", lease_ms, 100, 600000),

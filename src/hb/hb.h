@@ -1,0 +1,131 @@
+/*
+ * hb.h — the status monitor's pure logic: per-channel liveness counting,
+ * the verdict on the peer, and the heartbeat message format.
+ *
+ * Counting scheme (DESIGN.md §3): each channel (a network path, or the
+ * disk heartbeat in the private extent) has a count.  A heartbeat whose
+ * sequence number progressed credits it (+credit, capped at max); every
+ * tick debits it by one; at zero the channel is BAD, and it is GOOD again
+ * on the next progress.  The peer is DEAD only when every network channel
+ * is BAD and the disk heartbeat is BAD too, or when it reports FAULT; all
+ * network channels BAD with the disk heartbeat GOOD is a PARTITION (no
+ * takeover).
+ *
+ * No I/O, no timers, no locking: the owner calls hb_tick() every
+ * interval_ms on the loop thread and hb_chan_credit() for every heartbeat.
+ */
+#ifndef DUONAS_HB_H
+#define DUONAS_HB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Defaults, with the peer sending one heartbeat per interval: every
+ * heartbeat tops the count up to max (6), the count then falls by one per
+ * tick, so a channel survives 4 consecutive lost heartbeats (a 500 ms
+ * gap) and goes BAD on the 5th; and a dead peer's channel goes BAD at most
+ * max ticks after its last heartbeat: peer death is detected within
+ * (max + 1) * interval = 700 ms (one interval for the send phase), well
+ * under the 1 s budget.
+ */
+#define HB_DEF_INTERVAL_MS	100
+#define HB_DEF_CREDIT		3
+#define HB_DEF_MAX		6
+#define HB_DEF_INIT		6
+
+struct hb_params {
+	int	interval_ms;	/* tick period */
+	int	credit;		/* added on sequence progress */
+	int	max;		/* ceiling */
+	int	init;		/* count of a new channel (0: starts BAD) */
+};
+
+enum hb_chan_state { HB_BAD = 0, HB_GOOD = 1 };
+
+struct hb_chan {
+	int		count;
+	enum hb_chan_state state;
+	int		seen;		/* a heartbeat was ever credited */
+	uint64_t	boot_id;	/* of the last credited heartbeat */
+	uint64_t	seq;
+	uint64_t	ngood;		/* BAD -> GOOD transitions */
+	uint64_t	nbad;		/* GOOD -> BAD transitions */
+	uint64_t	nstale;		/* heartbeats without progress */
+};
+
+enum hb_verdict { HB_PEER_ALIVE, HB_PEER_DEAD, HB_PEER_PARTITION };
+
+/* Fill *p with the defaults above. */
+void	 hb_params_default(struct hb_params *p);
+/* Check p; returns 0, or -1 with a static message in *errstr. */
+int	 hb_params_check(const struct hb_params *p, const char **errstr);
+/* Worst-case time from the last heartbeat to BAD: (max + 1) * interval. */
+int	 hb_detect_ms(const struct hb_params *p);
+
+/* New channel: count = init, GOOD iff init > 0. */
+void	 hb_chan_init(struct hb_chan *, const struct hb_params *);
+/*
+ * A heartbeat (boot_id, seq) arrived on this channel.  It credits the
+ * count when seq is greater than the last one credited, or boot_id
+ * changed (the peer restarted).  Returns 1 when this made the channel
+ * GOOD (it was BAD), else 0.
+ */
+int	 hb_chan_credit(struct hb_chan *, const struct hb_params *,
+	    uint64_t boot_id, uint64_t seq);
+/* One tick: debit by one.  Returns 1 when this made the channel BAD. */
+int	 hb_chan_tick(struct hb_chan *);
+
+/*
+ * The verdict.  net: the network channels (nnet may be 0), disk: the
+ * disk-heartbeat channel or NULL when there is none (directory pool: then
+ * all network channels BAD means DEAD, nothing can tell a partition),
+ * peer_fault: the peer said FAULT (message flag or mailbox).  With no
+ * network channel at all, a GOOD disk heartbeat means ALIVE.
+ */
+enum hb_verdict hb_verdict(const struct hb_chan *net, size_t nnet,
+	    const struct hb_chan *disk, int peer_fault);
+const char	*hb_verdict_name(enum hb_verdict);
+
+/*
+ * Heartbeat message (over each network path).  Layout, big-endian:
+ *   0 magic u32 "DHB1"   4 version u8 (1)   5 flags u8   6 length u16
+ *   8 node_id u32       12 state u16       14 opmode u16
+ *  16 seq u64           24 cfg_gen u64     32 boot_id u64
+ *  40 version-string length u8, then that many bytes (printable ASCII)
+ * length is the whole message; decode requires it to match exactly.
+ * Integrity/authenticity come from the link (HMAC), not from here.
+ */
+#define HB_MSG_MAGIC	0x44484231u	/* "DHB1" */
+#define HB_MSG_HDRLEN	41
+#define HB_SWVER_MAX	63
+#define HB_MSG_MAXLEN	(HB_MSG_HDRLEN + HB_SWVER_MAX)
+#define HB_F_FAULT	0x01		/* sender has faulted: treat as dead */
+#define HB_F_ALL	0x01
+
+enum hb_err {
+	HB_E_SHORT = -1,	/* fewer bytes than the header */
+	HB_E_MAGIC = -2,
+	HB_E_VERSION = -3,
+	HB_E_LENGTH = -4,	/* length field / string length mismatch */
+	HB_E_FIELD = -5,	/* bad flag, node id, or non-printable version */
+};
+
+struct hb_msg {
+	uint8_t		flags;		/* HB_F_* */
+	uint32_t	node_id;	/* 1..255 */
+	uint16_t	state;		/* HA_STA_* of the sender */
+	uint16_t	opmode;
+	uint64_t	seq;
+	uint64_t	cfg_gen;
+	uint64_t	boot_id;
+	char		swver[HB_SWVER_MAX + 1];
+};
+
+/* Encode into buf (at least HB_MSG_MAXLEN bytes); returns the length or
+ * HB_E_FIELD / HB_E_LENGTH when m cannot be encoded. */
+int	 hb_msg_encode(uint8_t *buf, size_t buflen, const struct hb_msg *m);
+/* Decode exactly len bytes; returns 0 or a negative HB_E_*. */
+int	 hb_msg_decode(const uint8_t *buf, size_t len, struct hb_msg *m);
+
+#endif
