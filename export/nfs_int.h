@@ -181,7 +181,7 @@ void		 nfs_addr_text(const struct sockaddr *, char *, size_t);
 enum nfs_drc_state { NFS_DRC_NEW, NFS_DRC_INPROGRESS, NFS_DRC_DONE };
 /* Look up (peer address, xid, prog, vers, proc).  NEW: an entry was
  * created (*slot set) and the call must be executed; INPROGRESS: drop
- * the retransmission; DONE: *reply/*len hold the original reply. */
+ * the retransmission; DONE: reply and len hold the original reply. */
 enum nfs_drc_state nfs_drc_lookup(const struct sockaddr *, uint32_t xid,
 	    uint32_t prog, uint32_t vers, uint32_t proc, int *slot,
 	    const uint8_t **reply, size_t *len);
@@ -207,5 +207,18 @@ int	nfs_xdr_callhdr(const uint8_t *, size_t, struct nfs_callhdr *);
 int	nfs_xdr_args_ok(const struct nfs_callhdr *, const uint8_t *, size_t);
 /* Parse an AUTH_SYS / AUTH_NONE credential.  0 or -1. */
 int	nfs_xdr_cred(const struct nfs_callhdr *, struct nfs_cred *);
+
+/* ---- service glue (nfs_svc.c <-> nfs_rpc.c), loop thread ----------- */
+void	nfs_conn_accept(int fd, const struct sockaddr *, socklen_t);
+void	nfs_conn_close_local(const struct sockaddr *);	/* NULL: all */
+int	nfs_conn_count(void);
+int	nfs_conn_clients(void);
+int	nfs_workers_start(int);
+void	nfs_workers_stop(void);
+/* Port of (prog, vers, protocol) for the portmapper; 0: not served. */
+uint32_t nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot);
+/* Statistics: one finished call (status nfsstat3, latency), garbage. */
+void	nfs_svc_count(uint32_t proc, int status, uint64_t us);
+void	nfs_svc_count_garbage(void);
 
 #endif

@@ -92,6 +92,13 @@ int		pso_list(int (*cb)(const struct pso_info *, void *), void *arg);
 
 const char	*pso_strerror(int rc);
 
+/* Benchmark for `duonas pso bench`: count rounds of lock + write of vlen
+ * bytes + unlock on id (which must exist) under owner.  lat_us (count
+ * entries) receives each round's latency in microseconds, sorted
+ * ascending.  Blocking, worker threads only; 0 or the first error. */
+int		pso_bench(pso_id id, uint64_t owner, int count, size_t vlen,
+		    uint64_t *lat_us);
+
 /* Status for `duonas status`: objects, locks held, sync state, counters. */
 struct pso_stats {
 	uint64_t	objects;

@@ -198,6 +198,7 @@ void	 pso_set_synced(int cold);
 
 /* ---- locks (pso_lock.c) ---- */
 void	 pso_lock_init(void);
+void	 pso_lock_register(void);	/* link handlers */
 void	 pso_lock_fini(void);
 /* Holder of id (mtx held): 0 or PSO_NOTFOUND (unlocked). */
 int	 pso_lock_holder(pso_id, uint32_t *node, uint64_t *owner);

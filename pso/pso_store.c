@@ -460,20 +460,23 @@ pso_store_empty_volatile(struct pso_store *s, uint64_t mtime_ms,
 	MDB_txn		*txn;
 	MDB_cursor	*cur = NULL;
 	MDB_val		 k, v;
-	struct pso_rec	 r;
-	struct buf	 b;
-	uint64_t	 n = 0;
 	MDB_cursor_op	 op;
+	struct pso_rec	 r;
+	struct buf	 b, ids;
+	uint8_t		 key[8];
+	size_t		 i;
 	int		 rc;
 
 	*np = 0;
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return store_err(s, rc, "begin write");
 	buf_init(&b);
+	buf_init(&ids);
 	if ((rc = mdb_cursor_open(txn, s->obj, &cur)) != 0) {
 		rc = store_err(s, rc, "cursor");
 		goto out;
 	}
+	/* First collect, then rewrite: no writes under a walking cursor. */
 	for (op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
 	    op = MDB_NEXT) {
 		if (k.mv_size != 8) {
@@ -482,9 +485,23 @@ pso_store_empty_volatile(struct pso_store *s, uint64_t mtime_ms,
 		}
 		if ((rc = rec_from_val(s, get_be64(k.mv_data), &v, &r)) != 0)
 			goto out;
-		if ((r.flags & (PSO_PERSISTENT | PSO_F_DELETED)) ||
-		    r.len == 0)
-			continue;
+		if (!(r.flags & (PSO_PERSISTENT | PSO_F_DELETED)) && r.len)
+			buf_add_u64(&ids, r.id);
+	}
+	if (rc != MDB_NOTFOUND) {
+		rc = store_err(s, rc, "cursor get");
+		goto out;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	for (i = 0; i + 8 <= ids.len; i += 8) {
+		id_key(key, get_be64(ids.data + i), &k);
+		if ((rc = mdb_get(txn, s->obj, &k, &v)) != 0) {
+			rc = store_err(s, rc, "get");
+			goto out;
+		}
+		if ((rc = rec_from_val(s, get_be64(key), &v, &r)) != 0)
+			goto out;
 		r.version++;
 		r.mtime_ms = mtime_ms;
 		r.val = NULL;
@@ -493,30 +510,24 @@ pso_store_empty_volatile(struct pso_store *s, uint64_t mtime_ms,
 		pso_rec_encode(&b, &r, 0);
 		v.mv_size = b.len;
 		v.mv_data = b.data;
-		if ((rc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT)) != 0) {
+		if ((rc = mdb_put(txn, s->obj, &k, &v, 0)) != 0) {
 			rc = store_err(s, rc, "put");
 			goto out;
 		}
-		n++;
 	}
-	if (rc != MDB_NOTFOUND) {
-		rc = store_err(s, rc, "cursor get");
-		goto out;
-	}
-	mdb_cursor_close(cur);
-	cur = NULL;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != 0) {
 		rc = store_err(s, rc, "commit");
 		goto out;
 	}
-	*np = n;
+	*np = ids.len / 8;
 out:
 	if (cur)
 		mdb_cursor_close(cur);
 	if (txn)
 		mdb_txn_abort(txn);
 	buf_free(&b);
+	buf_free(&ids);
 	return rc;
 }

@@ -8,6 +8,7 @@
  * with the usage line on a mistake, so nothing is half-done.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

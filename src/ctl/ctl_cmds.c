@@ -53,6 +53,67 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "exports", "[--json]",
 	  "List the NFS exports this head serves and the clients that mounted "
 	  "them.", 1 },
+	/* ---- ctcm commands ---- */
+	{ "export ls", "[--json]",
+	  "List the exports of the configuration (id, path, options, "
+	  "clients).  Works on both heads.", 1 },
+	{ "export add", "PATH [--id N] [--clients \"SPEC ...\"] "
+	  "[--options OPTS]",
+	  "Export PATH (inside a LUN's data directory) to the clients "
+	  "(default *; each \"*\", an address, ADDRESS/PREFIX or a host name, "
+	  "optionally with (options)), with default OPTIONS such as rw or "
+	  "no_root_squash.  The id defaults to the highest id + 1.  Master "
+	  "only: one configuration transaction; both heads apply it at once.",
+	  0 },
+	{ "export rm", "PATH|ID",
+	  "Remove an export (master only).", 0 },
+	{ "export set", "PATH|ID [--clients \"SPEC ...\"] [--options OPTS]",
+	  "Replace the clients and/or default options of an export (master "
+	  "only).", 0 },
+	{ "ip ls", "[--json]",
+	  "List the service IPs of both heads.", 1 },
+	{ "ip add", "HEAD ADDRESS/PREFIX [dev IF | --dev IF]",
+	  "Add a service IP homed on HEAD (master only).  The interface "
+	  "defaults to that of HEAD's first service IP.", 0 },
+	{ "ip rm", "ADDRESS",
+	  "Remove a service IP (master only).", 0 },
+	{ "lun ls", "[--json]",
+	  "List the LUNs of the pool and which hold configuration replicas.",
+	  1 },
+	{ "lun add", "NAME --id N --path DEV --home HEAD (--data DIR | "
+	  "--mountpoint DIR) [--mode directory|ext4] [--format]",
+	  "Add a LUN (master only).  An all-zero LUN is formatted (private "
+	  "extent); --format also formats one that holds no valid super "
+	  "block; a LUN of another pool is refused.", 0 },
+	{ "lun rm", "NAME",
+	  "Remove a LUN that holds no export (master only).", 0 },
+	{ "config show", "[--json]",
+	  "Show the configuration generation, its checksum, author and "
+	  "summary, the state of every array replica and the peer, and the "
+	  "files.  In MONITOR, says why.", 1 },
+	{ "config history", "[--json]",
+	  "List the generations kept: generation, time, author, summary.", 1 },
+	{ "config diff", "G1 [G2] [--json]",
+	  "Line diff of the files of generation G1 and G2 (default: the "
+	  "current one).", 1 },
+	{ "config rollback", "G",
+	  "Commit the content of generation G as a new generation (master "
+	  "only).", 0 },
+	{ "config export", "[FILE] [--json]",
+	  "Print the configuration in text form (or write it to FILE, an "
+	  "absolute path) for config import.", 1 },
+	{ "config import", "FILE",
+	  "Commit the configuration in FILE (config export text, or a plain "
+	  "duonas.conf) as a new generation.  Master only, except on a head "
+	  "in MONITOR, where it restores service: the daemon restarts with "
+	  "it.", 0 },
+	{ "config fault", "N crash|fail | off",
+	  "Tests only: make the N-th next configuration I/O step fail (EIO) "
+	  "or crash the daemon right after it.", 0 },
+	{ "config bench", "[--count N]",
+	  "Measure commits of a one-export change (toggles an option of the "
+	  "first export); prints commit_ms_p50/p99 (master only).", 0 },
+	/* ---- end ctcm commands ---- */
 	{ "version", "",
 	  "Print the daemon's version.", 0 },
 };

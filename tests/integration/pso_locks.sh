@@ -29,7 +29,7 @@ t_eq "$(cli B pso get ctr)" "$((2 * N))" "counter exact on B"
 t_cmd "A locks ctr as owner o1" cli A pso lock ctr --owner o1
 out=$(cli B pso lock ctr --owner o2 --timeout 300 2>&1); rc=$?
 t_eq "$rc" 1 "B's lock times out while A holds it"
-echo "$out" | grep -q "timed out"
+echo "$out" | grep -q "not granted in time"
 t_ok $? "timeout error is clear: $out"
 cli B pso set ctr 99 --owner o2 >"$T_DIR/bset.out" 2>&1 </dev/null &
 bset=$!

@@ -12,8 +12,8 @@ t_cmd "set x on A" cli A pso set x hello
 t_eq "$(cli B pso get x)" "hello" "B reads what A wrote"
 t_cmd "set x on B" cli B pso set x world
 t_eq "$(cli A pso get x)" "world" "A reads what B wrote"
-t_eq "$(cli A pso get x --json | grep -o '"version":[0-9]*')" '"version":2' \
-    "two writes: version 2"
+t_eq "$(cli A pso get x --json | grep -o '"version":[0-9]*')" '"version":3' \
+    "create + two writes: version 3"
 t_cmd "create volatile v on B" cli B pso set v scratch --volatile
 t_cmd "create persistent p on A" cli A pso set p keep
 cli A pso ls >"$T_DIR/ls.out"

@@ -1,0 +1,490 @@
+/*
+ * nfs_svc.c — the NFS service as a whole: start/stop, listeners, the
+ * exports table, failover hooks and the status shown by the CLI.
+ *
+ * Listeners: one TCP socket per (address, port) for the NFS, MOUNT and
+ * portmapper ports; any connection may carry any of the three programs.
+ * Service IPs are bound with IP_FREEBIND so they can be opened before
+ * the address is configured (failover moves them between heads).
+ * The exports table is replaced as a whole on reload under a rwlock that
+ * workers hold while they use an export.  Loop thread, except for the
+ * lock helpers and nfs_svc_count() (any thread).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/listener.h>
+
+#include "common/cfg.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "common/util.h"
+#include "export/nfs.h"
+#include "export/nfs_int.h"
+
+struct listen_addr {
+	char			 addr[64];
+	struct evconnlistener	*l[3];	/* nfs, mount, portmap */
+};
+
+static struct {
+	int			 started;
+	char			 exports[CFG_PATH_MAX];
+	int			 port[3];	/* nfs, mount, portmap */
+	int			 threads;
+	struct listen_addr	 la[NFS_MAX_LISTEN];
+	int			 nla;
+	struct event		*tick;
+	uint64_t		 ops_ring[10];
+	int			 ring_pos;
+} svc;
+
+static pthread_rwlock_t	 exp_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct nfs_exptab exptab;
+static uint32_t		 disabled[NFS_MAX_EXPORTS * 2];
+static int		 ndisabled;
+
+static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us;
+static _Atomic uint64_t	 st_proc[NFS3_NPROC];
+
+/* ---- exports table ------------------------------------------------- */
+
+const struct nfs_exptab *
+nfs_exptab_rdlock(void)
+{
+	pthread_rwlock_rdlock(&exp_lock);
+	return &exptab;
+}
+
+void
+nfs_exptab_unlock(void)
+{
+	pthread_rwlock_unlock(&exp_lock);
+}
+
+const struct nfs_export *
+nfs_export_find(const struct nfs_exptab *t, uint32_t id)
+{
+	for (int i = 0; i < t->n; i++)
+		if (t->v[i].id == id)
+			return &t->v[i];
+	return NULL;
+}
+
+/* Caller holds the lock (read or write). */
+int
+nfs_export_enabled(uint32_t id)
+{
+	for (int i = 0; i < ndisabled; i++)
+		if (disabled[i] == id)
+			return 0;
+	return 1;
+}
+
+int
+nfs_export_enable(uint32_t id, int on)
+{
+	int rv = 0;
+
+	pthread_rwlock_wrlock(&exp_lock);
+	if (nfs_export_find(&exptab, id) == NULL) {
+		log_warnx("nfs: no export with id %u", id);
+		rv = -1;
+	} else if (on) {
+		for (int i = 0; i < ndisabled; i++)
+			if (disabled[i] == id)
+				disabled[i--] = disabled[--ndisabled];
+	} else if (nfs_export_enabled(id) &&
+	    ndisabled < (int)nitems(disabled)) {
+		disabled[ndisabled++] = id;
+	}
+	pthread_rwlock_unlock(&exp_lock);
+	if (rv == 0)
+		log_info("nfs: export %u %s", id, on ? "enabled" : "disabled");
+	return rv;
+}
+
+int
+nfs_exports_reload(void)
+{
+	struct nfs_exptab	nt, old;
+	char			err[512];
+
+	if (nfs_exports_load(svc.exports, &nt, err, sizeof(err)) < 0) {
+		log_warnx("nfs: %s", err);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&exp_lock);
+	old = exptab;
+	exptab = nt;
+	pthread_rwlock_unlock(&exp_lock);
+	nfs_exports_free(&old);
+	log_info("nfs: %d export(s) from %s", nt.n, svc.exports);
+	return 0;
+}
+
+/* ---- statistics ------------------------------------------------------ */
+
+void
+nfs_svc_count(uint32_t proc, int status, uint64_t us)
+{
+	st_ops++;
+	st_us += us;
+	if (status != 0)
+		st_err++;
+	if (proc < NFS3_NPROC)
+		st_proc[proc]++;
+}
+
+void
+nfs_svc_count_garbage(void)
+{
+	st_garbage++;
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	svc.ring_pos = (svc.ring_pos + 1) % (int)nitems(svc.ops_ring);
+	svc.ops_ring[svc.ring_pos] = st_ops;
+}
+
+static double
+ops_per_sec(void)
+{
+	int oldest = (svc.ring_pos + 1) % (int)nitems(svc.ops_ring);
+	uint64_t then = svc.ops_ring[oldest];
+
+	return (double)(svc.ops_ring[svc.ring_pos] - then) /
+	    (double)(nitems(svc.ops_ring) - 1);
+}
+
+uint32_t
+nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot)
+{
+	if (prot != IPPROTO_TCP)
+		return 0;
+	if (prog == NFS_PROG_NFS && vers == 3)
+		return (uint32_t)svc.port[0];
+	if (prog == NFS_PROG_MOUNT && vers == 3)
+		return (uint32_t)svc.port[1];
+	if (prog == NFS_PROG_PMAP && vers == 2)
+		return (uint32_t)svc.port[2];
+	return 0;
+}
+
+/* ---- listeners ------------------------------------------------------- */
+
+static void
+accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
+    int salen, void *arg)
+{
+	(void)l; (void)arg;
+	nfs_conn_accept(fd, sa, (socklen_t)salen);
+}
+
+static struct evconnlistener *
+listen_one(const char *addr, int port)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	int			 fd, one = 1;
+	struct evconnlistener	*l;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr,
+	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_port = htons(port);
+		len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		log_warnx("nfs: '%s' is not an IP address", addr);
+		return NULL;
+	}
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) < 0) {
+		log_warn("nfs: socket");
+		return NULL;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* service IPs may not be configured yet */
+	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0) {
+		log_warn("nfs: bind %s port %d", addr, port);
+		close(fd);
+		return NULL;
+	}
+	l = evconnlistener_new(loop_base(), accept_cb, NULL,
+	    LEV_OPT_CLOSE_ON_FREE, 128, fd);
+	if (l == NULL) {
+		log_warn("nfs: listen %s port %d", addr, port);
+		close(fd);
+	}
+	return l;
+}
+
+int
+nfs_listen_add(const char *addr)
+{
+	struct listen_addr *la;
+
+	for (int i = 0; i < svc.nla; i++)
+		if (strcmp(svc.la[i].addr, addr) == 0)
+			return 0;
+	if (svc.nla == NFS_MAX_LISTEN) {
+		log_warnx("nfs: too many listen addresses");
+		return -1;
+	}
+	la = &svc.la[svc.nla];
+	memset(la, 0, sizeof(*la));
+	snprintf(la->addr, sizeof(la->addr), "%s", addr);
+	for (int p = 0; p < 3; p++) {
+		if (svc.port[p] == 0)
+			continue;
+		/* MOUNT may share the NFS port */
+		if (p == 1 && svc.port[1] == svc.port[0])
+			continue;
+		if ((la->l[p] = listen_one(addr, svc.port[p])) == NULL) {
+			for (int q = 0; q < p; q++)
+				if (la->l[q] != NULL)
+					evconnlistener_free(la->l[q]);
+			return -1;
+		}
+	}
+	svc.nla++;
+	log_info("nfs: listening on %s (nfs %d, mount %d, portmap %d)", addr,
+	    svc.port[0], svc.port[1], svc.port[2]);
+	return 0;
+}
+
+int
+nfs_listen_remove(const char *addr)
+{
+	struct sockaddr_storage ss;
+
+	for (int i = 0; i < svc.nla; i++) {
+		if (strcmp(svc.la[i].addr, addr) != 0)
+			continue;
+		for (int p = 0; p < 3; p++)
+			if (svc.la[i].l[p] != NULL)
+				evconnlistener_free(svc.la[i].l[p]);
+		svc.la[i] = svc.la[--svc.nla];
+		memset(&ss, 0, sizeof(ss));
+		if (inet_pton(AF_INET, addr,
+		    &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+			ss.ss_family = AF_INET;
+		else if (inet_pton(AF_INET6, addr,
+		    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+			ss.ss_family = AF_INET6;
+		if (ss.ss_family != 0)
+			nfs_conn_close_local((struct sockaddr *)&ss);
+		log_info("nfs: stopped listening on %s", addr);
+		return 0;
+	}
+	log_warnx("nfs: not listening on %s", addr);
+	return -1;
+}
+
+/* ---- start / stop ---------------------------------------------------- */
+
+int
+nfs_init(const struct cfg *cfg, int self_idx)
+{
+	const struct cfg_head	*h;
+	char			 list[256], *a, *save = NULL;
+	int			 n = 0;
+	struct timeval		 tv = { 1, 0 };
+
+	if (svc.started) {
+		log_warnx("nfs: already started");
+		return -1;
+	}
+	if (self_idx < 0 || self_idx >= cfg->nheads) {
+		log_warnx("nfs: bad head index %d", self_idx);
+		return -1;
+	}
+	h = &cfg->heads[self_idx];
+	snprintf(svc.exports, sizeof(svc.exports), "%s", cfg->exports);
+	svc.port[0] = cfg->nfs_port;
+	svc.port[1] = cfg->mount_port;
+	svc.port[2] = cfg->portmap_port;
+	svc.threads = cfg->nfs_threads > 0 ? cfg->nfs_threads : 8;
+	random_bytes(nfs_write_verf, sizeof(nfs_write_verf));
+	if (nfs_exports_reload() < 0)
+		return -1;
+	if (nfs_workers_start(svc.threads) < 0)
+		goto fail;
+	svc.started = 1;
+	if (h->nfs_bind[0] != 0) {
+		snprintf(list, sizeof(list), "%s", h->nfs_bind);
+		for (a = strtok_r(list, ", \t", &save); a != NULL;
+		    a = strtok_r(NULL, ", \t", &save)) {
+			if (nfs_listen_add(a) < 0)
+				goto fail;
+			n++;
+		}
+	} else if (h->nvips > 0) {
+		for (int i = 0; i < h->nvips; i++) {
+			if (nfs_listen_add(h->vips[i].addr) < 0)
+				goto fail;
+			n++;
+		}
+	}
+	if (n == 0 && nfs_listen_add("127.0.0.1") < 0)
+		goto fail;
+	svc.tick = event_new(loop_base(), -1, EV_PERSIST, tick_cb, NULL);
+	event_add(svc.tick, &tv);
+	log_info("nfs: started, %d worker(s), %d export(s)", svc.threads,
+	    exptab.n);
+	return 0;
+fail:
+	nfs_shutdown();
+	return -1;
+}
+
+void
+nfs_shutdown(void)
+{
+	while (svc.nla > 0)
+		nfs_listen_remove(svc.la[0].addr);
+	nfs_conn_close_local(NULL);
+	if (svc.started)
+		nfs_workers_stop();
+	if (svc.tick != NULL)
+		event_free(svc.tick);
+	svc.tick = NULL;
+	svc.started = 0;
+	pthread_rwlock_wrlock(&exp_lock);
+	nfs_exports_free(&exptab);
+	ndisabled = 0;
+	pthread_rwlock_unlock(&exp_lock);
+	nfs_mnt_forget();
+	nfs_drc_clear();
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+void
+nfs_status_text(struct buf *b)
+{
+	uint64_t hits, ents;
+
+	nfs_drc_stats(&hits, &ents);
+	buf_printf(b, "nfs: %s, ports nfs %d mount %d portmap %d, "
+	    "%d worker(s)\n", svc.started ? "running" : "stopped",
+	    svc.port[0], svc.port[1], svc.port[2], svc.threads);
+	for (int i = 0; i < svc.nla; i++)
+		buf_printf(b, "  listening on %s\n", svc.la[i].addr);
+	pthread_rwlock_rdlock(&exp_lock);
+	buf_printf(b, "  exports: %d (", exptab.n);
+	for (int i = 0; i < exptab.n; i++)
+		buf_printf(b, "%s%s id=%u%s", i ? ", " : "", exptab.v[i].path,
+		    exptab.v[i].id, nfs_export_enabled(exptab.v[i].id) ? "" :
+		    " disabled");
+	pthread_rwlock_unlock(&exp_lock);
+	buf_printf(b, ")\n  clients: %d (%d connections), mounts: %d\n",
+	    nfs_conn_clients(), nfs_conn_count(), nfs_mnt_count());
+	buf_printf(b, "  ops: %llu total, %.1f/s, %llu errors, %llu garbage, "
+	    "drc %llu entries %llu hits\n", (unsigned long long)st_ops,
+	    ops_per_sec(), (unsigned long long)st_err,
+	    (unsigned long long)st_garbage, (unsigned long long)ents,
+	    (unsigned long long)hits);
+}
+
+void
+nfs_status_json(struct buf *b)
+{
+	uint64_t hits, ents;
+
+	nfs_drc_stats(&hits, &ents);
+	buf_printf(b, "{\"running\":%s,\"nfs_port\":%d,\"mount_port\":%d,"
+	    "\"portmap_port\":%d,\"threads\":%d,\"listen\":[",
+	    svc.started ? "true" : "false", svc.port[0], svc.port[1],
+	    svc.port[2], svc.threads);
+	for (int i = 0; i < svc.nla; i++) {
+		if (i > 0)
+			buf_printf(b, ",");
+		buf_add_json_str(b, svc.la[i].addr);
+	}
+	pthread_rwlock_rdlock(&exp_lock);
+	buf_printf(b, "],\"exports\":%d", exptab.n);
+	pthread_rwlock_unlock(&exp_lock);
+	buf_printf(b, ",\"clients\":%d,\"connections\":%d,\"mounts\":%d,"
+	    "\"ops\":%llu,\"ops_per_s\":%.1f,\"errors\":%llu,\"garbage\":%llu,"
+	    "\"drc_entries\":%llu,\"drc_hits\":%llu,\"avg_latency_us\":%llu,"
+	    "\"procs\":{", nfs_conn_clients(), nfs_conn_count(),
+	    nfs_mnt_count(), (unsigned long long)st_ops, ops_per_sec(),
+	    (unsigned long long)st_err, (unsigned long long)st_garbage,
+	    (unsigned long long)ents, (unsigned long long)hits,
+	    (unsigned long long)(st_ops ? st_us / st_ops : 0));
+	for (int i = 0; i < NFS3_NPROC; i++)
+		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", nfs3_proc_name(i),
+		    (unsigned long long)st_proc[i]);
+	buf_printf(b, "}}");
+}
+
+void
+nfs_exports_text(struct buf *b)
+{
+	char opts[128];
+
+	pthread_rwlock_rdlock(&exp_lock);
+	if (exptab.n == 0)
+		buf_printf(b, "no exports\n");
+	for (int i = 0; i < exptab.n; i++) {
+		const struct nfs_export *e = &exptab.v[i];
+
+		buf_printf(b, "%s id=%u%s\n", e->path, e->id,
+		    nfs_export_enabled(e->id) ? "" :
+		    " (disabled: served by the peer)");
+		for (int j = 0; j < e->nclients; j++) {
+			nfs_client_opts(&e->clients[j], opts, sizeof(opts));
+			buf_printf(b, "    client %s (%s)\n",
+			    e->clients[j].text, opts);
+		}
+		nfs_mnt_list_text(b, e->id);
+	}
+	pthread_rwlock_unlock(&exp_lock);
+}
+
+void
+nfs_exports_json(struct buf *b)
+{
+	char opts[128];
+
+	pthread_rwlock_rdlock(&exp_lock);
+	buf_printf(b, "{\"exports\":[");
+	for (int i = 0; i < exptab.n; i++) {
+		const struct nfs_export *e = &exptab.v[i];
+
+		buf_printf(b, "%s{\"id\":%u,\"path\":", i ? "," : "", e->id);
+		buf_add_json_str(b, e->path);
+		buf_printf(b, ",\"enabled\":%s,\"clients\":[",
+		    nfs_export_enabled(e->id) ? "true" : "false");
+		for (int j = 0; j < e->nclients; j++) {
+			nfs_client_opts(&e->clients[j], opts, sizeof(opts));
+			buf_printf(b, "%s{\"spec\":", j ? "," : "");
+			buf_add_json_str(b, e->clients[j].text);
+			buf_printf(b, ",\"options\":");
+			buf_add_json_str(b, opts);
+			buf_printf(b, "}");
+		}
+		buf_printf(b, "],\"mounts\":");
+		nfs_mnt_list_json(b, e->id);
+		buf_printf(b, "}");
+	}
+	buf_printf(b, "]}");
+	pthread_rwlock_unlock(&exp_lock);
+}
