@@ -89,7 +89,11 @@ int	 lun_data_attach(const struct cfg_lun *, struct lun_data *st);
  * or does not finish in time the file system is shut down at once
  * (EXT4_IOC_SHUTDOWN, no log flush: no further write reaches the LUN;
  * the next owner replays the journal) and lazily unmounted (MNT_DETACH).
- * Returns 0 unless a mount could not be removed.
+ * If the disk hangs so that even this does not finish in time, -1 with
+ * ETIMEDOUT: the work goes on in a background thread, and the caller must
+ * treat this head as unable to fence itself (surrender / reboot).
+ * Otherwise -1 only when a mount could not be removed (EBUSY when not
+ * forced).  Never reads the LUN, so it works on a dead disk.
  * dir: bookkeeping only.  Idempotent.  st may be NULL.
  */
 int	 lun_data_detach(const struct cfg_lun *, struct lun_data *st,
