@@ -23,10 +23,12 @@
 #include "common/log.h"
 #include "common/loop.h"
 #include "common/util.h"
+#include "ctcm/ctcm.h"
 #include "ctl/ctl.h"
 #include "duonasd.h"
 #include "ha/ha.h"
 #include "link/link.h"
+#include "export/nfs.h"
 #include "pso/pso.h"
 
 struct duonasd	dd;
@@ -147,6 +149,30 @@ main(int argc, char **argv)
 		return 73;
 	}
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Power-up validation: the array's configuration replicas decide
+	 * before anything is started from the local files. */
+	rv = ctcm_boot(conf, dd.cfg, dd.self, err, sizeof(err));
+	if (err[0])
+		log_info("ctcm: %s", err);
+	switch (rv) {
+	case CTCM_BOOT_OK:
+		break;
+	case CTCM_BOOT_RESTORED:
+		log_info("ctcm: configuration restored from the array; "
+		    "restarting initialisation");
+		ctcm_reexec();
+		log_warn("ctcm: cannot re-execute");
+		return 1;
+	case CTCM_BOOT_MONITOR:
+		dd.monitor = 1;
+		log_warnx("ctcm: no valid configuration anywhere: MONITOR "
+		    "(administration only, nothing is served)");
+		break;
+	default:
+		return 1;
+	}
+
 	loop_init();
 	dd.boot_id = random_u64();
 	dd.start_ms = now_ms();
@@ -155,14 +181,24 @@ main(int argc, char **argv)
 
 	if (link_init(dd.cfg, dd.self, dd.key, dd.keylen, dd.boot_id) < 0)
 		return 1;
-	if (ha_init(dd.cfg, dd.self) < 0)
+	if (ha_init(dd.cfg, dd.self, dd.monitor) < 0)
 		return 1;
-	if ((rv = pso_init(dd.cfg, dd.self)) != 0) {
-		log_warnx("pso: cannot start: %s", pso_strerror(rv));
+	if (!dd.monitor) {
+		if ((rv = pso_init(dd.cfg, dd.self)) != 0) {
+			log_warnx("pso: cannot start: %s", pso_strerror(rv));
+			return 1;
+		}
+	}
+	if ((rv = ctcm_init(dd.cfg, dd.self)) != 0) {
+		log_warnx("ctcm: cannot start: %s", ctcm_strerror(rv));
 		return 1;
 	}
-	if (services_init() < 0)
-		return 1;
+	if (!dd.monitor) {
+		if (services_init() < 0)
+			return 1;
+		ha_services_ready();
+	}
+	ctcm_ctl_register();
 	ctl_handlers_register();
 	if (ctl_init(dd.me->socket) < 0)
 		return 1;
@@ -182,9 +218,13 @@ main(int argc, char **argv)
 	loop_run();
 
 	ctl_shutdown();
-	services_shutdown();
-	pso_shutdown();
+	/* Give up IPs and LUNs before the services go, so clients move to
+	 * the peer instead of hitting a closed port. */
 	ha_shutdown();
+	services_shutdown();
+	ctcm_shutdown();
+	if (!dd.monitor)
+		pso_shutdown();
 	link_shutdown();
 	unlink(pidfile);
 	free(pidfile);

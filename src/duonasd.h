@@ -15,6 +15,7 @@ struct duonasd {
 	size_t			 keylen;
 	uint64_t		 boot_id;
 	uint64_t		 start_ms;
+	int			 monitor;	/* CTCM: no valid config */
 };
 extern struct duonasd	dd;
 

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "ctcm/ctcm.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
@@ -43,6 +44,7 @@ status_on_loop(void *p)
 		    "\"links\":", PACKAGE_VERSION,
 		    (unsigned long long)(now_ms() - dd.start_ms));
 		link_status_json(a->out);
+		ctcm_status_json(a->out);
 		services_status(a->out, 1);
 	} else {
 		ha_status_text(a->out);
@@ -51,6 +53,7 @@ status_on_loop(void *p)
 		    (unsigned long long)(now_ms() - dd.start_ms) / 1000);
 		buf_printf(a->out, "links:\n");
 		link_status_text(a->out);
+		ctcm_status_text(a->out);
 		services_status(a->out, 0);
 	}
 }
@@ -66,6 +69,11 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 		return ctl_usage(c, "status", "unexpected argument '%s'",
 		    argv[0]);
 	ctl_run_on_loop(status_on_loop, &a);
+	if (dd.monitor) {
+		ctl_printf(c, c->json ? ",\"pso\":null}\n" :
+		    "pso:         not running (MONITOR)\n");
+		return CTL_EX_OK;
+	}
 	pso_stats_get(&st);
 	if (c->json) {
 		ctl_printf(c, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
@@ -575,6 +583,12 @@ void
 ctl_handlers_register(void)
 {
 	ctl_register("status", cmd_status);
+	ctl_register("version", cmd_version);
+	ctl_register("link block", cmd_link_block);
+	ctl_register("link unblock", cmd_link_unblock);
+	services_ctl_register();
+	if (dd.monitor)		/* no PSO store in MONITOR */
+		return;
 	ctl_register("pso ls", cmd_pso_ls);
 	ctl_register("pso get", cmd_pso_get);
 	ctl_register("pso create", cmd_pso_create);
@@ -584,8 +598,4 @@ ctl_handlers_register(void)
 	ctl_register("pso unlock", cmd_pso_unlock);
 	ctl_register("pso bench", cmd_pso_bench);
 	ctl_register("pso fill", cmd_pso_fill);
-	ctl_register("link block", cmd_link_block);
-	ctl_register("link unblock", cmd_link_unblock);
-	ctl_register("version", cmd_version);
-	services_ctl_register();
 }

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ctcm/ctcm.h"
+#include "ha/ha.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
@@ -18,9 +20,39 @@
 
 static int	nfs_running;
 
+/* A new configuration generation was installed: apply what can be
+ * applied live (exports, service IPs); the rest needs a restart. */
+static void
+config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
+{
+	(void)arg;
+	if (newcfg != NULL && newcfg != dd.cfg) {
+		if (newcfg->nluns != dd.cfg->nluns)
+			log_warnx("ctcm: generation %llu changes the LUNs: "
+			    "restart the heads to use them",
+			    (unsigned long long)gen);
+		char file[sizeof(dd.cfg->file)];
+
+		memcpy(file, dd.cfg->file, sizeof(file));
+		*dd.cfg = *newcfg;
+		memcpy(dd.cfg->file, file, sizeof(file));
+	}
+	if (nfs_running && nfs_exports_reload() < 0)
+		log_warnx("nfs: generation %llu: exports not reloaded",
+		    (unsigned long long)gen);
+	else if (!nfs_running && access(dd.cfg->exports, R_OK) == 0 &&
+	    nfs_init(dd.cfg, dd.self) == 0) {
+		nfs_running = 1;
+		ha_services_ready();
+	}
+	ha_config_changed();
+	log_info("ctcm: generation %llu applied", (unsigned long long)gen);
+}
+
 int
 services_init(void)
 {
+	ctcm_on_install(config_installed_cb, NULL);
 	if (access(dd.cfg->exports, R_OK) < 0 && errno == ENOENT) {
 		log_info("nfs: no exports file %s: NFS service not started",
 		    dd.cfg->exports);

@@ -1,25 +1,27 @@
 /*
- * ha.c — the HA controller's role logic: who is master, is the peer alive.
+ * ha.c — the HA controller: runs the state machine (ha_fsm.c) and turns
+ * its actions into resources this head serves.
  *
- * Each head publishes its state (node id, opmode, boot id, uptime) to the
- * peer in an HA_STATE message whenever the link comes up or the state
- * changes.  Rules: a booting head that finds a peer already MASTER becomes
- * SLAVE; with both heads booting, the configured master takes MASTER and
- * the configured slave follows; a head alone after boot-wait takes MASTER;
- * a SLAVE whose peer dies becomes MASTER.  Modules learn of every change
- * through their opmode callbacks.
- * Not here (yet): disk heartbeats, partition detection and the full state
- * table (src/ha/ha_fsm.c) — peer death is "no link path up".
+ * The actions only say WHICH resources this head should serve: none
+ * (BOOT, INIT, GIVEWAIT, MONITOR, HALTED), its own (READY: LUNs and
+ * service IPs homed here) or all (TAKEOVER: DEGRADED).  ha_reconcile(),
+ * run every tick and after every event, moves what is served towards
+ * that, in the order that keeps clients safe: a LUN is reserved and its
+ * data attached (disk thread, ha_disk.c) before its exports are enabled,
+ * and a head's service IPs are added and announced only when the LUNs of
+ * that head are served; on the way back the IPs go first, then the
+ * exports, then the LUN.  Fencing short-cuts all of it (ha_lun_fenced).
+ * Modules hear of opmode changes through ha_opmode_register().
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "common/loop.h"
-#include "ha/ha.h"
+#include "export/nfs.h"
+#include "ha/ha_int.h"
 #include "link/link.h"
 
-#define HA_T_STATE	LINK_T_HB_FIRST
-#define HA_MSG_VERSION	1
 #define HA_MAX_CBS	16
 
 struct ha_cb {
@@ -27,270 +29,699 @@ struct ha_cb {
 	void		*arg;
 };
 
-static const struct cfg	*ha_cfg;
-static int		 ha_self;
-static enum ha_opmode	 ha_mode = HA_OPMODE_NONE;
-static int		 ha_alive;		/* peer alive as told to modules */
-static int		 ha_link_up;
-static enum ha_opmode	 peer_mode;
-static int		 peer_state_seen;
-static uint64_t		 ha_start_ms, ha_mode_since_ms;
-static uint64_t		 ha_changes;
-static struct ha_cb	 ha_cbs[HA_MAX_CBS];
-static int		 ha_ncbs;
-static struct event	*boot_ev;
-
-static const char *const opmode_names[] = {
-	"none", "master", "slave", "monitor",
+struct ha_ip {
+	struct cfg_vip		 vc;		/* a copy: survives config changes */
+	const struct cfg_vip	*v;		/* == &vc */
+	int			 head;		/* index of its home head */
+	int			 held;
+	uint64_t		 retry_us;
+	struct vip_ann		 ann;
 };
-_Static_assert(sizeof(opmode_names) / sizeof(opmode_names[0]) ==
-    HA_OPMODE_MONITOR + 1, "opmode_names");
 
-const char *
-ha_opmode_name(enum ha_opmode m)
+struct ha_exp {
+	uint32_t	id;
+	int		lun;		/* -1: not on a LUN: always served */
+	int		online;
+};
+
+struct ha_ctl	 ha;
+
+static struct ha_cb	 cbs[HA_MAX_CBS];
+static int		 ncbs;
+static enum ha_opmode	 pub_mode = HA_OPMODE_NONE;
+static int		 pub_alive = -1;
+static struct ha_ip	 ips[2 * CFG_MAX_VIPS];
+static int		 nips;
+static struct ha_exp	*exps;
+static int		 nexps;
+static struct event	*reset_ev;
+static char		 fault_why[160];
+static uint64_t		 start_ms;
+
+/* ---- opmode publication ---------------------------------------------- */
+
+static void
+publish(void)
 {
-	return (unsigned)m < nitems(opmode_names) ? opmode_names[m] : "?";
+	enum ha_opmode	mode = ha_fsm_opmode(ha.fsm.state);
+	int		alive = ha_mon_link_alive();
+
+	ha_disk_publish(ha.fsm.state, mode);
+	if (mode == pub_mode && alive == pub_alive)
+		return;
+	pub_mode = mode;
+	pub_alive = alive;
+	for (int i = 0; i < ncbs; i++)
+		cbs[i].fn(mode, alive, cbs[i].arg);
 }
 
-const char *
-ha_state_name(void)
+void
+ha_evt(enum ha_evt e)
 {
-	switch (ha_mode) {
-	case HA_OPMODE_NONE:
-		return "BOOT";
-	case HA_OPMODE_MASTER:
-		return ha_alive ? "DAC(master)" : "DEGRADED";
-	case HA_OPMODE_SLAVE:
-		return "DAC(slave)";
-	case HA_OPMODE_MONITOR:
-		return "MONITOR";
+	ha_fsm(&ha.fsm, e);
+	ha_reconcile();
+}
+
+/* ---- exports on LUNs ------------------------------------------------- */
+
+static int
+path_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	while (n > 1 && root[n - 1] == '/')
+		n--;
+	return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
+}
+
+static void
+exp_cb(uint32_t id, const char *path, int online, int enabled, void *arg)
+{
+	(void)enabled; (void)arg;
+	exps = xrealloc(exps, (size_t)(nexps + 1) * sizeof(*exps));
+	exps[nexps].id = id;
+	exps[nexps].online = online;
+	exps[nexps].lun = -1;
+	for (int i = 0; i < ha.nluns; i++)
+		if (path_under(path, lun_data_root(ha.luns[i].cfg)))
+			exps[nexps].lun = i;
+	nexps++;
+}
+
+static void
+exports_map(void)
+{
+	free(exps);
+	exps = NULL;
+	nexps = 0;
+	nfs_export_foreach(exp_cb, NULL);
+	for (int i = 0; i < nexps; i++)
+		if (exps[i].lun >= 0 && !atomic_load(&ha.luns[exps[i].lun].serving))
+			nfs_export_enable(exps[i].id, 0);
+}
+
+/* The NFS workers' gate: may this export be served right now?  Lock-free:
+ * the LUN's serving flag and lease deadline are atomics. */
+static int
+nfs_gate(uint32_t id, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < nexps; i++) {
+		if (exps[i].id != id)
+			continue;
+		if (exps[i].lun < 0)
+			return 1;
+		struct ha_lun *l = &ha.luns[exps[i].lun];
+		return atomic_load(&l->serving) &&
+		    now_us() < atomic_load(&l->lease_until_us);
 	}
-	return "?";
+	return 1;
 }
 
 static void
-ha_send_state(void)
+lun_exports(int lun, int on)
 {
-	struct buf b;
-
-	buf_init(&b);
-	buf_add_u16(&b, HA_MSG_VERSION);
-	buf_add_u32(&b, ha_cfg->heads[ha_self].id);
-	buf_add_u8(&b, (uint8_t)ha_mode);
-	buf_add_u64(&b, now_ms() - ha_start_ms);
-	link_send(HA_T_STATE, b.data, b.len);
-	buf_free(&b);
-}
-
-/* The only writer of ha_mode / ha_alive. */
-static void
-ha_set(enum ha_opmode mode, int alive, const char *why)
-{
-	const char *before = ha_state_name();
-
-	if (mode == ha_mode && alive == ha_alive)
-		return;
-	if (mode != ha_mode)
-		ha_mode_since_ms = now_ms();
-	ha_mode = mode;
-	ha_alive = alive;
-	ha_changes++;
-	log_info("ha: %s -> %s on %s (opmode %s, peer %s)", before,
-	    ha_state_name(), why, ha_opmode_name(mode),
-	    alive ? "alive" : "down");
-	ha_send_state();
-	for (int i = 0; i < ha_ncbs; i++)
-		ha_cbs[i].fn(ha_mode, ha_alive, ha_cbs[i].arg);
-}
-
-static void
-ha_decide(const char *why)
-{
-	int alive = ha_link_up && peer_state_seen;
-	int iam_cfg_master = ha_cfg->heads[ha_self].role == CFG_ROLE_MASTER;
-
-	switch (ha_mode) {
-	case HA_OPMODE_NONE:
-		if (!alive)
-			return;		/* boot timer decides */
-		if (peer_mode == HA_OPMODE_MASTER)
-			ha_set(HA_OPMODE_SLAVE, 1, why);
-		else if (peer_mode == HA_OPMODE_NONE && iam_cfg_master)
-			ha_set(HA_OPMODE_MASTER, 1, why);
-		/* else: wait for the configured master to decide */
-		return;
-	case HA_OPMODE_SLAVE:
-		if (!alive && !ha_link_up)
-			ha_set(HA_OPMODE_MASTER, 0, "PEER_DEAD via IMPERSONATE");
-		else if (alive && peer_mode == HA_OPMODE_SLAVE)
-			/* two slaves: the configured master steps up */
-			ha_set(iam_cfg_master ? HA_OPMODE_MASTER :
-			    HA_OPMODE_SLAVE, 1, why);
-		return;
-	case HA_OPMODE_MASTER:
-		if (alive && peer_mode == HA_OPMODE_MASTER) {
-			/* a partition healed with both masters: only the
-			 * configured master keeps the role */
-			log_warnx("ha: BOTH HEADS ARE MASTER; %s", iam_cfg_master ?
-			    "keeping master (configured master)" :
-			    "stepping down to slave");
-			if (!iam_cfg_master) {
-				ha_set(HA_OPMODE_SLAVE, 1, "MASTER_CONFLICT");
-				return;
-			}
+	for (int i = 0; i < nexps; i++) {
+		if (exps[i].lun != lun)
+			continue;
+		if (on) {
+			nfs_export_attach(exps[i].id);
+			nfs_export_enable(exps[i].id, 1);
+		} else {
+			nfs_export_enable(exps[i].id, 0);
+			nfs_export_detach(exps[i].id);
 		}
-		ha_set(HA_OPMODE_MASTER, alive, alive ? "PEER_JOINED" :
-		    "PEER_DEAD via FAILOVER");
-		return;
-	case HA_OPMODE_MONITOR:
-		return;
 	}
 }
 
-static void
-ha_state_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
+/* ---- events from the disk thread -------------------------------------- */
+
+void
+ha_lun_attached(int lun)
 {
-	struct rd	r;
-	uint16_t	ver;
-	uint32_t	node;
-	uint8_t		mode;
+	struct ha_lun *l = &ha.luns[lun];
 
-	(void)type; (void)arg;
-	if (rq != NULL)
-		link_reply(rq, NULL, 0);
-	rd_init(&r, p, len);
-	ver = rd_u16(&r);
-	node = rd_u32(&r);
-	mode = rd_u8(&r);
-	(void)rd_u64(&r);
-	if (r.err || ver != HA_MSG_VERSION || mode > HA_OPMODE_MONITOR ||
-	    node != ha_cfg->heads[1 - ha_self].id) {
-		log_warnx("ha: malformed HA_STATE from peer (%zu bytes), "
-		    "ignored", len);
-		return;
-	}
-	peer_mode = (enum ha_opmode)mode;
-	peer_state_seen = 1;
-	log_debug("ha: peer state %s", ha_opmode_name(peer_mode));
-	ha_decide("PEER_STATE");
+	lun_exports(lun, 1);
+	atomic_store(&l->serving, 1);
+	log_info("ha: lun %s served here", l->cfg->name);
+	ha_reconcile();
 }
 
-static void
-ha_link_cb(int up, uint64_t boot_id, void *arg)
+void
+ha_lun_released(int lun)
 {
-	(void)arg; (void)boot_id;
-	ha_link_up = up;
-	if (up) {
-		ha_send_state();
-	} else {
-		peer_state_seen = 0;
-		peer_mode = HA_OPMODE_NONE;
-		ha_decide("LINK_DOWN");
-	}
+	(void)lun;
+	ha_reconcile();
 }
 
 static void
-ha_boot_timer(evutil_socket_t fd, short ev, void *arg)
+ip_release(struct ha_ip *ip)
+{
+	if (!ip->held)
+		return;
+	nfs_listen_remove(ip->v->addr);
+	vip_release(&ip->ann, ip->v);
+	ip->held = 0;
+	log_info("ha: service ip %s/%d released", ip->v->addr, ip->v->prefix);
+}
+
+static void
+reset_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	if (ha_mode != HA_OPMODE_NONE)
-		return;
-	if (!(ha_link_up && peer_state_seen)) {
-		log_info("ha: no peer after %d ms, continuing alone",
-		    ha_cfg->boot_wait_ms);
-		ha_set(HA_OPMODE_MASTER, 0, "BOOT_TIMEOUT via FAILOVER");
-	} else {
-		struct timeval tv = { 0, 200 * 1000 };
-		evtimer_add(boot_ev, &tv);	/* peer decides; re-check */
+	if (ha.fsm.state == HA_STA_HALTED && !ha.halting) {
+		log_info("ha: restarting the state machine after the fault");
+		ha_evt(HA_EVT_RESET);
 	}
 }
 
-int
-ha_init(const struct cfg *cfg, int self_idx)
+void
+ha_lun_fenced(int lun, const char *why)
 {
-	struct timeval tv;
+	struct timeval tv = { 1, 0 };
 
-	ha_cfg = cfg;
-	ha_self = self_idx;
-	ha_start_ms = ha_mode_since_ms = now_ms();
-	link_register(HA_T_STATE, ha_state_cb, NULL);
-	link_on_state(ha_link_cb, NULL);
-	boot_ev = evtimer_new(loop_base(), ha_boot_timer, NULL);
-	tv.tv_sec = cfg->boot_wait_ms / 1000;
-	tv.tv_usec = (cfg->boot_wait_ms % 1000) * 1000;
-	evtimer_add(boot_ev, &tv);
-	log_info("ha: BOOT as configured %s, waiting up to %d ms for the "
-	    "peer", cfg->heads[self_idx].role == CFG_ROLE_MASTER ? "master" :
-	    "slave", cfg->boot_wait_ms);
+	/* IPs first: clients must stop reaching this head. */
+	for (int i = 0; i < nips; i++)
+		ip_release(&ips[i]);
+	lun_exports(lun, 0);
+	snprintf(fault_why, sizeof(fault_why), "lun %s fenced: %s",
+	    ha.luns[lun].cfg->name, why);
+	ha_evt(HA_EVT_FAULT);
+	evtimer_add(reset_ev, &tv);
+}
+
+/* ---- reconciliation -------------------------------------------------- */
+
+static int
+lun_wanted(int i)
+{
+	switch (ha.res_mode) {
+	case HA_RES_NONE:
+		return 0;
+	case HA_RES_OWN:
+		return ha.luns[i].cfg->home == ha.self;
+	case HA_RES_ALL:
+		return 1;
+	}
 	return 0;
+}
+
+static int
+ip_wanted(const struct ha_ip *ip)
+{
+	switch (ha.res_mode) {
+	case HA_RES_NONE:
+		return 0;
+	case HA_RES_OWN:
+		return ip->head == ha.self;
+	case HA_RES_ALL:
+		return 1;
+	}
+	return 0;
+}
+
+/* All LUNs homed on head h that we want are served here. */
+static int
+head_luns_served(int h)
+{
+	for (int i = 0; i < ha.nluns; i++)
+		if (ha.luns[i].cfg->home == h && lun_wanted(i) &&
+		    !atomic_load(&ha.luns[i].serving))
+			return 0;
+	return 1;
+}
+
+static void
+ip_acquire(struct ha_ip *ip)
+{
+	if (ip->held || now_us() < ip->retry_us)
+		return;
+	if (vip_addr_add(ip->v) < 0) {
+		ip->retry_us = now_us() + 1000000;
+		return;
+	}
+	if (nfs_listen_add(ip->v->addr) < 0)
+		log_warnx("ha: NFS cannot listen on %s yet", ip->v->addr);
+	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
+	    ha.cfg->garp_interval_ms);
+	ip->held = 1;
+	log_info("ha: service ip %s/%d on %s added and announced",
+	    ip->v->addr, ip->v->prefix, ip->v->dev);
+}
+
+void
+ha_reconcile(void)
+{
+	struct buf	b;
+	int		all = 1, peer_left = 0;
+
+	/* IPs that must go, go first */
+	for (int i = 0; i < nips; i++)
+		if (!ip_wanted(&ips[i]))
+			ip_release(&ips[i]);
+	for (int i = 0; i < ha.nluns; i++) {
+		struct ha_lun *l = &ha.luns[i];
+		int w = lun_wanted(i);
+
+		if (!w && atomic_load(&l->serving)) {
+			atomic_store(&l->serving, 0);
+			lun_exports(i, 0);
+			log_info("ha: lun %s no longer served here",
+			    l->cfg->name);
+		}
+		ha_disk_set_want(i, w);
+	}
+	for (int i = 0; i < nips; i++)
+		if (ip_wanted(&ips[i]) && head_luns_served(ips[i].head))
+			ip_acquire(&ips[i]);
+
+	/* completion of a takeover / a giveback */
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_wanted(i) && !atomic_load(&ha.luns[i].serving))
+			all = 0;
+	for (int i = 0; i < nips; i++)
+		if (ip_wanted(&ips[i]) && !ips[i].held)
+			all = 0;
+	if (ha.takeover_pending && ha.res_mode == HA_RES_ALL && all) {
+		ha.takeover_pending = 0;
+		buf_init(&b);
+		for (int i = 0; i < ha.nluns; i++)
+			buf_printf(&b, "%slun %s", b.len ? ", " : "",
+			    ha.luns[i].cfg->name);
+		for (int i = 0; i < nips; i++)
+			buf_printf(&b, "%sip %s announced", b.len ? ", " : "",
+			    ips[i].v->addr);
+		log_info("takeover: serving %s (%llu ms after the decision)",
+		    b.len ? (char *)b.data : "nothing (no LUNs, no IPs)",
+		    (unsigned long long)(now_us() - ha.res_mode_us) / 1000);
+		buf_free(&b);
+	}
+	if (ha.giveback_pending) {
+		for (int i = 0; i < ha.nluns; i++) {
+			enum ha_lun_st st;
+			uint32_t owner;
+			int ok;
+
+			if (ha.luns[i].cfg->home == ha.self)
+				continue;
+			ha_disk_get(i, &st, &owner, &ok);
+			if (st != HA_LUN_IDLE || atomic_load(&ha.luns[i].serving))
+				peer_left = 1;
+		}
+		for (int i = 0; i < nips; i++)
+			if (ips[i].head != ha.self && ips[i].held)
+				peer_left = 1;
+		if (!peer_left) {
+			ha.giveback_pending = 0;
+			log_info("ha: giveback done: the peer's LUNs and IPs "
+			    "are released");
+			ha_fsm(&ha.fsm, HA_EVT_GIVEBACK_DONE);
+		}
+	}
+	publish();
+}
+
+/* ---- state machine actions ------------------------------------------- */
+
+static void
+set_res(int mode)
+{
+	if ((int)ha.res_mode != mode)
+		ha.res_mode_us = now_us();
+	ha.res_mode = mode;
+}
+
+static int
+act_boot(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)c; (void)arg;
+	if (!ha.monitor)
+		fault_why[0] = 0;
+	set_res(HA_RES_NONE);
+	if (ha.monitor) {
+		snprintf(fault_why, sizeof(fault_why), "no valid "
+		    "configuration (local or array): administration only");
+		ha_fsm(f, HA_EVT_CONFIG_BAD);
+	} else
+		ha_fsm(f, ha.cfg->heads[ha.self].role == CFG_ROLE_MASTER ?
+		    HA_EVT_ROLE_MASTER : HA_EVT_ROLE_SLAVE);
+	return 0;
+}
+
+static int
+act_init(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_boot_timer(1);
+	ha_mon_send_now();
+	return 0;
+}
+
+static int
+act_ready(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_boot_timer(0);
+	set_res(HA_RES_OWN);
+	return 0;
+}
+
+static int
+act_takeover(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_boot_timer(0);
+	set_res(HA_RES_ALL);
+	ha.takeover_pending = 1;
+	ha.giveback_pending = 0;
+	return 0;
+}
+
+static int
+act_givewait(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_boot_timer(0);
+	set_res(HA_RES_NONE);
+	log_info("ha: the peer serves our LUNs (DEGRADED); waiting for it to "
+	    "give them back");
+	return 0;
+}
+
+static int
+act_giveback(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	log_info("ha: the peer is back: giving back its LUNs and IPs");
+	set_res(HA_RES_OWN);
+	ha.takeover_pending = 0;
+	ha.giveback_pending = 1;
+	return 0;
+}
+
+static int
+act_release_all(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_boot_timer(0);
+	set_res(HA_RES_NONE);
+	ha.takeover_pending = ha.giveback_pending = 0;
+	return 0;
+}
+
+static void
+fsm_changed(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
+{
+	(void)f; (void)c; (void)arg;
+	ha_mon_send_now();
+	publish();
+}
+
+static const struct ha_fsm_ops fsm_ops = {
+	.act = {
+		[HA_ACT_BOOT] = act_boot,
+		[HA_ACT_INIT] = act_init,
+		[HA_ACT_READY] = act_ready,
+		[HA_ACT_TAKEOVER] = act_takeover,
+		[HA_ACT_GIVEWAIT] = act_givewait,
+		[HA_ACT_GIVEBACK] = act_giveback,
+		[HA_ACT_MONITOR] = act_release_all,
+		[HA_ACT_HALT] = act_release_all,
+	},
+	.changed = fsm_changed,
+};
+
+/* ---- configuration changes ------------------------------------------- */
+
+static int
+vip_same(const struct cfg_vip *a, const struct cfg_vip *b)
+{
+	return strcmp(a->addr, b->addr) == 0 && a->prefix == b->prefix &&
+	    strcmp(a->dev, b->dev) == 0;
+}
+
+/* (Re)build the service IP list from ha.cfg, keeping what is held. */
+static void
+ips_build(void)
+{
+	struct ha_ip	old[2 * CFG_MAX_VIPS];
+	int		nold = nips;
+
+	memcpy(old, ips, sizeof(old));
+	nips = 0;
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < ha.cfg->heads[h].nvips; i++) {
+			struct ha_ip *ip = &ips[nips++];
+
+			memset(ip, 0, sizeof(*ip));
+			ip->vc = ha.cfg->heads[h].vips[i];
+			ip->v = &ip->vc;
+			ip->head = h;
+			for (int j = 0; j < nold; j++)
+				if (old[j].v != NULL &&
+				    vip_same(&old[j].vc, &ip->vc) &&
+				    old[j].head == h) {
+					ip->held = old[j].held;
+					ip->ann = old[j].ann;
+					old[j].v = NULL;
+				}
+		}
+	/* held addresses that left the configuration are given up */
+	for (int j = 0; j < nold; j++)
+		if (old[j].v != NULL && old[j].held) {
+			old[j].v = &old[j].vc;
+			ip_release(&old[j]);
+		}
+}
+
+void
+ha_config_changed(void)
+{
+	ips_build();
+	if (ha.nluns > 0 && ha.nluns == ha.cfg->nluns)
+		exports_map();
+	ha_reconcile();
+}
+
+/* ---- public API ------------------------------------------------------ */
+
+int
+ha_init(const struct cfg *cfg, int self_idx, int monitor)
+{
+	uint8_t	*text;
+	size_t	 len;
+
+	memset(&ha, 0, sizeof(ha));
+	start_ms = now_ms();
+	ha.cfg = cfg;
+	ha.monitor = monitor;
+	ha.self = self_idx;
+	ha.self_id = cfg->heads[self_idx].id;
+	ha.peer_id = cfg->heads[1 - self_idx].id;
+	ha.boot_id = random_u64();
+	/* What the INIT exchange compares: the configuration itself. */
+	ha.cfg_hash = 0;
+	if (file_read_all(cfg->file, 1 << 20, &text, &len) == 0) {
+		ha.cfg_hash = pext_crc32c(0, text, len) |
+		    (uint64_t)pext_crc32c(1, text, len) << 32;
+		free(text);
+	}
+	ha.nluns = cfg->nluns;
+	if (ha.nluns > 0) {
+		ha.luns = xcalloc((size_t)ha.nluns, sizeof(*ha.luns));
+		for (int i = 0; i < ha.nluns; i++) {
+			ha.luns[i].cfg = &cfg->luns[i];
+			ha.luns[i].idx = i;
+			ha.luns[i].pl.fd = -1;
+		}
+	}
+	ips_build();
+	reset_ev = evtimer_new(loop_base(), reset_cb, NULL);
+	ha_fsm_init(&ha.fsm, &fsm_ops, NULL);
+	if (ha_mon_init() < 0 || ha_disk_init() < 0)
+		return -1;
+	ha_fsm(&ha.fsm, HA_EVT_POWER_ON);
+	return 0;
+}
+
+void
+ha_services_ready(void)
+{
+	/* Exports exist now (nfs_init ran): map them to LUNs, gate them. */
+	if (ha.nluns == 0)
+		return;
+	exports_map();
+	nfs_set_gate(nfs_gate, NULL);
+	ha_reconcile();
 }
 
 void
 ha_shutdown(void)
 {
-	if (boot_ev) {
-		event_free(boot_ev);
-		boot_ev = NULL;
+	ha.halting = 1;
+	ha_fsm(&ha.fsm, HA_EVT_SHUTDOWN);
+	for (int i = 0; i < nips; i++)
+		ip_release(&ips[i]);
+	for (int i = 0; i < ha.nluns; i++)
+		if (atomic_load(&ha.luns[i].serving)) {
+			atomic_store(&ha.luns[i].serving, 0);
+			lun_exports(i, 0);
+		}
+	ha_disk_shutdown(1);
+	ha_mon_shutdown();
+	if (ha.nluns > 0)
+		nfs_set_gate(NULL, NULL);
+	if (reset_ev) {
+		event_free(reset_ev);
+		reset_ev = NULL;
 	}
 }
 
 void
 ha_opmode_register(ha_opmode_cb cb, void *arg)
 {
-	if (ha_ncbs == HA_MAX_CBS)
+	if (ncbs == HA_MAX_CBS)
 		fatalx("ha: too many opmode callbacks");
-	ha_cbs[ha_ncbs].fn = cb;
-	ha_cbs[ha_ncbs].arg = arg;
-	ha_ncbs++;
+	cbs[ncbs].fn = cb;
+	cbs[ncbs].arg = arg;
+	ncbs++;
 }
 
 enum ha_opmode
 ha_opmode(void)
 {
-	return ha_mode;
+	return ha_fsm_opmode(ha.fsm.state);
+}
+
+const char *
+ha_opmode_name(enum ha_opmode m)
+{
+	static const char *const names[] = { "none", "master", "slave",
+	    "monitor" };
+
+	return (unsigned)m < nitems(names) ? names[m] : "?";
 }
 
 int
 ha_peer_alive(void)
 {
-	return ha_alive;
+	return pub_alive == 1;
+}
+
+const char *
+ha_state_name(void)
+{
+	return ha_fsm_state_name(ha.fsm.state);
+}
+
+static int
+lease_ok(void)
+{
+	uint64_t now = now_us();
+
+	for (int i = 0; i < ha.nluns; i++)
+		if (atomic_load(&ha.luns[i].serving) &&
+		    now >= atomic_load(&ha.luns[i].lease_until_us))
+			return 0;
+	return 1;
+}
+
+static const char *const lun_st_names[] = {
+	"idle", "acquiring", "checking", "owned",
+};
+_Static_assert(sizeof(lun_st_names) / sizeof(lun_st_names[0]) ==
+    HA_LUN_COUNT, "lun_st_names");
+
+static const char *
+node_name(uint32_t id)
+{
+	for (int h = 0; h < 2; h++)
+		if (ha.cfg->heads[h].id == id)
+			return ha.cfg->heads[h].name;
+	return id ? "?" : "-";
 }
 
 void
 ha_status_text(struct buf *b)
 {
-	const struct cfg_head *me = &ha_cfg->heads[ha_self];
-	const struct cfg_head *peer = &ha_cfg->heads[1 - ha_self];
+	const struct cfg_head *me = &ha.cfg->heads[ha.self];
 
 	buf_printf(b, "head:        %s (node %u, configured %s)\n", me->name,
 	    me->id, me->role == CFG_ROLE_MASTER ? "master" : "slave");
-	buf_printf(b, "state:       %s (opmode %s for %llu ms, %llu changes)\n",
-	    ha_state_name(), ha_opmode_name(ha_mode),
-	    (unsigned long long)(now_ms() - ha_mode_since_ms),
-	    (unsigned long long)ha_changes);
-	buf_printf(b, "peer:        %s (node %u): %s%s%s\n", peer->name,
-	    peer->id, ha_alive ? "alive" : (ha_link_up ? "link up" : "down"),
-	    peer_state_seen ? ", opmode " : "",
-	    peer_state_seen ? ha_opmode_name(peer_mode) : "");
+	buf_printf(b, "state:       %s (opmode %s, for %llu ms, %llu changes, "
+	    "%llu events ignored)\n", ha_state_name(),
+	    ha_opmode_name(ha_opmode()),
+	    (unsigned long long)(now_us() - ha.fsm.changed_us) / 1000,
+	    (unsigned long long)ha.fsm.nchanges,
+	    (unsigned long long)ha.fsm.nignored);
+	if (fault_why[0])
+		buf_printf(b, "last fault:  %s\n", fault_why);
+	ha_mon_status_text(b);
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		buf_printf(b, "%s %s (home %s): owner %s, %s%s%s\n",
+		    i ? "            " : "luns:       ", ha.luns[i].cfg->name,
+		    ha.cfg->heads[ha.luns[i].cfg->home].name, node_name(owner),
+		    lun_st_names[st], atomic_load(&ha.luns[i].serving) ?
+		    ", SERVING here" : "", ok ? "" : ", I/O FAILING");
+	}
+	for (int i = 0; i < nips; i++)
+		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
+		    i ? "            " : "ips:        ", ips[i].v->addr,
+		    ips[i].v->prefix, ips[i].v->dev,
+		    ha.cfg->heads[ips[i].head].name,
+		    ips[i].held ? "held here" : "not here");
 }
 
 void
 ha_status_json(struct buf *b)
 {
-	const struct cfg_head *me = &ha_cfg->heads[ha_self];
-	const struct cfg_head *peer = &ha_cfg->heads[1 - ha_self];
+	const struct cfg_head *me = &ha.cfg->heads[ha.self];
 
 	buf_printf(b, "\"head\":");
 	buf_add_json_str(b, me->name);
 	buf_printf(b, ",\"node_id\":%u,\"configured_role\":\"%s\","
 	    "\"state\":\"%s\",\"opmode\":\"%s\",\"state_changes\":%llu,"
-	    "\"peer\":{\"name\":", me->id,
+	    "\"events_ignored\":%llu,\"state_since_ms\":%llu,"
+	    "\"lease_ok\":%s,\"last_fault\":", me->id,
 	    me->role == CFG_ROLE_MASTER ? "master" : "slave", ha_state_name(),
-	    ha_opmode_name(ha_mode), (unsigned long long)ha_changes);
-	buf_add_json_str(b, peer->name);
-	buf_printf(b, ",\"node_id\":%u,\"alive\":%s,\"link_up\":%s,"
-	    "\"opmode\":\"%s\"}", peer->id, ha_alive ? "true" : "false",
-	    ha_link_up ? "true" : "false",
-	    peer_state_seen ? ha_opmode_name(peer_mode) : "unknown");
+	    ha_opmode_name(ha_opmode()), (unsigned long long)ha.fsm.nchanges,
+	    (unsigned long long)ha.fsm.nignored,
+	    (unsigned long long)ha.fsm.changed_wall_ms,
+	    lease_ok() ? "true" : "false");
+	buf_add_json_str(b, fault_why);
+	buf_printf(b, ",");
+	ha_mon_status_json(b);
+	buf_printf(b, ",\"luns\":[");
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		buf_printf(b, "%s{\"name\":", i ? "," : "");
+		buf_add_json_str(b, ha.luns[i].cfg->name);
+		buf_printf(b, ",\"id\":%u,\"home\":", ha.luns[i].cfg->id);
+		buf_add_json_str(b, ha.cfg->heads[ha.luns[i].cfg->home].name);
+		buf_printf(b, ",\"owner\":");
+		buf_add_json_str(b, node_name(owner));
+		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s}",
+		    lun_st_names[st], atomic_load(&ha.luns[i].serving) ?
+		    "true" : "false", ok ? "true" : "false");
+	}
+	buf_printf(b, "],\"ips\":[");
+	for (int i = 0; i < nips; i++) {
+		buf_printf(b, "%s{\"addr\":", i ? "," : "");
+		buf_add_json_str(b, ips[i].v->addr);
+		buf_printf(b, ",\"prefix\":%d,\"dev\":", ips[i].v->prefix);
+		buf_add_json_str(b, ips[i].v->dev);
+		buf_printf(b, ",\"home\":");
+		buf_add_json_str(b, ha.cfg->heads[ips[i].head].name);
+		buf_printf(b, ",\"held\":%s}", ips[i].held ? "true" : "false");
+	}
+	buf_printf(b, "]");
 }

@@ -23,8 +23,15 @@ enum ha_opmode {
 
 typedef void (*ha_opmode_cb)(enum ha_opmode mode, int peer_alive, void *arg);
 
-int		 ha_init(const struct cfg *cfg, int self_idx);
+/* monitor: no valid configuration (CTCM): go to MONITOR at once. */
+int		 ha_init(const struct cfg *cfg, int self_idx, int monitor);
 void		 ha_shutdown(void);
+/* After the services started (nfs_init): map exports to LUNs and gate
+ * them.  Loop thread. */
+void		 ha_services_ready(void);
+/* The configuration was replaced in place (a new generation): pick up
+ * service IPs and exports.  Loop thread. */
+void		 ha_config_changed(void);
 void		 ha_opmode_register(ha_opmode_cb cb, void *arg);
 enum ha_opmode	 ha_opmode(void);
 const char	*ha_opmode_name(enum ha_opmode);

@@ -387,6 +387,9 @@ conn_write_cb(evutil_socket_t fd, short ev, void *arg)
 			log_debug("link: path %d: connect %s: %s",
 			    c->path->idx, c->path->remote->text,
 			    strerror(err));
+			/* Nobody listens: the peer's daemon is not running. */
+			if (err == ECONNREFUSED)
+				c->path->peer_closed = 1;
 			conn_fail(c, strerror(err));
 			return;
 		}
@@ -594,10 +597,16 @@ conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 	conn_grow(c);
 	n = recv(fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
 	if (n == 0) {
+		/* The peer's kernel closed the connection: its daemon exited
+		 * (or closed it on purpose), it did not merely go silent. */
+		if (c == p->conn)
+			p->peer_closed = 1;
 		conn_fail(c, "closed by peer");
 		return;
 	}
 	if (n < 0) {
+		if (errno == ECONNRESET && c == p->conn)
+			p->peer_closed = 1;
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
 			conn_fail(c, strerror(errno));
 		return;
@@ -682,6 +691,8 @@ act_dial(struct lk_path *p, int old)
 	if (connect(fd, (const struct sockaddr *)&p->remote->ss,
 	    p->remote->len) == 0)
 		return LK_PE_CONNECTED;
+	if (errno == ECONNREFUSED)
+		p->peer_closed = 1;
 	if (errno != EINPROGRESS) {
 		log_debug("link: path %d: connect %s: %s", p->idx,
 		    p->remote->text, strerror(errno));
@@ -717,6 +728,7 @@ static int
 act_up(struct lk_path *p, int old)
 {
 	(void)old;
+	p->peer_closed = 0;
 	path_established(p);
 	/* Proves the session key to the acceptor and measures the rtt. */
 	conn_ping(p->conn);
@@ -728,6 +740,7 @@ act_up(struct lk_path *p, int old)
 static int
 act_accept(struct lk_path *p, int old)
 {
+	p->peer_closed = 0;
 	struct lk_conn	*c = promote, *prev = p->conn;
 	uint64_t	 prev_serial = prev ? prev->serial : 0;
 

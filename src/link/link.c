@@ -843,3 +843,11 @@ link_npaths(void)
 {
 	return lk.npaths;
 }
+
+int
+link_path_peer_closed(int path)
+{
+	if (path < 0 || path >= lk.npaths)
+		return 0;
+	return lk.paths[path].state != LK_PS_UP && lk.paths[path].peer_closed;
+}

@@ -102,6 +102,10 @@ int	link_send_path(int path, uint8_t type, const void *payload,
  * outside a handler). */
 int	link_rx_path(void);
 int	link_npaths(void);
+/* 1 when path is down and its last loss was the peer closing or
+ * resetting the connection, or refusing a new one: evidence that the
+ * peer's daemon is gone rather than silent (stopped, cut off). */
+int	link_path_peer_closed(int path);
 
 int	link_peer_up(void);
 uint64_t link_peer_boot_id(void);

@@ -166,6 +166,7 @@ struct lk_path {
 	struct event	*lev;
 	struct event	*redial_ev;
 	uint64_t	 peer_boot;		/* from HELLO of conn */
+	int		 peer_closed;		/* last loss: EOF/RST/refused */
 	struct lk_stats	 st;
 	uint64_t	 log_ms;		/* rate-limited drop log */
 	uint64_t	 log_suppressed;

@@ -1,0 +1,112 @@
+/*
+ * ha_int.h — internals of the HA controller shared by its files:
+ * ha.c (state machine glue, resources, status), ha_mon.c (status monitor:
+ * heartbeats per path, verdict, peer events), ha_disk.c (the disk thread:
+ * disk heartbeat, reservations, leases, data attach/detach).
+ */
+#ifndef DUONAS_HA_INT_H
+#define DUONAS_HA_INT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "ha/ha.h"
+#include "ha/ha_fsm.h"
+#include "hb/hb.h"
+#include "pool/lun_data.h"
+#include "pool/pool.h"
+#include "vip/vip.h"
+
+/* Disk-thread state of one LUN. */
+enum ha_lun_st {
+	HA_LUN_IDLE,		/* not ours */
+	HA_LUN_ACQUIRING,	/* wanted; waiting for a free/expired lease */
+	HA_LUN_CHECKING,	/* reservation written; re-read after a tick */
+	HA_LUN_OWNED,		/* reserved, data attached, lease renewed */
+	HA_LUN_COUNT
+};
+
+struct ha_lun {
+	const struct cfg_lun	*cfg;
+	int			 idx;
+	/* disk thread only */
+	struct pool_lun		 pl;
+	int			 opened;
+	uint64_t		 open_retry_us;
+	struct lun_data		 ld;
+	uint64_t		 my_gen;	/* reservation generation we hold */
+	uint64_t		 my_renew;
+	uint64_t		 peer_renew;	/* last renew_seq seen from peer */
+	uint64_t		 peer_renew_us;	/* when it last changed */
+	uint64_t		 peer_hbseq;
+	uint64_t		 peer_hbboot;
+	uint64_t		 peer_hb_us;
+	/* shared (mutex ha_disk.mtx) */
+	int			 want;		/* loop: we should own it */
+	enum ha_lun_st		 st;
+	uint32_t		 owner;		/* owner in the last read */
+	uint64_t		 generation;
+	int			 io_ok;		/* last I/O on the LUN worked */
+	char			 err[128];
+	/* atomics read by NFS workers (gate) */
+	_Atomic int		 serving;	/* exports of it enabled here */
+	_Atomic uint64_t	 lease_until_us;/* 0: no valid lease */
+	/* loop thread only */
+	int			 attached_seen;	/* loop handled "attached" */
+};
+
+struct ha_ctl {
+	const struct cfg	*cfg;
+	int			 self;		/* index of this head */
+	uint32_t		 self_id, peer_id;
+	uint64_t		 boot_id;
+	uint64_t		 cfg_hash;
+	struct ha_fsm		 fsm;
+	struct hb_params	 hbp;
+	int			 nluns;
+	struct ha_lun		*luns;
+	/* resources wanted by the state: */
+	enum { HA_RES_NONE, HA_RES_OWN, HA_RES_ALL } res_mode;
+	int			 takeover_pending;
+	int			 giveback_pending;
+	uint64_t		 res_mode_us;
+	int			 halting;
+	int			 monitor;	/* CONFIG_BAD at boot */
+};
+extern struct ha_ctl	 ha;
+
+/* ha_mon.c — status monitor (loop thread) */
+int		 ha_mon_init(void);
+void		 ha_mon_shutdown(void);
+void		 ha_mon_send_now(void);
+void		 ha_mon_disk_credit(uint64_t boot_id, uint64_t seq);
+int		 ha_mon_has_disk(void);
+enum hb_verdict	 ha_mon_verdict(void);
+int		 ha_mon_peer_closed(void);	/* peer process gone (EOF) */
+int		 ha_mon_peer_state(unsigned *state, uint64_t *boot_id);
+int		 ha_mon_link_alive(void);
+void		 ha_mon_boot_timer(int on);
+void		 ha_mon_status_text(struct buf *);
+void		 ha_mon_status_json(struct buf *);
+
+/* ha_disk.c — the disk thread */
+int		 ha_disk_init(void);
+/* Stop the thread; with release, give up every LUN first (bounded). */
+void		 ha_disk_shutdown(int release);
+void		 ha_disk_set_want(int lun, int want);
+/* Snapshot of a LUN for the loop thread. */
+void		 ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner,
+		    int *io_ok);
+/* What the disk heartbeat should carry. */
+void		 ha_disk_publish(unsigned state, unsigned opmode);
+void		 ha_disk_peer_closed(int closed);
+
+/* ha.c — called from the other files on the loop thread */
+void		 ha_evt(enum ha_evt);
+void		 ha_lun_attached(int lun);	/* disk thread attached it */
+void		 ha_lun_released(int lun);
+void		 ha_lun_fenced(int lun, const char *why);
+void		 ha_reconcile(void);		/* each tick */
+
+#endif

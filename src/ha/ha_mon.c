@@ -1,0 +1,410 @@
+/*
+ * ha_mon.c — the status monitor: heartbeats on every peer-link path plus
+ * the disk heartbeat, and the verdict on the peer.
+ *
+ * Every tick (heartbeat { interval }) this head sends one heartbeat on
+ * each path with link_send_path() and debits every channel; a heartbeat
+ * received on path i credits channel i when its sequence progressed
+ * (hb.c).  The disk channel is credited by the disk thread when the
+ * peer's heartbeat block changed on any LUN.  The verdict (hb_verdict):
+ * DEAD only when every channel is BAD, disk included, or the peer said
+ * FAULT; network BAD with the disk alive is a PARTITION: no takeover, a
+ * loud log line, a visible status.  Channels start BAD and the verdict
+ * only counts once the peer has been heard since this head started: a
+ * peer that never answers is the boot timer's business (BOOT_TIMEOUT).
+ * The heartbeat also carries the sender's HA state, which drives the
+ * INIT exchange (PEER_READY / PEER_DEGRADED / CONFIG_CONFLICT) and the
+ * survivor's PEER_RETURNED.
+ */
+#include <string.h>
+
+#include "config.h"
+#include "common/log.h"
+#include "common/loop.h"
+#include "ha/ha_int.h"
+#include "link/link.h"
+
+#define HA_T_HB		(LINK_T_HB_FIRST + 1)
+
+static struct {
+	struct hb_chan	 net[CFG_MAX_LINKS];
+	int		 nnet;
+	struct hb_chan	 disk;
+	int		 has_disk;
+	uint64_t	 seq;
+	struct event	*tick_ev;
+	struct event	*boot_ev;
+	/* what the peer told us */
+	int		 seen;		/* heard since we started */
+	struct hb_msg	 last;
+	uint64_t	 last_us;
+	int		 fault;
+	enum hb_verdict	 verdict;
+	uint64_t	 verdict_us;
+	uint64_t	 dead_boot;	/* boot id declared dead */
+	/* edge detection for peer-state events */
+	unsigned	 ev_mystate, ev_peerstate;
+	uint64_t	 ev_peerboot;
+	uint64_t	 nrx, nbad;
+} mon;
+
+static const char *
+sta_name(unsigned s)
+{
+	return ha_fsm_state_name(s);
+}
+
+void
+ha_mon_send_now(void)
+{
+	struct hb_msg	m;
+	uint8_t		buf[HB_MSG_MAXLEN];
+	int		n;
+
+	memset(&m, 0, sizeof(m));
+	m.flags = 0;
+	m.node_id = ha.self_id;
+	m.state = (uint16_t)ha.fsm.state;
+	m.opmode = (uint16_t)ha_opmode();
+	m.seq = ++mon.seq;
+	m.cfg_gen = ha.cfg_hash;
+	m.boot_id = ha.boot_id;
+	snprintf(m.swver, sizeof(m.swver), "%s", PACKAGE_VERSION);
+	if ((n = hb_msg_encode(buf, sizeof(buf), &m)) < 0)
+		return;
+	for (int i = 0; i < mon.nnet; i++)
+		link_send_path(i, HA_T_HB, buf, (size_t)n);
+}
+
+/* Peer-state driven events: raised once per change of either side. */
+static void
+peer_events(void)
+{
+	unsigned me = ha.fsm.state, ps = mon.last.state;
+
+	if (!mon.seen || mon.verdict != HB_PEER_ALIVE)
+		return;
+	if (me == mon.ev_mystate && ps == mon.ev_peerstate &&
+	    mon.last.boot_id == mon.ev_peerboot)
+		return;
+	mon.ev_mystate = me;
+	mon.ev_peerstate = ps;
+	mon.ev_peerboot = mon.last.boot_id;
+	switch (me) {
+	case HA_STA_INIT_M:
+		if (ps & (HA_STA_INIT_S | HA_STA_DAC_S))
+			ha_evt(HA_EVT_PEER_READY);
+		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M))
+			ha_evt(HA_EVT_PEER_DEGRADED);
+		else if (ps & HA_STA_INIT_M) {
+			log_warnx("ha: both heads claim master (configuration "
+			    "%016llx here, %016llx on the peer)",
+			    (unsigned long long)ha.cfg_hash,
+			    (unsigned long long)mon.last.cfg_gen);
+			ha_evt(HA_EVT_CONFIG_CONFLICT);
+		}
+		break;
+	case HA_STA_INIT_S:
+		if (ps & (HA_STA_INIT_M | HA_STA_DAC_M))
+			ha_evt(HA_EVT_PEER_READY);
+		else if (ps & HA_STA_DEGRADED)
+			ha_evt(HA_EVT_PEER_DEGRADED);
+		break;
+	case HA_STA_DEGRADED:
+		if (ps & HA_STA_INIT_S)
+			ha_evt(HA_EVT_PEER_RETURNED);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+set_verdict(enum hb_verdict v)
+{
+	if (v == mon.verdict)
+		return;
+	mon.verdict = v;
+	mon.verdict_us = now_us();
+	switch (v) {
+	case HB_PEER_DEAD:
+		log_warnx("hb: peer dead (%s; network channels bad, disk "
+		    "heartbeat %s)", mon.fault ? "it reported FAULT" :
+		    "no heartbeat", mon.has_disk ? "stopped" : "not configured");
+		mon.dead_boot = mon.last.boot_id;
+		ha_disk_peer_closed(ha_mon_peer_closed());
+		ha_evt(HA_EVT_PEER_DEAD);
+		break;
+	case HB_PEER_PARTITION:
+		log_warnx("hb: PARTITION: every network path to the peer is "
+		    "down but its disk heartbeat goes on; no takeover, both "
+		    "heads keep their own exports; repair the network");
+		break;
+	case HB_PEER_ALIVE:
+		log_info("hb: peer alive");
+		break;
+	}
+}
+
+static void
+evaluate(void)
+{
+	enum hb_verdict v;
+
+	if (!mon.seen)
+		return;
+	v = hb_verdict(mon.net, (size_t)mon.nnet,
+	    mon.has_disk ? &mon.disk : NULL, mon.fault);
+	set_verdict(v);
+	peer_events();
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	ha_mon_send_now();
+	for (int i = 0; i < mon.nnet; i++) {
+		/* A connection the peer closed is proof, not suspicion: the
+		 * channel is BAD at once instead of after the count runs
+		 * out. */
+		if (link_path_peer_closed(i))
+			mon.net[i].count = 1;
+		hb_chan_tick(&mon.net[i]);
+	}
+	if (mon.has_disk)
+		hb_chan_tick(&mon.disk);
+	ha_disk_peer_closed(ha_mon_peer_closed());
+	evaluate();
+	ha_reconcile();
+}
+
+static void
+hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
+    void *arg)
+{
+	struct hb_msg	m;
+	int		path = link_rx_path(), rc;
+
+	(void)type; (void)arg;
+	if (rq != NULL)
+		link_reply(rq, NULL, 0);
+	if ((rc = hb_msg_decode(p, len, &m)) != 0 || m.node_id != ha.peer_id ||
+	    path < 0 || path >= mon.nnet) {
+		mon.nbad++;
+		log_warnx("hb: malformed heartbeat on path %d (%zu bytes, "
+		    "error %d), ignored", path, len, rc);
+		return;
+	}
+	mon.nrx++;
+	if (mon.seen && m.boot_id != mon.last.boot_id &&
+	    (ha.fsm.state & (HA_STA_DAC | HA_STA_INIT)) &&
+	    mon.verdict == HB_PEER_ALIVE) {
+		/* The peer restarted faster than we could notice: whatever
+		 * it served is no longer served. */
+		log_warnx("hb: peer restarted (boot id %016llx -> %016llx)",
+		    (unsigned long long)mon.last.boot_id,
+		    (unsigned long long)m.boot_id);
+		if (ha.fsm.state & HA_STA_DAC) {
+			mon.fault = 0;
+			set_verdict(HB_PEER_DEAD);
+		}
+	}
+	hb_chan_credit(&mon.net[path], &ha.hbp, m.boot_id, m.seq);
+	mon.last = m;
+	mon.last_us = now_us();
+	mon.fault = (m.flags & HB_F_FAULT) != 0;
+	if (!mon.seen) {
+		mon.seen = 1;
+		log_info("hb: peer heard (state %s, boot id %016llx)",
+		    sta_name(m.state), (unsigned long long)m.boot_id);
+	}
+	ha_mon_boot_timer(0);
+	evaluate();
+}
+
+void
+ha_mon_disk_credit(uint64_t boot_id, uint64_t seq)
+{
+	if (mon.has_disk)
+		hb_chan_credit(&mon.disk, &ha.hbp, boot_id, seq);
+}
+
+int
+ha_mon_has_disk(void)
+{
+	return mon.has_disk;
+}
+
+enum hb_verdict
+ha_mon_verdict(void)
+{
+	return mon.seen ? mon.verdict : HB_PEER_DEAD;
+}
+
+int
+ha_mon_peer_closed(void)
+{
+	for (int i = 0; i < mon.nnet; i++)
+		if (!link_path_peer_closed(i))
+			return 0;
+	return mon.nnet > 0;
+}
+
+int
+ha_mon_peer_state(unsigned *state, uint64_t *boot_id)
+{
+	if (!mon.seen)
+		return -1;
+	*state = mon.last.state;
+	*boot_id = mon.last.boot_id;
+	return 0;
+}
+
+int
+ha_mon_link_alive(void)
+{
+	return mon.seen && mon.verdict == HB_PEER_ALIVE && link_peer_up();
+}
+
+static void
+boot_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	log_info("ha: no answer from the peer within %d ms",
+	    ha.cfg->boot_wait_ms);
+	ha_evt(HA_EVT_BOOT_TIMEOUT);
+}
+
+void
+ha_mon_boot_timer(int on)
+{
+	struct timeval tv;
+
+	if (!on) {
+		evtimer_del(mon.boot_ev);
+		return;
+	}
+	tv.tv_sec = ha.cfg->boot_wait_ms / 1000;
+	tv.tv_usec = (ha.cfg->boot_wait_ms % 1000) * 1000;
+	evtimer_add(mon.boot_ev, &tv);
+}
+
+int
+ha_mon_init(void)
+{
+	struct timeval	 tv;
+	const char	*es;
+
+	hb_params_default(&ha.hbp);
+	ha.hbp.interval_ms = ha.cfg->hb_interval_ms;
+	ha.hbp.credit = ha.cfg->hb_credit;
+	ha.hbp.max = ha.cfg->hb_max;
+	ha.hbp.init = 0;		/* BAD until heard */
+	if (hb_params_check(&ha.hbp, &es) < 0) {
+		log_warnx("heartbeat: %s", es);
+		return -1;
+	}
+	mon.nnet = ha.cfg->heads[ha.self].nlinks;
+	for (int i = 0; i < mon.nnet; i++)
+		hb_chan_init(&mon.net[i], &ha.hbp);
+	mon.has_disk = ha.nluns > 0;
+	hb_chan_init(&mon.disk, &ha.hbp);
+	mon.verdict = HB_PEER_DEAD;
+	link_register(HA_T_HB, hb_rx_cb, NULL);
+	mon.tick_ev = event_new(loop_base(), -1, EV_PERSIST, tick_cb, NULL);
+	mon.boot_ev = evtimer_new(loop_base(), boot_cb, NULL);
+	tv.tv_sec = ha.hbp.interval_ms / 1000;
+	tv.tv_usec = (ha.hbp.interval_ms % 1000) * 1000;
+	event_add(mon.tick_ev, &tv);
+	log_info("hb: %d network channel(s)%s, tick %d ms, death detected "
+	    "within %d ms", mon.nnet, mon.has_disk ? " + disk" : "",
+	    ha.hbp.interval_ms, hb_detect_ms(&ha.hbp));
+	return 0;
+}
+
+void
+ha_mon_shutdown(void)
+{
+	if (mon.tick_ev) {
+		event_free(mon.tick_ev);
+		mon.tick_ev = NULL;
+	}
+	if (mon.boot_ev) {
+		event_free(mon.boot_ev);
+		mon.boot_ev = NULL;
+	}
+}
+
+static const char *
+verdict_word(void)
+{
+	if (!mon.seen)
+		return "never heard";
+	switch (mon.verdict) {
+	case HB_PEER_ALIVE:
+		return "alive";
+	case HB_PEER_DEAD:
+		return "dead";
+	case HB_PEER_PARTITION:
+		return "PARTITION";
+	}
+	return "?";
+}
+
+void
+ha_mon_status_text(struct buf *b)
+{
+	const struct cfg_head *peer = &ha.cfg->heads[1 - ha.self];
+
+	buf_printf(b, "peer:        %s (node %u): %s", peer->name, ha.peer_id,
+	    verdict_word());
+	if (mon.seen)
+		buf_printf(b, ", state %s, heard %llu ms ago",
+		    sta_name(mon.last.state),
+		    (unsigned long long)(now_us() - mon.last_us) / 1000);
+	buf_printf(b, "\n");
+	if (mon.seen && mon.verdict == HB_PEER_PARTITION)
+		buf_printf(b, "             PARTITION: network paths down, disk "
+		    "heartbeat alive: no takeover\n");
+	buf_printf(b, "heartbeat:  ");
+	for (int i = 0; i < mon.nnet; i++)
+		buf_printf(b, " path%d %s(%d)", i,
+		    mon.net[i].state == HB_GOOD ? "good" : "BAD",
+		    mon.net[i].count);
+	if (mon.has_disk)
+		buf_printf(b, " disk %s(%d)", mon.disk.state == HB_GOOD ?
+		    "good" : "BAD", mon.disk.count);
+	buf_printf(b, "\n");
+}
+
+void
+ha_mon_status_json(struct buf *b)
+{
+	const struct cfg_head *peer = &ha.cfg->heads[1 - ha.self];
+
+	buf_printf(b, "\"peer\":{\"name\":");
+	buf_add_json_str(b, peer->name);
+	buf_printf(b, ",\"node_id\":%u,\"verdict\":\"%s\",\"alive\":%s,"
+	    "\"link_up\":%s,\"state\":\"%s\",\"boot_id\":\"%016llx\","
+	    "\"heard_ms_ago\":%lld,\"channels\":[",
+	    ha.peer_id, mon.seen ? (mon.verdict == HB_PEER_ALIVE ? "alive" :
+	    mon.verdict == HB_PEER_DEAD ? "dead" : "partition") : "unknown",
+	    ha_peer_alive() ? "true" : "false",
+	    link_peer_up() ? "true" : "false",
+	    mon.seen ? sta_name(mon.last.state) : "unknown",
+	    (unsigned long long)mon.last.boot_id,
+	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL);
+	for (int i = 0; i < mon.nnet; i++)
+		buf_printf(b, "%s{\"path\":%d,\"good\":%s,\"count\":%d}",
+		    i ? "," : "", i, mon.net[i].state == HB_GOOD ? "true" :
+		    "false", mon.net[i].count);
+	buf_printf(b, "],\"disk\":");
+	if (mon.has_disk)
+		buf_printf(b, "{\"good\":%s,\"count\":%d}",
+		    mon.disk.state == HB_GOOD ? "true" : "false",
+		    mon.disk.count);
+	else
+		buf_printf(b, "null");
+	buf_printf(b, "}");
+}

@@ -1,0 +1,421 @@
+# tests/ha/halib.sh — a two-head duonas cluster in network namespaces,
+# its NFS clients, and the probes the failover tests assert with (bash).
+#
+# Source after tests/lib.sh and tests/ha/netns.sh, then t_init.
+#   ha_require                 skip unless root, ip netns, binaries built
+#   ha_mk_conf MODE            duonas.conf, key, exports (MODE directory|ext4)
+#   pool_prepare MODE          LUN files (and ext4 data areas)
+#   ha_start HEAD / ha_kill HEAD SIG / ha_wait_up
+#   ha_state, ha_serving, ha_ip_held, ha_verdict   (status --json probes)
+#   ha_writer_start NAME VIP LUN [writer args] / ha_acked / ha_writer_stop
+#   ha_verify NAME VIP LUN     nfs_verify from the client namespace
+#   ha_monitor_start / ha_monitor_stop / ha_monitor_check
+# Heads run inside their namespaces (ip netns exec, so each also has a
+# private mount namespace, like a separate machine); the admin sockets
+# are files under $T_DIR, so the CLI runs from the root namespace.
+# Status JSON keys relied on (the controller's contract): "state",
+# "peer":{"verdict"}, "luns":[{"name","serving"}], "ips":[{"addr","held"}],
+# "lease_ok".  Log lines relied on (failover-bench): "hb: peer dead",
+# "takeover: serving".
+
+HA_WRITER="$DUONAS_BUILDDIR/tests/ha/nfs_writer"
+HA_VERIFY="$DUONAS_BUILDDIR/tests/ha/nfs_verify"
+HA_NFS_PORT=2049
+HA_MOUNT_PORT=20048
+HA_LINK_PORT=7400
+# Tunables of the test cluster (empty: the product default).  The lease
+# bounds takeover time after a kill: the survivor may take a LUN only
+# when its owner's lease has expired.
+HA_LEASE_MS=${HA_LEASE_MS-1500}
+HA_BOOT_WAIT_MS=${HA_BOOT_WAIT_MS-3000}
+HA_HB_INTERVAL_MS=${HA_HB_INTERVAL_MS-}
+HA_LUN_MB=${HA_LUN_MB-}		# default: 80 (directory), 200 (ext4)
+HA_MODE=directory
+
+ha_require() {
+	ns_require
+	[ -x "$DUONASD" ] || t_skip_all "duonasd not built ($DUONASD; make duonasd)"
+	[ -x "$DUONAS" ] || t_skip_all "duonas CLI not built"
+	[ -x "$HA_WRITER" ] && [ -x "$HA_VERIFY" ] ||
+	    t_skip_all "nfs_writer/nfs_verify not built (make check)"
+}
+
+# export directory of a LUN (what the exports file and the URLs name)
+ha_export_dir() {
+	if [ "$HA_MODE" = ext4 ]; then echo "$T_DIR/$1.mnt"
+	else echo "$T_DIR/$1.data"; fi
+}
+
+# ha_mk_conf MODE [NFSBIND_A NFSBIND_B]: write $T_DIR/duonas.conf, the
+# cluster key and $T_DIR/exports for heads A (master, LUN la, 192.0.2.10)
+# and B (slave, LUN lb, 192.0.2.20).  nfs-bind stays empty unless given,
+# so NFS binds the service IPs (IP_FREEBIND).
+ha_mk_conf() {
+	local mode=$1 bind_a=${2:-} bind_b=${3:-} h id role vip bind p lun
+	case $mode in
+	directory|ext4) HA_MODE=$mode ;;
+	*) echo "ha_mk_conf: mode '$mode' (directory|ext4)" >&2; return 1 ;;
+	esac
+	"$DUONAS" keygen "$T_DIR/cluster.key" >/dev/null || return 1
+	{
+		echo "cluster t-$T_NAME"
+		echo "key \"$T_DIR/cluster.key\""
+		echo "exports \"$T_DIR/exports\""
+		echo "heartbeat {"
+		[ -n "$HA_HB_INTERVAL_MS" ] && echo "  interval $HA_HB_INTERVAL_MS"
+		[ -n "$HA_BOOT_WAIT_MS" ] && echo "  boot-wait $HA_BOOT_WAIT_MS"
+		[ -n "$HA_LEASE_MS" ] && echo "  lease $HA_LEASE_MS"
+		echo "  garp-count 3"
+		echo "  garp-interval 300"
+		echo "}"
+		echo "link {"
+		echo "  ping 50"
+		echo "  dead 400"
+		echo "  reconnect 100"
+		echo "}"
+		echo "nfs {"
+		echo "  port $HA_NFS_PORT"
+		echo "  mount-port $HA_MOUNT_PORT"
+		echo "  portmap-port 111"
+		echo "  threads 4"
+		echo "}"
+		for h in A B; do
+			if [ $h = A ]; then
+				id=1 role=master vip=$NS_VIP_A bind=$bind_a
+			else
+				id=2 role=slave vip=$NS_VIP_B bind=$bind_b
+			fi
+			echo "head $h {"
+			echo "  id $id"
+			echo "  role $role"
+			for p in 0 1; do
+				if [ $h = A ]; then
+					echo "  link ${NS_LINK_A[$p]}:$HA_LINK_PORT"
+				else
+					echo "  link ${NS_LINK_B[$p]}:$HA_LINK_PORT"
+				fi
+			done
+			echo "  service-ip $vip/24 dev eth0"
+			[ -n "$bind" ] && echo "  nfs-bind $bind"
+			echo "  statedir \"$T_DIR/$h/state\""
+			echo "  rundir \"$T_DIR/$h/run\""
+			echo "}"
+		done
+		for lun in la lb; do
+			echo "lun $lun {"
+			if [ $lun = la ]; then echo "  id 1"; else echo "  id 2"; fi
+			echo "  path \"$T_DIR/$lun.img\""
+			echo "  mode $mode"
+			if [ "$mode" = ext4 ]; then
+				echo "  mountpoint \"$(ha_export_dir $lun)\""
+			else
+				echo "  data \"$(ha_export_dir $lun)\""
+			fi
+			if [ $lun = la ]; then echo "  home A"; else echo "  home B"; fi
+			echo "}"
+		done
+	} >"$T_DIR/duonas.conf"
+	# One export per LUN, by path, export id = LUN id.  (There is no
+	# export -> LUN keyword yet; the controller maps by path/id.)
+	{
+		echo "$(ha_export_dir la) -id=1,rw,no_root_squash,sync *"
+		echo "$(ha_export_dir lb) -id=2,rw,no_root_squash,sync *"
+	} >"$T_DIR/exports"
+	mkdir -p "$T_DIR/A" "$T_DIR/B"
+}
+
+# pool_prepare MODE: the LUN files, all zero: 80 MiB (directory mode) or
+# 200 MiB (ext4 mode), each starting with the 64 MiB private extent.  The
+# controller formats what it finds all zero: the private extent
+# (pool_lun_format) and, in ext4 mode, the data area behind it
+# (lun_data_format: mkfs.ext4 on a loop device at the data offset; see
+# docs/private-extent.md "Data area"), which the owning head then attaches
+# and mounts.  Directory mode: the shared data directories are created
+# here, as an administrator would (lun_data_attach refuses a missing one).
+# LEAD: if formatting becomes an explicit step (e.g. `duonas lun format`),
+# run it here — the tests call nothing else to prepare the pool.
+pool_prepare() {
+	local mode=$1 lun size img
+	for lun in la lb; do
+		img="$T_DIR/$lun.img"
+		if [ "$mode" = ext4 ]; then size=${HA_LUN_MB:-200}
+		else size=${HA_LUN_MB:-80}; fi
+		rm -f "$img"
+		truncate -s "${size}M" "$img" || return 1
+		mkdir -p "$(ha_export_dir $lun)" || return 1
+	done
+	T_CLEANUP_CMDS+=("ha_pool_cleanup")
+}
+
+# Detach loop devices backed by our LUN files and unmount anything under
+# $T_DIR (the heads mount in their own mount namespaces, which die with
+# them; this catches what leaked into the root namespace).
+ha_pool_cleanup() {
+	local lun dev mnt
+	for mnt in $(awk -v d="$T_DIR/" 'index($2, d) == 1 { print $2 }' \
+	    /proc/self/mounts | sort -r); do
+		umount -l "$mnt" 2>/dev/null
+	done
+	for lun in la lb; do
+		for dev in $(losetup -j "$T_DIR/$lun.img" -O NAME -n \
+		    2>/dev/null); do
+			losetup -d "$dev" 2>/dev/null
+		done
+	done
+}
+
+# ---- heads ----
+
+_ha_forget_pid() {	# drop a reaped PID so cleanup never signals a reuse
+	local p keep=()
+	for p in "${T_PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	T_PIDS=("${keep[@]}")
+}
+
+# ha_start HEAD: duonasd for HEAD inside its namespace; PID in PID_<HEAD>;
+# log appended to $T_DIR/<HEAD>.log; waits (10 s) for the admin socket.
+ha_start() {
+	local h=$1 pid
+	mkdir -p "$T_DIR/$h"
+	echo "==== $(date +%T.%3N) test: starting $h" >>"$T_DIR/$h.log"
+	ip netns exec "$(ns_name "$h")" "$DUONASD" -d -c "$T_DIR/duonas.conf" \
+	    -n "$h" >>"$T_DIR/$h.log" 2>&1 &
+	pid=$!
+	disown "$pid"	# no "Killed" job notices; we never need its status
+	T_PIDS+=("$pid")
+	eval "PID_$h=$pid"
+	wait_until 10 ha_cli "$h" version
+}
+
+# ha_kill HEAD SIGNAL: signal the head; for KILL/TERM wait (10 s) for it
+# to be gone and forget its PID.  Prints nothing.
+ha_kill() {
+	local h=$1 sig=$2 pid
+	eval "pid=\${PID_$h:-}"
+	[ -n "$pid" ] || return 1
+	kill "-$sig" "$pid" 2>/dev/null || return 1
+	case $sig in
+	KILL|9|TERM|15)
+		wait_until 10 _ha_gone "$pid"
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		_ha_forget_pid "$pid"
+		eval "PID_$h="
+		;;
+	esac
+	return 0
+}
+_ha_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# The CLI with a time limit: a stopped (SIGSTOP) head never answers.
+HA_CLI_TIMEOUT=1
+ha_cli() {
+	local h=$1; shift
+	timeout "$HA_CLI_TIMEOUT" "$DUONAS" -s "$(sock_of "$h")" "$@"
+}
+ha_json() { ha_cli "$1" status --json 2>/dev/null | tr -d ' \t\n'; }
+
+# _ha_obj JSON KEY VALUE: the flat JSON objects with "KEY":"VALUE"
+_ha_obj() { printf '%s' "$1" | grep -o "{[^{}]*\"$2\":\"$3\"[^{}]*}"; }
+
+ha_state() {
+	ha_json "$1" | grep -o '"state":"[^"]*"' | head -n 1 | cut -d'"' -f4
+}
+ha_is_state() { [ "$(ha_state "$1")" = "$2" ]; }
+ha_verdict() {
+	ha_json "$1" | grep -o '"verdict":"[^"]*"' | head -n 1 | cut -d'"' -f4
+}
+ha_verdict_is() { [ "$(ha_verdict "$1")" = "$2" ]; }
+# ha_serving HEAD LUN: HEAD reports serving LUN
+ha_serving() { _ha_obj "$(ha_json "$1")" name "$2" | grep -q '"serving":true'; }
+ha_not_serving() {
+	local j
+	j=$(ha_json "$1") && [ -n "$j" ] &&
+	    ! _ha_obj "$j" name "$2" | grep -q '"serving":true'
+}
+# ha_ip_held HEAD ADDR: HEAD reports holding service IP ADDR
+ha_ip_held() { _ha_obj "$(ha_json "$1")" addr "$2" | grep -q '"held":true'; }
+
+# ha_wait_up: A DAC(master) and B DAC(slave), each serving its own LUN
+# and holding its own service IP (interface included).  One check each.
+ha_wait_up() {
+	local t=${1:-30}
+	wait_until "$t" ha_is_state A 'DAC(master)'
+	t_ok $? "A is DAC(master) (state: $(ha_state A))"
+	wait_until "$t" ha_is_state B 'DAC(slave)'
+	t_ok $? "B is DAC(slave) (state: $(ha_state B))"
+	ha_wait_home "$t"
+}
+
+# ha_wait_home [SECS]: la and 192.0.2.10 on A, lb and 192.0.2.20 on B,
+# nothing on the other head (after start or giveback).
+ha_wait_home() {
+	local t=${1:-30}
+	wait_until "$t" _ha_home
+	t_ok $? "each head serves its own LUN and holds its own IP"
+}
+_ha_home() {
+	ha_serving A la && ha_serving B lb &&
+	    ha_not_serving A lb && ha_not_serving B la &&
+	    ha_ip_held A "$NS_VIP_A" && ha_ip_held B "$NS_VIP_B" &&
+	    ns_has_addr a "$NS_VIP_A" && ns_has_addr b "$NS_VIP_B" &&
+	    ! ns_has_addr a "$NS_VIP_B" && ! ns_has_addr b "$NS_VIP_A"
+}
+
+# ---- clients ----
+
+ha_url() {	# ha_url VIP LUN FILE
+	echo "nfs://$1$(ha_export_dir "$2")/$3?nfsport=$HA_NFS_PORT&mountport=$HA_MOUNT_PORT"
+}
+
+# ha_writer_start NAME VIP LUN [nfs_writer args]: a writer in the client
+# namespace writing $LUN/NAME.dat through VIP; acks in $T_DIR/NAME.ack,
+# summary in $T_DIR/NAME.out, messages in $T_DIR/NAME.log.
+ha_writer_start() {
+	local n=$1 vip=$2 lun=$3 pid; shift 3
+	ip netns exec "$NS_C" "$HA_WRITER" -t 3600 -a "$T_DIR/$n.ack" "$@" \
+	    "$(ha_url "$vip" "$lun" "$n.dat")" \
+	    >"$T_DIR/$n.out" 2>"$T_DIR/$n.log" &
+	pid=$!
+	T_PIDS+=("$pid")
+	eval "WPID_$n=$pid"
+}
+
+# ha_reader_start NAME VIP LUN: nfs_verify -F following NAME's ack log
+ha_reader_start() {
+	local n=$1 vip=$2 lun=$3 pid
+	ip netns exec "$NS_C" "$HA_VERIFY" -F -D 60 "$(ha_url "$vip" "$lun" "$n.dat")" \
+	    "$T_DIR/$n.ack" >"$T_DIR/$n.rd.out" 2>"$T_DIR/$n.rd.log" &
+	pid=$!
+	T_PIDS+=("$pid")
+	eval "RPID_$n=$pid"
+}
+
+ha_acked() {	# number of acknowledged records of writer NAME
+	local n=0
+	[ -f "$T_DIR/$1.ack" ] && n=$(( $(wc -l <"$T_DIR/$1.ack") - 1 ))
+	[ "$n" -lt 0 ] && n=0
+	echo "$n"
+}
+_ha_acked_ge() { [ "$(ha_acked "$1")" -ge "$2" ]; }
+# ha_wait_acks NAME N SECS: wait until N more records are acknowledged
+ha_wait_acks() {
+	local base
+	base=$(ha_acked "$1")
+	wait_until "$3" _ha_acked_ge "$1" $((base + $2))
+}
+
+# ha_stop_pid VAR: SIGTERM the process whose PID is in $VAR, wait (30 s),
+# return its exit status
+ha_stop_pid() {
+	local pid rc
+	eval "pid=\${$1:-}"
+	[ -n "$pid" ] || return 255
+	kill -TERM "$pid" 2>/dev/null
+	wait_until 30 _ha_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	rc=$?
+	_ha_forget_pid "$pid"
+	eval "$1="
+	return $rc
+}
+ha_writer_stop() { ha_stop_pid "WPID_$1"; }
+ha_reader_stop() { ha_stop_pid "RPID_$1"; }
+
+ha_kv() { sed -n "s/^$2=//p" "$1" | tail -n 1; }	# ha_kv FILE KEY
+
+# ha_verify NAME VIP LUN: read back every acknowledged record of writer
+# NAME; one check; prints nfs_verify's output on failure.
+ha_verify() {
+	local n=$1 rc
+	ns_exec c "$HA_VERIFY" -D 60 "$(ha_url "$2" "$3" "$n.dat")" \
+	    "$T_DIR/$n.ack" >"$T_DIR/$n.verify" 2>&1
+	rc=$?
+	t_ok $rc "every acknowledged record of $n is intact (acked=$(ha_kv \
+"$T_DIR/$n.verify" acked) lost=$(ha_kv "$T_DIR/$n.verify" lost))"
+	[ $rc -eq 0 ] || sed 's/^/#   /' "$T_DIR/$n.verify" | head -n 30
+	return $rc
+}
+
+# ---- split-brain monitor ----
+
+# ha_monitor_start: sample each head's status every 50 ms (one sampler per
+# head, so a stopped head does not slow down the other's samples):
+#   EPOCH_MS HEAD LUNS|IPS      e.g. "1700000000123 B la,lb,|192.0.2.10,"
+# ("?" = no answer within 0.5 s).  Merged into $T_DIR/monitor.txt by
+# ha_monitor_stop.
+ha_monitor_start() {
+	local h
+	rm -f "$T_DIR/monitor.stop"
+	HA_MON_PIDS=()
+	for h in A B; do
+		(
+			for ((i = 0; i < 36000; i++)); do	# 30 min at most
+				[ -e "$T_DIR/monitor.stop" ] && break
+				echo "$(date +%s%3N) $h $(HA_CLI_TIMEOUT=0.5 \
+				    _ha_sample $h)"
+				sleep 0.05
+			done
+		) >"$T_DIR/monitor.$h" 2>/dev/null &
+		HA_MON_PIDS+=($!)
+		T_PIDS+=($!)
+	done
+}
+_ha_sample() {
+	local j l a out=""
+	j=$(ha_json "$1")
+	[ -n "$j" ] || { echo "?"; return; }
+	for l in la lb; do
+		_ha_obj "$j" name "$l" | grep -q '"serving":true' &&
+		    out="$out$l,"
+	done
+	out="$out|"
+	for a in "$NS_VIP_A" "$NS_VIP_B"; do
+		_ha_obj "$j" addr "$a" | grep -q '"held":true' &&
+		    out="$out$a,"
+	done
+	echo "$out"
+}
+ha_monitor_stop() {
+	local p
+	touch "$T_DIR/monitor.stop"
+	for p in "${HA_MON_PIDS[@]}"; do
+		wait_until 10 _ha_gone "$p"
+		wait "$p" 2>/dev/null
+		_ha_forget_pid "$p"
+	done
+	sort -n -s -k1,1 "$T_DIR/monitor.A" "$T_DIR/monitor.B" \
+	    >"$T_DIR/monitor.txt"
+}
+# ha_monitor_check: one check — at no time did both heads' latest samples
+# show the same LUN served or the same IP held.  Prints offenders.
+ha_monitor_check() {
+	local bad n
+	n=$(wc -l <"$T_DIR/monitor.txt")
+	bad=$(awk '
+	{
+		cur[$2] = $3
+		a = cur["A"]; b = cur["B"]
+		if (a == "" || b == "" || a == "?" || b == "?") next
+		gsub(/\|/, ",", a); gsub(/\|/, ",", b)
+		na = split(a, x, ","); nb = split(b, y, ",")
+		for (i = 1; i <= na; i++) for (j = 1; j <= nb; j++)
+			if (x[i] != "" && x[i] == y[j]) {
+				print $1, "A=" cur["A"], "B=" cur["B"]; next
+			}
+	}' "$T_DIR/monitor.txt")
+	[ -z "$bad" ] && [ "$n" -gt 20 ]
+	t_ok $? "monitor: no LUN or IP ever reported by both heads ($n samples)"
+	[ -z "$bad" ] || printf '%s\n' "$bad" | head -n 10 | sed 's/^/#   /'
+}
+# ha_monitor_first TIME_MS HEAD ITEM: epoch ms of HEAD's first sample at or
+# after TIME_MS that reports ITEM (a LUN name or an IP); empty if none
+ha_monitor_first() {
+	awk -v t="$1" -v h="$2" -v it="$3" '
+	$1 >= t && $2 == h {
+		s = $3; gsub(/\|/, ",", s); n = split(s, x, ",")
+		for (i = 1; i <= n; i++) if (x[i] == it) { print $1; exit }
+	}' "$T_DIR/monitor.$2"
+}
