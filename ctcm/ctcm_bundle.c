@@ -1,0 +1,542 @@
+/*
+ * ctcm_bundle.c — the configuration bundle and the replica image as
+ * bytes, their text form for export/import, and a line diff.
+ *
+ * Everything here is pure (no I/O, no global state) so it can be tested
+ * against golden bytes.  Formats: docs/ctcm.md ("Bundle format",
+ * "Replica image", "Text form").  Decoders check every length before
+ * touching the bytes and return the first failure as a CTCM_E_* code.
+ * This file does not decide which copy wins; ctcm_boot.c does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/util.h"
+#include "ctcm/ctcm_int.h"
+#include "pool/pext.h"
+
+void
+ctcm_bundle_init(struct ctcm_bundle *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void
+ctcm_bundle_free(struct ctcm_bundle *b)
+{
+	for (int i = 0; i < b->nsec; i++)
+		free(b->sec[i].data);
+	memset(b, 0, sizeof(*b));
+}
+
+void
+ctcm_bundles_free(struct ctcm_bundle *v, int n)
+{
+	if (v == NULL)
+		return;
+	for (int i = 0; i < n; i++)
+		ctcm_bundle_free(&v[i]);
+	free(v);
+}
+
+int
+ctcm_bundle_copy(struct ctcm_bundle *dst, const struct ctcm_bundle *src)
+{
+	*dst = *src;
+	for (int i = 0; i < src->nsec; i++) {
+		dst->sec[i].data = xmalloc(src->sec[i].len + 1);
+		memcpy(dst->sec[i].data, src->sec[i].data, src->sec[i].len);
+		dst->sec[i].data[src->sec[i].len] = 0;
+	}
+	return 0;
+}
+
+int
+ctcm_bundle_set(struct ctcm_bundle *b, uint16_t kind, const char *name,
+    const void *data, size_t len)
+{
+	struct ctcm_section	*s = NULL;
+
+	for (int i = 0; i < b->nsec; i++)
+		if (b->sec[i].kind == kind)
+			s = &b->sec[i];
+	if (s == NULL) {
+		if (b->nsec == CTCM_MAX_SECTIONS)
+			return CTCM_E_FORMAT;
+		s = &b->sec[b->nsec++];
+		/* keep sections sorted by kind: the encoding is canonical */
+		int j = b->nsec - 1;
+		while (j > 0 && b->sec[j - 1].kind > kind) {
+			b->sec[j] = b->sec[j - 1];
+			j--;
+		}
+		s = &b->sec[j];
+		memset(s, 0, sizeof(*s));
+		s->kind = kind;
+	} else
+		free(s->data);
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	s->data = xmalloc(len + 1);
+	if (len)
+		memcpy(s->data, data, len);
+	s->data[len] = 0;
+	s->len = len;
+	return 0;
+}
+
+const struct ctcm_section *
+ctcm_bundle_get(const struct ctcm_bundle *b, uint16_t kind)
+{
+	for (int i = 0; i < b->nsec; i++)
+		if (b->sec[i].kind == kind)
+			return &b->sec[i];
+	return NULL;
+}
+
+const char *
+ctcm_bundle_text(const struct ctcm_bundle *b, uint16_t kind, size_t *lenp)
+{
+	const struct ctcm_section *s = ctcm_bundle_get(b, kind);
+
+	if (lenp)
+		*lenp = s ? s->len : 0;
+	return s ? (const char *)s->data : "";
+}
+
+static void
+add_str(struct buf *o, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > UINT16_MAX)
+		n = UINT16_MAX;
+	buf_add_u16(o, (uint16_t)n);
+	buf_add(o, s, n);
+}
+
+/* The sections as encoded (kind, name, length, bytes). */
+static void
+encode_sections(const struct ctcm_bundle *b, struct buf *o)
+{
+	buf_add_u16(o, (uint16_t)b->nsec);
+	for (int i = 0; i < b->nsec; i++) {
+		buf_add_u16(o, b->sec[i].kind);
+		add_str(o, b->sec[i].name);
+		buf_add_blob(o, b->sec[i].data, (uint32_t)b->sec[i].len);
+	}
+}
+
+uint32_t
+ctcm_content_crc(const struct ctcm_bundle *b)
+{
+	struct buf	o;
+	uint32_t	crc;
+
+	buf_init(&o);
+	encode_sections(b, &o);
+	crc = pext_crc32c(0, o.data, o.len);
+	buf_free(&o);
+	return crc;
+}
+
+void
+ctcm_bundle_encode(const struct ctcm_bundle *b, struct buf *o)
+{
+	struct buf	secs;
+	size_t		start = o->len;
+
+	buf_init(&secs);
+	encode_sections(b, &secs);
+	buf_add_u32(o, CTCM_BUNDLE_MAGIC);
+	buf_add_u16(o, CTCM_FORMAT_VERSION);
+	buf_add_u16(o, 0);
+	buf_add_u64(o, b->gen);
+	buf_add_u64(o, b->time_ms);
+	buf_add_u32(o, b->author_id);
+	buf_add_u32(o, pext_crc32c(0, secs.data, secs.len));
+	add_str(o, b->author);
+	add_str(o, b->summary);
+	buf_add(o, secs.data, secs.len);
+	buf_add_u32(o, pext_crc32c(0, o->data + start, o->len - start));
+	buf_free(&secs);
+}
+
+int
+ctcm_bundle_decode(const uint8_t *p, size_t len, struct ctcm_bundle *b)
+{
+	struct rd	 r;
+	const uint8_t	*secstart;
+	uint32_t	 ccrc, slen;
+	uint16_t	 n;
+	int		 rc;
+
+	ctcm_bundle_init(b);
+	if (len < 34 + 4)
+		return CTCM_E_SHORT;
+	if (get_be32(p) != CTCM_BUNDLE_MAGIC)
+		return CTCM_E_MAGIC;
+	if (pext_crc32c(0, p, len - 4) != get_be32(p + len - 4))
+		return CTCM_E_CRC;
+	rd_init(&r, p, len - 4);
+	rd_u32(&r);
+	if (rd_u16(&r) != CTCM_FORMAT_VERSION)
+		return CTCM_E_VERSION;
+	rd_u16(&r);
+	b->gen = rd_u64(&r);
+	b->time_ms = rd_u64(&r);
+	b->author_id = rd_u32(&r);
+	ccrc = rd_u32(&r);
+	if (rd_str(&r, b->author, sizeof(b->author)) < 0 ||
+	    rd_str(&r, b->summary, sizeof(b->summary)) < 0) {
+		rc = CTCM_E_FORMAT;
+		goto fail;
+	}
+	secstart = r.p;
+	n = rd_u16(&r);
+	if (r.err || n > CTCM_MAX_SECTIONS) {
+		rc = CTCM_E_FORMAT;
+		goto fail;
+	}
+	for (int i = 0; i < n; i++) {
+		struct ctcm_section	*s = &b->sec[i];
+		const void		*d;
+
+		s->kind = rd_u16(&r);
+		if (rd_str(&r, s->name, sizeof(s->name)) < 0 ||
+		    (d = rd_blob(&r, &slen)) == NULL || r.err ||
+		    slen > CTCM_FILE_MAX) {
+			rc = r.err || slen <= CTCM_FILE_MAX ? CTCM_E_SHORT :
+			    CTCM_E_FORMAT;
+			goto fail;
+		}
+		if (i > 0 && s->kind <= b->sec[i - 1].kind) {
+			rc = CTCM_E_FORMAT;
+			goto fail;
+		}
+		s->data = xmalloc(slen + 1);
+		memcpy(s->data, d, slen);
+		s->data[slen] = 0;
+		s->len = slen;
+		b->nsec = i + 1;
+	}
+	if (r.err || r.left != 0) {
+		rc = r.err ? CTCM_E_SHORT : CTCM_E_FORMAT;
+		goto fail;
+	}
+	if (pext_crc32c(0, secstart, (size_t)(r.p - secstart)) != ccrc) {
+		rc = CTCM_E_CRC;
+		goto fail;
+	}
+	b->content_crc = ccrc;
+	return 0;
+fail:
+	ctcm_bundle_free(b);
+	return rc;
+}
+
+int
+ctcm_image_encode(const struct ctcm_bundle *v, int n, size_t maxlen,
+    struct buf *o)
+{
+	struct buf	one;
+	size_t		start = o->len, countoff;
+	int		kept = 0;
+
+	buf_init(&one);
+	buf_add_u32(o, CTCM_IMAGE_MAGIC);
+	buf_add_u16(o, CTCM_FORMAT_VERSION);
+	countoff = o->len;
+	buf_add_u16(o, 0);
+	for (int i = 0; i < n && i < UINT16_MAX; i++) {
+		buf_reset(&one);
+		ctcm_bundle_encode(&v[i], &one);
+		if (maxlen && o->len - start + 4 + one.len + 4 > maxlen)
+			break;
+		buf_add_blob(o, one.data, (uint32_t)one.len);
+		kept++;
+	}
+	buf_free(&one);
+	if (kept == 0) {
+		o->len = start;
+		return CTCM_E_FORMAT;
+	}
+	put_be16(o->data + countoff, (uint16_t)kept);
+	buf_add_u32(o, pext_crc32c(0, o->data + start, o->len - start));
+	return kept;
+}
+
+int
+ctcm_image_decode(const uint8_t *p, size_t len, struct ctcm_bundle **bp,
+    int *np)
+{
+	struct rd		 r;
+	struct ctcm_bundle	*v = NULL;
+	uint16_t		 n;
+	int			 rc, i;
+
+	*bp = NULL;
+	*np = 0;
+	if (len < 12)
+		return CTCM_E_SHORT;
+	if (get_be32(p) != CTCM_IMAGE_MAGIC)
+		return CTCM_E_MAGIC;
+	if (pext_crc32c(0, p, len - 4) != get_be32(p + len - 4))
+		return CTCM_E_CRC;
+	rd_init(&r, p + 4, len - 8);
+	if (rd_u16(&r) != CTCM_FORMAT_VERSION)
+		return CTCM_E_VERSION;
+	n = rd_u16(&r);
+	if (n == 0)
+		return CTCM_E_FORMAT;
+	v = xcalloc(n, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		uint32_t	 blen;
+		const uint8_t	*d = rd_blob(&r, &blen);
+
+		if (d == NULL || r.err) {
+			rc = CTCM_E_SHORT;
+			goto fail;
+		}
+		if ((rc = ctcm_bundle_decode(d, blen, &v[i])) != 0)
+			goto fail;
+		if (i > 0 && v[i].gen >= v[i - 1].gen) {
+			ctcm_bundle_free(&v[i]);
+			rc = CTCM_E_FORMAT;
+			goto fail;
+		}
+	}
+	if (r.left != 0) {
+		rc = CTCM_E_FORMAT;
+		goto fail;
+	}
+	*bp = v;
+	*np = n;
+	return 0;
+fail:
+	ctcm_bundles_free(v, i);
+	return rc;
+}
+
+/* ---- text form -------------------------------------------------------- */
+
+static const char *
+sec_name(uint16_t kind)
+{
+	switch (kind) {
+	case CTCM_SEC_CONF:
+		return "duonas.conf";
+	case CTCM_SEC_EXPORTS:
+		return "exports";
+	}
+	return NULL;
+}
+
+void
+ctcm_text_export(const struct ctcm_bundle *b, struct buf *o)
+{
+	buf_printf(o, "# duonas configuration, generation %llu, checksum "
+	    "%08x\n", (unsigned long long)b->gen, ctcm_content_crc(b));
+	for (int i = 0; i < b->nsec; i++) {
+		const struct ctcm_section *s = &b->sec[i];
+
+		if (sec_name(s->kind) == NULL)
+			continue;	/* binary/unknown kinds: not in text */
+		buf_printf(o, "%%%%file %s\n", sec_name(s->kind));
+		buf_add(o, s->data, s->len);
+		if (s->len > 0 && s->data[s->len - 1] != '\n')
+			buf_add_u8(o, '\n');
+	}
+}
+
+int
+ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *b,
+    char *err, size_t errlen)
+{
+	const char	*p = text, *end = text + len, *nl;
+	struct buf	 cur;
+	int		 kind = 0, lineno = 0, sawfile = 0;
+	int		 seen[3] = { 0, 0, 0 };
+
+	ctcm_bundle_init(b);
+	if (memchr(text, 0, len) != NULL) {
+		snprintf(err, errlen, "NUL byte in the file");
+		return -1;
+	}
+	buf_init(&cur);
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		if (ll >= 7 && strncmp(p, "%%file ", 7) == 0) {
+			char name[64];
+			size_t nn = ll - 7;
+
+			while (nn > 0 && (p[7 + nn - 1] == '\n' ||
+			    p[7 + nn - 1] == ' ' || p[7 + nn - 1] == '\r'))
+				nn--;
+			if (nn >= sizeof(name))
+				nn = sizeof(name) - 1;
+			memcpy(name, p + 7, nn);
+			name[nn] = 0;
+			if (kind)
+				ctcm_bundle_set(b, (uint16_t)kind,
+				    sec_name((uint16_t)kind), cur.data, cur.len);
+			buf_reset(&cur);
+			if (strcmp(name, "duonas.conf") == 0)
+				kind = CTCM_SEC_CONF;
+			else if (strcmp(name, "exports") == 0)
+				kind = CTCM_SEC_EXPORTS;
+			else {
+				snprintf(err, errlen, "line %d: unknown file "
+				    "'%s' (duonas.conf or exports)", lineno,
+				    name);
+				goto fail;
+			}
+			if (seen[kind]++) {
+				snprintf(err, errlen, "line %d: file '%s' "
+				    "twice", lineno, name);
+				goto fail;
+			}
+			sawfile = 1;
+		} else if (kind || !sawfile) {
+			/* before any %%file: a plain duonas.conf (comment
+			 * lines of an export header are harmless) */
+			buf_add(&cur, p, ll);
+		}
+		p += ll;
+	}
+	if (!sawfile)
+		kind = CTCM_SEC_CONF;
+	ctcm_bundle_set(b, (uint16_t)kind, sec_name((uint16_t)kind), cur.data,
+	    cur.len);
+	if (ctcm_bundle_get(b, CTCM_SEC_CONF) == NULL) {
+		snprintf(err, errlen, "no %%%%file duonas.conf section");
+		goto fail;
+	}
+	if (ctcm_bundle_get(b, CTCM_SEC_EXPORTS) == NULL)
+		ctcm_bundle_set(b, CTCM_SEC_EXPORTS, "exports", "", 0);
+	buf_free(&cur);
+	return 0;
+fail:
+	buf_free(&cur);
+	ctcm_bundle_free(b);
+	return -1;
+}
+
+/* ---- line diff (LCS; configuration files are small) ------------------ */
+
+struct lines {
+	const char	**s;
+	size_t		 *n;
+	int		  count;
+};
+
+static void
+split_lines(const char *t, size_t len, struct lines *l)
+{
+	const char *p = t, *end = t + len;
+
+	l->count = 0;
+	l->s = NULL;
+	l->n = NULL;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		l->s = xrealloc(l->s, (l->count + 1) * sizeof(*l->s));
+		l->n = xrealloc(l->n, (l->count + 1) * sizeof(*l->n));
+		l->s[l->count] = p;
+		l->n[l->count] = n;
+		l->count++;
+		p += n + (nl ? 1 : 0);
+	}
+}
+
+static int
+line_eq(const struct lines *a, int i, const struct lines *b, int j)
+{
+	return a->n[i] == b->n[j] && memcmp(a->s[i], b->s[j], a->n[i]) == 0;
+}
+
+int
+ctcm_diff(const char *at, size_t alen, const char *bt, size_t blen,
+    struct buf *o)
+{
+	struct lines	 a, b;
+	uint32_t	*t;
+	int		 i, j, changed = 0, w;
+
+	split_lines(at, alen, &a);
+	split_lines(bt, blen, &b);
+	w = b.count + 1;
+	t = xcalloc((size_t)(a.count + 1) * (size_t)w, sizeof(*t));
+	/* t[i][j] = LCS length of a[i..] and b[j..] */
+	for (i = a.count - 1; i >= 0; i--)
+		for (j = b.count - 1; j >= 0; j--)
+			t[i * w + j] = line_eq(&a, i, &b, j) ?
+			    t[(i + 1) * w + j + 1] + 1 :
+			    MAX(t[(i + 1) * w + j], t[i * w + j + 1]);
+	i = j = 0;
+	while (i < a.count || j < b.count) {
+		if (i < a.count && j < b.count && line_eq(&a, i, &b, j)) {
+			buf_printf(o, "  %.*s\n", (int)a.n[i], a.s[i]);
+			i++;
+			j++;
+		} else if (i < a.count && (j == b.count ||
+		    t[(i + 1) * w + j] >= t[i * w + j + 1])) {
+			buf_printf(o, "- %.*s\n", (int)a.n[i], a.s[i]);
+			i++;
+			changed++;
+		} else {
+			buf_printf(o, "+ %.*s\n", (int)b.n[j], b.s[j]);
+			j++;
+			changed++;
+		}
+	}
+	free(t);
+	free(a.s);
+	free(a.n);
+	free(b.s);
+	free(b.n);
+	return changed;
+}
+
+const char *
+ctcm_strerror(int rc)
+{
+	switch (rc) {
+	case 0:
+		return "success";
+	case CTCM_E_SHORT:
+		return "truncated configuration data";
+	case CTCM_E_MAGIC:
+		return "not a duonas configuration (bad magic)";
+	case CTCM_E_CRC:
+		return "checksum mismatch (corrupt)";
+	case CTCM_E_VERSION:
+		return "unknown configuration format version";
+	case CTCM_E_FORMAT:
+		return "malformed configuration data";
+	case CTCM_E_NOTMASTER:
+		return "only the master head runs transactions";
+	case CTCM_E_NOMAJORITY:
+		return "a majority of the configuration replicas could not "
+		    "be written";
+	case CTCM_E_INVALID:
+		return "the new configuration is invalid";
+	case CTCM_E_NOTFOUND:
+		return "no such configuration generation";
+	case CTCM_E_STALE:
+		return "generation is not newer than the installed one";
+	case CTCM_E_MONITOR:
+		return "no valid configuration (MONITOR)";
+	case CTCM_E_NOREPLICA:
+		return "no valid configuration slot";
+	}
+	if (rc < 0 && rc >= -9)
+		return pext_strerror(rc);
+	if (rc > 0)
+		return strerror(rc);
+	return "unknown error";
+}

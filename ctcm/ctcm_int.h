@@ -1,0 +1,278 @@
+/*
+ * ctcm_int.h — internals of ctcm/: bundles and replica images (pure),
+ * crash-safe file I/O with fault injection, the local database, the
+ * array replicas, power-up decisions and configuration text editing.
+ * Nothing here is for other modules (tests use it).
+ */
+#ifndef DUONAS_CTCM_INT_H
+#define DUONAS_CTCM_INT_H
+
+#include <stddef.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "common/cfg.h"
+#include "common/util.h"
+#include "ctcm/ctcm.h"
+
+#define CTCM_BUNDLE_MAGIC	0x44434647u	/* "DCFG" */
+#define CTCM_IMAGE_MAGIC	0x44435249u	/* "DCRI" */
+#define CTCM_FORMAT_VERSION	1
+#define CTCM_MAX_SECTIONS	8
+#define CTCM_SEC_CONF		1
+#define CTCM_SEC_EXPORTS	2
+#define CTCM_AUTHOR_MAX		64
+#define CTCM_SUMMARY_MAX	256
+#define CTCM_FILE_MAX		(1u << 20)	/* one configuration file */
+#define CTCM_HISTORY_LOCAL	16
+#define CTCM_REPLICAS_DEFAULT	3
+#define CTCM_HISTORY_ARRAY	8
+
+/* ---- bundles (ctcm_bundle.c, pure) -------------------------------- */
+
+struct ctcm_section {
+	uint16_t	 kind;
+	char		 name[64];
+	uint8_t		*data;		/* malloc'd, NUL-terminated */
+	size_t		 len;
+};
+
+struct ctcm_bundle {
+	uint64_t		gen;
+	uint64_t		time_ms;
+	uint32_t		author_id;
+	uint32_t		content_crc;	/* set by encode/decode */
+	char			author[CTCM_AUTHOR_MAX];
+	char			summary[CTCM_SUMMARY_MAX];
+	int			nsec;
+	struct ctcm_section	sec[CTCM_MAX_SECTIONS];
+};
+
+void	ctcm_bundle_init(struct ctcm_bundle *);
+void	ctcm_bundle_free(struct ctcm_bundle *);
+int	ctcm_bundle_copy(struct ctcm_bundle *dst, const struct ctcm_bundle *);
+/* Replace or add a section (data copied). 0, or CTCM_E_FORMAT when full. */
+int	ctcm_bundle_set(struct ctcm_bundle *, uint16_t kind, const char *name,
+	    const void *data, size_t len);
+const struct ctcm_section *ctcm_bundle_get(const struct ctcm_bundle *,
+	    uint16_t kind);
+/* Text of a section ("" when absent). */
+const char *ctcm_bundle_text(const struct ctcm_bundle *, uint16_t kind,
+	    size_t *lenp);
+uint32_t ctcm_content_crc(const struct ctcm_bundle *);
+/* Encode (sets content_crc in a copy only; b is const). */
+void	ctcm_bundle_encode(const struct ctcm_bundle *, struct buf *out);
+/* Decode; b is initialised first and freed on error.  0 or CTCM_E_*. */
+int	ctcm_bundle_decode(const uint8_t *, size_t, struct ctcm_bundle *b);
+
+/* Replica image: n bundles, newest first, truncated (oldest dropped) to
+ * fit maxlen (0 = no limit).  Encode returns the number kept (>= 1) or
+ * CTCM_E_FORMAT when even the first does not fit. */
+int	ctcm_image_encode(const struct ctcm_bundle *, int n, size_t maxlen,
+	    struct buf *out);
+/* Decode: *bp is a malloc'd array of *np bundles (free each + array). */
+int	ctcm_image_decode(const uint8_t *, size_t, struct ctcm_bundle **bp,
+	    int *np);
+void	ctcm_bundles_free(struct ctcm_bundle *, int n);
+
+/* Text form (%%file sections).  Import: 0, or -1 with err. */
+void	ctcm_text_export(const struct ctcm_bundle *, struct buf *out);
+int	ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *,
+	    char *err, size_t errlen);
+/* Line diff of two texts ("-"/"+" lines with context "  "); returns the
+ * number of changed lines. */
+int	ctcm_diff(const char *a, size_t alen, const char *b, size_t blen,
+	    struct buf *out);
+
+/* ---- crash-safe I/O + fault injection (ctcm_io.c) ------------------ */
+
+enum ctcm_fault_mode {
+	CTCM_FAULT_OFF = 0,
+	CTCM_FAULT_FAIL = 1,	/* the operation fails with EIO */
+	CTCM_FAULT_CRASH = 2,	/* _exit(137) right after the operation */
+};
+/* Operation number n (1 = the next one) fails/crashes. Thread-safe. */
+void	ctcm_fault_arm(long n, enum ctcm_fault_mode mode);
+/* Operations counted since the process started (tests). */
+long	ctcm_fault_ops(void);
+/* One counted step; returns 0, or -1 with errno EIO when it must fail. */
+int	ctcm_fault_step(const char *what, const char *path);
+/* A counted step around real work: pr = ctcm_fault_pre() (-1: FAIL fault,
+ * skip the work), do it, then ctcm_fault_post(pr) (CRASH faults). */
+int	ctcm_fault_pre(const char *what, const char *path);
+int	ctcm_fault_post(int pr, const char *what, const char *path);
+/* tmp + fsync + rename + directory fsync, each step counted. 0 / -1. */
+int	ctcm_file_write(const char *path, const void *, size_t, mode_t);
+int	ctcm_file_unlink(const char *path);
+
+/* ---- local database (ctcm_local.c) --------------------------------- */
+
+#define CTCM_MAX_FILES	CTCM_MAX_SECTIONS
+
+struct ctcm_stamp {
+	uint64_t	gen;
+	uint32_t	content_crc;
+	uint64_t	time_ms;
+	char		author[CTCM_AUTHOR_MAX];
+	char		summary[CTCM_SUMMARY_MAX];
+	int		nfiles;
+	struct {
+		uint16_t	kind;
+		char		path[CFG_PATH_MAX];
+		uint64_t	len;
+		uint32_t	crc;
+	} files[CTCM_MAX_FILES];
+};
+
+struct ctcm_local {
+	char	dir[CFG_PATH_MAX];		/* <statedir>/ctcm */
+	char	conf_path[CFG_PATH_MAX];	/* where duonas.conf goes */
+	int	history;			/* bundles kept locally */
+};
+
+enum ctcm_local_state {
+	CTCM_LOCAL_VALID = 0,
+	CTCM_LOCAL_NONE,	/* no stamp, no history: fresh install */
+	CTCM_LOCAL_INVALID,	/* stamp corrupt, pending, files differ */
+};
+
+int	ctcm_local_open(struct ctcm_local *, const char *statedir,
+	    const char *conf_path);
+/* Read and verify; *st filled as far as readable; why says what is
+ * wrong.  Returns a ctcm_local_state. */
+int	ctcm_local_check(const struct ctcm_local *, struct ctcm_stamp *st,
+	    char *why, size_t whylen);
+/* Install b (docs/ctcm.md "Installing generation G").  0 or errno/code. */
+int	ctcm_local_install(const struct ctcm_local *, const struct ctcm_bundle *,
+	    char *err, size_t errlen);
+/* Bundle of generation gen from history (0 or CTCM_E_*). */
+int	ctcm_local_load(const struct ctcm_local *, uint64_t gen,
+	    struct ctcm_bundle *);
+/* Generations present in history, newest first; returns count. */
+int	ctcm_local_list(const struct ctcm_local *, uint64_t *gens, int max);
+/* Build a bundle from the installed files (factory initialisation). */
+int	ctcm_local_from_files(const struct ctcm_local *, struct ctcm_bundle *,
+	    char *err, size_t errlen);
+/* Text encode/decode of the stamp (pure; unit tests). */
+void	ctcm_stamp_encode(const struct ctcm_stamp *, struct buf *);
+int	ctcm_stamp_decode(const char *, size_t, struct ctcm_stamp *);
+
+/* ---- array replicas (ctcm_array.c) --------------------------------- */
+
+struct ctcm_replica {
+	char		lun[CFG_NAME_MAX];
+	char		path[CFG_PATH_MAX];
+	int		in_set;		/* one of the replica set */
+	int		rc;		/* 0, errno, PEXT_E_*, CTCM_E_* */
+	uint64_t	gen;		/* when rc == 0 */
+	uint32_t	content_crc;
+};
+
+/* Read LUN i's replica image; 0 with *bp and *np, or an error code. */
+int	ctcm_array_read_lun(const struct cfg *, int self_idx, int lun,
+	    struct ctcm_bundle **bp, int *np);
+/* Read every LUN (rep has cfg->nluns entries); the newest valid image
+ * goes to *bestp and *nbest (NULL and 0 when none).  Returns its index or -1. */
+int	ctcm_array_read(const struct cfg *, int self_idx, int nreplicas,
+	    struct ctcm_replica *rep, struct ctcm_bundle **bestp, int *nbest);
+/* Pure: index of the newest valid replica (ties: first), or -1. */
+int	ctcm_array_pick(const struct ctcm_replica *, int n);
+/* Number of replica LUNs for this configuration and the majority. */
+int	ctcm_array_setsize(const struct cfg *, int nreplicas);
+int	ctcm_array_majority(int setsize);
+/* Write image (generation gen) to the replica set; formats all-zero
+ * LUNs.  rep (cfg->nluns entries) gets per-LUN results.  Returns the
+ * number of replicas written. */
+int	ctcm_array_write(const struct cfg *, int self_idx, int nreplicas,
+	    uint64_t gen, const void *img, size_t len, struct ctcm_replica *rep);
+/* Prepare one LUN: format when all-zero (or force and not a valid
+ * super block); refuse another pool's LUN.  0 or error with err. */
+int	ctcm_array_prepare(const struct cfg *, int self_idx,
+	    const struct cfg_lun *, int force, char *err, size_t errlen);
+
+/* ---- power-up decision (ctcm_boot.c, pure part) -------------------- */
+
+enum ctcm_action {
+	CTCM_ACT_OK = 0,	/* local is current */
+	CTCM_ACT_RESTORE,	/* install the array's newest */
+	CTCM_ACT_KEEP_LOCAL,	/* local newer than every replica */
+	CTCM_ACT_FACTORY,	/* first boot: files become generation 1 */
+	CTCM_ACT_MONITOR,	/* nothing valid anywhere */
+};
+enum ctcm_action ctcm_boot_decide(int local_state, uint64_t lgen,
+	    uint32_t lcrc, int have_array, uint64_t agen, uint32_t acrc);
+const char *ctcm_action_name(enum ctcm_action);
+
+/* ---- configuration text editing (ctcm_edit.c, pure) ---------------- */
+
+/* Each returns 0 with the new text in *out, or -1 with err naming the
+ * problem; cfg is the parsed current configuration. */
+int	ctcm_edit_export_add(const struct cfg *, const char *exports,
+	    const char *path, uint32_t id, const char *clients,
+	    const char *options, struct buf *out, char *err, size_t errlen);
+int	ctcm_edit_export_rm(const char *exports, const char *path_or_id,
+	    struct buf *out, char *err, size_t errlen);
+int	ctcm_edit_export_set(const struct cfg *, const char *exports,
+	    const char *path_or_id, const char *clients, const char *options,
+	    struct buf *out, char *err, size_t errlen);
+int	ctcm_edit_ip_add(const struct cfg *, const char *conf,
+	    const char *head, const char *cidr, const char *dev,
+	    struct buf *out, char *err, size_t errlen);
+int	ctcm_edit_ip_rm(const struct cfg *, const char *conf,
+	    const char *addr, struct buf *out, char *err, size_t errlen);
+int	ctcm_edit_lun_add(const struct cfg *, const char *conf,
+	    const char *name, uint32_t id, const char *path, const char *mode,
+	    const char *data, const char *home, struct buf *out, char *err,
+	    size_t errlen);
+int	ctcm_edit_lun_rm(const struct cfg *, const char *conf,
+	    const char *exports, const char *name, struct buf *out, char *err,
+	    size_t errlen);
+
+/* One export line as the editor understands it. */
+struct ctcm_export {
+	char		path[CFG_PATH_MAX];
+	uint32_t	id;
+	char		options[256];	/* default options after '-' (no id) */
+	char		clients[1024];	/* client specs, space separated */
+	int		line;
+};
+/* Parse exports text into a malloc'd array; 0 or -1 with err. */
+int	ctcm_exports_parse(const char *text, struct ctcm_export **ep, int *np,
+	    char *err, size_t errlen);
+/* Checks shared with the CLI: CIDR text, client spec, path under a LUN. */
+int	ctcm_check_cidr(const char *cidr, char *addr, size_t addrlen,
+	    int *prefix, char *err, size_t errlen);
+int	ctcm_check_export(const struct cfg *, const struct ctcm_export *,
+	    char *err, size_t errlen);
+
+/* ---- shared runtime state (ctcm_boot.c) ---------------------------- */
+
+struct ctcm_state {
+	pthread_mutex_t		mtx;		/* guards everything below */
+	pthread_mutex_t		txn;		/* one commit/repair at a time */
+	struct cfg		cfg;		/* installed generation's */
+	int			self;
+	struct ctcm_local	local;
+	int			nreplicas;
+	int			history;
+	int			booted;
+	int			monitor;
+	char			why[512];	/* boot result / MONITOR reason */
+	uint64_t		gen;		/* installed generation */
+	uint32_t		crc;		/* its content checksum */
+	uint64_t		max_seen;	/* highest generation seen */
+	int			repair;		/* array behind the local copy */
+	struct ctcm_replica	rep[CFG_MAX_LUNS];
+	int			nrep;
+	uint64_t		peer_gen;
+	int			peer_known;
+	uint64_t		commits, aborts, restores, push_fail;
+	uint64_t		last_commit_us;
+};
+extern struct ctcm_state ctcm_g;
+
+/* Save bundles into local history when missing (after a restore). */
+void	ctcm_local_save_history(const struct ctcm_local *,
+	    const struct ctcm_bundle *, int n);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * ctcm_local.c — the local configuration database of one head: the
+ * installed files at their normal paths, the stamp that vouches for them,
+ * the pending marker of an install in progress and the history bundles
+ * (layout and install order: docs/ctcm.md, "Local database").
+ *
+ * Installing is ordered so that the stamp is the commit point: a crash
+ * anywhere before it leaves "pending" (or files that do not match the
+ * stamp), which ctcm_local_check() reports as INVALID, and power-up
+ * restores from the array.  This file never talks to the array or the
+ * peer; it does not decide which copy wins.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/util.h"
+#include "ctcm/ctcm_int.h"
+#include "pool/pext.h"
+
+#define STAMP_MAX	(64 * 1024)
+
+int
+ctcm_local_open(struct ctcm_local *l, const char *statedir,
+    const char *conf_path)
+{
+	char	*h;
+	int	 rv;
+
+	memset(l, 0, sizeof(*l));
+	l->history = CTCM_HISTORY_LOCAL;
+	if (snprintf(l->dir, sizeof(l->dir), "%s/ctcm", statedir) >=
+	    (int)sizeof(l->dir) ||
+	    snprintf(l->conf_path, sizeof(l->conf_path), "%s", conf_path) >=
+	    (int)sizeof(l->conf_path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	h = xasprintf("%s/history", l->dir);
+	rv = mkdir_p(h, 0700);
+	free(h);
+	return rv;
+}
+
+/* ---- stamp ------------------------------------------------------------ */
+
+void
+ctcm_stamp_encode(const struct ctcm_stamp *st, struct buf *o)
+{
+	size_t start = o->len;
+
+	buf_printf(o, "generation %llu\n", (unsigned long long)st->gen);
+	buf_printf(o, "checksum %08x\n", st->content_crc);
+	buf_printf(o, "time_ms %llu\n", (unsigned long long)st->time_ms);
+	buf_printf(o, "author %s\n", st->author);
+	buf_printf(o, "summary %s\n", st->summary);
+	for (int i = 0; i < st->nfiles; i++)
+		buf_printf(o, "file %u %s %llu %08x\n", st->files[i].kind,
+		    st->files[i].path, (unsigned long long)st->files[i].len,
+		    st->files[i].crc);
+	buf_printf(o, "crc %08x\n", pext_crc32c(0, o->data + start,
+	    o->len - start));
+}
+
+/* Copy a value to the end of the line, replacing control characters. */
+static void
+copy_val(char *dst, size_t n, const char *v)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n && v[i] && v[i] != '\n'; i++)
+		dst[i] = (unsigned char)v[i] < 32 ? ' ' : v[i];
+	dst[i] = 0;
+}
+
+int
+ctcm_stamp_decode(const char *text, size_t len, struct ctcm_stamp *st)
+{
+	const char	*crcl, *p;
+	unsigned	 crc;
+	int		 have_gen = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (len == 0 || memchr(text, 0, len) != NULL)
+		return CTCM_E_FORMAT;
+	/* the crc line is the last line */
+	if (len < 14 || text[len - 1] != '\n')
+		return CTCM_E_SHORT;
+	for (crcl = text + len - 2; crcl > text && crcl[-1] != '\n'; crcl--)
+		;
+	if (sscanf(crcl, "crc %8x\n", &crc) != 1)
+		return CTCM_E_FORMAT;
+	if (pext_crc32c(0, text, (size_t)(crcl - text)) != crc)
+		return CTCM_E_CRC;
+	for (p = text; p < crcl; p = strchr(p, '\n') + 1) {
+		unsigned long long	a, c;
+		unsigned		k, x;
+		char			path[CFG_PATH_MAX];
+
+		if (sscanf(p, "generation %llu", &a) == 1) {
+			st->gen = a;
+			have_gen = 1;
+		} else if (sscanf(p, "checksum %8x", &x) == 1)
+			st->content_crc = x;
+		else if (sscanf(p, "time_ms %llu", &a) == 1)
+			st->time_ms = a;
+		else if (strncmp(p, "author ", 7) == 0)
+			copy_val(st->author, sizeof(st->author), p + 7);
+		else if (strncmp(p, "summary ", 8) == 0)
+			copy_val(st->summary, sizeof(st->summary), p + 8);
+		else if (sscanf(p, "file %u %255s %llu %8x", &k, path, &c,
+		    &x) == 4) {
+			if (st->nfiles == CTCM_MAX_FILES)
+				return CTCM_E_FORMAT;
+			st->files[st->nfiles].kind = (uint16_t)k;
+			snprintf(st->files[st->nfiles].path, CFG_PATH_MAX,
+			    "%s", path);
+			st->files[st->nfiles].len = c;
+			st->files[st->nfiles].crc = x;
+			st->nfiles++;
+		} else
+			return CTCM_E_FORMAT;
+	}
+	return have_gen ? 0 : CTCM_E_FORMAT;
+}
+
+/* ---- check ------------------------------------------------------------ */
+
+static int
+read_file(const char *path, uint8_t **dp, size_t *lp)
+{
+	return file_read_all(path, CTCM_FILE_MAX * 4, dp, lp);
+}
+
+int
+ctcm_local_check(const struct ctcm_local *l, struct ctcm_stamp *st,
+    char *why, size_t whylen)
+{
+	char		*sp = xasprintf("%s/stamp", l->dir);
+	char		*pp = xasprintf("%s/pending", l->dir);
+	uint8_t		*d = NULL;
+	size_t		 len;
+	uint64_t	 gens[1];
+	int		 rv, rc;
+	struct stat	 sb;
+
+	memset(st, 0, sizeof(*st));
+	if (read_file(sp, &d, &len) < 0) {
+		if (errno == ENOENT && stat(pp, &sb) == -1 &&
+		    ctcm_local_list(l, gens, 1) == 0) {
+			snprintf(why, whylen, "no local configuration "
+			    "database yet (%s)", sp);
+			rv = CTCM_LOCAL_NONE;
+		} else {
+			snprintf(why, whylen, "%s: %s", sp, errno == ENOENT ?
+			    "missing" : strerror(errno));
+			rv = CTCM_LOCAL_INVALID;
+		}
+		goto out;
+	}
+	if ((rc = ctcm_stamp_decode((char *)d, len, st)) != 0) {
+		snprintf(why, whylen, "%s: %s", sp, ctcm_strerror(rc));
+		memset(st, 0, sizeof(*st));
+		rv = CTCM_LOCAL_INVALID;
+		goto out;
+	}
+	if (stat(pp, &sb) == 0) {
+		snprintf(why, whylen, "an install after generation %llu was "
+		    "interrupted (%s exists)", (unsigned long long)st->gen, pp);
+		rv = CTCM_LOCAL_INVALID;
+		goto out;
+	}
+	for (int i = 0; i < st->nfiles; i++) {
+		uint8_t	*f = NULL;
+		size_t	 flen;
+
+		if (read_file(st->files[i].path, &f, &flen) < 0) {
+			snprintf(why, whylen, "%s: %s", st->files[i].path,
+			    strerror(errno));
+			rv = CTCM_LOCAL_INVALID;
+			goto out;
+		}
+		if (flen != st->files[i].len ||
+		    pext_crc32c(0, f, flen) != st->files[i].crc) {
+			snprintf(why, whylen, "%s does not match generation "
+			    "%llu (corrupt or changed outside a transaction)",
+			    st->files[i].path, (unsigned long long)st->gen);
+			free(f);
+			rv = CTCM_LOCAL_INVALID;
+			goto out;
+		}
+		free(f);
+	}
+	snprintf(why, whylen, "generation %llu", (unsigned long long)st->gen);
+	rv = CTCM_LOCAL_VALID;
+out:
+	free(d);
+	free(sp);
+	free(pp);
+	return rv;
+}
+
+/* ---- history ---------------------------------------------------------- */
+
+int
+ctcm_local_load(const struct ctcm_local *l, uint64_t gen,
+    struct ctcm_bundle *b)
+{
+	char	*p = xasprintf("%s/history/%llu.bundle", l->dir,
+	    (unsigned long long)gen);
+	uint8_t	*d = NULL;
+	size_t	 len;
+	int	 rc;
+
+	ctcm_bundle_init(b);
+	if (read_file(p, &d, &len) < 0)
+		rc = errno == ENOENT ? CTCM_E_NOTFOUND : errno;
+	else if ((rc = ctcm_bundle_decode(d, len, b)) == 0 && b->gen != gen) {
+		ctcm_bundle_free(b);
+		rc = CTCM_E_FORMAT;
+	}
+	free(d);
+	free(p);
+	return rc;
+}
+
+static int
+gen_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? 1 : x > y ? -1 : 0;	/* newest first */
+}
+
+int
+ctcm_local_list(const struct ctcm_local *l, uint64_t *gens, int max)
+{
+	char		*p = xasprintf("%s/history", l->dir);
+	DIR		*d = opendir(p);
+	struct dirent	*de;
+	uint64_t	*all = NULL;
+	int		 n = 0;
+
+	free(p);
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		unsigned long long	g;
+		char			tail[16];
+
+		if (sscanf(de->d_name, "%llu.bundl%15s", &g, tail) != 2 ||
+		    strcmp(tail, "e") != 0 || g == 0)
+			continue;
+		all = xrealloc(all, (n + 1) * sizeof(*all));
+		all[n++] = g;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(all, n, sizeof(*all), gen_cmp);
+	if (n > max)
+		n = max;
+	if (n > 0)
+		memcpy(gens, all, n * sizeof(*gens));
+	free(all);
+	return n;
+}
+
+static void
+prune(const struct ctcm_local *l)
+{
+	uint64_t	gens[256];
+	int		n = ctcm_local_list(l, gens, 256);
+
+	for (int i = l->history; i < n; i++) {
+		char *p = xasprintf("%s/history/%llu.bundle", l->dir,
+		    (unsigned long long)gens[i]);
+		if (unlink(p) == -1 && errno != ENOENT)
+			log_warn("ctcm: %s", p);
+		free(p);
+	}
+}
+
+/* ---- install ---------------------------------------------------------- */
+
+/* Where each section goes: duonas.conf at conf_path, exports where the
+ * bundle's own duonas.conf says. */
+static int
+install_paths(const struct ctcm_local *l, const struct ctcm_bundle *b,
+    char paths[][CFG_PATH_MAX], char *err, size_t errlen)
+{
+	size_t		 clen;
+	const char	*conf = ctcm_bundle_text(b, CTCM_SEC_CONF, &clen);
+	struct cfg	*c = xcalloc(1, sizeof(*c));
+	char		 e[256];
+	int		 rv = -1;
+
+	if (ctcm_bundle_get(b, CTCM_SEC_CONF) == NULL) {
+		snprintf(err, errlen, "generation %llu has no duonas.conf",
+		    (unsigned long long)b->gen);
+		goto out;
+	}
+	if (cfg_parse_buf(l->conf_path, conf, clen, c, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "generation %llu: %s",
+		    (unsigned long long)b->gen, e);
+		goto out;
+	}
+	for (int i = 0; i < b->nsec; i++) {
+		paths[i][0] = 0;
+		if (b->sec[i].kind == CTCM_SEC_CONF)
+			snprintf(paths[i], CFG_PATH_MAX, "%s", l->conf_path);
+		else if (b->sec[i].kind == CTCM_SEC_EXPORTS)
+			snprintf(paths[i], CFG_PATH_MAX, "%s", c->exports);
+	}
+	rv = 0;
+out:
+	free(c);
+	return rv;
+}
+
+int
+ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
+    char *err, size_t errlen)
+{
+	char			 paths[CTCM_MAX_SECTIONS][CFG_PATH_MAX];
+	char			*hp = NULL, *pp = NULL, *sp = NULL;
+	struct buf		 o;
+	struct ctcm_stamp	 st;
+	int			 rc = 0;
+
+	buf_init(&o);
+	if (install_paths(l, b, paths, err, errlen) < 0) {
+		rc = CTCM_E_INVALID;
+		goto out;
+	}
+	hp = xasprintf("%s/history/%llu.bundle", l->dir,
+	    (unsigned long long)b->gen);
+	pp = xasprintf("%s/pending", l->dir);
+	sp = xasprintf("%s/stamp", l->dir);
+	/* 1: the bundle itself, so the local disk has it before anything
+	 * it describes changes */
+	ctcm_bundle_encode(b, &o);
+	if (ctcm_file_write(hp, o.data, o.len, 0600) < 0)
+		goto ioerr;
+	/* 2: pending: from here until the stamp, the local copy is not
+	 * to be trusted */
+	buf_reset(&o);
+	buf_printf(&o, "%llu\n", (unsigned long long)b->gen);
+	if (ctcm_file_write(pp, o.data, o.len, 0600) < 0)
+		goto ioerr;
+	/* 3: the files the daemon reads */
+	memset(&st, 0, sizeof(st));
+	for (int i = 0; i < b->nsec; i++) {
+		if (paths[i][0] == 0)
+			continue;
+		if (ctcm_file_write(paths[i], b->sec[i].data, b->sec[i].len,
+		    b->sec[i].kind == CTCM_SEC_CONF ? 0600 : 0644) < 0) {
+			free(hp);
+			hp = xstrdup(paths[i]);
+			goto ioerr;
+		}
+		st.files[st.nfiles].kind = b->sec[i].kind;
+		memcpy(st.files[st.nfiles].path, paths[i], CFG_PATH_MAX);
+		st.files[st.nfiles].len = b->sec[i].len;
+		st.files[st.nfiles].crc = pext_crc32c(0, b->sec[i].data,
+		    b->sec[i].len);
+		st.nfiles++;
+	}
+	/* 4: the stamp: the local commit point */
+	st.gen = b->gen;
+	st.content_crc = ctcm_content_crc(b);
+	st.time_ms = b->time_ms;
+	snprintf(st.author, sizeof(st.author), "%s", b->author);
+	snprintf(st.summary, sizeof(st.summary), "%s", b->summary);
+	buf_reset(&o);
+	ctcm_stamp_encode(&st, &o);
+	if (ctcm_file_write(sp, o.data, o.len, 0600) < 0) {
+		free(hp);
+		hp = xstrdup(sp);
+		goto ioerr;
+	}
+	/* 5: done */
+	if (ctcm_file_unlink(pp) < 0) {
+		free(hp);
+		hp = xstrdup(pp);
+		goto ioerr;
+	}
+	prune(l);
+	goto out;
+ioerr:
+	rc = errno ? errno : EIO;
+	snprintf(err, errlen, "installing generation %llu: %s: %s",
+	    (unsigned long long)b->gen, hp, strerror(rc));
+out:
+	buf_free(&o);
+	free(hp);
+	free(pp);
+	free(sp);
+	return rc;
+}
+
+int
+ctcm_local_from_files(const struct ctcm_local *l, struct ctcm_bundle *b,
+    char *err, size_t errlen)
+{
+	uint8_t		*d = NULL;
+	size_t		 len;
+	struct cfg	*c = xcalloc(1, sizeof(*c));
+	char		 e[256];
+	int		 rv = -1;
+
+	ctcm_bundle_init(b);
+	if (read_file(l->conf_path, &d, &len) < 0) {
+		snprintf(err, errlen, "%s: %s", l->conf_path, strerror(errno));
+		goto out;
+	}
+	if (cfg_parse_buf(l->conf_path, (char *)d, len, c, e, sizeof(e)) < 0) {
+		snprintf(err, errlen, "%s", e);
+		goto out;
+	}
+	ctcm_bundle_set(b, CTCM_SEC_CONF, "duonas.conf", d, len);
+	free(d);
+	d = NULL;
+	if (read_file(c->exports, &d, &len) < 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", c->exports,
+			    strerror(errno));
+			goto out;
+		}
+		ctcm_bundle_set(b, CTCM_SEC_EXPORTS, "exports", "", 0);
+	} else
+		ctcm_bundle_set(b, CTCM_SEC_EXPORTS, "exports", d, len);
+	rv = 0;
+out:
+	if (rv < 0)
+		ctcm_bundle_free(b);
+	free(d);
+	free(c);
+	return rv;
+}
+
+void
+ctcm_local_save_history(const struct ctcm_local *l,
+    const struct ctcm_bundle *v, int n)
+{
+	struct buf	o;
+
+	buf_init(&o);
+	for (int i = 0; i < n; i++) {
+		char		*p = xasprintf("%s/history/%llu.bundle", l->dir,
+		    (unsigned long long)v[i].gen);
+		struct stat	 sb;
+
+		if (stat(p, &sb) == -1) {
+			buf_reset(&o);
+			ctcm_bundle_encode(&v[i], &o);
+			if (file_write_atomic(p, o.data, o.len, 0600) < 0)
+				log_warn("ctcm: %s", p);
+		}
+		free(p);
+	}
+	buf_free(&o);
+	prune(l);
+}
