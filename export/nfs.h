@@ -2,9 +2,17 @@
  * nfs.h — the NFSv3 file service inside duonasd (portmapper v2, MOUNT v3,
  * NFS v3 over TCP), as seen by the rest of the daemon.
  *
- * Threading: every function here runs on the loop thread (common/loop.h).
- * The service itself hands filesystem work to its own worker threads and
- * sends replies from the loop thread.
+ * Threading: every function here runs on the loop thread (common/loop.h)
+ * unless its comment says otherwise.  The service itself hands file
+ * system work to its own worker threads.
+ *
+ * HA: an export lives under a LUN's data root.  When the LUN is not
+ * mounted on this head the export is "offline": it stays in the table,
+ * MOUNT answers MNT3ERR_ACCES and every NFS call on its handles is
+ * DROPPED without a reply (also for a disabled export, and when the gate
+ * says no): an NFS client retransmits, and after a failover it does so
+ * to the head that now holds the service IP; an error reply (STALE) would
+ * instead be final for the client's applications.
  */
 #ifndef DUONAS_NFS_H
 #define DUONAS_NFS_H
@@ -16,27 +24,86 @@ struct buf;
 
 /*
  * Start the service for head cfg->heads[self_idx]: read cfg->exports
- * (errors name the line), start cfg->nfs_threads workers and listen on
- * the head's nfs-bind addresses, else its service IPs (IP_FREEBIND, so
- * they may be absent yet), else 127.0.0.1, on cfg->nfs_port,
- * cfg->mount_port and cfg->portmap_port (0: no portmapper).
+ * (syntax errors name the line and fail; an export whose directory
+ * cannot be opened stays offline, with a warning), start
+ * cfg->nfs_threads workers and listen on cfg->nfs_port, cfg->mount_port
+ * and cfg->portmap_port (0: no portmapper) of:
+ *   - the head's nfs-bind addresses, if set;
+ *   - nothing, if the head has service IPs (cfg_head.nvips > 0): the HA
+ *     controller calls nfs_listen_add/remove as it takes and releases
+ *     each service IP;
+ *   - else 127.0.0.1.
  * cfg is copied.  Returns 0, or -1 after logging the problem.
  */
 int	nfs_init(const struct cfg *cfg, int self_idx);
 /* Close listeners and connections, stop workers.  Safe if never started. */
 void	nfs_shutdown(void);
 
-/* Re-read the exports file; keeps the old table on error.  0 or -1. */
+/*
+ * Re-read the exports file; keeps the old table on a syntax error (-1).
+ * An export still listed with the same id and path keeps its state (its
+ * open directory, or "detached"); new ones, and old ones that were
+ * offline without a detach, are opened now (offline if that fails).
+ * 0 or -1.
+ */
 int	nfs_exports_reload(void);
 
 /*
- * Failover hooks.  nfs_export_enable(id, 0) makes every handle and mount
- * of export id answer STALE/ACCES until it is enabled again (the peer
- * serves it); returns 0, or -1 if there is no such export.
- * nfs_listen_add/remove open or close listeners for one address (text,
- * IPv4 or IPv6, no port) on all three ports; 0 or -1 with a log line.
+ * Failover hooks.  nfs_export_enable(id, 0) makes every mount of export
+ * id answer MNT3ERR_ACCES and drops every NFS call on its handles until
+ * it is enabled again (the peer serves it); 0, or -1 if there is no such
+ * export.
  */
 int	nfs_export_enable(uint32_t id, int on);
+
+/*
+ * Any thread.  Open export id now (after the controller mounted its
+ * LUN): (re)opens its directory, so an export opened before the mount
+ * (on the empty mount point) is fixed too.  0, or -1 with a log line if
+ * there is no such export or its path still cannot be opened (then it
+ * keeps its previous state).
+ */
+int	nfs_export_attach(uint32_t id);
+/*
+ * Any thread, blocking.  Close export id's directory so the controller
+ * can unmount the LUN.  Waits for every NFS call in flight (workers hold
+ * the exports read lock for the whole of a call, this takes the write
+ * lock), so no call uses a closed descriptor; later calls are dropped.
+ * The export stays offline, also across nfs_exports_reload(), until
+ * nfs_export_attach().  Set the gate to 0 for it first, so that calls
+ * already queued are dropped rather than run.  Unknown id: a log line.
+ */
+void	nfs_export_detach(uint32_t id);
+
+/*
+ * Any thread.  The fencing hook: gate(export_id, arg) is called by the
+ * NFS worker threads right before they execute any NFS v3 call (all but
+ * NULL) on that export, and on the loop thread before a MOUNT MNT of it;
+ * 0 drops the call without a reply.  It runs under the exports read lock
+ * (so after nfs_export_detach() returns no call is still running on the
+ * export), must be cheap, thread-safe and must not call this module.
+ * NULL removes the gate (every export passes).  Waits for calls in
+ * flight, like detach.
+ */
+void	nfs_set_gate(int (*gate)(uint32_t export_id, void *arg), void *arg);
+
+/*
+ * Any thread.  Call cb once per export, in file order, with its id, path,
+ * online (its directory is open) and enabled (nfs_export_enable) state.
+ * cb runs under the exports read lock: it must not call attach, detach,
+ * set_gate, enable or reload.  Returns the number of exports.
+ */
+int	nfs_export_foreach(void (*cb)(uint32_t id, const char *path,
+	    int online, int enabled, void *arg), void *arg);
+
+/*
+ * Open or close the listeners of one address (text, IPv4 or IPv6, no
+ * port) on all three ports (IP_FREEBIND: the address may come later).
+ * Adding an address already listened on is a no-op success.  Removing
+ * closes the listeners and every client connection accepted on that
+ * address (clients reconnect to whichever head has the IP next); -1 if
+ * the address was not listened on.  0 or -1 with a log line.
+ */
 int	nfs_listen_add(const char *addr);
 int	nfs_listen_remove(const char *addr);
 

@@ -842,6 +842,7 @@ nfs3_run(struct nfs_req *r)
 		st = procs[r->proc].fn(&x, &args, r->res);
 		nfs_exptab_unlock();
 		nfs3_creds_root();
+		r->drop = x.drop;
 	}
 	zdr_destroy(&z);
 	if (st != 0) {

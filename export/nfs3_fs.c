@@ -12,7 +12,9 @@
  * through /proc/self/fd, which checks permissions on the inode.
  * Directory handles are checked to lie below the export root; other
  * objects only to be on the export's file system (as knfsd with
- * no_subtree_check).
+ * no_subtree_check).  The first handle of a call decides whether it is
+ * served at all: an offline, disabled or fenced (HA gate) export gets
+ * the call dropped (x->drop), before any file system work.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -240,11 +242,18 @@ nfs3_fh_open(struct nfs3_ctx *x, const nfs_fh3 *fh, int *fdp,
 	if (id < 0)
 		return NFS3ERR_BADHANDLE;
 	e = nfs_export_find(x->tab, (uint32_t)id);
-	if (e == NULL || !nfs_export_enabled((uint32_t)id))
+	if (e == NULL)
 		return NFS3ERR_STALE;
 	if (x->e != NULL && x->e != e)
 		return NFS3ERR_XDEV;
 	if (x->e == NULL) {
+		/* offline, disabled or fenced: no reply, the client
+		 * retransmits (to the head that serves it next) */
+		if (e->fd < 0 || !nfs_export_enabled(e->id) ||
+		    !nfs_export_gate(e->id)) {
+			x->drop = 1;
+			return NFS3ERR_JUKEBOX;
+		}
 		x->e = e;
 		x->cl = nfs_export_client(e, (struct sockaddr *)&x->r->peer);
 		if (x->cl == NULL)

@@ -16,6 +16,7 @@ struct nfs3_ctx {
 	const struct nfs_export	*e;		/* of the first handle */
 	const struct nfs_client	*cl;
 	int			 rw;
+	int			 drop;		/* send no reply */
 	uint32_t		 uid, gid, ngids;
 	uint32_t		 gids[NFS_MAX_GIDS];
 };
@@ -24,7 +25,8 @@ void	nfs3_creds_root(void);
 void	nfs3_creds_user(struct nfs3_ctx *);
 int	nfs3_errno(int);
 /* Resolve a handle (as root) to an O_PATH fd and its stat; the first
- * handle fixes the export and the caller's identity.  0 or nfsstat3. */
+ * handle fixes the export and the caller's identity.  0 or nfsstat3;
+ * sets x->drop when the call must get no reply (export not served). */
 int	nfs3_fh_open(struct nfs3_ctx *, const nfs_fh3 *, int *fdp,
 	    struct stat *);
 int	nfs3_make_fh(struct nfs3_ctx *, int fd, nfs_fh3 *);

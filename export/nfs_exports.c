@@ -9,8 +9,8 @@
  * handle).  Client specs are "*", an address, an address/prefix or a host
  * name (resolved when the file is read).  Every error names the file,
  * the line and the problem, and nothing of a bad file is used.
- * Opening the export directories (fd, root handle) happens in
- * nfs_exports_load(); nfs_exports_parse() touches no file system.
+ * Parsing touches no file system; nfs_export_open() opens one export's
+ * directory (fd, root handle) when the service (nfs_svc.c) decides to.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -301,28 +301,45 @@ out:
 	return rv;
 }
 
-static int
-export_open(struct nfs_export *e, char *err, size_t errlen)
+int
+nfs_export_open(struct nfs_export *e, char *err, size_t errlen)
 {
 	struct stat	st;
+	uint8_t		fh[NFS3_FHSIZE];
 	uint32_t	len;
+	int		fd;
 
-	e->fd = open(e->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (e->fd < 0 || fstat(e->fd, &st) < 0) {
+	fd = open(e->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "export %s (line %d): %s", e->path,
 		    e->line, strerror(errno));
-		return -1;
+		goto fail;
 	}
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	if (nfs_fh_make(e->id, e->fd, "", AT_EMPTY_PATH, e->rootfh, &len) < 0) {
+	if (nfs_fh_make(e->id, fd, "", AT_EMPTY_PATH, fh, &len) < 0) {
 		snprintf(err, errlen, "export %s (line %d): the file system "
 		    "cannot give file handles: %s", e->path, e->line,
 		    strerror(errno));
-		return -1;
+		goto fail;
 	}
+	nfs_export_close(e);
+	e->fd = fd;
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	memcpy(e->rootfh, fh, len);
 	e->rootfhlen = len;
 	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+void
+nfs_export_close(struct nfs_export *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	e->fd = -1;
 }
 
 int
@@ -331,6 +348,7 @@ nfs_exports_load(const char *path, struct nfs_exptab *t, char *err,
 {
 	uint8_t	*data;
 	size_t	 len;
+	int	 rc;
 
 	memset(t, 0, sizeof(*t));
 	if (file_read_all(path, 1 << 20, &data, &len) < 0) {
@@ -338,26 +356,16 @@ nfs_exports_load(const char *path, struct nfs_exptab *t, char *err,
 		    strerror(errno));
 		return -1;
 	}
-	if (nfs_exports_parse((char *)data, len, path, t, err, errlen) < 0) {
-		free(data);
-		return -1;
-	}
+	rc = nfs_exports_parse((char *)data, len, path, t, err, errlen);
 	free(data);
-	for (int i = 0; i < t->n; i++) {
-		if (export_open(&t->v[i], err, errlen) < 0) {
-			nfs_exports_free(t);
-			return -1;
-		}
-	}
-	return 0;
+	return rc;
 }
 
 void
 nfs_exports_free(struct nfs_exptab *t)
 {
 	for (int i = 0; i < t->n; i++)
-		if (t->v[i].fd >= 0)
-			close(t->v[i].fd);
+		nfs_export_close(&t->v[i]);
 	free(t->v);
 	t->v = NULL;
 	t->n = 0;

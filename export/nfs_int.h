@@ -57,8 +57,10 @@ struct nfs_export {
 	int		line;
 	struct nfs_client clients[NFS_MAX_CLIENTS];
 	int		nclients;
-	/* filled by nfs_export_open(), loop thread: */
-	int		fd;		/* O_RDONLY|O_DIRECTORY on the path */
+	/* filled by nfs_export_open() under the table's write lock: */
+	int		fd;		/* O_RDONLY|O_DIRECTORY; -1: offline */
+	int		detached;	/* nfs_export_detach(): stays offline
+					 * across reloads until attached */
 	int		mnt_id;
 	dev_t		dev;
 	ino_t		ino;
@@ -75,10 +77,13 @@ struct nfs_exptab {
  * with "FILE:LINE: problem" in err. */
 int	nfs_exports_parse(const char *text, size_t len, const char *file,
 	    struct nfs_exptab *, char *err, size_t errlen);
-/* Read and parse path; then open every export (fd, root handle).
- * 0 or -1 with err. */
+/* Read and parse path (opens no export).  0 or -1 with err. */
 int	nfs_exports_load(const char *path, struct nfs_exptab *, char *err,
 	    size_t errlen);
+/* Open the export's directory (fd, dev/ino, root handle); on failure
+ * the export stays offline (fd -1).  0 or -1 with err. */
+int	nfs_export_open(struct nfs_export *, char *err, size_t errlen);
+void	nfs_export_close(struct nfs_export *);
 void	nfs_exports_free(struct nfs_exptab *);
 /* First client spec of e matching the address, or NULL. */
 const struct nfs_client *nfs_export_client(const struct nfs_export *,
@@ -124,6 +129,7 @@ struct nfs_req {
 	size_t		 argoff;	/* arguments start here */
 	uint64_t	 t0;		/* now_us() at receipt */
 	int		 drc;		/* DRC entry to fill, or -1 */
+	int		 drop;		/* worker: send no reply at all */
 
 	/* result, filled by the worker */
 	void		*res;		/* points into resbuf or allocated */
@@ -154,6 +160,9 @@ void	nfs_exptab_unlock(void);
 const struct nfs_export *nfs_export_find(const struct nfs_exptab *,
 	    uint32_t id);
 int	nfs_export_enabled(uint32_t id);
+/* Any thread, caller holds the read lock: the HA gate (nfs_set_gate)
+ * for export id; 1 when no gate is set.  0: drop the call. */
+int	nfs_export_gate(uint32_t id);
 
 /* ---- MOUNT (nfs_mnt.c), loop thread --------------------------------- */
 extern struct service_proc nfs_mnt_procs[];
@@ -220,5 +229,6 @@ uint32_t nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot);
 /* Statistics: one finished call (status nfsstat3, latency), garbage. */
 void	nfs_svc_count(uint32_t proc, int status, uint64_t us);
 void	nfs_svc_count_garbage(void);
+void	nfs_svc_count_drop(void);
 
 #endif

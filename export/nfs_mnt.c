@@ -6,7 +6,8 @@
  * or a directory below it (resolved with RESOLVE_BENEATH, so ".." and
  * symlinks cannot leave the export), checks the client against the
  * export's client list (MNT3ERR_ACCES if it is not there, or if the
- * export is disabled because the peer head serves it) and records the
+ * export is disabled because the peer head serves it, or offline), asks
+ * the HA gate (no reply at all when it says no) and records the
  * mount for DUMP and `duonas exports`.  The mount list is advisory, as in
  * every NFSv3 server: handles work without a MNT.
  */
@@ -135,10 +136,20 @@ mnt_mnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
 		goto out;
 	}
 	cl = nfs_export_client(e, (struct sockaddr *)&ss);
-	if (cl == NULL || !nfs_export_enabled(e->id)) {
-		log_info("nfs: mount of %s refused for %s", path, host);
+	if (cl == NULL || !nfs_export_enabled(e->id) || e->fd < 0) {
+		log_info("nfs: mount of %s refused for %s%s", path, host,
+		    cl == NULL ? "" : e->fd < 0 ? " (export offline)" :
+		    " (export disabled)");
 		res.fhs_status = MNT3ERR_ACCES;
 		goto out;
+	}
+	if (!nfs_export_gate(e->id)) {
+		/* fenced by the HA controller: no reply, the client
+		 * retries and finds the head that serves it */
+		log_debug("nfs: mount of %s by %s dropped (gate)", path, host);
+		nfs_exptab_unlock();
+		nfs_svc_count_drop();
+		return 0;
 	}
 	if (cl->flags & NFS_EXP_SECURE) {
 		uint16_t port = ss.ss_family == AF_INET ?

@@ -213,8 +213,14 @@ req_done(void *arg)
 	size_t		 enclen = 0;
 	ZDR		 z;
 
-	nfs_svc_count(r->proc, r->status, now_us() - r->t0);
-	if (r->drc >= 0) {
+	if (r->drop) {
+		/* export not served here: no reply; a retransmission
+		 * must be executed, not answered from the DRC */
+		nfs_svc_count_drop();
+		if (r->drc >= 0)
+			nfs_drc_abort(r->drc, r->xid);
+	} else if (r->drc >= 0) {
+		nfs_svc_count(r->proc, r->status, now_us() - r->t0);
 		/* keep the encoded reply for retransmissions */
 		enclen = r->hint + 4096;
 		enc = xmalloc(enclen);
@@ -227,8 +233,10 @@ req_done(void *arg)
 			free(enc);
 			enc = NULL;
 		}
+	} else {
+		nfs_svc_count(r->proc, r->status, now_us() - r->t0);
 	}
-	if (!c->dead) {
+	if (!c->dead && !r->drop) {
 		if (enc != NULL) {
 			send_raw(c, r->xid, enc, enclen);
 		} else {

@@ -7,8 +7,13 @@
  * Service IPs are bound with IP_FREEBIND so they can be opened before
  * the address is configured (failover moves them between heads).
  * The exports table is replaced as a whole on reload under a rwlock that
- * workers hold while they use an export.  Loop thread, except for the
- * lock helpers and nfs_svc_count() (any thread).
+ * workers hold for the whole of each call (writer preference), so a
+ * detach (close of an export's directory) simply takes the write lock:
+ * it waits for the calls in flight and no call sees a closed fd.
+ * Exports that cannot be opened are kept offline (their calls are
+ * dropped) until nfs_export_attach(); the HA gate is consulted under the
+ * read lock too.  Loop thread, except for the lock helpers, attach,
+ * detach, foreach, set_gate and the counters (any thread).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,12 +48,18 @@ static struct {
 	int			 ring_pos;
 } svc;
 
-static pthread_rwlock_t	 exp_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Writer preference: a detach waiting for in-flight calls must not be
+ * starved by new readers (workers never take the lock recursively). */
+static pthread_rwlock_t	 exp_lock =
+    PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 static struct nfs_exptab exptab;
 static uint32_t		 disabled[NFS_MAX_EXPORTS * 2];
 static int		 ndisabled;
+/* HA gate: written under the write lock, read under the read lock. */
+static int		(*gate_fn)(uint32_t, void *);
+static void		*gate_arg;
 
-static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us;
+static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
 static _Atomic uint64_t	 st_proc[NFS3_NPROC];
 
 /* ---- exports table ------------------------------------------------- */
@@ -109,22 +120,131 @@ nfs_export_enable(uint32_t id, int on)
 }
 
 int
+nfs_export_gate(uint32_t id)
+{
+	return gate_fn == NULL || gate_fn(id, gate_arg) != 0;
+}
+
+void
+nfs_set_gate(int (*fn)(uint32_t, void *), void *arg)
+{
+	pthread_rwlock_wrlock(&exp_lock);
+	gate_fn = fn;
+	gate_arg = arg;
+	pthread_rwlock_unlock(&exp_lock);
+}
+
+/*
+ * Open the exports of a freshly parsed table nt, write lock held.  An
+ * export already in the old table with the same id and path keeps its
+ * state: its open directory moves over, a detached one stays detached.
+ * Others are opened now; those that cannot be (LUN not mounted here)
+ * stay offline until nfs_export_attach().
+ */
+static int
+exports_open_new(struct nfs_exptab *nt, struct nfs_exptab *old)
+{
+	char	err[512];
+	int	offline = 0;
+
+	for (int i = 0; i < nt->n; i++) {
+		struct nfs_export *e = &nt->v[i];
+		struct nfs_export *o = (struct nfs_export *)(uintptr_t)
+		    nfs_export_find(old, e->id);
+
+		if (o != NULL && strcmp(o->path, e->path) == 0 &&
+		    (o->detached || o->fd >= 0)) {
+			e->detached = o->detached;
+			e->fd = o->fd;
+			o->fd = -1;
+			e->dev = o->dev;
+			e->ino = o->ino;
+			memcpy(e->rootfh, o->rootfh, sizeof(e->rootfh));
+			e->rootfhlen = o->rootfhlen;
+		} else if (nfs_export_open(e, err, sizeof(err)) < 0) {
+			log_warnx("nfs: %s: offline until attached", err);
+		}
+		if (e->fd < 0)
+			offline++;
+	}
+	return offline;
+}
+
+int
 nfs_exports_reload(void)
 {
 	struct nfs_exptab	nt, old;
 	char			err[512];
+	int			offline;
 
 	if (nfs_exports_load(svc.exports, &nt, err, sizeof(err)) < 0) {
 		log_warnx("nfs: %s", err);
 		return -1;
 	}
 	pthread_rwlock_wrlock(&exp_lock);
+	offline = exports_open_new(&nt, &exptab);
 	old = exptab;
 	exptab = nt;
 	pthread_rwlock_unlock(&exp_lock);
 	nfs_exports_free(&old);
-	log_info("nfs: %d export(s) from %s", nt.n, svc.exports);
+	log_info("nfs: %d export(s) from %s, %d offline", nt.n, svc.exports,
+	    offline);
 	return 0;
+}
+
+int
+nfs_export_attach(uint32_t id)
+{
+	struct nfs_export	*e;
+	char			 err[512];
+	int			 rv = -1;
+
+	pthread_rwlock_wrlock(&exp_lock);
+	e = (struct nfs_export *)(uintptr_t)nfs_export_find(&exptab, id);
+	if (e == NULL)
+		snprintf(err, sizeof(err), "no export with id %u", id);
+	else if ((rv = nfs_export_open(e, err, sizeof(err))) == 0)
+		e->detached = 0;
+	pthread_rwlock_unlock(&exp_lock);
+	if (rv < 0)
+		log_warnx("nfs: attach: %s", err);
+	else
+		log_info("nfs: export %u attached (%s)", id, e->path);
+	return rv;
+}
+
+void
+nfs_export_detach(uint32_t id)
+{
+	struct nfs_export *e;
+
+	/* the write lock waits for every call in flight */
+	pthread_rwlock_wrlock(&exp_lock);
+	e = (struct nfs_export *)(uintptr_t)nfs_export_find(&exptab, id);
+	if (e != NULL) {
+		nfs_export_close(e);
+		e->detached = 1;
+	}
+	pthread_rwlock_unlock(&exp_lock);
+	if (e == NULL)
+		log_warnx("nfs: detach: no export with id %u", id);
+	else
+		log_info("nfs: export %u detached", id);
+}
+
+int
+nfs_export_foreach(void (*cb)(uint32_t, const char *, int, int, void *),
+    void *arg)
+{
+	int n;
+
+	pthread_rwlock_rdlock(&exp_lock);
+	n = exptab.n;
+	for (int i = 0; i < exptab.n; i++)
+		cb(exptab.v[i].id, exptab.v[i].path, exptab.v[i].fd >= 0,
+		    nfs_export_enabled(exptab.v[i].id), arg);
+	pthread_rwlock_unlock(&exp_lock);
+	return n;
 }
 
 /* ---- statistics ------------------------------------------------------ */
@@ -144,6 +264,12 @@ void
 nfs_svc_count_garbage(void)
 {
 	st_garbage++;
+}
+
+void
+nfs_svc_count_drop(void)
+{
+	st_drop++;
 }
 
 static void
@@ -304,7 +430,6 @@ nfs_init(const struct cfg *cfg, int self_idx)
 {
 	const struct cfg_head	*h;
 	char			 list[256], *a, *save = NULL;
-	int			 n = 0;
 	struct timeval		 tv = { 1, 0 };
 
 	if (svc.started) {
@@ -333,17 +458,12 @@ nfs_init(const struct cfg *cfg, int self_idx)
 		    a = strtok_r(NULL, ", \t", &save)) {
 			if (nfs_listen_add(a) < 0)
 				goto fail;
-			n++;
 		}
-	} else if (h->nvips > 0) {
-		for (int i = 0; i < h->nvips; i++) {
-			if (nfs_listen_add(h->vips[i].addr) < 0)
-				goto fail;
-			n++;
-		}
-	}
-	if (n == 0 && nfs_listen_add("127.0.0.1") < 0)
+	} else if (h->nvips == 0 && nfs_listen_add("127.0.0.1") < 0) {
 		goto fail;
+	}
+	/* with service IPs and no nfs-bind, the HA controller calls
+	 * nfs_listen_add/remove as it takes and gives up each address */
 	svc.tick = event_new(loop_base(), -1, EV_PERSIST, tick_cb, NULL);
 	event_add(svc.tick, &tv);
 	log_info("nfs: started, %d worker(s), %d export(s)", svc.threads,
@@ -390,16 +510,18 @@ nfs_status_text(struct buf *b)
 	pthread_rwlock_rdlock(&exp_lock);
 	buf_printf(b, "  exports: %d (", exptab.n);
 	for (int i = 0; i < exptab.n; i++)
-		buf_printf(b, "%s%s id=%u%s", i ? ", " : "", exptab.v[i].path,
-		    exptab.v[i].id, nfs_export_enabled(exptab.v[i].id) ? "" :
-		    " disabled");
+		buf_printf(b, "%s%s id=%u%s%s", i ? ", " : "",
+		    exptab.v[i].path, exptab.v[i].id,
+		    exptab.v[i].fd >= 0 ? "" : " offline",
+		    nfs_export_enabled(exptab.v[i].id) ? "" : " disabled");
 	pthread_rwlock_unlock(&exp_lock);
 	buf_printf(b, ")\n  clients: %d (%d connections), mounts: %d\n",
 	    nfs_conn_clients(), nfs_conn_count(), nfs_mnt_count());
 	buf_printf(b, "  ops: %llu total, %.1f/s, %llu errors, %llu garbage, "
-	    "drc %llu entries %llu hits\n", (unsigned long long)st_ops,
-	    ops_per_sec(), (unsigned long long)st_err,
-	    (unsigned long long)st_garbage, (unsigned long long)ents,
+	    "%llu dropped, drc %llu entries %llu hits\n",
+	    (unsigned long long)st_ops, ops_per_sec(),
+	    (unsigned long long)st_err, (unsigned long long)st_garbage,
+	    (unsigned long long)st_drop, (unsigned long long)ents,
 	    (unsigned long long)hits);
 }
 
@@ -423,10 +545,11 @@ nfs_status_json(struct buf *b)
 	pthread_rwlock_unlock(&exp_lock);
 	buf_printf(b, ",\"clients\":%d,\"connections\":%d,\"mounts\":%d,"
 	    "\"ops\":%llu,\"ops_per_s\":%.1f,\"errors\":%llu,\"garbage\":%llu,"
-	    "\"drc_entries\":%llu,\"drc_hits\":%llu,\"avg_latency_us\":%llu,"
-	    "\"procs\":{", nfs_conn_clients(), nfs_conn_count(),
-	    nfs_mnt_count(), (unsigned long long)st_ops, ops_per_sec(),
-	    (unsigned long long)st_err, (unsigned long long)st_garbage,
+	    "\"dropped\":%llu,\"drc_entries\":%llu,\"drc_hits\":%llu,"
+	    "\"avg_latency_us\":%llu,\"procs\":{", nfs_conn_clients(),
+	    nfs_conn_count(), nfs_mnt_count(), (unsigned long long)st_ops,
+	    ops_per_sec(), (unsigned long long)st_err,
+	    (unsigned long long)st_garbage, (unsigned long long)st_drop,
 	    (unsigned long long)ents, (unsigned long long)hits,
 	    (unsigned long long)(st_ops ? st_us / st_ops : 0));
 	for (int i = 0; i < NFS3_NPROC; i++)
@@ -446,7 +569,8 @@ nfs_exports_text(struct buf *b)
 	for (int i = 0; i < exptab.n; i++) {
 		const struct nfs_export *e = &exptab.v[i];
 
-		buf_printf(b, "%s id=%u%s\n", e->path, e->id,
+		buf_printf(b, "%s id=%u%s%s\n", e->path, e->id,
+		    e->fd >= 0 ? "" : " (offline: not attached)",
 		    nfs_export_enabled(e->id) ? "" :
 		    " (disabled: served by the peer)");
 		for (int j = 0; j < e->nclients; j++) {
@@ -471,8 +595,9 @@ nfs_exports_json(struct buf *b)
 
 		buf_printf(b, "%s{\"id\":%u,\"path\":", i ? "," : "", e->id);
 		buf_add_json_str(b, e->path);
-		buf_printf(b, ",\"enabled\":%s,\"clients\":[",
-		    nfs_export_enabled(e->id) ? "true" : "false");
+		buf_printf(b, ",\"enabled\":%s,\"online\":%s,\"clients\":[",
+		    nfs_export_enabled(e->id) ? "true" : "false",
+		    e->fd >= 0 ? "true" : "false");
 		for (int j = 0; j < e->nclients; j++) {
 			nfs_client_opts(&e->clients[j], opts, sizeof(opts));
 			buf_printf(b, "%s{\"spec\":", j ? "," : "");

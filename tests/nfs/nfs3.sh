@@ -101,7 +101,12 @@ U="?nfsport=$PORT&mountport=$PORT"
 
 # portmapper on 111 when this address has it free, else another port
 PMAP=111
-check "server starts" start $PMAP || { PMAP=0; check "server starts without portmapper" start 0; }
+# port 111 is often taken by a system rpcbind (on the wildcard address)
+if ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE "^(0\.0\.0\.0|\*|\[::\]|$IP):111$"; then
+	echo "# port 111 is in use on this machine: portmapper checks skipped"
+	PMAP=0
+fi
+check "server starts" start $PMAP
 
 check "procedure test (libnfs API)" "$B/tests/nfs/test_nfs3_client" \
     "nfs://$IP$T/rw$U" "nfs://$IP$T/squash$U" "nfs://$IP$T/ro$U" \
