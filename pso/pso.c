@@ -182,10 +182,10 @@ opmode_cb(enum ha_opmode mode, int peer_alive, void *arg)
 	(void)arg;
 	pthread_mutex_lock(&pso_g.mtx);
 	lost = pso_g.peer_alive && !peer_alive;
-	/* Stepping down from master with the peer alive (a healed split):
-	 * both may have written alone, and the lock table to keep is the
-	 * new arbiter's. */
-	if (pso_g.mode == HA_OPMODE_MASTER && mode == HA_OPMODE_SLAVE &&
+	/* (Re)joining as slave with the peer alive — a healed split steps
+	 * down through HALTED/INIT: both may have written alone, and the
+	 * lock table to keep is the new arbiter's. */
+	if (pso_g.mode != HA_OPMODE_SLAVE && mode == HA_OPMODE_SLAVE &&
 	    peer_alive && pso_g.sync == PSO_SYNC_DONE) {
 		pso_g.sync = PSO_SYNC_SYNCING;
 		resync = 1;

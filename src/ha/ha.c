@@ -210,6 +210,22 @@ ha_lun_fenced(int lun, const char *why)
 	evtimer_add(reset_ev, &tv);
 }
 
+/* Both heads came out of a split brain as masters (only possible without
+ * a disk heartbeat): the configured slave restarts its state machine and
+ * rejoins through the normal giveback path. */
+void
+ha_step_down(const char *why)
+{
+	struct timeval tv = { 1, 0 };
+
+	for (int i = 0; i < nips; i++)
+		ip_release(&ips[i]);
+	snprintf(fault_why, sizeof(fault_why), "%s", why);
+	log_warnx("ha: %s: stepping down and rejoining as slave", why);
+	ha_evt(HA_EVT_FAULT);
+	evtimer_add(reset_ev, &tv);
+}
+
 /* ---- reconciliation -------------------------------------------------- */
 
 static int

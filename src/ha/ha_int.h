@@ -108,5 +108,6 @@ void		 ha_lun_attached(int lun);	/* disk thread attached it */
 void		 ha_lun_released(int lun);
 void		 ha_lun_fenced(int lun, const char *why);
 void		 ha_reconcile(void);		/* each tick */
+void		 ha_step_down(const char *why);
 
 #endif

@@ -111,8 +111,13 @@ peer_events(void)
 			ha_evt(HA_EVT_PEER_DEGRADED);
 		break;
 	case HA_STA_DEGRADED:
-		if (ps & HA_STA_INIT_S)
+	case HA_STA_DAC_M:
+		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S))
 			ha_evt(HA_EVT_PEER_RETURNED);
+		else if ((ps & (HA_STA_DEGRADED | HA_STA_DAC_M)) &&
+		    ha.cfg->heads[ha.self].role != CFG_ROLE_MASTER)
+			ha_step_down("both heads are master after a split "
+			    "(no disk heartbeat to prevent it)");
 		break;
 	default:
 		break;
@@ -287,6 +292,8 @@ ha_mon_boot_timer(int on)
 	}
 	tv.tv_sec = ha.cfg->boot_wait_ms / 1000;
 	tv.tv_usec = (ha.cfg->boot_wait_ms % 1000) * 1000;
+	if (ha.cfg->boot_wait_ms <= 0)
+		tv.tv_sec = 5;
 	evtimer_add(mon.boot_ev, &tv);
 }
 
@@ -297,9 +304,13 @@ ha_mon_init(void)
 	const char	*es;
 
 	hb_params_default(&ha.hbp);
-	ha.hbp.interval_ms = ha.cfg->hb_interval_ms;
-	ha.hbp.credit = ha.cfg->hb_credit;
-	ha.hbp.max = ha.cfg->hb_max;
+	/* a hand-built cfg (tests) may leave tunables zero: defaults */
+	if (ha.cfg->hb_interval_ms > 0)
+		ha.hbp.interval_ms = ha.cfg->hb_interval_ms;
+	if (ha.cfg->hb_credit > 0)
+		ha.hbp.credit = ha.cfg->hb_credit;
+	if (ha.cfg->hb_max > 0)
+		ha.hbp.max = ha.cfg->hb_max;
 	ha.hbp.init = 0;		/* BAD until heard */
 	if (hb_params_check(&ha.hbp, &es) < 0) {
 		log_warnx("heartbeat: %s", es);

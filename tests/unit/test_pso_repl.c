@@ -160,7 +160,7 @@ child_main(int idx, int in, int out)
 	loop_init();
 	if (link_init(&tcfg, idx, tkey, sizeof(tkey), random_u64()) < 0)
 		_exit(3);
-	if (ha_init(&tcfg, idx) < 0)
+	if (ha_init(&tcfg, idx, 0) < 0)
 		_exit(4);
 	if ((rc = pso_init(&tcfg, idx)) != 0)
 		_exit(5);
