@@ -41,7 +41,7 @@ static struct {
 	int		 peer_closed;
 	uint64_t	 hb_seq;
 	uint64_t	 pool_id;
-} dk = { .mtx = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+} dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
 enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED };
 
@@ -342,11 +342,15 @@ disk_main(void *arg)
 		if (stop)
 			break;
 		next += (uint64_t)ha.hbp.interval_ms * 1000;
-		if (next < now_us())
-			next = now_us();
-		clock_gettime(CLOCK_REALTIME, &ts);
 		{
-			uint64_t wait = next - now_us();
+			/* one reading of the clock: a stop (SIGSTOP, a slow
+			 * disk) must never turn the wait into an underflow */
+			uint64_t now = now_us(), wait;
+
+			if (next < now)
+				next = now;
+			wait = next - now;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
 			ts.tv_sec += (time_t)(wait / 1000000);
 			ts.tv_nsec += (long)(wait % 1000000) * 1000;
 			if (ts.tv_nsec >= 1000000000) {
@@ -368,9 +372,16 @@ disk_main(void *arg)
 int
 ha_disk_init(void)
 {
+	pthread_condattr_t ca;
+
 	dk.pool_id = pext_pool_id(ha.cfg->cluster);
 	if (ha.nluns == 0)
 		return 0;
+	/* the tick wait follows the monotonic clock, not the wall clock */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&dk.cond, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&dk.tid, NULL, disk_main, NULL) != 0) {
 		log_warnx("ha: cannot start the disk thread");
 		return -1;

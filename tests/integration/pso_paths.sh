@@ -49,6 +49,9 @@ for p in 0 1; do
 	ip -n "$ns" link set "eth$p" up
 done
 ip -n "$ns" link set lo up
+# a new cluster on the new addresses: fresh state (the committed
+# configuration of the first part would not match the edited file)
+rm -rf "$T_DIR/A/state" "$T_DIR/B/state"
 sed -i -e "s/link 127.$T_NET.0.1:/link 198.51.100.1:/; s/link 127.$T_NET.1.1:/link 198.51.100.5:/" \
     -e "s/link 127.$T_NET.0.2:/link 198.51.100.2:/; s/link 127.$T_NET.1.2:/link 198.51.100.6:/" \
     "$T_DIR/duonas.conf"
