@@ -1084,15 +1084,17 @@ ctcm_status_text(struct buf *o)
 	if (ctcm_g.monitor)
 		buf_printf(o, "config:      MONITOR (administration only): "
 		    "%s\n", ctcm_g.why);
+	else if (ctcm_g.peer_known)
+		buf_printf(o, "config:      generation %llu (checksum %08x), "
+		    "%llu commits, peer at generation %llu\n",
+		    (unsigned long long)ctcm_g.gen, ctcm_g.crc,
+		    (unsigned long long)ctcm_g.commits,
+		    (unsigned long long)ctcm_g.peer_gen);
 	else
 		buf_printf(o, "config:      generation %llu (checksum %08x), "
-		    "%llu commits, peer %s%s\n", (unsigned long long)ctcm_g.gen,
-		    ctcm_g.crc, (unsigned long long)ctcm_g.commits,
-		    ctcm_g.peer_known ? "at generation " : "unknown",
-		    ctcm_g.peer_known ? "" : "");
-	if (!ctcm_g.monitor && ctcm_g.peer_known)
-		buf_printf(o, "             peer generation %llu\n",
-		    (unsigned long long)ctcm_g.peer_gen);
+		    "%llu commits, peer generation unknown\n",
+		    (unsigned long long)ctcm_g.gen, ctcm_g.crc,
+		    (unsigned long long)ctcm_g.commits);
 	pthread_mutex_unlock(&ctcm_g.mtx);
 }
 

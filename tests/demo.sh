@@ -1,91 +1,88 @@
 #!/bin/bash
 # tests/demo.sh BUILDDIR — the two-head demo started by
-# `sudo ./quickstart.sh demo`: heads A (configured master) and B on
-# loopback addresses, state under one demo folder, replicating persistent
-# shared objects.  Runs in the foreground; Ctrl-C stops both heads and
-# removes everything it created.
+# `sudo ./quickstart.sh demo`.
+#
+# Heads A (configured master) and B run in network namespaces on one
+# bridge with a client namespace, so service IPs really move and gratuitous
+# ARP really updates the client.  Each head serves one NFS export from its
+# own LUN (a file holding the private extent + a directory) through one
+# service IP (A: 192.0.2.10, B: 192.0.2.20).  The demo writes a file over
+# NFS, shows a persistent shared object replicated between the heads, and
+# prints what to try: nfs-ls / nfs-cp from the client, kill -9 of head A,
+# duonas status on B.  Foreground; Ctrl-C stops the heads and removes every
+# namespace, file and directory it created.  The same library drives the
+# failover tests (tests/ha/halib.sh, tests/ha/netns.sh).
 set -u
 B=${1:?usage: demo.sh BUILDDIR}
-B=$(cd "$B" && pwd)
-DEMO=$(mktemp -d /tmp/duonas-demo.XXXXXX)
-PIDS=()
+export DUONAS_BUILDDIR=$(cd "$B" && pwd)
+export DUONAS_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+. "$DUONAS_SRCDIR/tests/lib.sh"
+. "$DUONAS_SRCDIR/tests/ha/netns.sh"
+. "$DUONAS_SRCDIR/tests/ha/halib.sh"
 
-cleanup() {
-	trap - EXIT INT TERM
-	echo
-	echo "demo: stopping heads and removing $DEMO"
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do
-		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$DEMO"
-	exit 0
-}
-trap cleanup EXIT INT TERM
+# demo tunables: the product defaults except a shorter boot wait
+HA_LEASE_MS=3000
+HA_BOOT_WAIT_MS=3000
 
-"$B/duonas" keygen "$DEMO/cluster.key" || exit 1
-cat >"$DEMO/duonas.conf" <<CONF
-# duonas demo: two heads on one machine
-cluster demo
-key "$DEMO/cluster.key"
-heartbeat {
-  boot-wait 2000
-}
-head A {
-  id 1
-  role master
-  link 127.0.0.11:7400
-  link 127.0.0.21:7400
-  statedir "$DEMO/A/state"
-  rundir "$DEMO/A/run"
-}
-head B {
-  id 2
-  role slave
-  link 127.0.0.12:7400
-  link 127.0.0.22:7400
-  statedir "$DEMO/B/state"
-  rundir "$DEMO/B/run"
-}
-CONF
+t_init demo
+trap 'echo; echo "demo: stopping the heads and removing $T_DIR and the namespaces"; exit 0' INT TERM
+if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
+	echo "demo: needs root and network namespaces (ip netns)" >&2
+	exit 1
+fi
+ns_setup || { echo "demo: cannot create the network namespaces" >&2; exit 1; }
+ha_mk_conf directory || exit 1
+sed -i "s/^cluster t-demo/cluster demo/" "$T_DIR/duonas.conf"
+pool_prepare directory || exit 1
+ha_start A && ha_start B || { echo "demo: a head did not start; see $T_DIR/*.log" >&2; exit 1; }
+echo "demo: waiting for both heads to serve (boot, INIT exchange, reservations) ..."
+if ! wait_until 30 ha_serving A la || ! wait_until 30 ha_serving B lb; then
+	echo "demo: the heads did not come up; logs:" >&2
+	tail -n 20 "$T_DIR/A.log" "$T_DIR/B.log" >&2
+	exit 1
+fi
+CLI="$DUONAS"
+C="ip netns exec $NS_C"
+URL_A="nfs://$NS_VIP_A$(ha_export_dir la)"
+URL_B="nfs://$NS_VIP_B$(ha_export_dir lb)"
+echo "hello from the duonas demo, $(date)" >"$T_DIR/hello.txt"
+$C nfs-cp "$T_DIR/hello.txt" "$URL_A/hello.txt" >/dev/null 2>&1
+"$CLI" -s "$T_DIR/A/run/duonasd.sock" pso set greeting "written on A at $(date +%T)" >/dev/null
 
-for h in A B; do
-	mkdir -p "$DEMO/$h"
-	"$B/duonasd" -c "$DEMO/duonas.conf" -n $h >"$DEMO/$h.log" 2>&1 &
-	PIDS+=($!)
-	eval "PID_$h=$!"
-done
-cliA() { "$B/duonas" -s "$DEMO/A/run/duonasd.sock" "$@"; }
-cliB() { "$B/duonas" -s "$DEMO/B/run/duonasd.sock" "$@"; }
-for _ in $(seq 1 100); do
-	cliA status 2>/dev/null | grep -q "DAC(master)" &&
-	    cliB status 2>/dev/null | grep -q "DAC(slave)" && break
-	sleep 0.1
-done
-
-echo "== duonas demo: two heads in $DEMO"
-echo
-cliA status
-echo
-echo "== writing object 'greeting' on head A ..."
-cliA pso set greeting "hello from A at $(date +%T)"
-echo "== reading it back on head B:"
-echo "   $(cliB pso get greeting)"
-echo
 cat <<TXT
-Try it yourself (as root, in another terminal):
-  $B/duonas -s $DEMO/A/run/duonasd.sock status
-  $B/duonas -s $DEMO/B/run/duonasd.sock pso set colour blue
-  $B/duonas -s $DEMO/A/run/duonasd.sock pso get colour
-  $B/duonas -s $DEMO/A/run/duonasd.sock pso ls
-Watch a failover: kill -9 $PID_A   (head A); then
-  $B/duonas -s $DEMO/B/run/duonasd.sock status     # B is DEGRADED, still serves
-Logs: $DEMO/A.log $DEMO/B.log
+
+================================ duonas demo ================================
+Two heads in network namespaces $NS_A and $NS_B, a client in $NS_C,
+all on one bridge (192.0.2.0/24).  State, LUN files and logs: $T_DIR
+
+$("$CLI" -s "$T_DIR/A/run/duonasd.sock" status | sed 's/^/  A| /')
+
+$("$CLI" -s "$T_DIR/B/run/duonasd.sock" status | sed 's/^/  B| /')
+
+Object 'greeting' written on A, read on B:
+  $("$CLI" -s "$T_DIR/B/run/duonasd.sock" pso get greeting)
+
+Try it (as root, in another terminal):
+  # list and copy files over NFS from the client namespace
+  $C nfs-ls $URL_A
+  $C nfs-cat $URL_A/hello.txt
+  $C nfs-cp /etc/hostname $URL_B/hostname
+  # a shell on the client
+  ip netns exec $NS_C bash
+  # the admin CLI of each head
+  $CLI -s $T_DIR/A/run/duonasd.sock status
+  $CLI -s $T_DIR/B/run/duonasd.sock exports
+
+Watch a failover:
+  kill -9 $PID_A          # head A dies
+  $CLI -s $T_DIR/B/run/duonasd.sock status
+      -> B is DEGRADED and serves both exports; 192.0.2.10 moved to B
+  ip -n $NS_C neigh       # the client's ARP entry for 192.0.2.10 now
+                          # points at B's MAC (gratuitous ARP)
+  $C nfs-cat $URL_A/hello.txt   # still works, through B
+Logs: $T_DIR/A.log $T_DIR/B.log
 Press Ctrl-C to stop the demo and remove everything it created.
+==============================================================================
 TXT
-tail -n 0 -F "$DEMO/A.log" "$DEMO/B.log" &
-PIDS+=($!)
-wait "${PIDS[0]}" "${PIDS[1]}" 2>/dev/null
-while kill -0 "${PIDS[1]}" 2>/dev/null || kill -0 "${PIDS[0]}" 2>/dev/null; do sleep 1; done
+# Stay in the foreground until Ctrl-C (bounded only by the user).
+while :; do sleep 1; done

@@ -683,7 +683,8 @@ ha_status_text(struct buf *b)
 		    i ? "            " : "luns:       ", ha.luns[i].cfg->name,
 		    ha.cfg->heads[ha.luns[i].cfg->home].name, node_name(owner),
 		    lun_st_names[st], atomic_load(&ha.luns[i].serving) ?
-		    ", SERVING here" : "", ok ? "" : ", I/O FAILING");
+		    ", SERVING here" : "", ok ? "" : ha.luns[i].opened ?
+		    ", I/O FAILING" : ", not open yet");
 	}
 	for (int i = 0; i < nips; i++)
 		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
