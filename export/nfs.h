@@ -3,8 +3,8 @@
  * NFS v3 over TCP), as seen by the rest of the daemon.
  *
  * Threading: every function here runs on the loop thread (common/loop.h)
- * unless its comment says otherwise.  The service itself hands file
- * system work to its own worker threads.
+ * unless its comment says otherwise.  The service itself reads, runs
+ * and answers calls on its own worker threads.
  *
  * HA: an export lives under a LUN's data root.  When the LUN is not
  * mounted on this head the export is "offline": it stays in the table,
@@ -78,7 +78,7 @@ void	nfs_export_detach(uint32_t id);
 /*
  * Any thread.  The fencing hook: gate(export_id, arg) is called by the
  * NFS worker threads right before they execute any NFS v3 call (all but
- * NULL) on that export, and on the loop thread before a MOUNT MNT of it;
+ * NULL) on that export, and before a MOUNT MNT of it (also a worker);
  * 0 drops the call without a reply.  It runs under the exports read lock
  * (so after nfs_export_detach() returns no call is still running on the
  * export), must be cheap, thread-safe and must not call this module.

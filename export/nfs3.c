@@ -4,7 +4,7 @@
  * nfs3_run() decodes the arguments from the request's record with the
  * libnfs zdr codecs (the record was length-checked by nfs_xdr.c), takes
  * the exports read lock, runs the procedure and leaves a *3res in the
- * request for the loop thread to encode.  Each procedure returns an
+ * request for nfs_rpc.c to encode and send.  Each procedure returns an
  * nfsstat3 and fills attributes / wcc data for both outcomes.  Handles
  * are resolved as root, the work is done with the caller's fsuid/fsgid
  * (nfs3_fs.c).  Directory listing lives in nfs3_dir.c.
@@ -816,6 +816,32 @@ nfs3_proc_nonidempotent(uint32_t proc)
 	return proc < NFS3_NPROC && procs[proc].nonidem;
 }
 
+/* WRITE3args without copying the data: zdr_bytes() would copy up to
+ * 1 MiB; the record was checked by nfs_xdr.c and outlives the call. */
+static int
+dec_write(const uint8_t *p, size_t len, WRITE3args *a)
+{
+	struct rd	r;
+	uint32_t	n;
+
+	rd_init(&r, p, len);
+	n = rd_u32(&r);
+	if (r.err || n > NFS3_FHSIZE)
+		return 0;
+	a->file.data.data_len = n;
+	a->file.data.data_val = (char *)(uintptr_t)rd_bytes(&r,
+	    (n + 3) & ~3u);
+	a->offset = rd_u64(&r);
+	a->count = rd_u32(&r);
+	a->stable = (stable_how)rd_u32(&r);
+	n = rd_u32(&r);
+	if (r.err || n > NFS_MAXIO || n > r.left)
+		return 0;
+	a->data.data_len = n;
+	a->data.data_val = (char *)(uintptr_t)rd_bytes(&r, n);
+	return !r.err;
+}
+
 void
 nfs3_run(struct nfs_req *r)
 {
@@ -833,7 +859,8 @@ nfs3_run(struct nfs_req *r)
 	x.r = r;
 	zdrmem_create(&z, (char *)r->rec + r->argoff,
 	    (uint32_t)(r->reclen - r->argoff), ZDR_DECODE);
-	if (!procs[r->proc].dec(&z, &args)) {
+	if (r->proc == NFS3_WRITE ? !dec_write(r->rec + r->argoff,
+	    r->reclen - r->argoff, &args.a7) : !procs[r->proc].dec(&z, &args)) {
 		st = NFS3ERR_INVAL;	/* cannot happen: checked before */
 	} else if (r->cred.flavor == UINT32_MAX) {
 		st = NFS3ERR_ACCES;

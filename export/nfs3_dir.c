@@ -28,10 +28,13 @@ struct linux_dirent64 {
 	char		d_name[];
 };
 
-#define DIR_FIXED	128	/* reply without entries, generous */
-#define ENT_SIZE(n)	(8 + 4 + (((n) + 3) & ~3u) + 8 + 4)
-#define ATTR_SIZE	(4 + 84)
-#define FH_SIZE		(4 + 4 + NFS3_FHSIZE)
+/* Encoded sizes (RFC 1813): resok without entries is dir_attributes,
+ * cookieverf, the list terminator and eof; an entry is its "follows"
+ * word, fileid, name, cookie; READDIRPLUS adds attributes and a handle. */
+#define DIR_FIXED	(4 + 84 + 8 + 4 + 4)
+#define ENT_SIZE(n)	(4 + 8 + 4 + (((n) + 3) & ~3u) + 8)
+#define ATTR_SIZE(y)	((y) ? 4 + 84 : 4)
+#define FH_SIZE(len)	((len) > 0 ? 4 + 4 + (((len) + 3) & ~3u) : 4)
 
 /* Shared walker: calls add() per entry until it says stop. */
 struct dwalk {
@@ -51,11 +54,24 @@ dw_add(struct dwalk *w, const struct linux_dirent64 *d)
 	size_t		 esz = ENT_SIZE(nlen), psz = esz;
 	char		*name;
 	struct stat	 st;
+	uint8_t		 fh[NFS3_FHSIZE];
+	uint32_t	 fhlen = 0;
+	int		 have_st = 0;
 
-	if (w->plus)
-		psz += ATTR_SIZE + FH_SIZE;
-	if (w->used + psz > w->maxcount || (w->plus && w->dirused + esz >
-	    w->dircount))
+	if (w->plus) {
+		if (w->dirused + esz > w->dircount || w->used + esz +
+		    ATTR_SIZE(0) + FH_SIZE(0) > w->maxcount)
+			return 0;
+		if (strcmp(d->d_name, "..") != 0 && fstatat(w->dfd, d->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
+			have_st = 1;
+			if (nfs_fh_make(w->x->e->id, w->dfd, d->d_name, 0, fh,
+			    &fhlen) < 0)
+				fhlen = 0;
+		}
+		psz = esz + ATTR_SIZE(have_st) + FH_SIZE(fhlen);
+	}
+	if (w->used + psz > w->maxcount)
 		return 0;
 	name = nfs_req_alloc(w->x->r, nlen + 1);
 	memcpy(name, d->d_name, nlen + 1);
@@ -72,27 +88,23 @@ dw_add(struct dwalk *w, const struct linux_dirent64 *d)
 			w->e3 = e;
 		w->e3last = e;
 	} else {
-		entryplus3 *e = nfs_req_alloc(w->x->r, sizeof(*e));
+		entryplus3 *e = nfs_req_alloc(w->x->r, sizeof(*e) + fhlen);
 
 		memset(e, 0, sizeof(*e));
 		e->fileid = d->d_ino;
 		e->name = name;
 		e->cookie = (uint64_t)d->d_off;
-		if (strcmp(name, "..") != 0 && fstatat(w->dfd, name, &st,
-		    AT_SYMLINK_NOFOLLOW) == 0) {
-			uint8_t		*fh = nfs_req_alloc(w->x->r, NFS3_FHSIZE);
-			uint32_t	 fhlen;
-
+		if (have_st) {
 			nfs3_post_st(w->x, &st, &e->name_attributes);
 			e->fileid = st.st_ino;
-			if (nfs_fh_make(w->x->e->id, w->dfd, name, 0, fh,
-			    &fhlen) == 0) {
-				e->name_handle.handle_follows = 1;
-				e->name_handle.post_op_fh3_u.handle.data
-				    .data_len = fhlen;
-				e->name_handle.post_op_fh3_u.handle.data
-				    .data_val = (char *)fh;
-			}
+		}
+		if (fhlen > 0) {
+			memcpy(e + 1, fh, fhlen);
+			e->name_handle.handle_follows = 1;
+			e->name_handle.post_op_fh3_u.handle.data.data_len =
+			    fhlen;
+			e->name_handle.post_op_fh3_u.handle.data.data_val =
+			    (char *)(e + 1);
 		}
 		if (w->eplast != NULL)
 			w->eplast->nextentry = e;
@@ -111,12 +123,20 @@ static int
 dw_run(struct dwalk *w, uint64_t cookie)
 {
 	char	 buf[32768];
+	size_t	 want;
 	long	 n;
+
+	/* read about as many entries as the reply can hold: a getdents64
+	 * record is at most as large as a READDIR entry and about a
+	 * quarter of a READDIRPLUS one; what is read and not sent is
+	 * read again by the next call */
+	want = w->plus ? MIN(w->maxcount / 3, w->dircount) : w->maxcount;
+	want = MAX(MIN(want + 512, sizeof(buf)), (size_t)2048);
 
 	if (cookie != 0 && lseek(w->dfd, (off_t)cookie, SEEK_SET) < 0)
 		return NFS3ERR_BAD_COOKIE;
 	for (;;) {
-		n = getdents64(w->dfd, buf, sizeof(buf));
+		n = getdents64(w->dfd, buf, want);
 		if (n < 0)
 			return nfs3_errno(errno);
 		if (n == 0) {

@@ -8,9 +8,10 @@
  * bytes again, so a retried REMOVE or CREATE does not turn into NOENT or
  * EXIST.  Entries are self-contained (key + reply bytes) so the cache
  * can later be shipped to the peer head; a fixed ring of DRC_SIZE slots
- * replaces the oldest entry.  Loop thread only.
+ * replaces the oldest entry.  Any thread: one mutex guards the table.
  */
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,7 @@ static int		drc_head[DRC_HASH];
 static int		drc_inited;
 static int		drc_clock;
 static uint64_t		drc_hits, drc_entries;
+static pthread_mutex_t	drc_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static void
 drc_init(void)
@@ -85,14 +87,15 @@ drc_unlink(int slot)
 
 enum nfs_drc_state
 nfs_drc_lookup(const struct sockaddr *sa, uint32_t xid, uint32_t prog,
-    uint32_t vers, uint32_t proc, int *slot, const uint8_t **reply,
-    size_t *len)
+    uint32_t vers, uint32_t proc, int *slot, uint8_t **reply, size_t *len)
 {
 	uint8_t		 addr[16];
 	int		 family, i;
 	unsigned	 h;
 	struct drc_ent	*e;
+	enum nfs_drc_state st;
 
+	pthread_mutex_lock(&drc_mtx);
 	if (!drc_inited)
 		drc_init();
 	key_addr(sa, addr, &family);
@@ -104,10 +107,13 @@ nfs_drc_lookup(const struct sockaddr *sa, uint32_t xid, uint32_t prog,
 		    memcmp(e->addr, addr, 16) == 0) {
 			drc_hits++;
 			if (e->state == NFS_DRC_DONE) {
-				*reply = e->reply;
+				*reply = xmalloc(e->len > 0 ? e->len : 1);
+				memcpy(*reply, e->reply, e->len);
 				*len = e->len;
 			}
-			return e->state;
+			st = e->state;
+			pthread_mutex_unlock(&drc_mtx);
+			return st;
 		}
 	}
 	i = drc_clock;
@@ -127,21 +133,28 @@ nfs_drc_lookup(const struct sockaddr *sa, uint32_t xid, uint32_t prog,
 	drc_head[h] = i;
 	drc_entries++;
 	*slot = i;
+	pthread_mutex_unlock(&drc_mtx);
 	return NFS_DRC_NEW;
 }
 
 void
 nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply, size_t len)
 {
-	struct drc_ent *e = &drc[slot];
+	struct drc_ent	*e = &drc[slot];
+	uint8_t		*copy = xmalloc(len > 0 ? len : 1);
 
+	memcpy(copy, reply, len);
+	pthread_mutex_lock(&drc_mtx);
 	/* the slot may have been recycled while the call ran */
-	if (!e->used || e->xid != xid || e->state != NFS_DRC_INPROGRESS)
+	if (!e->used || e->xid != xid || e->state != NFS_DRC_INPROGRESS) {
+		pthread_mutex_unlock(&drc_mtx);
+		free(copy);
 		return;
-	e->reply = xmalloc(len > 0 ? len : 1);
-	memcpy(e->reply, reply, len);
+	}
+	e->reply = copy;
 	e->len = len;
 	e->state = NFS_DRC_DONE;
+	pthread_mutex_unlock(&drc_mtx);
 }
 
 void
@@ -149,22 +162,28 @@ nfs_drc_abort(int slot, uint32_t xid)
 {
 	struct drc_ent *e = &drc[slot];
 
+	pthread_mutex_lock(&drc_mtx);
 	if (e->used && e->xid == xid && e->state == NFS_DRC_INPROGRESS)
 		drc_unlink(slot);
+	pthread_mutex_unlock(&drc_mtx);
 }
 
 void
 nfs_drc_clear(void)
 {
+	pthread_mutex_lock(&drc_mtx);
 	for (int i = 0; i < DRC_SIZE; i++)
 		if (drc[i].used)
 			drc_unlink(i);
 	drc_clock = 0;
+	pthread_mutex_unlock(&drc_mtx);
 }
 
 void
 nfs_drc_stats(uint64_t *hits, uint64_t *entries)
 {
+	pthread_mutex_lock(&drc_mtx);
 	*hits = drc_hits;
 	*entries = drc_entries;
+	pthread_mutex_unlock(&drc_mtx);
 }

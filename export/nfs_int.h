@@ -130,6 +130,7 @@ struct nfs_req {
 	uint64_t	 t0;		/* now_us() at receipt */
 	int		 drc;		/* DRC entry to fill, or -1 */
 	int		 drop;		/* worker: send no reply at all */
+	int		 args_ok;	/* nfs_xdr_args_ok() said yes */
 
 	/* result, filled by the worker */
 	void		*res;		/* points into resbuf or allocated */
@@ -164,36 +165,34 @@ int	nfs_export_enabled(uint32_t id);
  * for export id; 1 when no gate is set.  0: drop the call. */
 int	nfs_export_gate(uint32_t id);
 
-/* ---- MOUNT (nfs_mnt.c), loop thread --------------------------------- */
-extern struct service_proc nfs_mnt_procs[];
-extern int nfs_mnt_nprocs;
+/* ---- MOUNT (nfs_mnt.c), worker threads ------------------------------ */
+/* Run MOUNT v3 procedure r->proc (< 6, arguments checked) and reply
+ * with nfs_req_reply(), or not at all (call dropped). */
+void	nfs_mnt_call(struct nfs_req *);
 void	nfs_mnt_forget(void);
 int	nfs_mnt_count(void);
 void	nfs_mnt_list_text(struct buf *, uint32_t expid);
 void	nfs_mnt_list_json(struct buf *, uint32_t expid);
 
-/* Loop thread: the connection whose record is being dispatched now. */
-struct nfs_conn	*nfs_conn_current(void);
-void		 nfs_conn_peer(struct nfs_conn *, struct sockaddr_storage *,
-		    socklen_t *);
-int		 nfs_conn_args_ok(void);
-/* Raw-bytes encoder for rpc_send_reply: p points to struct nfs_raw. */
-struct nfs_raw {
-	const uint8_t	*data;
-	size_t		 len;
-};
-uint32_t	 nfs_raw_encode(ZDR *, void *, ...);
+/* ---- replies (nfs_rpc.c), any thread -------------------------------- */
+/* Encode res with enc (NULL: empty body; hint: body size estimate) as a
+ * SUCCESS reply to r and send it on r's connection. */
+void	nfs_req_reply(struct nfs_req *, void *res, zdrproc_t enc,
+	    size_t hint);
+/* Reply GARBAGE_ARGS. */
+void	nfs_req_garbage(struct nfs_req *);
 /* Text of an address without port. */
-void		 nfs_addr_text(const struct sockaddr *, char *, size_t);
+void	nfs_addr_text(const struct sockaddr *, char *, size_t);
 
-/* ---- duplicate request cache (nfs_drc.c), loop thread --------------- */
+/* ---- duplicate request cache (nfs_drc.c), any thread ---------------- */
 enum nfs_drc_state { NFS_DRC_NEW, NFS_DRC_INPROGRESS, NFS_DRC_DONE };
 /* Look up (peer address, xid, prog, vers, proc).  NEW: an entry was
  * created (*slot set) and the call must be executed; INPROGRESS: drop
- * the retransmission; DONE: reply and len hold the original reply. */
+ * the retransmission; DONE: *reply (malloc'd, caller frees) and *len
+ * hold the body of the original reply. */
 enum nfs_drc_state nfs_drc_lookup(const struct sockaddr *, uint32_t xid,
 	    uint32_t prog, uint32_t vers, uint32_t proc, int *slot,
-	    const uint8_t **reply, size_t *len);
+	    uint8_t **reply, size_t *len);
 void	nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply,
 	    size_t len);
 void	nfs_drc_abort(int slot, uint32_t xid);
@@ -219,7 +218,9 @@ int	nfs_xdr_cred(const struct nfs_callhdr *, struct nfs_cred *);
 
 /* ---- service glue (nfs_svc.c <-> nfs_rpc.c), loop thread ----------- */
 void	nfs_conn_accept(int fd, const struct sockaddr *, socklen_t);
-void	nfs_conn_close_local(const struct sockaddr *);	/* NULL: all */
+/* Shut down the connections whose local address is addr (NULL: all);
+ * the workers close them. */
+void	nfs_conn_close_local(const struct sockaddr *);
 int	nfs_conn_count(void);
 int	nfs_conn_clients(void);
 int	nfs_workers_start(int);

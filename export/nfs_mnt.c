@@ -1,8 +1,8 @@
 /*
  * nfs_mnt.c — MOUNT v3: MNT, UMNT, UMNTALL, EXPORT, DUMP (and NULL).
  *
- * Runs on the loop thread inside rpc_process_pdu(): every call is quick
- * (one openat2 + name_to_handle_at for MNT).  MNT accepts an export path
+ * Runs on the NFS worker threads (nfs_mnt_call), like NFS calls; the
+ * mount list has its own mutex.  MNT accepts an export path
  * or a directory below it (resolved with RESOLVE_BENEATH, so ".." and
  * symlinks cannot leave the export), checks the client against the
  * export's client list (MNT3ERR_ACCES if it is not there, or if the
@@ -13,6 +13,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdlib.h>
@@ -32,38 +33,12 @@ struct mnt_ent {
 
 static struct mnt_ent	*mnts;
 static int		 nmnts;
-
-static uint32_t
-dec_dirpath(ZDR *z, void *p, ...)
-{
-	/* libnfs does not zero the argument buffer, and zdr_string()
-	 * writes through a non-NULL pointer */
-	*(char **)p = NULL;
-	return nfs_conn_args_ok() && zdr_dirpath(z, p);
-}
-
-static uint32_t
-dec_void(ZDR *z, void *p, ...)
-{
-	(void)z; (void)p;
-	return nfs_conn_args_ok();
-}
+static pthread_mutex_t	 mnt_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static void
-peer_of_call(char *host, size_t n, struct sockaddr_storage *ss)
+peer_host(const struct nfs_req *r, char *host, size_t n)
 {
-	socklen_t len;
-
-	nfs_conn_peer(nfs_conn_current(), ss, &len);
-	nfs_addr_text((struct sockaddr *)ss, host, n);
-}
-
-static int
-mnt_null_cb(struct rpc_context *rpc, struct rpc_msg *call)
-{
-	struct nfs_raw raw = { NULL, 0 };
-
-	return rpc_send_reply(rpc, call, &raw, nfs_raw_encode, 0);
+	nfs_addr_text((const struct sockaddr *)&r->peer, host, n);
 }
 
 /* Find the export holding path; *rel gets the part below it. */
@@ -97,22 +72,26 @@ mnt_find(const struct nfs_exptab *t, const char *path, const char **rel)
 static void
 mnt_record(const char *host, const char *path, uint32_t expid)
 {
-	for (int i = 0; i < nmnts; i++)
+	pthread_mutex_lock(&mnt_mtx);
+	for (int i = 0; i < nmnts; i++) {
 		if (strcmp(mnts[i].host, host) == 0 &&
-		    strcmp(mnts[i].path, path) == 0)
+		    strcmp(mnts[i].path, path) == 0) {
+			pthread_mutex_unlock(&mnt_mtx);
 			return;
+		}
+	}
 	mnts = xrealloc(mnts, (nmnts + 1) * sizeof(*mnts));
 	snprintf(mnts[nmnts].host, sizeof(mnts[nmnts].host), "%s", host);
 	snprintf(mnts[nmnts].path, sizeof(mnts[nmnts].path), "%s", path);
 	mnts[nmnts].expid = expid;
 	nmnts++;
+	pthread_mutex_unlock(&mnt_mtx);
 }
 
-static int
-mnt_mnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
+static void
+mnt_mnt(struct nfs_req *r, const char *path)
 {
-	char			**argp = call->body.cbody.args;
-	const char		*path = *argp, *rel = "";
+	const char		*rel = "";
 	const struct nfs_exptab	*t;
 	const struct nfs_export	*e;
 	const struct nfs_client	*cl;
@@ -125,7 +104,8 @@ mnt_mnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
 	char			 host[64];
 
 	memset(&res, 0, sizeof(res));
-	peer_of_call(host, sizeof(host), &ss);
+	peer_host(r, host, sizeof(host));
+	ss = r->peer;
 	t = nfs_exptab_rdlock();
 	if (strlen(path) > MNTPATHLEN) {
 		res.fhs_status = MNT3ERR_NAMETOOLONG;
@@ -149,7 +129,7 @@ mnt_mnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
 		log_debug("nfs: mount of %s by %s dropped (gate)", path, host);
 		nfs_exptab_unlock();
 		nfs_svc_count_drop();
-		return 0;
+		return;
 	}
 	if (cl->flags & NFS_EXP_SECURE) {
 		uint16_t port = ss.ss_family == AF_INET ?
@@ -193,73 +173,68 @@ mnt_mnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
 	mnt_record(host, path, e->id);
 	log_debug("nfs: %s mounted %s", host, path);
 out:
+	/* everything res points to is on this stack: never hold the
+	 * exports lock while a slow client makes us wait */
 	nfs_exptab_unlock();
-	return rpc_send_reply(rpc, call, &res, (zdrproc_t)zdr_mountres3, 256);
+	nfs_req_reply(r, &res, (zdrproc_t)zdr_mountres3, 256);
 }
 
-static int
-mnt_umnt_cb(struct rpc_context *rpc, struct rpc_msg *call)
+static void
+mnt_umnt(struct nfs_req *r, const char *path, int all)
 {
-	char			**argp = call->body.cbody.args;
-	char			 host[64];
-	struct sockaddr_storage	 ss;
+	char host[64];
 
-	peer_of_call(host, sizeof(host), &ss);
-	for (int i = 0; i < nmnts; i++) {
-		if (strcmp(mnts[i].host, host) == 0 &&
-		    strcmp(mnts[i].path, *argp) == 0) {
-			mnts[i] = mnts[--nmnts];
-			break;
-		}
-	}
-	return mnt_null_cb(rpc, call);
-}
-
-static int
-mnt_umntall_cb(struct rpc_context *rpc, struct rpc_msg *call)
-{
-	char			 host[64];
-	struct sockaddr_storage	 ss;
-
-	peer_of_call(host, sizeof(host), &ss);
+	peer_host(r, host, sizeof(host));
+	pthread_mutex_lock(&mnt_mtx);
 	for (int i = 0; i < nmnts; ) {
-		if (strcmp(mnts[i].host, host) == 0)
+		if (strcmp(mnts[i].host, host) == 0 &&
+		    (all || strcmp(mnts[i].path, path) == 0))
 			mnts[i] = mnts[--nmnts];
 		else
 			i++;
 	}
-	return mnt_null_cb(rpc, call);
+	pthread_mutex_unlock(&mnt_mtx);
+	nfs_req_reply(r, NULL, NULL, 0);
 }
 
-static int
-mnt_dump_cb(struct rpc_context *rpc, struct rpc_msg *call)
+static void
+mnt_dump(struct nfs_req *r)
 {
+	struct mnt_ent	*copy = NULL;
 	mountbody	*v = NULL;
 	mountlist	 head = NULL;
-	int		 rc;
+	int		 n;
 
-	if (nmnts > 0)
-		v = xcalloc(nmnts, sizeof(*v));
-	for (int i = 0; i < nmnts; i++) {
-		v[i].ml_hostname = mnts[i].host;
-		v[i].ml_directory = mnts[i].path;
-		v[i].ml_next = i + 1 < nmnts ? &v[i + 1] : NULL;
+	/* a copy, so no lock is held while the reply is sent */
+	pthread_mutex_lock(&mnt_mtx);
+	n = nmnts;
+	if (n > 0) {
+		copy = xcalloc(n, sizeof(*copy));
+		memcpy(copy, mnts, n * sizeof(*copy));
 	}
-	head = nmnts > 0 ? &v[0] : NULL;
-	rc = rpc_send_reply(rpc, call, &head, (zdrproc_t)zdr_mountlist,
-	    nmnts * (PATH_MAX + 80) + 64);
+	pthread_mutex_unlock(&mnt_mtx);
+	if (n > 0)
+		v = xcalloc(n, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		v[i].ml_hostname = copy[i].host;
+		v[i].ml_directory = copy[i].path;
+		v[i].ml_next = i + 1 < n ? &v[i + 1] : NULL;
+	}
+	head = n > 0 ? &v[0] : NULL;
+	nfs_req_reply(r, &head, (zdrproc_t)zdr_mountlist,
+	    n * (PATH_MAX + 80) + 64);
 	free(v);
-	return rc;
+	free(copy);
 }
 
-static int
-mnt_export_cb(struct rpc_context *rpc, struct rpc_msg *call)
+static void
+mnt_export(struct nfs_req *r)
 {
 	const struct nfs_exptab	*t = nfs_exptab_rdlock();
 	exportnode		*ev = NULL;
 	groupnode		*gv = NULL;
 	exports			 head = NULL;
-	int			 ng = 0, gi = 0, rc;
+	int			 ng = 0, gi = 0, n = t->n;
 	size_t			 hint = 64;
 
 	for (int i = 0; i < t->n; i++)
@@ -271,11 +246,11 @@ mnt_export_cb(struct rpc_context *rpc, struct rpc_msg *call)
 	for (int i = 0; i < t->n; i++) {
 		const struct nfs_export *e = &t->v[i];
 
-		ev[i].ex_dir = (char *)(uintptr_t)e->path;
+		ev[i].ex_dir = xstrdup(e->path);
 		ev[i].ex_next = i + 1 < t->n ? &ev[i + 1] : NULL;
 		ev[i].ex_groups = e->nclients > 0 ? &gv[gi] : NULL;
 		for (int j = 0; j < e->nclients; j++, gi++) {
-			gv[gi].gr_name = (char *)(uintptr_t)e->clients[j].text;
+			gv[gi].gr_name = xstrdup(e->clients[j].text);
 			gv[gi].gr_next = j + 1 < e->nclients ? &gv[gi + 1] :
 			    NULL;
 			hint += strlen(e->clients[j].text) + 12;
@@ -283,45 +258,83 @@ mnt_export_cb(struct rpc_context *rpc, struct rpc_msg *call)
 		hint += strlen(e->path) + 16;
 	}
 	head = t->n > 0 ? &ev[0] : NULL;
-	rc = rpc_send_reply(rpc, call, &head, (zdrproc_t)zdr_exports,
-	    (int)hint);
-	nfs_exptab_unlock();
+	nfs_exptab_unlock();	/* the strings are copies */
+	nfs_req_reply(r, &head, (zdrproc_t)zdr_exports, hint);
+	for (int i = 0; i < n; i++)
+		free(ev[i].ex_dir);
+	for (int i = 0; i < ng; i++)
+		free(gv[i].gr_name);
 	free(ev);
 	free(gv);
-	return rc;
 }
 
-struct service_proc nfs_mnt_procs[] = {
-	{ MOUNT3_NULL, mnt_null_cb, dec_void, 0 },
-	{ MOUNT3_MNT, mnt_mnt_cb, dec_dirpath, sizeof(dirpath) },
-	{ MOUNT3_DUMP, mnt_dump_cb, dec_void, 0 },
-	{ MOUNT3_UMNT, mnt_umnt_cb, dec_dirpath, sizeof(dirpath) },
-	{ MOUNT3_UMNTALL, mnt_umntall_cb, dec_void, 0 },
-	{ MOUNT3_EXPORT, mnt_export_cb, dec_void, 0 },
-};
-int nfs_mnt_nprocs = nitems(nfs_mnt_procs);
+void
+nfs_mnt_call(struct nfs_req *r)
+{
+	ZDR	 z;
+	char	*path = NULL;
+
+	zdrmem_create(&z, (char *)r->rec + r->argoff,
+	    (uint32_t)(r->reclen - r->argoff), ZDR_DECODE);
+	if ((r->proc == MOUNT3_MNT || r->proc == MOUNT3_UMNT) &&
+	    (!zdr_dirpath(&z, &path) || path == NULL)) {
+		nfs_req_garbage(r);	/* cannot happen: checked before */
+		goto out;
+	}
+	switch (r->proc) {
+	case MOUNT3_NULL:
+		nfs_req_reply(r, NULL, NULL, 0);
+		break;
+	case MOUNT3_MNT:
+		mnt_mnt(r, path);
+		break;
+	case MOUNT3_DUMP:
+		mnt_dump(r);
+		break;
+	case MOUNT3_UMNT:
+		mnt_umnt(r, path, 0);
+		break;
+	case MOUNT3_UMNTALL:
+		mnt_umnt(r, NULL, 1);
+		break;
+	case MOUNT3_EXPORT:
+		mnt_export(r);
+		break;
+	}
+out:
+	zdr_destroy(&z);
+}
 
 void
 nfs_mnt_forget(void)
 {
+	pthread_mutex_lock(&mnt_mtx);
 	free(mnts);
 	mnts = NULL;
 	nmnts = 0;
+	pthread_mutex_unlock(&mnt_mtx);
 }
 
 int
 nfs_mnt_count(void)
 {
-	return nmnts;
+	int n;
+
+	pthread_mutex_lock(&mnt_mtx);
+	n = nmnts;
+	pthread_mutex_unlock(&mnt_mtx);
+	return n;
 }
 
 void
 nfs_mnt_list_text(struct buf *b, uint32_t expid)
 {
+	pthread_mutex_lock(&mnt_mtx);
 	for (int i = 0; i < nmnts; i++)
 		if (mnts[i].expid == expid)
 			buf_printf(b, "    mounted by %s (%s)\n", mnts[i].host,
 			    mnts[i].path);
+	pthread_mutex_unlock(&mnt_mtx);
 }
 
 void
@@ -330,6 +343,7 @@ nfs_mnt_list_json(struct buf *b, uint32_t expid)
 	int n = 0;
 
 	buf_printf(b, "[");
+	pthread_mutex_lock(&mnt_mtx);
 	for (int i = 0; i < nmnts; i++) {
 		if (mnts[i].expid != expid)
 			continue;
@@ -339,5 +353,6 @@ nfs_mnt_list_json(struct buf *b, uint32_t expid)
 		buf_add_json_str(b, mnts[i].path);
 		buf_printf(b, "}");
 	}
+	pthread_mutex_unlock(&mnt_mtx);
 	buf_printf(b, "]");
 }

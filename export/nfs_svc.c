@@ -480,8 +480,7 @@ nfs_shutdown(void)
 	while (svc.nla > 0)
 		nfs_listen_remove(svc.la[0].addr);
 	nfs_conn_close_local(NULL);
-	if (svc.started)
-		nfs_workers_stop();
+	nfs_workers_stop();	/* also frees the connections */
 	if (svc.tick != NULL)
 		event_free(svc.tick);
 	svc.tick = NULL;

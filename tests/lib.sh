@@ -58,7 +58,7 @@ t_cleanup() {
 			tail -n 40 "$f" | sed 's/^/# /'
 		done
 	fi
-	[ -n "$T_DIR" ] && rm -rf "$T_DIR"
+	[ -n "$T_DIR" ] && [ -z "${KEEP_TDIR:-}" ] && rm -rf "$T_DIR"
 	exit $rc
 }
 
@@ -94,7 +94,7 @@ t_skip_all() {
 	echo "1..0 # SKIP $*"
 	echo "0 passed, 0 failed, 1 skipped"
 	trap - EXIT
-	[ -n "$T_DIR" ] && rm -rf "$T_DIR"
+	[ -n "$T_DIR" ] && [ -z "${KEEP_TDIR:-}" ] && rm -rf "$T_DIR"
 	exit 77
 }
 
