@@ -275,32 +275,10 @@ push_peer(const struct buf *img, uint64_t gen)
 
 /* ---- the commit ------------------------------------------------------------ */
 
-struct onloop {
-	void			(*fn)(void *);
-	void			*arg;
-	struct loop_wait	 w;
-};
-
-static void
-onloop_cb(void *p)
-{
-	struct onloop *o = p;
-
-	o->fn(o->arg);
-	loop_wait_done(&o->w, 0);
-}
-
 void
 ctcm_run_on_loop(void (*fn)(void *), void *arg)
 {
-	struct onloop o;
-
-	o.fn = fn;
-	o.arg = arg;
-	loop_wait_init(&o.w);
-	loop_call(onloop_cb, &o);
-	loop_wait(&o.w);
-	loop_wait_destroy(&o.w);
+	loop_call_wait(fn, arg);
 }
 
 struct opm { enum ha_opmode m; };

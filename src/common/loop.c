@@ -141,3 +141,31 @@ loop_wait_done(struct loop_wait *w, int rc)
 	pthread_cond_signal(&w->cond);
 	pthread_mutex_unlock(&w->mtx);
 }
+
+struct lcall_wait {
+	void			(*fn)(void *);
+	void			*arg;
+	struct loop_wait	 w;
+};
+
+static void
+lcall_wait_cb(void *p)
+{
+	struct lcall_wait *o = p;
+
+	o->fn(o->arg);
+	loop_wait_done(&o->w, 0);
+}
+
+void
+loop_call_wait(void (*fn)(void *), void *arg)
+{
+	struct lcall_wait o;
+
+	o.fn = fn;
+	o.arg = arg;
+	loop_wait_init(&o.w);
+	loop_call(lcall_wait_cb, &o);
+	loop_wait(&o.w);
+	loop_wait_destroy(&o.w);
+}

@@ -26,6 +26,10 @@ int			 loop_is_thread(void);
  * the loop thread itself the call is queued too (never re-entrant). */
 void			 loop_call(void (*fn)(void *), void *arg);
 
+/* Run fn(arg) on the loop thread and wait until it returned.  Worker
+ * threads only (on the loop thread it would wait forever). */
+void			 loop_call_wait(void (*fn)(void *), void *arg);
+
 /* A one-shot completion for synchronous calls from worker threads. */
 struct loop_wait {
 	pthread_mutex_t	mtx;

@@ -550,3 +550,20 @@ hex_decode(void *dst, size_t dstlen, const char *src)
 	}
 	return (int)(n / 2);
 }
+
+int
+fd_io_full(int fd, void *p, size_t n, int wr)
+{
+	uint8_t *q = p;
+
+	while (n > 0) {
+		ssize_t r = wr ? write(fd, q, n) : read(fd, q, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}

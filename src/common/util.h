@@ -89,6 +89,10 @@ int		 file_write_atomic(const char *path, const void *, size_t,
  * *datap is malloc'd and NUL-terminated. */
 int		 file_read_all(const char *path, size_t maxlen, uint8_t **datap,
 		    size_t *lenp);
+/* Read (wr 0) or write (wr 1) exactly n bytes, retrying on EINTR.
+ * 0, or -1 on error or end of file. */
+int		 fd_io_full(int fd, void *p, size_t n, int wr);
+
 /* mkdir -p with mode. */
 int		 mkdir_p(const char *path, mode_t mode);
 

@@ -142,34 +142,10 @@ ctl_flag_take(int *argc, char **argv, const char *name)
 	return 0;
 }
 
-/* Run fn(arg) on the loop thread and wait for it (from a worker). */
-struct onloop {
-	void			(*fn)(void *);
-	void			*arg;
-	struct loop_wait	 w;
-};
-
-static void
-onloop_cb(void *p)
-{
-	struct onloop *o = p;
-
-	o->fn(o->arg);
-	loop_wait_done(&o->w, 0);
-}
-
 void
 ctl_run_on_loop(void (*fn)(void *), void *arg)
 {
-	struct onloop o;
-
-	o.fn = fn;
-	o.arg = arg;
-
-	loop_wait_init(&o.w);
-	loop_call(onloop_cb, &o);
-	loop_wait(&o.w);
-	loop_wait_destroy(&o.w);
+	loop_call_wait(fn, arg);
 }
 
 int
@@ -211,22 +187,6 @@ out:
 	return rc;
 }
 
-static int
-io_full(int fd, void *p, size_t n, int wr)
-{
-	uint8_t *q = p;
-
-	while (n > 0) {
-		ssize_t r = wr ? write(fd, q, n) : read(fd, q, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		q += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 static void *
 ctl_worker(void *arg)
@@ -240,7 +200,7 @@ ctl_worker(void *arg)
 	struct buf	 out;
 
 	buf_init(&out);
-	if (io_full(fd, hdr, 4, 0) < 0)
+	if (fd_io_full(fd, hdr, 4, 0) < 0)
 		goto out;
 	len = get_be32(hdr);
 	if (len == 0 || len > CTL_REQ_MAX) {
@@ -248,7 +208,7 @@ ctl_worker(void *arg)
 		goto out;
 	}
 	req = xmalloc(len + 1);
-	if (io_full(fd, req, len, 0) < 0)
+	if (fd_io_full(fd, req, len, 0) < 0)
 		goto out;
 	req[len] = 0;
 	if (req[len - 1] != 0) {
@@ -268,8 +228,8 @@ ctl_worker(void *arg)
 reply:
 	put_be32(hdr, (uint32_t)out.len + 1);
 	hdr[4] = (uint8_t)rc;
-	if (io_full(fd, hdr, 5, 1) == 0 && out.len > 0)
-		(void)io_full(fd, out.data, out.len, 1);
+	if (fd_io_full(fd, hdr, 5, 1) == 0 && out.len > 0)
+		(void)fd_io_full(fd, out.data, out.len, 1);
 out:
 	buf_free(&out);
 	free(req);

@@ -16,22 +16,6 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 
-static int
-io_full(int fd, void *p, size_t n, int wr)
-{
-	uint8_t *q = p;
-
-	while (n > 0) {
-		ssize_t r = wr ? write(fd, q, n) : read(fd, q, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		q += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 int
 ctl_client_run(const char *path, int argc, char **argv)
@@ -63,8 +47,8 @@ ctl_client_run(const char *path, int argc, char **argv)
 	for (int i = 0; i < argc; i++)
 		buf_add(&req, argv[i], strlen(argv[i]) + 1);
 	put_be32(req.data, (uint32_t)(req.len - 4));
-	if (io_full(fd, req.data, req.len, 1) < 0 ||
-	    io_full(fd, hdr, 5, 0) < 0) {
+	if (fd_io_full(fd, req.data, req.len, 1) < 0 ||
+	    fd_io_full(fd, hdr, 5, 0) < 0) {
 		fprintf(stderr, "duonas: lost connection to duonasd at %s\n",
 		    path);
 		goto out;
@@ -75,7 +59,7 @@ ctl_client_run(const char *path, int argc, char **argv)
 		goto out;
 	}
 	rep = xmalloc(len);
-	if (len > 1 && io_full(fd, rep, len - 1, 0) < 0) {
+	if (len > 1 && fd_io_full(fd, rep, len - 1, 0) < 0) {
 		fprintf(stderr, "duonas: truncated reply from duonasd\n");
 		goto out;
 	}
