@@ -73,6 +73,7 @@ struct ha_ctl {
 	uint64_t		 res_mode_us;
 	int			 halting;
 	int			 monitor;	/* CONFIG_BAD at boot */
+	int			 conflict;	/* MONITOR by CONFIG_CONFLICT */
 };
 extern struct ha_ctl	 ha;
 

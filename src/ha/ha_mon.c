@@ -62,7 +62,8 @@ ha_mon_send_now(void)
 	int		n;
 
 	memset(&m, 0, sizeof(m));
-	m.flags = 0;
+	m.flags = ha.conflict && ha.fsm.state == HA_STA_MONITOR ?
+	    HB_F_CONFLICT : 0;
 	m.node_id = ha.self_id;
 	m.state = (uint16_t)ha.fsm.state;
 	m.opmode = (uint16_t)ha_opmode();
@@ -96,11 +97,14 @@ peer_events(void)
 			ha_evt(HA_EVT_PEER_READY);
 		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M))
 			ha_evt(HA_EVT_PEER_DEGRADED);
-		else if (ps & HA_STA_INIT_M) {
+		else if ((ps & HA_STA_INIT_M) || ((ps & HA_STA_MONITOR) &&
+		    (mon.last.flags & HB_F_CONFLICT))) {
 			log_warnx("ha: both heads claim master (configuration "
-			    "%016llx here, %016llx on the peer)",
+			    "%016llx here, %016llx on the peer): MONITOR, "
+			    "nothing is served until the configurations agree",
 			    (unsigned long long)ha.cfg_hash,
 			    (unsigned long long)mon.last.cfg_gen);
+			ha.conflict = 1;
 			ha_evt(HA_EVT_CONFIG_CONFLICT);
 		}
 		break;

@@ -101,7 +101,9 @@ const char	*hb_verdict_name(enum hb_verdict);
 #define HB_SWVER_MAX	63
 #define HB_MSG_MAXLEN	(HB_MSG_HDRLEN + HB_SWVER_MAX)
 #define HB_F_FAULT	0x01		/* sender has faulted: treat as dead */
-#define HB_F_ALL	0x01
+#define HB_F_CONFLICT	0x02		/* sender is in MONITOR because both
+					   heads claimed master */
+#define HB_F_ALL	0x03
 
 enum hb_err {
 	HB_E_SHORT = -1,	/* fewer bytes than the header */
