@@ -174,12 +174,16 @@ cb_readdir(struct rpc_context *rpc, int st, void *data, void *priv)
 
 	cb_generic(rpc, st, data, priv);
 	if (st == RPC_STATUS_SUCCESS && r->status == NFS3_OK) {
-		for (entry3 *e = r->READDIR3res_u.resok.reply.entries; e != NULL;
-		    e = e->nextentry) {
-			if (strcmp(e->name, ".") != 0 &&
-			    strcmp(e->name, "..") != 0)
+		/* libnfs 4.0.0 decodes entries into misaligned memory:
+		 * copy each one out before touching its members */
+		entry3 *p = r->READDIR3res_u.resok.reply.entries, e;
+
+		for (; p != NULL; p = e.nextentry) {
+			memcpy(&e, (const void *)p, sizeof(e));
+			if (strcmp(e.name, ".") != 0 &&
+			    strcmp(e.name, "..") != 0)
 				c->nentries++;
-			c->cookie = e->cookie;
+			c->cookie = e.cookie;
 		}
 		c->eof = r->READDIR3res_u.resok.reply.eof;
 	}
