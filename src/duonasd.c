@@ -152,6 +152,7 @@ main(int argc, char **argv)
 
 	/* Power-up validation: the array's configuration replicas decide
 	 * before anything is started from the local files. */
+	ctcm_set_tunables(dd.cfg->ctcm_replicas, dd.cfg->ctcm_history);
 	rv = ctcm_boot(conf, dd.cfg, dd.self, err, sizeof(err));
 	if (err[0])
 		log_info("ctcm: %s", err);

@@ -339,6 +339,8 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "garp-interval", garp_interval_ms, 1, 60000),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
+	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
+	T("config", "history", ctcm_history, 0, 64),
 };
 #undef T
 
@@ -387,6 +389,8 @@ cfg_defaults(struct cfg *c)
 	c->pso_lock_timeout_ms = 10000;
 	c->pso_req_timeout_ms = 2000;
 	c->pso_mapsize_mb = 1024;
+	c->ctcm_replicas = 3;
+	c->ctcm_history = 8;
 }
 
 static int
@@ -580,7 +584,8 @@ cfg_parse_buf(const char *name, const char *text, size_t textlen,
 		} else if (ntok == 2 && strcmp(tok[1], "{") == 0 &&
 		    (strcmp(tok[0], "nfs") == 0 || strcmp(tok[0], "link") == 0 ||
 		    strcmp(tok[0], "heartbeat") == 0 ||
-		    strcmp(tok[0], "pso") == 0)) {
+		    strcmp(tok[0], "pso") == 0 ||
+		    strcmp(tok[0], "config") == 0)) {
 			snprintf(block, sizeof(block), "%s", tok[0]);
 		} else if (strcmp(tok[0], "cluster") == 0) {
 			if (str_arg(&ps, tok, ntok, cfg->cluster,

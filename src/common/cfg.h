@@ -94,6 +94,10 @@ struct cfg {
 	int		pso_lock_timeout_ms;	/* default for CLI */
 	int		pso_req_timeout_ms;	/* peer request timeout */
 	long		pso_mapsize_mb;
+
+	/* config { } (configuration transactions) */
+	int		ctcm_replicas;		/* LUNs holding a replica */
+	int		ctcm_history;		/* generations kept */
 };
 
 /*

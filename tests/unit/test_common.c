@@ -78,6 +78,7 @@ test_buf(void)
 	"head B {\n id 2\n role slave\n link 127.0.0.12:7401\n" \
 	" link 127.0.0.22:7402\n statedir /tmp/b\n}\n" \
 	"heartbeat {\n interval 50\n}\n" \
+	"config {\n replicas 2\n history 5\n}\n" \
 	"lun l0 {\n id 1\n path /tmp/l0.img\n data /tmp/l0\n home B\n}\n"
 
 static void
@@ -115,6 +116,8 @@ test_cfg(void)
 	T_EQ(c->heads[0].vips[0].prefix, 24, "vip prefix");
 	T_EQ(c->hb_interval_ms, 50, "heartbeat interval tunable");
 	T_EQ(c->nfs_port, 2049, "default nfs port");
+	T_EQ(c->ctcm_replicas, 2, "config replicas tunable");
+	T_EQ(c->ctcm_history, 5, "config history tunable");
 	T_EQ(c->luns[0].home, 1, "lun home resolved to B");
 	T_OK(strcmp(c->heads[1].socket, "/run/duonas/duonasd.sock") == 0 ||
 	    strstr(c->heads[1].socket, "duonasd.sock") != NULL,
@@ -140,6 +143,7 @@ test_cfg(void)
 	expect_err("head A {\n service-ip 10.0.0.1 dev x\n}\n", "missing /PREFIX");
 	expect_err("heartbeat {\n interval fast\n}\n", "'interval': value 'fast' is not a number");
 	expect_err("head A {\nhead B {\n", "blocks do not nest");
+	expect_err("config {\n replicas 0\n}\n", "'replicas': value '0' is too small");
 	expect_err("head bad/name {\n}\n", "head name 'bad/name'");
 	{
 		struct cfg *c2 = malloc(sizeof(*c2));
