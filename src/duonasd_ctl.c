@@ -136,6 +136,31 @@ check_name(struct ctl_ctx *c, const char *cmd, const char *name)
 	return 0;
 }
 
+/* Exactly one NAME argument, checked: 0, or the exit code of the usage
+ * message already printed. */
+static int
+one_name(struct ctl_ctx *c, const char *cmd, int argc, char **argv)
+{
+	if (argc != 1)
+		return ctl_usage(c, cmd, "needs exactly one NAME");
+	return check_name(c, cmd, argv[0]);
+}
+
+/* The id of object name, creating it with flags when missing (the peer
+ * may create it at the same moment: then it exists). */
+static int
+lookup_or_create(const char *name, uint32_t flags, pso_id *id)
+{
+	int rc = pso_lookup(name, id);
+
+	if (rc == PSO_NOTFOUND) {
+		rc = pso_create(name, flags, id);
+		if (rc == PSO_EXISTS)
+			rc = pso_lookup(name, id);
+	}
+	return rc;
+}
+
 struct ls_arg {
 	struct ctl_ctx	*c;
 	int		 n;
@@ -203,9 +228,7 @@ cmd_pso_get(struct ctl_ctx *c, int argc, char **argv)
 	size_t		 len;
 	int		 rc;
 
-	if (argc != 1)
-		return ctl_usage(c, "pso get", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso get", argv[0])) != 0)
+	if ((rc = one_name(c, "pso get", argc, argv)) != 0)
 		return rc;
 	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
 	    (rc = pso_read(id, &val, &len, &info)) != 0)
@@ -239,9 +262,7 @@ cmd_pso_create(struct ctl_ctx *c, int argc, char **argv)
 	int	vol = ctl_flag_take(&argc, argv, "volatile"), rc;
 	pso_id	id;
 
-	if (argc != 1)
-		return ctl_usage(c, "pso create", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso create", argv[0])) != 0)
+	if ((rc = one_name(c, "pso create", argc, argv)) != 0)
 		return rc;
 	if ((rc = pso_create(argv[0], vol ? PSO_VOLATILE : PSO_PERSISTENT,
 	    &id)) != 0)
@@ -279,13 +300,8 @@ cmd_pso_set(struct ctl_ctx *c, int argc, char **argv)
 		return rc;
 	if (strlen(argv[1]) > PSO_VALUE_MAX)
 		return pso_fail(c, "pso set", argv[0], PSO_TOOBIG);
-	rc = pso_lookup(argv[0], &id);
-	if (rc == PSO_NOTFOUND) {
-		rc = pso_create(argv[0], vol ? PSO_VOLATILE : PSO_PERSISTENT,
-		    &id);
-		if (rc == PSO_EXISTS)	/* created by the peer meanwhile */
-			rc = pso_lookup(argv[0], &id);
-	}
+	rc = lookup_or_create(argv[0], vol ? PSO_VOLATILE : PSO_PERSISTENT,
+	    &id);
 	if (rc != 0)
 		return pso_fail(c, "pso set", argv[0], rc);
 	if ((rc = with_lock(id, owner, &took)) != 0)
@@ -307,9 +323,7 @@ cmd_pso_rm(struct ctl_ctx *c, int argc, char **argv)
 
 	if ((rc = get_owner(c, "pso rm", &argc, argv, &owner)) != 0)
 		return rc;
-	if (argc != 1)
-		return ctl_usage(c, "pso rm", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso rm", argv[0])) != 0)
+	if ((rc = one_name(c, "pso rm", argc, argv)) != 0)
 		return rc;
 	if ((rc = pso_lookup(argv[0], &id)) != 0)
 		return pso_fail(c, "pso rm", argv[0], rc);
@@ -344,9 +358,7 @@ cmd_pso_lock(struct ctl_ctx *c, int argc, char **argv)
 			    "(0..3600000 ms)", t, es);
 		timeout = (int)v;
 	}
-	if (argc != 1)
-		return ctl_usage(c, "pso lock", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso lock", argv[0])) != 0)
+	if ((rc = one_name(c, "pso lock", argc, argv)) != 0)
 		return rc;
 	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
 	    (rc = pso_lock(id, owner, timeout)) != 0)
@@ -363,9 +375,7 @@ cmd_pso_unlock(struct ctl_ctx *c, int argc, char **argv)
 
 	if ((rc = get_owner(c, "pso unlock", &argc, argv, &owner)) != 0)
 		return rc;
-	if (argc != 1)
-		return ctl_usage(c, "pso unlock", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso unlock", argv[0])) != 0)
+	if ((rc = one_name(c, "pso unlock", argc, argv)) != 0)
 		return rc;
 	if ((rc = pso_lookup(argv[0], &id)) != 0 ||
 	    (rc = pso_unlock(id, owner)) != 0)
@@ -414,13 +424,9 @@ cmd_pso_bench(struct ctl_ctx *c, int argc, char **argv)
 		return ctl_usage(c, "pso bench", "--size '%s' is %s", ss, es);
 	if (ss)
 		size = (int)v;
-	if (argc != 1)
-		return ctl_usage(c, "pso bench", "needs exactly one NAME");
-	if ((rc = check_name(c, "pso bench", argv[0])) != 0)
+	if ((rc = one_name(c, "pso bench", argc, argv)) != 0)
 		return rc;
-	rc = pso_lookup(argv[0], &id);
-	if (rc == PSO_NOTFOUND)
-		rc = pso_create(argv[0], PSO_PERSISTENT, &id);
+	rc = lookup_or_create(argv[0], PSO_PERSISTENT, &id);
 	if (rc != 0)
 		return pso_fail(c, "pso bench", argv[0], rc);
 	val = xmalloc((size_t)size + 1);
@@ -502,9 +508,7 @@ cmd_pso_fill(struct ctl_ctx *c, int argc, char **argv)
 	memset(val, 'f', (size_t)size);
 	for (long long i = 0; i < count; i++) {
 		snprintf(name, sizeof(name), "%s%lld", argv[0], i);
-		rc = pso_lookup(name, &id);
-		if (rc == PSO_NOTFOUND)
-			rc = pso_create(name, PSO_PERSISTENT, &id);
+		rc = lookup_or_create(name, PSO_PERSISTENT, &id);
 		if (rc == 0 && (rc = with_lock(id, owner, &took)) == 0) {
 			rc = pso_write(id, owner, val, (size_t)size, NULL);
 			if (took)
