@@ -33,6 +33,10 @@ struct buf;
  *     controller calls nfs_listen_add/remove as it takes and releases
  *     each service IP;
  *   - else 127.0.0.1.
+ * The connection limits of the nfs { } block apply from now on
+ * (max-connections, max-connections-per-client, record-timeout and
+ * input-budget of 0 mean the default, idle-timeout 0 means never), and
+ * the process's soft RLIMIT_NOFILE is raised to its hard limit.
  * cfg is copied.  Returns 0, or -1 after logging the problem.
  */
 int	nfs_init(const struct cfg *cfg, int self_idx);

@@ -65,7 +65,7 @@ dw_add(struct dwalk *w, const struct linux_dirent64 *d)
 		if (strcmp(d->d_name, "..") != 0 && fstatat(w->dfd, d->d_name,
 		    &st, AT_SYMLINK_NOFOLLOW) == 0) {
 			have_st = 1;
-			if (nfs_fh_make(w->x->e->id, w->dfd, d->d_name, 0, fh,
+			if (nfs_fh_make(w->x->e, w->dfd, d->d_name, 0, fh,
 			    &fhlen) < 0)
 				fhlen = 0;
 		}

@@ -10,9 +10,9 @@
  * kernel does all permission checks: a squashed root loses
  * CAP_DAC_OVERRIDE like any user.  Data access reopens the O_PATH fd
  * through /proc/self/fd, which checks permissions on the inode.
- * Directory handles are checked to lie below the export root; other
- * objects only to be on the export's file system (as knfsd with
- * no_subtree_check).  The first handle of a call decides whether it is
+ * A handle's MAC is checked before anything else of it is believed
+ * (nfs_fh.c); then the object must still lie below the export root
+ * (obj_inside).  The first handle of a call decides whether it is
  * served at all: an offline, disabled or fenced (HA gate) export gets
  * the call dropped (x->drop), before any file system work.
  */
@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fsuid.h>
@@ -28,6 +29,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "export/nfs3_int.h"
 
@@ -119,6 +121,9 @@ ctx_identity(struct nfs3_ctx *x)
 		x->gid = cl->anongid;
 		x->ngids = 0;
 	} else {
+		/* a flavor this export does not accept for this client:
+		 * refused at the RPC level, as RFC 5531 has it */
+		x->autherr = NFS_AUTH_TOOWEAK;
 		return NFS3ERR_ACCES;
 	}
 	if (cl->flags & NFS_EXP_ALL_SQUASH) {
@@ -140,88 +145,121 @@ ctx_identity(struct nfs3_ctx *x)
 		    ntohs(((const struct sockaddr_in *)ss)->sin_port) :
 		    ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
 
-		if (port >= 1024)
+		if (port >= 1024) {
+			x->autherr = NFS_AUTH_TOOWEAK;
 			return NFS3ERR_ACCES;
+		}
 	}
 	x->rw = (cl->flags & NFS_EXP_RW) != 0;
 	return 0;
 }
 
 /*
- * Directories found inside an export recently: walking ".." up to the
- * export root costs two system calls per level, and clients resolve the
- * same few directories over and over.  Entries expire after a second so
- * a directory renamed out of the export is caught soon.
+ * Objects found inside an export recently: the subtree check reads the
+ * kernel's name of the object (a readlink of /proc/self/fd/N), and
+ * clients resolve the same few handles over and over.  Entries expire
+ * after a second, so an object moved out of the export is caught soon.
  */
-#define DIRC_SIZE	1024
-#define DIRC_TTL_MS	1000
+#define INC_SIZE	1024
+#define INC_TTL_MS	1000
 static struct {
 	dev_t		dev;
 	ino_t		ino;
 	uint32_t	expid;
 	uint64_t	when;
-} dirc[DIRC_SIZE];
-static pthread_mutex_t dirc_mtx = PTHREAD_MUTEX_INITIALIZER;
+} inc[INC_SIZE];
+static pthread_mutex_t inc_mtx = PTHREAD_MUTEX_INITIALIZER;
 
 static int
-dirc_hit(const struct nfs_export *e, const struct stat *st)
+inc_hit(const struct nfs_export *e, const struct stat *st)
 {
-	unsigned	i = (unsigned)(st->st_ino ^ st->st_dev) % DIRC_SIZE;
+	unsigned	i = (unsigned)(st->st_ino ^ st->st_dev) % INC_SIZE;
 	int		hit;
 
-	pthread_mutex_lock(&dirc_mtx);
-	hit = dirc[i].ino == st->st_ino && dirc[i].dev == st->st_dev &&
-	    dirc[i].expid == e->id && now_ms() - dirc[i].when < DIRC_TTL_MS;
-	pthread_mutex_unlock(&dirc_mtx);
+	pthread_mutex_lock(&inc_mtx);
+	hit = inc[i].ino == st->st_ino && inc[i].dev == st->st_dev &&
+	    inc[i].expid == e->id && now_ms() - inc[i].when < INC_TTL_MS;
+	pthread_mutex_unlock(&inc_mtx);
 	return hit;
 }
 
 static void
-dirc_add(const struct nfs_export *e, const struct stat *st)
+inc_add(const struct nfs_export *e, const struct stat *st)
 {
-	unsigned i = (unsigned)(st->st_ino ^ st->st_dev) % DIRC_SIZE;
+	unsigned i = (unsigned)(st->st_ino ^ st->st_dev) % INC_SIZE;
 
-	pthread_mutex_lock(&dirc_mtx);
-	dirc[i].ino = st->st_ino;
-	dirc[i].dev = st->st_dev;
-	dirc[i].expid = e->id;
-	dirc[i].when = now_ms();
-	pthread_mutex_unlock(&dirc_mtx);
+	pthread_mutex_lock(&inc_mtx);
+	inc[i].ino = st->st_ino;
+	inc[i].dev = st->st_dev;
+	inc[i].expid = e->id;
+	inc[i].when = now_ms();
+	pthread_mutex_unlock(&inc_mtx);
 }
 
-/* Is the directory fd (whose stat is st0) below the export root? */
+/*
+ * The subtree check, on top of the MAC (which proves the handle was
+ * issued for this export): is the object fd (stat st) still below the
+ * export root?  The kernel always connects a directory's dentry to the
+ * root when it resolves a handle, so a directory's name is exact.  A
+ * file with one link whose dentry is connected must be below the root
+ * too (it was moved or hard-linked out and unlinked inside: stale).  A
+ * file with several links may be reached through any of them, and a
+ * disconnected dentry (named "/": after the dentry cache dropped it, or
+ * on the other head) tells nothing; both are accepted on the MAC, as
+ * knfsd does for every file with no_subtree_check.
+ */
 static int
-dir_inside(const struct nfs_export *e, int fd, const struct stat *st0)
+obj_inside(const struct nfs_export *e, int fd, const struct stat *st)
 {
-	struct stat	st, pst;
-	int		cur, parent, ok = 0;
+	char	proc[40], path[PATH_MAX];
+	ssize_t	n;
+	int	ok;
 
-	if (dirc_hit(e, st0))
+	if (e->realpathlen == 0 || (st->st_ino == e->ino &&
+	    st->st_dev == e->dev))
+		return 1;		/* the root, or an export of "/" */
+	if (!S_ISDIR(st->st_mode) && st->st_nlink != 1)
 		return 1;
-	if ((cur = dup(fd)) < 0)
+	if (inc_hit(e, st))
+		return 1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, path, sizeof(path) - 1)) <= 0)
 		return 0;
-	for (int depth = 0; depth < 256; depth++) {
-		if (fstat(cur, &st) < 0)
-			break;
-		if (st.st_dev == e->dev && st.st_ino == e->ino) {
-			ok = 1;
-			break;
-		}
-		parent = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (parent < 0)
-			break;
-		if (fstat(parent, &pst) < 0 || (pst.st_dev == st.st_dev &&
-		    pst.st_ino == st.st_ino)) {
-			close(parent);
-			break;		/* reached the file system root */
-		}
-		close(cur);
-		cur = parent;
-	}
-	close(cur);
+	path[n] = 0;
+	if (!S_ISDIR(st->st_mode) && strcmp(path, "/") == 0)
+		return 1;		/* disconnected */
+	ok = (size_t)n > e->realpathlen &&
+	    memcmp(path, e->realpath, e->realpathlen) == 0 &&
+	    path[e->realpathlen] == '/';
 	if (ok)
-		dirc_add(e, st0);
+		inc_add(e, st);
 	return ok;
+}
+
+/* Forged or relabelled handles: counted, and logged at most once a
+ * minute (an attacker must not be able to flood the log). */
+static _Atomic uint64_t	badfh_count, badfh_logged_ms;
+
+static void
+badfh_note(const struct nfs3_ctx *x, const char *why)
+{
+	uint64_t	now = now_ms(), last = badfh_logged_ms;
+	uint64_t	n = ++badfh_count;
+	char		host[64];
+
+	if (now - last < 60000 || !atomic_compare_exchange_strong(
+	    &badfh_logged_ms, &last, now))
+		return;
+	nfs_addr_text((const struct sockaddr *)&x->r->peer, host,
+	    sizeof(host));
+	log_warnx("nfs: %s from %s answered STALE (%llu such handles so "
+	    "far)", why, host, (unsigned long long)n);
+}
+
+uint64_t
+nfs3_badfh_count(void)
+{
+	return badfh_count;
 }
 
 int
@@ -233,27 +271,40 @@ nfs3_fh_open(struct nfs3_ctx *x, const nfs_fh3 *fh, int *fdp,
 		uint8_t			b[sizeof(struct file_handle) + 64];
 	} u;
 	const uint8_t		*p = (const uint8_t *)fh->data.data_val;
+	uint32_t		 len = fh->data.data_len;
 	const struct nfs_export	*e;
 	int64_t			 id;
 	int			 fd, rc;
 
 	*fdp = -1;
-	id = nfs_fh_expid(p, fh->data.data_len);
+	id = nfs_fh_expid(p, len);
+	if (id == NFS_FH_OLD) {
+		badfh_note(x, "a handle of an older version (clients must "
+		    "mount again)");
+		return NFS3ERR_STALE;
+	}
 	if (id < 0)
 		return NFS3ERR_BADHANDLE;
 	e = nfs_export_find(x->tab, (uint32_t)id);
 	if (e == NULL)
 		return NFS3ERR_STALE;
+	/* offline, disabled or fenced: no reply, the client retransmits
+	 * (to the head that serves it next) */
+	if (x->e == NULL && (e->fd < 0 || !nfs_export_enabled(e->id) ||
+	    !nfs_export_gate(e->id))) {
+		x->drop = 1;
+		return NFS3ERR_JUKEBOX;
+	}
+	if (e->fd < 0)
+		return NFS3ERR_XDEV;	/* a second handle, another export */
+	/* nothing of a handle is believed before its MAC is checked */
+	if (!nfs_fh_verify(e, p, len)) {
+		badfh_note(x, "a forged or relabelled file handle");
+		return NFS3ERR_STALE;
+	}
 	if (x->e != NULL && x->e != e)
 		return NFS3ERR_XDEV;
 	if (x->e == NULL) {
-		/* offline, disabled or fenced: no reply, the client
-		 * retransmits (to the head that serves it next) */
-		if (e->fd < 0 || !nfs_export_enabled(e->id) ||
-		    !nfs_export_gate(e->id)) {
-			x->drop = 1;
-			return NFS3ERR_JUKEBOX;
-		}
 		x->e = e;
 		x->cl = nfs_export_client(e, (struct sockaddr *)&x->r->peer);
 		if (x->cl == NULL)
@@ -270,8 +321,7 @@ nfs3_fh_open(struct nfs3_ctx *x, const nfs_fh3 *fh, int *fdp,
 		return errno == ESTALE || errno == ENOENT || errno == EINVAL ?
 		    NFS3ERR_STALE : nfs3_errno(errno);
 	if (fstat(fd, st) < 0 || st->st_dev != e->dev ||
-	    (S_ISDIR(st->st_mode) && st->st_ino != e->ino &&
-	    !dir_inside(e, fd, st))) {
+	    !obj_inside(e, fd, st)) {
 		close(fd);
 		return NFS3ERR_STALE;
 	}
@@ -391,7 +441,7 @@ nfs3_make_fh(struct nfs3_ctx *x, int fd, nfs_fh3 *out)
 	uint8_t		*fh = nfs_req_alloc(x->r, NFS3_FHSIZE);
 	uint32_t	 len;
 
-	if (nfs_fh_make(x->e->id, fd, "", AT_EMPTY_PATH, fh, &len) < 0)
+	if (nfs_fh_make(x->e, fd, "", AT_EMPTY_PATH, fh, &len) < 0)
 		return -1;
 	out->data.data_len = len;
 	out->data.data_val = (char *)fh;
@@ -429,11 +479,16 @@ nfs3_sattr(struct nfs3_ctx *x, int fd, const struct stat *st,
 		    (gid_t)-1, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0)
 			return nfs3_errno(errno);
 	}
-	if (s->mode.set_it && !skip_mode && !S_ISLNK(st->st_mode)) {
+	if (s->mode.set_it && !skip_mode && S_ISLNK(st->st_mode)) {
+		/* Linux keeps no mode on a symlink: only "no change" can
+		 * be honoured, and success must not be claimed otherwise */
+		if ((s->mode.set_mode3_u.mode & 07777) != (st->st_mode & 07777))
+			return NFS3ERR_INVAL;
+	} else if (s->mode.set_it && !skip_mode) {
 		if (chmod(path, s->mode.set_mode3_u.mode & 07777) < 0)
 			return nfs3_errno(errno);
 	}
-	if ((s->atime.set_it || s->mtime.set_it) && !S_ISLNK(st->st_mode)) {
+	if (s->atime.set_it || s->mtime.set_it) {
 		ts[0].tv_nsec = ts[1].tv_nsec = UTIME_OMIT;
 		ts[0].tv_sec = ts[1].tv_sec = 0;
 		if (s->atime.set_it == SET_TO_SERVER_TIME)
@@ -450,7 +505,8 @@ nfs3_sattr(struct nfs3_ctx *x, int fd, const struct stat *st,
 			ts[1].tv_nsec = s->mtime.set_mtime_u.mtime.nseconds %
 			    1000000000;
 		}
-		if (utimensat(AT_FDCWD, path, ts, 0) < 0)
+		/* on the O_PATH fd itself: also sets a symlink's times */
+		if (utimensat(fd, "", ts, AT_EMPTY_PATH) < 0)
 			return nfs3_errno(errno);
 	}
 	return 0;

@@ -17,6 +17,7 @@ struct nfs3_ctx {
 	const struct nfs_client	*cl;
 	int			 rw;
 	int			 drop;		/* send no reply */
+	uint32_t		 autherr;	/* refuse: NFS_AUTH_* */
 	uint32_t		 uid, gid, ngids;
 	uint32_t		 gids[NFS_MAX_GIDS];
 };

@@ -304,10 +304,13 @@ out:
 int
 nfs_export_open(struct nfs_export *e, char *err, size_t errlen)
 {
-	struct stat	st;
-	uint8_t		fh[NFS3_FHSIZE];
-	uint32_t	len;
-	int		fd;
+	struct stat		st;
+	struct nfs_fhroot	root;
+	uint8_t			fh[NFS3_FHSIZE];
+	uint32_t		len, khlen;
+	char			proc[40], real[PATH_MAX];
+	ssize_t			n;
+	int			fd, type;
 
 	fd = open(e->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {
@@ -315,16 +318,38 @@ nfs_export_open(struct nfs_export *e, char *err, size_t errlen)
 		    e->line, strerror(errno));
 		goto fail;
 	}
-	if (nfs_fh_make(e->id, fd, "", AT_EMPTY_PATH, fh, &len) < 0) {
+	memset(&root, 0, sizeof(root));
+	if (nfs_fh_kernel(fd, "", AT_EMPTY_PATH, &type, root.kh, &khlen) < 0) {
 		snprintf(err, errlen, "export %s (line %d): the file system "
-		    "cannot give file handles: %s", e->path, e->line,
+		    "cannot give file handles%s: %s", e->path, e->line,
+		    errno == EOVERFLOW ? " of at most 41 bytes" : "",
 		    strerror(errno));
 		goto fail;
 	}
+	root.type = (uint8_t)type;
+	root.len = (uint8_t)khlen;
+	if (nfs_fh_encode(e->id, &root, type, root.kh, khlen, fh, &len) < 0) {
+		snprintf(err, errlen, "export %s (line %d): cannot seal its "
+		    "file handle: %s", e->path, e->line, strerror(errno));
+		goto fail;
+	}
+	/* the subtree check compares the kernel's name of an object with
+	 * the root's (symlinks in the configured path resolved) */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((n = readlink(proc, real, sizeof(real) - 1)) <= 0 ||
+	    real[0] != '/') {
+		snprintf(err, errlen, "export %s (line %d): cannot read its "
+		    "path back from %s", e->path, e->line, proc);
+		goto fail;
+	}
+	real[n] = 0;
 	nfs_export_close(e);
 	e->fd = fd;
 	e->dev = st.st_dev;
 	e->ino = st.st_ino;
+	e->root = root;
+	memcpy(e->realpath, real, (size_t)n + 1);
+	e->realpathlen = strcmp(real, "/") == 0 ? 0 : (size_t)n;
 	memcpy(e->rootfh, fh, len);
 	e->rootfhlen = len;
 	return 0;

@@ -22,6 +22,8 @@ struct buf;
 
 #define NFS_MAXIO		(1024 * 1024)	/* READ/WRITE payload */
 #define NFS_MAXREC		(NFS_MAXIO + 4096) /* what libnfs accepts */
+#define NFS_SENDFILE_MIN	(16 * 1024)	/* READs from here on are
+						 * sent with sendfile(2) */
 #define NFS_MAX_EXPORTS		64
 #define NFS_MAX_CLIENTS		32		/* client specs per export */
 #define NFS_MAX_LISTEN		16		/* addresses */
@@ -51,6 +53,15 @@ struct nfs_client {
 	uint32_t	anongid;
 };
 
+/* The export root's kernel handle: every handle of the export is bound
+ * to it by its MAC (nfs_fh.c). */
+#define NFS_FH_KMAX		41	/* 64 - header 7 - MAC 16 */
+struct nfs_fhroot {
+	uint8_t		type;
+	uint8_t		len;		/* 0: not known (never opened) */
+	uint8_t		kh[NFS_FH_KMAX];
+};
+
 struct nfs_export {
 	uint32_t	id;
 	char		path[PATH_MAX];
@@ -64,6 +75,9 @@ struct nfs_export {
 	int		mnt_id;
 	dev_t		dev;
 	ino_t		ino;
+	struct nfs_fhroot root;
+	char		realpath[PATH_MAX]; /* the root as the kernel names it */
+	size_t		realpathlen;
 	uint8_t		rootfh[NFS3_FHSIZE];
 	uint32_t	rootfhlen;
 };
@@ -92,18 +106,39 @@ const struct nfs_client *nfs_export_client(const struct nfs_export *,
 void	nfs_client_opts(const struct nfs_client *, char *, size_t);
 
 /* ---- file handles (nfs_fh.c) ---------------------------------------
- * Layout: [0] version (1) [1] kernel handle type [2..5] export id (BE)
- * [6] kernel handle length n [7..7+n) kernel handle.  Total 7+n <= 64. */
-#define NFS_FH_VERSION		1
+ * Layout: [0] version (2) [1] kernel handle type [2..5] export id (BE)
+ * [6] kernel handle length n [7..7+n) kernel handle [7+n..7+n+16) MAC
+ * (HMAC-SHA256 over the bytes before it and the export root's kernel
+ * handle, keyed from the cluster key).  Total 23+n <= 64. */
+#define NFS_FH_VERSION		2
 #define NFS_FH_HDR		7
+#define NFS_FH_MACLEN		16
+#define NFS_FH_OLD		(-2)	/* nfs_fh_expid: a version 1 handle */
 
-/* Build a handle for the object (dirfd, name) or (fd, "") with
+/* Derive the handle key from the cluster key; any thread, also while
+ * serving (handles made with the old key stop verifying).  0 or -1. */
+int	nfs_fh_key_set(const uint8_t *key, size_t keylen);
+/* The kernel handle of (dirfd, name) (flags: AT_EMPTY_PATH...).  0 or
+ * -1 with errno (EOVERFLOW: longer than NFS_FH_KMAX). */
+int	nfs_fh_kernel(int dirfd, const char *name, int flags, int *type,
+	    uint8_t *kh, uint32_t *khlen);
+/* Seal a kernel handle into an NFS handle of export expid bound to
+ * root.  Returns the length or -1 with errno (ENOKEY: no key set). */
+int	nfs_fh_encode(uint32_t expid, const struct nfs_fhroot *root,
+	    int type, const uint8_t *kh, uint32_t khlen, uint8_t *fh,
+	    uint32_t *fhlen);
+/* Build a handle of export e for (dirfd, name), or (fd, "") with
  * AT_EMPTY_PATH; returns length or -1 with errno. */
-int	nfs_fh_make(uint32_t expid, int dirfd, const char *name, int flags,
-	    uint8_t *fh, uint32_t *fhlen);
-/* Check length, version and the lengths inside; returns the export id
- * or -1 when the handle is malformed. */
+int	nfs_fh_make(const struct nfs_export *e, int dirfd, const char *name,
+	    int flags, uint8_t *fh, uint32_t *fhlen);
+/* Check length, version and the lengths inside; returns the export id,
+ * -1 when the handle is malformed, NFS_FH_OLD for a version 1 handle.
+ * Says nothing about the MAC. */
 int64_t	nfs_fh_expid(const uint8_t *fh, uint32_t fhlen);
+/* 1 when the MAC of a well-formed handle (nfs_fh_expid() >= 0) is right
+ * for export e (constant time), else 0. */
+int	nfs_fh_verify(const struct nfs_export *e, const uint8_t *fh,
+	    uint32_t fhlen);
 
 /* ---- credentials ---------------------------------------------------- */
 #define NFS_MAX_GIDS		16
@@ -130,7 +165,10 @@ struct nfs_req {
 	uint64_t	 t0;		/* now_us() at receipt */
 	int		 drc;		/* DRC entry to fill, or -1 */
 	int		 drop;		/* worker: send no reply at all */
-	int		 args_ok;	/* nfs_xdr_args_ok() said yes */
+	uint32_t	 autherr;	/* worker: refuse with this auth_stat */
+	int		 sendfd;	/* READ: send the data from this file */
+	uint64_t	 sendoff;	/* (sendfile), at this offset; -1: no */
+	int		 args_ok;	/* nfs_xdr_args_ok(): NFS_ARGS_* */
 
 	/* result, filled by the worker */
 	void		*res;		/* points into resbuf or allocated */
@@ -150,6 +188,9 @@ void	nfs3_run(struct nfs_req *);
 /* True for procedures whose retransmission must not be re-executed. */
 int	nfs3_proc_nonidempotent(uint32_t proc);
 const char *nfs3_proc_name(uint32_t proc);
+/* Handles refused for a bad MAC, an old version or a failed subtree
+ * check since the start. */
+uint64_t nfs3_badfh_count(void);
 #define NFS3_NPROC	22
 
 /* Worker-side state, set by nfs_rpc.c. */
@@ -172,7 +213,7 @@ void	nfs_mnt_call(struct nfs_req *);
 void	nfs_mnt_forget(void);
 int	nfs_mnt_count(void);
 void	nfs_mnt_list_text(struct buf *, uint32_t expid);
-void	nfs_mnt_list_json(struct buf *, uint32_t expid);
+void	nfs_mnt_list_json(struct buf *, uint32_t expid, const char *path);
 
 /* ---- replies (nfs_rpc.c), any thread -------------------------------- */
 /* Encode res with enc (NULL: empty body; hint: body size estimate) as a
@@ -181,6 +222,12 @@ void	nfs_req_reply(struct nfs_req *, void *res, zdrproc_t enc,
 	    size_t hint);
 /* Reply GARBAGE_ARGS. */
 void	nfs_req_garbage(struct nfs_req *);
+/* Refuse r at the RPC level: MSG_DENIED, AUTH_ERROR, why (auth_stat). */
+#define NFS_AUTH_BADCRED	1	/* credential malformed or of an
+					 * unknown flavor */
+#define NFS_AUTH_TOOWEAK	5	/* flavor not allowed by the export,
+					 * or "secure" and a port >= 1024 */
+void	nfs_req_autherr(struct nfs_req *, uint32_t why);
 /* Text of an address without port. */
 void	nfs_addr_text(const struct sockaddr *, char *, size_t);
 
@@ -211,12 +258,20 @@ struct nfs_callhdr {
  * when the header itself is malformed (not a call, lengths too big). */
 int	nfs_xdr_callhdr(const uint8_t *, size_t, struct nfs_callhdr *);
 /* Check that the arguments of (prog, vers, proc) fit in the body with
- * every length within bounds.  1: fine or unknown procedure, 0: bad. */
+ * every length within bounds.  NFS_ARGS_OK: fine or unknown procedure;
+ * NFS_ARGS_GARBAGE: bad (GARBAGE_ARGS); NFS_ARGS_NUL: well formed, but
+ * a name or path holds a NUL byte (the procedure answers INVAL). */
+#define NFS_ARGS_GARBAGE	0
+#define NFS_ARGS_OK		1
+#define NFS_ARGS_NUL		2
 int	nfs_xdr_args_ok(const struct nfs_callhdr *, const uint8_t *, size_t);
 /* Parse an AUTH_SYS / AUTH_NONE credential.  0 or -1. */
 int	nfs_xdr_cred(const struct nfs_callhdr *, struct nfs_cred *);
 
 /* ---- service glue (nfs_svc.c <-> nfs_rpc.c), loop thread ----------- */
+/* Take an accepted socket: refused (closed) when its address already has
+ * max_client connections; at max_conns the most stalled connection of
+ * the address holding the most is evicted to make room. */
 void	nfs_conn_accept(int fd, const struct sockaddr *, socklen_t);
 /* Shut down the connections whose local address is addr (NULL: all);
  * the workers close them. */
@@ -225,11 +280,53 @@ int	nfs_conn_count(void);
 int	nfs_conn_clients(void);
 int	nfs_workers_start(int);
 void	nfs_workers_stop(void);
+
+/* Limits on connections and their input (duonas.conf nfs { }); set
+ * before nfs_workers_start(). */
+struct nfs_conn_limits {
+	int		max_conns;	/* total: min(config, descriptors) */
+	int		max_client;	/* per client address */
+	uint64_t	idle_ms;	/* no input, no call in flight; 0: never */
+	uint64_t	record_ms;	/* a started record without progress;
+					 * 4x: its hard cap */
+	size_t		budget;		/* bytes in partially received records,
+					 * all connections together */
+};
+void	nfs_conn_limits_set(const struct nfs_conn_limits *);
+/* Every second: shut down connections idle or stalled in a record for
+ * too long (their worker closes them). */
+void	nfs_conn_timer(void);
+/* Out of descriptors: evict one connection as at max_conns.  1 if one
+ * was evicted. */
+int	nfs_conn_shed(void);
+struct nfs_conn_stats {
+	int		conns, peak;
+	uint64_t	rejected;	/* at max_client */
+	uint64_t	evicted;	/* at max_conns or out of descriptors */
+	uint64_t	idle;		/* idle timeouts */
+	uint64_t	record;		/* record timeouts */
+	uint64_t	budget;		/* closed for the input budget */
+	int64_t		buffered;	/* bytes charged to the budget now */
+	struct nfs_conn_limits lim;
+};
+/* Any thread. */
+void	nfs_conn_stats(struct nfs_conn_stats *);
+/* At most one warning per NFS_RATELIM_MS for one kind of event.  Any
+ * thread: 1 when this one may be logged, with more set to "" or to
+ * " (N more not logged)" (since the last line); 0 when it is only
+ * counted. */
+#define NFS_RATELIM_MS		10000
+struct nfs_ratelim {
+	_Atomic uint64_t	last;		/* now_ms() of the last line */
+	_Atomic uint64_t	suppressed;
+};
+int	nfs_ratelim_ok(struct nfs_ratelim *, char *more, size_t morelen);
 /* Port of (prog, vers, protocol) for the portmapper; 0: not served. */
 uint32_t nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot);
 /* Statistics: one finished call (status nfsstat3, latency), garbage. */
 void	nfs_svc_count(uint32_t proc, int status, uint64_t us);
 void	nfs_svc_count_garbage(void);
 void	nfs_svc_count_drop(void);
+void	nfs_svc_count_autherr(void);
 
 #endif

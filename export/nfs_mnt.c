@@ -8,8 +8,9 @@
  * export's client list (MNT3ERR_ACCES if it is not there, or if the
  * export is disabled because the peer head serves it, or offline), asks
  * the HA gate (no reply at all when it says no) and records the
- * mount for DUMP and `duonas exports`.  The mount list is advisory, as in
- * every NFSv3 server: handles work without a MNT.
+ * mount for DUMP and `duonas exports`: one entry per (client address,
+ * export) however the path was spelt, at most MNT_MAX.  The mount list
+ * is advisory, as in every NFSv3 server: handles work without a MNT.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,9 +26,12 @@
 #include "common/util.h"
 #include "export/nfs_int.h"
 
+/* One entry per (client address, export), whatever path spelling or
+ * subdirectory the client mounted; at most MNT_MAX, the oldest entry
+ * makes room for a new one (the list is advisory). */
+#define MNT_MAX		4096
 struct mnt_ent {
 	char		host[64];
-	char		path[PATH_MAX];
 	uint32_t	expid;
 };
 
@@ -41,7 +45,46 @@ peer_host(const struct nfs_req *r, char *host, size_t n)
 	nfs_addr_text((const struct sockaddr *)&r->peer, host, n);
 }
 
-/* Find the export holding path; *rel gets the part below it. */
+/*
+ * Normalise a client's path lexically: no repeated '/', no "."
+ * components, no trailing '/'.  ".." is kept: below an export it is
+ * resolved with RESOLVE_BENEATH, and a path that climbs out of an
+ * export's prefix then matches no export.  0, or -1 when the path is
+ * not absolute or too long.
+ */
+static int
+mnt_normalize(const char *in, char *out, size_t outlen)
+{
+	size_t	o = 0, len;
+	const char *p = in, *q;
+
+	if (*p != '/')
+		return -1;
+	while (*p != 0) {
+		while (*p == '/')
+			p++;
+		if (*p == 0)
+			break;
+		for (q = p; *q != 0 && *q != '/'; q++)
+			;
+		len = (size_t)(q - p);
+		if (!(len == 1 && p[0] == '.')) {
+			if (o + 1 + len + 1 > outlen)
+				return -1;
+			out[o++] = '/';
+			memcpy(out + o, p, len);
+			o += len;
+		}
+		p = q;
+	}
+	if (o == 0)
+		out[o++] = '/';
+	out[o] = 0;
+	return 0;
+}
+
+/* Find the export holding path (normalised); *rel gets the part below
+ * it. */
 static const struct nfs_export *
 mnt_find(const struct nfs_exptab *t, const char *path, const char **rel)
 {
@@ -52,7 +95,9 @@ mnt_find(const struct nfs_exptab *t, const char *path, const char **rel)
 		const struct nfs_export	*e = &t->v[i];
 		size_t			 l = strlen(e->path);
 
-		if (strcmp(e->path, "/") == 0)
+		while (l > 1 && e->path[l - 1] == '/')
+			l--;
+		if (l == 1 && e->path[0] == '/')
 			l = 0;
 		if (strncmp(path, e->path, l) == 0 &&
 		    (path[l] == 0 || path[l] == '/') && (best == NULL ||
@@ -70,19 +115,22 @@ mnt_find(const struct nfs_exptab *t, const char *path, const char **rel)
 }
 
 static void
-mnt_record(const char *host, const char *path, uint32_t expid)
+mnt_record(const char *host, uint32_t expid)
 {
 	pthread_mutex_lock(&mnt_mtx);
 	for (int i = 0; i < nmnts; i++) {
-		if (strcmp(mnts[i].host, host) == 0 &&
-		    strcmp(mnts[i].path, path) == 0) {
+		if (mnts[i].expid == expid && strcmp(mnts[i].host, host) == 0) {
 			pthread_mutex_unlock(&mnt_mtx);
 			return;
 		}
 	}
-	mnts = xrealloc(mnts, (nmnts + 1) * sizeof(*mnts));
+	if (mnts == NULL)
+		mnts = xcalloc(MNT_MAX, sizeof(*mnts));
+	if (nmnts == MNT_MAX) {		/* the oldest makes room */
+		memmove(mnts, mnts + 1, (MNT_MAX - 1) * sizeof(*mnts));
+		nmnts--;
+	}
 	snprintf(mnts[nmnts].host, sizeof(mnts[nmnts].host), "%s", host);
-	snprintf(mnts[nmnts].path, sizeof(mnts[nmnts].path), "%s", path);
 	mnts[nmnts].expid = expid;
 	nmnts++;
 	pthread_mutex_unlock(&mnt_mtx);
@@ -101,7 +149,7 @@ mnt_mnt(struct nfs_req *r, const char *path)
 	uint8_t			 fh[NFS3_FHSIZE];
 	uint32_t		 fhlen;
 	int			 flavors[2], nfl = 0, fd = -1, rc;
-	char			 host[64];
+	char			 host[64], norm[MNTPATHLEN + 2];
 
 	memset(&res, 0, sizeof(res));
 	peer_host(r, host, sizeof(host));
@@ -111,7 +159,8 @@ mnt_mnt(struct nfs_req *r, const char *path)
 		res.fhs_status = MNT3ERR_NAMETOOLONG;
 		goto out;
 	}
-	if ((e = mnt_find(t, path, &rel)) == NULL) {
+	if (mnt_normalize(path, norm, sizeof(norm)) < 0 ||
+	    (e = mnt_find(t, norm, &rel)) == NULL) {
 		res.fhs_status = MNT3ERR_NOENT;
 		goto out;
 	}
@@ -137,8 +186,10 @@ mnt_mnt(struct nfs_req *r, const char *path)
 		    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 
 		if (port >= 1024) {
-			res.fhs_status = MNT3ERR_ACCES;
-			goto out;
+			/* refused at the RPC level, like NFS calls */
+			nfs_exptab_unlock();
+			nfs_req_autherr(r, NFS_AUTH_TOOWEAK);
+			return;
 		}
 	}
 	if (*rel == 0) {
@@ -154,7 +205,7 @@ mnt_mnt(struct nfs_req *r, const char *path)
 			    errno == ENOENT ? MNT3ERR_NOENT : MNT3ERR_ACCES;
 			goto out;
 		}
-		rc = nfs_fh_make(e->id, fd, "", AT_EMPTY_PATH, fh, &fhlen);
+		rc = nfs_fh_make(e, fd, "", AT_EMPTY_PATH, fh, &fhlen);
 		close(fd);
 		if (rc < 0) {
 			res.fhs_status = MNT3ERR_SERVERFAULT;
@@ -170,7 +221,7 @@ mnt_mnt(struct nfs_req *r, const char *path)
 	res.mountres3_u.mountinfo.fhandle.fhandle3_val = (char *)fh;
 	res.mountres3_u.mountinfo.auth_flavors.auth_flavors_len = nfl;
 	res.mountres3_u.mountinfo.auth_flavors.auth_flavors_val = flavors;
-	mnt_record(host, path, e->id);
+	mnt_record(host, e->id);
 	log_debug("nfs: %s mounted %s", host, path);
 out:
 	/* everything res points to is on this stack: never hold the
@@ -182,30 +233,51 @@ out:
 static void
 mnt_umnt(struct nfs_req *r, const char *path, int all)
 {
-	char host[64];
+	const struct nfs_exptab	*t;
+	const struct nfs_export	*e = NULL;
+	const char		*rel;
+	char			 host[64], norm[MNTPATHLEN + 2];
+	uint32_t		 expid = 0;
 
 	peer_host(r, host, sizeof(host));
-	pthread_mutex_lock(&mnt_mtx);
-	for (int i = 0; i < nmnts; ) {
-		if (strcmp(mnts[i].host, host) == 0 &&
-		    (all || strcmp(mnts[i].path, path) == 0))
-			mnts[i] = mnts[--nmnts];
-		else
-			i++;
+	if (!all) {
+		t = nfs_exptab_rdlock();
+		if (strlen(path) <= MNTPATHLEN &&
+		    mnt_normalize(path, norm, sizeof(norm)) == 0 &&
+		    (e = mnt_find(t, norm, &rel)) != NULL)
+			expid = e->id;
+		nfs_exptab_unlock();
 	}
-	pthread_mutex_unlock(&mnt_mtx);
+	if (all || e != NULL) {
+		pthread_mutex_lock(&mnt_mtx);
+		for (int i = 0; i < nmnts; ) {
+			if (strcmp(mnts[i].host, host) == 0 &&
+			    (all || mnts[i].expid == expid)) {
+				memmove(mnts + i, mnts + i + 1,
+				    (size_t)(nmnts - i - 1) * sizeof(*mnts));
+				nmnts--;
+			} else {
+				i++;
+			}
+		}
+		pthread_mutex_unlock(&mnt_mtx);
+	}
 	nfs_req_reply(r, NULL, NULL, 0);
 }
 
 static void
 mnt_dump(struct nfs_req *r)
 {
-	struct mnt_ent	*copy = NULL;
-	mountbody	*v = NULL;
-	mountlist	 head = NULL;
-	int		 n;
+	const struct nfs_exptab	*t;
+	const struct nfs_export	*e;
+	struct mnt_ent		*copy = NULL;
+	mountbody		*v = NULL;
+	mountlist		 head = NULL;
+	char			**paths = NULL;
+	size_t			 hint = 64;
+	int			 n;
 
-	/* a copy, so no lock is held while the reply is sent */
+	/* copies, so no lock is held while the reply is sent */
 	pthread_mutex_lock(&mnt_mtx);
 	n = nmnts;
 	if (n > 0) {
@@ -213,16 +285,28 @@ mnt_dump(struct nfs_req *r)
 		memcpy(copy, mnts, n * sizeof(*copy));
 	}
 	pthread_mutex_unlock(&mnt_mtx);
-	if (n > 0)
+	if (n > 0) {
 		v = xcalloc(n, sizeof(*v));
+		paths = xcalloc(n, sizeof(*paths));
+	}
+	t = nfs_exptab_rdlock();
+	for (int i = 0; i < n; i++) {
+		e = nfs_export_find(t, copy[i].expid);
+		paths[i] = e != NULL ? xstrdup(e->path) :
+		    xasprintf("(export %u removed)", copy[i].expid);
+		hint += strlen(paths[i]) + strlen(copy[i].host) + 24;
+	}
+	nfs_exptab_unlock();
 	for (int i = 0; i < n; i++) {
 		v[i].ml_hostname = copy[i].host;
-		v[i].ml_directory = copy[i].path;
+		v[i].ml_directory = paths[i];
 		v[i].ml_next = i + 1 < n ? &v[i + 1] : NULL;
 	}
 	head = n > 0 ? &v[0] : NULL;
-	nfs_req_reply(r, &head, (zdrproc_t)zdr_mountlist,
-	    n * (PATH_MAX + 80) + 64);
+	nfs_req_reply(r, &head, (zdrproc_t)zdr_mountlist, hint);
+	for (int i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
 	free(v);
 	free(copy);
 }
@@ -274,6 +358,18 @@ nfs_mnt_call(struct nfs_req *r)
 	ZDR	 z;
 	char	*path = NULL;
 
+	if (r->args_ok == NFS_ARGS_NUL) {
+		/* a path with a NUL byte names something else in C */
+		mountres3 res;
+
+		memset(&res, 0, sizeof(res));
+		res.fhs_status = MNT3ERR_INVAL;
+		if (r->proc == MOUNT3_MNT)
+			nfs_req_reply(r, &res, (zdrproc_t)zdr_mountres3, 16);
+		else
+			nfs_req_reply(r, NULL, NULL, 0);	/* UMNT: void */
+		return;
+	}
 	zdrmem_create(&z, (char *)r->rec + r->argoff,
 	    (uint32_t)(r->reclen - r->argoff), ZDR_DECODE);
 	if ((r->proc == MOUNT3_MNT || r->proc == MOUNT3_UMNT) &&
@@ -332,13 +428,12 @@ nfs_mnt_list_text(struct buf *b, uint32_t expid)
 	pthread_mutex_lock(&mnt_mtx);
 	for (int i = 0; i < nmnts; i++)
 		if (mnts[i].expid == expid)
-			buf_printf(b, "    mounted by %s (%s)\n", mnts[i].host,
-			    mnts[i].path);
+			buf_printf(b, "    mounted by %s\n", mnts[i].host);
 	pthread_mutex_unlock(&mnt_mtx);
 }
 
 void
-nfs_mnt_list_json(struct buf *b, uint32_t expid)
+nfs_mnt_list_json(struct buf *b, uint32_t expid, const char *path)
 {
 	int n = 0;
 
@@ -350,7 +445,7 @@ nfs_mnt_list_json(struct buf *b, uint32_t expid)
 		buf_printf(b, "%s{\"client\":", n++ ? "," : "");
 		buf_add_json_str(b, mnts[i].host);
 		buf_printf(b, ",\"path\":");
-		buf_add_json_str(b, mnts[i].path);
+		buf_add_json_str(b, path);
 		buf_printf(b, "}");
 	}
 	pthread_mutex_unlock(&mnt_mtx);

@@ -14,14 +14,25 @@
  * dropped) until nfs_export_attach(); the HA gate is consulted under the
  * read lock too.  Loop thread, except for the lock helpers, attach,
  * detach, foreach, set_gate and the counters (any thread).
+ *
+ * Descriptors: the soft RLIMIT_NOFILE is raised to the hard limit at
+ * start and the total connection cap kept below it (fd_reserve()), so
+ * the cap, not EMFILE, is what normally limits.  If accept(2) fails
+ * anyway, accept_error_cb() takes the client at the head of the backlog
+ * with the spare descriptor and closes it (it retries rather than
+ * hangs), evicts one connection, pauses the listeners for
+ * ACCEPT_PAUSE_MS and logs one line per NFS_RATELIM_MS: libevent would
+ * otherwise retry at once, forever.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <event2/listener.h>
 
 #include "common/cfg.h"
@@ -44,6 +55,10 @@ static struct {
 	struct listen_addr	 la[NFS_MAX_LISTEN];
 	int			 nla;
 	struct event		*tick;
+	struct event		*resume;	/* listeners paused until */
+	int			 paused;
+	int			 fd_limit;	/* RLIMIT_NOFILE (soft) */
+	int			 max_conns_cfg;
 	uint64_t		 ops_ring[10];
 	int			 ring_pos;
 } svc;
@@ -60,7 +75,14 @@ static int		(*gate_fn)(uint32_t, void *);
 static void		*gate_arg;
 
 static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
+static _Atomic uint64_t	 st_autherr;
 static _Atomic uint64_t	 st_proc[NFS3_NPROC];
+static _Atomic uint64_t	 st_accept_err;
+static struct nfs_ratelim rl_accept;
+/* Kept open to be closed at EMFILE: room for one accept(2) + close. */
+static int		 spare_fd = -1;
+
+#define ACCEPT_PAUSE_MS		100
 
 /* ---- exports table ------------------------------------------------- */
 
@@ -159,6 +181,9 @@ exports_open_new(struct nfs_exptab *nt, struct nfs_exptab *old)
 			o->fd = -1;
 			e->dev = o->dev;
 			e->ino = o->ino;
+			e->root = o->root;
+			memcpy(e->realpath, o->realpath, sizeof(e->realpath));
+			e->realpathlen = o->realpathlen;
 			memcpy(e->rootfh, o->rootfh, sizeof(e->rootfh));
 			e->rootfhlen = o->rootfhlen;
 		} else if (nfs_export_open(e, err, sizeof(err)) < 0) {
@@ -272,12 +297,19 @@ nfs_svc_count_drop(void)
 	st_drop++;
 }
 
+void
+nfs_svc_count_autherr(void)
+{
+	st_autherr++;
+}
+
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	svc.ring_pos = (svc.ring_pos + 1) % (int)nitems(svc.ops_ring);
 	svc.ops_ring[svc.ring_pos] = st_ops;
+	nfs_conn_timer();
 }
 
 static double
@@ -312,6 +344,68 @@ accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 {
 	(void)l; (void)arg;
 	nfs_conn_accept(fd, sa, (socklen_t)salen);
+}
+
+static void
+listeners_enable(int on)
+{
+	for (int i = 0; i < svc.nla; i++)
+		for (int p = 0; p < 3; p++) {
+			if (svc.la[i].l[p] == NULL)
+				continue;
+			if (on)
+				evconnlistener_enable(svc.la[i].l[p]);
+			else
+				evconnlistener_disable(svc.la[i].l[p]);
+		}
+	svc.paused = !on;
+}
+
+static void
+resume_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	listeners_enable(1);
+}
+
+/*
+ * accept(2) failed with an error libevent does not retry (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM...).  The listener is level-triggered: left
+ * alone it would fail again at once, forever.  Out of descriptors, the
+ * spare one makes room to accept the client at the head of the backlog
+ * and close it (it sees the connection closed and retries, instead of
+ * hanging in the backlog), and one connection is evicted so that there
+ * is room when it does.  Then every listener pauses for ACCEPT_PAUSE_MS.
+ */
+static void
+accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	int		err = EVUTIL_SOCKET_ERROR(), fd;
+	char		more[48];
+	struct timeval	tv = { 0, ACCEPT_PAUSE_MS * 1000 };
+
+	(void)arg;
+	st_accept_err++;
+	if (err == EMFILE || err == ENFILE) {
+		if (spare_fd >= 0) {
+			close(spare_fd);
+			spare_fd = -1;
+		}
+		fd = accept4(evconnlistener_get_fd(l), NULL, NULL,
+		    SOCK_CLOEXEC);
+		if (fd >= 0)
+			close(fd);
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		nfs_conn_shed();
+	}
+	if (nfs_ratelim_ok(&rl_accept, more, sizeof(more)))
+		log_warnx("nfs: accept: %s: pausing new connections for %d ms"
+		    "%s", strerror(err), ACCEPT_PAUSE_MS, more);
+	listeners_enable(0);
+	if (svc.resume != NULL)
+		event_add(svc.resume, &tv);
 }
 
 static struct evconnlistener *
@@ -353,11 +447,14 @@ listen_one(const char *addr, int port)
 		return NULL;
 	}
 	l = evconnlistener_new(loop_base(), accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE, 128, fd);
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC |
+	    (svc.paused ? LEV_OPT_DISABLED : 0), 128, fd);
 	if (l == NULL) {
 		log_warn("nfs: listen %s port %d", addr, port);
 		close(fd);
+		return NULL;
 	}
+	evconnlistener_set_error_cb(l, accept_error_cb);
 	return l;
 }
 
@@ -425,6 +522,96 @@ nfs_listen_remove(const char *addr)
 
 /* ---- start / stop ---------------------------------------------------- */
 
+/* File handles are sealed with a key derived from the cluster key, so
+ * both heads accept each other's handles, also after a restart.  With
+ * no key file (the stand-alone test server) a random key is used:
+ * handles then die with the process. */
+static int
+fh_key_init(const struct cfg *cfg)
+{
+	uint8_t	key[CFG_KEY_MAX];
+	size_t	keylen = 0;
+	char	err[512];
+	int	rv;
+
+	if (cfg->keyfile[0] == 0) {
+		log_warnx("nfs: no cluster key: file handles are sealed with a "
+		    "random key and become stale when this process exits");
+		keylen = 32;
+		random_bytes(key, keylen);
+	} else if (cfg_key_load(cfg, key, &keylen, err, sizeof(err)) < 0) {
+		log_warnx("nfs: %s", err);
+		return -1;
+	}
+	rv = nfs_fh_key_set(key, keylen);
+	explicit_bzero(key, sizeof(key));
+	return rv;
+}
+
+/* Raise the soft descriptor limit to the hard one; the limit now. */
+static int
+fd_limit_raise(void)
+{
+	struct rlimit	rl;
+	rlim_t		old;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+		log_warn("nfs: getrlimit");
+		return 1024;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
+			log_warn("nfs: cannot raise the descriptor limit "
+			    "from %llu", (unsigned long long)old);
+			rl.rlim_cur = old;
+		} else
+			log_info("nfs: descriptor limit raised from %llu to "
+			    "%llu", (unsigned long long)old,
+			    (unsigned long long)rl.rlim_cur);
+	}
+	return rl.rlim_cur > INT_MAX ? INT_MAX : (int)rl.rlim_cur;
+}
+
+/* Descriptors kept for everything but client connections (listeners,
+ * exports, the files workers open, the rest of the daemon): an eighth
+ * of the limit, at least 256, and connections get at least half. */
+static int
+fd_reserve(int limit)
+{
+	int reserve = MAX(256, limit / 8);
+
+	return MIN(reserve, limit - limit / 2);
+}
+
+static void
+limits_init(const struct cfg *cfg)
+{
+	struct nfs_conn_limits l;
+
+	/* 0: a struct cfg not from cfg_parse() (tests): the defaults */
+	svc.max_conns_cfg = cfg->nfs_max_conns > 0 ? cfg->nfs_max_conns :
+	    CFG_NFS_MAX_CONNS;
+	svc.fd_limit = fd_limit_raise();
+	l.max_conns = MIN(svc.max_conns_cfg,
+	    svc.fd_limit - fd_reserve(svc.fd_limit));
+	l.max_client = cfg->nfs_max_conns_client > 0 ?
+	    cfg->nfs_max_conns_client : CFG_NFS_MAX_CONNS_CLIENT;
+	l.idle_ms = (uint64_t)cfg->nfs_idle_timeout * 1000;
+	l.record_ms = (uint64_t)(cfg->nfs_record_timeout > 0 ?
+	    cfg->nfs_record_timeout : CFG_NFS_RECORD_TIMEOUT) * 1000;
+	l.budget = (size_t)(cfg->nfs_input_budget_mb > 0 ?
+	    cfg->nfs_input_budget_mb : CFG_NFS_INPUT_BUDGET_MB) << 20;
+	nfs_conn_limits_set(&l);
+	if (l.max_conns < svc.max_conns_cfg)
+		log_info("nfs: at most %d connections (max-connections %d, "
+		    "descriptor limit %d)", l.max_conns, svc.max_conns_cfg,
+		    svc.fd_limit);
+	if (spare_fd < 0)
+		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 int
 nfs_init(const struct cfg *cfg, int self_idx)
 {
@@ -447,8 +634,12 @@ nfs_init(const struct cfg *cfg, int self_idx)
 	svc.port[2] = cfg->portmap_port;
 	svc.threads = cfg->nfs_threads > 0 ? cfg->nfs_threads : 8;
 	random_bytes(nfs_write_verf, sizeof(nfs_write_verf));
+	if (fh_key_init(cfg) < 0)
+		return -1;
 	if (nfs_exports_reload() < 0)
 		return -1;
+	limits_init(cfg);
+	svc.resume = evtimer_new(loop_base(), resume_cb, NULL);
 	if (nfs_workers_start(svc.threads) < 0)
 		goto fail;
 	svc.started = 1;
@@ -484,6 +675,13 @@ nfs_shutdown(void)
 	if (svc.tick != NULL)
 		event_free(svc.tick);
 	svc.tick = NULL;
+	if (svc.resume != NULL)
+		event_free(svc.resume);
+	svc.resume = NULL;
+	svc.paused = 0;
+	if (spare_fd >= 0)
+		close(spare_fd);
+	spare_fd = -1;
 	svc.started = 0;
 	pthread_rwlock_wrlock(&exp_lock);
 	nfs_exports_free(&exptab);
@@ -498,7 +696,8 @@ nfs_shutdown(void)
 void
 nfs_status_text(struct buf *b)
 {
-	uint64_t hits, ents;
+	uint64_t		hits, ents;
+	struct nfs_conn_stats	cs;
 
 	nfs_drc_stats(&hits, &ents);
 	buf_printf(b, "nfs: %s, ports nfs %d mount %d portmap %d, "
@@ -516,18 +715,34 @@ nfs_status_text(struct buf *b)
 	pthread_rwlock_unlock(&exp_lock);
 	buf_printf(b, ")\n  clients: %d (%d connections), mounts: %d\n",
 	    nfs_conn_clients(), nfs_conn_count(), nfs_mnt_count());
+	nfs_conn_stats(&cs);
+	buf_printf(b, "  connections: %d now, %d peak, limits %d total "
+	    "(descriptors %d), %d per client; rejected %llu, evicted %llu, "
+	    "idle timeouts %llu, record timeouts %llu, budget closes %llu, "
+	    "accept errors %llu; input buffered %lld KiB of %zu MiB\n",
+	    cs.conns, cs.peak, cs.lim.max_conns, svc.fd_limit,
+	    cs.lim.max_client, (unsigned long long)cs.rejected,
+	    (unsigned long long)cs.evicted, (unsigned long long)cs.idle,
+	    (unsigned long long)cs.record, (unsigned long long)cs.budget,
+	    (unsigned long long)st_accept_err,
+	    (long long)(cs.buffered >> 10), cs.lim.budget >> 20);
 	buf_printf(b, "  ops: %llu total, %.1f/s, %llu errors, %llu garbage, "
 	    "%llu dropped, drc %llu entries %llu hits\n",
 	    (unsigned long long)st_ops, ops_per_sec(),
 	    (unsigned long long)st_err, (unsigned long long)st_garbage,
 	    (unsigned long long)st_drop, (unsigned long long)ents,
 	    (unsigned long long)hits);
+	buf_printf(b, "  refused: %llu bad handles (forged, relabelled or "
+	    "moved out), %llu by RPC authentication\n",
+	    (unsigned long long)nfs3_badfh_count(),
+	    (unsigned long long)st_autherr);
 }
 
 void
 nfs_status_json(struct buf *b)
 {
-	uint64_t hits, ents;
+	uint64_t		hits, ents;
+	struct nfs_conn_stats	cs;
 
 	nfs_drc_stats(&hits, &ents);
 	buf_printf(b, "{\"running\":%s,\"nfs_port\":%d,\"mount_port\":%d,"
@@ -542,13 +757,28 @@ nfs_status_json(struct buf *b)
 	pthread_rwlock_rdlock(&exp_lock);
 	buf_printf(b, "],\"exports\":%d", exptab.n);
 	pthread_rwlock_unlock(&exp_lock);
+	nfs_conn_stats(&cs);
+	buf_printf(b, ",\"connections_peak\":%d,\"max_connections\":%d,"
+	    "\"max_connections_per_client\":%d,\"fd_limit\":%d,"
+	    "\"conn_rejected\":%llu,\"conn_evicted\":%llu,"
+	    "\"conn_idle_timeouts\":%llu,\"conn_record_timeouts\":%llu,"
+	    "\"conn_budget_closes\":%llu,\"accept_errors\":%llu,"
+	    "\"input_buffered\":%lld,\"input_budget\":%zu", cs.peak,
+	    cs.lim.max_conns, cs.lim.max_client, svc.fd_limit,
+	    (unsigned long long)cs.rejected, (unsigned long long)cs.evicted,
+	    (unsigned long long)cs.idle, (unsigned long long)cs.record,
+	    (unsigned long long)cs.budget, (unsigned long long)st_accept_err,
+	    (long long)cs.buffered, cs.lim.budget);
 	buf_printf(b, ",\"clients\":%d,\"connections\":%d,\"mounts\":%d,"
 	    "\"ops\":%llu,\"ops_per_s\":%.1f,\"errors\":%llu,\"garbage\":%llu,"
-	    "\"dropped\":%llu,\"drc_entries\":%llu,\"drc_hits\":%llu,"
+	    "\"dropped\":%llu,\"bad_handles\":%llu,\"auth_refused\":%llu,"
+	    "\"drc_entries\":%llu,\"drc_hits\":%llu,"
 	    "\"avg_latency_us\":%llu,\"procs\":{", nfs_conn_clients(),
 	    nfs_conn_count(), nfs_mnt_count(), (unsigned long long)st_ops,
 	    ops_per_sec(), (unsigned long long)st_err,
 	    (unsigned long long)st_garbage, (unsigned long long)st_drop,
+	    (unsigned long long)nfs3_badfh_count(),
+	    (unsigned long long)st_autherr,
 	    (unsigned long long)ents, (unsigned long long)hits,
 	    (unsigned long long)(st_ops ? st_us / st_ops : 0));
 	for (int i = 0; i < NFS3_NPROC; i++)
@@ -606,7 +836,7 @@ nfs_exports_json(struct buf *b)
 			buf_printf(b, "}");
 		}
 		buf_printf(b, "],\"mounts\":");
-		nfs_mnt_list_json(b, e->id);
+		nfs_mnt_list_json(b, e->id, e->path);
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "]}");

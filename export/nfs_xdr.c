@@ -60,15 +60,23 @@ static const char *const pmap2_layout[6] = {
 	"", "4444", "4444", "4444", "", NULL,	/* CALLIT not served */
 };
 
+/* Skip an opaque or string of at most max bytes.  -1: malformed.  For
+ * a string (str), *nul is set when it holds a NUL byte: C would see a
+ * shorter name than the client sent ("a\0b" is not "a"). */
 static int
-skip_opaque(struct rd *r, uint32_t max)
+skip_opaque(struct rd *r, uint32_t max, int str, int *nul)
 {
-	uint32_t len = rd_u32(r);
+	uint32_t	len = rd_u32(r);
+	const uint8_t	*p;
 
 	if (r->err || len > max || len > r->left)
 		return -1;
-	rd_bytes(r, (len + 3) & ~3u);
-	return r->err ? -1 : 0;
+	p = rd_bytes(r, (len + 3) & ~3u);
+	if (r->err)
+		return -1;
+	if (str && len > 0 && memchr(p, 0, len) != NULL)
+		*nul = 1;
+	return 0;
 }
 
 static int
@@ -92,23 +100,23 @@ skip_sattr3(struct rd *r)
 }
 
 static int
-walk(struct rd *r, const char *layout)
+walk(struct rd *r, const char *layout, int *nul)
 {
 	uint32_t v;
 
 	for (const char *c = layout; *c != 0; c++) {
 		switch (*c) {
 		case 'f':
-			if (skip_opaque(r, NFS3_FHSIZE) < 0)
+			if (skip_opaque(r, NFS3_FHSIZE, 0, nul) < 0)
 				return -1;
 			break;
 		case 'n':
 		case 'p':
-			if (skip_opaque(r, NFS_PATH_MAX) < 0)
+			if (skip_opaque(r, NFS_PATH_MAX, 1, nul) < 0)
 				return -1;
 			break;
 		case 'd':
-			if (skip_opaque(r, NFS_MAXIO) < 0)
+			if (skip_opaque(r, NFS_MAXIO, 0, nul) < 0)
 				return -1;
 			break;
 		case '4':
@@ -194,6 +202,7 @@ nfs_xdr_args_ok(const struct nfs_callhdr *h, const uint8_t *p, size_t len)
 {
 	const char	*layout = NULL;
 	struct rd	 r;
+	int		 nul = 0;
 
 	if (h->prog == NFS_PROG_NFS && h->vers == 3 && h->proc < NFS3_NPROC)
 		layout = nfs3_layout[h->proc];
@@ -204,7 +213,9 @@ nfs_xdr_args_ok(const struct nfs_callhdr *h, const uint8_t *p, size_t len)
 	if (layout == NULL)
 		return 1;
 	rd_init(&r, p + h->argoff, len - h->argoff);
-	return walk(&r, layout) == 0;
+	if (walk(&r, layout, &nul) < 0)
+		return NFS_ARGS_GARBAGE;
+	return nul ? NFS_ARGS_NUL : NFS_ARGS_OK;
 }
 
 int

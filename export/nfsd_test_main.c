@@ -2,11 +2,24 @@
  * nfsd_test_main.c — a stand-alone NFS server for tests: the export/
  * module on the common event loop, without the rest of duonasd.
  *
- *   nfsd-test -e EXPORTS [-b ADDR[,ADDR]] [-p NFSPORT] [-m MOUNTPORT]
- *             [-P PORTMAPPORT] [-t THREADS] [-d]
+ *   nfsd-test -e EXPORTS [-k KEYFILE] [-b ADDR[,ADDR]] [-p NFSPORT]
+ *             [-m MOUNTPORT] [-P PORTMAPPORT] [-t THREADS]
+ *             [-o NAME=VALUE]... [-F N] [-d]
  *
- * Runs in the foreground until SIGTERM/SIGINT.  Not installed.
+ * -k: the cluster key that seals file handles (without it, a random key:
+ * handles do not survive a restart).
+ *
+ * -o sets any tunable of the nfs { } block of duonas.conf(5), with the
+ * same checks (max-connections=8, idle-timeout=2, input-budget=32 ...);
+ * the others keep the defaults of duonas.conf.  -F N holds N more
+ * descriptors (of /dev/null) once the service runs, as the rest of a
+ * daemon would: a test runs out of descriptors with fewer connections.
+ *
+ * Runs in the foreground until SIGTERM/SIGINT; SIGUSR1 prints the status
+ * and the exports on stderr.  Not installed.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,9 +55,10 @@ int
 main(int argc, char **argv)
 {
 	static struct cfg	cfg;
-	int			ch, debug = 0;
+	int			ch, debug = 0, hold = 0;
 	const char		*errstr;
 	long long		v;
+	char			kw[64], *eq, err[256];
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.nheads = 1;
@@ -53,7 +67,12 @@ main(int argc, char **argv)
 	cfg.mount_port = 2049;
 	cfg.portmap_port = 0;
 	cfg.nfs_threads = 4;
-	while ((ch = getopt(argc, argv, "b:de:m:p:P:t:")) != -1) {
+	cfg.nfs_max_conns = CFG_NFS_MAX_CONNS;
+	cfg.nfs_max_conns_client = CFG_NFS_MAX_CONNS_CLIENT;
+	cfg.nfs_idle_timeout = CFG_NFS_IDLE_TIMEOUT;
+	cfg.nfs_record_timeout = CFG_NFS_RECORD_TIMEOUT;
+	cfg.nfs_input_budget_mb = CFG_NFS_INPUT_BUDGET_MB;
+	while ((ch = getopt(argc, argv, "b:de:F:k:m:o:p:P:t:")) != -1) {
 		switch (ch) {
 		case 'b':
 			snprintf(cfg.heads[0].nfs_bind,
@@ -65,6 +84,31 @@ main(int argc, char **argv)
 		case 'e':
 			snprintf(cfg.exports, sizeof(cfg.exports), "%s",
 			    optarg);
+			break;
+		case 'k':
+			snprintf(cfg.keyfile, sizeof(cfg.keyfile), "%s",
+			    optarg);
+			break;
+		case 'F':
+			if (parse_num(optarg, 0, 1 << 20, &v, &errstr) < 0) {
+				fprintf(stderr, "-F %s: %s\n", optarg, errstr);
+				return 2;
+			}
+			hold = (int)v;
+			break;
+		case 'o':
+			snprintf(kw, sizeof(kw), "%s", optarg);
+			if ((eq = strchr(kw, '=')) == NULL) {
+				fprintf(stderr, "-o %s: use NAME=VALUE\n",
+				    optarg);
+				return 2;
+			}
+			*eq++ = 0;
+			if (cfg_tunable_set(&cfg, "nfs", kw, eq, err,
+			    sizeof(err)) < 0) {
+				fprintf(stderr, "-o %s: %s\n", optarg, err);
+				return 2;
+			}
 			break;
 		case 'm':
 		case 'p':
@@ -86,8 +130,15 @@ main(int argc, char **argv)
 				cfg.nfs_threads = (int)v;
 			break;
 		default:
-			fprintf(stderr, "usage: nfsd-test -e EXPORTS [-b ADDRS] "
-			    "[-p PORT] [-m PORT] [-P PORT] [-t N] [-d]\n");
+			fprintf(stderr, "usage: nfsd-test -e EXPORTS [-k KEYFILE] [-b ADDRS] "
+			    "[-p PORT] [-m PORT] [-P PORT] [-t N]\n"
+			    "         [-o NAME=VALUE]... [-F N] [-d]\n"
+			    "  -o: an nfs { } tunable of duonas.conf(5): "
+			    "max-connections=N,\n"
+			    "      max-connections-per-client=N, "
+			    "idle-timeout=SECONDS,\n"
+			    "      record-timeout=SECONDS, input-budget=MIB\n"
+			    "  -F: hold N more descriptors once started\n");
 			return 2;
 		}
 	}
@@ -105,6 +156,12 @@ main(int argc, char **argv)
 	sigev[2] = evsignal_new(loop_base(), SIGUSR1, sig_cb, NULL);
 	for (int i = 0; i < 3; i++)
 		event_add(sigev[i], NULL);
+	for (int i = 0; i < hold; i++)
+		if (open("/dev/null", O_RDONLY | O_CLOEXEC) < 0) {
+			fprintf(stderr, "nfsd-test: -F: %d held: %s\n", i,
+			    strerror(errno));
+			break;
+		}
 	printf("ready\n");
 	fflush(stdout);
 	loop_run();

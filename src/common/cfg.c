@@ -37,7 +37,9 @@ perr(struct pstate *ps, const char *fmt, ...)
 	va_list	ap;
 	int	n;
 
-	n = snprintf(ps->err, ps->errlen, "%s:%d: ", ps->file, ps->line);
+	/* no file: a tunable from cfg_tunable_set() */
+	n = ps->file == NULL ? 0 : snprintf(ps->err, ps->errlen, "%s:%d: ",
+	    ps->file, ps->line);
 	if (n < 0 || (size_t)n >= ps->errlen)
 		return -1;
 	va_start(ap, fmt);
@@ -327,6 +329,12 @@ static const struct tunable tunables[] = {
 	T("nfs", "mount-port", mount_port, 1, 65535),
 	T("nfs", "portmap-port", portmap_port, 0, 65535),
 	T("nfs", "threads", nfs_threads, 1, 256),
+	T("nfs", "max-connections", nfs_max_conns, 1, 1 << 20),
+	T("nfs", "max-connections-per-client", nfs_max_conns_client, 1,
+	    1 << 20),
+	T("nfs", "idle-timeout", nfs_idle_timeout, 0, 86400),
+	T("nfs", "record-timeout", nfs_record_timeout, 1, 3600),
+	T("nfs", "input-budget", nfs_input_budget_mb, 4, 1 << 20),
 	T("link", "ping", link_ping_ms, 10, 60000),
 	T("link", "dead", link_dead_ms, 50, 600000),
 	T("link", "reconnect", link_reconnect_ms, 10, 60000),
@@ -364,6 +372,19 @@ tunable_stmt(struct pstate *ps, const char *block, char **tok, int ntok)
 	return perr(ps, "unknown keyword '%s' in %s block", tok[0], block);
 }
 
+int
+cfg_tunable_set(struct cfg *cfg, const char *block, const char *kw,
+    const char *value, char *err, size_t errlen)
+{
+	struct pstate	 ps = { NULL, 0, err, errlen, cfg };
+	char		*tok[2];
+
+	err[0] = 0;
+	tok[0] = (char *)(uintptr_t)kw;
+	tok[1] = (char *)(uintptr_t)value;
+	return tunable_stmt(&ps, block, tok, 2);
+}
+
 static void
 cfg_defaults(struct cfg *c)
 {
@@ -376,6 +397,11 @@ cfg_defaults(struct cfg *c)
 	c->mount_port = 20048;
 	c->portmap_port = 111;
 	c->nfs_threads = 8;
+	c->nfs_max_conns = CFG_NFS_MAX_CONNS;
+	c->nfs_max_conns_client = CFG_NFS_MAX_CONNS_CLIENT;
+	c->nfs_idle_timeout = CFG_NFS_IDLE_TIMEOUT;
+	c->nfs_record_timeout = CFG_NFS_RECORD_TIMEOUT;
+	c->nfs_input_budget_mb = CFG_NFS_INPUT_BUDGET_MB;
 	c->link_ping_ms = 100;
 	c->link_dead_ms = 600;
 	c->link_reconnect_ms = 200;

@@ -77,6 +77,11 @@ struct cfg {
 	int		mount_port;
 	int		portmap_port;
 	int		nfs_threads;
+	int		nfs_max_conns;		/* total (see also the fd limit) */
+	int		nfs_max_conns_client;	/* per client address */
+	int		nfs_idle_timeout;	/* seconds, 0 = never */
+	int		nfs_record_timeout;	/* seconds */
+	int		nfs_input_budget_mb;	/* partial records, all conns */
 
 	/* link { } and heartbeat { }: milliseconds unless noted */
 	int		link_ping_ms;		/* path ping interval */
@@ -115,6 +120,22 @@ int	cfg_key_load(const struct cfg *, uint8_t *key, size_t *keylen,
 	    char *err, size_t errlen);
 /* Parse "host:port" / "[v6]:port" / "host" (defport) into a. 0 or -1. */
 int	cfg_addr_parse(const char *s, int defport, struct cfg_addr *a);
+/*
+ * Set one tunable as if the file had "kw value" in its block { } (e.g.
+ * "nfs", "max-connections", "8"), with the same range check.  For
+ * programs that take tunables on their command line (nfsd-test).
+ * 0, or -1 with a message in err.
+ */
+int	cfg_tunable_set(struct cfg *, const char *block, const char *kw,
+	    const char *value, char *err, size_t errlen);
+
+/* Defaults of the nfs { } limits (duonas.conf(5)); also what the NFS
+ * service uses for a 0 in a struct cfg not made by cfg_parse. */
+#define CFG_NFS_MAX_CONNS		4096
+#define CFG_NFS_MAX_CONNS_CLIENT	64
+#define CFG_NFS_IDLE_TIMEOUT		360
+#define CFG_NFS_RECORD_TIMEOUT		30
+#define CFG_NFS_INPUT_BUDGET_MB		256
 
 #define CFG_KEY_MIN	16
 #define CFG_KEY_MAX	64

@@ -71,7 +71,12 @@ fi
 # --- NFS through the bridge, service IP on A ---
 start_nfsd() {	# start_nfsd HEAD
 	local pid
-	ip netns exec "$(ns_name "$1")" "$NFSD_TEST" -e "$T_DIR/exports" -b "$NS_VIP_A" \
+	# one key for both: file handles are sealed with it, and B must
+	# accept the handles A gave out
+	[ -f "$T_DIR/nfs.key" ] ||
+	    "$DUONAS_BUILDDIR/duonas" keygen "$T_DIR/nfs.key" >/dev/null
+	ip netns exec "$(ns_name "$1")" "$NFSD_TEST" -e "$T_DIR/exports" \
+	    -k "$T_DIR/nfs.key" -b "$NS_VIP_A" \
 	    -p "$HA_NFS_PORT" -m "$HA_MOUNT_PORT" -t 2 \
 	    >>"$T_DIR/nfsd-$1.log" 2>&1 &
 	pid=$!

@@ -37,12 +37,12 @@ check() {	# check "description" command...
 
 start() {	# start PORTMAP-PORT: the real duonasd, head A alone
 	: >"$T/log"
+	[ -f "$T/cluster.key" ] || "$B/duonas" keygen "$T/cluster.key"
 	if [ -n "${DUONAS_NFSD:-}" ]; then
-		"$NFSD" -e "$T/exports" -b "$IP" -p "$PORT" -m "$PORT" -P "$@" \
-		    >>"$T/log" 2>&1 &
+		"$NFSD" -e "$T/exports" -k "$T/cluster.key" -b "$IP" \
+		    -p "$PORT" -m "$PORT" -P "$@" >>"$T/log" 2>&1 &
 		PID=$!
 	else
-		[ -f "$T/cluster.key" ] || "$B/duonas" keygen "$T/cluster.key"
 		cat >"$T/duonas.conf" <<EOC
 cluster nfs3test
 key "$T/cluster.key"
@@ -88,7 +88,7 @@ stop() {
 	PID=
 }
 
-mkdir -p "$T/rw" "$T/squash" "$T/ro" "$T/acl"
+mkdir -p "$T/rw" "$T/squash" "$T/ro" "$T/acl" "$T/sec" "$T/rw2"
 echo "read only" >"$T/ro/readme"
 cat >"$T/exports" <<EOT
 # test exports
@@ -96,6 +96,8 @@ $T/rw      -id=1,rw,no_root_squash  *
 $T/squash  -id=2,rw,root_squash     *
 $T/ro      -id=3                    *(ro,no_root_squash)
 $T/acl     -id=4,rw  127.0.0.5  127.1.0.0/16(ro)
+$T/sec     -id=5,rw,secure,no_root_squash  *
+$T/rw2     -id=6,rw,no_root_squash  *
 EOT
 U="?nfsport=$PORT&mountport=$PORT"
 
@@ -131,6 +133,8 @@ check "other client address is refused" "$B/tests/nfs/nfs_rawprobe" mount 127.0.
 check "ro client of a rw export mounts" "$B/tests/nfs/nfs_rawprobe" mount 127.1.2.3 "$IP" "$PORT" "$T/acl" ok
 check "client not listed cannot write to that export" sh -c "! nfs-cp '$T/src.bin' 'nfs://$IP$T/acl/x$U' 2>/dev/null; test ! -e '$T/acl/x'"
 check "bad input is answered, server keeps serving" "$B/tests/nfs/nfs_rawprobe" bad "$IP" "$PORT" "$T/rw"
+check "hostile client: forged handles, NUL names, auth, ACCESS, mount list" \
+    "$B/tests/nfs/nfs_secprobe" "$IP" "$PORT" "$T"
 check "server still running" kill -0 "$PID"
 check "server stops" stop
 check "server restarts" start "$PMAP"

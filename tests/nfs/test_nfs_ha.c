@@ -229,10 +229,17 @@ handle_of(uint32_t id, const char *sub)
 	char		path[PATH_MAX + 64];
 	uint32_t	len = 0;
 
+	const struct nfs_exptab	*t;
+	const struct nfs_export	*e;
+
 	next = (next + 1) % 4;
 	snprintf(path, sizeof(path), "%s/%s", dir, sub);
-	if (nfs_fh_make(id, AT_FDCWD, path, 0, fh[next], &len) < 0)
+	/* sealed for the export as the service knows it (its root) */
+	t = nfs_exptab_rdlock();
+	if ((e = nfs_export_find(t, id)) == NULL || e->root.len == 0 ||
+	    nfs_fh_make(e, AT_FDCWD, path, 0, fh[next], &len) < 0)
 		len = 0;
+	nfs_exptab_unlock();
 	h.data.data_len = len;
 	h.data.data_val = (char *)fh[next];
 	return h;
