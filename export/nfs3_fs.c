@@ -236,24 +236,22 @@ obj_inside(const struct nfs_export *e, int fd, const struct stat *st)
 	return ok;
 }
 
-/* Forged or relabelled handles: counted, and logged at most once a
- * minute (an attacker must not be able to flood the log). */
-static _Atomic uint64_t	badfh_count, badfh_logged_ms;
+/* Forged or relabelled handles: counted, and logged at most once per
+ * NFS_RATELIM_MS (an attacker must not be able to flood the log). */
+static _Atomic uint64_t		badfh_count;
+static struct nfs_ratelim	rl_badfh;
 
 static void
 badfh_note(const struct nfs3_ctx *x, const char *why)
 {
-	uint64_t	now = now_ms(), last = badfh_logged_ms;
-	uint64_t	n = ++badfh_count;
-	char		host[64];
+	char	host[64], more[64];
 
-	if (now - last < 60000 || !atomic_compare_exchange_strong(
-	    &badfh_logged_ms, &last, now))
+	badfh_count++;
+	if (!nfs_ratelim_ok(&rl_badfh, more, sizeof(more)))
 		return;
 	nfs_addr_text((const struct sockaddr *)&x->r->peer, host,
 	    sizeof(host));
-	log_warnx("nfs: %s from %s answered STALE (%llu such handles so "
-	    "far)", why, host, (unsigned long long)n);
+	log_warnx("nfs: %s from %s answered STALE%s", why, host, more);
 }
 
 uint64_t

@@ -149,7 +149,7 @@ struct nfs_cred {
 	uint32_t	gids[NFS_MAX_GIDS];
 };
 
-/* ---- connections and requests (nfs_rpc.c) --------------------------- */
+/* ---- connections (nfs_conn.c) and requests (nfs_rpc.c) -------------- */
 struct nfs_conn;
 
 struct nfs_req {
@@ -193,7 +193,7 @@ const char *nfs3_proc_name(uint32_t proc);
 uint64_t nfs3_badfh_count(void);
 #define NFS3_NPROC	22
 
-/* Worker-side state, set by nfs_rpc.c. */
+/* Worker-side state (nfs3_fs.c), set by nfs_svc.c at start. */
 extern uint8_t	nfs_write_verf[8];	/* random per daemon start */
 
 /* Exports table access from any thread: read-lock around use. */
@@ -268,7 +268,7 @@ int	nfs_xdr_args_ok(const struct nfs_callhdr *, const uint8_t *, size_t);
 /* Parse an AUTH_SYS / AUTH_NONE credential.  0 or -1. */
 int	nfs_xdr_cred(const struct nfs_callhdr *, struct nfs_cred *);
 
-/* ---- service glue (nfs_svc.c <-> nfs_rpc.c), loop thread ----------- */
+/* ---- service glue (nfs_svc.c <-> nfs_conn.c, nfs_rpc.c), loop thread -- */
 /* Take an accepted socket: refused (closed) when its address already has
  * max_client connections; at max_conns the most stalled connection of
  * the address holding the most is evicted to make room. */

@@ -35,6 +35,7 @@ struct mnt_ent {
 	uint32_t	expid;
 };
 
+static struct nfs_ratelim rl_refused;
 static struct mnt_ent	*mnts;
 static int		 nmnts;
 static pthread_mutex_t	 mnt_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -149,7 +150,7 @@ mnt_mnt(struct nfs_req *r, const char *path)
 	uint8_t			 fh[NFS3_FHSIZE];
 	uint32_t		 fhlen;
 	int			 flavors[2], nfl = 0, fd = -1, rc;
-	char			 host[64], norm[MNTPATHLEN + 2];
+	char			 host[64], norm[MNTPATHLEN + 2], more[64];
 
 	memset(&res, 0, sizeof(res));
 	peer_host(r, host, sizeof(host));
@@ -166,9 +167,11 @@ mnt_mnt(struct nfs_req *r, const char *path)
 	}
 	cl = nfs_export_client(e, (struct sockaddr *)&ss);
 	if (cl == NULL || !nfs_export_enabled(e->id) || e->fd < 0) {
-		log_info("nfs: mount of %s refused for %s%s", path, host,
-		    cl == NULL ? "" : e->fd < 0 ? " (export offline)" :
-		    " (export disabled)");
+		/* a client may ask again and again: not a line each time */
+		if (nfs_ratelim_ok(&rl_refused, more, sizeof(more)))
+			log_info("nfs: mount of %s refused for %s%s%s",
+			    e->path, host, cl == NULL ? "" : e->fd < 0 ?
+			    " (export offline)" : " (export disabled)", more);
 		res.fhs_status = MNT3ERR_ACCES;
 		goto out;
 	}

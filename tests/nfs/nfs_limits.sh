@@ -177,7 +177,7 @@ sleep 1
 RSS1=$(rss_kb)
 # bound: the budget (it counts the capacity of every input buffer), plus
 # 16 MiB: 8 for the idle full-record buffers the server keeps for reuse
-# (IN_CACHE in nfs_rpc.c), 8 for the rest: the first 16 KiB buffer of
+# (IN_CACHE in nfs_conn.c), 8 for the rest: the first 16 KiB buffer of
 # each of the 300 connections freed into malloc's arenas (4.7 MiB), the
 # connection structures, libevent
 LIMIT=$((RSS0 + (BUDGET + 16) * 1024))
