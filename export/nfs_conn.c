@@ -43,7 +43,7 @@
 #define IN_PAGE			((size_t)4096)
 #define IN_MAPMAX		((NFS_MAXREC + 4 + IN_HDR + IN_PAGE - 1) & \
 				    ~(IN_PAGE - 1))
-#define IN_CACHE		8	/* idle IN_MAPMAX mappings kept */
+#define IN_CACHE		64	/* idle IN_MAPMAX mappings kept, at most */
 #define REC_HARD		4	/* a record's hard cap: 4 x record_ms */
 #define PEER_BUCKETS		1024
 #define BIG_RECORD		(64 * 1024)	/* not copied out of c->in */
@@ -89,6 +89,7 @@ static struct nfs_ratelim rl_reject, rl_evict, rl_record, rl_budget,
 
 static pthread_mutex_t	 inbuf_mtx = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t		*inbuf_cache[IN_CACHE];
+static int		 inbuf_cache_max = 8;
 static int		 ninbuf_cache;
 
 /* ---- input buffers ---------------------------------------------------- *
@@ -98,8 +99,9 @@ static int		 ninbuf_cache;
  * at once instead of staying in one of malloc's per-thread arenas (300
  * connections stalled in 1 MiB records left 100 MB resident under a
  * 32 MiB budget that way).  Full-size mappings (IN_MAPMAX: a whole
- * record) are cached, at most IN_CACHE of them, so that a client
- * streaming 1 MiB WRITEs does not map and fault in every record.  Each
+ * record) are cached, as many as a quarter of the input budget holds (8
+ * to IN_CACHE), so that a client streaming 1 MiB WRITEs does not map
+ * and fault in every record.  Each
  * buffer is preceded by IN_HDR bytes holding its mapping size (0:
  * malloc), so whoever frees a record needs not know where it came from.
  */
@@ -126,7 +128,7 @@ nfs_inbuf_free(uint8_t *p)
 	}
 	if (m == IN_MAPMAX) {
 		pthread_mutex_lock(&inbuf_mtx);
-		if (ninbuf_cache < IN_CACHE) {
+		if (ninbuf_cache < inbuf_cache_max) {
 			inbuf_cache[ninbuf_cache++] = p;
 			p = NULL;
 		}
@@ -634,7 +636,15 @@ nfs_conn_fini(void)
 void
 nfs_conn_limits_set(const struct nfs_conn_limits *l)
 {
+	size_t n = l->budget / 4 / IN_MAPMAX;
+
 	lim = *l;
+	/* a quarter of the budget may stay mapped for reuse: 8 to 64 full
+	 * records (a client with 64 1 MiB WRITEs in flight then maps and
+	 * faults in nothing per record) */
+	pthread_mutex_lock(&inbuf_mtx);
+	inbuf_cache_max = (int)MAX(8, MIN(n, (size_t)IN_CACHE));
+	pthread_mutex_unlock(&inbuf_mtx);
 }
 
 /* How long c has been stalled, for picking a victim: the start of

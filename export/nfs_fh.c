@@ -28,18 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "export/nfs_int.h"
 
 static const char	fh_label[] = "duonas-nfs-fh-v2";
 
-static EVP_MAC		*fh_mac;	/* the HMAC algorithm */
 static EVP_MAC_CTX	*fh_ctx;	/* keyed with K; duplicated per thread */
 static _Atomic uint64_t	 fh_keygen;	/* bumps when the key changes */
 static pthread_mutex_t	 fh_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -67,29 +65,6 @@ fh_once_init(void)
 		fatalx("nfs: pthread_key_create");
 }
 
-/* A fresh HMAC-SHA256 context keyed with key. */
-static EVP_MAC_CTX *
-hmac_new(const uint8_t *key, size_t keylen)
-{
-	OSSL_PARAM	 params[2];
-	char		 digest[] = "SHA256";
-	EVP_MAC_CTX	*ctx;
-
-	if (fh_mac == NULL && (fh_mac = EVP_MAC_fetch(NULL, "HMAC",
-	    NULL)) == NULL)
-		return NULL;
-	if ((ctx = EVP_MAC_CTX_new(fh_mac)) == NULL)
-		return NULL;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params)) {
-		EVP_MAC_CTX_free(ctx);
-		return NULL;
-	}
-	return ctx;
-}
-
 int
 nfs_fh_key_set(const uint8_t *key, size_t keylen)
 {
@@ -100,12 +75,12 @@ nfs_fh_key_set(const uint8_t *key, size_t keylen)
 
 	pthread_once(&fh_once, fh_once_init);
 	pthread_mutex_lock(&fh_mtx);
-	c = hmac_new(key, keylen);
+	c = hmac_sha256_new(key, keylen);
 	ok = c != NULL &&
 	    EVP_MAC_update(c, (const uint8_t *)fh_label, strlen(fh_label)) &&
 	    EVP_MAC_final(c, fk, &n, sizeof(fk)) && n == sizeof(fk);
-	EVP_MAC_CTX_free(c);
-	k = ok ? hmac_new(fk, sizeof(fk)) : NULL;
+	hmac_sha256_free(c);
+	k = ok ? hmac_sha256_new(fk, sizeof(fk)) : NULL;
 	OPENSSL_cleanse(fk, sizeof(fk));
 	if (k == NULL) {
 		pthread_mutex_unlock(&fh_mtx);
@@ -113,7 +88,7 @@ nfs_fh_key_set(const uint8_t *key, size_t keylen)
 		    "(libcrypto)");
 		return -1;
 	}
-	EVP_MAC_CTX_free(fh_ctx);
+	hmac_sha256_free(fh_ctx);
 	fh_ctx = k;
 	fh_keygen++;
 	pthread_mutex_unlock(&fh_mtx);

@@ -11,11 +11,10 @@
  */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 
+#include "common/crypto.h"
 #include "common/log.h"
 #include "link/link.h"
 #include "link/link_int.h"
@@ -51,37 +50,17 @@ lk_status_str(int st)
 int
 lk_key_init(struct lk_key *k, const uint8_t *key, size_t keylen)
 {
-	EVP_MAC		*mac = NULL;
-	EVP_MAC_CTX	*ctx = NULL;
-	OSSL_PARAM	 params[2];
-	char		 digest[] = "SHA256";
-	int		 rc = -1;
-
-	k->ctx = NULL;
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
-		goto out;
-	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
-		goto out;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, key, keylen, params))
-		goto out;
-	k->ctx = ctx;
-	ctx = NULL;
-	rc = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
-	if (rc < 0)
+	if ((k->ctx = hmac_sha256_new(key, keylen)) == NULL) {
 		log_warnx("link: cannot set up HMAC-SHA256 (libcrypto)");
-	return rc;
+		return -1;
+	}
+	return 0;
 }
 
 void
 lk_key_free(struct lk_key *k)
 {
-	EVP_MAC_CTX_free(k->ctx);
+	hmac_sha256_free(k->ctx);
 	k->ctx = NULL;
 }
 

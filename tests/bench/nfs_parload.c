@@ -621,10 +621,13 @@ run_meta(int n, double limit, char prefix, struct res r[3])
 
 /* ---- idle connections ----------------------------------------------------- */
 
-/* A TCP connection to the NFS port that made one NULL call; its fd. */
+/* A TCP connection to the NFS port that made one NULL call; its fd.
+ * On loopback each comes from its own address 127.77.x.y, as 1000
+ * clients would (a server may well limit connections per client). */
 static int
-idle_open(const struct sockaddr_in *sin, uint32_t xid)
+idle_open(const struct sockaddr_in *sin, uint32_t xid, long i)
 {
+	struct sockaddr_in src;
 	uint32_t	 call[11], reply[7];
 	struct timeval	 tv = { 10, 0 };
 	size_t		 got = 0;
@@ -641,6 +644,14 @@ idle_open(const struct sockaddr_in *sin, uint32_t xid)
 		fatal("socket: %s (idle connections need RLIMIT_NOFILE)",
 		    strerror(errno));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if ((ntohl(sin->sin_addr.s_addr) >> 24) == 127) {
+		memset(&src, 0, sizeof(src));
+		src.sin_family = AF_INET;
+		src.sin_addr.s_addr = htonl(0x7f4d0000u |
+		    (uint32_t)(i / 250) << 8 | (uint32_t)(i % 250 + 1));
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+			fatal("idle connection: bind: %s", strerror(errno));
+	}
 	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0)
 		fatal("idle connection: connect: %s", strerror(errno));
 	if (write(fd, call, sizeof(call)) != (ssize_t)sizeof(call))
@@ -697,7 +708,7 @@ run_conn(void)
 	conn_meta("c1", 'b', b);
 	t = now();
 	for (long i = 0; i < idle_n; i++)
-		fds[i] = idle_open(&sin, 0x5a000000u + (uint32_t)i);
+		fds[i] = idle_open(&sin, 0x5a000000u + (uint32_t)i, i);
 	printf("# %s conn1000: %ld idle connections opened in %.2f s\n",
 	    sfx, idle_n, now() - t);
 	conn_meta("c2", 'k', l);

@@ -12,28 +12,10 @@
 set -u
 B=${DUONAS_BUILDDIR:-$(pwd)}
 NFSD=${DUONAS_NFSD:-}
-T=$(mktemp -d /tmp/duonas-nfs3.XXXXXX)
+. "$(dirname "$0")/lib-nfs.sh"
+nfs_init nfs3
 IP=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))
 PORT=$((20000 + RANDOM % 20000))
-PID=
-n=0 passed=0 failed=0
-
-cleanup() {
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-check() {	# check "description" command...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@" >"$T/out" 2>&1; then
-		passed=$((passed + 1)); echo "ok $n - $d"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $d"
-		sed 's/^/#   /' "$T/out" | grep -v '^#   ok ' | tail -15
-	fi
-}
 
 start() {	# start PORTMAP-PORT: the real duonasd, head A alone
 	: >"$T/log"
@@ -75,12 +57,7 @@ EOC
 		"$B/duonasd" -c "$T/duonas.conf" -n A >>"$T/log" 2>&1 &
 		PID=$!
 	fi
-	for _ in $(seq 100); do
-		grep -q '^ready\|duonasd: ready' "$T/log" && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$T/log"; return 1
+	nfs_wait_ready '^ready\|duonasd: ready'
 }
 
 stop() {
@@ -142,5 +119,4 @@ check "after restart: old handles valid, new verifier" "$B/tests/nfs/test_nfs3_c
     "nfs://$IP$T/rw$U" "nfs://$IP$T/squash$U" "nfs://$IP$T/ro$U" \
     "$T/rw" "$T/state" 2
 check "server stops cleanly" stop
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+nfs_done

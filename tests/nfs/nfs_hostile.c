@@ -39,13 +39,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/nfs/rpc_raw.h"
+
 #define MAXFH	64
 #define MIB	(1024 * 1024)
-
-struct msg {
-	uint8_t	*b;
-	size_t	 n, cap;
-};
 
 static uint32_t	 xid = 0x51000;
 
@@ -58,171 +55,22 @@ now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Call header with the next xid and AUTH_UNIX root. */
 static void
-put32(struct msg *m, uint32_t v)
+call(struct rr_msg *m, uint32_t prog, uint32_t vers, uint32_t proc)
 {
-	if (m->n + 4 > m->cap) {
-		m->cap = (m->n + 4) * 2;
-		if ((m->b = realloc(m->b, m->cap)) == NULL) {
-			perror("realloc");
-			exit(2);
-		}
-	}
-	m->b[m->n++] = (uint8_t)(v >> 24);
-	m->b[m->n++] = (uint8_t)(v >> 16);
-	m->b[m->n++] = (uint8_t)(v >> 8);
-	m->b[m->n++] = (uint8_t)v;
+	rr_call(m, xid++, prog, vers, proc, NULL);
 }
 
-static void
-put_opaque(struct msg *m, const void *p, uint32_t len)
-{
-	put32(m, len);
-	for (uint32_t i = 0; i < (len + 3) / 4; i++) {
-		uint8_t w[4] = { 0, 0, 0, 0 };
-
-		memcpy(w, (const uint8_t *)p + i * 4, len - i * 4 < 4 ?
-		    len - i * 4 : 4);
-		put32(m, (uint32_t)w[0] << 24 | (uint32_t)w[1] << 16 |
-		    (uint32_t)w[2] << 8 | w[3]);
-	}
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Record marker (patched by done()), call header, AUTH_UNIX root. */
-static void
-call(struct msg *m, uint32_t prog, uint32_t vers, uint32_t proc)
-{
-	m->n = 0;
-	put32(m, 0);
-	put32(m, xid++);
-	put32(m, 0);		/* CALL */
-	put32(m, 2);
-	put32(m, prog);
-	put32(m, vers);
-	put32(m, proc);
-	put32(m, 1);		/* AUTH_UNIX */
-	put32(m, 20);
-	put32(m, 0);		/* stamp */
-	put32(m, 0);		/* machine name "" */
-	put32(m, 0);		/* uid */
-	put32(m, 0);		/* gid */
-	put32(m, 0);		/* no groups */
-	put32(m, 0);		/* verifier AUTH_NONE */
-	put32(m, 0);
-}
-
-static void
-done(struct msg *m)
-{
-	uint32_t mark = 0x80000000u | (uint32_t)(m->n - 4);
-
-	m->b[0] = (uint8_t)(mark >> 24);
-	m->b[1] = (uint8_t)(mark >> 16);
-	m->b[2] = (uint8_t)(mark >> 8);
-	m->b[3] = (uint8_t)mark;
-}
-
+/* Send m, read the reply into in: accept_stat, or -1; *res points to the
+ * result (after accept_stat) with *reslen bytes. */
 static int
-dial(const char *src, const char *dst, int port, int nonblock)
+roundtrip(int fd, struct rr_msg *m, struct rr_msg *in, const uint8_t **res,
+    size_t *reslen)
 {
-	struct sockaddr_in	sa;
-	int			fd;
+	long st = rr_roundtrip(fd, m, in, SIZE_MAX, 5000, res, reslen);
 
-	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	if (src != NULL && (inet_pton(AF_INET, src, &sa.sin_addr) != 1 ||
-	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)) {
-		close(fd);
-		return -1;
-	}
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, dst, &sa.sin_addr) != 1 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	if (nonblock)
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	return fd;
-}
-
-/* Write all of it (blocking socket); 0 or -1. */
-static int
-send_all(int fd, const void *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p = (const uint8_t *)p + w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Read one reply record into *b (grown); length, 0 on EOF, -1 timeout or
- * error. */
-static ssize_t
-reply(int fd, uint8_t **b, size_t *cap, int ms)
-{
-	size_t		got = 0, want = 4;
-	struct pollfd	p = { fd, POLLIN, 0 };
-
-	while (got < want) {
-		ssize_t n;
-
-		if (poll(&p, 1, ms) <= 0)
-			return -1;
-		n = read(fd, *b + got, want - got);
-		if (n == 0 || (n < 0 && errno == ECONNRESET))
-			return 0;
-		if (n < 0)
-			return -1;
-		got += (size_t)n;
-		if (got == 4) {
-			want = 4 + (get32(*b) & 0x7fffffffu);
-			if (want > *cap) {
-				*cap = want;
-				if ((*b = realloc(*b, *cap)) == NULL)
-					return -1;
-			}
-		}
-	}
-	return (ssize_t)got;
-}
-
-/* Send m, read the reply: accept_stat, or -1; *res points to the result
- * (after accept_stat) with *reslen bytes. */
-static int
-roundtrip(int fd, struct msg *m, uint8_t **b, size_t *cap,
-    const uint8_t **res, size_t *reslen)
-{
-	ssize_t n;
-
-	done(m);
-	if (send_all(fd, m->b, m->n) < 0)
-		return -1;
-	if ((n = reply(fd, b, cap, 5000)) < 28)
-		return -1;
-	if (get32(*b + 8) != 1 || get32(*b + 12) != 0)
-		return -1;
-	if (res != NULL) {
-		*res = *b + 28;
-		*reslen = (size_t)n - 28;
-	}
-	return (int)get32(*b + 24);
+	return st < 0 ? -1 : (int)st;
 }
 
 /* SRCS: "a.b.c.d" or "a.b.c.d+K": the i-th source address. */
@@ -274,10 +122,11 @@ cmd_hold(const char *srcs, const char *dst, int port, int n, size_t size,
 	memcpy(body, hdr, 4);
 	for (int i = 0; i < n; i++) {
 		src_addr(srcs, i, src, sizeof(src));
-		if ((fd[i] = dial(src, dst, port, 1)) < 0) {
+		if ((fd[i] = rr_dial(src, 0, dst, port)) < 0) {
 			failed++;
 			continue;
 		}
+		fcntl(fd[i], F_SETFL, fcntl(fd[i], F_GETFL) | O_NONBLOCK);
 		connected++;
 	}
 	/* send every prefix, watching for closes, at most 30 s */
@@ -361,17 +210,17 @@ cmd_hold(const char *srcs, const char *dst, int port, int n, size_t size,
 /* MNT path on fd; 0 with the root handle, or -1. */
 static int
 mount_root(int fd, const char *path, uint8_t *fh, uint32_t *fhlen,
-    struct msg *m, uint8_t **b, size_t *cap)
+    struct rr_msg *m, struct rr_msg *in)
 {
 	const uint8_t	*r;
 	size_t		 rl;
 
 	call(m, 100005, 3, 1);
-	put_opaque(m, path, (uint32_t)strlen(path));
-	if (roundtrip(fd, m, b, cap, &r, &rl) != 0 || rl < 8 ||
-	    get32(r) != 0)
+	rr_opaque(m, path, (uint32_t)strlen(path));
+	if (roundtrip(fd, m, in, &r, &rl) != 0 || rl < 8 ||
+	    rr_get32(r) != 0)
 		return -1;
-	*fhlen = get32(r + 4);
+	*fhlen = rr_get32(r + 4);
 	if (*fhlen > MAXFH || rl < 8 + *fhlen)
 		return -1;
 	memcpy(fh, r + 8, *fhlen);
@@ -381,32 +230,32 @@ mount_root(int fd, const char *path, uint8_t *fh, uint32_t *fhlen,
 static int
 cmd_call(const char *src, const char *dst, int port, const char *export)
 {
-	struct msg	 m = { NULL, 0, 0 };
-	uint8_t		*b = malloc(8192), fh[MAXFH];
-	size_t		 cap = 8192, rl;
+	struct rr_msg	 m = RR_MSG_INIT, in = RR_MSG_INIT;
+	uint8_t		 fh[MAXFH];
+	size_t		 rl;
 	const uint8_t	*r;
 	uint32_t	 fhlen;
 	double		 t0 = now();
 	int		 fd, rc = 1;
 
-	if ((fd = dial(src, dst, port, 0)) < 0) {
+	if ((fd = rr_dial(src, 0, dst, port)) < 0) {
 		printf("connect: %s\n", strerror(errno));
 		goto out;
 	}
 	call(&m, 100003, 3, 0);
-	if (roundtrip(fd, &m, &b, &cap, NULL, NULL) != 0) {
+	if (roundtrip(fd, &m, &in, NULL, NULL) != 0) {
 		printf("NULL not answered\n");
 		goto out;
 	}
 	if (export != NULL) {
-		if (mount_root(fd, export, fh, &fhlen, &m, &b, &cap) < 0) {
+		if (mount_root(fd, export, fh, &fhlen, &m, &in) < 0) {
 			printf("MNT %s failed\n", export);
 			goto out;
 		}
 		call(&m, 100003, 3, 1);		/* GETATTR */
-		put_opaque(&m, fh, fhlen);
-		if (roundtrip(fd, &m, &b, &cap, &r, &rl) != 0 || rl < 4 ||
-		    get32(r) != 0) {
+		rr_opaque(&m, fh, fhlen);
+		if (roundtrip(fd, &m, &in, &r, &rl) != 0 || rl < 4 ||
+		    rr_get32(r) != 0) {
 			printf("GETATTR failed\n");
 			goto out;
 		}
@@ -416,8 +265,8 @@ cmd_call(const char *src, const char *dst, int port, const char *export)
 out:
 	if (fd >= 0)
 		close(fd);
-	free(m.b);
-	free(b);
+	rr_free(&m);
+	rr_free(&in);
 	return rc;
 }
 
@@ -439,13 +288,11 @@ static int
 cmd_watch(const char *src, const char *dst, int port, const char *mode,
     int secs)
 {
-	struct msg	 m = { NULL, 0, 0 };
-	uint8_t		*b = malloc(8192);
-	size_t		 cap = 8192;
+	struct rr_msg	 m = RR_MSG_INIT, in = RR_MSG_INIT;
 	double		 t0, end;
 	int		 fd, rc;
 
-	if ((fd = dial(src, dst, port, 0)) < 0) {
+	if ((fd = rr_dial(src, 0, dst, port)) < 0) {
 		printf("connect: %s\n", strerror(errno));
 		return 2;
 	}
@@ -454,9 +301,9 @@ cmd_watch(const char *src, const char *dst, int port, const char *mode,
 	if (strcmp(mode, "partial") == 0) {
 		call(&m, 100003, 3, 0);
 		for (int i = 0; i < 1024; i++)
-			put32(&m, 0);
-		done(&m);
-		if (send_all(fd, m.b, m.n / 2) < 0) {
+			rr_u32(&m, 0);
+		rr_finish(&m);
+		if (rr_send(fd, m.b, m.n / 2) < 0) {
 			printf("send failed\n");
 			return 2;
 		}
@@ -465,8 +312,8 @@ cmd_watch(const char *src, const char *dst, int port, const char *mode,
 
 		call(&m, 100003, 3, 0);
 		for (int i = 0; i < 16384; i++)
-			put32(&m, 0);
-		done(&m);
+			rr_u32(&m, 0);
+		rr_finish(&m);
 		piece = (m.n + 9) / 10;
 		for (size_t o = 0; o < m.n; o += piece) {
 			size_t k = m.n - o < piece ? m.n - o : piece;
@@ -476,13 +323,13 @@ cmd_watch(const char *src, const char *dst, int port, const char *mode,
 				    now() - t0);
 				return 0;
 			}
-			if (send_all(fd, m.b + o, k) < 0) {
+			if (rr_send(fd, m.b + o, k) < 0) {
 				printf("closed after %.1f s (send)\n",
 				    now() - t0);
 				return 0;
 			}
 		}
-		if (reply(fd, &b, &cap, 5000) < 28) {
+		if (rr_reply(fd, &in, SIZE_MAX, 5000) < 28) {
 			printf("trickled call not answered after %.1f s\n",
 			    now() - t0);
 			return 2;
@@ -497,7 +344,7 @@ cmd_watch(const char *src, const char *dst, int port, const char *mode,
 	while (now() < end) {
 		if (strcmp(mode, "active") == 0) {
 			call(&m, 100003, 3, 0);
-			rc = roundtrip(fd, &m, &b, &cap, NULL, NULL);
+			rc = roundtrip(fd, &m, &in, NULL, NULL);
 			if (rc != 0) {
 				printf("closed after %.1f s (call)\n",
 				    now() - t0);
@@ -514,8 +361,8 @@ cmd_watch(const char *src, const char *dst, int port, const char *mode,
 	if (rc == 1)
 		printf("open after %.1f s\n", now() - t0);
 	close(fd);
-	free(m.b);
-	free(b);
+	rr_free(&m);
+	rr_free(&in);
 	return rc;
 }
 
@@ -525,34 +372,34 @@ static int
 cmd_write(const char *src, const char *dst, int port, const char *export,
     int mib, int inflight)
 {
-	struct msg	 m = { NULL, 0, 0 };
-	uint8_t		*b = malloc(8192), root[MAXFH], fh[MAXFH], *data;
-	size_t		 cap = 8192, rl;
+	struct rr_msg	 m = RR_MSG_INIT, in = RR_MSG_INIT;
+	uint8_t		 root[MAXFH], fh[MAXFH], *data;
+	size_t		 rl;
 	const uint8_t	*r;
 	uint32_t	 rootlen, fhlen;
 	char		 name[64];
 	int		 fd, sent = 0, answered = 0, bad = 0;
 	double		 t0;
 
-	if ((data = calloc(1, MIB)) == NULL || (fd = dial(src, dst, port,
-	    0)) < 0) {
+	if ((data = calloc(1, MIB)) == NULL || (fd = rr_dial(src, 0, dst,
+	    port)) < 0) {
 		printf("connect: %s\n", strerror(errno));
 		return 2;
 	}
-	if (mount_root(fd, export, root, &rootlen, &m, &b, &cap) < 0) {
+	if (mount_root(fd, export, root, &rootlen, &m, &in) < 0) {
 		printf("MNT %s failed\n", export);
 		return 1;
 	}
 	snprintf(name, sizeof(name), "hostile-write.%d", (int)getpid());
 	call(&m, 100003, 3, 8);			/* CREATE, UNCHECKED */
-	put_opaque(&m, root, rootlen);
-	put_opaque(&m, name, (uint32_t)strlen(name));
-	put32(&m, 0);
+	rr_opaque(&m, root, rootlen);
+	rr_opaque(&m, name, (uint32_t)strlen(name));
+	rr_u32(&m, 0);
 	for (int i = 0; i < 6; i++)
-		put32(&m, 0);			/* sattr3: set nothing */
-	if (roundtrip(fd, &m, &b, &cap, &r, &rl) != 0 || rl < 12 ||
-	    get32(r) != 0 || get32(r + 4) != 1 ||
-	    (fhlen = get32(r + 8)) > MAXFH || rl < 12 + fhlen) {
+		rr_u32(&m, 0);			/* sattr3: set nothing */
+	if (roundtrip(fd, &m, &in, &r, &rl) != 0 || rl < 12 ||
+	    rr_get32(r) != 0 || rr_get32(r + 4) != 1 ||
+	    (fhlen = rr_get32(r + 8)) > MAXFH || rl < 12 + fhlen) {
 		printf("CREATE failed\n");
 		return 1;
 	}
@@ -561,30 +408,30 @@ cmd_write(const char *src, const char *dst, int port, const char *export,
 	while (answered < mib) {
 		while (sent < mib && sent - answered < inflight) {
 			call(&m, 100003, 3, 7);		/* WRITE */
-			put_opaque(&m, fh, fhlen);
-			put32(&m, 0);
-			put32(&m, (uint32_t)sent * MIB);
-			put32(&m, MIB);
-			put32(&m, 0);			/* UNSTABLE */
-			put32(&m, MIB);
-			done(&m);
+			rr_opaque(&m, fh, fhlen);
+			rr_u32(&m, 0);
+			rr_u32(&m, (uint32_t)sent * MIB);
+			rr_u32(&m, MIB);
+			rr_u32(&m, 0);			/* UNSTABLE */
+			rr_u32(&m, MIB);
+			rr_finish(&m);
 			m.b[0] = (uint8_t)(0x80 | ((m.n - 4 + MIB) >> 24));
 			m.b[1] = (uint8_t)((m.n - 4 + MIB) >> 16);
 			m.b[2] = (uint8_t)((m.n - 4 + MIB) >> 8);
 			m.b[3] = (uint8_t)(m.n - 4 + MIB);
-			if (send_all(fd, m.b, m.n) < 0 ||
-			    send_all(fd, data, MIB) < 0) {
+			if (rr_send(fd, m.b, m.n) < 0 ||
+			    rr_send(fd, data, MIB) < 0) {
 				printf("connection lost after %d WRITEs\n",
 				    answered);
 				return 1;
 			}
 			sent++;
 		}
-		if (reply(fd, &b, &cap, 30000) < 32) {
+		if (rr_reply(fd, &in, SIZE_MAX, 30000) < 32) {
 			printf("WRITE %d not answered\n", answered);
 			return 1;
 		}
-		if (get32(b + 24) != 0 || get32(b + 28) != 0)
+		if (rr_get32(in.b + 24) != 0 || rr_get32(in.b + 28) != 0)
 			bad++;
 		answered++;
 	}
@@ -592,8 +439,8 @@ cmd_write(const char *src, const char *dst, int port, const char *export,
 	    now() - t0, mib / (now() - t0), bad);
 	close(fd);
 	free(data);
-	free(m.b);
-	free(b);
+	rr_free(&m);
+	rr_free(&in);
 	return bad == 0 ? 0 : 1;
 }
 

@@ -14,7 +14,8 @@ set -u
 B=${DUONAS_BUILDDIR:-$(pwd)}
 NFSD=$B/export/nfsd-test
 HOSTILE=$B/tests/nfs/nfs_hostile
-T=$(mktemp -d /tmp/duonas-limits.XXXXXX)
+. "$(dirname "$0")/lib-nfs.sh"
+nfs_init limits
 NET=$((RANDOM % 200 + 20))
 IP=127.$NET.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))
 PORT=$((20000 + RANDOM % 20000))
@@ -22,26 +23,6 @@ PORT=$((20000 + RANDOM % 20000))
 HOST_A=127.$((NET + 1)).1.1	# the hostile one(s)
 HOST_B=127.$((NET + 2)).1.1	# a legitimate client
 HOST_C=127.$((NET + 3)).1.1
-PID= BGPIDS=
-n=0 passed=0 failed=0
-
-cleanup() {
-	for p in $BGPIDS; do kill "$p" 2>/dev/null; done
-	[ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-check() {	# check "description" command...
-	local d=$1; shift
-	n=$((n + 1))
-	if "$@" >"$T/out" 2>&1; then
-		passed=$((passed + 1)); echo "ok $n - $d"
-	else
-		failed=$((failed + 1)); echo "not ok $n - $d"
-		sed 's/^/#   /' "$T/out" | tail -15
-	fi
-}
 
 start() {	# start [-u NOFILE] [nfsd-test options...]
 	local nofile=
@@ -55,12 +36,7 @@ start() {	# start [-u NOFILE] [nfsd-test options...]
 		    >>"$T/log" 2>&1 &
 	fi
 	PID=$!
-	for _ in $(seq 100); do
-		grep -q '^ready' "$T/log" && return 0
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$T/log"; return 1
+	nfs_wait_ready
 }
 
 stop() {
@@ -177,7 +153,8 @@ sleep 1
 RSS1=$(rss_kb)
 # bound: the budget (it counts the capacity of every input buffer), plus
 # 16 MiB: 8 for the idle full-record buffers the server keeps for reuse
-# (IN_CACHE in nfs_conn.c), 8 for the rest: the first 16 KiB buffer of
+# (a quarter of this 32 MiB budget, see inbuf_cache_max in nfs_conn.c),
+# 8 for the rest: the first 16 KiB buffer of
 # each of the 300 connections freed into malloc's arenas (4.7 MiB), the
 # connection structures, libevent
 LIMIT=$((RSS0 + (BUDGET + 16) * 1024))
@@ -288,5 +265,4 @@ check "64 pipelined 1 MiB WRITEs x 256 pass with the defaults" \
 check "no limit was hit" status_has \
     'rejected 0, evicted 0, idle timeouts 0, record timeouts 0, budget closes 0, accept errors 0'
 check "server stops cleanly" stop
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+nfs_done

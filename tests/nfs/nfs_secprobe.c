@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "tests/nfs/rpc_raw.h"
 #include "tests/unit/t.h"
 
 #define NFS_PROG	100003
@@ -45,209 +45,58 @@
 #define STALE		70
 #define INVAL		22
 #define BADHANDLE	10001
-#define MSG_DENIED_AUTH	(-100)	/* rpc(): MSG_DENIED + AUTH_ERROR - stat */
+#define MSG_DENIED_AUTH	RR_DENIED_AUTH	/* rpc(): AUTH_ERROR, less auth_stat */
 
-struct msg {
-	uint8_t	b[16384];
-	size_t	n;
-};
-
-struct cred {
-	uint32_t	flavor;		/* 0 AUTH_NONE, 1 AUTH_UNIX, other */
-	uint32_t	uid, gid, ngids;
-	uint32_t	gids[20];
-};
-
-static const struct cred root_cred = { 1, 0, 0, 0, { 0 } };
+static const struct rr_cred root_cred = { RR_AUTH_UNIX, 0, 0, 0, { 0 } };
 static const char *dst;
 static int port;
 static char top[512];
 static uint32_t xid;		/* random start: the server's duplicate
 				 * request cache must not answer a rerun */
 
-/* ---- encoding --------------------------------------------------------- */
+/* ---- encoding and transport ------------------------------------------ */
 
 static void
-u32(struct msg *m, uint32_t v)
-{
-	m->b[m->n++] = v >> 24;
-	m->b[m->n++] = v >> 16;
-	m->b[m->n++] = v >> 8;
-	m->b[m->n++] = v;
-}
-
-static void
-u64(struct msg *m, uint64_t v)
-{
-	u32(m, (uint32_t)(v >> 32));
-	u32(m, (uint32_t)v);
-}
-
-static void
-opaque(struct msg *m, const void *p, uint32_t len)
-{
-	u32(m, len);
-	memcpy(m->b + m->n, p, len);
-	memset(m->b + m->n + len, 0, ((len + 3) & ~3u) - len);
-	m->n += (len + 3) & ~3u;
-}
-
-static void
-str(struct msg *m, const char *s)
-{
-	opaque(m, s, (uint32_t)strlen(s));
-}
-
-static void
-sattr_none(struct msg *m)
+sattr_none(struct rr_msg *m)
 {
 	for (int i = 0; i < 6; i++)
-		u32(m, 0);
+		rr_u32(m, 0);
 }
 
+/* A version 3 call of prog with the next xid. */
 static void
-call(struct msg *m, uint32_t prog, uint32_t proc, const struct cred *c)
+call(struct rr_msg *m, uint32_t prog, uint32_t proc, const struct rr_cred *c)
 {
-	memset(m, 0, sizeof(*m));
-	m->n = 4;
-	u32(m, ++xid);
-	u32(m, 0);			/* CALL */
-	u32(m, 2);
-	u32(m, prog);
-	u32(m, 3);
-	u32(m, proc);
-	u32(m, c->flavor);
-	if (c->flavor == 1) {
-		u32(m, 20 + 4 * c->ngids);
-		u32(m, 0);		/* stamp */
-		u32(m, 0);		/* machine name "" */
-		u32(m, c->uid);
-		u32(m, c->gid);
-		u32(m, c->ngids);
-		for (uint32_t i = 0; i < c->ngids; i++)
-			u32(m, c->gids[i]);
-	} else if (c->flavor == 0) {
-		u32(m, 0);
-	} else {
-		u32(m, 8);		/* some opaque body */
-		u64(m, 0x0102030405060708ull);
-	}
-	u32(m, 0);			/* verifier AUTH_NONE */
-	u32(m, 0);
+	rr_call(m, ++xid, prog, 3, proc, c);
 }
 
-static void
-finish(struct msg *m)
-{
-	uint32_t mark = 0x80000000u | (uint32_t)(m->n - 4);
-
-	m->b[0] = mark >> 24;
-	m->b[1] = mark >> 16;
-	m->b[2] = mark >> 8;
-	m->b[3] = mark;
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
-	    ((uint32_t)p[2] << 8) | p[3];
-}
-
-/* ---- transport -------------------------------------------------------- */
-
-static int
-dial_from(const char *src, int sport)
-{
-	struct sockaddr_in	sa;
-	int			fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (src != NULL || sport != 0) {
-		memset(&sa, 0, sizeof(sa));
-		sa.sin_family = AF_INET;
-		sa.sin_port = htons((uint16_t)sport);
-		inet_pton(AF_INET, src != NULL ? src : "0.0.0.0", &sa.sin_addr);
-		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-			close(fd);
-			return -1;
-		}
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	inet_pton(AF_INET, dst, &sa.sin_addr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-dial(void)
-{
-	return dial_from(NULL, 0);
-}
-
-/* Read one reply record into b; length, 0 on EOF, -1 timeout/too big. */
-static int
-reply(int fd, uint8_t *b, size_t max)
-{
-	size_t		got = 0, want = 4;
-	struct pollfd	p = { fd, POLLIN, 0 };
-
-	while (got < want) {
-		ssize_t n;
-
-		if (poll(&p, 1, 5000) <= 0)
-			return -1;
-		n = read(fd, b + got, want - got);
-		if (n <= 0)
-			return 0;
-		got += (size_t)n;
-		if (got == 4) {
-			want = 4 + (get32(b) & 0x7fffffffu);
-			if (want > max)
-				return -1;
-		}
-	}
-	return (int)got;
-}
-
-static uint8_t rbuf[2 * 1024 * 1024];
+static struct rr_msg rin = RR_MSG_INIT;		/* the last reply */
 
 /*
  * Send m and read the reply.  Returns the first result word (an
  * nfsstat3 / mountstat3) with *res pointing at it, -1 on a transport
  * problem or an RPC error other than authentication, or MSG_DENIED_AUTH
- * - auth_stat when the call was refused at the RPC level.
+ * - auth_stat when the call was refused at the RPC level.  m is sent
+ * once: its memory is freed, the next call() starts it again.
  */
 static long
-rpc(int fd, struct msg *m, const uint8_t **res, size_t *reslen)
+rpc(int fd, struct rr_msg *m, const uint8_t **res, size_t *reslen)
 {
-	int n;
+	const uint8_t	*r = NULL;
+	size_t		 rl = 0;
+	long		 st;
 
-	finish(m);
-	if (write(fd, m->b, m->n) != (ssize_t)m->n)
-		return -1;
-	n = reply(fd, rbuf, sizeof(rbuf));
-	if (n < 24)
-		return -1;
-	if (get32(rbuf + 8) != 1)
-		return -1;
-	if (get32(rbuf + 12) == 1)		/* MSG_DENIED */
-		return get32(rbuf + 16) == 1 ? MSG_DENIED_AUTH -
-		    (long)get32(rbuf + 20) : -1;
-	if (n < 28 || get32(rbuf + 24) != 0)	/* accept_stat */
+	st = rr_roundtrip(fd, m, &rin, 2 * 1024 * 1024, 5000, &r, &rl);
+	rr_free(m);
+	if (st <= MSG_DENIED_AUTH)
+		return st;
+	if (st != 0)				/* accept_stat */
 		return -1;
 	if (res != NULL)
-		*res = rbuf + 28;
+		*res = r;
 	if (reslen != NULL)
-		*reslen = (size_t)n - 28;
-	return n >= 32 ? (long)get32(rbuf + 28) : 0;
+		*reslen = rl;
+	return rl >= 4 ? (long)rr_get32(r) : 0;
 }
 
 /* ---- handles ---------------------------------------------------------- */
@@ -257,79 +106,83 @@ struct fh {
 	uint32_t	len;
 };
 
+/* st of a MNT or LOOKUP; when 0, the handle that follows it in r (rl
+ * bytes) into out (if not NULL).  -1 when that handle does not fit. */
+static long
+take_fh(long st, const uint8_t *r, size_t rl, struct fh *out)
+{
+	if (st != 0 || out == NULL)
+		return st;
+	if (rl < 8)
+		return -1;
+	out->len = rr_get32(r + 4);
+	if (out->len > 64 || rl < 8 + out->len)
+		return -1;
+	memcpy(out->b, r + 8, out->len);
+	return 0;
+}
+
 static long
 mnt(int fd, const char *path, size_t pathlen, struct fh *out)
 {
-	struct msg	 m;
-	const uint8_t	*r;
-	size_t		 rl;
+	struct rr_msg	 m = RR_MSG_INIT;
+	const uint8_t	*r = NULL;
+	size_t		 rl = 0;
 	long		 st;
 
 	call(&m, MNT_PROG, 1, &root_cred);
-	opaque(&m, path, (uint32_t)pathlen);
+	rr_opaque(&m, path, (uint32_t)pathlen);
 	st = rpc(fd, &m, &r, &rl);
-	if (st == 0 && out != NULL && rl >= 8) {
-		out->len = get32(r + 4);
-		if (out->len > 64 || rl < 8 + out->len)
-			return -1;
-		memcpy(out->b, r + 8, out->len);
-	}
-	return st;
+	return take_fh(st, r, rl, out);
 }
 
 static long
-lookup(int fd, const struct cred *c, const struct fh *dir, const char *name,
+lookup(int fd, const struct rr_cred *c, const struct fh *dir, const char *name,
     size_t namelen, struct fh *out)
 {
-	struct msg	 m;
-	const uint8_t	*r;
-	size_t		 rl;
+	struct rr_msg	 m = RR_MSG_INIT;
+	const uint8_t	*r = NULL;
+	size_t		 rl = 0;
 	long		 st;
 
 	call(&m, NFS_PROG, 3, c);
-	opaque(&m, dir->b, dir->len);
-	opaque(&m, name, (uint32_t)namelen);
+	rr_opaque(&m, dir->b, dir->len);
+	rr_opaque(&m, name, (uint32_t)namelen);
 	st = rpc(fd, &m, &r, &rl);
-	if (st == 0 && out != NULL) {
-		out->len = get32(r + 4);
-		if (out->len > 64 || rl < 8 + out->len)
-			return -1;
-		memcpy(out->b, r + 8, out->len);
-	}
-	return st;
+	return take_fh(st, r, rl, out);
 }
 
 static long
-getattr(int fd, const struct cred *c, const struct fh *h)
+getattr(int fd, const struct rr_cred *c, const struct fh *h)
 {
-	struct msg m;
+	struct rr_msg m = RR_MSG_INIT;
 
 	call(&m, NFS_PROG, 1, c);
-	opaque(&m, h->b, h->len);
+	rr_opaque(&m, h->b, h->len);
 	return rpc(fd, &m, NULL, NULL);
 }
 
 /* ACCESS: status; *got = the access bits granted. */
 static long
-access3(int fd, const struct cred *c, const struct fh *h, uint32_t want,
+access3(int fd, const struct rr_cred *c, const struct fh *h, uint32_t want,
     uint32_t *got)
 {
-	struct msg	 m;
+	struct rr_msg	 m = RR_MSG_INIT;
 	const uint8_t	*r;
 	size_t		 rl;
 	long		 st;
 	size_t		 off;
 
 	call(&m, NFS_PROG, 4, c);
-	opaque(&m, h->b, h->len);
-	u32(&m, want);
+	rr_opaque(&m, h->b, h->len);
+	rr_u32(&m, want);
 	st = rpc(fd, &m, &r, &rl);
 	*got = 0xdead;
 	if (st == 0) {
 		off = 4;			/* post_op_attr */
-		off += get32(r + off) ? 4 + 84 : 4;
+		off += rr_get32(r + off) ? 4 + 84 : 4;
 		if (off + 4 <= rl)
-			*got = get32(r + off);
+			*got = rr_get32(r + off);
 	}
 	return st;
 }
@@ -396,33 +249,35 @@ every_proc(int fd, const struct fh *bad, const struct fh *good, long want,
 	    "MKDIR", "SYMLINK", "MKNOD", "REMOVE", "RMDIR", "RENAME", "LINK",
 	    "READDIR", "READDIRPLUS", "FSSTAT", "FSINFO", "PATHCONF",
 	    "COMMIT" };
-	struct msg	m;
+	struct rr_msg	m = RR_MSG_INIT;
 	int		bad_n = 0;
 	long		st;
 
 	for (uint32_t p = 1; p < 22; p++) {
 		call(&m, NFS_PROG, p, &root_cred);
-		opaque(&m, bad->b, bad->len);
+		rr_opaque(&m, bad->b, bad->len);
 		switch (p) {
-		case 2:	sattr_none(&m); u32(&m, 0); break;
-		case 3: case 12: case 13: str(&m, "probe"); break;
-		case 4:	u32(&m, 0x3f); break;
-		case 6:	u64(&m, 0); u32(&m, 4096); break;
-		case 7:	u64(&m, 0); u32(&m, 5); u32(&m, 2);
-			opaque(&m, "owned", 5); break;
-		case 8:	str(&m, "probe"); u32(&m, 0); sattr_none(&m); break;
-		case 9:	str(&m, "probe"); sattr_none(&m); break;
-		case 10: str(&m, "probe"); sattr_none(&m); str(&m, "/etc");
+		case 2:	sattr_none(&m); rr_u32(&m, 0); break;
+		case 3: case 12: case 13: rr_str(&m, "probe"); break;
+		case 4:	rr_u32(&m, 0x3f); break;
+		case 6:	rr_u64(&m, 0); rr_u32(&m, 4096); break;
+		case 7:	rr_u64(&m, 0); rr_u32(&m, 5); rr_u32(&m, 2);
+			rr_opaque(&m, "owned", 5); break;
+		case 8:	rr_str(&m, "probe"); rr_u32(&m, 0); sattr_none(&m);
 			break;
-		case 11: str(&m, "probe"); u32(&m, 7); sattr_none(&m); break;
-		case 14: str(&m, "probe"); opaque(&m, good->b, good->len);
-			str(&m, "probe2"); break;
-		case 15: opaque(&m, good->b, good->len); str(&m, "probe");
+		case 9:	rr_str(&m, "probe"); sattr_none(&m); break;
+		case 10: rr_str(&m, "probe"); sattr_none(&m);
+			rr_str(&m, "/etc"); break;
+		case 11: rr_str(&m, "probe"); rr_u32(&m, 7); sattr_none(&m);
 			break;
-		case 16: u64(&m, 0); u64(&m, 0); u32(&m, 4096); break;
-		case 17: u64(&m, 0); u64(&m, 0); u32(&m, 4096);
-			u32(&m, 8192); break;
-		case 21: u64(&m, 0); u32(&m, 0); break;
+		case 14: rr_str(&m, "probe"); rr_opaque(&m, good->b, good->len);
+			rr_str(&m, "probe2"); break;
+		case 15: rr_opaque(&m, good->b, good->len); rr_str(&m, "probe");
+			break;
+		case 16: rr_u64(&m, 0); rr_u64(&m, 0); rr_u32(&m, 4096); break;
+		case 17: rr_u64(&m, 0); rr_u64(&m, 0); rr_u32(&m, 4096);
+			rr_u32(&m, 8192); break;
+		case 21: rr_u64(&m, 0); rr_u32(&m, 0); break;
 		default: break;
 		}
 		st = rpc(fd, &m, NULL, NULL);
@@ -586,42 +441,42 @@ check_moved(int fd, const struct fh *r1)
 static void
 check_names(int fd, const struct fh *r1)
 {
-	struct msg	m;
+	struct rr_msg	m = RR_MSG_INIT;
 	char		p[1024];
 
 	T_EQ(lookup(fd, &root_cred, r1, "hello.txt\0junk", 14, NULL), INVAL,
 	    "LOOKUP hello.txt\\0junk: INVAL");
 	call(&m, NFS_PROG, 8, &root_cred);		/* CREATE */
-	opaque(&m, r1->b, r1->len);
-	opaque(&m, "ab\0cd", 5);
-	u32(&m, 0);
+	rr_opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, "ab\0cd", 5);
+	rr_u32(&m, 0);
 	sattr_none(&m);
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL, "CREATE ab\\0cd: INVAL");
 	T_OK(!exists("rw/ab"), "... and no file 'ab'");
 	call(&m, NFS_PROG, 9, &root_cred);		/* MKDIR */
-	opaque(&m, r1->b, r1->len);
-	opaque(&m, "dd\0x", 4);
+	rr_opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, "dd\0x", 4);
 	sattr_none(&m);
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL, "MKDIR dd\\0x: INVAL");
 	T_OK(!exists("rw/dd"), "... and no directory 'dd'");
 	call(&m, NFS_PROG, 12, &root_cred);		/* REMOVE */
-	opaque(&m, r1->b, r1->len);
-	opaque(&m, "hello.txt\0x", 11);
+	rr_opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, "hello.txt\0x", 11);
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL, "REMOVE hello.txt\\0x: INVAL");
 	T_OK(exists("rw/hello.txt"), "... and hello.txt is still there");
 	call(&m, NFS_PROG, 14, &root_cred);		/* RENAME */
-	opaque(&m, r1->b, r1->len);
-	opaque(&m, "hello.txt\0", 10);
-	opaque(&m, r1->b, r1->len);
-	str(&m, "renamed");
+	rr_opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, "hello.txt\0", 10);
+	rr_opaque(&m, r1->b, r1->len);
+	rr_str(&m, "renamed");
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL, "RENAME from hello.txt\\0: INVAL");
 	T_OK(exists("rw/hello.txt") && !exists("rw/renamed"),
 	    "... and nothing was renamed");
 	call(&m, NFS_PROG, 10, &root_cred);		/* SYMLINK */
-	opaque(&m, r1->b, r1->len);
-	str(&m, "sl_nul");
+	rr_opaque(&m, r1->b, r1->len);
+	rr_str(&m, "sl_nul");
 	sattr_none(&m);
-	opaque(&m, "/etc\0/../x", 10);
+	rr_opaque(&m, "/etc\0/../x", 10);
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL, "SYMLINK target with NUL: INVAL");
 	T_OK(!exists("rw/sl_nul"), "... and no symlink");
 	snprintf(p, sizeof(p), "%s/rw2", top);
@@ -637,7 +492,7 @@ dump_count(int fd, const char *dir, int *total)
 {
 	struct sockaddr_in	 sa;
 	socklen_t		 salen = sizeof(sa);
-	struct msg		 m;
+	struct rr_msg		 m = RR_MSG_INIT;
 	const uint8_t		*r;
 	size_t			 rl, off = 0, l;
 	char			 me[64];
@@ -650,14 +505,14 @@ dump_count(int fd, const char *dir, int *total)
 	call(&m, MNT_PROG, 2, &root_cred);
 	if (rpc(fd, &m, &r, &rl) < 0)
 		return -1;
-	while (off + 4 <= rl && get32(r + off) == 1) {
+	while (off + 4 <= rl && rr_get32(r + off) == 1) {
 		off += 4;
-		l = get32(r + off);			/* hostname */
+		l = rr_get32(r + off);			/* hostname */
 		if (off + 4 + l > rl)
 			return -1;
 		mine = l == strlen(me) && memcmp(r + off + 4, me, l) == 0;
 		off += 4 + ((l + 3) & ~3u);
-		l = get32(r + off);			/* directory */
+		l = rr_get32(r + off);			/* directory */
 		if (off + 4 + l > rl)
 			return -1;
 		if (mine && l == strlen(dir) &&
@@ -695,7 +550,7 @@ check_mountlist(int fd)
 
 		snprintf(src, sizeof(src), "127.%d.%d.%d", 80 + i / 60000,
 		    (i / 250) % 250 + 1, i % 250 + 1);
-		if ((cfd = dial_from(src, 0)) < 0) {
+		if ((cfd = rr_dial(src, 0, dst, port)) < 0) {
 			fails++;
 			continue;
 		}
@@ -712,8 +567,8 @@ check_mountlist(int fd)
 static void
 check_auth(int fd, const struct fh *r1)
 {
-	struct cred	c;
-	struct msg	m;
+	struct rr_cred	c;
+	struct rr_msg	m = RR_MSG_INIT;
 	struct fh	rs;
 	char		p[1024];
 	int		sfd;
@@ -721,13 +576,13 @@ check_auth(int fd, const struct fh *r1)
 	memset(&c, 0, sizeof(c));
 	c.flavor = 0;				/* AUTH_NONE */
 	call(&m, NFS_PROG, 1, &c);
-	opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, r1->b, r1->len);
 	T_EQ(rpc(fd, &m, NULL, NULL), MSG_DENIED_AUTH - 5,
 	    "AUTH_NONE on a sec=sys export: AUTH_TOOWEAK");
 	c.flavor = 1;
 	c.ngids = 17;				/* more than AUTH_UNIX allows */
 	call(&m, NFS_PROG, 1, &c);
-	opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, r1->b, r1->len);
 	T_EQ(rpc(fd, &m, NULL, NULL), MSG_DENIED_AUTH - 1,
 	    "AUTH_UNIX with 17 groups: AUTH_BADCRED");
 	c.flavor = 6;				/* RPCSEC_GSS */
@@ -735,7 +590,7 @@ check_auth(int fd, const struct fh *r1)
 	T_EQ(rpc(fd, &m, NULL, NULL), MSG_DENIED_AUTH - 1,
 	    "RPCSEC_GSS NULL: AUTH_BADCRED");
 	call(&m, NFS_PROG, 1, &c);
-	opaque(&m, r1->b, r1->len);
+	rr_opaque(&m, r1->b, r1->len);
 	T_EQ(rpc(fd, &m, NULL, NULL), MSG_DENIED_AUTH - 1,
 	    "RPCSEC_GSS GETATTR: AUTH_BADCRED");
 	T_EQ(getattr(fd, &root_cred, r1), 0, "the connection still serves");
@@ -746,7 +601,7 @@ check_auth(int fd, const struct fh *r1)
 	    "MNT of a secure export from port >= 1024: AUTH_TOOWEAK");
 	sfd = -1;
 	for (int sp = 1023; sp > 600 && sfd < 0; sp--)
-		sfd = dial_from(NULL, sp);
+		sfd = rr_dial(NULL, sp, dst, port);
 	T_OK(sfd >= 0, "connected from a port below 1024");
 	if (sfd < 0)
 		return;
@@ -767,8 +622,8 @@ check_auth(int fd, const struct fh *r1)
 static void
 check_access(int fd, const struct fh *r1, const struct fh *r2)
 {
-	struct cred	u = { 1, 1000, 1000, 0, { 0 } };
-	struct cred	ug = { 1, 1000, 1000, 1, { 1234 } };
+	struct rr_cred	u = { 1, 1000, 1000, 0, { 0 } };
+	struct rr_cred	ug = { 1, 1000, 1000, 1, { 1234 } };
 	struct fh	h;
 	uint32_t	got;
 	char		p[1024];
@@ -793,7 +648,7 @@ check_access(int fd, const struct fh *r1, const struct fh *r2)
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		const struct cred *c = cases[i].cred == 0 ? &u :
+		const struct rr_cred *c = cases[i].cred == 0 ? &u :
 		    cases[i].cred == 1 ? &ug : &root_cred;
 
 		snprintf(p, sizeof(p), "rw/%s", cases[i].name);
@@ -834,7 +689,7 @@ check_access(int fd, const struct fh *r1, const struct fh *r2)
 static void
 check_symlink_times(int fd, const struct fh *r1)
 {
-	struct msg	m;
+	struct rr_msg	m = RR_MSG_INIT;
 	struct fh	h;
 	struct stat	st;
 	char		p[1024];
@@ -844,20 +699,20 @@ check_symlink_times(int fd, const struct fh *r1)
 	T_OK(symlink("nowhere", p) == 0, "a symlink");
 	T_EQ(lookup(fd, &root_cred, r1, "sl", 2, &h), 0, "LOOKUP it");
 	call(&m, NFS_PROG, 2, &root_cred);		/* SETATTR */
-	opaque(&m, h.b, h.len);
-	u32(&m, 0); u32(&m, 0); u32(&m, 0); u32(&m, 0);
-	u32(&m, 2); u32(&m, 1000000); u32(&m, 5);	/* atime */
-	u32(&m, 2); u32(&m, 2000000); u32(&m, 7);	/* mtime */
-	u32(&m, 0);
+	rr_opaque(&m, h.b, h.len);
+	rr_u32(&m, 0); rr_u32(&m, 0); rr_u32(&m, 0); rr_u32(&m, 0);
+	rr_u32(&m, 2); rr_u32(&m, 1000000); rr_u32(&m, 5);	/* atime */
+	rr_u32(&m, 2); rr_u32(&m, 2000000); rr_u32(&m, 7);	/* mtime */
+	rr_u32(&m, 0);
 	T_EQ(rpc(fd, &m, NULL, NULL), 0, "SETATTR times of a symlink: OK");
 	T_OK(lstat(p, &st) == 0 && st.st_mtime == 2000000 &&
 	    st.st_atime == 1000000, "... and they were set (mtime %ld)",
 	    (long)st.st_mtime);
 	call(&m, NFS_PROG, 2, &root_cred);
-	opaque(&m, h.b, h.len);
-	u32(&m, 1); u32(&m, 0600);			/* mode */
-	u32(&m, 0); u32(&m, 0); u32(&m, 0); u32(&m, 0); u32(&m, 0);
-	u32(&m, 0);
+	rr_opaque(&m, h.b, h.len);
+	rr_u32(&m, 1); rr_u32(&m, 0600);			/* mode */
+	rr_u32(&m, 0); rr_u32(&m, 0); rr_u32(&m, 0); rr_u32(&m, 0);
+	rr_u32(&m, 0); rr_u32(&m, 0);
 	T_EQ(rpc(fd, &m, NULL, NULL), INVAL,
 	    "SETATTR mode 0600 of a symlink: INVAL (Linux keeps none)");
 }
@@ -878,7 +733,7 @@ main(int argc, char **argv)
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	xid = (uint32_t)random() << 8;
 	snprintf(top, sizeof(top), "%s", argv[3]);
-	fd = dial();
+	fd = rr_dial(NULL, 0, dst, port);
 	T_OK(fd >= 0, "connect");
 	if (fd < 0)
 		return t_done();
