@@ -32,6 +32,8 @@
 #define CTCM_E_STALE	(-31009)	/* generation not newer */
 #define CTCM_E_MONITOR	(-31010)	/* no valid configuration */
 #define CTCM_E_NOREPLICA (-31011)	/* LUN holds no valid replica */
+#define CTCM_E_DEPOSED	(-31012)	/* lost the mastership mid-commit */
+#define CTCM_E_NOREAD	(-31013)	/* no majority of replicas read */
 
 enum ctcm_boot_rc {
 	CTCM_BOOT_OK = 0,	/* local copy is current: go on */
@@ -53,11 +55,23 @@ int	ctcm_boot(const char *conf_path, const struct cfg *cfg, int self_idx,
 	    char *why, size_t whylen);
 
 /*
+ * duonas.conf at conf_path does not parse: parse the bootstrap copy of
+ * the last installed one (<conf_path>.committed) into *out instead, so
+ * that ctcm_boot() can find the state directory and the LUNs and then
+ * restore conf_path like any other corrupt local file.  0 with a line
+ * for the log in why, or -1 with the reason (no usable copy) in why.
+ * Before the loop exists; out->file names the copy.
+ */
+int	ctcm_boot_conf(const char *conf_path, struct cfg *out, char *why,
+	    size_t whylen);
+
+/*
  * Start the runtime part on the loop thread, after link_init() and
  * pso_init() (in MONITOR: after link_init() only, pso may be absent):
  * registers the peer-link handlers (types 64..79), the HA opmode
- * callback (array repair when becoming master) and catch-up on link up.
- * cfg is copied.  0 or -1 (logged).
+ * callback (epoch claim and array repair when becoming master) and
+ * starts the sync worker thread (retried installs, replica repair, peer
+ * catch-up, MONITOR polling).  cfg is copied.  0 or -1 (logged).
  */
 int	ctcm_init(const struct cfg *cfg, int self_idx);
 void	ctcm_shutdown(void);

@@ -6,7 +6,9 @@
  * against golden bytes.  Formats: docs/ctcm.md ("Bundle format",
  * "Replica image", "Text form").  Decoders check every length before
  * touching the bytes and return the first failure as a CTCM_E_* code.
- * This file does not decide which copy wins; ctcm_boot.c does.
+ * Also the pure numbering rules: slot keys, the rank of a configuration
+ * and the next epoch.  This file does not decide which copy wins;
+ * ctcm_boot.c and ctcm_sync.c do.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,8 +238,8 @@ fail:
 }
 
 int
-ctcm_image_encode(const struct ctcm_bundle *v, int n, size_t maxlen,
-    struct buf *o)
+ctcm_image_encode(const struct ctcm_bundle *v, int n, uint64_t epoch,
+    size_t maxlen, struct buf *o)
 {
 	struct buf	one;
 	size_t		start = o->len, countoff;
@@ -245,9 +247,11 @@ ctcm_image_encode(const struct ctcm_bundle *v, int n, size_t maxlen,
 
 	buf_init(&one);
 	buf_add_u32(o, CTCM_IMAGE_MAGIC);
-	buf_add_u16(o, CTCM_FORMAT_VERSION);
+	buf_add_u16(o, CTCM_IMAGE_VERSION);
 	countoff = o->len;
 	buf_add_u16(o, 0);
+	buf_add_u64(o, epoch);
+	buf_add_u64(o, n > 0 ? v[0].vepoch : 0);
 	for (int i = 0; i < n && i < UINT16_MAX; i++) {
 		buf_reset(&one);
 		ctcm_bundle_encode(&v[i], &one);
@@ -268,11 +272,12 @@ ctcm_image_encode(const struct ctcm_bundle *v, int n, size_t maxlen,
 
 int
 ctcm_image_decode(const uint8_t *p, size_t len, struct ctcm_bundle **bp,
-    int *np)
+    int *np, uint64_t *epochp)
 {
 	struct rd		 r;
 	struct ctcm_bundle	*v = NULL;
-	uint16_t		 n;
+	uint64_t		 epoch = 0, vepoch = 0;
+	uint16_t		 n, ver;
 	int			 rc, i;
 
 	*bp = NULL;
@@ -284,9 +289,18 @@ ctcm_image_decode(const uint8_t *p, size_t len, struct ctcm_bundle **bp,
 	if (pext_crc32c(0, p, len - 4) != get_be32(p + len - 4))
 		return CTCM_E_CRC;
 	rd_init(&r, p + 4, len - 8);
-	if (rd_u16(&r) != CTCM_FORMAT_VERSION)
+	ver = rd_u16(&r);
+	if (ver != 1 && ver != CTCM_IMAGE_VERSION)
 		return CTCM_E_VERSION;
 	n = rd_u16(&r);
+	if (ver >= 2) {
+		epoch = rd_u64(&r);
+		vepoch = rd_u64(&r);
+		if (r.err)
+			return CTCM_E_SHORT;
+		if (epoch > CTCM_EPOCH_MAX || vepoch > epoch)
+			return CTCM_E_FORMAT;
+	}
 	if (n == 0)
 		return CTCM_E_FORMAT;
 	v = xcalloc(n, sizeof(*v));
@@ -300,7 +314,8 @@ ctcm_image_decode(const uint8_t *p, size_t len, struct ctcm_bundle **bp,
 		}
 		if ((rc = ctcm_bundle_decode(d, blen, &v[i])) != 0)
 			goto fail;
-		if (i > 0 && v[i].gen >= v[i - 1].gen) {
+		if ((i > 0 && v[i].gen >= v[i - 1].gen) ||
+		    v[i].gen > CTCM_GEN_MAX) {
 			ctcm_bundle_free(&v[i]);
 			rc = CTCM_E_FORMAT;
 			goto fail;
@@ -310,12 +325,60 @@ ctcm_image_decode(const uint8_t *p, size_t len, struct ctcm_bundle **bp,
 		rc = CTCM_E_FORMAT;
 		goto fail;
 	}
+	v[0].vepoch = vepoch;
 	*bp = v;
 	*np = n;
+	if (epochp != NULL)
+		*epochp = epoch;
 	return 0;
 fail:
 	ctcm_bundles_free(v, i);
 	return rc;
+}
+
+int
+ctcm_bundle_cfg(const struct ctcm_bundle *b, struct cfg *out, char *err,
+    size_t errlen)
+{
+	const struct ctcm_section *c = ctcm_bundle_get(b, CTCM_SEC_CONF);
+
+	if (c == NULL) {
+		snprintf(err, errlen, "generation %llu has no duonas.conf",
+		    (unsigned long long)b->gen);
+		return -1;
+	}
+	return cfg_parse_buf("duonas.conf", (const char *)c->data, c->len,
+	    out, err, errlen);
+}
+
+/* ---- numbering (docs/ctcm.md, "Terms", "Numbering") ------------------- */
+
+uint64_t
+ctcm_key_pack(uint64_t epoch, uint64_t gen)
+{
+	return epoch << CTCM_GEN_BITS | (gen & CTCM_GEN_MAX);
+}
+
+void
+ctcm_key_unpack(uint64_t key, uint64_t *epoch, uint64_t *gen)
+{
+	*epoch = key >> CTCM_GEN_BITS;
+	*gen = key & CTCM_GEN_MAX;
+}
+
+int
+ctcm_rank_cmp(uint64_t vepoch1, uint64_t gen1, uint64_t vepoch2,
+    uint64_t gen2)
+{
+	if (vepoch1 != vepoch2)
+		return vepoch1 < vepoch2 ? -1 : 1;
+	return gen1 < gen2 ? -1 : gen1 > gen2;
+}
+
+uint64_t
+ctcm_epoch_next(uint64_t seen, uint32_t node)
+{
+	return (((seen >> 8) + 1) << 8) | (node & 0xff);
 }
 
 /* ---- text form -------------------------------------------------------- */
@@ -533,8 +596,13 @@ ctcm_strerror(int rc)
 		return "no valid configuration (MONITOR)";
 	case CTCM_E_NOREPLICA:
 		return "no valid configuration slot";
+	case CTCM_E_DEPOSED:
+		return "this head lost the mastership during the commit";
+	case CTCM_E_NOREAD:
+		return "a majority of the configuration replicas could not "
+		    "be read";
 	}
-	if (rc < 0 && rc >= -9)
+	if (rc < 0 && rc > -100)
 		return pext_strerror(rc);
 	if (rc > 0)
 		return strerror(rc);

@@ -4,10 +4,14 @@
  * every other line (and comment) as it was.
  *
  * Each edit checks its own input first (bad CIDR, address in use,
- * unknown export, path outside every LUN, ...) and names the problem; the
- * transaction then parses the whole result again (cfg_parse_buf and the
- * registered validators) before anything is written.  Pure functions: no
- * file system access, no global state.
+ * unknown export, path outside every LUN, ...) and names the problem.
+ * One format, one parser: the exports text is read only through
+ * common/exports.c (the NFS server's parser and limits) and duonas.conf
+ * only through common/cfg.c (cfg_walk to find the place of an edit,
+ * cfg_parse_buf to check its result), so what validates a change is what
+ * loads it; the transaction parses the whole result once more before
+ * anything is written.  Pure functions: no file system access, no global
+ * state.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -34,231 +38,48 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 #define ERR(...)	seterr(err, errlen, __VA_ARGS__)
 
-/* ---- exports text --------------------------------------------------- */
+/* ---- exports text: common/exports.c is the only parser ------------ */
 
-/* Physical line ranges of logical lines ("\\\n" continues a line). */
-struct lline {
-	size_t	start, end;	/* [start, end) in the text, end after \n */
-	int	line;		/* first physical line number */
-};
-
+/* Read exports text: strict (what the NFS server loads), or lenient on
+ * the number of exports (to remove from a file a bug let grow). */
 static int
-split_logical(const char *t, struct lline **lp)
+exports_read(const char *text, int flags, struct exports_tab *x, char *err,
+    size_t errlen)
 {
-	struct lline	*v = NULL;
-	size_t		 i = 0, len = strlen(t);
-	int		 n = 0, phys = 1;
-
-	while (i < len) {
-		size_t s = i;
-		int first = phys;
-
-		for (;;) {
-			const char *nl = strchr(t + i, '\n');
-			size_t e = nl ? (size_t)(nl - t) : len;
-
-			phys++;
-			i = nl ? e + 1 : len;
-			if (!(nl && e > s && t[e - 1] == '\\'))
-				break;
-		}
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n].start = s;
-		v[n].end = i;
-		v[n].line = first;
-		n++;
-	}
-	*lp = v;
-	return n;
+	return exports_parse(text, strlen(text), "exports", flags, x, err,
+	    errlen);
 }
 
-/* Copy a logical line without continuations and comments. */
-static char *
-lline_text(const char *t, const struct lline *l)
+static void
+export_from(const struct exports_entry *x, struct ctcm_export *e)
 {
-	char	*s = xmalloc(l->end - l->start + 1), *h;
-	size_t	 o = 0;
-
-	for (size_t i = l->start; i < l->end; i++) {
-		if (t[i] == '\\' && i + 1 < l->end && t[i + 1] == '\n') {
-			i++;
-			s[o++] = ' ';
-			continue;
-		}
-		s[o++] = t[i] == '\n' || t[i] == '\t' ? ' ' : t[i];
-	}
-	s[o] = 0;
-	if ((h = strchr(s, '#')) != NULL)
-		*h = 0;
-	return s;
-}
-
-static int
-parse_export_line(char *s, struct ctcm_export *e, char *err, size_t errlen)
-{
-	char		*w, *save = NULL;
-	const char	*es;
-	long long	 v;
+	size_t	n = 0;
 
 	memset(e, 0, sizeof(*e));
-	if ((w = strtok_r(s, " ", &save)) == NULL)
-		return 1;	/* empty */
-	if (snprintf(e->path, sizeof(e->path), "%s", w) >=
-	    (int)sizeof(e->path))
-		return ERR("export path too long");
-	while ((w = strtok_r(NULL, " ", &save)) != NULL) {
-		if (w[0] == '-') {
-			char *o, *s2 = NULL;
-
-			for (o = strtok_r(w + 1, ",", &s2); o != NULL;
-			    o = strtok_r(NULL, ",", &s2)) {
-				if (strncmp(o, "id=", 3) == 0) {
-					if (parse_num(o + 3, 1, UINT32_MAX, &v,
-					    &es) < 0)
-						return ERR("export %s: id '%s' "
-						    "is %s", e->path, o + 3,
-						    es);
-					e->id = (uint32_t)v;
-					continue;
-				}
-				if (strlen(e->options) + strlen(o) + 2 >=
-				    sizeof(e->options))
-					return ERR("export %s: options too "
-					    "long", e->path);
-				if (e->options[0])
-					strcat(e->options, ",");
-				strcat(e->options, o);
-			}
-			continue;
-		}
-		if (strlen(e->clients) + strlen(w) + 2 >= sizeof(e->clients))
-			return ERR("export %s: too many clients", e->path);
-		if (e->clients[0])
-			strcat(e->clients, " ");
-		strcat(e->clients, w);
-	}
-	return 0;
+	snprintf(e->path, sizeof(e->path), "%s", x->path);
+	snprintf(e->options, sizeof(e->options), "%s", x->options);
+	e->id = x->id;
+	e->line = x->line;
+	for (int i = 0; i < x->nclients; i++)
+		n += (size_t)snprintf(e->clients + n, sizeof(e->clients) - n,
+		    "%s%s", i ? " " : "", x->clients[i].spec);
 }
 
 int
 ctcm_exports_parse(const char *text, struct ctcm_export **ep, int *np,
     char *err, size_t errlen)
 {
-	struct lline		*ll = NULL;
-	struct ctcm_export	*v = NULL, e;
-	int			 n = 0, nl, rc = 0;
+	struct exports_tab	x;
 
-	nl = split_logical(text, &ll);
-	for (int i = 0; i < nl; i++) {
-		char *s = lline_text(text, &ll[i]);
-
-		rc = parse_export_line(s, &e, err, errlen);
-		free(s);
-		if (rc < 0)
-			break;
-		if (rc == 1) {
-			rc = 0;
-			continue;
-		}
-		e.line = ll[i].line;
-		v = xrealloc(v, (n + 1) * sizeof(*v));
-		v[n++] = e;
-	}
-	free(ll);
-	if (rc < 0) {
-		free(v);
+	*ep = NULL;
+	*np = 0;
+	if (exports_read(text, 0, &x, err, errlen) < 0)
 		return -1;
-	}
-	*ep = v;
-	*np = n;
-	return 0;
-}
-
-static const char *const known_opts[] = {
-	"rw", "ro", "root_squash", "no_root_squash", "all_squash",
-	"no_all_squash", "secure", "insecure", "sync", "sec=sys", "sec=none",
-	"sec=sys:none", "sec=none:sys",
-};
-
-static int
-check_opts(const char *opts, const char *what, char *err, size_t errlen)
-{
-	char	*c = xstrdup(opts), *o, *save = NULL;
-	int	 rv = 0;
-
-	for (o = strtok_r(c, ",", &save); o != NULL && rv == 0;
-	    o = strtok_r(NULL, ",", &save)) {
-		size_t	i;
-		long long v;
-		const char *es;
-
-		for (i = 0; i < nitems(known_opts); i++)
-			if (strcmp(o, known_opts[i]) == 0)
-				break;
-		if (i < nitems(known_opts))
-			continue;
-		if ((strncmp(o, "anonuid=", 8) == 0 ||
-		    strncmp(o, "anongid=", 8) == 0) &&
-		    parse_num(o + 8, 0, UINT32_MAX - 1, &v, &es) == 0)
-			continue;
-		if (strncmp(o, "id=", 3) == 0)
-			rv = ERR("%s: give the export id with --id, not in "
-			    "the options", what);
-		else
-			rv = ERR("%s: unknown option '%s'", what, o);
-	}
-	free(c);
-	return rv;
-}
-
-/* One client spec: "*", host, address, address/prefix, with (opts). */
-static int
-check_client(const char *spec, char *err, size_t errlen)
-{
-	char	 host[160], *paren, *slash;
-	uint8_t	 bin[16];
-	int	 fam = 0, maxp;
-	long long v;
-	const char *es;
-
-	if (snprintf(host, sizeof(host), "%s", spec) >= (int)sizeof(host))
-		return ERR("client '%s': too long", spec);
-	if ((paren = strchr(host, '(')) != NULL) {
-		char *end = strchr(paren, ')');
-
-		if (end == NULL || end[1] != 0)
-			return ERR("client '%s': options go in (...) right "
-			    "after the client", spec);
-		*end = 0;
-		*paren = 0;
-		if (check_opts(paren + 1, spec, err, errlen) < 0)
-			return -1;
-	}
-	if (host[0] == 0)
-		return ERR("client '%s': no client before the options (use "
-		    "*(...) for everyone)", spec);
-	if (strcmp(host, "*") == 0)
-		return 0;
-	if ((slash = strchr(host, '/')) != NULL)
-		*slash = 0;
-	if (inet_pton(AF_INET, host, bin) == 1)
-		fam = 4, maxp = 32;
-	else if (inet_pton(AF_INET6, host, bin) == 1)
-		fam = 6, maxp = 128;
-	else {
-		if (slash != NULL)
-			return ERR("client '%s': '%s' is not an IP address "
-			    "(a /prefix needs one)", spec, host);
-		for (const char *p = host; *p; p++)
-			if (!isalnum((unsigned char)*p) && *p != '-' &&
-			    *p != '.')
-				return ERR("client '%s': not an address, "
-				    "CIDR or host name", spec);
-		return 0;
-	}
-	if (slash != NULL && parse_num(slash + 1, 0, maxp, &v, &es) < 0)
-		return ERR("client '%s': prefix '%s' is %s (IPv%d: 0-%d)",
-		    spec, slash + 1, es, fam, maxp);
+	*ep = xcalloc((size_t)(x.n ? x.n : 1), sizeof(**ep));
+	for (int i = 0; i < x.n; i++)
+		export_from(&x.v[i], &(*ep)[i]);
+	*np = x.n;
+	exports_free(&x);
 	return 0;
 }
 
@@ -288,19 +109,13 @@ lun_of_path(const struct cfg *c, const char *path)
 	return NULL;
 }
 
+/* What only the configuration can tell: the export lies in a LUN. */
 int
 ctcm_check_export(const struct cfg *c, const struct ctcm_export *e,
     char *err, size_t errlen)
 {
-	char	*cl, *w, *save = NULL;
-	int	 rv = 0;
-
 	if (e->path[0] != '/')
 		return ERR("export path '%s' is not absolute", e->path);
-	if (strstr(e->path, "/../") || strstr(e->path, "/./") ||
-	    (strlen(e->path) >= 3 &&
-	    strcmp(e->path + strlen(e->path) - 3, "/..") == 0))
-		return ERR("export path '%s' contains . or ..", e->path);
 	if (lun_of_path(c, e->path) == NULL) {
 		if (c->nluns == 0)
 			return ERR("export path %s: no LUN is configured "
@@ -312,17 +127,10 @@ ctcm_check_export(const struct cfg *c, const struct ctcm_export *e,
 	}
 	if (e->id == 0)
 		return ERR("export %s has no id", e->path);
-	if (e->options[0] && check_opts(e->options, e->path, err, errlen) < 0)
-		return -1;
 	if (e->clients[0] == 0)
 		return ERR("export %s lists no clients (use * for everyone)",
 		    e->path);
-	cl = xstrdup(e->clients);
-	for (w = strtok_r(cl, " ", &save); w != NULL && rv == 0;
-	    w = strtok_r(NULL, " ", &save))
-		rv = check_client(w, err, errlen);
-	free(cl);
-	return rv;
+	return 0;
 }
 
 static void
@@ -333,22 +141,39 @@ export_line(const struct ctcm_export *e, struct buf *o)
 }
 
 static int
-find_export(const struct ctcm_export *v, int n, const char *key)
+find_export(const struct exports_tab *x, const char *key)
 {
 	long long	id;
 	const char	*es;
 	int		isid = parse_num(key, 1, UINT32_MAX, &id, &es) == 0;
 
-	for (int i = 0; i < n; i++) {
-		size_t pl = strlen(v[i].path);
+	for (int i = 0; i < x->n; i++) {
+		const char	*p = x->v[i].path;
+		size_t		 pl = strlen(p);
 
-		if (isid && v[i].id == (uint32_t)id)
+		if (isid && x->v[i].id == (uint32_t)id)
 			return i;
-		if (strcmp(v[i].path, key) == 0 || (strncmp(v[i].path, key,
-		    pl) == 0 && strcmp(key + pl, "/") == 0))
+		if (strcmp(p, key) == 0 || (strncmp(p, key, pl) == 0 &&
+		    strcmp(key + pl, "/") == 0))
 			return i;
 	}
 	return -1;
+}
+
+/*
+ * Command-line input becomes one line of the file: nothing in it may
+ * end the line, continue it, start a comment, or (options) split a word.
+ */
+static int
+check_input(const char *what, const char *s, int oneword, char *err,
+    size_t errlen)
+{
+	if (s == NULL)
+		return 0;
+	if (strpbrk(s, oneword ? "\n\r\\# \t" : "\n\r\\#") != NULL)
+		return ERR("%s '%s': no line breaks, backslashes or '#'%s",
+		    what, s, oneword ? ", no spaces" : "");
+	return 0;
 }
 
 static void
@@ -367,89 +192,134 @@ normalize_clients(const char *in, char *out, size_t n)
 	free(c);
 }
 
+/*
+ * The proposed file is parsed again as the NFS server will load it, and
+ * the export that changed must be the line we wrote and lie in a LUN.
+ */
+static int
+check_result(const struct cfg *c, struct buf *n, const char *path,
+    struct buf *o, char *err, size_t errlen)
+{
+	struct exports_tab	x;
+	struct ctcm_export	e;
+	int			i, rv;
+
+	if (exports_read((const char *)n->data, 0, &x, err, errlen) < 0) {
+		buf_free(n);
+		return -1;
+	}
+	for (i = 0; i < x.n; i++)
+		if (strcmp(x.v[i].path, path) == 0)
+			break;
+	if (i == x.n)
+		rv = ERR("export %s: the line written does not read back",
+		    path);
+	else {
+		export_from(&x.v[i], &e);
+		rv = ctcm_check_export(c, &e, err, errlen);
+	}
+	exports_free(&x);
+	if (rv == 0)
+		buf_add(o, n->data, n->len);
+	buf_free(n);
+	return rv;
+}
+
 int
 ctcm_edit_export_add(const struct cfg *c, const char *text, const char *path,
     uint32_t id, const char *clients, const char *options, struct buf *o,
     char *err, size_t errlen)
 {
-	struct ctcm_export	*v = NULL, e;
-	int			 n, rv = -1;
+	struct exports_tab	 x;
+	struct ctcm_export	 e;
+	struct buf		 n;
+	int			 rv = -1;
 	uint32_t		 maxid = 0;
-	char			 p[CFG_PATH_MAX];
 
-	if (ctcm_exports_parse(text, &v, &n, err, errlen) < 0)
+	if (exports_read(text, EXPORTS_ANY_COUNT, &x, err, errlen) < 0)
 		return -1;
-	if (snprintf(p, sizeof(p), "%s", path) >= (int)sizeof(p)) {
-		ERR("export path too long");
+	memset(&e, 0, sizeof(e));
+	if (snprintf(e.path, sizeof(e.path), "%s", path) >=
+	    (int)sizeof(e.path)) {
+		ERR("export path too long (max %zu bytes)",
+		    sizeof(e.path) - 1);
 		goto out;
 	}
-	if (strlen(p) > 1 && p[strlen(p) - 1] == '/')
-		p[strlen(p) - 1] = 0;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(v[i].path, p) == 0) {
-			ERR("%s is already exported (id %u); use export set "
-			    "to change it", p, v[i].id);
-			goto out;
-		}
-		if (id != 0 && v[i].id == id) {
-			ERR("export id %u is already used by %s", id,
-			    v[i].path);
-			goto out;
-		}
-		maxid = MAX(maxid, v[i].id);
+	if (strlen(e.path) > 1 && e.path[strlen(e.path) - 1] == '/')
+		e.path[strlen(e.path) - 1] = 0;
+	if (check_input("export path", e.path, 1, err, errlen) < 0 ||
+	    check_input("--clients", clients, 0, err, errlen) < 0 ||
+	    check_input("--options", options, 1, err, errlen) < 0)
+		goto out;
+	if (options != NULL && (strncmp(options, "id=", 3) == 0 ||
+	    strstr(options, ",id=") != NULL)) {
+		ERR("%s: give the export id with --id, not in the options",
+		    e.path);
+		goto out;
 	}
-	memset(&e, 0, sizeof(e));
-	snprintf(e.path, sizeof(e.path), "%s", p);
+	for (int i = 0; i < x.n; i++) {
+		if (strcmp(x.v[i].path, e.path) == 0) {
+			ERR("%s is already exported (id %u); use export set "
+			    "to change it", e.path, x.v[i].id);
+			goto out;
+		}
+		if (id != 0 && x.v[i].id == id) {
+			ERR("export id %u is already used by %s", id,
+			    x.v[i].path);
+			goto out;
+		}
+		maxid = MAX(maxid, x.v[i].id);
+	}
+	if (x.n >= EXPORTS_MAX) {
+		ERR("%d exports already: that is the maximum the NFS server "
+		    "serves (remove one first)", x.n);
+		goto out;
+	}
+	if (id == 0 && maxid == UINT32_MAX) {
+		ERR("no free export id above %u: give one with --id", maxid);
+		goto out;
+	}
 	e.id = id ? id : maxid + 1;
 	snprintf(e.options, sizeof(e.options), "%s", options ? options : "");
 	normalize_clients(clients && *clients ? clients : "*", e.clients,
 	    sizeof(e.clients));
-	if (ctcm_check_export(c, &e, err, errlen) < 0)
-		goto out;
-	buf_add(o, text, strlen(text));
-	if (o->len > 0 && o->data[o->len - 1] != '\n')
-		buf_add_u8(o, '\n');
-	export_line(&e, o);
-	rv = 0;
+	buf_init(&n);
+	buf_add(&n, text, strlen(text));
+	if (n.len > 0 && n.data[n.len - 1] != '\n')
+		buf_add_u8(&n, '\n');
+	export_line(&e, &n);
+	rv = check_result(c, &n, e.path, o, err, errlen);
 out:
-	free(v);
+	exports_free(&x);
 	return rv;
 }
 
-/* Rebuild text with logical line `skip` replaced by repl (or dropped). */
+/* text with the logical line [start, end) replaced by repl (or dropped) */
 static void
-replace_line(const char *text, int target_line, const char *repl,
+splice(const char *text, size_t start, size_t end, const char *repl,
     struct buf *o)
 {
-	struct lline	*ll;
-	int		 n = split_logical(text, &ll);
-
-	for (int i = 0; i < n; i++) {
-		if (ll[i].line == target_line) {
-			if (repl)
-				buf_add(o, repl, strlen(repl));
-			continue;
-		}
-		buf_add(o, text + ll[i].start, ll[i].end - ll[i].start);
-	}
-	free(ll);
+	buf_add(o, text, start);
+	if (repl != NULL)
+		buf_add(o, repl, strlen(repl));
+	buf_add(o, text + end, strlen(text) - end);
 }
 
 int
 ctcm_edit_export_rm(const char *text, const char *key, struct buf *o,
     char *err, size_t errlen)
 {
-	struct ctcm_export	*v = NULL;
-	int			 n, i;
+	struct exports_tab	x;
+	int			i;
 
-	if (ctcm_exports_parse(text, &v, &n, err, errlen) < 0)
+	if (exports_read(text, EXPORTS_ANY_COUNT, &x, err, errlen) < 0)
 		return -1;
-	if ((i = find_export(v, n, key)) < 0) {
-		free(v);
+	if ((i = find_export(&x, key)) < 0) {
+		exports_free(&x);
 		return ERR("no export %s (duonas export ls lists them)", key);
 	}
-	replace_line(text, v[i].line, NULL, o);
-	free(v);
+	splice(text, x.v[i].start, x.v[i].end, NULL, o);
+	exports_free(&x);
 	return 0;
 }
 
@@ -458,33 +328,40 @@ ctcm_edit_export_set(const struct cfg *c, const char *text, const char *key,
     const char *clients, const char *options, struct buf *o, char *err,
     size_t errlen)
 {
-	struct ctcm_export	*v = NULL, e;
-	struct buf		 line;
-	int			 n, i, rv = -1;
+	struct exports_tab	 x;
+	struct ctcm_export	 e;
+	struct buf		 line, n;
+	int			 i, rv = -1;
 
 	if (clients == NULL && options == NULL)
 		return ERR("nothing to change: give --clients and/or "
 		    "--options");
-	if (ctcm_exports_parse(text, &v, &n, err, errlen) < 0)
+	if (check_input("--clients", clients, 0, err, errlen) < 0 ||
+	    check_input("--options", options, 1, err, errlen) < 0)
 		return -1;
-	if ((i = find_export(v, n, key)) < 0) {
-		free(v);
-		return ERR("no export %s (duonas export ls lists them)", key);
+	if (options != NULL && (strncmp(options, "id=", 3) == 0 ||
+	    strstr(options, ",id=") != NULL))
+		return ERR("the export id cannot change (it is inside every "
+		    "file handle)");
+	if (exports_read(text, EXPORTS_ANY_COUNT, &x, err, errlen) < 0)
+		return -1;
+	if ((i = find_export(&x, key)) < 0) {
+		ERR("no export %s (duonas export ls lists them)", key);
+		goto out;
 	}
-	e = v[i];
+	export_from(&x.v[i], &e);
 	if (clients)
 		normalize_clients(clients, e.clients, sizeof(e.clients));
 	if (options)
 		snprintf(e.options, sizeof(e.options), "%s", options);
-	if (ctcm_check_export(c, &e, err, errlen) < 0)
-		goto out;
 	buf_init(&line);
+	buf_init(&n);
 	export_line(&e, &line);
-	replace_line(text, v[i].line, (char *)line.data, o);
+	splice(text, x.v[i].start, x.v[i].end, (char *)line.data, &n);
 	buf_free(&line);
-	rv = 0;
+	rv = check_result(c, &n, e.path, o, err, errlen);
 out:
-	free(v);
+	exports_free(&x);
 	return rv;
 }
 
@@ -533,63 +410,114 @@ addr_eq(const char *a, const char *b)
 	return 0;
 }
 
-/* Tokens of one line (words only, quotes kept simple). */
-static int
-line_words(const char *s, size_t n, char w[4][CFG_PATH_MAX])
-{
-	int	k = 0;
-	size_t	i = 0;
+/*
+ * Edits of duonas.conf find their place with cfg_walk(): the parser's
+ * own tokenizer and block structure, so an edit sees the file exactly as
+ * the daemon will read it.  The walker's callback copies the text it
+ * keeps to the output as it goes.
+ */
+enum conf_op { EDIT_IP_ADD, EDIT_IP_RM, EDIT_LUN_RM };
 
-	while (i < n && k < 4) {
-		size_t o = 0;
-
-		while (i < n && (s[i] == ' ' || s[i] == '\t'))
-			i++;
-		if (i >= n || s[i] == '#' || s[i] == '\n')
-			break;
-		if (s[i] == '"') {
-			for (i++; i < n && s[i] != '"' && s[i] != '\n'; i++)
-				if (o + 1 < CFG_PATH_MAX)
-					w[k][o++] = s[i];
-			if (i < n && s[i] == '"')
-				i++;
-		} else {
-			for (; i < n && s[i] != ' ' && s[i] != '\t' &&
-			    s[i] != '\n' && s[i] != '#'; i++)
-				if (o + 1 < CFG_PATH_MAX)
-					w[k][o++] = s[i];
-		}
-		w[k][o] = 0;
-		k++;
-	}
-	return k;
-}
-
-/* Walk lines; cb gets the block ("head A", "lun x" or "") of each line. */
-struct walk {
-	char	blktype[8];
-	char	blkname[CFG_NAME_MAX];
+struct conf_edit {
+	enum conf_op	 op;
+	const char	*text;
+	struct buf	*o;
+	size_t		 pos;		/* text copied up to here */
+	int		 hits;
+	int		 skipping;
+	const char	*name;		/* head (ip add) or lun (lun rm) */
+	const char	*addr;		/* ip rm */
+	const char	*line;		/* ip add: the line to insert */
 };
 
-static int
-walk_line(struct walk *st, const char *s, size_t n, char w[4][CFG_PATH_MAX])
+static void
+keep_until(struct conf_edit *ce, size_t at)
 {
-	int k = line_words(s, n, w);
+	buf_add(ce->o, ce->text + ce->pos, at - ce->pos);
+	ce->pos = at;
+}
 
-	if (k == 3 && strcmp(w[2], "{") == 0 && (strcmp(w[0], "head") == 0 ||
-	    strcmp(w[0], "lun") == 0)) {
-		snprintf(st->blktype, sizeof(st->blktype), "%s", w[0]);
-		snprintf(st->blkname, sizeof(st->blkname), "%s", w[1]);
-		return 1;	/* opens a block */
+static int
+conf_edit_cb(const struct cfg_line *L, void *arg)
+{
+	struct conf_edit	*ce = arg;
+	char			 a[64], *slash;
+
+	switch (ce->op) {
+	case EDIT_IP_ADD:
+		if (L->kind == CFG_L_CLOSE && ce->hits == 0 &&
+		    strcmp(L->block, "head") == 0 &&
+		    strcmp(L->name, ce->name) == 0) {
+			keep_until(ce, L->start);
+			buf_add(ce->o, ce->line, strlen(ce->line));
+			ce->hits++;
+		}
+		break;
+	case EDIT_IP_RM:
+		if (L->kind != CFG_L_STMT || strcmp(L->block, "head") != 0 ||
+		    L->ntok < 2 || strcmp(L->tok[0], "service-ip") != 0)
+			break;
+		snprintf(a, sizeof(a), "%s", L->tok[1]);
+		if ((slash = strchr(a, '/')) != NULL)
+			*slash = 0;
+		if (addr_eq(a, ce->addr)) {
+			keep_until(ce, L->start);
+			ce->pos = L->end;
+			ce->hits++;
+		}
+		break;
+	case EDIT_LUN_RM:
+		if (L->kind == CFG_L_OPEN && strcmp(L->block, "lun") == 0 &&
+		    strcmp(L->name, ce->name) == 0) {
+			keep_until(ce, L->start);
+			ce->skipping = 1;
+			ce->hits++;
+		} else if (L->kind == CFG_L_CLOSE && ce->skipping) {
+			ce->pos = L->end;
+			ce->skipping = 0;
+		}
+		break;
 	}
-	if (k == 2 && strcmp(w[1], "{") == 0) {
-		snprintf(st->blktype, sizeof(st->blktype), "%s", w[0]);
-		st->blkname[0] = 0;
-		return 1;
+	return 0;
+}
+
+/* Parse a proposed duonas.conf the way the daemon will load it; it
+ * goes to o only when it parses. */
+static int
+conf_commit(struct buf *n, struct buf *o, char *err, size_t errlen)
+{
+	struct cfg	*c = xmalloc(sizeof(*c));
+	int		 rv;
+
+	rv = cfg_parse_buf("duonas.conf", (const char *)n->data, n->len, c,
+	    err, errlen);
+	free(c);
+	if (rv == 0)
+		buf_add(o, n->data, n->len);
+	buf_free(n);
+	return rv;
+}
+
+/* Run the edit over the current text; the result goes to o when the
+ * edit applied (hits) and the result parses. */
+static int
+conf_edit_run(struct conf_edit *ce, struct buf *o, char *err, size_t errlen)
+{
+	struct buf	n;
+
+	buf_init(&n);
+	ce->o = &n;
+	if (cfg_walk("duonas.conf", ce->text, strlen(ce->text), conf_edit_cb,
+	    ce, err, errlen) < 0) {
+		buf_free(&n);
+		return -1;
 	}
-	if (k >= 1 && strcmp(w[0], "}") == 0)
-		return 2;	/* closes */
-	return k == 0 ? 0 : 3;
+	keep_until(ce, strlen(ce->text));
+	if (ce->hits == 0) {
+		buf_free(&n);
+		return 0;
+	}
+	return conf_commit(&n, o, err, errlen);
 }
 
 int
@@ -597,10 +525,9 @@ ctcm_edit_ip_add(const struct cfg *c, const char *text, const char *head,
     const char *cidr, const char *dev, struct buf *o, char *err,
     size_t errlen)
 {
-	char		 addr[64], w[4][CFG_PATH_MAX];
-	int		 prefix, h, done = 0;
-	struct walk	 st = { "", "" };
-	const char	*p = text;
+	char			 addr[64], line[160];
+	int			 prefix, h;
+	struct conf_edit	 ce;
 
 	if ((h = cfg_head_find(c, head)) < 0)
 		return ERR("no head '%s' (heads: %s, %s)", head,
@@ -609,7 +536,7 @@ ctcm_edit_ip_add(const struct cfg *c, const char *text, const char *head,
 	    errlen) < 0)
 		return -1;
 	if (dev == NULL || dev[0] == 0 || strlen(dev) >= 16 ||
-	    strpbrk(dev, " /\t\"#") != NULL)
+	    strpbrk(dev, " /\t\r\n\"#{}\\") != NULL)
 		return ERR("interface name '%s' is not valid (1-15 "
 		    "characters, no spaces or '/')", dev ? dev : "");
 	for (int i = 0; i < c->nheads; i++)
@@ -635,23 +562,16 @@ ctcm_edit_ip_add(const struct cfg *c, const char *text, const char *head,
 	if (c->heads[h].nvips == CFG_MAX_VIPS)
 		return ERR("head %s already has %d service IPs (the maximum)",
 		    head, CFG_MAX_VIPS);
-	while (*p) {
-		const char	*nl = strchr(p, '\n');
-		size_t		 n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		int		 k = walk_line(&st, p, n, w);
-
-		if (k == 2 && !done && strcmp(st.blktype, "head") == 0 &&
-		    strcmp(st.blkname, head) == 0) {
-			buf_printf(o, "  service-ip %s/%d dev %s\n", addr,
-			    prefix, dev);
-			done = 1;
-		}
-		if (k == 2)
-			st.blktype[0] = st.blkname[0] = 0;
-		buf_add(o, p, n);
-		p += n;
-	}
-	if (!done)
+	snprintf(line, sizeof(line), "  service-ip %s/%d dev %s\n", addr,
+	    prefix, dev);
+	memset(&ce, 0, sizeof(ce));
+	ce.op = EDIT_IP_ADD;
+	ce.text = text;
+	ce.name = head;
+	ce.line = line;
+	if (conf_edit_run(&ce, o, err, errlen) < 0)
+		return -1;
+	if (ce.hits == 0)
 		return ERR("head %s's block not found in the configuration "
 		    "text", head);
 	return 0;
@@ -661,10 +581,8 @@ int
 ctcm_edit_ip_rm(const struct cfg *c, const char *text, const char *addr_in,
     struct buf *o, char *err, size_t errlen)
 {
-	char		 addr[64], w[4][CFG_PATH_MAX], *slash;
-	struct walk	 st = { "", "" };
-	const char	*p = text;
-	int		 found = 0;
+	char			 addr[64], *slash;
+	struct conf_edit	 ce;
 
 	(void)c;
 	snprintf(addr, sizeof(addr), "%s", addr_in);
@@ -676,30 +594,13 @@ ctcm_edit_ip_rm(const struct cfg *c, const char *text, const char *addr_in,
 		    inet_pton(AF_INET6, addr, bin) != 1)
 			return ERR("'%s' is not an IP address", addr_in);
 	}
-	while (*p) {
-		const char	*nl = strchr(p, '\n');
-		size_t		 n = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		int		 k = walk_line(&st, p, n, w);
-
-		if (k == 3 && strcmp(st.blktype, "head") == 0 &&
-		    strcmp(w[0], "service-ip") == 0) {
-			char a[CFG_PATH_MAX];
-
-			snprintf(a, sizeof(a), "%s", w[1]);
-			if ((slash = strchr(a, '/')) != NULL)
-				*slash = 0;
-			if (addr_eq(a, addr)) {
-				found++;
-				p += n;
-				continue;
-			}
-		}
-		if (k == 2)
-			st.blktype[0] = st.blkname[0] = 0;
-		buf_add(o, p, n);
-		p += n;
-	}
-	if (!found)
+	memset(&ce, 0, sizeof(ce));
+	ce.op = EDIT_IP_RM;
+	ce.text = text;
+	ce.addr = addr;
+	if (conf_edit_run(&ce, o, err, errlen) < 0)
+		return -1;
+	if (ce.hits == 0)
 		return ERR("%s is not a service IP (duonas ip ls lists them)",
 		    addr);
 	return 0;
@@ -724,14 +625,15 @@ ctcm_edit_lun_add(const struct cfg *c, const char *text, const char *name,
     uint32_t id, const char *path, const char *mode, const char *data,
     const char *home, struct buf *o, char *err, size_t errlen)
 {
-	int	ext4;
+	struct buf	n;
+	int		ext4;
 
 	if (!valid_name(name))
 		return ERR("LUN name '%s': use 1-%d letters, digits, '-', '_', "
 		    "'.'", name, CFG_NAME_MAX - 1);
 	if (id == 0 || id > 65535)
 		return ERR("LUN id must be 1-65535 (--id)");
-	if (path == NULL || path[0] != '/' || strpbrk(path, "\"\n") ||
+	if (path == NULL || path[0] != '/' || strpbrk(path, "\"\n\r\\") ||
 	    strlen(path) >= CFG_PATH_MAX)
 		return ERR("LUN path '%s' must be an absolute path (--path)",
 		    path ? path : "");
@@ -739,7 +641,7 @@ ctcm_edit_lun_add(const struct cfg *c, const char *text, const char *name,
 	    strcmp(mode, "ext4") != 0))
 		return ERR("--mode must be directory or ext4");
 	ext4 = strcmp(mode, "ext4") == 0;
-	if (data == NULL || data[0] != '/' || strpbrk(data, "\"\n") ||
+	if (data == NULL || data[0] != '/' || strpbrk(data, "\"\n\r\\") ||
 	    strlen(data) >= CFG_PATH_MAX)
 		return ERR("%s '%s' must be an absolute path", ext4 ?
 		    "--mountpoint" : "--data", data ? data : "");
@@ -764,64 +666,50 @@ ctcm_edit_lun_add(const struct cfg *c, const char *text, const char *name,
 			return ERR("%s overlaps LUN %s's %s", data, l->name,
 			    d);
 	}
-	buf_add(o, text, strlen(text));
-	if (o->len > 0 && o->data[o->len - 1] != '\n')
-		buf_add_u8(o, '\n');
-	buf_printf(o, "\nlun %s {\n  id %u\n  path \"%s\"\n  mode %s\n"
+	buf_init(&n);
+	buf_add(&n, text, strlen(text));
+	if (n.len > 0 && n.data[n.len - 1] != '\n')
+		buf_add_u8(&n, '\n');
+	buf_printf(&n, "\nlun %s {\n  id %u\n  path \"%s\"\n  mode %s\n"
 	    "  %s \"%s\"\n  home %s\n}\n", name, id, path, mode,
 	    ext4 ? "mountpoint" : "data", data, home);
-	return 0;
+	return conf_commit(&n, o, err, errlen);
 }
 
 int
 ctcm_edit_lun_rm(const struct cfg *c, const char *text, const char *exports,
     const char *name, struct buf *o, char *err, size_t errlen)
 {
-	struct ctcm_export	*v = NULL;
+	struct exports_tab	 x;
 	const struct cfg_lun	*l = NULL;
-	char			 w[4][CFG_PATH_MAX];
-	struct walk		 st = { "", "" };
-	const char		*p = text;
-	int			 n, skipping = 0, found = 0;
+	struct conf_edit	 ce;
 
 	for (int i = 0; i < c->nluns; i++)
 		if (strcmp(c->luns[i].name, name) == 0)
 			l = &c->luns[i];
 	if (l == NULL)
 		return ERR("no LUN %s (duonas lun ls lists them)", name);
-	if (ctcm_exports_parse(exports, &v, &n, err, errlen) < 0)
+	if (exports_read(exports, EXPORTS_ANY_COUNT, &x, err, errlen) < 0)
 		return -1;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < x.n; i++) {
 		const char *d = l->mode == CFG_LUN_EXT4 ? l->mountpoint :
 		    l->data;
 
-		if (d[0] && path_under(v[i].path, d)) {
+		if (d[0] && path_under(x.v[i].path, d)) {
 			ERR("LUN %s still holds export %s (id %u); remove the "
-			    "export first", name, v[i].path, v[i].id);
-			free(v);
+			    "export first", name, x.v[i].path, x.v[i].id);
+			exports_free(&x);
 			return -1;
 		}
 	}
-	free(v);
-	while (*p) {
-		const char	*nl = strchr(p, '\n');
-		size_t		 len = nl ? (size_t)(nl - p) + 1 : strlen(p);
-		int		 k = walk_line(&st, p, len, w);
-
-		if (k == 1 && strcmp(st.blktype, "lun") == 0 &&
-		    strcmp(st.blkname, name) == 0) {
-			skipping = 1;
-			found = 1;
-		}
-		if (!skipping)
-			buf_add(o, p, len);
-		if (k == 2) {
-			skipping = 0;
-			st.blktype[0] = st.blkname[0] = 0;
-		}
-		p += len;
-	}
-	if (!found)
+	exports_free(&x);
+	memset(&ce, 0, sizeof(ce));
+	ce.op = EDIT_LUN_RM;
+	ce.text = text;
+	ce.name = name;
+	if (conf_edit_run(&ce, o, err, errlen) < 0)
+		return -1;
+	if (ce.hits == 0)
 		return ERR("LUN %s's block not found in the configuration text",
 		    name);
 	return 0;

@@ -12,12 +12,14 @@
 #include <stdint.h>
 
 #include "common/cfg.h"
+#include "common/exports.h"
 #include "common/util.h"
 #include "ctcm/ctcm.h"
 
 #define CTCM_BUNDLE_MAGIC	0x44434647u	/* "DCFG" */
 #define CTCM_IMAGE_MAGIC	0x44435249u	/* "DCRI" */
-#define CTCM_FORMAT_VERSION	1
+#define CTCM_FORMAT_VERSION	1	/* bundles */
+#define CTCM_IMAGE_VERSION	2	/* replica images (1 still read) */
 #define CTCM_MAX_SECTIONS	8
 #define CTCM_SEC_CONF		1
 #define CTCM_SEC_EXPORTS	2
@@ -27,6 +29,10 @@
 #define CTCM_HISTORY_LOCAL	16
 #define CTCM_REPLICAS_DEFAULT	3
 #define CTCM_HISTORY_ARRAY	8
+/* Slot key = epoch << CTCM_GEN_BITS | generation (docs/ctcm.md). */
+#define CTCM_GEN_BITS		36
+#define CTCM_GEN_MAX		((UINT64_C(1) << CTCM_GEN_BITS) - 1)
+#define CTCM_EPOCH_MAX		((UINT64_C(1) << (64 - CTCM_GEN_BITS)) - 1)
 
 /* ---- bundles (ctcm_bundle.c, pure) -------------------------------- */
 
@@ -39,6 +45,9 @@ struct ctcm_section {
 
 struct ctcm_bundle {
 	uint64_t		gen;
+	uint64_t		vepoch;		/* value epoch: not in the bundle
+						 * bytes; travels in the image
+						 * header and the stamp */
 	uint64_t		time_ms;
 	uint32_t		author_id;
 	uint32_t		content_crc;	/* set by encode/decode */
@@ -65,15 +74,31 @@ void	ctcm_bundle_encode(const struct ctcm_bundle *, struct buf *out);
 /* Decode; b is initialised first and freed on error.  0 or CTCM_E_*. */
 int	ctcm_bundle_decode(const uint8_t *, size_t, struct ctcm_bundle *b);
 
-/* Replica image: n bundles, newest first, truncated (oldest dropped) to
- * fit maxlen (0 = no limit).  Encode returns the number kept (>= 1) or
- * CTCM_E_FORMAT when even the first does not fit. */
-int	ctcm_image_encode(const struct ctcm_bundle *, int n, size_t maxlen,
-	    struct buf *out);
-/* Decode: *bp is a malloc'd array of *np bundles (free each + array). */
+/* Replica image (version 2): n bundles, newest first, written by a head
+ * in epoch; the value epoch in the header is v[0].vepoch.  Truncated
+ * (oldest dropped) to fit maxlen (0 = no limit).  Encode returns the
+ * number kept (>= 1) or CTCM_E_FORMAT when even the first does not fit. */
+int	ctcm_image_encode(const struct ctcm_bundle *, int n, uint64_t epoch,
+	    size_t maxlen, struct buf *out);
+/* Decode (versions 1 and 2): *bp is a malloc'd array of *np bundles
+ * (free each + array), (*bp)[0].vepoch set; *epochp (may be NULL) gets
+ * the writer's epoch (0 for version 1). */
 int	ctcm_image_decode(const uint8_t *, size_t, struct ctcm_bundle **bp,
-	    int *np);
+	    int *np, uint64_t *epochp);
 void	ctcm_bundles_free(struct ctcm_bundle *, int n);
+
+/* Numbering (pure).  Slot key of (epoch, generation) and back; rank
+ * order of two configurations (value epoch, then generation): <0, 0,
+ * >0; the next epoch of node above every epoch seen. */
+uint64_t ctcm_key_pack(uint64_t epoch, uint64_t gen);
+void	ctcm_key_unpack(uint64_t key, uint64_t *epoch, uint64_t *gen);
+int	ctcm_rank_cmp(uint64_t vepoch1, uint64_t gen1, uint64_t vepoch2,
+	    uint64_t gen2);
+uint64_t ctcm_epoch_next(uint64_t seen, uint32_t node);
+
+/* Parse a bundle's duonas.conf into out; 0 or -1 with err. */
+int	ctcm_bundle_cfg(const struct ctcm_bundle *, struct cfg *out, char *err,
+	    size_t errlen);
 
 /* Text form (%%file sections).  Import: 0, or -1 with err. */
 void	ctcm_text_export(const struct ctcm_bundle *, struct buf *out);
@@ -111,6 +136,7 @@ int	ctcm_file_unlink(const char *path);
 
 struct ctcm_stamp {
 	uint64_t	gen;
+	uint64_t	vepoch;
 	uint32_t	content_crc;
 	uint64_t	time_ms;
 	char		author[CTCM_AUTHOR_MAX];
@@ -133,18 +159,38 @@ struct ctcm_local {
 enum ctcm_local_state {
 	CTCM_LOCAL_VALID = 0,
 	CTCM_LOCAL_NONE,	/* no stamp, no history: fresh install */
-	CTCM_LOCAL_INVALID,	/* stamp corrupt, pending, files differ */
+	CTCM_LOCAL_INVALID,	/* some part failed (CTCM_BAD_*) */
 };
+/* Parts of the local copy that failed the check. */
+#define CTCM_BAD_STAMP		0x1u	/* stamp missing or corrupt */
+#define CTCM_BAD_PENDING	0x2u	/* an install was interrupted */
+#define CTCM_BAD_FILES		0x4u	/* an installed file differs */
+#define CTCM_BAD_HISTORY	0x8u	/* the stamp's history bundle is bad */
 
 int	ctcm_local_open(struct ctcm_local *, const char *statedir,
 	    const char *conf_path);
-/* Read and verify; *st filled as far as readable; why says what is
- * wrong.  Returns a ctcm_local_state. */
+/* Read and verify (stamp, pending, files, the stamp's history bundle);
+ * *st filled as far as readable (gen 0 when the stamp is unreadable);
+ * *bad (may be NULL) gets CTCM_BAD_* bits; why says what is wrong (the
+ * first failure).  Returns a ctcm_local_state. */
 int	ctcm_local_check(const struct ctcm_local *, struct ctcm_stamp *st,
-	    char *why, size_t whylen);
-/* Install b (docs/ctcm.md "Installing generation G").  0 or errno/code. */
+	    unsigned *bad, char *why, size_t whylen);
+/* Install b as generation b->gen with value epoch b->vepoch (docs/ctcm.md
+ * "Installing generation G").  0 or errno/code; err names the file. */
 int	ctcm_local_install(const struct ctcm_local *, const struct ctcm_bundle *,
 	    char *err, size_t errlen);
+/* Installed files (paths, one per line) whose content differs from b's;
+ * returns their number. */
+int	ctcm_local_changed(const struct ctcm_local *, const struct ctcm_bundle *,
+	    struct buf *out);
+/* Rebuild the history bundle of the stamp's generation from installed
+ * files that match the stamp.  0, or -1 with err. */
+int	ctcm_local_rebuild_bundle(const struct ctcm_local *,
+	    const struct ctcm_stamp *, char *err, size_t errlen);
+/* Highest generation named in history/ (damaged files count), or 0. */
+uint64_t ctcm_local_max_gen(const struct ctcm_local *);
+/* Path of the bootstrap copy of duonas.conf (malloc'd). */
+char	*ctcm_local_bootstrap_path(const char *conf_path);
 /* Bundle of generation gen from history (0 or CTCM_E_*). */
 int	ctcm_local_load(const struct ctcm_local *, uint64_t gen,
 	    struct ctcm_bundle *);
@@ -164,27 +210,39 @@ struct ctcm_replica {
 	char		path[CFG_PATH_MAX];
 	int		in_set;		/* one of the replica set */
 	int		rc;		/* 0, errno, PEXT_E_*, CTCM_E_* */
-	uint64_t	gen;		/* when rc == 0 */
+	uint64_t	gen;		/* when rc == 0: current generation */
+	uint64_t	epoch;		/* writer's epoch (slot key) */
+	uint64_t	vepoch;		/* value epoch of the current one */
 	uint32_t	content_crc;
 };
 
-/* Read LUN i's replica image; 0 with *bp and *np, or an error code. */
+/* Read LUN i's replica image; 0 with *bp and *np ((*bp)[0].vepoch set)
+ * and the writer's epoch in *epochp, or an error code (CTCM_E_NOREPLICA:
+ * no valid slot; PEXT_E_EMPTY: the LUN was never formatted). */
 int	ctcm_array_read_lun(const struct cfg *, int self_idx, int lun,
-	    struct ctcm_bundle **bp, int *np);
-/* Read every LUN (rep has cfg->nluns entries); the newest valid image
- * goes to *bestp and *nbest (NULL and 0 when none).  Returns its index or -1. */
+	    struct ctcm_bundle **bp, int *np, uint64_t *epochp);
+/* Read every LUN (rep has cfg->nluns entries); the image of highest
+ * rank goes to *bestp and *nbest (NULL and 0 when none).  Returns its
+ * index or -1. */
 int	ctcm_array_read(const struct cfg *, int self_idx, int nreplicas,
 	    struct ctcm_replica *rep, struct ctcm_bundle **bestp, int *nbest);
-/* Pure: index of the newest valid replica (ties: first), or -1. */
+/* Pure: index of the replica of highest rank (value epoch, generation);
+ * among equal ranks with different content (never written so) the one
+ * held by more replicas, then the first; -1 when none is valid. */
 int	ctcm_array_pick(const struct ctcm_replica *, int n);
+/* Pure: replicas of the set that answered (valid, or never written). */
+int	ctcm_array_readable(const struct ctcm_replica *, int n);
 /* Number of replica LUNs for this configuration and the majority. */
 int	ctcm_array_setsize(const struct cfg *, int nreplicas);
 int	ctcm_array_majority(int setsize);
-/* Write image (generation gen) to the replica set; formats all-zero
- * LUNs.  rep (cfg->nluns entries) gets per-LUN results.  Returns the
- * number of replicas written. */
+/* Write img (the image of generation gen, written in epoch) to the LUNs
+ * of the replica set whose bit is set in mask; formats all-zero LUNs.
+ * Each LUN is read back: it counts only when its newest slot has this
+ * key and exactly these bytes.  rep[i] of the LUNs tried gets the
+ * result.  Returns the number that hold it. */
 int	ctcm_array_write(const struct cfg *, int self_idx, int nreplicas,
-	    uint64_t gen, const void *img, size_t len, struct ctcm_replica *rep);
+	    uint64_t epoch, uint64_t gen, const void *img, size_t len,
+	    uint64_t mask, struct ctcm_replica *rep);
 /* Prepare one LUN: format when all-zero (or force and not a valid
  * super block); refuse another pool's LUN.  0 or error with err. */
 int	ctcm_array_prepare(const struct cfg *, int self_idx,
@@ -195,12 +253,21 @@ int	ctcm_array_prepare(const struct cfg *, int self_idx,
 enum ctcm_action {
 	CTCM_ACT_OK = 0,	/* local is current */
 	CTCM_ACT_RESTORE,	/* install the array's newest */
-	CTCM_ACT_KEEP_LOCAL,	/* local newer than every replica */
+	CTCM_ACT_KEEP_LOCAL,	/* local ranks above every replica */
 	CTCM_ACT_FACTORY,	/* first boot: files become generation 1 */
 	CTCM_ACT_MONITOR,	/* nothing valid anywhere */
+	CTCM_ACT_REPAIR_LOCAL,	/* repair the local copy from itself */
 };
-enum ctcm_action ctcm_boot_decide(int local_state, uint64_t lgen,
-	    uint32_t lcrc, int have_array, uint64_t agen, uint32_t acrc);
+struct ctcm_boot_in {
+	int		lstate;		/* CTCM_LOCAL_* */
+	unsigned	lbad;		/* CTCM_BAD_* */
+	uint64_t	lgen, lvepoch;	/* from the stamp (when it decodes) */
+	uint32_t	lcrc;
+	int		have_array;	/* a valid replica exists */
+	uint64_t	agen, avepoch;	/* the one of highest rank */
+	uint32_t	acrc;
+};
+enum ctcm_action ctcm_boot_decide(const struct ctcm_boot_in *);
 const char *ctcm_action_name(enum ctcm_action);
 
 /* ---- configuration text editing (ctcm_edit.c, pure) ---------------- */
@@ -228,15 +295,20 @@ int	ctcm_edit_lun_rm(const struct cfg *, const char *conf,
 	    const char *exports, const char *name, struct buf *out, char *err,
 	    size_t errlen);
 
-/* One export line as the editor understands it. */
+/* One export line, as common/exports.c parsed it. */
 struct ctcm_export {
-	char		path[CFG_PATH_MAX];
+	char		path[EXPORTS_PATH_MAX];
 	uint32_t	id;
-	char		options[256];	/* default options after '-' (no id) */
-	char		clients[1024];	/* client specs, space separated */
+	char		options[EXPORTS_OPTS_MAX]; /* default options after '-'
+						 * (no id) */
+	char		clients[EXPORTS_MAX_CLIENTS * EXPORTS_SPEC_MAX];
+						/* client specs, space
+						 * separated */
 	int		line;
 };
-/* Parse exports text into a malloc'd array; 0 or -1 with err. */
+/* Parse exports text with the NFS server's parser and limits
+ * (common/exports.h) into a malloc'd array; 0 or -1 with err
+ * ("exports:LINE: problem"). */
 int	ctcm_exports_parse(const char *text, struct ctcm_export **ep, int *np,
 	    char *err, size_t errlen);
 /* Checks shared with the CLI: CIDR text, client spec, path under a LUN. */
@@ -249,8 +321,11 @@ int	ctcm_check_export(const struct cfg *, const struct ctcm_export *,
 
 struct ctcm_state {
 	pthread_mutex_t		mtx;		/* guards everything below */
-	pthread_mutex_t		txn;		/* one commit/repair at a time */
-	struct cfg		cfg;		/* installed generation's */
+	pthread_mutex_t		txn;		/* one commit/sync/install at a
+						 * time (worker threads only) */
+	pthread_cond_t		wake;		/* the sync worker (with mtx) */
+	int			wakeup;
+	struct cfg		cfg;		/* the committed generation's */
 	int			self;
 	struct ctcm_local	local;
 	int			nreplicas;
@@ -258,21 +333,50 @@ struct ctcm_state {
 	int			booted;
 	int			monitor;
 	char			why[512];	/* boot result / MONITOR reason */
-	uint64_t		gen;		/* installed generation */
+	/* the newest committed configuration this head knows */
+	struct ctcm_bundle	cur;		/* cur.gen 0: none */
+	uint64_t		gen;		/* = cur.gen */
 	uint32_t		crc;		/* its content checksum */
+	uint64_t		vepoch;		/* = cur.vepoch */
+	struct ctcm_bundle	recent[CTCM_HISTORY_ARRAY];	/* the last
+						 * committed, newest first */
+	int			nrecent;
+	/* what the local database holds */
+	uint64_t		inst_gen;
+	uint32_t		inst_crc;
+	char			inst_err[512];	/* last failed install */
+	/* numbers (ctcm_sync.c is their owner) */
 	uint64_t		max_seen;	/* highest generation seen */
-	int			repair;		/* array behind the local copy */
+	uint64_t		epoch_seen;	/* highest epoch seen */
+	uint64_t		epoch;		/* ours, claimed (0: none) */
+	uint64_t		claim_try;	/* epoch being claimed */
+	int			opmode;		/* enum ha_opmode, cached */
+	int			repair;		/* replicas behind (master) */
+	uint64_t		last_read_ms;	/* every replica read (or read
+						 * back) with a majority */
+	int			claiming;
 	struct ctcm_replica	rep[CFG_MAX_LUNS];
 	int			nrep;
-	uint64_t		peer_gen;
-	int			peer_known;
+	/* the peer, as it last reported */
+	uint64_t		peer_gen, peer_vepoch, peer_inst;
+	uint64_t		peer_max_seen, peer_epoch;
+	uint32_t		peer_crc;
+	int			peer_known, peer_valid, peer_master;
 	uint64_t		commits, aborts, restores, push_fail;
+	uint64_t		installs_retried, repairs, claims, adoptions;
 	uint64_t		last_commit_us;
 };
 extern struct ctcm_state ctcm_g;
 
-/* Save bundles into local history when missing (after a restore). */
+/* b (value epoch b->vepoch) is committed: this head's committed copy;
+ * c its parsed duonas.conf (NULL: parsed here).  Any thread. */
+void	ctcm_state_committed(const struct ctcm_bundle *b, const struct cfg *c);
+/* Numbers seen somewhere (replicas, messages).  Any thread. */
+void	ctcm_state_seen(uint64_t gen, uint64_t epoch);
+
+/* Save bundles into local history when missing or different (after a
+ * restore or an install from the peer); never prunes keep. */
 void	ctcm_local_save_history(const struct ctcm_local *,
-	    const struct ctcm_bundle *, int n);
+	    const struct ctcm_bundle *, int n, uint64_t keep);
 
 #endif

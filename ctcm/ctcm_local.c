@@ -1,18 +1,21 @@
 /*
  * ctcm_local.c — the local configuration database of one head: the
  * installed files at their normal paths, the stamp that vouches for them,
- * the pending marker of an install in progress and the history bundles
- * (layout and install order: docs/ctcm.md, "Local database").
+ * the pending marker of an install in progress, the history bundles and
+ * the bootstrap copy of duonas.conf (layout and install order:
+ * docs/ctcm.md, "Local database").
  *
  * Installing is ordered so that the stamp is the commit point: a crash
  * anywhere before it leaves "pending" (or files that do not match the
- * stamp), which ctcm_local_check() reports as INVALID, and power-up
- * restores from the array.  This file never talks to the array or the
+ * stamp), which ctcm_local_check() reports as INVALID with the parts
+ * that failed, and power-up repairs it.  Pruning never removes the
+ * generation just installed.  This file never talks to the array or the
  * peer; it does not decide which copy wins.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +60,7 @@ ctcm_stamp_encode(const struct ctcm_stamp *st, struct buf *o)
 
 	buf_printf(o, "generation %llu\n", (unsigned long long)st->gen);
 	buf_printf(o, "checksum %08x\n", st->content_crc);
+	buf_printf(o, "epoch %llu\n", (unsigned long long)st->vepoch);
 	buf_printf(o, "time_ms %llu\n", (unsigned long long)st->time_ms);
 	buf_printf(o, "author %s\n", st->author);
 	buf_printf(o, "summary %s\n", st->summary);
@@ -108,6 +112,8 @@ ctcm_stamp_decode(const char *text, size_t len, struct ctcm_stamp *st)
 			have_gen = 1;
 		} else if (sscanf(p, "checksum %8x", &x) == 1)
 			st->content_crc = x;
+		else if (sscanf(p, "epoch %llu", &a) == 1)
+			st->vepoch = a;
 		else if (sscanf(p, "time_ms %llu", &a) == 1)
 			st->time_ms = a;
 		else if (strncmp(p, "author ", 7) == 0)
@@ -138,17 +144,38 @@ read_file(const char *path, uint8_t **dp, size_t *lp)
 	return file_read_all(path, CTCM_FILE_MAX * 4, dp, lp);
 }
 
+/* Record the first failure in why, every failure in *bad. */
+static void
+bad_part(unsigned *bad, unsigned bit, char *why, size_t whylen,
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+bad_part(unsigned *bad, unsigned bit, char *why, size_t whylen,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (*bad == 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, whylen, fmt, ap);
+		va_end(ap);
+	}
+	*bad |= bit;
+}
+
 int
 ctcm_local_check(const struct ctcm_local *l, struct ctcm_stamp *st,
-    char *why, size_t whylen)
+    unsigned *badp, char *why, size_t whylen)
 {
-	char		*sp = xasprintf("%s/stamp", l->dir);
-	char		*pp = xasprintf("%s/pending", l->dir);
-	uint8_t		*d = NULL;
-	size_t		 len;
-	uint64_t	 gens[1];
-	int		 rv, rc;
-	struct stat	 sb;
+	char			*sp = xasprintf("%s/stamp", l->dir);
+	char			*pp = xasprintf("%s/pending", l->dir);
+	uint8_t			*d = NULL;
+	size_t			 len;
+	uint64_t		 gens[1];
+	unsigned		 bad = 0;
+	int			 rv, rc;
+	struct stat		 sb;
+	struct ctcm_bundle	 hb;
 
 	memset(st, 0, sizeof(*st));
 	if (read_file(sp, &d, &len) < 0) {
@@ -157,49 +184,62 @@ ctcm_local_check(const struct ctcm_local *l, struct ctcm_stamp *st,
 			snprintf(why, whylen, "no local configuration "
 			    "database yet (%s)", sp);
 			rv = CTCM_LOCAL_NONE;
-		} else {
-			snprintf(why, whylen, "%s: %s", sp, errno == ENOENT ?
-			    "missing" : strerror(errno));
-			rv = CTCM_LOCAL_INVALID;
+			goto out;
 		}
+		bad_part(&bad, CTCM_BAD_STAMP, why, whylen, "%s: %s", sp,
+		    errno == ENOENT ? "missing" : strerror(errno));
+		rv = CTCM_LOCAL_INVALID;
 		goto out;
 	}
 	if ((rc = ctcm_stamp_decode((char *)d, len, st)) != 0) {
-		snprintf(why, whylen, "%s: %s", sp, ctcm_strerror(rc));
+		bad_part(&bad, CTCM_BAD_STAMP, why, whylen, "%s: %s", sp,
+		    ctcm_strerror(rc));
 		memset(st, 0, sizeof(*st));
 		rv = CTCM_LOCAL_INVALID;
 		goto out;
 	}
-	if (stat(pp, &sb) == 0) {
-		snprintf(why, whylen, "an install after generation %llu was "
-		    "interrupted (%s exists)", (unsigned long long)st->gen, pp);
-		rv = CTCM_LOCAL_INVALID;
-		goto out;
-	}
+	if (stat(pp, &sb) == 0)
+		bad_part(&bad, CTCM_BAD_PENDING, why, whylen, "an install "
+		    "after generation %llu was interrupted (%s exists)",
+		    (unsigned long long)st->gen, pp);
 	for (int i = 0; i < st->nfiles; i++) {
 		uint8_t	*f = NULL;
 		size_t	 flen;
 
 		if (read_file(st->files[i].path, &f, &flen) < 0) {
-			snprintf(why, whylen, "%s: %s", st->files[i].path,
-			    strerror(errno));
-			rv = CTCM_LOCAL_INVALID;
-			goto out;
+			bad_part(&bad, CTCM_BAD_FILES, why, whylen, "%s: %s",
+			    st->files[i].path, strerror(errno));
+			continue;
 		}
 		if (flen != st->files[i].len ||
-		    pext_crc32c(0, f, flen) != st->files[i].crc) {
-			snprintf(why, whylen, "%s does not match generation "
-			    "%llu (corrupt or changed outside a transaction)",
-			    st->files[i].path, (unsigned long long)st->gen);
-			free(f);
-			rv = CTCM_LOCAL_INVALID;
-			goto out;
-		}
+		    pext_crc32c(0, f, flen) != st->files[i].crc)
+			bad_part(&bad, CTCM_BAD_FILES, why, whylen, "%s does "
+			    "not match generation %llu (corrupt or changed "
+			    "outside a transaction)", st->files[i].path,
+			    (unsigned long long)st->gen);
 		free(f);
 	}
-	snprintf(why, whylen, "generation %llu", (unsigned long long)st->gen);
-	rv = CTCM_LOCAL_VALID;
+	/* the head must be able to show and edit what it runs */
+	if ((rc = ctcm_local_load(l, st->gen, &hb)) != 0)
+		bad_part(&bad, CTCM_BAD_HISTORY, why, whylen, "the history "
+		    "bundle of generation %llu is damaged (%s)",
+		    (unsigned long long)st->gen, ctcm_strerror(rc));
+	else {
+		if (hb.content_crc != st->content_crc)
+			bad_part(&bad, CTCM_BAD_HISTORY, why, whylen, "the "
+			    "history bundle of generation %llu does not match "
+			    "the stamp (checksum %08x, stamp %08x)",
+			    (unsigned long long)st->gen, hb.content_crc,
+			    st->content_crc);
+		ctcm_bundle_free(&hb);
+	}
+	if (bad == 0)
+		snprintf(why, whylen, "generation %llu",
+		    (unsigned long long)st->gen);
+	rv = bad ? CTCM_LOCAL_INVALID : CTCM_LOCAL_VALID;
 out:
+	if (badp != NULL)
+		*badp = bad;
 	free(d);
 	free(sp);
 	free(pp);
@@ -271,14 +311,20 @@ ctcm_local_list(const struct ctcm_local *l, uint64_t *gens, int max)
 	return n;
 }
 
+/* Keep the newest l->history bundles, and keep in any case (the
+ * generation just installed or committed, whatever the others are). */
 static void
-prune(const struct ctcm_local *l)
+prune(const struct ctcm_local *l, uint64_t keep)
 {
 	uint64_t	gens[256];
 	int		n = ctcm_local_list(l, gens, 256);
 
 	for (int i = l->history; i < n; i++) {
-		char *p = xasprintf("%s/history/%llu.bundle", l->dir,
+		char *p;
+
+		if (gens[i] == keep)
+			continue;
+		p = xasprintf("%s/history/%llu.bundle", l->dir,
 		    (unsigned long long)gens[i]);
 		if (unlink(p) == -1 && errno != ENOENT)
 			log_warn("ctcm: %s", p);
@@ -321,6 +367,28 @@ install_paths(const struct ctcm_local *l, const struct ctcm_bundle *b,
 out:
 	free(c);
 	return rv;
+}
+
+char *
+ctcm_local_bootstrap_path(const char *conf_path)
+{
+	return xasprintf("%s.committed", conf_path);
+}
+
+static void
+write_bootstrap(const struct ctcm_local *l, const struct ctcm_bundle *b)
+{
+	const struct ctcm_section	*c = ctcm_bundle_get(b, CTCM_SEC_CONF);
+	char				*p;
+
+	if (c == NULL)
+		return;
+	p = ctcm_local_bootstrap_path(l->conf_path);
+	/* after the commit point and not a counted step: a failure here
+	 * does not fail the install */
+	if (file_write_atomic(p, c->data, c->len, 0600) < 0)
+		log_warn("ctcm: bootstrap copy %s", p);
+	free(p);
 }
 
 int
@@ -373,6 +441,7 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 	}
 	/* 4: the stamp: the local commit point */
 	st.gen = b->gen;
+	st.vepoch = b->vepoch;
 	st.content_crc = ctcm_content_crc(b);
 	st.time_ms = b->time_ms;
 	snprintf(st.author, sizeof(st.author), "%s", b->author);
@@ -384,13 +453,15 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 		hp = xstrdup(sp);
 		goto ioerr;
 	}
-	/* 5: done */
+	/* 5: done; then the bootstrap copy (only logged when it fails:
+	 * it is needed only when duonas.conf itself is damaged) */
 	if (ctcm_file_unlink(pp) < 0) {
 		free(hp);
 		hp = xstrdup(pp);
 		goto ioerr;
 	}
-	prune(l);
+	write_bootstrap(l, b);
+	prune(l, b->gen);
 	goto out;
 ioerr:
 	rc = errno ? errno : EIO;
@@ -446,24 +517,101 @@ out:
 
 void
 ctcm_local_save_history(const struct ctcm_local *l,
-    const struct ctcm_bundle *v, int n)
+    const struct ctcm_bundle *v, int n, uint64_t keep)
 {
 	struct buf	o;
 
 	buf_init(&o);
 	for (int i = 0; i < n; i++) {
-		char		*p = xasprintf("%s/history/%llu.bundle", l->dir,
-		    (unsigned long long)v[i].gen);
-		struct stat	 sb;
+		char			*p = xasprintf("%s/history/%llu.bundle",
+		    l->dir, (unsigned long long)v[i].gen);
+		struct ctcm_bundle	 have;
 
-		if (stat(p, &sb) == -1) {
+		/* a bundle of this generation with other content was never
+		 * committed (the caller's copy ranks higher): replace it */
+		if (ctcm_local_load(l, v[i].gen, &have) != 0 ||
+		    have.content_crc != ctcm_content_crc(&v[i])) {
 			buf_reset(&o);
 			ctcm_bundle_encode(&v[i], &o);
 			if (file_write_atomic(p, o.data, o.len, 0600) < 0)
 				log_warn("ctcm: %s", p);
 		}
+		ctcm_bundle_free(&have);
 		free(p);
 	}
 	buf_free(&o);
-	prune(l);
+	prune(l, keep);
+}
+
+int
+ctcm_local_changed(const struct ctcm_local *l, const struct ctcm_bundle *b,
+    struct buf *out)
+{
+	char	paths[CTCM_MAX_SECTIONS][CFG_PATH_MAX], err[256];
+	int	n = 0;
+
+	if (install_paths(l, b, paths, err, sizeof(err)) < 0)
+		return 0;
+	for (int i = 0; i < b->nsec; i++) {
+		uint8_t	*d = NULL;
+		size_t	 len;
+		int	 same;
+
+		if (paths[i][0] == 0)
+			continue;
+		same = read_file(paths[i], &d, &len) == 0 &&
+		    len == b->sec[i].len && memcmp(d, b->sec[i].data, len) == 0;
+		free(d);
+		if (!same) {
+			buf_printf(out, "%s%s", n ? ", " : "", paths[i]);
+			n++;
+		}
+	}
+	return n;
+}
+
+int
+ctcm_local_rebuild_bundle(const struct ctcm_local *l,
+    const struct ctcm_stamp *st, char *err, size_t errlen)
+{
+	struct ctcm_bundle	b;
+	struct buf		o;
+	char			*p;
+	int			rv = -1;
+
+	if (ctcm_local_from_files(l, &b, err, errlen) < 0)
+		return -1;
+	b.gen = st->gen;
+	b.vepoch = st->vepoch;
+	b.time_ms = st->time_ms;
+	snprintf(b.author, sizeof(b.author), "%s", st->author);
+	snprintf(b.summary, sizeof(b.summary), "%s", st->summary);
+	if (ctcm_content_crc(&b) != st->content_crc) {
+		snprintf(err, errlen, "the installed files do not add up to "
+		    "generation %llu (checksum %08x, stamp %08x)",
+		    (unsigned long long)st->gen, ctcm_content_crc(&b),
+		    st->content_crc);
+		ctcm_bundle_free(&b);
+		return -1;
+	}
+	buf_init(&o);
+	ctcm_bundle_encode(&b, &o);
+	p = xasprintf("%s/history/%llu.bundle", l->dir,
+	    (unsigned long long)b.gen);
+	if (ctcm_file_write(p, o.data, o.len, 0600) < 0)
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+	else
+		rv = 0;
+	free(p);
+	buf_free(&o);
+	ctcm_bundle_free(&b);
+	return rv;
+}
+
+uint64_t
+ctcm_local_max_gen(const struct ctcm_local *l)
+{
+	uint64_t	g[1];
+
+	return ctcm_local_list(l, g, 1) == 1 ? g[0] : 0;
 }

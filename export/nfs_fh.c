@@ -169,16 +169,15 @@ nfs_fh_encode(uint32_t expid, const struct nfs_fhroot *root, int type,
 
 int
 nfs_fh_kernel(int dirfd, const char *name, int flags, int *type,
-    uint8_t *kh, uint32_t *khlen)
+    uint8_t *kh, uint32_t *khlen, int *mnt)
 {
 	union {
 		struct file_handle	h;
 		uint8_t			b[sizeof(struct file_handle) + 128];
 	} u;
-	int	mnt;
 
 	u.h.handle_bytes = 128;
-	if (name_to_handle_at(dirfd, name, &u.h, &mnt, flags) < 0)
+	if (name_to_handle_at(dirfd, name, &u.h, mnt, flags) < 0)
 		return -1;
 	if (u.h.handle_bytes == 0 || u.h.handle_bytes > NFS_FH_KMAX ||
 	    u.h.handle_type < 0 || u.h.handle_type > 255) {
@@ -197,10 +196,16 @@ nfs_fh_make(const struct nfs_export *e, int dirfd, const char *name,
 {
 	uint8_t		kh[NFS_FH_KMAX];
 	uint32_t	khlen;
-	int		type;
+	int		type, mnt;
 
-	if (nfs_fh_kernel(dirfd, name, flags, &type, kh, &khlen) < 0)
+	if (nfs_fh_kernel(dirfd, name, flags, &type, kh, &khlen, &mnt) < 0)
 		return -1;
+	/* a file system mounted inside the export: its handles mean
+	 * nothing to open_by_handle_at on the export's directory */
+	if (mnt != e->mnt_id) {
+		errno = EXDEV;
+		return -1;
+	}
 	return nfs_fh_encode(e->id, &e->root, type, kh, khlen, fh, fhlen);
 }
 

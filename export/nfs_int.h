@@ -72,7 +72,7 @@ struct nfs_export {
 	int		fd;		/* O_RDONLY|O_DIRECTORY; -1: offline */
 	int		detached;	/* nfs_export_detach(): stays offline
 					 * across reloads until attached */
-	int		mnt_id;
+	int		mnt_id;	/* mount of the root (name_to_handle_at) */
 	dev_t		dev;
 	ino_t		ino;
 	struct nfs_fhroot root;
@@ -118,17 +118,19 @@ void	nfs_client_opts(const struct nfs_client *, char *, size_t);
 /* Derive the handle key from the cluster key; any thread, also while
  * serving (handles made with the old key stop verifying).  0 or -1. */
 int	nfs_fh_key_set(const uint8_t *key, size_t keylen);
-/* The kernel handle of (dirfd, name) (flags: AT_EMPTY_PATH...).  0 or
- * -1 with errno (EOVERFLOW: longer than NFS_FH_KMAX). */
+/* The kernel handle of (dirfd, name) (flags: AT_EMPTY_PATH...) and the
+ * id of the mount it is on.  0 or -1 with errno (EOVERFLOW: longer than
+ * NFS_FH_KMAX). */
 int	nfs_fh_kernel(int dirfd, const char *name, int flags, int *type,
-	    uint8_t *kh, uint32_t *khlen);
+	    uint8_t *kh, uint32_t *khlen, int *mnt);
 /* Seal a kernel handle into an NFS handle of export expid bound to
  * root.  Returns the length or -1 with errno (ENOKEY: no key set). */
 int	nfs_fh_encode(uint32_t expid, const struct nfs_fhroot *root,
 	    int type, const uint8_t *kh, uint32_t khlen, uint8_t *fh,
 	    uint32_t *fhlen);
 /* Build a handle of export e for (dirfd, name), or (fd, "") with
- * AT_EMPTY_PATH; returns length or -1 with errno. */
+ * AT_EMPTY_PATH; returns length or -1 with errno (EXDEV: the object is
+ * on another mount than the export's root). */
 int	nfs_fh_make(const struct nfs_export *e, int dirfd, const char *name,
 	    int flags, uint8_t *fh, uint32_t *fhlen);
 /* Check length, version and the lengths inside; returns the export id,

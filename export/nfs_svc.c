@@ -181,6 +181,7 @@ exports_open_new(struct nfs_exptab *nt, struct nfs_exptab *old)
 			o->fd = -1;
 			e->dev = o->dev;
 			e->ino = o->ino;
+			e->mnt_id = o->mnt_id;
 			e->root = o->root;
 			memcpy(e->realpath, o->realpath, sizeof(e->realpath));
 			e->realpathlen = o->realpathlen;

@@ -10,7 +10,10 @@
  *
  * Writes: only the holder of the object's lock may write or delete.  A
  * write returns only after both heads have committed it durably (LMDB
- * commit) — or only this head when the peer is down.
+ * commit; the peer first) — or only this head when the peer is declared
+ * dead and cannot be reached.  A write the peer committed and this head
+ * could not is reported committed; this head then refuses PSO until it
+ * has caught up.  Versions never repeat (docs/pso.md, "Versions").
  * Locks: the head in master opmode arbitrates; the other asks over the
  * link.  Waiters are served in arrival order.  A lock held by a head that
  * dies is released by the survivor.
@@ -51,6 +54,8 @@
 #define PSO_PEERFAIL	(-30909)	/* peer failed to commit (not acked) */
 #define PSO_SHUTDOWN	(-30910)	/* daemon is stopping */
 #define PSO_LOCKHELD	(-30911)	/* already held by this owner */
+#define PSO_CONFLICT	(-30912)	/* peer kept a different record */
+#define PSO_STORELOST	(-30913)	/* local store lost (pso reset) */
 
 typedef uint64_t pso_id;
 
@@ -99,6 +104,12 @@ const char	*pso_strerror(int rc);
 int		pso_bench(pso_id id, uint64_t owner, int count, size_t vlen,
 		    uint64_t *lat_us);
 
+/* State of this head's store (docs/pso.md, "Store damage and loss"). */
+#define PSO_STORE_OK		0
+#define PSO_STORE_DAMAGED	1	/* moved aside; recovering from peer */
+#define PSO_STORE_LOST		2	/* pool says it held objects */
+#define PSO_STORE_BEHIND	3	/* lacks writes the peer committed */
+
 /* Status for `duonas status`: objects, locks held, sync state, counters. */
 struct pso_stats {
 	uint64_t	objects;
@@ -106,9 +117,20 @@ struct pso_stats {
 	uint64_t	lock_waiters;
 	uint64_t	writes;
 	uint64_t	repl_applied;
+	uint64_t	conflicts;	/* resolved by resync */
 	int		synced;		/* 1 when resync with the peer done */
 	int		arbiter;	/* 1 when this head arbitrates locks */
+	int		store;		/* PSO_STORE_* */
 };
 void		pso_stats_get(struct pso_stats *);
+
+/*
+ * `duonas pso reset --confirm`: the administrator accepts that what this
+ * head's store lacks (damaged, lost or behind) and cannot get from the
+ * peer is gone; the head continues with the store it has.  Blocking
+ * (marker I/O), worker threads.  0, EALREADY when the store is fine
+ * (nothing to confirm), PSO_SHUTDOWN, or errno.
+ */
+int		pso_reset(void);
 
 #endif

@@ -16,10 +16,12 @@
 #include "pso/pso.h"
 
 #define PSO_F_DELETED		0x80000000u	/* tombstone */
+#define PSO_F_SOLO		0x40000000u	/* committed while the peer was
+						 * declared dead (docs/pso.md) */
 #define PSO_F_USER		PSO_PERSISTENT	/* flags a caller may set */
 #define PSO_STORE_FORMAT	1
 #define PSO_REC_FORMAT		1
-#define PSO_MSG_FORMAT		1
+#define PSO_MSG_FORMAT		2	/* 1 before issue 10 */
 #define PSO_STORE_MAGIC		"DNSPSO\0\0"
 
 /* Message types (link.h reserves 16..47 for pso). */
@@ -38,7 +40,7 @@
 #define PSO_LOCKEV_GRANT	1
 #define PSO_LOCKEV_RELEASE	2
 
-#define PSO_DIGEST_MAX		65536	/* pairs per SYNC_DIGEST page */
+#define PSO_DIGEST_MAX		65536	/* entries per SYNC_DIGEST page */
 #define PSO_FETCH_MAX		8192	/* ids per SYNC_FETCH */
 #define PSO_PUSH_BYTES		(8u << 20)
 
@@ -55,29 +57,56 @@ struct pso_rec {
 };
 
 int	 pso_name_check(const char *name);
-/* Record codecs.  with_id: messages carry the id, the store key does. */
+/* Record codecs (pso_msg.c).  with_id: messages carry the id, the store
+ * key does. */
 void	 pso_rec_encode(struct buf *, const struct pso_rec *, int with_id);
 int	 pso_rec_decode(struct rd *, struct pso_rec *, int with_id);
 /* Encoded size of a record in a message. */
 size_t	 pso_rec_msglen(const struct pso_rec *);
+/* The record's sum: FNV-1a 64 of its message encoding (docs/pso.md). */
+uint64_t pso_rec_sum(const struct pso_rec *);
+
+/* What pso_store_apply() did with one record (docs/pso.md, "Apply
+ * rule"); version: the version stored afterwards. */
+enum { PSO_AP_APPLIED, PSO_AP_SAME, PSO_AP_OLDER, PSO_AP_CONFLICT };
+struct pso_apres {
+	int		res;
+	uint64_t	version;
+};
 
 /* ---- store (pso_store.c): any thread ---- */
 struct pso_store;
 
-/* Open or create the environment in dir (created).  0, errno, or
- * PSO_CORRUPT (logged, naming dir/data.mdb). */
+/* Open or create the environment in dir (created).  data.mdb is
+ * checked with pso_store_check() first.  0, errno, or PSO_CORRUPT
+ * (logged, naming dir/data.mdb). */
 int	 pso_store_open(const char *dir, long mapsize_mb, struct pso_store **);
 void	 pso_store_close(struct pso_store *);
+/* Pre-open check of an LMDB data file (docs/pso.md): 0 plausible, 1
+ * absent or empty (a new store), PSO_CORRUPT with the reason in why, or
+ * errno. */
+int	 pso_store_check(const char *file, char *why, size_t whylen);
+/* Rename dir/data.mdb to dir/data.mdb.damaged, remove lock.mdb. */
+int	 pso_store_move_aside(const char *dir);
+/* The store's id (meta "id"); whether data.mdb was absent or empty when
+ * it was opened. */
+uint64_t pso_store_id(const struct pso_store *);
+int	 pso_store_created(const struct pso_store *);
+/* The meta "recover" record: 0 none, PSO_RECOVER_*; set 0 deletes it. */
+int	 pso_store_recover_get(struct pso_store *, int *reason);
+int	 pso_store_recover_set(struct pso_store *, int reason);
 /* Record of id, tombstones included; PSO_NOTFOUND when absent.  The
  * value is copied to *valp (malloc'd, NULL when empty) when valp is not
  * NULL; rec->val is then *valp. */
 int	 pso_store_get(struct pso_store *, pso_id, struct pso_rec *,
 	    void **valp);
 /* Apply n records in one durable transaction, each only if newer than
- * the stored one (or whatever the version when force).  *napplied counts
- * the ones written.  0, errno (ENOSPC for a full map) or PSO_CORRUPT. */
+ * the stored one (or whatever the version when force, unless SAME).
+ * res (n entries, may be NULL) gets each outcome; *napplied (may be
+ * NULL) counts the APPLIED.  0, errno (ENOSPC for a full map or disk)
+ * or PSO_CORRUPT; on an error nothing was stored. */
 int	 pso_store_apply(struct pso_store *, const struct pso_rec *, int n,
-	    int force, int *napplied);
+	    int force, struct pso_apres *res, int *napplied);
 /* Call cb for each record with id > after, in id order, tombstones
  * included; rec->val valid only during cb.  cb returns non-zero to stop
  * (returned).  Runs in one read transaction. */
@@ -108,6 +137,7 @@ struct pso_m_lockent {
 struct pso_m_begin {
 	int32_t		rc;		/* reply */
 	uint8_t		serving;	/* reply */
+	uint8_t		recovering;	/* reply: behind/damaged/lost */
 	uint32_t	node;
 	uint8_t		opmode;
 	uint8_t		booting;	/* request */
@@ -116,10 +146,19 @@ struct pso_m_begin {
 struct pso_m_dig {
 	pso_id		id;
 	uint64_t	version;
+	uint64_t	sum;
+	uint32_t	flags;
 };
 
 void	 pso_m_rc_enc(struct buf *, int32_t rc);
+/* Answer a peer request with a bare status (loop thread; pso_lock.c). */
+struct link_req;
+void	 pso_reply_rc(struct link_req *, int32_t rc);
 int	 pso_m_rc_dec(const uint8_t *, size_t, int32_t *rc);
+/* WRITE reply: rc and the version the receiver stores afterwards. */
+void	 pso_m_wrep_enc(struct buf *, int32_t rc, uint64_t version);
+int	 pso_m_wrep_dec(const uint8_t *, size_t, int32_t *rc,
+	    uint64_t *version);
 /* LOCK (full=1) or UNLOCK/CANCEL (full=0). */
 void	 pso_m_lock_enc(struct buf *, const struct pso_m_lock *, int full);
 int	 pso_m_lock_dec(const uint8_t *, size_t, struct pso_m_lock *, int full);
@@ -136,7 +175,8 @@ int	 pso_m_digreq_dec(const uint8_t *, size_t, pso_id *after,
 	    uint32_t *max);
 /* Digest reply: header, then pso_m_dig_add() n times, then finish. */
 void	 pso_m_digrep_start(struct buf *, int32_t rc);
-void	 pso_m_digrep_add(struct buf *, pso_id, uint64_t version);
+void	 pso_m_digrep_add(struct buf *, pso_id, uint64_t version,
+	    uint64_t sum, uint32_t flags);
 void	 pso_m_digrep_finish(struct buf *, int more, uint32_t n);
 int	 pso_m_digrep_dec(const uint8_t *, size_t, int32_t *rc, int *more,
 	    struct pso_m_dig **digp, uint32_t *np);
@@ -156,12 +196,23 @@ int	 pso_m_end_dec(const uint8_t *, size_t, uint64_t *objects);
 /* ---- module state (pso.c) ---- */
 enum pso_sync_state { PSO_SYNC_NONE, PSO_SYNC_SYNCING, PSO_SYNC_DONE };
 
+/* Why a head may not serve PSO yet (docs/pso.md, "Store damage and
+ * loss"); the same numbers as PSO_STORE_* in pso.h.  DAMAGED and LOST
+ * are kept in the store's meta "recover", BEHIND in the marker. */
+enum {
+	PSO_RECOVER_NONE = PSO_STORE_OK,
+	PSO_RECOVER_DAMAGED = PSO_STORE_DAMAGED,
+	PSO_RECOVER_LOST = PSO_STORE_LOST,
+	PSO_RECOVER_BEHIND = PSO_STORE_BEHIND,
+};
+
 struct pso_g {
 	pthread_mutex_t		 mtx;	/* everything below, lock table */
 	pthread_cond_t		 cond;	/* sync state changes */
 	const struct cfg	*cfg;
 	int			 running;
 	uint32_t		 self_node, peer_node;
+	int			 self_idx;	/* head slot in cfg */
 	struct pso_store	*st;
 	int			 mode;		/* enum ha_opmode */
 	int			 peer_alive;
@@ -171,8 +222,11 @@ struct pso_g {
 	int			 booting;	/* no sync done since start */
 	int			 sync_thread;	/* a sync thread runs */
 	int			 arbiter;
+	int			 recover;	/* PSO_RECOVER_* */
+	int			 resyncing;	/* resync with a serving peer */
+	int			 resync_wanted;	/* a write's outcome unknown */
 	uint64_t		 writes, repl_applied, lock_grants;
-	uint64_t		 lock_contended, lock_timeouts;
+	uint64_t		 lock_contended, lock_timeouts, conflicts;
 };
 extern struct pso_g pso_g;
 
@@ -193,8 +247,41 @@ void	 pso_call_start(struct pso_call *);
 int	 pso_call_wait(struct pso_call *);	/* returns status */
 void	 pso_call_free(struct pso_call *);
 int	 pso_ready_wait(void);
+/* Every API call's entry: 0, or why this head cannot serve (waits for a
+ * running resync, up to max(request-timeout, 5 s)). */
+int	 pso_api_enter(void);
 int	 pso_req_timeout(void);
 void	 pso_set_synced(int cold);
+/* Any thread: recompute the roles, start the sync thread when needed. */
+void	 pso_state_kick(void);
+/* Any thread, mtx not held: this head lacks a write the peer committed
+ * (BEHIND: refuse until resynced) / may lack one (resync when possible). */
+void	 pso_go_behind(void);
+void	 pso_want_resync(void);
+
+/* ---- writes (pso_write.c) ---- */
+int	 pso_write_init(void);		/* writer thread, link handlers */
+void	 pso_write_fini(void);
+/* Every commit into the local store: pso_mark_populate() first, then
+ * pso_store_apply(). */
+int	 pso_apply(const struct pso_rec *, int n, int force,
+	    struct pso_apres *res, int *napplied);
+
+/* ---- marker and recovery states (pso_mark.c) ---- */
+/* pso_init: open the store in dir (a damaged one is moved aside and a
+ * new one created), read this head's marker, set pso_g.st and
+ * pso_g.recover.  0 or errno / PSO code (logged). */
+int	 pso_mark_open(const char *dir);
+/* Before records are committed: the marker must say POPULATED for this
+ * store (written once; blocking I/O, mtx not held). */
+void	 pso_mark_populate(void);
+/* Set BEHIND in the marker (best effort). */
+void	 pso_mark_behind(void);
+/* Sync thread, after a completed resync: recovery state cleared (store
+ * and memory), marker rewritten.  0 or errno (still recovering). */
+int	 pso_mark_synced(void);
+/* pso_reset(): the administrator confirmed the loss.  0 or errno. */
+int	 pso_mark_reset(void);
 
 /* ---- locks (pso_lock.c) ---- */
 void	 pso_lock_init(void);
@@ -202,9 +289,11 @@ void	 pso_lock_register(void);	/* link handlers */
 void	 pso_lock_fini(void);
 /* Holder of id (mtx held): 0 or PSO_NOTFOUND (unlocked). */
 int	 pso_lock_holder(pso_id, uint32_t *node, uint64_t *owner);
-/* For a write (mtx held): the lock must be ours; returns the version to
- * use given the stored one. 0 or PSO_NOTLOCKED. */
-int	 pso_lock_next_version(pso_id, uint64_t owner, uint64_t stored,
+/* For a write (mtx held), called by ver_next() only: the lock must be
+ * ours; the version to use is above `above` (the highest version stored
+ * anywhere that the writer knows of) and above the last one this lock
+ * entry issued.  0 or PSO_NOTLOCKED. */
+int	 pso_lock_next_version(pso_id, uint64_t owner, uint64_t above,
 	    uint64_t *version);
 uint64_t pso_lock_count(uint64_t *waiters);	/* mtx held */
 /* Blocking lock/unlock from a worker thread. */

@@ -158,14 +158,14 @@ pso_lock_holder(pso_id id, uint32_t *node, uint64_t *owner)
 }
 
 int
-pso_lock_next_version(pso_id id, uint64_t owner, uint64_t stored,
+pso_lock_next_version(pso_id id, uint64_t owner, uint64_t above,
     uint64_t *version)
 {
 	struct lk *l = lk_find(id);
 
 	if (l == NULL || l->node != pso_g.self_node || l->owner != owner)
 		return PSO_NOTLOCKED;
-	*version = MAX(stored, l->last_version) + 1;
+	*version = MAX(above, l->last_version) + 1;
 	l->last_version = *version;
 	return 0;
 }
@@ -293,8 +293,8 @@ lkop_done(struct lkop *op, int rc)
 	loop_wait_done(&op->wait, rc);
 }
 
-static void
-reply_rc(struct link_req *rq, int rc)
+void
+pso_reply_rc(struct link_req *rq, int32_t rc)
 {
 	struct buf b;
 
@@ -347,7 +347,7 @@ arb_release(struct lk *l)
 			op->reached = 1;
 			lkop_done(op, 0);
 		} else if (rq)
-			reply_rc(rq, 0);
+			pso_reply_rc(rq, 0);
 	}
 	lk_gc(l);
 }
@@ -370,7 +370,7 @@ waiter_timer_cb(evutil_socket_t fd, short ev, void *arg)
 		op->reached = 1;
 		lkop_done(op, PSO_TIMEDOUT);
 	} else if (rq)
-		reply_rc(rq, PSO_TIMEDOUT);
+		pso_reply_rc(rq, PSO_TIMEDOUT);
 }
 
 /*
@@ -404,7 +404,7 @@ arb_lock(pso_id id, uint32_t node, uint64_t owner, int timeout_ms, int retry,
 				break;
 		if (old != NULL) {
 			if (old->rq)
-				reply_rc(old->rq, PSO_TIMEDOUT);
+				pso_reply_rc(old->rq, PSO_TIMEDOUT);
 			old->rq = NULL;
 			if (old->op) {
 				struct lkop *oop = old->op;
@@ -439,7 +439,7 @@ arb_lock(pso_id id, uint32_t node, uint64_t owner, int timeout_ms, int retry,
 		op->reached = 1;
 		lkop_done(op, rc);
 	} else
-		reply_rc(rq, rc);
+		pso_reply_rc(rq, rc);
 }
 
 /* Unlock at the arbiter; retry: a repeated request that already won. */
@@ -461,7 +461,7 @@ arb_unlock(pso_id id, uint32_t node, uint64_t owner, int retry, int cancel)
 				break;
 		if (w != NULL) {
 			if (w->rq)
-				reply_rc(w->rq, PSO_TIMEDOUT);
+				pso_reply_rc(w->rq, PSO_TIMEDOUT);
 			w->rq = NULL;
 			waiter_unlink(w);
 		}
@@ -491,7 +491,7 @@ lockreq_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 		log_warnx("pso: malformed lock message type %u (%zu bytes)",
 		    type, len);
 		if (rq)
-			reply_rc(rq, EPROTO);
+			pso_reply_rc(rq, EPROTO);
 		return;
 	}
 	if (!pso_g.arbiter) {
@@ -500,7 +500,7 @@ lockreq_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 			return;
 		}
 		if (rq)
-			reply_rc(rq, PSO_NOTREADY);
+			pso_reply_rc(rq, PSO_NOTREADY);
 		return;
 	}
 	switch (type) {
@@ -514,12 +514,12 @@ lockreq_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	case PSO_T_UNLOCK:
 		rc = arb_unlock(m.id, m.node, m.owner, m.retry, 0);
 		if (rq)
-			reply_rc(rq, rc);
+			pso_reply_rc(rq, rc);
 		break;
 	case PSO_T_CANCEL:
 		arb_unlock(m.id, m.node, m.owner, 1, 1);
 		if (rq)
-			reply_rc(rq, 0);
+			pso_reply_rc(rq, 0);
 		break;
 	}
 }
@@ -708,7 +708,7 @@ lk_purge_peer(void)
 				if (w->node != pso_g.peer_node)
 					continue;
 				if (w->rq)
-					reply_rc(w->rq, PSO_SHUTDOWN);
+					pso_reply_rc(w->rq, PSO_SHUTDOWN);
 				waiter_unlink(w);
 				nw++;
 			}
@@ -765,7 +765,7 @@ lk_drop_waiters(void)
 				wn = TAILQ_NEXT(w, e);
 				op = w->op;
 				if (w->rq)
-					reply_rc(w->rq, PSO_NOTREADY);
+					pso_reply_rc(w->rq, PSO_NOTREADY);
 				waiter_unlink(w);
 				if (op)
 					lk_park(op, 1);
@@ -814,7 +814,7 @@ pso_lock_fini(void)
 				if (op)
 					lkop_done(op, PSO_SHUTDOWN);
 				else if (rq)
-					reply_rc(rq, PSO_SHUTDOWN);
+					pso_reply_rc(rq, PSO_SHUTDOWN);
 			}
 			free(l);
 		}

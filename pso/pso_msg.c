@@ -1,6 +1,6 @@
 /*
- * pso_msg.c — encoders and decoders of the PSO peer messages
- * (docs/pso.md, "Peer messages").
+ * pso_msg.c — the object record codec and sum, and the encoders and
+ * decoders of the PSO peer messages (docs/pso.md, "Peer messages").
  *
  * Pure functions over byte buffers: no I/O, no state, so the unit test
  * compares them with golden bytes.  Every decoder checks the format byte,
@@ -13,6 +13,85 @@
 
 #include "common/util.h"
 #include "pso/pso_int.h"
+
+/* ---- record codec ---- */
+
+void
+pso_rec_encode(struct buf *b, const struct pso_rec *r, int with_id)
+{
+	size_t n = strlen(r->name);
+
+	if (with_id)
+		buf_add_u64(b, r->id);
+	else
+		buf_add_u8(b, PSO_REC_FORMAT);
+	buf_add_u32(b, r->flags);
+	buf_add_u64(b, r->version);
+	buf_add_u64(b, r->mtime_ms);
+	buf_add_u16(b, (uint16_t)n);
+	buf_add(b, r->name, n);
+	buf_add_blob(b, r->val, r->len);
+}
+
+size_t
+pso_rec_msglen(const struct pso_rec *r)
+{
+	return 8 + 4 + 8 + 8 + 2 + strlen(r->name) + 4 + r->len;
+}
+
+static uint64_t
+fnv64(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n-- > 0) {
+		h ^= *b++;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+uint64_t
+pso_rec_sum(const struct pso_rec *r)
+{
+	uint8_t		hdr[8 + 4 + 8 + 8 + 2], len[4];
+	size_t		n = strlen(r->name);
+	uint64_t	h;
+
+	/* the message encoding, hashed without building it */
+	put_be64(hdr, r->id);
+	put_be32(hdr + 8, r->flags);
+	put_be64(hdr + 12, r->version);
+	put_be64(hdr + 20, r->mtime_ms);
+	put_be16(hdr + 28, (uint16_t)n);
+	put_be32(len, r->len);
+	h = fnv64(0xcbf29ce484222325ULL, hdr, sizeof(hdr));
+	h = fnv64(h, r->name, n);
+	h = fnv64(h, len, sizeof(len));
+	return fnv64(h, r->val, r->len);
+}
+
+/* Decode one record; leaves r->val pointing into the reader's buffer.
+ * Returns 0 or -1 (short, bad format, bad name, value too big). */
+int
+pso_rec_decode(struct rd *d, struct pso_rec *r, int with_id)
+{
+	if (with_id)
+		r->id = rd_u64(d);
+	else if (rd_u8(d) != PSO_REC_FORMAT)
+		return -1;
+	r->flags = rd_u32(d);
+	r->version = rd_u64(d);
+	r->mtime_ms = rd_u64(d);
+	if (rd_str(d, r->name, sizeof(r->name)) < 0 || r->name[0] == 0)
+		return -1;
+	r->val = rd_blob(d, &r->len);
+	if (d->err || r->len > PSO_VALUE_MAX)
+		return -1;
+	return 0;
+}
+
+/* ---- messages ---- */
 
 static void
 start(struct buf *b)
@@ -48,6 +127,26 @@ pso_m_rc_dec(const uint8_t *p, size_t len, int32_t *rc)
 	if (open_rd(&d, p, len) < 0)
 		return -1;
 	*rc = (int32_t)rd_u32(&d);
+	return close_rd(&d);
+}
+
+void
+pso_m_wrep_enc(struct buf *b, int32_t rc, uint64_t version)
+{
+	start(b);
+	buf_add_u32(b, (uint32_t)rc);
+	buf_add_u64(b, version);
+}
+
+int
+pso_m_wrep_dec(const uint8_t *p, size_t len, int32_t *rc, uint64_t *version)
+{
+	struct rd d;
+
+	if (open_rd(&d, p, len) < 0)
+		return -1;
+	*rc = (int32_t)rd_u32(&d);
+	*version = rd_u64(&d);
 	return close_rd(&d);
 }
 
@@ -146,6 +245,7 @@ pso_m_begin_enc(struct buf *b, const struct pso_m_begin *m, int reply)
 	if (reply) {
 		buf_add_u32(b, (uint32_t)m->rc);
 		buf_add_u8(b, m->serving);
+		buf_add_u8(b, m->recovering);
 		buf_add_u32(b, m->node);
 		buf_add_u8(b, m->opmode);
 		buf_add_u64(b, m->objects);
@@ -168,6 +268,7 @@ pso_m_begin_dec(const uint8_t *p, size_t len, struct pso_m_begin *m,
 	if (reply) {
 		m->rc = (int32_t)rd_u32(&d);
 		m->serving = rd_u8(&d);
+		m->recovering = rd_u8(&d);
 		m->node = rd_u32(&d);
 		m->opmode = rd_u8(&d);
 		m->objects = rd_u64(&d);
@@ -211,10 +312,13 @@ pso_m_digrep_start(struct buf *b, int32_t rc)
 }
 
 void
-pso_m_digrep_add(struct buf *b, pso_id id, uint64_t version)
+pso_m_digrep_add(struct buf *b, pso_id id, uint64_t version, uint64_t sum,
+    uint32_t flags)
 {
 	buf_add_u64(b, id);
 	buf_add_u64(b, version);
+	buf_add_u64(b, sum);
+	buf_add_u32(b, flags);
 }
 
 void
@@ -240,13 +344,15 @@ pso_m_digrep_dec(const uint8_t *p, size_t len, int32_t *rc, int *more,
 	*rc = (int32_t)rd_u32(&d);
 	m = rd_u8(&d);
 	n = rd_u32(&d);
-	if (d.err || m > 1 || d.left / 16 < n || d.left != (size_t)n * 16)
+	if (d.err || m > 1 || d.left / 28 < n || d.left != (size_t)n * 28)
 		return -1;
 	*more = m;
 	g = xcalloc(n ? n : 1, sizeof(*g));
 	for (i = 0; i < n; i++) {
 		g[i].id = rd_u64(&d);
 		g[i].version = rd_u64(&d);
+		g[i].sum = rd_u64(&d);
+		g[i].flags = rd_u32(&d);
 	}
 	*digp = g;
 	*np = n;

@@ -1,21 +1,28 @@
 /*
  * pso_store.c — the local object store: one LMDB environment with a
- * "meta" database (format record) and an "obj" database (id -> record),
- * plus the record codec, name rules, ids and pso_strerror().
+ * "meta" database (format, store id, recovery state) and an "obj"
+ * database (id -> record), plus the record codec and sum, name rules,
+ * ids and pso_strerror() (the record codec is in pso_msg.c).
  *
  * Every write goes through pso_store_apply(), which keeps the one merge
- * rule of PSO: a record is stored only when it is newer than the stored
- * one.  Commits are durable (no MDB_NOSYNC).  A file LMDB refuses, or a
- * format record we do not know, is PSO_CORRUPT with a log line naming the
- * file; this file never repairs or deletes anything.  It knows nothing
- * of the link, locks or the loop: any thread may call it.
+ * rule of PSO and reports per record what it did: stored when newer,
+ * SAME when identical, OLDER or CONFLICT (same version, other content)
+ * otherwise.  Commits are durable (no MDB_NOSYNC).  Before LMDB maps
+ * data.mdb, pso_store_check() reads its meta pages itself, because a
+ * file shorter than they claim would kill the process with SIGBUS.  A
+ * file that fails that check or that LMDB refuses, or a format record
+ * we do not know, is PSO_CORRUPT with a log line naming the file; the
+ * only repair here is pso_store_move_aside(), called by pso_mark.c.  It
+ * knows nothing of the link, locks or the loop: any thread may call it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/util.h"
@@ -25,18 +32,23 @@ struct pso_store {
 	MDB_env		*env;
 	MDB_dbi		 meta;
 	MDB_dbi		 obj;
+	uint64_t	 id;		/* meta "id" */
+	int		 created;	/* data.mdb was absent or empty */
 	char		 path[CFG_PATH_MAX + 16];
 };
+
+#define FNV_OFF		0xcbf29ce484222325ULL	/* FNV-1a 64 */
+#define FNV_PRIME	0x100000001b3ULL
 
 pso_id
 pso_name_id(const char *name)
 {
-	uint64_t	 h = 0xcbf29ce484222325ULL;
+	uint64_t	 h = FNV_OFF;
 	const uint8_t	*p;
 
 	for (p = (const uint8_t *)name; *p; p++) {
 		h ^= *p;
-		h *= 0x100000001b3ULL;
+		h *= FNV_PRIME;
 	}
 	return h ? h : 1;
 }
@@ -65,6 +77,8 @@ pso_strerror(int rc)
 		"another object name has this id",
 		"peer failed to commit the write",
 		"pso is shutting down", "lock already held by this owner",
+		"the peer holds a different record at this version",
+		"local store lost (the pool records objects it held)",
 	};
 
 	if (rc == 0)
@@ -76,52 +90,134 @@ pso_strerror(int rc)
 	return "unknown pso error";
 }
 
-/* ---- record codec ---- */
+/* ---- store ---- */
 
-void
-pso_rec_encode(struct buf *b, const struct pso_rec *r, int with_id)
+/* ---- pre-open check (docs/pso.md, "Pre-open check of data.mdb") ---- */
+
+/* LMDB data format 1, LP64, native byte order: offsets in a meta page. */
+#define LM_FLAGS	10		/* page header mp_flags */
+#define LM_P_META	0x08
+#define LM_MAGIC	16		/* 16-byte page header, then MDB_meta */
+#define LM_VERSION	20
+#define LM_PSIZE	40		/* mm_dbs[FREE_DBI].md_pad */
+#define LM_LAST_PG	136
+#define LM_TXNID	144
+#define LM_META_END	152
+#define LM_MAGIC_VAL	0xBEEFC0DEu
+
+_Static_assert(sizeof(size_t) == 8, "the LMDB meta check assumes LP64");
+
+static uint16_t ne16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+static uint32_t ne32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t ne64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+static int
+meta_read(int fd, off_t off, uint8_t *m, char *why, size_t whylen)
 {
-	size_t n = strlen(r->name);
+	ssize_t	n = pread(fd, m, LM_META_END, off);
 
-	if (with_id)
-		buf_add_u64(b, r->id);
-	else
-		buf_add_u8(b, PSO_REC_FORMAT);
-	buf_add_u32(b, r->flags);
-	buf_add_u64(b, r->version);
-	buf_add_u64(b, r->mtime_ms);
-	buf_add_u16(b, (uint16_t)n);
-	buf_add(b, r->name, n);
-	buf_add_blob(b, r->val, r->len);
-}
-
-size_t
-pso_rec_msglen(const struct pso_rec *r)
-{
-	return 8 + 4 + 8 + 8 + 2 + strlen(r->name) + 4 + r->len;
-}
-
-/* Decode one record; leaves r->val pointing into the reader's buffer.
- * Returns 0 or -1 (short, bad format, bad name, value too big). */
-int
-pso_rec_decode(struct rd *d, struct pso_rec *r, int with_id)
-{
-	if (with_id)
-		r->id = rd_u64(d);
-	else if (rd_u8(d) != PSO_REC_FORMAT)
+	if (n != LM_META_END) {
+		snprintf(why, whylen, "cannot read meta page at %lld",
+		    (long long)off);
 		return -1;
-	r->flags = rd_u32(d);
-	r->version = rd_u64(d);
-	r->mtime_ms = rd_u64(d);
-	if (rd_str(d, r->name, sizeof(r->name)) < 0 || r->name[0] == 0)
-		return -1;
-	r->val = rd_blob(d, &r->len);
-	if (d->err || r->len > PSO_VALUE_MAX)
-		return -1;
+	}
 	return 0;
 }
 
-/* ---- store ---- */
+int
+pso_store_check(const char *file, char *why, size_t whylen)
+{
+	struct stat	st;
+	uint8_t		m[2][LM_META_END];
+	uint32_t	psize = 0, v;
+	uint64_t	last, txn;
+	int		fd, i, rc = PSO_CORRUPT;
+
+	why[0] = 0;
+	if (stat(file, &st) < 0) {
+		if (errno == ENOENT)
+			return 1;
+		snprintf(why, whylen, "stat: %s", strerror(errno));
+		return errno;
+	}
+	if (st.st_size == 0)
+		return 1;
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
+		snprintf(why, whylen, "open: %s", strerror(errno));
+		return errno;
+	}
+	for (i = 0; i < 2; i++) {
+		if (meta_read(fd, (off_t)i * psize, m[i], why, whylen) < 0)
+			goto out;
+		if (!(ne16(m[i] + LM_FLAGS) & LM_P_META) ||
+		    ne32(m[i] + LM_MAGIC) != LM_MAGIC_VAL) {
+			snprintf(why, whylen, "meta page %d is not an LMDB "
+			    "meta page", i);
+			goto out;
+		}
+		if ((v = ne32(m[i] + LM_VERSION)) != 1) {
+			snprintf(why, whylen, "meta page %d: LMDB data format "
+			    "%u", i, v);
+			goto out;
+		}
+		v = ne32(m[i] + LM_PSIZE);
+		if (v < 512 || v > 65536 || (v & (v - 1)) != 0 ||
+		    (i == 1 && v != psize)) {
+			snprintf(why, whylen, "meta page %d: page size %u", i,
+			    v);
+			goto out;
+		}
+		psize = v;
+		if ((uint64_t)st.st_size < 2ull * psize) {
+			snprintf(why, whylen, "%lld bytes, shorter than the "
+			    "two meta pages", (long long)st.st_size);
+			goto out;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		last = ne64(m[i] + LM_LAST_PG);
+		txn = ne64(m[i] + LM_TXNID);
+		if (last >= UINT64_MAX / psize ||
+		    (last + 1) * psize > (uint64_t)st.st_size) {
+			snprintf(why, whylen, "%lld bytes, shorter than the "
+			    "%llu its meta page %d (txn %llu) claims",
+			    (long long)st.st_size,
+			    (unsigned long long)((last + 1) * psize), i,
+			    (unsigned long long)txn);
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+int
+pso_store_move_aside(const char *dir)
+{
+	char	from[CFG_PATH_MAX + 32], to[CFG_PATH_MAX + 40];
+	int	rc = 0, fd;
+
+	snprintf(from, sizeof(from), "%s/data.mdb", dir);
+	snprintf(to, sizeof(to), "%s/data.mdb.damaged", dir);
+	if (rename(from, to) < 0 && errno != ENOENT) {
+		rc = errno;
+		log_warn("pso: rename %s to %s", from, to);
+		return rc;
+	}
+	snprintf(from, sizeof(from), "%s/lock.mdb", dir);
+	if (unlink(from) < 0 && errno != ENOENT)
+		log_warn("pso: unlink %s", from);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		if (fsync(fd) < 0)
+			log_warn("pso: fsync %s", dir);
+		close(fd);
+	}
+	log_warnx("pso: damaged store moved aside to %s", to);
+	return rc;
+}
+
 
 static int
 store_err(struct pso_store *s, int rc, const char *what)
@@ -193,11 +289,101 @@ store_check_meta(struct pso_store *s, MDB_txn *txn)
 	return 0;
 }
 
+/* The store id: read it, or give the store one (new, or format-1 store
+ * from before ids). */
+static int
+store_id_load(struct pso_store *s, MDB_txn *txn)
+{
+	MDB_val		 k = { 2, (void *)"id" }, v;
+	uint8_t		 id[8];
+	int		 rc;
+
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 8 && get_be64(v.mv_data) != 0) {
+		s->id = get_be64(v.mv_data);
+		return 0;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_err(s, rc, "read store id");
+	do
+		s->id = random_u64();
+	while (s->id == 0);
+	put_be64(id, s->id);
+	v.mv_size = 8;
+	v.mv_data = id;
+	if ((rc = mdb_put(txn, s->meta, &k, &v, 0)) != 0)
+		return store_err(s, rc, "write store id");
+	return 0;
+}
+
+uint64_t
+pso_store_id(const struct pso_store *s)
+{
+	return s->id;
+}
+
+int
+pso_store_created(const struct pso_store *s)
+{
+	return s->created;
+}
+
+int
+pso_store_recover_get(struct pso_store *s, int *reason)
+{
+	MDB_txn	*txn;
+	MDB_val	 k = { 7, (void *)"recover" }, v;
+	int	 rc;
+
+	*reason = 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return store_err(s, rc, "begin read");
+	rc = mdb_get(txn, s->meta, &k, &v);
+	if (rc == 0 && v.mv_size == 1)
+		*reason = ((const uint8_t *)v.mv_data)[0];
+	else if (rc == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc == 0) {
+		log_warnx("pso: %s/data.mdb: bad recover record (store "
+		    "corrupt)", s->path);
+		rc = PSO_CORRUPT;
+	} else
+		rc = store_err(s, rc, "read recover record");
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int
+pso_store_recover_set(struct pso_store *s, int reason)
+{
+	MDB_txn	*txn;
+	MDB_val	 k = { 7, (void *)"recover" }, v;
+	uint8_t	 b = (uint8_t)reason;
+	int	 rc;
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
+		return store_err(s, rc, "begin write");
+	v.mv_size = 1;
+	v.mv_data = &b;
+	rc = reason ? mdb_put(txn, s->meta, &k, &v, 0) :
+	    mdb_del(txn, s->meta, &k, NULL);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc != 0) {
+		mdb_txn_abort(txn);
+		return store_err(s, rc, "write recover record");
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0)
+		return store_err(s, rc, "commit");
+	return 0;
+}
+
 int
 pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
 {
 	struct pso_store	*s;
 	MDB_txn			*txn = NULL;
+	char			 file[CFG_PATH_MAX + 32], why[160];
 	int			 rc;
 
 	*sp = NULL;
@@ -208,6 +394,17 @@ pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
 		log_warn("pso: mkdir %s", dir);
 		goto out;
 	}
+	/* Before LMDB maps it: a short file would be SIGBUS, not an error. */
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if ((rc = pso_store_check(file, why, sizeof(why))) < 0) {
+		log_warnx("pso: %s: %s (store damaged)", file, why);
+		goto out;
+	}
+	if (rc > 0 && why[0]) {
+		log_warnx("pso: %s: %s", file, why);
+		goto out;
+	}
+	s->created = rc == 1;
 	if ((rc = mdb_env_create(&s->env)) != 0) {
 		rc = store_err(s, rc, "create");
 		goto out;
@@ -230,7 +427,8 @@ pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
 		    MDB_CORRUPTED : rc, "open databases");
 		goto out;
 	}
-	if ((rc = store_check_meta(s, txn)) != 0)
+	if ((rc = store_check_meta(s, txn)) != 0 ||
+	    (rc = store_id_load(s, txn)) != 0)
 		goto out;
 	rc = mdb_txn_commit(txn);
 	txn = NULL;
@@ -317,47 +515,81 @@ out:
 	return rc;
 }
 
+/* Is enc the stored record old with PSO_F_SOLO cleared (the one update
+ * of a record that keeps its version: both heads now hold it)?  Store
+ * encoding: the flags are bytes 1..4. */
+static int
+solo_cleared(const MDB_val *old, const struct buf *enc)
+{
+	const uint8_t	*o = old->mv_data;
+	uint32_t	 of, nf;
+
+	if (old->mv_size != enc->len || enc->len < 5)
+		return 0;
+	of = get_be32(o + 1);
+	nf = get_be32(enc->data + 1);
+	return (of & PSO_F_SOLO) && nf == (of & ~PSO_F_SOLO) &&
+	    o[0] == enc->data[0] &&
+	    memcmp(o + 5, enc->data + 5, enc->len - 5) == 0;
+}
+
+/* Store r if newer; res->res says what happened, res->version what is
+ * stored now. */
 static int
 apply_one(struct pso_store *s, MDB_txn *txn, const struct pso_rec *r,
-    int force, struct buf *b, int *applied)
+    int force, struct buf *b, struct pso_apres *res)
 {
 	struct pso_rec	 old;
 	MDB_val		 k, v;
 	uint8_t		 key[8];
-	int		 rc;
+	int		 rc, have = 0;
 
-	*applied = 0;
 	id_key(key, r->id, &k);
+	buf_reset(b);
+	pso_rec_encode(b, r, 0);
 	rc = mdb_get(txn, s->obj, &k, &v);
 	if (rc == 0) {
 		if ((rc = rec_from_val(s, r->id, &v, &old)) != 0)
 			return rc;
-		if (!force && old.version >= r->version)
+		have = 1;
+		res->version = old.version;
+		if (old.version == r->version && v.mv_size == b->len &&
+		    memcmp(v.mv_data, b->data, b->len) == 0) {
+			res->res = PSO_AP_SAME;
 			return 0;
-		if (!(old.flags & PSO_F_DELETED) &&
-		    strcmp(old.name, r->name) != 0)
-			log_warnx("pso: object %016llx: %s replaces %s "
-			    "(newer version wins)", (unsigned long long)r->id,
-			    r->name, old.name);
+		}
+		if (!force && old.version > r->version) {
+			res->res = PSO_AP_OLDER;
+			return 0;
+		}
+		if (!force && old.version == r->version &&
+		    !solo_cleared(&v, b)) {
+			res->res = PSO_AP_CONFLICT;
+			return 0;
+		}
 	} else if (rc != MDB_NOTFOUND)
 		return store_err(s, rc, "get");
-	buf_reset(b);
-	pso_rec_encode(b, r, 0);
+	if (have && !(old.flags & PSO_F_DELETED) &&
+	    strcmp(old.name, r->name) != 0)
+		log_warnx("pso: object %016llx: %s replaces %s (newer version "
+		    "wins)", (unsigned long long)r->id, r->name, old.name);
 	v.mv_size = b->len;
 	v.mv_data = b->data;
 	if ((rc = mdb_put(txn, s->obj, &k, &v, 0)) != 0)
 		return store_err(s, rc, "put");
-	*applied = 1;
+	res->res = PSO_AP_APPLIED;
+	res->version = r->version;
 	return 0;
 }
 
 int
 pso_store_apply(struct pso_store *s, const struct pso_rec *recs, int n,
-    int force, int *napplied)
+    int force, struct pso_apres *res, int *napplied)
 {
-	MDB_txn		*txn;
-	struct buf	 b;
-	int		 i, rc, a, count = 0;
+	struct pso_apres	 one;
+	MDB_txn			*txn;
+	struct buf		 b;
+	int			 i, rc, count = 0;
 
 	if (napplied)
 		*napplied = 0;
@@ -365,9 +597,12 @@ pso_store_apply(struct pso_store *s, const struct pso_rec *recs, int n,
 		return store_err(s, rc, "begin write");
 	buf_init(&b);
 	for (i = 0; i < n; i++) {
-		if ((rc = apply_one(s, txn, &recs[i], force, &b, &a)) != 0)
+		memset(&one, 0, sizeof(one));
+		if ((rc = apply_one(s, txn, &recs[i], force, &b, &one)) != 0)
 			goto out;
-		count += a;
+		if (res)
+			res[i] = one;
+		count += one.res == PSO_AP_APPLIED;
 	}
 	rc = mdb_txn_commit(txn);
 	txn = NULL;

@@ -1,16 +1,18 @@
 /*
- * pso_sync.c — resynchronisation with the peer and the cluster cold start.
+ * pso_sync.c — resynchronisation with the peer (requester side) and the
+ * cluster cold start.
  *
  * A head that is not synced runs one sync thread (the LMDB work and the
  * waits stay off the loop thread).  It asks the peer whether it serves
- * (SYNC_BEGIN); if so it pulls the peer's digest — (id, version) pairs in
- * id order, 64 Ki per page — merges it with its own store, fetches the
- * records the peer has newer, pushes the ones it has newer, takes the
- * lock table and says SYNC_END.  When nobody serves, the leader (master,
- * else lower node id) starts the cluster cold: volatile values emptied.
- * The responder side (loop thread) answers from its store.  Merge rules
- * and formats: docs/pso.md, "Resync".  This file does not arbitrate
- * anything: the apply-if-newer rule in pso_store.c decides every record.
+ * (SYNC_BEGIN); if so it pulls the peer's digest — (id, version, sum) in
+ * id order, 64 Ki per page — compares it with its own store by content,
+ * fetches the records the peer has newer, pushes the ones it has newer,
+ * resolves equal-version conflicts upwards (the later write wins, as
+ * version + 1 on both), takes the lock table and says SYNC_END.  When
+ * nobody serves, the leader (master, else lower node id) starts the
+ * cluster cold: volatile values emptied; a head that is behind or
+ * recovering never does, it waits for a serving peer.  The responder
+ * side is pso_sync_resp.c.  Merge rules: docs/pso.md, "Resync".
  */
 #include <errno.h>
 #include <pthread.h>
@@ -26,198 +28,12 @@
 #include "pso/pso_int.h"
 
 #define SYNC_PROGRESS	20000
-#define SYNC_FETCH_ROOM	(LINK_PAYLOAD_MAX - 4096)
-
-/* ---- responder (loop thread) ---- */
-
-static void
-reply_rc(struct link_req *rq, int32_t rc)
-{
-	struct buf b;
-
-	buf_init(&b);
-	pso_m_rc_enc(&b, rc);
-	link_reply(rq, b.data, b.len);
-	buf_free(&b);
-}
-
-static void
-begin_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
-{
-	struct pso_m_begin	m, r;
-	struct buf		b;
-
-	(void)type; (void)arg;
-	if (rq == NULL)
-		return;
-	if (pso_m_begin_dec(p, len, &m, 0) < 0) {
-		log_warnx("pso: malformed SYNC_BEGIN (%zu bytes)", len);
-		reply_rc(rq, EPROTO);
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	pthread_mutex_lock(&pso_g.mtx);
-	/* Serving = holds this cluster life's data (synced once since
-	 * start), even while re-checking after a link cut. */
-	r.serving = pso_g.running && !pso_g.booting;
-	r.opmode = (uint8_t)pso_g.mode;
-	pthread_mutex_unlock(&pso_g.mtx);
-	r.node = pso_g.self_node;
-	if (pso_g.st)
-		pso_store_count(pso_g.st, &r.objects);
-	log_info("pso: peer asks to resync (%s), we %s", m.booting ?
-	    "booting" : "after a link cut", r.serving ? "serve" : "do not "
-	    "serve yet");
-	buf_init(&b);
-	pso_m_begin_enc(&b, &r, 1);
-	link_reply(rq, b.data, b.len);
-	buf_free(&b);
-}
-
-struct dig_arg {
-	struct buf	*b;
-	uint32_t	 n, max;
-	int		 more;
-};
-
-static int
-dig_one(const struct pso_rec *r, void *arg)
-{
-	struct dig_arg *d = arg;
-
-	if (d->n == d->max) {
-		d->more = 1;
-		return 1;
-	}
-	pso_m_digrep_add(d->b, r->id, r->version);
-	d->n++;
-	return 0;
-}
-
-static void
-digest_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
-{
-	struct dig_arg	d;
-	struct buf	b;
-	pso_id		after;
-	uint32_t	max;
-	int		rc;
-
-	(void)type; (void)arg;
-	if (rq == NULL)
-		return;
-	if (pso_m_digreq_dec(p, len, &after, &max) < 0) {
-		reply_rc(rq, EPROTO);
-		return;
-	}
-	buf_init(&b);
-	pso_m_digrep_start(&b, 0);
-	memset(&d, 0, sizeof(d));
-	d.b = &b;
-	d.max = MIN(MAX(max, 1), PSO_DIGEST_MAX);
-	rc = pso_g.st ? pso_store_iter(pso_g.st, after, dig_one, &d) :
-	    PSO_SHUTDOWN;
-	if (rc != 0 && rc != 1) {
-		buf_reset(&b);
-		pso_m_digrep_start(&b, rc);
-		d.n = 0;
-		d.more = 0;
-	}
-	pso_m_digrep_finish(&b, d.more, d.n);
-	link_reply(rq, b.data, b.len);
-	buf_free(&b);
-}
-
-static void
-fetch_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
-{
-	struct pso_rec	 r;
-	struct buf	 b;
-	pso_id		*ids;
-	uint32_t	 i, n, out = 0;
-	void		*val;
-	int		 rc = 0;
-
-	(void)type; (void)arg;
-	if (rq == NULL)
-		return;
-	if (pso_m_ids_dec(p, len, &ids, &n) < 0 || n > PSO_FETCH_MAX) {
-		reply_rc(rq, EPROTO);
-		return;
-	}
-	buf_init(&b);
-	pso_m_recs_start(&b, 1, 0);
-	for (i = 0; i < n && pso_g.st; i++) {
-		rc = pso_store_get(pso_g.st, ids[i], &r, &val);
-		if (rc == PSO_NOTFOUND) {
-			rc = 0;
-			continue;
-		}
-		if (rc != 0)
-			break;
-		if (b.len + pso_rec_msglen(&r) > SYNC_FETCH_ROOM) {
-			free(val);
-			break;		/* the requester asks for the rest */
-		}
-		pso_rec_encode(&b, &r, 1);
-		free(val);
-		out++;
-	}
-	if (rc != 0) {
-		buf_reset(&b);
-		pso_m_recs_start(&b, 1, rc);
-		out = 0;
-	}
-	pso_m_recs_finish(&b, 1, out);
-	link_reply(rq, b.data, b.len);
-	buf_free(&b);
-	free(ids);
-}
-
-static void
-locks_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
-{
-	struct buf b;
-
-	(void)type; (void)arg;
-	if (rq == NULL)
-		return;
-	if (len != 1 || p[0] != PSO_MSG_FORMAT) {
-		reply_rc(rq, EPROTO);
-		return;
-	}
-	buf_init(&b);
-	pso_lock_snapshot(&b);
-	link_reply(rq, b.data, b.len);
-	buf_free(&b);
-}
-
-static void
-end_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
-    void *arg)
-{
-	uint64_t n;
-
-	(void)type; (void)arg;
-	if (rq == NULL)
-		return;
-	if (pso_m_end_dec(p, len, &n) < 0) {
-		reply_rc(rq, EPROTO);
-		return;
-	}
-	log_info("pso: peer resynced (%llu objects)", (unsigned long long)n);
-	reply_rc(rq, 0);
-}
-
-/* ---- requester (sync thread) ---- */
+#define SYNC_BACKOFF_MS	5000	/* longest pause between failed rounds */
 
 struct lrec {
 	pso_id		id;
 	uint64_t	version;
+	uint64_t	sum;
 	uint32_t	flags;
 };
 
@@ -252,13 +68,14 @@ local_one(const struct pso_rec *r, void *arg)
 	}
 	l->v[l->n].id = r->id;
 	l->v[l->n].version = r->version;
+	l->v[l->n].sum = pso_rec_sum(r);
 	l->v[l->n].flags = r->flags;
 	l->n++;
 	return 0;
 }
 
 struct plan {
-	struct idlist	fetch, force, push, empty;
+	struct idlist	fetch, force, push, empty, conflict;
 	int		booting;
 	uint64_t	compared, total, next_log;
 };
@@ -269,17 +86,30 @@ is_volatile_live(uint32_t flags)
 	return !(flags & (PSO_PERSISTENT | PSO_F_DELETED));
 }
 
+/* Two records of one object written by heads that each believed the
+ * other dead: a forked history, where versions say nothing. */
+static int
+forked(uint32_t a, uint32_t b)
+{
+	return (a & PSO_F_SOLO) && (b & PSO_F_SOLO);
+}
+
+/* Compare by content: version, then sum; a fork is a conflict. */
 static void
-plan_both(struct plan *pl, const struct lrec *l, uint64_t rver)
+plan_both(struct plan *pl, const struct lrec *l, const struct pso_m_dig *g)
 {
 	if (pl->booting && is_volatile_live(l->flags)) {
 		/* our volatile value is from the cluster's previous life */
-		if (rver != l->version)
+		if (g->version != l->version || g->sum != l->sum)
 			idl_add(&pl->force, l->id);
-	} else if (rver > l->version)
+	} else if (g->sum != l->sum && forked(g->flags, l->flags))
+		idl_add(&pl->conflict, l->id);
+	else if (g->version > l->version)
 		idl_add(&pl->fetch, l->id);
-	else if (rver < l->version)
+	else if (g->version < l->version)
 		idl_add(&pl->push, l->id);
+	else if (g->sum != l->sum)
+		idl_add(&pl->conflict, l->id);
 }
 
 static void
@@ -348,7 +178,7 @@ sync_digest(struct plan *pl, const struct local *loc)
 			while (li < loc->n && loc->v[li].id < g[i].id)
 				plan_local_only(pl, &loc->v[li++]);
 			if (li < loc->n && loc->v[li].id == g[i].id)
-				plan_both(pl, &loc->v[li++], g[i].version);
+				plan_both(pl, &loc->v[li++], &g[i]);
 			else
 				idl_add(&pl->fetch, g[i].id);
 		}
@@ -367,16 +197,20 @@ sync_digest(struct plan *pl, const struct local *loc)
 	return rc;
 }
 
-/* Fetch ids from the peer and apply them (force: whatever the version). */
+/* What to do with each batch of fetched records (they live until the
+ * callback returns). */
+typedef int (*fetch_cb)(struct pso_rec *, uint32_t n, void *arg);
+
+/* Fetch ids from the peer, batch by batch. */
 static int
-sync_fetch(const struct idlist *l, int force, uint64_t *nfetched)
+sync_fetch_each(const struct idlist *l, fetch_cb cb, void *arg)
 {
 	struct pso_call	 c;
 	struct pso_rec	*r = NULL;
 	size_t		 at = 0, cnt, k, next_log = SYNC_PROGRESS;
 	uint32_t	 n;
 	int32_t		 prc;
-	int		 rc = 0, applied;
+	int		 rc = 0;
 
 	pso_call_init(&c, PSO_T_SYNC_FETCH, pso_req_timeout() * 4);
 	while (at < l->n) {
@@ -396,8 +230,7 @@ sync_fetch(const struct idlist *l, int force, uint64_t *nfetched)
 			free(r);
 			continue;
 		}
-		rc = pso_store_apply(pso_g.st, r, (int)n, force, &applied);
-		*nfetched += (uint64_t)applied;
+		rc = cb(r, n, arg);
 		/* continue after the last record returned */
 		for (k = at; k < at + cnt && l->v[k] != r[n - 1].id; k++)
 			;
@@ -417,6 +250,104 @@ sync_fetch(const struct idlist *l, int force, uint64_t *nfetched)
 	return rc;
 }
 
+struct fetch_arg {
+	int		 force;
+	uint64_t	*nfetched;
+	struct idlist	*push;
+};
+
+/* Apply fetched records: newer ones are stored, older ones (we moved on
+ * since the digest) ignored; a conflict fails the round.  A record the
+ * peer wrote alone (SOLO) is held by both heads from now on: stored
+ * without the flag here, and pushed back so that the peer drops it too
+ * (a fork is two SOLO records; docs/pso.md, "Resync"). */
+static int
+fetch_apply(struct pso_rec *r, uint32_t n, void *arg)
+{
+	struct fetch_arg	*fa = arg;
+	struct pso_apres	*res;
+	uint32_t		 i;
+	int			 rc, applied;
+
+	for (i = 0; i < n; i++)
+		if (r[i].flags & PSO_F_SOLO) {
+			r[i].flags &= ~PSO_F_SOLO;
+			idl_add(fa->push, r[i].id);
+		}
+	res = xcalloc(n, sizeof(*res));
+	rc = pso_apply(r, (int)n, fa->force, res, &applied);
+	for (i = 0; rc == 0 && i < n; i++)
+		if (res[i].res == PSO_AP_CONFLICT)
+			rc = PSO_CONFLICT;
+	if (rc == 0)
+		*fa->nfetched += (uint64_t)applied;
+	free(res);
+	return rc;
+}
+
+static int
+sync_fetch(const struct idlist *l, int force, uint64_t *nfetched,
+    struct idlist *push)
+{
+	struct fetch_arg fa = { force, nfetched, push };
+
+	return sync_fetch_each(l, fetch_apply, &fa);
+}
+
+struct conflict_arg {
+	struct idlist	*push;
+	uint64_t	 n;
+};
+
+/*
+ * Same version with different content, or a fork (both records written
+ * alone): keep the later write (mtime; equal: the larger sum, so both
+ * heads would choose alike) as the higher version + 1, no longer SOLO,
+ * here and then on the peer (docs/pso.md, "Resync", step 4).
+ */
+static int
+conflict_one(struct pso_rec *pr, uint32_t n, void *arg)
+{
+	struct conflict_arg	*ca = arg;
+	struct pso_apres	 res;
+	struct pso_rec		 lr, win;
+	uint64_t		 ls, ps;
+	void			*lval;
+	uint32_t		 i;
+	int			 rc = 0, mine;
+
+	for (i = 0; i < n && rc == 0; i++) {
+		if ((rc = pso_store_get(pso_g.st, pr[i].id, &lr, &lval)) != 0)
+			break;
+		ls = pso_rec_sum(&lr);
+		ps = pso_rec_sum(&pr[i]);
+		if (ls == ps || (lr.version != pr[i].version &&
+		    !forked(lr.flags, pr[i].flags))) {
+			free(lval);	/* moved on meanwhile: next round */
+			continue;
+		}
+		mine = lr.mtime_ms != pr[i].mtime_ms ?
+		    lr.mtime_ms > pr[i].mtime_ms : ls > ps;
+		win = mine ? lr : pr[i];
+		win.version = MAX(lr.version, pr[i].version) + 1;
+		win.flags &= ~PSO_F_SOLO;
+		log_warnx("pso: %s on %s: here v%llu sum %016llx mtime %llu, "
+		    "peer v%llu sum %016llx mtime %llu: keeping the %s write "
+		    "as v%llu", lr.version == pr[i].version ? "conflict" :
+		    "forked history", lr.name, (unsigned long long)lr.version,
+		    (unsigned long long)ls, (unsigned long long)lr.mtime_ms,
+		    (unsigned long long)pr[i].version, (unsigned long long)ps,
+		    (unsigned long long)pr[i].mtime_ms, mine ? "local" :
+		    "peer's", (unsigned long long)win.version);
+		rc = pso_apply(&win, 1, 0, &res, NULL);
+		if (rc == 0 && res.res == PSO_AP_APPLIED) {
+			idl_add(ca->push, win.id);
+			ca->n++;
+		}
+		free(lval);
+	}
+	return rc;
+}
 static int
 sync_push_flush(struct pso_call *c, uint32_t n)
 {
@@ -438,6 +369,7 @@ sync_push(const struct idlist *l, uint64_t *npushed)
 {
 	struct pso_call	 c;
 	struct pso_rec	 r;
+	struct idlist	 solo = { NULL, 0, 0 };
 	void		*val;
 	size_t		 i;
 	uint32_t	 n = 0;
@@ -457,6 +389,10 @@ sync_push(const struct idlist *l, uint64_t *npushed)
 			pso_m_recs_start(&c.req, 0, 0);
 			n = 0;
 		}
+		if (r.flags & PSO_F_SOLO) {	/* held by both from now on */
+			r.flags &= ~PSO_F_SOLO;
+			idl_add(&solo, r.id);
+		}
 		pso_rec_encode(&c.req, &r, 1);
 		free(val);
 		n++;
@@ -465,6 +401,18 @@ sync_push(const struct idlist *l, uint64_t *npushed)
 	if (rc == 0)
 		rc = sync_push_flush(&c, n);
 	pso_call_free(&c);
+	/* Only once the peer has them: a SOLO record that did not reach
+	 * the peer must stay SOLO (it may be one side of a fork). */
+	for (i = 0; rc == 0 && i < solo.n; i++) {
+		if ((rc = pso_store_get(pso_g.st, solo.v[i], &r, &val)) != 0)
+			break;
+		if (r.flags & PSO_F_SOLO) {
+			r.flags &= ~PSO_F_SOLO;
+			rc = pso_apply(&r, 1, 0, NULL, NULL);
+		}
+		free(val);
+	}
+	free(solo.v);
 	return rc;
 }
 
@@ -483,7 +431,7 @@ sync_empty(const struct idlist *l, struct idlist *push)
 		r.mtime_ms = wall_ms();
 		r.val = NULL;
 		r.len = 0;
-		if ((rc = pso_store_apply(pso_g.st, &r, 1, 0, NULL)) != 0)
+		if ((rc = pso_apply(&r, 1, 0, NULL, NULL)) != 0)
 			return rc;
 		idl_add(push, r.id);
 	}
@@ -512,8 +460,13 @@ sync_tail(uint64_t objects)
 	struct pso_m_lockent	*e;
 	uint32_t		 n;
 	int32_t			 prc;
-	int			 rc;
+	int			 rc, arb;
 
+	pthread_mutex_lock(&pso_g.mtx);
+	arb = pso_g.arbiter;
+	pthread_mutex_unlock(&pso_g.mtx);
+	if (arb)		/* the authority keeps its own table */
+		goto end;
 	pso_call_init(&c, PSO_T_SYNC_LOCKS, pso_req_timeout());
 	buf_add_u8(&c.req, PSO_MSG_FORMAT);
 	c.on_reply = locks_reply_hook;
@@ -528,6 +481,7 @@ sync_tail(uint64_t objects)
 	pso_call_free(&c);
 	if (rc != 0)
 		return rc;
+end:
 	pso_call_init(&c, PSO_T_SYNC_END, pso_req_timeout());
 	pso_m_end_enc(&c.req, objects);
 	if ((rc = call(&c)) == 0 && pso_m_rc_dec(c.rep, c.replen, &prc) == 0)
@@ -541,10 +495,11 @@ sync_tail(uint64_t objects)
 static int
 resync(int booting, uint64_t peer_objects)
 {
-	struct local	loc = { NULL, 0, 0 };
-	struct plan	pl;
-	uint64_t	t0 = now_ms(), nf = 0, np = 0;
-	int		rc;
+	struct local		loc = { NULL, 0, 0 };
+	struct plan		pl;
+	struct conflict_arg	ca;
+	uint64_t		t0 = now_ms(), nf = 0, np = 0;
+	int			rc;
 
 	memset(&pl, 0, sizeof(pl));
 	pl.booting = booting;
@@ -558,16 +513,24 @@ resync(int booting, uint64_t peer_objects)
 		goto out;
 	if ((rc = sync_empty(&pl.empty, &pl.push)) != 0)
 		goto out;
-	if ((rc = sync_fetch(&pl.fetch, 0, &nf)) != 0 ||
-	    (rc = sync_fetch(&pl.force, 1, &nf)) != 0)
+	if ((rc = sync_fetch(&pl.fetch, 0, &nf, &pl.push)) != 0 ||
+	    (rc = sync_fetch(&pl.force, 1, &nf, &pl.push)) != 0)
+		goto out;
+	ca.push = &pl.push;
+	ca.n = 0;
+	if ((rc = sync_fetch_each(&pl.conflict, conflict_one, &ca)) != 0)
 		goto out;
 	if ((rc = sync_push(&pl.push, &np)) != 0)
 		goto out;
 	if ((rc = sync_tail(MAX(loc.n, peer_objects))) != 0)
 		goto out;
+	pthread_mutex_lock(&pso_g.mtx);
+	pso_g.conflicts += ca.n;
+	pthread_mutex_unlock(&pso_g.mtx);
 	log_info("pso: resync done: %llu objects compared, %llu fetched, "
-	    "%llu pushed in %llu ms", (unsigned long long)pl.compared,
-	    (unsigned long long)nf, (unsigned long long)np,
+	    "%llu pushed, %llu conflicts resolved in %llu ms",
+	    (unsigned long long)pl.compared, (unsigned long long)nf,
+	    (unsigned long long)np, (unsigned long long)ca.n,
 	    (unsigned long long)(now_ms() - t0));
 out:
 	if (rc != 0)
@@ -577,6 +540,7 @@ out:
 	free(pl.force.v);
 	free(pl.push.v);
 	free(pl.empty.v);
+	free(pl.conflict.v);
 	return rc;
 }
 
@@ -611,13 +575,44 @@ kick_cb(void *arg)
 	pso_sync_kick();
 }
 
+static void
+set_resyncing(int on)
+{
+	pthread_mutex_lock(&pso_g.mtx);
+	pso_g.resyncing = on;
+	pthread_cond_broadcast(&pso_g.cond);
+	pthread_mutex_unlock(&pso_g.mtx);
+}
+
+/* Resync from a serving peer; 0 when this head is synced now. */
+static int
+sync_from(int booting, int recover, uint64_t peer_objects)
+{
+	int rc;
+
+	set_resyncing(1);
+	/* A recovering store has nothing of this cluster life: booting. */
+	rc = resync(booting || recover == PSO_RECOVER_DAMAGED ||
+	    recover == PSO_RECOVER_LOST, peer_objects);
+	if (rc == 0)
+		rc = pso_mark_synced();
+	if (rc == 0) {
+		pthread_mutex_lock(&pso_g.mtx);
+		pso_g.resync_wanted = 0;
+		pthread_mutex_unlock(&pso_g.mtx);
+		pso_set_synced(0);
+	}
+	set_resyncing(0);
+	return rc;
+}
+
 static void *
 sync_main(void *arg)
 {
 	struct pso_call		c;
 	struct pso_m_begin	m, r;
-	int			running, link_up, alive, mode, booting;
-	int			done = 0, rc, again;
+	int			running, link_up, alive, mode, booting, recover;
+	int			done = 0, rc, again, pause = 500, said = 0;
 
 	(void)arg;
 	while (!done) {
@@ -627,12 +622,18 @@ sync_main(void *arg)
 		alive = pso_g.peer_alive;
 		mode = pso_g.mode;
 		booting = pso_g.booting;
+		recover = pso_g.recover;
 		if (running && pso_g.sync == PSO_SYNC_NONE && !booting)
 			pso_g.sync = PSO_SYNC_SYNCING;
 		pthread_mutex_unlock(&pso_g.mtx);
 		if (!running)
 			break;
 		if (!link_up) {
+			if (recover) {
+				/* only a serving peer can help */
+				usleep(100000);
+				continue;
+			}
 			if (!booting) {
 				/* cut again: keep serving what we have */
 				pso_set_synced(0);
@@ -663,17 +664,30 @@ sync_main(void *arg)
 			continue;
 		}
 		if (r.serving) {
-			if (resync(booting, r.objects) == 0) {
-				pso_set_synced(0);
+			if (sync_from(booting, recover, r.objects) == 0)
 				done = 1;
-			} else
-				usleep(500000);
+			else {
+				/* e.g. our disk still full: do not hammer */
+				usleep((useconds_t)pause * 1000);
+				pause = MIN(pause * 2, SYNC_BACKOFF_MS);
+			}
+		} else if (recover) {
+			if (!said++)
+				log_warnx("pso: this head's store is %s and the "
+				    "peer does not serve: waiting for it (or "
+				    "'duonas pso reset --confirm')", recover ==
+				    PSO_RECOVER_BEHIND ? "behind" :
+				    recover == PSO_RECOVER_LOST ? "lost" :
+				    "damaged");
+			usleep(200000);
 		} else if (!booting) {
-			/* the peer boots and will sync from us */
+			/* the peer boots or recovers and will sync from us */
 			pso_set_synced(0);
 			done = 1;
-		} else if (is_leader(mode, r.opmode, r.node)) {
-			cold_start("both heads starting");
+		} else if (r.recovering || is_leader(mode, r.opmode, r.node)) {
+			cold_start(r.recovering ? "the peer has lost its "
+			    "store" : "both heads starting");
+			pso_mark_synced();
 			pso_set_synced(1);
 			done = 1;
 		} else
@@ -713,12 +727,3 @@ pso_sync_kick(void)
 	pthread_detach(t);
 }
 
-void
-pso_sync_init(void)
-{
-	link_register(PSO_T_SYNC_BEGIN, begin_cb, NULL);
-	link_register(PSO_T_SYNC_DIGEST, digest_cb, NULL);
-	link_register(PSO_T_SYNC_FETCH, fetch_cb, NULL);
-	link_register(PSO_T_SYNC_LOCKS, locks_cb, NULL);
-	link_register(PSO_T_SYNC_END, end_cb, NULL);
-}

@@ -127,7 +127,15 @@ main(int argc, char **argv)
 	dd.cfg = xcalloc(1, sizeof(*dd.cfg));
 	if (cfg_parse(conf, dd.cfg, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
-		return 78;
+		/* a damaged duonas.conf is restored like any other local
+		 * copy: boot from the last committed one (docs/ctcm.md) */
+		if (checkonly || ctcm_boot_conf(conf, dd.cfg, err,
+		    sizeof(err)) < 0) {
+			if (!checkonly)
+				log_warnx("ctcm: %s", err);
+			return 78;
+		}
+		log_warnx("ctcm: %s", err);
 	}
 	if ((dd.self = pick_head(dd.cfg, head)) < 0)
 		return 78;

@@ -25,6 +25,44 @@
 
 /* ---- status ---------------------------------------------------------- */
 
+/* The store states of pso_stats.store, for status and errors. */
+static const char *
+store_state_name(int store)
+{
+	switch (store) {
+	case PSO_STORE_OK:	return "ok";
+	case PSO_STORE_DAMAGED:	return "damaged";
+	case PSO_STORE_LOST:	return "lost";
+	case PSO_STORE_BEHIND:	return "behind";
+	default:		return "unknown";
+	}
+}
+
+static const char *
+store_state_hint(int store)
+{
+	switch (store) {
+	case PSO_STORE_DAMAGED:
+		return "data.mdb was damaged and moved aside to "
+		    "data.mdb.damaged; PSO is refused until the objects come "
+		    "back from the peer, or the loss is confirmed with "
+		    "'duonas pso reset --confirm'";
+	case PSO_STORE_LOST:
+		return "the pool records that this head's store held objects "
+		    "and it is missing or replaced; PSO is refused until they "
+		    "come back from the peer, or the loss is confirmed with "
+		    "'duonas pso reset --confirm'";
+	case PSO_STORE_BEHIND:
+		return "a write this head could not commit is on the peer; "
+		    "PSO is refused until this head has caught up from the "
+		    "peer, or the loss is confirmed with 'duonas pso reset "
+		    "--confirm'";
+	default:
+		return "";
+	}
+}
+
+
 struct status_arg {
 	struct buf	*out;
 	int		 json;
@@ -78,15 +116,20 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 	if (c->json) {
 		ctl_printf(c, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
 		    "\"lock_waiters\":%llu,\"writes\":%llu,"
-		    "\"replicated_in\":%llu,\"synced\":%s,\"arbiter\":%s}}\n",
+		    "\"replicated_in\":%llu,\"conflicts\":%llu,\"synced\":%s,"
+		    "\"arbiter\":%s,\"store\":\"%s\"}}\n",
 		    (unsigned long long)st.objects,
 		    (unsigned long long)st.locks_held,
 		    (unsigned long long)st.lock_waiters,
 		    (unsigned long long)st.writes,
 		    (unsigned long long)st.repl_applied,
+		    (unsigned long long)st.conflicts,
 		    st.synced ? "true" : "false",
-		    st.arbiter ? "true" : "false");
+		    st.arbiter ? "true" : "false", store_state_name(st.store));
 	} else {
+		if (st.store != PSO_STORE_OK)
+			ctl_printf(c, "pso:         store %s: %s\n",
+			    store_state_name(st.store), store_state_hint(st.store));
 		ctl_printf(c, "pso:         %llu objects, %llu locks held, "
 		    "%llu waiting, %llu writes, %llu replicated in, %s%s\n",
 		    (unsigned long long)st.objects,
@@ -105,7 +148,15 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 static int
 pso_fail(struct ctl_ctx *c, const char *cmd, const char *name, int rc)
 {
+	struct pso_stats st;
+
 	ctl_printf(c, "duonas %s: %s: %s\n", cmd, name, pso_strerror(rc));
+	if (rc == PSO_CORRUPT || rc == PSO_STORELOST || rc == PSO_NOTREADY) {
+		pso_stats_get(&st);
+		if (st.store != PSO_STORE_OK)
+			ctl_printf(c, "  (store %s: %s)\n",
+			    store_state_name(st.store), store_state_hint(st.store));
+	}
 	return CTL_EX_FAIL;
 }
 
@@ -235,7 +286,8 @@ cmd_pso_get(struct ctl_ctx *c, int argc, char **argv)
 		return pso_fail(c, "pso get", argv[0], rc);
 	if (c->json) {
 		char *s = xmalloc(len + 1);
-		memcpy(s, val, len);
+		if (len > 0)		/* an empty value has no buffer */
+			memcpy(s, val, len);
 		s[len] = 0;
 		ctl_printf(c, "{\"name\":");
 		buf_add_json_str(&c->out, argv[0]);
@@ -525,6 +577,39 @@ cmd_pso_fill(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* Confirm the loss of what the local store lacks (docs/pso.md, "Store
+ * damage and loss"). */
+static int
+cmd_pso_reset(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct pso_stats	st;
+	int			confirm, rc;
+
+	confirm = ctl_flag_take(&argc, argv, "confirm");
+	if (argc != 0)
+		return ctl_usage(c, "pso reset", "unexpected argument '%s'",
+		    argv[0]);
+	pso_stats_get(&st);
+	if (!confirm)
+		return ctl_usage(c, "pso reset", "refused without --confirm: "
+		    "this head would go on without the objects its store "
+		    "lacks (store %s)", store_state_name(st.store));
+	rc = pso_reset();
+	if (rc == EALREADY) {
+		ctl_printf(c, "pso reset: the store of this head is ok: "
+		    "nothing to confirm\n");
+		return CTL_EX_OK;
+	}
+	if (rc != 0)
+		return pso_fail(c, "pso reset", "store", rc);
+	log_warnx("ctl: pso reset --confirm (store was %s)",
+	    store_state_name(st.store));
+	ctl_printf(c, "pso reset: loss confirmed (store was %s); this head "
+	    "serves PSO with the objects it has once it is in sync\n",
+	    store_state_name(st.store));
+	return CTL_EX_OK;
+}
+
 /* ---- link ------------------------------------------------------------ */
 
 struct block_arg {
@@ -602,4 +687,5 @@ ctl_handlers_register(void)
 	ctl_register("pso unlock", cmd_pso_unlock);
 	ctl_register("pso bench", cmd_pso_bench);
 	ctl_register("pso fill", cmd_pso_fill);
+	ctl_register("pso reset", cmd_pso_reset);
 }

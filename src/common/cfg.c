@@ -4,10 +4,13 @@
  * A small hand-written tokenizer: words, "quoted strings", '{', '}' and
  * newlines; '#' starts a comment.  Statements are "keyword args..." on one
  * line; blocks are "head NAME {", "lun NAME {", "nfs {", "link {",
- * "heartbeat {", "pso {".  Every error names the file, the line and the
- * problem, and nothing of a bad file is used.  Semantic checks (two heads,
- * distinct ids, exactly one master, a link address each) run after the
- * whole file has been read.
+ * "heartbeat {", "pso {", "config {".  One walker (cfg_walk) applies the
+ * tokenizer and the block structure line by line, for this parser and for
+ * the configuration editors (ctcm/ctcm_edit.c), so both read the file the
+ * same way.  Every error names the file, the line and the problem, and
+ * nothing of a bad file is used.  Semantic checks (two heads, distinct
+ * ids, exactly one master, a link address each) run after the whole file
+ * has been read.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -35,15 +38,10 @@ static int
 perr(struct pstate *ps, const char *fmt, ...)
 {
 	va_list	ap;
-	int	n;
 
 	/* no file: a tunable from cfg_tunable_set() */
-	n = ps->file == NULL ? 0 : snprintf(ps->err, ps->errlen, "%s:%d: ",
-	    ps->file, ps->line);
-	if (n < 0 || (size_t)n >= ps->errlen)
-		return -1;
 	va_start(ap, fmt);
-	vsnprintf(ps->err + n, ps->errlen - n, fmt, ap);
+	err_atv(ps->err, ps->errlen, ps->file, ps->line, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -102,54 +100,46 @@ cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
 	return 0;
 }
 
-/* Split one logical line into tokens; returns count or -1. */
+/*
+ * Split one line into tokens: words, "quoted strings" (backslash quotes
+ * the next character), '{' and '}'; '#' starts a comment.  A word ends
+ * at blank space and at any of { } # " (which then start the next
+ * token).  The tokens are copied NUL-terminated into out, which must
+ * hold 2 * strlen(line) + 2 bytes (every character may become a token of
+ * its own); the line itself is left alone.  Returns the count or -1.
+ */
 static int
-tokenize(struct pstate *ps, char *line, char **tok)
+tokenize(struct pstate *ps, const char *line, char *out, char **tok)
 {
-	int	 n = 0;
-	char	*p = line;
+	const char	*p = line;
+	char		*w = out;
+	int		 n = 0;
 
 	for (;;) {
-		while (*p == ' ' || *p == '\t' || *p == '\r')
+		while (isspace((unsigned char)*p))
 			p++;
 		if (*p == 0 || *p == '#')
 			break;
 		if (n == MAXTOK)
 			return perr(ps, "too many words on one line");
+		tok[n++] = w;
 		if (*p == '"') {
-			char *q = ++p, *w = p;
-			while (*q && *q != '"') {
-				if (*q == '\\' && q[1])
-					q++;
-				*w++ = *q++;
+			for (p++; *p != 0 && *p != '"'; p++) {
+				if (*p == '\\' && p[1] != 0)
+					p++;
+				*w++ = *p;
 			}
-			if (*q != '"')
+			if (*p != '"')
 				return perr(ps, "unterminated quoted string");
-			tok[n++] = p;
-			*w = 0;
-			p = q + 1;
-			continue;
-		}
-		if (*p == '{' || *p == '}') {
-			static char open[] = "{", close[] = "}";
-			tok[n++] = *p == '{' ? open : close;
 			p++;
-			continue;
+		} else if (*p == '{' || *p == '}') {
+			*w++ = *p++;
+		} else {
+			while (*p != 0 && !isspace((unsigned char)*p) &&
+			    *p != '#' && *p != '{' && *p != '}' && *p != '"')
+				*w++ = *p++;
 		}
-		tok[n++] = p;
-		while (*p && !isspace((unsigned char)*p) && *p != '#' &&
-		    *p != '{' && *p != '}' && *p != '"')
-			p++;
-		if (*p == '#' || *p == '{' || *p == '}' || *p == '"') {
-			/* end the word here, re-scan the special char */
-			char c = *p;
-			memmove(p + 1, p, strlen(p) + 1);
-			*p++ = 0;
-			*p = c;
-			continue;
-		}
-		if (*p)
-			*p++ = 0;
+		*w++ = 0;
 	}
 	return n;
 }
@@ -510,140 +500,249 @@ cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen)
 	return rv;
 }
 
+/* ---- the block structure: one walker for the parser and for editors -- */
+
+typedef int (*walk_fn)(struct pstate *, const struct cfg_line *, void *);
+
+static int
+block_kw(const char *s)
+{
+	static const char *const kw[] = {
+		"nfs", "link", "heartbeat", "pso", "config",
+	};
+
+	for (size_t i = 0; i < nitems(kw); i++)
+		if (strcmp(s, kw[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* What line L is, given the block it is in; errors name the line. */
+static int
+classify(struct pstate *ps, struct cfg_line *L, const char *block)
+{
+	char	**tok = L->tok;
+	int	  ntok = L->ntok;
+
+	if (ntok == 0) {
+		L->kind = CFG_L_BLANK;
+		return 0;
+	}
+	if (strcmp(tok[0], "}") == 0) {
+		if (ntok != 1)
+			return perr(ps, "text after '}'");
+		if (block[0] == 0)
+			return perr(ps, "'}' without an open block");
+		L->kind = CFG_L_CLOSE;
+		return 0;
+	}
+	if (block[0] != 0) {
+		if (strcmp(tok[ntok - 1], "{") == 0)
+			return perr(ps, "blocks do not nest (missing '}' for "
+			    "the %s block?)", block);
+		L->kind = CFG_L_STMT;
+		return 0;
+	}
+	if (strcmp(tok[0], "head") == 0 || strcmp(tok[0], "lun") == 0) {
+		if (ntok != 3 || strcmp(tok[2], "{") != 0)
+			return perr(ps, "usage: %s NAME {", tok[0]);
+		if (!valid_name(tok[1]))
+			return perr(ps, "%s name '%s': use 1-%d letters, "
+			    "digits, '-', '_', '.'", tok[0], tok[1],
+			    CFG_NAME_MAX - 1);
+		L->kind = CFG_L_OPEN;
+		L->name = tok[1];
+		return 0;
+	}
+	if (ntok == 2 && strcmp(tok[1], "{") == 0 && block_kw(tok[0])) {
+		L->kind = CFG_L_OPEN;
+		return 0;
+	}
+	L->kind = CFG_L_STMT;
+	return 0;
+}
+
+static int
+walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
+{
+	struct cfg_line	 L;
+	char		*line = NULL, *out = NULL, *tok[MAXTOK];
+	char		 block[16] = "", name[CFG_NAME_MAX] = "";
+	size_t		 i = 0, e, n;
+	int		 rv = -1;
+
+	ps->line = 0;
+	if (memchr(text, 0, len) != NULL) {
+		snprintf(ps->err, ps->errlen, "%s: contains a NUL byte (not a "
+		    "text file)", ps->file);
+		return -1;
+	}
+	while (i < len) {
+		const char *nl = memchr(text + i, '\n', len - i);
+
+		e = nl ? (size_t)(nl - text) + 1 : len;
+		n = e - i - (nl ? 1 : 0);
+		ps->line++;
+		line = xrealloc(line, n + 1);
+		memcpy(line, text + i, n);
+		line[n] = 0;
+		out = xrealloc(out, 2 * n + 2);
+		memset(&L, 0, sizeof(L));
+		L.lineno = ps->line;
+		L.start = i;
+		L.end = e;
+		L.tok = tok;
+		L.block = block;
+		L.name = name;
+		if ((L.ntok = tokenize(ps, line, out, tok)) < 0 ||
+		    classify(ps, &L, block) < 0)
+			goto out;
+		if (L.kind == CFG_L_OPEN) {
+			snprintf(block, sizeof(block), "%s", tok[0]);
+			snprintf(name, sizeof(name), "%s", L.name);
+			L.name = name;
+		}
+		if (fn(ps, &L, arg) < 0)
+			goto out;
+		if (L.kind == CFG_L_CLOSE)
+			block[0] = name[0] = 0;
+		i = e;
+	}
+	if (block[0] != 0) {
+		perr(ps, "end of file inside the %s block (missing '}')",
+		    block);
+		goto out;
+	}
+	rv = 0;
+out:
+	free(line);
+	free(out);
+	return rv;
+}
+
+struct walk_user {
+	cfg_walk_cb	 cb;
+	void		*arg;
+};
+
+static int
+walk_user_fn(struct pstate *ps, const struct cfg_line *L, void *arg)
+{
+	struct walk_user *u = arg;
+
+	(void)ps;
+	return u->cb(L, u->arg) == 0 ? 0 : -1;
+}
+
+int
+cfg_walk(const char *name, const char *text, size_t len, cfg_walk_cb cb,
+    void *arg, char *err, size_t errlen)
+{
+	struct pstate		ps = { name, 0, err, errlen, NULL };
+	struct walk_user	u = { cb, arg };
+
+	err[0] = 0;
+	return walk(&ps, text, len, walk_user_fn, &u);
+}
+
+/* ---- the parser proper ------------------------------------------------ */
+
+struct pctx {
+	struct cfg_head	 *curhead;
+	struct cfg_lun	 *curlun;
+	char		(*lunhome)[CFG_NAME_MAX];
+};
+
+static int
+open_block(struct pstate *ps, const struct cfg_line *L, struct pctx *x)
+{
+	struct cfg	*cfg = ps->cfg;
+
+	if (strcmp(L->block, "head") == 0) {
+		if (cfg->nheads == 2)
+			return perr(ps, "more than two heads");
+		x->curhead = &cfg->heads[cfg->nheads++];
+		snprintf(x->curhead->name, sizeof(x->curhead->name), "%s",
+		    L->name);
+	} else if (strcmp(L->block, "lun") == 0) {
+		if (cfg->nluns == CFG_MAX_LUNS)
+			return perr(ps, "too many luns (max %d)", CFG_MAX_LUNS);
+		x->curlun = &cfg->luns[cfg->nluns++];
+		snprintf(x->curlun->name, sizeof(x->curlun->name), "%s",
+		    L->name);
+	}
+	return 0;
+}
+
+static int
+top_stmt(struct pstate *ps, char **tok, int ntok)
+{
+	struct cfg	*cfg = ps->cfg;
+
+	if (strcmp(tok[0], "cluster") == 0) {
+		if (str_arg(ps, tok, ntok, cfg->cluster,
+		    sizeof(cfg->cluster)) < 0)
+			return -1;
+		if (!valid_name(cfg->cluster))
+			return perr(ps, "cluster name '%s': use letters, "
+			    "digits, '-', '_', '.'", cfg->cluster);
+		return 0;
+	}
+	if (strcmp(tok[0], "key") == 0)
+		return str_arg(ps, tok, ntok, cfg->keyfile,
+		    sizeof(cfg->keyfile));
+	if (strcmp(tok[0], "exports") == 0)
+		return str_arg(ps, tok, ntok, cfg->exports,
+		    sizeof(cfg->exports));
+	return perr(ps, "unknown keyword '%s'", tok[0]);
+}
+
+static int
+parse_fn(struct pstate *ps, const struct cfg_line *L, void *arg)
+{
+	struct pctx	*x = arg;
+
+	switch (L->kind) {
+	case CFG_L_OPEN:
+		/* the walker has set L->block to the block being opened */
+		return open_block(ps, L, x);
+	case CFG_L_CLOSE:
+		x->curhead = NULL;
+		x->curlun = NULL;
+		return 0;
+	case CFG_L_STMT:
+		if (L->block[0] == 0)
+			return top_stmt(ps, L->tok, L->ntok);
+		if (x->curhead)
+			return head_stmt(ps, x->curhead, L->tok, L->ntok);
+		if (x->curlun)
+			return lun_stmt(ps, x->curlun, L->tok, L->ntok,
+			    x->lunhome[x->curlun - ps->cfg->luns]);
+		return tunable_stmt(ps, L->block, L->tok, L->ntok);
+	default:
+		return 0;
+	}
+}
+
 int
 cfg_parse_buf(const char *name, const char *text, size_t textlen,
     struct cfg *cfg, char *err, size_t errlen)
 {
-	struct pstate	 ps = { name, 0, err, errlen, cfg };
-	uint8_t		*data = NULL;
-	size_t		 len = textlen;
-	char		*line, *next, *tok[MAXTOK];
-	char		 block[16] = "";	/* "" = top level */
-	struct cfg_head	*curhead = NULL;
-	struct cfg_lun	*curlun = NULL;
-	char		 (*lunhome)[CFG_NAME_MAX];
-	int		 ntok, rv = -1;
+	struct pstate	ps = { name, 0, err, errlen, cfg };
+	struct pctx	x;
+	int		rv = -1;
 
 	memset(cfg, 0, sizeof(*cfg));
-	lunhome = xcalloc(CFG_MAX_LUNS, CFG_NAME_MAX);
+	memset(&x, 0, sizeof(x));
+	x.lunhome = xcalloc(CFG_MAX_LUNS, CFG_NAME_MAX);
 	cfg_defaults(cfg);
 	snprintf(cfg->file, sizeof(cfg->file), "%s", name);
 	err[0] = 0;
-	if (memchr(text, 0, len) != NULL) {
-		snprintf(err, errlen, "%s: contains a NUL byte (not a text "
-		    "file)", name);
-		return -1;
-	}
-	data = xmalloc(len + 1);
-	memcpy(data, text, len);
-	data[len] = 0;
-	for (line = (char *)data; line != NULL; line = next) {
-		ps.line++;
-		if ((next = strchr(line, '\n')) != NULL)
-			*next++ = 0;
-		if ((ntok = tokenize(&ps, line, tok)) < 0)
-			goto out;
-		if (ntok == 0)
-			continue;
-		if (strcmp(tok[0], "}") == 0) {
-			if (ntok != 1) {
-				perr(&ps, "text after '}'");
-				goto out;
-			}
-			if (block[0] == 0) {
-				perr(&ps, "'}' without an open block");
-				goto out;
-			}
-			block[0] = 0;
-			curhead = NULL;
-			curlun = NULL;
-			continue;
-		}
-		if (block[0] != 0) {
-			if (strcmp(tok[ntok - 1], "{") == 0) {
-				perr(&ps, "blocks do not nest (missing '}' "
-				    "for the %s block?)", block);
-				goto out;
-			}
-			if (curhead && head_stmt(&ps, curhead, tok, ntok) < 0)
-				goto out;
-			if (curlun && lun_stmt(&ps, curlun, tok, ntok,
-			    lunhome[curlun - cfg->luns]) < 0)
-				goto out;
-			if (!curhead && !curlun &&
-			    tunable_stmt(&ps, block, tok, ntok) < 0)
-				goto out;
-			continue;
-		}
-		/* top level */
-		if (strcmp(tok[0], "head") == 0 || strcmp(tok[0], "lun") == 0) {
-			int ishead = tok[0][0] == 'h';
-			if (ntok != 3 || strcmp(tok[2], "{") != 0) {
-				perr(&ps, "usage: %s NAME {", tok[0]);
-				goto out;
-			}
-			if (!valid_name(tok[1])) {
-				perr(&ps, "%s name '%s': use 1-%d letters, "
-				    "digits, '-', '_', '.'", tok[0], tok[1],
-				    CFG_NAME_MAX - 1);
-				goto out;
-			}
-			if (ishead) {
-				if (cfg->nheads == 2) {
-					perr(&ps, "more than two heads");
-					goto out;
-				}
-				curhead = &cfg->heads[cfg->nheads++];
-				snprintf(curhead->name, sizeof(curhead->name),
-				    "%s", tok[1]);
-			} else {
-				if (cfg->nluns == CFG_MAX_LUNS) {
-					perr(&ps, "too many luns (max %d)",
-					    CFG_MAX_LUNS);
-					goto out;
-				}
-				curlun = &cfg->luns[cfg->nluns++];
-				snprintf(curlun->name, sizeof(curlun->name),
-				    "%s", tok[1]);
-			}
-			snprintf(block, sizeof(block), "%s", tok[0]);
-		} else if (ntok == 2 && strcmp(tok[1], "{") == 0 &&
-		    (strcmp(tok[0], "nfs") == 0 || strcmp(tok[0], "link") == 0 ||
-		    strcmp(tok[0], "heartbeat") == 0 ||
-		    strcmp(tok[0], "pso") == 0 ||
-		    strcmp(tok[0], "config") == 0)) {
-			snprintf(block, sizeof(block), "%s", tok[0]);
-		} else if (strcmp(tok[0], "cluster") == 0) {
-			if (str_arg(&ps, tok, ntok, cfg->cluster,
-			    sizeof(cfg->cluster)) < 0)
-				goto out;
-			if (!valid_name(cfg->cluster)) {
-				perr(&ps, "cluster name '%s': use letters, "
-				    "digits, '-', '_', '.'", cfg->cluster);
-				goto out;
-			}
-		} else if (strcmp(tok[0], "key") == 0) {
-			if (str_arg(&ps, tok, ntok, cfg->keyfile,
-			    sizeof(cfg->keyfile)) < 0)
-				goto out;
-		} else if (strcmp(tok[0], "exports") == 0) {
-			if (str_arg(&ps, tok, ntok, cfg->exports,
-			    sizeof(cfg->exports)) < 0)
-				goto out;
-		} else {
-			perr(&ps, "unknown keyword '%s'", tok[0]);
-			goto out;
-		}
-	}
-	if (block[0] != 0) {
-		perr(&ps, "end of file inside the %s block (missing '}')",
-		    block);
+	if (walk(&ps, text, textlen, parse_fn, &x) < 0)
 		goto out;
-	}
-	rv = cfg_check(&ps, lunhome);
+	rv = cfg_check(&ps, x.lunhome);
 out:
-	free(data);
-	free(lunhome);
+	free(x.lunhome);
 	return rv;
 }
 

@@ -113,6 +113,34 @@ int	cfg_parse(const char *path, struct cfg *cfg, char *err, size_t errlen);
 /* The same for text in memory; name is used in error messages. */
 int	cfg_parse_buf(const char *name, const char *text, size_t len,
 	    struct cfg *cfg, char *err, size_t errlen);
+/*
+ * The file line by line, as the parser sees it: for editors that change
+ * the text and must find what the parser finds (ctcm/ctcm_edit.c).
+ * cb gets every line with its tokens and its place in the block
+ * structure; it returns 0 to go on, anything else to stop (cfg_walk then
+ * returns -1, err untouched).  A structural error (unterminated string,
+ * stray '}', nested block, "head" without a NAME, missing '}') stops the
+ * walk with "NAME:LINE: problem" in err.  The text is not modified.
+ */
+enum cfg_line_kind {
+	CFG_L_BLANK,		/* nothing but blanks and comment */
+	CFG_L_OPEN,		/* "head NAME {", "lun NAME {", "nfs {", ... */
+	CFG_L_CLOSE,		/* "}" */
+	CFG_L_STMT,		/* "keyword args..." */
+};
+struct cfg_line {
+	int		 lineno;
+	size_t		 start, end;	/* bytes of the line, end after '\n' */
+	enum cfg_line_kind kind;
+	int		 ntok;
+	char		**tok;		/* valid during the callback only */
+	const char	*block;		/* the block the line is in, opens or
+					 * closes ("" = top level) */
+	const char	*name;		/* NAME of a head or lun block, or "" */
+};
+typedef int (*cfg_walk_cb)(const struct cfg_line *, void *arg);
+int	cfg_walk(const char *name, const char *text, size_t len,
+	    cfg_walk_cb cb, void *arg, char *err, size_t errlen);
 /* Index of the head called name, or -1. */
 int	cfg_head_find(const struct cfg *, const char *name);
 /* Read the cluster key (raw bytes, or hex text); 0 or -1 with err. */

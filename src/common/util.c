@@ -567,3 +567,15 @@ fd_io_full(int fd, void *p, size_t n, int wr)
 	}
 	return 0;
 }
+
+int
+err_atv(char *err, size_t errlen, const char *file, int line,
+    const char *fmt, va_list ap)
+{
+	int n = file == NULL ? 0 : snprintf(err, errlen, "%s:%d: ", file, line);
+
+	if (n < 0 || (size_t)n >= errlen)
+		return -1;
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	return -1;
+}

@@ -8,6 +8,7 @@
 #define DUONAS_UTIL_H
 
 #include <stddef.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -97,6 +98,11 @@ int		 fd_io_full(int fd, void *p, size_t n, int wr);
 int		 mkdir_p(const char *path, mode_t mode);
 
 /* Parse a decimal integer in [min,max]; returns 0 or -1 (errstr set). */
+/* "FILE:LINE: message" into err (no prefix when file is NULL), for
+ * parsers' errors.  Always returns -1 (for "return err_at(...)"). */
+int		 err_atv(char *err, size_t errlen, const char *file, int line,
+		    const char *fmt, va_list ap)
+		    __attribute__((format(printf, 5, 0)));
 int		 parse_num(const char *, long long min, long long max,
 		    long long *out, const char **errstr);
 

@@ -28,7 +28,7 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "(default \"cli\") does not hold the object's lock, the lock is "
 	  "taken for the write and released after it.  Returns once both "
 	  "heads have the write durably (or this head alone when the peer is "
-	  "down).", 0 },
+	  "declared dead and unreachable).", 0 },
 	{ "pso rm", "NAME [--owner OWNER]",
 	  "Delete object NAME (takes the lock like pso set).", 0 },
 	{ "pso lock", "NAME [--owner OWNER] [--timeout MS]",
@@ -45,6 +45,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Create or overwrite COUNT objects PREFIX0 .. PREFIX<COUNT-1> with "
 	  "values of BYTES bytes (default 32): for resync tests and "
 	  "benchmarks.", 0 },
+	{ "pso reset", "--confirm",
+	  "On a head whose PSO store is damaged, lost (the pool says it held "
+	  "objects) or behind its peer, and whose peer cannot give the "
+	  "objects back: accept that they are gone and serve PSO with what "
+	  "this head has.  Refused without --confirm.", 0 },
 	{ "link block", "PATH",
 	  "Fault injection for tests: treat peer-link path PATH (0-based) as "
 	  "cut until link unblock.", 0 },

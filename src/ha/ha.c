@@ -678,13 +678,22 @@ ha_status_text(struct buf *b)
 		uint32_t	owner;
 		int		ok;
 
+		uint64_t	gen;
+		char		dmg[640];
+
 		ha_disk_get(i, &st, &owner, &ok);
-		buf_printf(b, "%s %s (home %s): owner %s, %s%s%s\n",
-		    i ? "            " : "luns:       ", ha.luns[i].cfg->name,
+		ha_disk_info(i, &gen, dmg, sizeof(dmg));
+		buf_printf(b, "%s %s (home %s): owner %s, %s, generation "
+		    "%llu%s%s\n", i ? "            " : "luns:       ",
+		    ha.luns[i].cfg->name,
 		    ha.cfg->heads[ha.luns[i].cfg->home].name, node_name(owner),
-		    lun_st_names[st], atomic_load(&ha.luns[i].serving) ?
-		    ", SERVING here" : "", ok ? "" : ha.luns[i].opened ?
-		    ", I/O FAILING" : ", not open yet");
+		    lun_st_names[st], (unsigned long long)gen,
+		    atomic_load(&ha.luns[i].serving) ? ", SERVING here" : "",
+		    ok ? "" : ha.luns[i].opened ? ", I/O FAILING" :
+		    ", not open yet");
+		if (dmg[0])
+			buf_printf(b, "             lun %s DAMAGED: %s\n",
+			    ha.luns[i].cfg->name, dmg);
 	}
 	for (int i = 0; i < nips; i++)
 		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
@@ -719,16 +728,23 @@ ha_status_json(struct buf *b)
 		uint32_t	owner;
 		int		ok;
 
+		uint64_t	gen;
+		char		dmg[640];
+
 		ha_disk_get(i, &st, &owner, &ok);
+		ha_disk_info(i, &gen, dmg, sizeof(dmg));
 		buf_printf(b, "%s{\"name\":", i ? "," : "");
 		buf_add_json_str(b, ha.luns[i].cfg->name);
 		buf_printf(b, ",\"id\":%u,\"home\":", ha.luns[i].cfg->id);
 		buf_add_json_str(b, ha.cfg->heads[ha.luns[i].cfg->home].name);
 		buf_printf(b, ",\"owner\":");
 		buf_add_json_str(b, node_name(owner));
-		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s}",
-		    lun_st_names[st], atomic_load(&ha.luns[i].serving) ?
-		    "true" : "false", ok ? "true" : "false");
+		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s,"
+		    "\"generation\":%llu,\"damage\":", lun_st_names[st],
+		    atomic_load(&ha.luns[i].serving) ? "true" : "false",
+		    ok ? "true" : "false", (unsigned long long)gen);
+		buf_add_json_str(b, dmg);
+		buf_printf(b, "}");
 	}
 	buf_printf(b, "],\"ips\":[");
 	for (int i = 0; i < nips; i++) {

@@ -18,6 +18,12 @@
  *   once: the NFS gate closes (atomics), the loop thread is told, the data
  *   is force-detached.  The survivor waits a full lease, the owner stops
  *   after half of one: at no moment do both serve.
+ * Damage (docs/private-extent.md): a LUN is formatted only when its whole
+ * private extent is empty; the super block copies are checked every
+ * second and restored; an unreadable reservation is rebuilt by its owner
+ * at once, else by the home head after a lease, always at a generation
+ * from pool_res_gen_next() that this head first records in its
+ * heartbeat block.
  * Not here: what is wanted (ha.c decides), exports and IPs (loop thread).
  */
 #include <errno.h>
@@ -96,10 +102,83 @@ set_st(struct ha_lun *l, enum ha_lun_st st)
 	pthread_mutex_unlock(&dk.mtx);
 }
 
+/* Publish what the pool layer found damaged (status reads it). */
+static void
+damage_sync(struct ha_lun *l, const char *extra)
+{
+	pthread_mutex_lock(&dk.mtx);
+	snprintf(l->damage, sizeof(l->damage), "%s%s%s", l->pl.damage,
+	    l->pl.damage[0] && extra ? "; " : "", extra ? extra : "");
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+/* Our heartbeat block, carrying our generation record. */
+static int
+hb_write(struct ha_lun *l)
+{
+	struct pext_hb hb;
+
+	memset(&hb, 0, sizeof(hb));
+	hb.node_id = ha.self_id;
+	pthread_mutex_lock(&dk.mtx);
+	hb.state = (uint16_t)dk.my_state;
+	hb.opmode = (uint16_t)dk.my_opmode;
+	pthread_mutex_unlock(&dk.mtx);
+	hb.seq = dk.hb_seq;
+	hb.boot_id = ha.boot_id;
+	hb.cfg_gen = ha.cfg_hash;
+	hb.res_gen = l->gen_seen;
+	return pool_hb_write(&l->pl, ha.self, &hb);
+}
+
+/*
+ * Read every record of the reservation generation once at open, so our
+ * own record never goes down across a restart.
+ */
+static void
+gen_seed(struct ha_lun *l)
+{
+	struct pext_hb	hb;
+	struct pext_res	r;
+
+	l->gen_seen = 0;
+	l->gen_partial = 1;
+	if (pool_hb_read(&l->pl, ha.self, &hb) == 0) {
+		l->gen_seen = hb.res_gen;
+		l->gen_partial = hb.node_id != 0 && hb.res_gen == 0;
+	}
+	if (pool_hb_read(&l->pl, 1 - ha.self, &hb) == 0)
+		l->gen_seen = MAX(l->gen_seen, hb.res_gen);
+	if (pool_res_read(&l->pl, &r) == 0) {
+		l->gen_seen = MAX(l->gen_seen, r.generation);
+		l->gen_partial = 0;
+	}
+}
+
+/*
+ * The next reservation generation, recorded in our heartbeat block
+ * before anyone writes it to the reservation: even a torn or lost
+ * reservation write leaves a record above it.  0 on failure.
+ */
+static uint64_t
+gen_issue(struct ha_lun *l)
+{
+	uint64_t next;
+
+	if (pool_res_gen_next(&l->pl, l->gen_seen, !l->gen_partial,
+	    &next) != 0)
+		return 0;
+	l->gen_seen = MAX(l->gen_seen, next);
+	if (hb_write(l) != 0)
+		return 0;
+	return next;
+}
+
 static int
 lun_open(struct ha_lun *l)
 {
 	const struct cfg_lun	*c = l->cfg;
+	char			 why[160];
 	int			 rc;
 
 	if (now_us() < l->open_retry_us)
@@ -108,6 +187,8 @@ lun_open(struct ha_lun *l)
 	if ((rc = pool_lun_open(&l->pl, c->path, dk.pool_id, c->id,
 	    ha.self_id)) != 0)
 		return -1;
+	/* PEXT_E_EMPTY only when the whole private extent is empty; a
+	 * damaged one is repaired by the load, never re-formatted. */
 	rc = pool_lun_load(&l->pl);
 	if (rc == PEXT_E_EMPTY && c->home == ha.self) {
 		/* A new, all-zero LUN: its home head initialises it. */
@@ -118,15 +199,22 @@ lun_open(struct ha_lun *l)
 			rc = EIO;
 	}
 	if (rc != 0) {
-		if (rc != PEXT_E_EMPTY)
+		if (rc != PEXT_E_EMPTY) {
 			log_warnx("pool: lun %s (%s): %s", c->name, c->path,
 			    pool_strerror(rc));
+			snprintf(why, sizeof(why), "private extent not used: "
+			    "%s", pool_strerror(rc));
+			damage_sync(l, why);
+		}
 		pool_lun_close(&l->pl);
 		return -1;
 	}
 	l->opened = 1;
-	log_info("pool: lun %s (%s) open%s", c->name, c->path,
-	    l->pl.direct ? " (direct I/O)" : " (O_DSYNC)");
+	gen_seed(l);
+	damage_sync(l, NULL);
+	log_info("pool: lun %s (%s) open%s, reservation generation record "
+	    "%llu", c->name, c->path, l->pl.direct ? " (direct I/O)" :
+	    " (O_DSYNC)", (unsigned long long)l->gen_seen);
 	return 0;
 }
 
@@ -173,31 +261,107 @@ res_write(struct ha_lun *l, uint32_t owner, uint32_t prev, uint64_t gen,
 static void
 release(struct ha_lun *l, const struct pext_res *r)
 {
+	uint64_t gen = 0;
+
 	if (lun_data_detach(l->cfg, &l->ld, 0) < 0 &&
 	    lun_data_detach(l->cfg, &l->ld, 1) < 0)
 		log_warnx("pool: lun %s: cannot detach its data",
 		    l->cfg->name);
 	atomic_store(&l->serving, 0);
 	atomic_store(&l->lease_until_us, 0);
-	if (r != NULL && res_write(l, 0, ha.self_id, r->generation + 1, 0,
-	    0) != 0)
+	if (r != NULL && ((gen = gen_issue(l)) == 0 || res_write(l, 0,
+	    ha.self_id, gen, 0, 0) != 0))
 		log_warnx("pool: lun %s: cannot write the release",
 		    l->cfg->name);
 	else
 		log_info("pool: lun %s released (generation %llu)",
-		    l->cfg->name, r ? (unsigned long long)r->generation + 1 :
-		    0ULL);
+		    l->cfg->name, (unsigned long long)gen);
 	l->my_gen = 0;
 	set_st(l, HA_LUN_IDLE);
 	post(POST_RELEASED, l->idx, 0, 0, NULL);
 }
 
+/* What `duonas status` says about the reservation block. */
+static void
+res_note(struct ha_lun *l, int rc, uint64_t rebuilt)
+{
+	pthread_mutex_lock(&dk.mtx);
+	if (rebuilt)
+		snprintf(l->res_damage, sizeof(l->res_damage), "block %u "
+		    "(reservation block): %s: rebuilt at generation %llu",
+		    PEXT_V1_RES_BLOCK, pool_strerror(rc),
+		    (unsigned long long)rebuilt);
+	else
+		snprintf(l->res_damage, sizeof(l->res_damage), "block %u "
+		    "(reservation block): %s", PEXT_V1_RES_BLOCK,
+		    pool_strerror(rc));
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+/*
+ * The reservation block does not decode (torn, zeroed, corrupt): rebuild
+ * it, never re-format (docs/private-extent.md, "Reservation
+ * generations").
+ */
+static void
+res_damaged(struct ha_lun *l, enum ha_lun_st st, int rc, uint64_t now)
+{
+	uint64_t	lease_us = (uint64_t)ha.cfg->lease_ms * 1000, gen;
+	uint32_t	last;
+
+	if (l->res_bad_us == 0) {
+		l->res_bad_us = now;
+		log_warnx("pool: lun %s: block %u (reservation block): %s",
+		    l->cfg->name, PEXT_V1_RES_BLOCK, pool_strerror(rc));
+		res_note(l, rc, 0);
+	}
+	if (st == HA_LUN_CHECKING) {
+		log_warnx("pool: lun %s: reservation unreadable while "
+		    "acquiring: starting over", l->cfg->name);
+		set_st(l, HA_LUN_ACQUIRING);
+		return;
+	}
+	if (st == HA_LUN_OWNED) {
+		/* Our lease is valid (checked first in lun_step), so the
+		 * peer cannot have taken the LUN: keep it, at once. */
+		if ((gen = gen_issue(l)) == 0 || res_write(l, ha.self_id,
+		    ha.self_id, gen, ++l->my_renew, 0) != 0)
+			return;
+		l->my_gen = gen;
+		atomic_store(&l->lease_until_us, now_us() +
+		    (uint64_t)ha.cfg->lease_ms * 500);
+		log_warnx("pool: lun %s: reservation block rebuilt by its "
+		    "owner at generation %llu", l->cfg->name,
+		    (unsigned long long)gen);
+		res_note(l, rc, gen);
+		pthread_mutex_lock(&dk.mtx);
+		l->generation = gen;
+		pthread_mutex_unlock(&dk.mtx);
+		return;
+	}
+	/* Not ours: after a whole lease any owner has rebuilt it or fenced
+	 * itself.  Then the home head rebuilds it, or this head when the
+	 * home head's disk heartbeat on the LUN stands still. */
+	if (now - l->res_bad_us < lease_us || (l->cfg->home != ha.self &&
+	    now - l->peer_hb_us < lease_us))
+		return;
+	pthread_mutex_lock(&dk.mtx);
+	last = l->owner;
+	pthread_mutex_unlock(&dk.mtx);
+	if ((gen = gen_issue(l)) == 0 || res_write(l, 0, last, gen, 0, 0) != 0)
+		return;
+	log_warnx("pool: lun %s: reservation block rebuilt as free at "
+	    "generation %llu (last owner node %u)", l->cfg->name,
+	    (unsigned long long)gen, last);
+	res_note(l, rc, gen);
+}
+
 static void
 lun_step(struct ha_lun *l, int releasing)
 {
-	struct pext_hb	 hb, phb;
+	struct pext_hb	 phb;
 	struct pext_res	 r;
-	uint64_t	 now = now_us(), grace;
+	uint64_t	 now = now_us(), grace, gen;
 	int		 want, rc, peer_slot = 1 - ha.self;
 	enum ha_lun_st	 st;
 
@@ -217,30 +381,46 @@ lun_step(struct ha_lun *l, int releasing)
 		l->io_ok = 0;
 		return;
 	}
-	memset(&hb, 0, sizeof(hb));
-	hb.node_id = ha.self_id;
-	pthread_mutex_lock(&dk.mtx);
-	hb.state = (uint16_t)dk.my_state;
-	hb.opmode = (uint16_t)dk.my_opmode;
-	pthread_mutex_unlock(&dk.mtx);
-	hb.seq = dk.hb_seq;
-	hb.boot_id = ha.boot_id;
-	hb.cfg_gen = ha.cfg_hash;
-	rc = pool_hb_write(&l->pl, ha.self, &hb);
+	rc = hb_write(l);
 	l->io_ok = rc == 0;
+	if (now >= l->sb_check_us) {
+		size_t noted = strlen(l->pl.damage);
+
+		/* the super block copies: a running head restores them
+		 * from what it loaded */
+		l->sb_check_us = now + 1000000;
+		if (pool_super_check(&l->pl) > 0 ||
+		    strlen(l->pl.damage) != noted)
+			damage_sync(l, NULL);
+	}
 	if (pool_hb_read(&l->pl, peer_slot, &phb) == 0 && phb.node_id ==
-	    ha.peer_id && (phb.seq != l->peer_hbseq ||
-	    phb.boot_id != l->peer_hbboot)) {
-		l->peer_hbseq = phb.seq;
-		l->peer_hbboot = phb.boot_id;
-		l->peer_hb_us = now;
-		post(POST_CREDIT, l->idx, phb.boot_id, phb.seq, NULL);
+	    ha.peer_id) {
+		l->gen_seen = MAX(l->gen_seen, phb.res_gen);
+		if (phb.seq != l->peer_hbseq || phb.boot_id !=
+		    l->peer_hbboot) {
+			l->peer_hbseq = phb.seq;
+			l->peer_hbboot = phb.boot_id;
+			l->peer_hb_us = now;
+			post(POST_CREDIT, l->idx, phb.boot_id, phb.seq, NULL);
+		}
 	}
 	if ((rc = pool_res_read(&l->pl, &r)) != 0) {
+		if (rc < 0) {
+			res_damaged(l, st, rc, now);
+			return;
+		}
 		l->io_ok = 0;
 		snprintf(l->err, sizeof(l->err), "%s", pool_strerror(rc));
 		return;
 	}
+	if (l->res_bad_us != 0) {
+		log_info("pool: lun %s: reservation block readable again "
+		    "(owner node %u, generation %llu)", l->cfg->name, r.owner,
+		    (unsigned long long)r.generation);
+		l->res_bad_us = 0;
+	}
+	l->gen_seen = MAX(l->gen_seen, r.generation);
+	l->gen_partial = 0;
 	if (l->peer_renew_us == 0 || r.owner != l->owner ||
 	    r.renew_seq != l->peer_renew) {
 		l->peer_renew = r.renew_seq;
@@ -267,11 +447,11 @@ lun_step(struct ha_lun *l, int releasing)
 		if (r.owner == 0 || r.owner == ha.self_id ||
 		    (r.owner == ha.peer_id &&
 		    now - l->peer_renew_us >= grace * 1000)) {
-			if (res_write(l, ha.self_id, r.owner, r.generation + 1,
-			    0, r.owner == ha.peer_id ? PEXT_RES_TAKEOVER : 0)
-			    != 0)
+			if ((gen = gen_issue(l)) == 0 || res_write(l,
+			    ha.self_id, r.owner, gen, 0, r.owner == ha.peer_id ?
+			    PEXT_RES_TAKEOVER : 0) != 0)
 				break;
-			l->my_gen = r.generation + 1;
+			l->my_gen = gen;
 			l->my_renew = 0;
 			log_info("pool: lun %s reserved (generation %llu%s)",
 			    l->cfg->name, (unsigned long long)l->my_gen,
@@ -419,6 +599,18 @@ ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner, int *io_ok)
 	*st = ha.luns[lun].st;
 	*owner = ha.luns[lun].owner;
 	*io_ok = ha.luns[lun].io_ok;
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_info(int lun, uint64_t *generation, char *damage, size_t len)
+{
+	struct ha_lun *l = &ha.luns[lun];
+
+	pthread_mutex_lock(&dk.mtx);
+	*generation = l->generation;
+	snprintf(damage, len, "%s%s%s", l->damage, l->damage[0] &&
+	    l->res_damage[0] ? "; " : "", l->res_damage);
 	pthread_mutex_unlock(&dk.mtx);
 }
 

@@ -42,6 +42,12 @@ struct ha_lun {
 	uint64_t		 peer_hbseq;
 	uint64_t		 peer_hbboot;
 	uint64_t		 peer_hb_us;
+	uint64_t		 gen_seen;	/* highest reservation generation
+						 * seen or issued (our record) */
+	int			 gen_partial;	/* gen_seen may miss one of our
+						 * earlier writes (record lost) */
+	uint64_t		 res_bad_us;	/* reservation unreadable since */
+	uint64_t		 sb_check_us;	/* next super block check */
 	/* shared (mutex ha_disk.mtx) */
 	int			 want;		/* loop: we should own it */
 	enum ha_lun_st		 st;
@@ -49,6 +55,8 @@ struct ha_lun {
 	uint64_t		 generation;
 	int			 io_ok;		/* last I/O on the LUN worked */
 	char			 err[128];
+	char			 damage[448];	/* private extent damage found */
+	char			 res_damage[160]; /* and of the reservation */
 	/* atomics read by NFS workers (gate) */
 	_Atomic int		 serving;	/* exports of it enabled here */
 	_Atomic uint64_t	 lease_until_us;/* 0: no valid lease */
@@ -99,6 +107,10 @@ void		 ha_disk_set_want(int lun, int want);
 /* Snapshot of a LUN for the loop thread. */
 void		 ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner,
 		    int *io_ok);
+/* Reservation generation last read, and the damage found on the LUN's
+ * private extent since this daemon started ("" = none). */
+void		 ha_disk_info(int lun, uint64_t *generation, char *damage,
+		    size_t len);
 /* What the disk heartbeat should carry. */
 void		 ha_disk_publish(unsigned state, unsigned opmode);
 void		 ha_disk_peer_closed(int closed);

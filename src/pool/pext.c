@@ -6,8 +6,10 @@
  * documented offset in big-endian, unused bytes are zero, and the CRC32C of
  * bytes 0..4091 goes last.  Decoding verifies the block before any field is
  * used, so a torn, corrupt, foreign or misplaced block is reported and
- * never trusted.  No I/O, no allocation, no logging here: pool_io.c reads
- * and writes, callers decide what an error means.
+ * never trusted.  The damage rules are here too, as pure decisions:
+ * pext_judge() (format, repair or leave alone) and pext_res_next_gen()
+ * (the next fencing generation).  No I/O, no allocation, no logging
+ * here: pool_io.c reads and writes, callers decide what an error means.
  */
 #include <string.h>
 
@@ -46,6 +48,7 @@
 #define HB_MBTO		84
 #define HB_MBSEQ	88
 #define HB_MBACK	96
+#define HB_RESGEN	104
 
 /* Reservation payload. */
 #define RES_OWNER	48
@@ -357,6 +360,7 @@ pext_hb_encode(uint8_t *blk, const struct pext_hb *hb)
 	put_be32(blk + HB_MBTO, hb->mb_to);
 	put_be64(blk + HB_MBSEQ, hb->mb_seq);
 	put_be64(blk + HB_MBACK, hb->mb_ack);
+	put_be64(blk + HB_RESGEN, hb->res_gen);
 	crc_put(blk);
 	return PEXT_OK;
 }
@@ -380,6 +384,7 @@ pext_hb_decode(const uint8_t *blk, const struct pext_where *w,
 	hb->mb_to = get_be32(blk + HB_MBTO);
 	hb->mb_seq = get_be64(blk + HB_MBSEQ);
 	hb->mb_ack = get_be64(blk + HB_MBACK);
+	hb->res_gen = get_be64(blk + HB_RESGEN);
 	if (hb->node_id > 255 || (hb->mb_flags & ~PEXT_MB_ALL) != 0 ||
 	    hb->mb_to > 255)
 		return PEXT_E_FIELD;
@@ -497,6 +502,153 @@ pext_strerror(int err)
 	case PEXT_E_LUN:	return "block belongs to another LUN";
 	case PEXT_E_BLOCKNO:	return "block written at the wrong place";
 	case PEXT_E_FIELD:	return "field out of range";
+	case PEXT_E_NOSUPER:	return "no valid super block (damaged or not "
+				    "a duonas private extent, not empty)";
 	default:		return "unknown private-extent error";
 	}
+}
+
+/* ---- damage and repair ------------------------------------------------ */
+
+uint32_t
+pext_cb_blockno(int cb)
+{
+	static const uint32_t b[PEXT_CB_COUNT] = {
+		0, PEXT_V1_SB_BACKUP, PEXT_V1_HB_BLOCK, PEXT_V1_HB_BLOCK + 1,
+		PEXT_V1_RES_BLOCK, PEXT_V1_CFG_A, PEXT_V1_CFG_B,
+		PEXT_V1_PSOMARK_BLOCK, PEXT_V1_PSOMARK_BLOCK + 1,
+	};
+
+	return cb >= 0 && cb < PEXT_CB_COUNT ? b[cb] : 0;
+}
+
+const char *
+pext_cb_name(int cb)
+{
+	static const char *const n[PEXT_CB_COUNT] = {
+		"super block", "backup super block",
+		"heartbeat block (head slot 0)",
+		"heartbeat block (head slot 1)", "reservation block",
+		"config slot A header", "config slot B header",
+		"PSO marker (head slot 0)", "PSO marker (head slot 1)",
+	};
+
+	return cb >= 0 && cb < PEXT_CB_COUNT ? n[cb] : "?";
+}
+
+/* Decodes, but for somebody else: another pool, LUN or layout. */
+static int
+not_ours(int rc)
+{
+	return rc == PEXT_E_POOL || rc == PEXT_E_LUN || rc == PEXT_E_VERSION;
+}
+
+int
+pext_judge(const int rc[PEXT_CB_COUNT], struct pext_judgement *j)
+{
+	int	i, empty = 1, ours = 0;
+
+	memset(j, 0, sizeof(*j));
+	j->super_from = -1;
+	for (i = 0; i < PEXT_CB_COUNT; i++) {
+		if (rc[i] != PEXT_E_EMPTY)
+			empty = 0;
+		if (rc[i] == PEXT_OK)
+			ours = 1;
+	}
+	if (empty)
+		return j->verdict = PEXT_J_EMPTY;
+	/* A super block copy that names another owner wins over anything:
+	 * never write over somebody else's extent. */
+	if (not_ours(rc[PEXT_CB_SUPER]) || not_ours(rc[PEXT_CB_BACKUP]))
+		return j->verdict = PEXT_J_FOREIGN;
+	if (rc[PEXT_CB_SUPER] == PEXT_OK)
+		j->super_from = PEXT_CB_SUPER;
+	else if (rc[PEXT_CB_BACKUP] == PEXT_OK)
+		j->super_from = PEXT_CB_BACKUP;
+	else if (!ours) {
+		for (i = 0; i < PEXT_CB_COUNT; i++)
+			if (not_ours(rc[i]))
+				return j->verdict = PEXT_J_FOREIGN;
+		return j->verdict = PEXT_J_UNKNOWN;
+	}
+	for (i = 0; i < PEXT_CB_COUNT; i++) {
+		if (rc[i] == PEXT_OK)
+			continue;
+		/* a slot or marker never written is not damage: the format
+		 * leaves them zero */
+		if (i >= PEXT_CB_CFG_A && rc[i] == PEXT_E_EMPTY)
+			continue;
+		j->damaged |= 1u << i;
+	}
+	return j->verdict = j->damaged ? PEXT_J_DAMAGED : PEXT_J_OK;
+}
+
+uint64_t
+pext_res_next_gen(int res_ok, uint64_t res_gen, const uint64_t *seen,
+    int nseen, int complete, uint64_t floor)
+{
+	/* A lost reservation block held at least the format's 1. */
+	uint64_t	max = res_ok ? res_gen : 1, next;
+	int		i;
+
+	for (i = 0; i < nseen; i++)
+		max = MAX(max, seen[i]);
+	next = max + 1;
+	if (!res_ok && !complete && next < floor)
+		next = floor;
+	return next;
+}
+
+/* ---- PSO marker (type 5) ---- */
+
+#define PM_NODE		48
+#define PM_FLAGS	52
+#define PM_SEQ		56
+#define PM_STORE	64
+#define PM_OBJECTS	72
+#define PM_MAXVER	80
+
+static int
+psomark_check(const struct pext_psomark *m)
+{
+	if (m->node_id == 0 || m->node_id > 255 ||
+	    (m->flags & ~PEXT_PSOMARK_ALL) != 0)
+		return PEXT_E_FIELD;
+	return PEXT_OK;
+}
+
+int
+pext_psomark_encode(uint8_t *blk, const struct pext_psomark *m)
+{
+	memset(blk, 0, PEXT_BLOCK_SIZE);
+	if (psomark_check(m) != PEXT_OK)
+		return PEXT_E_FIELD;
+	hdr_put(blk, &m->h, PEXT_T_PSOMARK);
+	put_be32(blk + PM_NODE, m->node_id);
+	put_be32(blk + PM_FLAGS, m->flags);
+	put_be64(blk + PM_SEQ, m->seq);
+	put_be64(blk + PM_STORE, m->store_id);
+	put_be64(blk + PM_OBJECTS, m->objects);
+	put_be64(blk + PM_MAXVER, m->max_version);
+	crc_put(blk);
+	return PEXT_OK;
+}
+
+int
+pext_psomark_decode(const uint8_t *blk, const struct pext_where *w,
+    struct pext_psomark *m)
+{
+	int	rc;
+
+	memset(m, 0, sizeof(*m));
+	if ((rc = hdr_get(blk, w, PEXT_T_PSOMARK, &m->h)) != PEXT_OK)
+		return rc;
+	m->node_id = get_be32(blk + PM_NODE);
+	m->flags = get_be32(blk + PM_FLAGS);
+	m->seq = get_be64(blk + PM_SEQ);
+	m->store_id = get_be64(blk + PM_STORE);
+	m->objects = get_be64(blk + PM_OBJECTS);
+	m->max_version = get_be64(blk + PM_MAXVER);
+	return psomark_check(m);
 }

@@ -32,6 +32,7 @@
 #define PEXT_V1_CFG_BLOCKS	1024u		/* per slot, header included */
 #define PEXT_V1_IMG_START	4096u
 #define PEXT_V1_IMG_BLOCKS	12288u
+#define PEXT_V1_SB_BACKUP	4095u		/* backup super block */
 
 enum pext_type {
 	PEXT_T_SUPER = 1,
@@ -60,6 +61,8 @@ enum pext_err {
 	PEXT_E_LUN = -7,
 	PEXT_E_BLOCKNO = -8,	/* misdirected write */
 	PEXT_E_FIELD = -9,	/* a field is out of range */
+	PEXT_E_NOSUPER = -10,	/* pool_lun_load: no super block copy can
+				 * be trusted and the extent is not empty */
 };
 
 /* Mailbox flags in the heartbeat block. */
@@ -122,6 +125,7 @@ struct pext_hb {
 	uint32_t	mb_to;
 	uint64_t	mb_seq;
 	uint64_t	mb_ack;
+	uint64_t	res_gen;	/* generation record (see docs) */
 };
 
 struct pext_res {
@@ -191,5 +195,86 @@ int		 pext_cfg_pick(const struct pext_cfgslot s[2], const int valid[2],
 
 /* Name of a PEXT_E_* code. */
 const char	*pext_strerror(int err);
+
+/*
+ * Damage and repair (docs/private-extent.md, "Damage and repair").
+ * The control blocks of a layout-version-1 extent, in judging order.
+ */
+enum pext_cb {
+	PEXT_CB_SUPER,		/* block 0 */
+	PEXT_CB_BACKUP,		/* PEXT_V1_SB_BACKUP */
+	PEXT_CB_HB0,		/* heartbeat, head slot 0 */
+	PEXT_CB_HB1,
+	PEXT_CB_RES,
+	PEXT_CB_CFG_A,		/* config slot headers */
+	PEXT_CB_CFG_B,
+	PEXT_CB_PSO0,		/* PSO markers (see below), head slot 0 */
+	PEXT_CB_PSO1,
+	PEXT_CB_COUNT
+};
+
+enum pext_verdict {
+	PEXT_J_EMPTY,		/* every control block all zero: format it */
+	PEXT_J_OK,		/* nothing damaged */
+	PEXT_J_DAMAGED,		/* ours; repair what is marked, never format */
+	PEXT_J_FOREIGN,		/* another pool/LUN/layout: never touch */
+	PEXT_J_UNKNOWN,		/* not empty, nothing ours: forced format only */
+};
+
+struct pext_judgement {
+	int		verdict;	/* PEXT_J_* */
+	unsigned	damaged;	/* bit (1u << PEXT_CB_*) per bad block */
+	int		super_from;	/* PEXT_CB_SUPER or _BACKUP: the copy to
+					 * trust; -1: rebuild from the layout */
+};
+
+/* Block number and name ("super block", ...) of a control block. */
+uint32_t	 pext_cb_blockno(int cb);
+const char	*pext_cb_name(int cb);
+
+/*
+ * Judge an extent from the decode result (0 or PEXT_E_*) of each control
+ * block, decoded against this pool and LUN.  Pure; fills *j, returns
+ * j->verdict.
+ */
+int		 pext_judge(const int rc[PEXT_CB_COUNT], struct pext_judgement *j);
+
+/*
+ * The fencing generation's one rule: the next reservation generation,
+ * strictly above the reservation block's (res_ok: it decoded; res_gen)
+ * and every value in seen[] (heartbeat generation records, the issuer's
+ * memory).  When the reservation block did not decode it is at least 2
+ * (the format wrote 1), and when complete is 0 (some record unreadable
+ * or never kept) at least floor (the issuer's wall clock in ms).
+ */
+uint64_t	 pext_res_next_gen(int res_ok, uint64_t res_gen,
+		    const uint64_t *seen, int nseen, int complete,
+		    uint64_t floor);
+
+/*
+ * PSO marker (issue 10; docs/private-extent.md, "PSO marker"): one block
+ * per head slot at PEXT_V1_PSOMARK_BLOCK + slot, inside the reserved
+ * blocks of layout version 1, written only by that head's PSO code.
+ */
+#define PEXT_T_PSOMARK		5
+#define PEXT_V1_PSOMARK_BLOCK	4u		/* + head slot (0 or 1) */
+#define PEXT_PSOMARK_POPULATED	0x1u		/* the store has held objects */
+#define PEXT_PSOMARK_BEHIND	0x2u		/* head lacks peer's writes */
+#define PEXT_PSOMARK_ALL	0x3u
+
+struct pext_psomark {
+	struct pext_hdr	h;
+	uint32_t	node_id;	/* 1..255 */
+	uint32_t	flags;		/* PEXT_PSOMARK_* */
+	uint64_t	seq;		/* +1 per write; highest wins */
+	uint64_t	store_id;
+	uint64_t	objects;	/* diagnostics */
+	uint64_t	max_version;	/* diagnostics */
+};
+
+/* Same contract as the other encoders/decoders above. */
+int		 pext_psomark_encode(uint8_t *blk, const struct pext_psomark *);
+int		 pext_psomark_decode(const uint8_t *blk,
+		    const struct pext_where *w, struct pext_psomark *out);
 
 #endif

@@ -27,6 +27,18 @@ struct pool_lun {
 	int			loaded;		/* sb is valid */
 	struct pext_super	sb;
 	uint8_t			*iobuf;		/* one aligned block */
+	char			damage[256];	/* what load/check found
+						 * damaged and did ("" =
+						 * nothing since open) */
+};
+
+/* Every control block of an extent, decoded, and the verdict. */
+struct pool_scan {
+	int			rc[PEXT_CB_COUNT];	/* 0 or PEXT_E_* */
+	struct pext_judgement	j;
+	struct pext_super	sb[2];		/* super, backup (rc 0) */
+	struct pext_res		res;		/* rc[PEXT_CB_RES] == 0 */
+	struct pext_hb		hb[2];		/* rc[PEXT_CB_HB0 + i] == 0 */
 };
 
 /*
@@ -42,16 +54,37 @@ int	 pool_lun_open(struct pool_lun *, const char *path, uint64_t pool_id,
 void	 pool_lun_close(struct pool_lun *);
 
 /*
- * Write a fresh layout-version-1 private extent: super block, empty
- * heartbeat blocks, a free reservation (generation 1), zeroed config slot
- * headers.  Refuses with EEXIST when a valid super block of this pool and
- * LUN is already there and force is 0; ENOSPC when the LUN is smaller
- * than the extent.  Leaves the LUN loaded.
+ * Write a fresh layout-version-1 private extent: empty heartbeat blocks,
+ * a free reservation, zeroed config slot headers, the backup super block
+ * and the super block.  Without force only an entirely empty extent is
+ * formatted (every control block all zero): anything else is EEXIST, and
+ * the first block that is not empty is logged.  Forced, the reservation
+ * generation is issued above whatever old records still decode (1 only
+ * on an empty extent).  ENOSPC when the LUN is smaller than the extent.
+ * Leaves the LUN loaded.
  */
 int	 pool_lun_format(struct pool_lun *, const char *cluster,
 	    const char *lun_name, int force);
-/* Read and verify the super block; required before the typed calls. */
+/*
+ * Read and verify the super block and its backup; required before the
+ * typed calls.  A damaged copy is rewritten from the intact one (or both
+ * rebuilt from the layout when another control block proves the extent
+ * ours) and the damage is logged and noted in lun->damage; with pool id
+ * 0 nothing is written.  PEXT_E_EMPTY only for an entirely empty extent,
+ * PEXT_E_NOSUPER when no copy can be trusted, PEXT_E_POOL/_LUN/_VERSION
+ * for somebody else's extent.
+ */
 int	 pool_lun_load(struct pool_lun *);
+/* Read every control block at its layout-version-1 place and judge the
+ * extent (pext_judge).  Reads only.  0 or errno. */
+int	 pool_lun_scan(struct pool_lun *, struct pool_scan *);
+/*
+ * A loaded LUN's periodic check: both super block copies must still be
+ * what was loaded; a copy that no longer decodes is rewritten from
+ * memory (logged, noted in lun->damage).  Returns the number of copies
+ * rewritten, or a positive errno.
+ */
+int	 pool_super_check(struct pool_lun *);
 
 /* Raw block I/O at block index blockno (any buffer alignment; exactly
  * PEXT_BLOCK_SIZE bytes).  No verification. */
@@ -68,6 +101,16 @@ int	 pool_hb_write(struct pool_lun *, int slot, const struct pext_hb *);
 /* The LUN's reservation record.  Write fills the common header. */
 int	 pool_res_read(struct pool_lun *, struct pext_res *);
 int	 pool_res_write(struct pool_lun *, const struct pext_res *);
+/*
+ * Issue the next reservation generation (the only place one is
+ * computed): reads the reservation block and both heartbeat blocks and
+ * applies pext_res_next_gen() with known, the caller's own highest
+ * (known_complete: it covers every generation this head wrote).  The
+ * caller records *next in its heartbeat block before it writes it to
+ * the reservation.  0 or errno.
+ */
+int	 pool_res_gen_next(struct pool_lun *, uint64_t known,
+	    int known_complete, uint64_t *next);
 
 /*
  * Configuration replica.  Write stores len bytes as generation gen into
@@ -83,5 +126,16 @@ int	 pool_cfg_read(struct pool_lun *, void **datap, size_t *lenp,
 
 /* Text for any return code of this module. */
 const char *pool_strerror(int rc);
+
+/*
+ * PSO marker of head slot (0 or 1) at its fixed block (issue 10;
+ * docs/private-extent.md, "PSO marker").  The LUN must be loaded; EINVAL
+ * when the extent is too small or the super block's region table puts
+ * a region over the block.  Write fills the common header.  Read
+ * returns 0, PEXT_E_EMPTY (never written), another PEXT_E_* or errno.
+ */
+int	 pool_psomark_read(struct pool_lun *, int slot, struct pext_psomark *);
+int	 pool_psomark_write(struct pool_lun *, int slot,
+	    const struct pext_psomark *);
 
 #endif

@@ -8,7 +8,8 @@
  * aligned buffers at block-aligned offsets.  Typed reads decode through
  * pext.c and return its verdict; typed writes stamp the common header.
  * It does not decide policy (who may take a reservation, when a lease has
- * expired): the HA controller does, using these primitives.
+ * expired): the HA controller does, using these primitives.  Formatting,
+ * loading the super block and repairing damage are in pool_fmt.c.
  */
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -23,6 +24,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "pool/pool.h"
+#include "pool/pool_int.h"
 
 #define BS	PEXT_BLOCK_SIZE
 
@@ -229,116 +231,33 @@ need_region(struct pool_lun *lun, uint32_t type, uint64_t idx,
 	return 0;
 }
 
-int
-pool_lun_load(struct pool_lun *lun)
-{
-	struct pext_where	w;
-	int			rc;
+/* ---- for pool_fmt.c (pool_int.h) ------------------------------------- */
 
-	lun->loaded = 0;
-	if ((rc = pool_blk_read(lun, 0, lun->iobuf)) != 0)
-		return rc;
-	where(lun, 0, &w);
-	if ((rc = pext_super_decode(lun->iobuf, &w, &lun->sb)) != 0) {
-		log_warnx("pool: %s: super block: %s", lun->path,
-		    pext_strerror(rc));
-		return rc;
-	}
-	if (lun->size < lun->sb.extent_blocks * BS) {
-		log_warnx("pool: %s: LUN (%llu bytes) is smaller than its "
-		    "private extent", lun->path,
-		    (unsigned long long)lun->size);
-		return PEXT_E_FIELD;
-	}
-	lun->loaded = 1;
-	return 0;
+int
+pool_io_full(struct pool_lun *lun, int wr, void *buf, size_t len,
+    uint64_t off)
+{
+	return io_full(lun, wr, buf, len, off);
 }
 
-int
-pool_lun_format(struct pool_lun *lun, const char *cluster,
-    const char *lun_name, int force)
+void *
+pool_blocks_alloc(size_t nblocks)
 {
-	struct pext_super	 sb;
-	struct pext_hb		 hb;
-	struct pext_res		 res;
-	uint8_t			*blk = NULL, *zero = NULL;
-	uint64_t		 b, start, chunk;
-	int			 rc, i;
+	return aligned_alloc_blocks(nblocks);
+}
 
-	if (lun->size < (uint64_t)PEXT_V1_EXTENT_BLOCKS * BS) {
-		log_warnx("pool: %s: LUN is %llu bytes, the private extent "
-		    "alone needs %u", lun->path,
-		    (unsigned long long)lun->size, PEXT_V1_EXTENT_BLOCKS * BS);
-		return ENOSPC;
-	}
-	if (!force && pool_lun_load(lun) == 0) {
-		log_warnx("pool: %s: already formatted (use force)",
-		    lun->path);
-		return EEXIST;
-	}
-	lun->loaded = 0;
-	blk = aligned_alloc_blocks(1);
-	/* Zero everything but the image store (which may be large and is
-	 * reserved in version 1: zero only its first block). */
-	chunk = 256;
-	zero = aligned_alloc_blocks(chunk);
-	for (b = 0; b < PEXT_V1_IMG_START + 1; b += chunk) {
-		uint64_t n = MIN(chunk, PEXT_V1_IMG_START + 1 - b);
+void
+pool_hdr_where(const struct pool_lun *lun, uint64_t blockno,
+    struct pext_where *w)
+{
+	where(lun, blockno, w);
+}
 
-		if ((rc = io_full(lun, 1, zero, n * BS, b * BS)) != 0)
-			goto out;
-	}
-
-	pext_super_init(&sb, lun->pool_id, lun->lun_id, cluster, lun_name);
-	stamp(lun, 0, &sb.h);
-	sb.h.writer = 0;
-	sb.format_id = random_u64();
-	lun->sb = sb;
-	lun->loaded = 1;
-
-	for (i = 0; i < 2; i++) {
-		memset(&hb, 0, sizeof(hb));
-		if ((rc = need_region(lun, PEXT_R_HB, (uint64_t)i, &start)))
-			goto out;
-		stamp(lun, start, &hb.h);
-		hb.h.writer = 0;
-		if ((rc = pext_hb_encode(blk, &hb)) != 0 ||
-		    (rc = pool_blk_write(lun, start, blk)) != 0)
-			goto out;
-	}
-	memset(&res, 0, sizeof(res));
-	res.generation = 1;
-	if ((rc = need_region(lun, PEXT_R_RES, 0, &start)) != 0)
-		goto out;
-	stamp(lun, start, &res.h);
-	res.h.writer = 0;
-	if ((rc = pext_res_encode(blk, &res)) != 0 ||
-	    (rc = pool_blk_write(lun, start, blk)) != 0)
-		goto out;
-	if (fdatasync(lun->fd) == -1) {
-		rc = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
-		goto out;
-	}
-	/* The super block last: a LUN is formatted only once all the rest
-	 * is on disk. */
-	if ((rc = pext_super_encode(blk, &sb)) != 0 ||
-	    (rc = pool_blk_write(lun, 0, blk)) != 0)
-		goto out;
-	if (fdatasync(lun->fd) == -1) {
-		rc = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
-		goto out;
-	}
-	log_info("pool: %s: formatted LUN %u (%s) of cluster %s", lun->path,
-	    lun->lun_id, sb.lun_name, sb.cluster);
-	rc = 0;
-out:
-	if (rc != 0)
-		lun->loaded = 0;
-	free(blk);
-	free(zero);
-	return rc;
+void
+pool_hdr_stamp(const struct pool_lun *lun, uint64_t blockno,
+    struct pext_hdr *h)
+{
+	stamp(lun, blockno, h);
 }
 
 int
@@ -565,4 +484,73 @@ pool_strerror(int rc)
 	if (rc <= 0)
 		return pext_strerror(rc);
 	return strerror(rc);
+}
+
+/* ---- PSO marker (issue 10) ---- */
+
+/* The marker's block for slot, when this extent has it free. */
+static int
+psomark_block(struct pool_lun *lun, int slot, uint64_t *blocknop)
+{
+	uint64_t	b = PEXT_V1_PSOMARK_BLOCK + (uint64_t)slot;
+	uint32_t	i;
+
+	if (slot < 0 || slot > 1 || !lun->loaded)
+		return EINVAL;
+	if (b >= lun->sb.extent_blocks)
+		return EINVAL;
+	for (i = 0; i < lun->sb.nregions; i++)
+		if (b >= lun->sb.regions[i].start &&
+		    b < lun->sb.regions[i].start + lun->sb.regions[i].count) {
+			log_warnx("pool: %s: block %llu belongs to region %u: "
+			    "no PSO marker in this layout", lun->path,
+			    (unsigned long long)b, lun->sb.regions[i].type);
+			return EINVAL;
+		}
+	*blocknop = b;
+	return 0;
+}
+
+int
+pool_psomark_read(struct pool_lun *lun, int slot, struct pext_psomark *m)
+{
+	struct pext_where	w;
+	uint64_t		b;
+	int			rc;
+
+	if ((rc = psomark_block(lun, slot, &b)) != 0 ||
+	    (rc = pool_blk_read(lun, b, lun->iobuf)) != 0)
+		return rc;
+	where(lun, b, &w);
+	if ((rc = pext_psomark_decode(lun->iobuf, &w, m)) != 0 &&
+	    rc != PEXT_E_EMPTY)
+		log_warnx("pool: %s: PSO marker %d: %s", lun->path, slot,
+		    pext_strerror(rc));
+	return rc;
+}
+
+int
+pool_psomark_write(struct pool_lun *lun, int slot,
+    const struct pext_psomark *m)
+{
+	struct pext_psomark	c = *m;
+	uint64_t		b;
+	int			rc;
+
+	if ((rc = psomark_block(lun, slot, &b)) != 0)
+		return rc;
+	stamp(lun, b, &c.h);
+	if ((rc = pext_psomark_encode(lun->iobuf, &c)) != 0) {
+		log_warnx("pool: %s: PSO marker: %s", lun->path,
+		    pext_strerror(rc));
+		return rc;
+	}
+	if ((rc = io_full(lun, 1, lun->iobuf, BS, b * BS)) != 0)
+		return rc;
+	if (fdatasync(lun->fd) == -1) {
+		rc = errno;
+		log_warn("pool: %s: fdatasync", lun->path);
+		return rc;
+	}
+	return 0;
 }

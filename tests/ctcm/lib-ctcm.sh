@@ -42,3 +42,57 @@ stamp_gen() {	# stamp_gen HEAD -> generation in the local stamp file
 both_gen() {	# both_gen G: both heads installed G
 	[ "$(gen_of A)" = "$1" ] && [ "$(gen_of B)" = "$1" ]
 }
+
+is_master() {	# is_master HEAD: DAC(master) or DEGRADED (alone)
+	local s; s=$(state_of "$1")
+	[ "$s" = 'DAC(master)' ] || [ "$s" = DEGRADED ]
+}
+
+# exports_of HEAD -> the export paths of the committed configuration as
+# HEAD reports it, one per line, sorted
+exports_of() {
+	cli "$1" export ls --json 2>/dev/null | tr '{' '\n' |
+	    sed -n 's/.*"path":"\([^"]*\)".*/\1/p' | sort
+}
+
+# committed_gen OUTPUT -> the generation of a "generation G committed" line
+committed_gen() { printf '%s\n' "$1" | sed -n 's/^generation \([0-9]*\) committed.*/\1/p'; }
+
+replicas_agree() {	# replicas_agree HEAD: every replica valid, one generation
+	local r; r=$(replica_gens "$1")
+	[ -n "$r" ] && ! echo "$r" | grep -q bad &&
+	    [ "$(echo "$r" | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ]
+}
+
+# fill_ctcm HEAD: HEAD's <statedir>/ctcm becomes a small tmpfs (same
+# content) filled to the last block: every install there fails with
+# ENOSPC.  free_ctcm HEAD gives the space back.  The EXIT trap unmounts.
+fill_ctcm() {
+	local d="$T_DIR/$1/state/ctcm"
+	if ! mountpoint -q "$d"; then
+		rm -rf "$T_DIR/$1.ctcm.save"
+		cp -a "$d" "$T_DIR/$1.ctcm.save" || return 1
+		mount -t tmpfs -o size=1m,mode=0700 tmpfs "$d" || return 1
+		T_CLEANUP_CMDS+=("umount -l '$d'")
+		cp -a "$T_DIR/$1.ctcm.save/." "$d/" || return 1
+	fi
+	dd if=/dev/zero of="$d/fill" bs=4k status=none 2>/dev/null
+	return 0
+}
+free_ctcm() { rm -f "$T_DIR/$1/state/ctcm/fill"; }
+stamp_is() { [ "$(stamp_gen "$1")" = "$2" ]; }
+
+# pair_up: the two heads run as a pair, whichever is master (a head that
+# returns while its peer is alone comes back as the slave)
+pair_up() {
+	local a b
+	for _ in $(seq 1 200); do
+		a=$(state_of A); b=$(state_of B)
+		if { [ "$a" = 'DAC(master)' ] && [ "$b" = 'DAC(slave)' ]; } ||
+		    { [ "$a" = 'DAC(slave)' ] && [ "$b" = 'DAC(master)' ]; }; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}

@@ -47,4 +47,6 @@ stop_head A; stop_head B
 start_head A; start_head B; both_up; t_ok $? "cluster cold start"
 t_eq "$(cli A pso get x)" "alone" "persistent object survives a cold start"
 t_eq "$(cli B pso get v)" "" "volatile object emptied by the cold start"
+cli B pso get v --json | grep -q '"size":0,.*"value":""'
+t_ok $? "an empty value in --json (no copy from a missing buffer)"
 t_done

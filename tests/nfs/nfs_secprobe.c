@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -717,6 +718,28 @@ check_symlink_times(int fd, const struct fh *r1)
 	    "SETATTR mode 0600 of a symlink: INVAL (Linux keeps none)");
 }
 
+/* A file system mounted inside the export: its kernel handles mean
+ * nothing on the export's file system, so none is given out. */
+static void
+check_submount(int fd, const struct fh *r1)
+{
+	char		p[1024];
+	struct fh	h;
+
+	path_of(p, sizeof(p), "rw/sub");
+	mkdir(p, 0755);
+	if (mount("duonas-test", p, "tmpfs", 0, "size=1m") < 0) {
+		printf("# tmpfs mount: %s: submount check skipped\n",
+		    strerror(errno));
+		return;
+	}
+	T_EQ(lookup(fd, &root_cred, r1, "sub", 3, &h), 18,
+	    "LOOKUP of a file system mounted inside the export: XDEV");
+	T_OK(umount(p) == 0, "unmounted");
+	T_EQ(lookup(fd, &root_cred, r1, "sub", 3, &h), 0,
+	    "... and the directory under it is served again");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -748,6 +771,7 @@ main(int argc, char **argv)
 	check_auth(fd, &r1);
 	check_access(fd, &r1, &r2);
 	check_symlink_times(fd, &r1);
+	check_submount(fd, &r1);
 	check_mountlist(fd);
 	close(fd);
 	return t_done();

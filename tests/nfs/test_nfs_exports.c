@@ -1,11 +1,14 @@
 /*
  * test_nfs_exports.c — the exports file parser and client matching
  * (export/nfs_exports.c): good lines, every error naming its line,
- * CIDR and wildcard matching, option defaults.
+ * CIDR and wildcard matching, option defaults, the limits, and the same
+ * verdict as the validator's parser (common/exports.c).
  */
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "common/exports.h"
+#include "common/util.h"
 #include "export/nfs_int.h"
 #include "tests/unit/t.h"
 
@@ -36,6 +39,75 @@ v4(const char *a)
 	sa.sin_family = AF_INET;
 	inet_pton(AF_INET, a, &sa.sin_addr);
 	return sa;
+}
+
+/*
+ * The limits live in the one parser (common/exports.c) that the
+ * configuration transactions validate with: the server and the validator
+ * agree on every text, limits included (issue 10, finding 4).
+ */
+static void
+test_limits(void)
+{
+	struct nfs_exptab	 t;
+	struct exports_tab	 x;
+	struct buf		 b;
+	char			 err[256], err2[256], path[400];
+	static const char *const corpus[] = {
+		"/a -id=1 *\n",
+		"/a -id=1 *\n/a/ -id=2 *\n",
+		"/a -id=1 10.0.0.0/8(rw) host-1.example(ro)\n",
+		"/a -id=1 * \\\n  10.1.1.1\n# c\n/b -id=2 ::1/128\n",
+		"/a -id=1 bad/host\n",
+		"/a -id=1 10.0.0.1/33\n",
+		"/a/. -id=1 *\n",
+		"/a -id=4294967296 *\n",
+		"/a -id=1 *(rw,fast)\n",
+	};
+
+	buf_init(&b);
+	for (int i = 1; i <= 65; i++)
+		buf_printf(&b, "/srv/e%d -id=%d *\n", i, i);
+	T_OK(bad((char *)b.data, "exports:65: too many exports (max 64)"),
+	    "the 65th export is refused");
+	buf_reset(&b);
+	buf_printf(&b, "/a -id=1");
+	for (int i = 0; i < 33; i++)
+		buf_printf(&b, " 10.0.0.%d", i + 1);
+	buf_printf(&b, "\n");
+	T_OK(bad((char *)b.data, "too many clients (max 32)"),
+	    "the 33rd client is refused");
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	snprintf(path + EXPORTS_PATH_MAX, sizeof(path) - EXPORTS_PATH_MAX,
+	    " -id=1 *\n");
+	T_OK(bad(path, "export path too long"), "a path of %d bytes",
+	    EXPORTS_PATH_MAX);
+	T_OK(bad("/a -id=1 *\n/a/ -id=2 *\n", "already exported on line 1"),
+	    "same path with a trailing slash");
+	buf_free(&b);
+
+	for (size_t i = 0; i < sizeof(corpus) / sizeof(corpus[0]); i++) {
+		int a, v;
+
+		err[0] = err2[0] = 0;
+		a = exports_parse(corpus[i], strlen(corpus[i]), "exports", 0,
+		    &x, err, sizeof(err));
+		if (a == 0)
+			exports_free(&x);
+		/* the server also resolves names: leave those out */
+		if (strstr(corpus[i], "example") != NULL) {
+			T_EQ(a, 0, "host name: syntax accepted");
+			continue;
+		}
+		v = nfs_exports_parse(corpus[i], strlen(corpus[i]), "exports",
+		    &t, err2, sizeof(err2));
+		if (v == 0)
+			nfs_exports_free(&t);
+		T_OK(a == v && strcmp(err, err2) == 0, "server and validator "
+		    "agree on text %zu (%d '%s' / %d '%s')", i, a, err, v,
+		    err2);
+	}
 }
 
 int
@@ -99,5 +171,6 @@ main(void)
 	T_OK(bad("/a (rw,id=1)\n", "options without a client"), "no client");
 	T_OK(bad("/a no-such-host.invalid(id=1)\n", "cannot resolve"),
 	    "unresolvable host");
+	test_limits();
 	return t_done();
 }

@@ -1,7 +1,8 @@
 /*
  * test_ctcm_bundle.c — ctcm bundle and replica image encoding (golden
- * bytes), every decode error, the text form, the line diff, the replica
- * pick and the power-up decision table.
+ * bytes), every decode error, the text form, the line diff, the
+ * numbering rules (slot keys, rank, epochs), the replica pick by rank
+ * and the power-up decision table.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -116,33 +117,34 @@ test_image(void)
 	mk(&v[1], 8, "c8\n", "");
 	mk(&v[2], 5, "c5\n", "e\n");
 	buf_init(&o);
-	T_EQ(ctcm_image_encode(v, 3, 0, &o), 3, "image keeps all three");
+	T_EQ(ctcm_image_encode(v, 3, 0, 0, &o), 3, "image keeps all three");
 	T_EQ(get_be32(o.data), CTCM_IMAGE_MAGIC, "image magic");
 	T_EQ(get_be16(o.data + 6), 3, "image count");
-	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n), 0, "image decodes");
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, NULL), 0, "image decodes");
 	T_EQ(n, 3, "three bundles");
 	T_EQ(d[0].gen, 9, "newest first");
 	T_EQ(d[2].gen, 5, "oldest last");
 	ctcm_bundles_free(d, n);
 	o.data[20] ^= 4;
-	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n), CTCM_E_CRC,
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, NULL), CTCM_E_CRC,
 	    "corrupt image");
 	buf_reset(&o);
-	ctcm_image_encode(v, 2, 0, &o);
+	ctcm_image_encode(v, 2, 0, 0, &o);
 	lim = o.len;
 	buf_reset(&o);
-	T_EQ(ctcm_image_encode(v, 3, lim, &o), 2, "size limit drops oldest");
+	T_EQ(ctcm_image_encode(v, 3, 0, lim, &o), 2,
+	    "size limit drops oldest");
 	T_OK(o.len <= lim, "fits the limit");
 	buf_reset(&o);
-	T_EQ(ctcm_image_encode(v, 3, 20, &o), CTCM_E_FORMAT,
+	T_EQ(ctcm_image_encode(v, 3, 0, 20, &o), CTCM_E_FORMAT,
 	    "nothing fits: error");
 	/* out of order generations are malformed */
 	buf_reset(&o);
 	{
 		struct ctcm_bundle w[2] = { v[2], v[0] };
-		ctcm_image_encode(w, 2, 0, &o);
+		ctcm_image_encode(w, 2, 0, 0, &o);
 	}
-	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n), CTCM_E_FORMAT,
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, NULL), CTCM_E_FORMAT,
 	    "image not newest-first rejected");
 	buf_free(&o);
 	for (int i = 0; i < 3; i++)
@@ -198,6 +200,24 @@ test_diff(void)
 	buf_free(&o);
 }
 
+/* The old six-argument form: value epochs 0, nothing known bad. */
+static enum ctcm_action
+decide(int lstate, uint64_t lgen, uint32_t lcrc, int have, uint64_t agen,
+    uint32_t acrc)
+{
+	struct ctcm_boot_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.lstate = lstate;
+	in.lbad = lstate == CTCM_LOCAL_INVALID ? CTCM_BAD_STAMP : 0;
+	in.lgen = lgen;
+	in.lcrc = lcrc;
+	in.have_array = have;
+	in.agen = agen;
+	in.acrc = acrc;
+	return ctcm_boot_decide(&in);
+}
+
 static void
 test_decide(void)
 {
@@ -217,24 +237,157 @@ test_decide(void)
 	T_EQ(ctcm_array_majority(0), 0, "no LUNs: no replicas needed");
 
 	/* local state, lgen, lcrc, have array, agen, acrc */
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_VALID, 5, 1, 1, 5, 1), CTCM_ACT_OK,
+	T_EQ(decide(CTCM_LOCAL_VALID, 5, 1, 1, 5, 1), CTCM_ACT_OK,
 	    "equal: ok");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_VALID, 4, 1, 1, 5, 2),
+	T_EQ(decide(CTCM_LOCAL_VALID, 4, 1, 1, 5, 2),
 	    CTCM_ACT_RESTORE, "local older: restore");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_INVALID, 9, 1, 1, 5, 2),
+	T_EQ(decide(CTCM_LOCAL_INVALID, 9, 1, 1, 5, 2),
 	    CTCM_ACT_RESTORE, "local corrupt: restore");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_NONE, 0, 0, 1, 5, 2),
+	T_EQ(decide(CTCM_LOCAL_NONE, 0, 0, 1, 5, 2),
 	    CTCM_ACT_RESTORE, "new head: restore");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_VALID, 5, 1, 1, 5, 2),
+	T_EQ(decide(CTCM_LOCAL_VALID, 5, 1, 1, 5, 2),
 	    CTCM_ACT_RESTORE, "same generation, other content: array wins");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_VALID, 6, 1, 1, 5, 2),
+	T_EQ(decide(CTCM_LOCAL_VALID, 6, 1, 1, 5, 2),
 	    CTCM_ACT_KEEP_LOCAL, "local newer: keep, repair array");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_VALID, 6, 1, 0, 0, 0),
+	T_EQ(decide(CTCM_LOCAL_VALID, 6, 1, 0, 0, 0),
 	    CTCM_ACT_KEEP_LOCAL, "no replica: keep local");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_NONE, 0, 0, 0, 0, 0),
+	T_EQ(decide(CTCM_LOCAL_NONE, 0, 0, 0, 0, 0),
 	    CTCM_ACT_FACTORY, "fresh everywhere: factory");
-	T_EQ(ctcm_boot_decide(CTCM_LOCAL_INVALID, 3, 0, 0, 0, 0),
+	T_EQ(decide(CTCM_LOCAL_INVALID, 3, 0, 0, 0, 0),
 	    CTCM_ACT_MONITOR, "nothing valid: monitor");
+}
+
+
+/* Numbering: slot keys, rank, epochs; image version 2 header; version 1
+ * images still read (issue 10, finding 1). */
+static void
+test_numbers(void)
+{
+	struct ctcm_bundle	v[2], *d;
+	struct buf		o, one;
+	uint64_t		e, g, ep;
+	int			n;
+
+	T_EQ(ctcm_key_pack(0, 7), 7, "epoch 0: the key is the generation");
+	ctcm_key_unpack(ctcm_key_pack(0x201, 12345), &e, &g);
+	T_OK(e == 0x201 && g == 12345, "key round trip");
+	T_OK(ctcm_key_pack(0x201, 1) > ctcm_key_pack(0x102, CTCM_GEN_MAX),
+	    "a higher epoch's key is above any generation of a lower one");
+	T_OK(ctcm_rank_cmp(2, 1, 1, 900) > 0, "rank: value epoch first");
+	T_OK(ctcm_rank_cmp(2, 5, 2, 6) < 0, "rank: then generation");
+	T_EQ(ctcm_rank_cmp(3, 5, 3, 5), 0, "rank: equal");
+	T_EQ(ctcm_epoch_next(0, 1), 0x101, "first epoch of node 1");
+	T_EQ(ctcm_epoch_next(0x101, 2), 0x202, "node 2 after node 1's");
+	T_EQ(ctcm_epoch_next(0x202, 1), 0x301, "node 1 after node 2's");
+	T_OK(ctcm_epoch_next(0x101, 1) != ctcm_epoch_next(0x101, 2),
+	    "two heads never pick the same epoch");
+
+	mk(&v[0], 9, "c9\n", "");
+	mk(&v[1], 8, "c8\n", "");
+	v[0].vepoch = 0x201;
+	buf_init(&o);
+	T_EQ(ctcm_image_encode(v, 2, 0x302, 0, &o), 2, "v2 image encodes");
+	T_EQ(get_be16(o.data + 4), CTCM_IMAGE_VERSION, "image version 2");
+	T_EQ(get_be64(o.data + 8), 0x302, "writer epoch at 8");
+	T_EQ(get_be64(o.data + 16), 0x201, "value epoch at 16");
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, &ep), 0, "decodes");
+	T_OK(ep == 0x302 && d[0].vepoch == 0x201 && d[1].vepoch == 0,
+	    "epochs decoded (the value epoch is the first bundle's)");
+	ctcm_bundles_free(d, n);
+	/* value epoch above the writer's: malformed */
+	put_be64(o.data + 16, 0x400);
+	put_be32(o.data + o.len - 4, pext_crc32c(0, o.data, o.len - 4));
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, &ep), CTCM_E_FORMAT,
+	    "value epoch above the writer's epoch refused");
+	/* a version 1 image, as written before epochs */
+	buf_reset(&o);
+	buf_init(&one);
+	buf_add_u32(&o, CTCM_IMAGE_MAGIC);
+	buf_add_u16(&o, 1);
+	buf_add_u16(&o, 1);
+	ctcm_bundle_encode(&v[0], &one);
+	buf_add_blob(&o, one.data, (uint32_t)one.len);
+	buf_add_u32(&o, pext_crc32c(0, o.data, o.len));
+	T_EQ(ctcm_image_decode(o.data, o.len, &d, &n, &ep), 0,
+	    "version 1 image still read");
+	T_OK(n == 1 && d[0].gen == 9 && ep == 0 && d[0].vepoch == 0,
+	    "with epochs 0");
+	ctcm_bundles_free(d, n);
+	buf_free(&one);
+	buf_free(&o);
+	ctcm_bundle_free(&v[0]);
+	ctcm_bundle_free(&v[1]);
+}
+
+/* The replica pick is by rank, never by LUN order; the power-up
+ * decision with epochs and with a partly damaged local copy. */
+static void
+test_decide_epochs(void)
+{
+	struct ctcm_replica	r[3];
+	struct ctcm_boot_in	in;
+
+	memset(r, 0, sizeof(r));
+	r[0].gen = 7;			/* A's uncommitted copy */
+	r[0].vepoch = 0x101;
+	r[0].content_crc = 1;
+	r[1] = r[2] = r[0];
+	r[1].vepoch = r[2].vepoch = 0x202;	/* B's commit, same number */
+	r[1].content_crc = r[2].content_crc = 2;
+	T_EQ(ctcm_array_pick(r, 3), 1, "equal generation: the higher epoch, "
+	    "not the first LUN");
+	r[0].gen = 9;
+	T_EQ(ctcm_array_pick(r, 3), 1, "a lower epoch's higher generation "
+	    "does not win");
+	r[0].vepoch = 0x202;
+	r[0].gen = 7;
+	r[0].content_crc = 3;		/* cannot happen; still decided */
+	T_EQ(ctcm_array_pick(r, 3), 1, "equal rank, other content: the one "
+	    "more replicas hold");
+
+	memset(&in, 0, sizeof(in));
+	in.lstate = CTCM_LOCAL_VALID;
+	in.lgen = 5;
+	in.lvepoch = 0x202;
+	in.lcrc = 1;
+	in.have_array = 1;
+	in.agen = 9;
+	in.avepoch = 0x101;
+	in.acrc = 2;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_KEEP_LOCAL, "local ranks above "
+	    "a higher generation of a lower epoch: keep");
+	in.avepoch = 0x303;
+	in.agen = 4;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_RESTORE, "array of a higher "
+	    "epoch: restore");
+	/* invalid local copies */
+	in.lstate = CTCM_LOCAL_INVALID;
+	in.lbad = CTCM_BAD_HISTORY;
+	in.agen = 5;
+	in.avepoch = 0x202;
+	in.acrc = 1;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_RESTORE, "damaged history "
+	    "bundle, the array holds it: restore (finding 8)");
+	in.have_array = 0;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_REPAIR_LOCAL, "damaged history "
+	    "bundle, no replica: rebuild from the files");
+	in.lbad = CTCM_BAD_FILES;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_REPAIR_LOCAL, "damaged file, no "
+	    "replica: restore from the local history (finding 11)");
+	in.lbad = CTCM_BAD_FILES | CTCM_BAD_HISTORY;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_MONITOR, "files and bundle "
+	    "damaged, no replica: MONITOR");
+	in.lbad = CTCM_BAD_PENDING | CTCM_BAD_FILES;
+	in.have_array = 1;
+	in.agen = 3;
+	in.avepoch = 0x101;
+	in.acrc = 7;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_REPAIR_LOCAL, "interrupted "
+	    "install ranking above the array: repair from local history");
+	in.agen = 6;
+	in.avepoch = 0x202;
+	T_EQ(ctcm_boot_decide(&in), CTCM_ACT_RESTORE, "the array has the "
+	    "newer generation: restore");
 }
 
 int
@@ -245,5 +398,7 @@ main(void)
 	test_text();
 	test_diff();
 	test_decide();
+	test_numbers();
+	test_decide_epochs();
 	return t_done();
 }

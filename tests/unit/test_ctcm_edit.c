@@ -100,6 +100,83 @@ test_exports(const struct cfg *c)
 	buf_free(&o2);
 }
 
+/* n export lines under /srv/l0, ids 1..n */
+static char *
+many_exports(int n)
+{
+	struct buf	b;
+
+	buf_init(&b);
+	for (int i = 1; i <= n; i++)
+		buf_printf(&b, "/srv/l0/e%d -id=%d *\n", i, i);
+	return (char *)b.data;
+}
+
+/*
+ * Finding 4: the 65th export was accepted (the NFS server then refused
+ * the file).  The editor and the validator use the server's parser and
+ * limits now.
+ */
+static void
+test_export_limits(const struct cfg *c)
+{
+	struct buf		 o;
+	struct ctcm_export	*v = NULL;
+	char			 err[512], *t64 = many_exports(64);
+	char			*t65 = many_exports(65), cl[40 * 12];
+	int			 n;
+
+	buf_init(&o);
+	T_EQ(ctcm_exports_parse(t64, &v, &n, err, sizeof(err)), 0,
+	    "64 exports parse");
+	T_EQ(n, 64, "64 of them");
+	free(v);
+	T_EQ(ctcm_edit_export_add(c, t64, "/srv/l0/e65", 0, NULL, NULL, &o,
+	    err, sizeof(err)), -1, "the 65th export add is refused");
+	T_OK(strstr(err, "64") != NULL && strstr(err, "maximum") != NULL,
+	    "clear error: %s", err);
+	T_EQ(ctcm_exports_parse(t65, &v, &n, err, sizeof(err)), -1,
+	    "a file of 65 exports does not validate");
+	T_OK(strstr(err, "exports:65: too many exports (max 64)") != NULL,
+	    "the server's message and line: %s", err);
+	buf_reset(&o);
+	T_EQ(ctcm_edit_export_rm(t65, "/srv/l0/e3", &o, err, sizeof(err)), 0,
+	    "a file that already has 65 can still lose one");
+	T_EQ(ctcm_exports_parse((char *)o.data, &v, &n, err, sizeof(err)), 0,
+	    "and then validates");
+	T_EQ(n, 64, "64 left");
+	free(v);
+
+	cl[0] = 0;
+	for (int i = 0; i < 33; i++)
+		snprintf(cl + strlen(cl), sizeof(cl) - strlen(cl),
+		    "10.0.0.%d ", i + 1);
+	buf_reset(&o);
+	T_EQ(ctcm_edit_export_add(c, "", "/srv/l0/a", 0, cl, NULL, &o, err,
+	    sizeof(err)), -1, "33 clients refused");
+	T_OK(strstr(err, "too many clients (max 32)") != NULL, "%s", err);
+	buf_reset(&o);
+	T_EQ(ctcm_edit_export_add(c, "", "/srv/l0/a", 0, "* \n/etc -id=9 *",
+	    NULL, &o, err, sizeof(err)), -1, "a newline in --clients refused");
+	T_EQ(ctcm_edit_export_add(c, "", "/srv/l0/a", 0, "*", "rw\n/etc",
+	    &o, err, sizeof(err)), -1, "a newline in --options refused");
+	T_EQ(ctcm_edit_export_add(c, "", "/srv/l0/a", 0, "*", "rw #x", &o,
+	    err, sizeof(err)), -1, "a comment in --options refused");
+	/* what the server accepts, the validator accepts */
+	T_EQ(ctcm_exports_parse("/srv/l0/b 192.168.1.1(id=8)\n", &v, &n, err,
+	    sizeof(err)), 0, "id in a client's options (server syntax)");
+	free(v);
+	T_EQ(ctcm_exports_parse("/srv/l0/b -id=1 *\n/srv/l0/b/ -id=2 *\n",
+	    &v, &n, err, sizeof(err)), -1, "same path with a trailing slash");
+	T_EQ(ctcm_exports_parse("/srv/l0/b -id=1 *(fast)\n", &v, &n, err,
+	    sizeof(err)), -1, "unknown client option");
+	T_OK(strstr(err, "exports:1: unknown option 'fast'") != NULL, "%s",
+	    err);
+	buf_free(&o);
+	free(t64);
+	free(t65);
+}
+
 static void
 test_ip(const struct cfg *c)
 {
@@ -184,6 +261,7 @@ main(void)
 	parse(conf_text, c);
 	T_EQ(c->nluns, 1, "fixture parses");
 	test_exports(c);
+	test_export_limits(c);
 	test_ip(c);
 	test_lun(c);
 	free(c);

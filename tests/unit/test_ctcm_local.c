@@ -110,11 +110,13 @@ test_install(void)
 	uint64_t		gens[32];
 
 	T_EQ(ctcm_local_open(&l, state, conf), 0, "local open");
-	T_EQ(ctcm_local_check(&l, &st, why, sizeof(why)), CTCM_LOCAL_NONE,
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_NONE,
 	    "fresh: no database");
 	mkb(&b, 1, "/x -id=1 *\n");
 	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 1");
-	T_EQ(ctcm_local_check(&l, &st, why, sizeof(why)), CTCM_LOCAL_VALID,
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_VALID,
 	    "valid after install");
 	T_EQ(st.gen, 1, "stamp generation 1");
 	T_EQ(st.content_crc, ctcm_content_crc(&b), "stamp checksum");
@@ -126,18 +128,20 @@ test_install(void)
 
 	/* corruption of an installed file / the stamp */
 	flip(exportsf, 1);
-	T_EQ(ctcm_local_check(&l, &st, why, sizeof(why)), CTCM_LOCAL_INVALID,
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_INVALID,
 	    "flipped exports byte: invalid");
 	T_OK(strstr(why, exportsf) != NULL, "reason names the file: %s", why);
 	flip(exportsf, 1);
-	T_EQ(ctcm_local_check(&l, &st, why, sizeof(why)), CTCM_LOCAL_VALID,
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_VALID,
 	    "flipped back: valid");
 	{
 		char sp[400];
 
 		snprintf(sp, sizeof(sp), "%s/ctcm/stamp", state);
 		flip(sp, 12);
-		T_EQ(ctcm_local_check(&l, &st, why, sizeof(why)),
+		T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
 		    CTCM_LOCAL_INVALID, "flipped stamp byte: invalid");
 		flip(sp, 12);
 	}
@@ -152,6 +156,44 @@ test_install(void)
 	    "history pruned to N");
 	T_EQ(gens[0], 20, "newest first");
 	T_EQ(ctcm_local_load(&l, 2, &r), CTCM_E_NOTFOUND, "old one gone");
+
+	/* the installed generation's history bundle is checked too, and
+	 * rebuilt from files that match the stamp (issue 10, finding 8) */
+	{
+		char		hp[400];
+		unsigned	bad = 0;
+
+		snprintf(hp, sizeof(hp), "%s/ctcm/history/20.bundle", state);
+		flip(hp, 40);
+		T_EQ(ctcm_local_check(&l, &st, &bad, why, sizeof(why)),
+		    CTCM_LOCAL_INVALID, "damaged current history bundle: "
+		    "invalid");
+		T_EQ(bad, CTCM_BAD_HISTORY, "only the bundle is bad");
+		T_OK(strstr(why, "history bundle of generation 20") != NULL,
+		    "reason: %s", why);
+		T_EQ(ctcm_local_rebuild_bundle(&l, &st, err, sizeof(err)), 0,
+		    "rebuilt from the installed files");
+		T_EQ(ctcm_local_check(&l, &st, &bad, why, sizeof(why)),
+		    CTCM_LOCAL_VALID, "valid again");
+	}
+	/* an install below the newest history entry (an import after
+	 * damage) is never pruned away (issue 10, finding 5) */
+	mkb(&b, 7, "/seven -id=7 *\n");
+	b.vepoch = 0x101;
+	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 7");
+	ctcm_bundle_free(&b);
+	T_OK(ctcm_local_check(&l, &st, NULL, why, sizeof(why)) ==
+	    CTCM_LOCAL_VALID, "valid at 7 (%s)", why);
+	T_EQ(st.vepoch, 0x101, "the stamp keeps the value epoch");
+	T_EQ(ctcm_local_load(&l, 7, &r), 0, "its bundle was not pruned");
+	ctcm_bundle_free(&r);
+	T_EQ(ctcm_local_max_gen(&l), 20, "highest generation in history: 20");
+	{
+		char *bp = ctcm_local_bootstrap_path(conf);
+
+		T_OK(access(bp, R_OK) == 0, "bootstrap copy written");
+		free(bp);
+	}
 }
 
 /* Every step of an install fails in turn (FAIL mode) or crashes the
@@ -170,7 +212,7 @@ test_faults(int crash)
 	uint64_t		g;
 
 	ctcm_local_open(&l, state, conf);
-	ctcm_local_check(&l, &st, why, sizeof(why));
+	ctcm_local_check(&l, &st, NULL, why, sizeof(why));
 	g = st.gen + 1;
 	/* count the steps of one install */
 	mkb(&b, g, "/count -id=1 *\n");
@@ -204,7 +246,7 @@ test_faults(int crash)
 				bad++;
 			ctcm_fault_arm(0, CTCM_FAULT_OFF);
 		}
-		switch (ctcm_local_check(&l, &st, why, sizeof(why))) {
+		switch (ctcm_local_check(&l, &st, NULL, why, sizeof(why))) {
 		case CTCM_LOCAL_VALID:
 			if (st.gen == g - 1)
 				old++;
@@ -221,7 +263,7 @@ test_faults(int crash)
 		}
 		/* recovery: install again without faults */
 		if (ctcm_local_install(&l, &b, err, sizeof(err)) != 0 ||
-		    ctcm_local_check(&l, &st, why, sizeof(why)) !=
+		    ctcm_local_check(&l, &st, NULL, why, sizeof(why)) !=
 		    CTCM_LOCAL_VALID || st.gen != g || !file_is(exportsf, exp))
 			bad++;
 		ctcm_bundle_free(&b);
@@ -252,8 +294,9 @@ test_array(void)
 	for (int g = 1; g <= 2; g++) {
 		mkb(&b[g], g, g == 1 ? "" : "/a -id=1 *\n");
 		buf_reset(&img);
-		ctcm_image_encode(&b[g], 1, 0, &img);
-		T_EQ(ctcm_array_write(c, 0, 3, g, img.data, img.len, rep), 3,
+		ctcm_image_encode(&b[g], 1, 0, 0, &img);
+		T_EQ(ctcm_array_write(c, 0, 3, 0, g, img.data, img.len,
+		    ~UINT64_C(0), rep), 3,
 		    "generation written to 3 replicas (formats empty LUNs)");
 	}
 	best = ctcm_array_read(c, 0, 3, rep, &v, &n);
@@ -269,8 +312,9 @@ test_array(void)
 	/* the next commit rewrites the bad slot */
 	mkb(&b[0], 3, "/b -id=2 *\n");
 	buf_reset(&img);
-	ctcm_image_encode(&b[0], 1, 0, &img);
-	T_EQ(ctcm_array_write(c, 0, 3, 3, img.data, img.len, rep), 3,
+	ctcm_image_encode(&b[0], 1, 0, 0, &img);
+	T_EQ(ctcm_array_write(c, 0, 3, 0, 3, img.data, img.len, ~UINT64_C(0),
+	    rep), 3,
 	    "generation 3 written");
 	ctcm_array_read(c, 0, 3, rep, &v, &n);
 	T_EQ(rep[0].gen, 3, "bad slot rewritten");
@@ -279,9 +323,10 @@ test_array(void)
 	ctcm_bundle_free(&b[1]);
 	mkb(&b[1], 4, "/c -id=3 *\n");
 	buf_reset(&img);
-	ctcm_image_encode(&b[1], 1, 0, &img);
+	ctcm_image_encode(&b[1], 1, 0, 0, &img);
 	ctcm_fault_arm(2, CTCM_FAULT_FAIL);
-	T_EQ(ctcm_array_write(c, 0, 3, 4, img.data, img.len, rep), 2,
+	T_EQ(ctcm_array_write(c, 0, 3, 0, 4, img.data, img.len, ~UINT64_C(0),
+	    rep), 2,
 	    "one injected replica failure: 2 of 3 written");
 	T_EQ(rep[1].rc, EIO, "the failed one reports EIO");
 	ctcm_fault_arm(0, CTCM_FAULT_OFF);
@@ -322,8 +367,9 @@ test_boot(void)
 	/* array newer than local: restore */
 	mkb(&b, 1000, "/restored -id=9 *\n");
 	buf_init(&img);
-	ctcm_image_encode(&b, 1, 0, &img);
-	ctcm_array_write(c, 0, 3, 1000, img.data, img.len, rep);
+	ctcm_image_encode(&b, 1, 0, 0, &img);
+	ctcm_array_write(c, 0, 3, 0, 1000, img.data, img.len, ~UINT64_C(0),
+	    rep);
 	rc = ctcm_boot(conf, c, 0, why, sizeof(why));
 	T_OK(rc == CTCM_BOOT_RESTORED, "older local: restored (%s)", why);
 	T_OK(file_is(exportsf, "/restored -id=9 *\n"), "files are generation "
@@ -366,6 +412,57 @@ test_boot(void)
 	free(c);
 }
 
+/* Replicas and epochs (issue 10, finding 1): a LUN holding a higher
+ * epoch's copy refuses a lower epoch's write, and the write counts only
+ * copies that read back; the newest is chosen by rank, not LUN order. */
+static void
+test_epochs(void)
+{
+	struct cfg		*c = xcalloc(1, sizeof(*c));
+	struct ctcm_bundle	 b, *v;
+	struct ctcm_replica	 rep[CFG_MAX_LUNS];
+	struct buf		 img;
+	int			 n, best;
+
+	write_conf(3);
+	parse(c);
+	buf_init(&img);
+	mkb(&b, 2000, "/epoch2 -id=1 *\n");
+	b.vepoch = 0x202;
+	ctcm_image_encode(&b, 1, 0x202, 0, &img);
+	T_EQ(ctcm_array_write(c, 0, 3, 0x202, 2000, img.data, img.len,
+	    ~UINT64_C(0), rep), 3, "epoch 0x202 on every replica");
+	ctcm_bundle_free(&b);
+	/* a deposed master (epoch 0x101) with a higher generation */
+	mkb(&b, 2001, "/epoch1 -id=1 *\n");
+	b.vepoch = 0x101;
+	buf_reset(&img);
+	ctcm_image_encode(&b, 1, 0x101, 0, &img);
+	T_EQ(ctcm_array_write(c, 0, 3, 0x101, 2001, img.data, img.len,
+	    ~UINT64_C(0), rep), 0, "refused everywhere: counted nowhere");
+	T_EQ(rep[0].rc, CTCM_E_STALE, "the LUN holds something else");
+	ctcm_bundle_free(&b);
+	/* LUN 0 only: a lower epoch's copy of a higher generation, written
+	 * under a higher writer epoch (cannot be refused) */
+	mkb(&b, 2005, "/lun0 -id=1 *\n");
+	b.vepoch = 0x101;
+	buf_reset(&img);
+	ctcm_image_encode(&b, 1, 0x303, 0, &img);
+	T_EQ(ctcm_array_write(c, 0, 3, 0x303, 2005, img.data, img.len, 1,
+	    rep), 1, "LUN 0 alone");
+	ctcm_bundle_free(&b);
+	best = ctcm_array_read(c, 0, 3, rep, &v, &n);
+	T_EQ(best, 1, "the newest by rank is not LUN 0");
+	T_OK(v != NULL && v[0].gen == 2000 && v[0].vepoch == 0x202,
+	    "generation 2000 of epoch 0x202");
+	T_OK(rep[0].epoch == 0x303 && rep[0].vepoch == 0x101,
+	    "writer and value epochs reported");
+	T_EQ(ctcm_array_readable(rep, 3), 3, "three replicas answered");
+	ctcm_bundles_free(v, n);
+	buf_free(&img);
+	free(c);
+}
+
 int
 main(void)
 {
@@ -391,6 +488,7 @@ main(void)
 	test_faults(1);
 	test_array();
 	test_boot();
+	test_epochs();
 	{
 		char *cmd = xasprintf("rm -rf '%s'", dir);
 		if (system(cmd) != 0)

@@ -5,7 +5,8 @@
  * round trips, every single-bit flip detected, torn writes detected,
  * distinct errors for foreign/misplaced blocks, the config slot rule, and
  * pool.h on a real temporary file (format, read back, config alternation
- * with a corrupted newest slot).
+ * with a corrupted newest slot), and damage: the format/repair verdicts,
+ * the fencing generation rule, and repairs on real images (finding 6).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -511,6 +512,311 @@ test_file(void)
 	unlink(path);
 }
 
+/* pext_judge: one case per verdict and per kind of damage. */
+static void
+test_judge(void)
+{
+	struct pext_judgement	j;
+	int			rc[PEXT_CB_COUNT], i;
+
+#define ALL(v)	for (i = 0; i < PEXT_CB_COUNT; i++) rc[i] = (v)
+#define BIT(cb)	(1u << (cb))
+	ALL(PEXT_E_EMPTY);
+	T_EQ(pext_judge(rc, &j), PEXT_J_EMPTY, "all zero: empty (format)");
+	ALL(PEXT_OK);
+	T_EQ(pext_judge(rc, &j), PEXT_J_OK, "all valid: ok");
+	rc[PEXT_CB_CFG_A] = rc[PEXT_CB_CFG_B] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_OK, "config slots never written: ok");
+	T_EQ(j.super_from, PEXT_CB_SUPER, "trust block 0");
+	rc[PEXT_CB_SUPER] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED,
+	    "zeroed super block: damaged, not empty (finding 6)");
+	T_EQ(j.damaged, BIT(PEXT_CB_SUPER), "only the super block");
+	T_EQ(j.super_from, PEXT_CB_BACKUP, "restore it from the backup");
+	rc[PEXT_CB_SUPER] = PEXT_E_CRC;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED, "corrupt super block");
+	T_EQ(j.super_from, PEXT_CB_BACKUP, "from the backup");
+	rc[PEXT_CB_BACKUP] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED,
+	    "both copies lost, the rest ours: damaged");
+	T_EQ(j.super_from, -1, "rebuild from the layout");
+	T_EQ(j.damaged, BIT(PEXT_CB_SUPER) | BIT(PEXT_CB_BACKUP),
+	    "both copies marked");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_RES] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED, "zeroed reservation: damaged");
+	T_EQ(j.damaged, BIT(PEXT_CB_RES), "the reservation");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_HB1] = PEXT_E_BLOCKNO;
+	rc[PEXT_CB_CFG_A] = PEXT_E_CRC;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED, "misdirected hb, torn slot");
+	T_EQ(j.damaged, BIT(PEXT_CB_HB1) | BIT(PEXT_CB_CFG_A), "both marked");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_BACKUP] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED, "no backup (older format)");
+	T_EQ(j.damaged, BIT(PEXT_CB_BACKUP), "the backup is written");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_SUPER] = PEXT_E_POOL;
+	T_EQ(pext_judge(rc, &j), PEXT_J_FOREIGN, "another pool's super block");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_BACKUP] = PEXT_E_VERSION;
+	T_EQ(pext_judge(rc, &j), PEXT_J_FOREIGN, "a newer layout's backup");
+	ALL(PEXT_E_EMPTY);
+	rc[PEXT_CB_RES] = PEXT_E_LUN;
+	T_EQ(pext_judge(rc, &j), PEXT_J_FOREIGN,
+	    "nothing ours, another LUN's reservation: foreign");
+	ALL(PEXT_E_EMPTY);
+	rc[PEXT_CB_CFG_B] = PEXT_E_MAGIC;
+	T_EQ(pext_judge(rc, &j), PEXT_J_UNKNOWN,
+	    "garbage in one block only: unknown, never formatted");
+	ALL(PEXT_E_EMPTY);
+	rc[PEXT_CB_PSO1] = PEXT_E_CRC;
+	T_EQ(pext_judge(rc, &j), PEXT_J_UNKNOWN,
+	    "a PSO marker left: not empty, never formatted");
+	ALL(PEXT_OK);
+	rc[PEXT_CB_PSO0] = rc[PEXT_CB_PSO1] = PEXT_E_EMPTY;
+	T_EQ(pext_judge(rc, &j), PEXT_J_OK, "no PSO markers yet: ok");
+	ALL(PEXT_E_EMPTY);
+	rc[PEXT_CB_HB0] = PEXT_OK;
+	T_EQ(pext_judge(rc, &j), PEXT_J_DAMAGED, "one block ours: damaged");
+	T_EQ(j.super_from, -1, "super rebuilt from the layout");
+#undef ALL
+#undef BIT
+	T_EQ(pext_cb_blockno(PEXT_CB_BACKUP), 4095, "backup at block 4095");
+	T_EQ(pext_cb_blockno(PEXT_CB_CFG_B), PEXT_V1_CFG_B, "slot B header");
+}
+
+/* pext_res_next_gen: the fencing generation never goes down. */
+static void
+test_next_gen(void)
+{
+	uint64_t	seen[3] = { 11, 9, 0 };
+
+	T_EQ(pext_res_next_gen(1, 11, seen, 2, 1, 5000), 12,
+	    "valid reservation 11: next 12");
+	seen[1] = 13;
+	T_EQ(pext_res_next_gen(1, 11, seen, 2, 1, 5000), 14,
+	    "a generation record of 13 wins over the block's 11");
+	seen[1] = 10;
+	T_EQ(pext_res_next_gen(0, 0, seen, 2, 1, 5000), 12,
+	    "lost reservation, records 11 and 10: rebuilt at 12, not 1");
+	T_EQ(pext_res_next_gen(0, 0, NULL, 0, 1, 5000), 2,
+	    "lost reservation, no record at all but complete: 2 (above the "
+	    "format's 1)");
+	T_EQ(pext_res_next_gen(0, 0, seen, 2, 0, 5000), 5000,
+	    "incomplete evidence: at least the wall clock");
+	T_EQ(pext_res_next_gen(0, 0, seen, 2, 0, 3), 12,
+	    "... and still above every record");
+	T_EQ(pext_res_next_gen(1, 11, seen, 2, 0, 5000), 12,
+	    "the wall clock only when the block itself is lost");
+}
+
+/* A fresh file of extent + 1 MiB, formatted for pool "demo", LUN 3. */
+static int
+damage_lun(char *path, struct pool_lun *lun)
+{
+	int fd = mkstemp(path);
+
+	if (fd == -1 || ftruncate(fd, (off_t)PEXT_V1_EXTENT_BLOCKS * BS +
+	    1024 * 1024) != 0)
+		return -1;
+	close(fd);
+	if (pool_lun_open(lun, path, pext_pool_id("demo"), 3, 1) != 0 ||
+	    pool_lun_format(lun, "demo", "lun3", 0) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+zero_block(struct pool_lun *lun, uint64_t b)
+{
+	uint8_t	blk[BS];
+
+	memset(blk, 0, sizeof(blk));
+	pool_blk_write(lun, b, blk);
+}
+
+static uint64_t
+res_gen_on_disk(struct pool_lun *lun)
+{
+	uint8_t	blk[BS];
+
+	pool_blk_read(lun, PEXT_V1_RES_BLOCK, blk);
+	return get_be64(blk + 56);
+}
+
+/*
+ * Finding 6: one zeroed super block made the home head re-format the
+ * extent (fencing generation 11 -> 1, config slot wiped).
+ */
+static void
+test_damage_file(void)
+{
+	char		 path[] = "/tmp/duonas-t-pextdmg.XXXXXX";
+	struct pool_lun	 lun;
+	struct pext_res	 r;
+	uint8_t		 b0[BS], blk[BS];
+	void		*data;
+	size_t		 len;
+	uint64_t	 gen;
+
+	if (damage_lun(path, &lun) != 0) {
+		T_OK(0, "set up %s", path);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.owner = 1;
+	r.generation = 11;
+	r.lease_ms = 3000;
+	T_EQ(pool_res_write(&lun, &r), 0, "reservation at generation 11");
+	T_EQ(pool_cfg_write(&lun, 5, "config-five", 11), 0, "a replica");
+	T_EQ(pool_blk_read(&lun, 0, b0), 0, "keep the super block");
+
+	zero_block(&lun, 0);
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 0), EEXIST,
+	    "zeroed super block: format refused (not entirely empty)");
+	T_EQ(res_gen_on_disk(&lun), 11, "fencing generation still 11");
+	T_EQ(pool_lun_load(&lun), 0, "load restores the super block");
+	T_EQ(pool_blk_read(&lun, 0, blk), 0, "read block 0");
+	T_MEM(blk, b0, BS, "block 0 restored byte for byte (same format_id)");
+	T_EQ(pool_cfg_read(&lun, &data, &len, &gen), 0, "replica intact");
+	T_EQ(gen, 5, "replica generation 5");
+	free(data);
+	T_EQ(pool_res_read(&lun, &r), 0, "reservation intact");
+	T_EQ(r.generation, 11, "generation 11");
+
+	/* a corrupt (not zero) super block: the same */
+	T_EQ(pool_blk_read(&lun, 0, blk), 0, "read block 0");
+	blk[70] ^= 0x40;
+	pool_blk_write(&lun, 0, blk);
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 0), EEXIST,
+	    "corrupt super block: format refused");
+	T_EQ(pool_lun_load(&lun), 0, "load repairs the corrupt super block");
+	T_EQ(pool_blk_read(&lun, 0, blk), 0, "read block 0");
+	T_MEM(blk, b0, BS, "block 0 restored");
+	T_EQ(res_gen_on_disk(&lun), 11, "fencing generation still 11");
+
+	/* only a config slot header is left: still not empty */
+	for (uint64_t b = 0; b < PEXT_V1_IMG_START; b++)
+		if (b != PEXT_V1_CFG_A)
+			zero_block(&lun, b);
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 0), EEXIST,
+	    "a config slot header left: format refused");
+	zero_block(&lun, PEXT_V1_CFG_A);
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 0), 0,
+	    "entirely empty extent: formatted");
+	T_EQ(res_gen_on_disk(&lun), 1, "a new extent starts at generation 1");
+	pool_lun_close(&lun);
+	unlink(path);
+}
+
+/* Backup, rebuild, periodic check, generation issue, forced format. */
+static void
+test_repair_file(void)
+{
+	char		 path[] = "/tmp/duonas-t-pextrep.XXXXXX";
+	struct pool_lun	 lun, ro;
+	struct pool_scan sc;
+	struct pext_res	 r;
+	struct pext_hb	 hb;
+	uint8_t		 b0[BS], bk[BS], blk[BS];
+	uint64_t	 fid, next;
+
+	if (damage_lun(path, &lun) != 0) {
+		T_OK(0, "set up %s", path);
+		return;
+	}
+	T_EQ(pool_blk_read(&lun, 0, b0), 0, "read block 0");
+	T_EQ(pool_blk_read(&lun, PEXT_V1_SB_BACKUP, bk), 0, "read backup");
+	T_EQ(get_be32(bk + 20), PEXT_V1_SB_BACKUP, "backup names its block");
+	T_MEM(bk + 128, b0 + 128, 8, "backup has the same format_id");
+	T_EQ(pool_lun_scan(&lun, &sc), 0, "scan");
+	T_EQ(sc.j.verdict, PEXT_J_OK, "fresh format: ok");
+	T_EQ(sc.hb[0].res_gen, 1, "heartbeat blocks record generation 1");
+	fid = lun.sb.format_id;
+
+	memset(&r, 0, sizeof(r));
+	r.owner = 2;
+	r.generation = 11;
+	T_EQ(pool_res_write(&lun, &r), 0, "reservation at 11");
+	memset(&hb, 0, sizeof(hb));
+	hb.node_id = 2;
+	hb.res_gen = 11;
+	T_EQ(pool_hb_write(&lun, 1, &hb), 0, "head slot 1 records 11");
+
+	/* the periodic check of a running head */
+	zero_block(&lun, 0);
+	T_EQ(pool_super_check(&lun), 1, "running check rewrites block 0");
+	T_OK(strstr(lun.damage, "block 0 (super block)") != NULL,
+	    "damage noted: %s", lun.damage);
+	T_EQ(pool_blk_read(&lun, 0, blk), 0, "read block 0");
+	T_MEM(blk, b0, BS, "block 0 as loaded");
+	T_EQ(pool_super_check(&lun), 0, "nothing left to repair");
+
+	/* a reader with pool id 0 reads the backup and writes nothing */
+	zero_block(&lun, 0);
+	T_EQ(pool_lun_open(&ro, path, 0, 3, 2), 0, "open read-only checker");
+	T_EQ(pool_lun_load(&ro), 0, "pool id 0: loads from the backup");
+	T_EQ(ro.sb.format_id, fid, "same format_id");
+	pool_lun_close(&ro);
+	T_EQ(pool_blk_read(&lun, 0, blk), 0, "read block 0");
+	T_EQ(get_be32(blk), 0, "block 0 left alone");
+	T_EQ(pool_lun_load(&lun), 0, "load restores it");
+
+	/* an extent formatted before backups existed */
+	zero_block(&lun, PEXT_V1_SB_BACKUP);
+	lun.damage[0] = 0;
+	T_EQ(pool_lun_load(&lun), 0, "load without a backup");
+	T_EQ(pool_blk_read(&lun, PEXT_V1_SB_BACKUP, blk), 0, "read backup");
+	T_MEM(blk, bk, BS, "the backup was written");
+	T_EQ(lun.damage[0], 0, "a missing backup is not reported as damage");
+
+	/* both copies gone: rebuilt, the reservation untouched */
+	zero_block(&lun, 0);
+	zero_block(&lun, PEXT_V1_SB_BACKUP);
+	T_EQ(pool_lun_load(&lun), 0, "both copies lost: rebuilt");
+	T_OK(lun.sb.format_id != fid, "new format_id");
+	T_EQ(lun.sb.extent_blocks, PEXT_V1_EXTENT_BLOCKS, "layout 1");
+	T_EQ(res_gen_on_disk(&lun), 11, "fencing generation still 11");
+
+	/* the reservation block lost: the next generation from records */
+	zero_block(&lun, PEXT_V1_RES_BLOCK);
+	T_EQ(pool_res_gen_next(&lun, 0, 1, &next), 0, "issue");
+	T_EQ(next, 12, "reservation lost, record 11: next is 12");
+	T_EQ(pool_res_gen_next(&lun, 20, 1, &next), 0, "issue");
+	T_EQ(next, 21, "the issuer's memory counts");
+	zero_block(&lun, PEXT_V1_HB_BLOCK + 1);
+	T_EQ(pool_res_gen_next(&lun, 0, 1, &next), 0, "issue");
+	T_OK(next > wall_ms() - 60000, "a record lost too: the wall clock "
+	    "(%llu)", (unsigned long long)next);
+
+	/* forced format: the generation goes on */
+	memset(&r, 0, sizeof(r));
+	r.generation = 30;
+	T_EQ(pool_res_write(&lun, &r), 0, "reservation at 30");
+	T_EQ(pool_hb_write(&lun, 1, &hb), 0, "slot 1 again");
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 0), EEXIST,
+	    "no format without force");
+	T_EQ(pool_lun_format(&lun, "demo", "lun3", 1), 0, "forced format");
+	T_EQ(res_gen_on_disk(&lun), 31, "forced format continues at 31");
+	T_EQ(pool_hb_read(&lun, 0, &hb), 0, "formatted heartbeat");
+	T_EQ(hb.res_gen, 31, "with the new record");
+	pool_lun_close(&lun);
+
+	/* another pool never touches it */
+	T_EQ(pool_lun_open(&ro, path, pext_pool_id("other"), 3, 1), 0,
+	    "open as another pool");
+	T_EQ(pool_lun_format(&ro, "other", "x", 0), EEXIST,
+	    "another pool's extent: no format");
+	zero_block(&ro, 0);
+	T_EQ(pool_lun_load(&ro), PEXT_E_POOL,
+	    "another pool's backup: foreign, not restored");
+	T_EQ(pool_blk_read(&ro, 0, blk), 0, "read block 0");
+	T_EQ(get_be32(blk), 0, "block 0 not written");
+	pool_lun_close(&ro);
+	unlink(path);
+}
+
 /* tmpfs refuses O_DIRECT on older kernels: the open must still work. */
 static void
 test_fallback(void)
@@ -544,7 +850,11 @@ main(void)
 	test_torn();
 	test_errors();
 	test_pick();
+	test_judge();
+	test_next_gen();
 	test_file();
+	test_damage_file();
+	test_repair_file();
 	test_fallback();
 	return t_done();
 }

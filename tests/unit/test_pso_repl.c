@@ -1,8 +1,10 @@
 /*
  * test_pso_repl.c — two real heads in two processes (loop + link + ha +
  * pso each, on 127.0.0.1/127.0.0.2) driven by the parent over pipes:
- * replication of create/write/delete, lock contention and timeouts, a
- * lock held by a head killed with SIGKILL released by the survivor,
+ * replication of create/write/delete, a peer ahead of the writer (the
+ * write must land above the peer's version, never be dropped by it),
+ * lock contention and timeouts, a lock held by a head killed with
+ * SIGKILL released by the survivor,
  * writes while the peer is down, resync of a restarted head (and of
  * 100 000 objects), arbiter failover to the former slave, a cold start of
  * both heads (volatile emptied, persistent kept), and the replicated
@@ -109,10 +111,32 @@ child_do(char *line, FILE *out)
 				r[k].val = "0123456789abcdef0123456789abcdef";
 				r[k].len = 32;
 			}
-			rc = pso_store_apply(pso_g.st, r, k, 0, NULL);
+			rc = pso_store_apply(pso_g.st, r, k, 0, NULL, NULL);
 		}
 		free(r);
 		fprintf(out, "%d\n", rc);
+	} else if (sscanf(line, "localput %255s %llu %4095s", name, &a,
+	    val) == 3) {
+		/* one record stored here only, behind the peer's back */
+		struct pso_rec r;
+
+		memset(&r, 0, sizeof(r));
+		snprintf(r.name, sizeof(r.name), "%s", name);
+		r.id = pso_name_id(name);
+		r.flags = PSO_PERSISTENT;
+		r.version = a;
+		r.mtime_ms = 1;
+		r.val = val;
+		r.len = (uint32_t)strlen(val);
+		rc = pso_store_apply(pso_g.st, &r, 1, 1, NULL, NULL);
+		fprintf(out, "%d\n", rc);
+	} else if (sscanf(line, "stale %llu", &a) == 1) {
+		/* HA's verdict "peer dead" held while the link still works,
+		 * as on a head that resumes from SIGSTOP */
+		pthread_mutex_lock(&pso_g.mtx);
+		pso_g.peer_alive = a ? 0 : 1;
+		pthread_mutex_unlock(&pso_g.mtx);
+		fprintf(out, "0\n");
 	} else if (sscanf(line, "block %llu", &a) == 1) {
 		loop_call(a ? block_cb : unblock_cb, NULL);
 		fprintf(out, "0\n");
@@ -347,6 +371,46 @@ main(void)
 	    "A's try-lock while B holds it -> PSO_TIMEDOUT");
 	T_EQ(rc_of(cmd(1, "unlock obj1 9")), 0, "B unlocks obj1");
 
+	/* Issue 10, finding 2: the peer holds a newer record of an object
+	 * that this head does not know of.  The peer must not acknowledge
+	 * the older version; the writer must go above the peer's. */
+	T_EQ(rc_of(cmd(0, "create ahead 1")), 0, "A creates 'ahead' (v1)");
+	T_EQ(rc_of(cmd(1, "localput ahead 5 bonly")), 0,
+	    "B alone holds 'ahead' v5");
+	T_EQ(rc_of(cmd(0, "lock ahead 7 1000")), 0, "A locks 'ahead'");
+	s = cmd(0, "write ahead 7 fromA");
+	T_OK(sscanf(s, "%d %llu", &rc, &v) == 2 && rc == 0 && v == 6,
+	    "A's write lands above B's version: v6 (%s)", s);
+	s = cmd(1, "read ahead");
+	T_OK(strncmp(s, "0 6 ", 4) == 0 && strstr(s, " fromA|") != NULL,
+	    "B holds A's write as v6, not its own v5 (%s)", s);
+	s = cmd(0, "read ahead");
+	T_OK(strncmp(s, "0 6 ", 4) == 0 && strstr(s, " fromA|") != NULL,
+	    "A holds the same (%s)", s);
+	/* equal version, other content on the peer */
+	T_EQ(rc_of(cmd(1, "localput ahead 7 bseven")), 0,
+	    "B alone holds 'ahead' v7");
+	s = cmd(0, "write ahead 7 again");
+	T_OK(sscanf(s, "%d %llu", &rc, &v) == 2 && rc == 0 && v == 8,
+	    "A's next version (7) is B's with other content: A goes to v8 "
+	    "(%s)", s);
+	s = cmd(1, "read ahead");
+	T_OK(strncmp(s, "0 8 ", 4) == 0 && strstr(s, " again|") != NULL,
+	    "B holds v8 'again' (%s)", s);
+	T_EQ(rc_of(cmd(0, "unlock ahead 7")), 0, "A unlocks 'ahead'");
+
+	/* Issue 10 (torture): a head whose HA still says "peer dead" while
+	 * the link reaches the peer must not commit alone. */
+	T_EQ(rc_of(cmd(1, "stale 1")), 0, "B holds a stale 'peer dead'");
+	T_EQ(rc_of(cmd(1, "lock ahead 9 1000")), 0, "B locks 'ahead'");
+	s = cmd(1, "write ahead 9 whilestale");
+	T_OK(rc_of(s) == 0, "B writes (%s)", s);
+	s = cmd(0, "read ahead");
+	T_OK(strstr(s, " whilestale|") != NULL,
+	    "A has the write: it went over the link (%s)", s);
+	T_EQ(rc_of(cmd(1, "unlock ahead 9")), 0, "B unlocks 'ahead'");
+	T_EQ(rc_of(cmd(1, "stale 0")), 0, "B's verdict restored");
+
 	/* latency of lock+write+unlock from the slave */
 	T_EQ(rc_of(cmd(0, "create bench 1")), 0, "create bench object");
 	s = cmd(1, "bench bench 300");
@@ -426,6 +490,7 @@ main(void)
 	    "persistent obj1 survives (%s)", s);
 
 	/* all paths cut: both alone, each writes; healed: merged */
+	T_EQ(rc_of(cmd(0, "create fork 1")), 0, "create 'fork' before the cut");
 	cmd(0, "block 1");
 	cmd(1, "block 1");
 	T_EQ(wait_synced(1, 1, 5000), 0, "cut: B arbitrates alone");
@@ -433,6 +498,18 @@ main(void)
 	T_EQ(rc_of(cmd(0, "write obj1 7 splitA")), 0, "cut: A writes alone");
 	T_EQ(rc_of(cmd(0, "unlock obj1 7")), 0, "cut: A unlocks");
 	T_EQ(rc_of(cmd(1, "create splitB 1")), 0, "cut: B creates splitB");
+	/* Both write 'fork' alone; B twice (a higher version), A last:
+	 * the later acknowledged write must survive the merge, whatever
+	 * the versions (issue 10: forked histories). */
+	T_EQ(rc_of(cmd(1, "lock fork 9 1000")), 0, "cut: B locks fork");
+	T_EQ(rc_of(cmd(1, "write fork 9 b1")), 0, "cut: B writes fork (v2)");
+	T_EQ(rc_of(cmd(1, "write fork 9 b2")), 0, "cut: B writes fork (v3)");
+	T_EQ(rc_of(cmd(1, "unlock fork 9")), 0, "cut: B unlocks fork");
+	usleep(20000);
+	T_EQ(rc_of(cmd(0, "lock fork 7 1000")), 0, "cut: A locks fork");
+	s = cmd(0, "write fork 7 alast");
+	T_OK(rc_of(s) == 0, "cut: A writes fork last, alone (%s)", s);
+	T_EQ(rc_of(cmd(0, "unlock fork 7")), 0, "cut: A unlocks fork");
 	cmd(0, "block 0");
 	cmd(1, "block 0");
 	t0 = now_ms();
@@ -450,6 +527,18 @@ main(void)
 		usleep(50000);
 	} while (now_ms() - t0 < 8000);
 	T_EQ(rc_of(s), 0, "healed: A has B's object");
+	do {
+		s = cmd(1, "read fork");
+		if (strstr(s, "alast|") != NULL)
+			break;
+		usleep(50000);
+	} while (now_ms() - t0 < 8000);
+	T_OK(strstr(s, " alast|") != NULL,
+	    "healed: B holds A's later write of fork, not its own v3 (%s)", s);
+	s = cmd(0, "read fork");
+	T_OK(strstr(s, " alast|") != NULL, "healed: and so does A (%s)", s);
+	T_OK(sscanf(s, "%d %llu", &rc, &v) == 2 && v >= 4,
+	    "above both forked versions (%s)", s);
 	T_EQ(wait_synced(0, 1, 5000), 0, "healed: A arbitrates");
 	T_EQ(wait_synced(1, 0, 5000), 0, "healed: B does not");
 
