@@ -118,4 +118,12 @@ void	nfs_status_json(struct buf *);
 void	nfs_exports_text(struct buf *);
 void	nfs_exports_json(struct buf *);
 
+/*
+ * Any thread.  Test-only fault switch (`duonas health fault nfs-worker`):
+ * while on, the next worker to start a call stops there (outside every
+ * lock) until it is turned off, so the health monitor sees a stuck
+ * worker.  Off: that worker runs the call and goes on.
+ */
+void	nfs_test_stuck(int on);
+
 #endif

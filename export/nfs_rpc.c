@@ -19,11 +19,14 @@
  * replies are written with writev straight from the read buffer, or
  * with sendfile(2) from the file.  A connection with CONN_MAX_INFLIGHT
  * calls in flight is not re-armed until half are answered.  UDP is not
- * served.
+ * served.  Each worker registers with the local health monitor (lhm.h):
+ * it stamps when it started its current call, and a call running past
+ * health { worker-stuck } is a fault of the head (surrender).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,7 +39,9 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "export/nfs.h"
 #include "export/nfs_conn_int.h"
+#include "lhm/lhm.h"
 
 #define CONN_MAX_INFLIGHT	64	/* stop reading above this */
 #define SEND_TIMEOUT_MS		30000
@@ -57,6 +62,20 @@ static struct nfs_req	*wq_head, *wq_tail;
 static pthread_t	*workers;
 static int		 nworkers;
 static _Atomic int	 wq_stop;
+
+/* Liveness of each worker, for the health monitor. */
+struct nfs_wlive {
+	int			 idx;
+	int			 lhm_id;
+	_Atomic uint64_t	 busy_since;	/* 0: waiting for work */
+	_Atomic uint64_t	 calls;
+};
+static struct nfs_wlive	*wlive;
+
+/* Test-only fault switch (nfs_test_stuck): one worker stops in its
+ * next call until the switch is turned off. */
+static _Atomic int	 test_stuck;
+static _Atomic int	 test_stuck_taken;
 
 /* ---- requests ---------------------------------------------------------- */
 
@@ -616,6 +635,13 @@ req_exec(struct nfs_req *r)
 {
 	uint32_t vers = 0, nproc = 0;
 
+	if (atomic_load(&test_stuck) && !atomic_exchange(&test_stuck_taken, 1)) {
+		log_warnx("nfs: test fault: this worker is stuck until the "
+		    "fault is cleared");
+		while (atomic_load(&test_stuck) && !atomic_load(&wq_stop))
+			usleep(10000);
+		atomic_store(&test_stuck_taken, 0);
+	}
 	switch (r->prog) {
 	case NFS_PROG_NFS:
 		vers = 3;
@@ -715,15 +741,51 @@ conn_input(struct nfs_conn *c)
 	req_exec(r);
 }
 
+static void
+busy(struct nfs_wlive *w, int on)
+{
+	if (on) {
+		atomic_store(&w->busy_since, now_us());
+	} else {
+		atomic_store(&w->busy_since, 0);
+		atomic_fetch_add(&w->calls, 1);
+	}
+}
+
+static int
+worker_probe(void *arg, char *d, size_t len)
+{
+	struct nfs_wlive	*w = arg;
+	uint64_t		 since = atomic_load(&w->busy_since), now = now_us();
+	uint64_t		 limit = lhm_worker_stuck_ms();
+
+	if (since == 0 || now <= since) {
+		snprintf(d, len, "waiting, %llu calls",
+		    (unsigned long long)atomic_load(&w->calls));
+		return LHM_PROBE_OK;
+	}
+	snprintf(d, len, "in a call for %llu ms (limit %llu ms), %llu calls",
+	    (unsigned long long)(now - since) / 1000,
+	    (unsigned long long)limit,
+	    (unsigned long long)atomic_load(&w->calls));
+	return now - since > limit * 1000 ? LHM_PROBE_FAIL : LHM_PROBE_OK;
+}
+
+void
+nfs_test_stuck(int on)
+{
+	atomic_store(&test_stuck, on);
+}
+
 static void *
 worker_main(void *arg)
 {
+	struct nfs_wlive	*w = arg;
 	struct epoll_event	 ev;
 	struct nfs_req		*r;
 	uint64_t		 v;
 	int			 n;
 
-	(void)arg;
 	for (;;) {
 		n = epoll_wait(nfs_epfd, &ev, 1, -1);
 		if (n < 0 && errno != EINTR) {
@@ -733,13 +795,17 @@ worker_main(void *arg)
 		if (n <= 0)
 			continue;
 		if (ev.data.ptr != NULL) {
+			busy(w, 1);
 			conn_input(ev.data.ptr);
+			busy(w, 0);
 			continue;
 		}
 		if (read(qfd, &v, sizeof(v)) != sizeof(v))
 			continue;	/* another worker took it */
 		if ((r = req_dequeue()) != NULL) {
+			busy(w, 1);
 			req_exec(r);
+			busy(w, 0);
 			continue;
 		}
 		if (wq_stop) {
@@ -772,13 +838,20 @@ nfs_workers_start(int n)
 		return -1;
 	}
 	workers = xcalloc(n, sizeof(*workers));
+	wlive = xcalloc(n, sizeof(*wlive));
 	for (int i = 0; i < n; i++) {
+		char name[32];
+
+		wlive[i].idx = i;
 		if ((errno = pthread_create(&workers[i], NULL, worker_main,
-		    NULL)) != 0) {
+		    &wlive[i])) != 0) {
 			log_warn("nfs: pthread_create");
 			return -1;
 		}
 		nworkers++;
+		snprintf(name, sizeof(name), "nfs-worker-%d", i);
+		wlive[i].lhm_id = lhm_register(name, LHM_POL_SOFTWARE, -1,
+		    worker_probe, &wlive[i]);
 	}
 	return 0;
 }
@@ -791,6 +864,8 @@ nfs_workers_stop(void)
 	struct nfs_conn	*c;
 	uint64_t	 v = 1;
 
+	for (int i = 0; i < nworkers; i++)
+		lhm_unregister(wlive[i].lhm_id);
 	wq_stop = 1;
 	if (qfd >= 0 && write(qfd, &v, sizeof(v)) != sizeof(v))
 		log_warn("nfs: eventfd write");
@@ -798,6 +873,8 @@ nfs_workers_stop(void)
 		pthread_join(workers[i], NULL);
 	free(workers);
 	workers = NULL;
+	free(wlive);
+	wlive = NULL;
 	nworkers = 0;
 	while ((r = req_dequeue()) != NULL) {
 		c = r->conn;

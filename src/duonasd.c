@@ -29,6 +29,7 @@
 #include "ha/ha.h"
 #include "link/link.h"
 #include "export/nfs.h"
+#include "lhm/lhm.h"
 #include "pso/pso.h"
 
 struct duonasd	dd;
@@ -81,6 +82,13 @@ pick_head(struct cfg *cfg, const char *name)
 	    "use -n HEAD", cfg->file, host, cfg->heads[0].name,
 	    cfg->heads[1].name);
 	return -1;
+}
+
+/* The health monitor's actions are the HA controller's (loop thread). */
+static void
+lhm_actions_install(void)
+{
+	/* LEAD: filled in once ha_lun_handover/ha_surrender exist */
 }
 
 int
@@ -206,6 +214,12 @@ main(int argc, char **argv)
 		if (services_init() < 0)
 			return 1;
 		ha_services_ready();
+		/* the monitor watches what is started: the loop, the NFS
+		 * workers (registered by the service), LUNs, interfaces */
+		lhm_actions_install();
+		if (lhm_start(dd.cfg, dd.self) < 0 ||
+		    lhm_probes_start(dd.cfg, dd.self) < 0)
+			return 1;
 	}
 	ctcm_ctl_register();
 	ctl_handlers_register();
@@ -223,9 +237,14 @@ main(int argc, char **argv)
 	evsignal_add(sigint_ev, NULL);
 	evsignal_add(sigterm_ev, NULL);
 	log_info("duonasd: ready");
+	lhm_notify_ready();
 
 	loop_run();
 
+	lhm_notify_stopping();
+	/* no health action may start while the head shuts down */
+	lhm_probes_stop();
+	lhm_stop();
 	ctl_shutdown();
 	/* Give up IPs and LUNs before the services go, so clients move to
 	 * the peer instead of hitting a closed port. */

@@ -11,15 +11,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "common/log.h"
+#include "common/loop.h"
 #include "common/util.h"
 #include "ctcm/ctcm.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
+#include "export/nfs.h"
 #include "ha/ha.h"
+#include "lhm/lhm.h"
 #include "link/link.h"
 #include "pso/pso.h"
 
@@ -84,6 +88,8 @@ status_on_loop(void *p)
 		link_status_json(a->out);
 		ctcm_status_json(a->out);
 		services_status(a->out, 1);
+		buf_printf(a->out, ",\"health\":");
+		lhm_status_json(a->out);
 	} else {
 		ha_status_text(a->out);
 		buf_printf(a->out, "cluster:     %s, duonasd %s, up %llu s\n",
@@ -93,6 +99,7 @@ status_on_loop(void *p)
 		link_status_text(a->out);
 		ctcm_status_text(a->out);
 		services_status(a->out, 0);
+		lhm_status_text(a->out);
 	}
 }
 
@@ -658,6 +665,64 @@ cmd_link_unblock(struct ctl_ctx *c, int argc, char **argv)
 	return cmd_link_block_common(c, "link unblock", 0, argc, argv);
 }
 
+/* ---- health -------------------------------------------------------- */
+
+static int
+cmd_health(struct ctl_ctx *c, int argc, char **argv)
+{
+	if (argc != 0)
+		return ctl_usage(c, "health", "unexpected argument '%s'",
+		    argv[0]);
+	if (c->json) {
+		lhm_status_json(&c->out);
+		ctl_printf(c, "\n");
+	} else {
+		lhm_status_text(&c->out);
+	}
+	return CTL_EX_OK;
+}
+
+static void
+stall_on_loop(void *p)
+{
+	long long ms = *(long long *)p;
+
+	free(p);
+	log_warnx("ctl: test fault: the event loop stalls for %lld ms", ms);
+	usleep((useconds_t)(ms * 1000));
+	log_info("ctl: test fault: the event loop runs again");
+}
+
+static int
+cmd_health_fault(struct ctl_ctx *c, int argc, char **argv)
+{
+	long long	 v, *p;
+	const char	*es;
+
+	if (argc != 2)
+		return ctl_usage(c, "health fault", "needs WHAT and a value "
+		    "(nfs-worker on|off, loop MS)");
+	if (strcmp(argv[0], "nfs-worker") == 0) {
+		if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)
+			return ctl_usage(c, "health fault", "nfs-worker takes "
+			    "on or off, not '%s'", argv[1]);
+		nfs_test_stuck(strcmp(argv[1], "on") == 0);
+		log_warnx("ctl: test fault: stuck nfs worker %s", argv[1]);
+		return CTL_EX_OK;
+	}
+	if (strcmp(argv[0], "loop") == 0) {
+		if (parse_num(argv[1], 1, 600000, &v, &es) < 0)
+			return ctl_usage(c, "health fault", "loop MS '%s' is "
+			    "%s (1..600000)", argv[1], es);
+		p = xcalloc(1, sizeof(*p));
+		*p = v;
+		loop_call(stall_on_loop, p);
+		return CTL_EX_OK;
+	}
+	return ctl_usage(c, "health fault", "unknown fault '%s' (nfs-worker, "
+	    "loop)", argv[0]);
+}
+
 static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -675,6 +740,8 @@ ctl_handlers_register(void)
 	ctl_register("version", cmd_version);
 	ctl_register("link block", cmd_link_block);
 	ctl_register("link unblock", cmd_link_unblock);
+	ctl_register("health", cmd_health);
+	ctl_register("health fault", cmd_health_fault);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

@@ -4,7 +4,7 @@
  * A small hand-written tokenizer: words, "quoted strings", '{', '}' and
  * newlines; '#' starts a comment.  Statements are "keyword args..." on one
  * line; blocks are "head NAME {", "lun NAME {", "nfs {", "link {",
- * "heartbeat {", "pso {", "config {".  One walker (cfg_walk) applies the
+ * "heartbeat {", "pso {", "config {", "health {".  One walker (cfg_walk) applies the
  * tokenizer and the block structure line by line, for this parser and for
  * the configuration editors (ctcm/ctcm_edit.c), so both read the file the
  * same way.  Every error names the file, the line and the problem, and
@@ -339,6 +339,14 @@ static const struct tunable tunables[] = {
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
 	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
 	T("config", "history", ctcm_history, 0, 64),
+	T("health", "interval", health_interval_ms, 50, 60000),
+	T("health", "fault-after", health_fault_after, 1, 100),
+	T("health", "clear-after", health_clear_after, 1, 100),
+	T("health", "worker-stuck", health_worker_stuck_ms, 100, 3600000),
+	T("health", "loop-stuck", health_loop_stuck_ms, 100, 3600000),
+	T("health", "io-timeout", health_io_timeout_ms, 100, 3600000),
+	T("health", "wellness", health_wellness_s, 0, 86400),
+	T("health", "data-probe", health_lun_probe, 0, 1),
 };
 #undef T
 
@@ -407,6 +415,14 @@ cfg_defaults(struct cfg *c)
 	c->pso_mapsize_mb = 1024;
 	c->ctcm_replicas = 3;
 	c->ctcm_history = 8;
+	c->health_interval_ms = 1000;
+	c->health_fault_after = 2;
+	c->health_clear_after = 3;
+	c->health_worker_stuck_ms = 60000;
+	c->health_loop_stuck_ms = 10000;
+	c->health_io_timeout_ms = 10000;
+	c->health_wellness_s = 3600;
+	c->health_lun_probe = 1;
 }
 
 static int
@@ -508,7 +524,7 @@ static int
 block_kw(const char *s)
 {
 	static const char *const kw[] = {
-		"nfs", "link", "heartbeat", "pso", "config",
+		"nfs", "link", "heartbeat", "pso", "config", "health",
 	};
 
 	for (size_t i = 0; i < nitems(kw); i++)

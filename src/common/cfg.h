@@ -103,6 +103,16 @@ struct cfg {
 	/* config { } (configuration transactions) */
 	int		ctcm_replicas;		/* LUNs holding a replica */
 	int		ctcm_history;		/* generations kept */
+
+	/* health { } (local health monitor, src/lhm/): ms unless noted */
+	int		health_interval_ms;	/* probe period */
+	int		health_fault_after;	/* failures in a row -> FAULT */
+	int		health_clear_after;	/* successes in a row -> ok */
+	int		health_worker_stuck_ms;	/* NFS worker in one call */
+	int		health_loop_stuck_ms;	/* event loop without a beat */
+	int		health_io_timeout_ms;	/* data-area probe I/O */
+	int		health_wellness_s;	/* wellness line, 0 = none */
+	int		health_lun_probe;	/* data-area I/O probe on/off */
 };
 
 /*

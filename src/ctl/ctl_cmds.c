@@ -55,6 +55,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "cut until link unblock.", 0 },
 	{ "link unblock", "PATH",
 	  "Undo link block.", 0 },
+	{ "health", "[--json]",
+	  "The local health monitor: every watched resource (event loop, "
+	  "NFS workers, LUN data areas, service interfaces), its health and "
+	  "the last fault with its reason (also part of status).", 1 },
+	{ "health fault", "nfs-worker on|off | loop MS",
+	  "Fault injection for tests: nfs-worker on makes one NFS worker "
+	  "stop in its next call until off; loop MS blocks the event loop "
+	  "for MS milliseconds (1..600000).", 0 },
 	{ "exports", "[--json]",
 	  "List the NFS exports this head serves and the clients that mounted "
 	  "them.", 1 },
