@@ -94,6 +94,9 @@ struct cfg {
 	int		lease_ms;		/* disk lease */
 	int		garp_count;
 	int		garp_interval_ms;
+	int		fault_reset_ms;		/* HALTED -> RESET after a fault */
+	int		fault_window_ms;	/* counted faults within this */
+	int		fault_limit;		/* ... stay HALTED (0: never) */
 
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */

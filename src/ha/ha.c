@@ -20,7 +20,11 @@
 #include "common/loop.h"
 #include "export/nfs.h"
 #include "ha/ha_int.h"
+#include "ha/ha_msg.h"
 #include "link/link.h"
+
+/* HA control messages (ha_msg.h); ha_mon.c uses LINK_T_HB_FIRST + 1. */
+#define HA_T_CTL	(LINK_T_HB_FIRST + 8)
 
 #define HA_MAX_CBS	16
 
@@ -33,6 +37,8 @@ struct ha_ip {
 	struct cfg_vip		 vc;		/* a copy: survives config changes */
 	const struct cfg_vip	*v;		/* == &vc */
 	int			 head;		/* index of its home head */
+	int			 place;		/* placement override: head
+						 * index, -1 = follow its LUNs */
 	int			 held;
 	uint64_t		 retry_us;
 	struct vip_ann		 ann;
@@ -57,6 +63,32 @@ static int		 nexps;
 static struct event	*reset_ev;
 static char		 fault_why[160];
 static uint64_t		 start_ms;
+
+/* placement overrides (see "placement" below) */
+static int8_t		 lun_place[CFG_MAX_LUNS];	/* -1: its home */
+static char		 lun_fault[CFG_MAX_LUNS][96];	/* why handed over */
+static uint64_t		 place_ver;
+static uint64_t		 place_sent_us;
+
+/* surrender policy (see "faults" below) */
+static uint64_t		 fault_at_ms[16];
+static int		 nfault_at;
+static int		 fault_disabled;	/* 1 repeated, 2 permanent */
+
+/* peer fault / kill bookkeeping (loop thread) */
+static uint64_t		 peer_halted_boot;	/* acted on this HALTED peer */
+static uint64_t		 kill_sent_us;
+static uint64_t		 kill_boot;		/* peer boot id we kill */
+static uint64_t		 nkill_tx, nkill_rx;
+static uint64_t		 last_reconcile_us;
+
+static void	place_send(uint32_t flags, const char *why);
+static void	ctl_send(uint8_t op, uint32_t flags, uint64_t target,
+		    const char *why);
+static void	fence_all(const char *why);
+static void	surrender(const char *why, int permanent, int announce,
+		    int count);
+static void	peer_watch(void);
 
 /* ---- opmode publication ---------------------------------------------- */
 
@@ -161,6 +193,11 @@ ha_lun_attached(int lun)
 {
 	struct ha_lun *l = &ha.luns[lun];
 
+	/* The mailbox tells the LUN's home head we serve it now. */
+	if (l->cfg->home != ha.self)
+		ha_disk_mailbox(lun, PEXT_MB_TAKEN_OVER, PEXT_MB_GIVEN_BACK);
+	else
+		ha_disk_mailbox(lun, 0, PEXT_MB_HANDOVER);
 	lun_exports(lun, 1);
 	atomic_store(&l->serving, 1);
 	log_info("ha: lun %s served here", l->cfg->name);
@@ -189,44 +226,74 @@ static void
 reset_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
-	if (ha.fsm.state == HA_STA_HALTED && !ha.halting) {
+	if (ha.fsm.state == HA_STA_HALTED && !ha.halting && !fault_disabled) {
 		log_info("ha: restarting the state machine after the fault");
 		ha_evt(HA_EVT_RESET);
 	}
 }
 
+/*
+ * A LUN was fenced by the disk thread (reservation lost, lease expired):
+ * its gate is already closed.  IPs first (clients must stop reaching
+ * this head), then that LUN's exports, then the whole head surrenders:
+ * a head that lost a lease was stopped or cut off and does not know what
+ * the peer did meanwhile.
+ */
 void
 ha_lun_fenced(int lun, const char *why)
 {
-	struct timeval tv = { 1, 0 };
+	char	buf[160];
 
-	/* IPs first: clients must stop reaching this head. */
 	for (int i = 0; i < nips; i++)
 		ip_release(&ips[i]);
 	lun_exports(lun, 0);
-	snprintf(fault_why, sizeof(fault_why), "lun %s fenced: %s",
+	snprintf(buf, sizeof(buf), "lun %s fenced: %s",
 	    ha.luns[lun].cfg->name, why);
-	ha_evt(HA_EVT_FAULT);
-	evtimer_add(reset_ev, &tv);
+	surrender(buf, 0, 1, 1);
 }
 
 /* Both heads came out of a split brain as masters (only possible without
  * a disk heartbeat): the configured slave restarts its state machine and
- * rejoins through the normal giveback path. */
+ * rejoins through the normal giveback path.  Not a fault: not announced,
+ * not counted. */
 void
 ha_step_down(const char *why)
 {
-	struct timeval tv = { 1, 0 };
-
-	for (int i = 0; i < nips; i++)
-		ip_release(&ips[i]);
-	snprintf(fault_why, sizeof(fault_why), "%s", why);
 	log_warnx("ha: %s: stepping down and rejoining as slave", why);
-	ha_evt(HA_EVT_FAULT);
-	evtimer_add(reset_ev, &tv);
+	surrender(why, 0, 0, 0);
 }
 
 /* ---- reconciliation -------------------------------------------------- */
+
+/* Which head serves LUN i while both are up: the override, else home. */
+static int
+lun_on(int i)
+{
+	return lun_place[i] >= 0 ? lun_place[i] : ha.luns[i].cfg->home;
+}
+
+/*
+ * Which head holds a service IP while both are up.  An IP serves the
+ * LUNs homed on its head, as a group: it follows them when every one of
+ * them is placed on the other head, and stays while at least one is
+ * still served at home (a LUN handed over alone is then reached through
+ * the peer's own service IPs; docs/failover.md "Handing over one LUN").
+ * An explicit override (ip move) wins.
+ */
+static int
+ip_on(const struct ha_ip *ip)
+{
+	int n = 0, moved = 0;
+
+	if (ip->place >= 0)
+		return ip->place;
+	for (int i = 0; i < ha.nluns; i++)
+		if (ha.luns[i].cfg->home == ip->head) {
+			n++;
+			moved += lun_on(i) != ip->head;
+		}
+	return n > 0 && moved == n ? 1 - ip->head : ip->head;
+}
 
 static int
 lun_wanted(int i)
@@ -235,8 +302,10 @@ lun_wanted(int i)
 	case HA_RES_NONE:
 		return 0;
 	case HA_RES_OWN:
-		return ha.luns[i].cfg->home == ha.self;
+		return lun_on(i) == ha.self;
 	case HA_RES_ALL:
+		/* the peer is gone: overrides towards it cannot be served
+		 * there; this head serves everything it can */
 		return 1;
 	}
 	return 0;
@@ -249,7 +318,7 @@ ip_wanted(const struct ha_ip *ip)
 	case HA_RES_NONE:
 		return 0;
 	case HA_RES_OWN:
-		return ip->head == ha.self;
+		return ip_on(ip) == ha.self;
 	case HA_RES_ALL:
 		return 1;
 	}
@@ -290,7 +359,23 @@ ha_reconcile(void)
 {
 	struct buf	b;
 	int		all = 1, peer_left = 0;
+	uint64_t	now = now_us();
 
+	/* The loop itself did not run for half a lease (SIGSTOP, a stalled
+	 * machine): the leases are gone; drop the IPs before anything
+	 * else, the disk thread fences the LUNs. */
+	if (last_reconcile_us != 0 && ha.nluns > 0 && now -
+	    last_reconcile_us >= (uint64_t)ha.cfg->lease_ms * 500) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "the event loop did not run for "
+		    "%llu ms", (unsigned long long)(now - last_reconcile_us) /
+		    1000);
+		last_reconcile_us = now;
+		ha_frozen(why);
+	}
+	last_reconcile_us = now;
+	peer_watch();
 	/* IPs that must go, go first */
 	for (int i = 0; i < nips; i++)
 		if (!ip_wanted(&ips[i]))
@@ -338,14 +423,14 @@ ha_reconcile(void)
 			uint32_t owner;
 			int ok;
 
-			if (ha.luns[i].cfg->home == ha.self)
+			if (lun_wanted(i))
 				continue;
 			ha_disk_get(i, &st, &owner, &ok);
 			if (st != HA_LUN_IDLE || atomic_load(&ha.luns[i].serving))
 				peer_left = 1;
 		}
 		for (int i = 0; i < nips; i++)
-			if (ips[i].head != ha.self && ips[i].held)
+			if (!ip_wanted(&ips[i]) && ips[i].held)
 				peer_left = 1;
 		if (!peer_left) {
 			ha.giveback_pending = 0;
@@ -355,6 +440,483 @@ ha_reconcile(void)
 		}
 	}
 	publish();
+}
+
+/* ---- placement ------------------------------------------------------- */
+
+/*
+ * Placement overrides: which head serves a LUN (or holds an IP) right
+ * now, whatever its configured home.  Set by a LUN handover (a fault on
+ * one LUN) and by maintenance commands; consulted by lun_wanted() and
+ * ip_wanted() while both heads are up (a takeover serves everything).
+ * Both heads keep the same table: the one with the higher version wins,
+ * equal versions with different content go to the configured master's
+ * table.  A head sends its table on every change and every second while
+ * it is not the boot-time empty table, so a restarted head learns it.
+ */
+static int
+place_head_of_node(uint32_t node)
+{
+	for (int h = 0; h < 2; h++)
+		if (ha.cfg->heads[h].id == node)
+			return h;
+	return -1;
+}
+
+static void
+place_changed(const char *what)
+{
+	place_ver++;
+	log_info("ha: placement %s (version %llu)", what,
+	    (unsigned long long)place_ver);
+}
+
+static void
+place_fill(struct ha_msg *m)
+{
+	for (int i = 0; i < ha.nluns && m->nlun < HA_MSG_MAXLUN; i++)
+		if (lun_place[i] >= 0) {
+			m->lun[m->nlun].lun_id = ha.luns[i].cfg->id;
+			m->lun[m->nlun].node = ha.cfg->heads[lun_place[i]].id;
+			m->nlun++;
+		}
+	for (int i = 0; i < nips && m->nip < HA_MSG_MAXIP; i++)
+		if (ips[i].place >= 0) {
+			snprintf(m->ip[m->nip].addr, sizeof(m->ip[m->nip].addr),
+			    "%s", ips[i].v->addr);
+			m->ip[m->nip].node = ha.cfg->heads[ips[i].place].id;
+			m->nip++;
+		}
+	m->place_ver = place_ver;
+}
+
+static void
+place_send(uint32_t flags, const char *why)
+{
+	struct ha_msg	m;
+	uint8_t		buf[HA_MSG_MAXLEN];
+	int		n;
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_MSG_PLACE;
+	m.flags = flags;
+	m.node_id = ha.self_id;
+	m.boot_id = ha.boot_id;
+	place_fill(&m);
+	snprintf(m.why, sizeof(m.why), "%s", why ? why : "");
+	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) < 0) {
+		log_warnx("ha: cannot encode the placement: %s",
+		    ha_msg_strerror(n));
+		return;
+	}
+	for (int i = 0; i < link_npaths(); i++)
+		link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	place_sent_us = now_us();
+}
+
+/* The peer's table: adopt it when it is newer (see above). */
+static void
+place_recv(const struct ha_msg *m)
+{
+	int8_t	lp[CFG_MAX_LUNS];
+	int	ipp[2 * CFG_MAX_VIPS], same = 1, h;
+
+	if (m->place_ver < place_ver)
+		return;
+	for (int i = 0; i < ha.nluns; i++)
+		lp[i] = -1;
+	for (int i = 0; i < nips; i++)
+		ipp[i] = -1;
+	for (int j = 0; j < m->nlun; j++)
+		for (int i = 0; i < ha.nluns; i++)
+			if (ha.luns[i].cfg->id == m->lun[j].lun_id &&
+			    (h = place_head_of_node(m->lun[j].node)) >= 0)
+				lp[i] = (int8_t)h;
+	for (int j = 0; j < m->nip; j++)
+		for (int i = 0; i < nips; i++)
+			if (strcmp(ips[i].v->addr, m->ip[j].addr) == 0 &&
+			    (h = place_head_of_node(m->ip[j].node)) >= 0)
+				ipp[i] = h;
+	for (int i = 0; i < ha.nluns; i++)
+		same &= lp[i] == lun_place[i];
+	for (int i = 0; i < nips; i++)
+		same &= ipp[i] == ips[i].place;
+	if (same) {
+		place_ver = m->place_ver;
+		return;
+	}
+	if (m->place_ver == place_ver &&
+	    ha.cfg->heads[ha.self].role == CFG_ROLE_MASTER)
+		return;		/* a tie: the master's table stands */
+	for (int i = 0; i < ha.nluns; i++) {
+		if (lp[i] != lun_place[i])
+			log_info("ha: lun %s now placed on %s (peer's "
+			    "placement%s%s)", ha.luns[i].cfg->name,
+			    ha.cfg->heads[lp[i] >= 0 ? lp[i] :
+			    ha.luns[i].cfg->home].name, m->why[0] ? ": " : "",
+			    m->why);
+		lun_place[i] = lp[i];
+	}
+	for (int i = 0; i < nips; i++)
+		ips[i].place = ipp[i];
+	place_ver = m->place_ver;
+	ha_reconcile();
+	ha_disk_kick();
+}
+
+int
+ha_place_lun(int lun, int head, const char *why)
+{
+	char what[160];
+
+	if (lun < 0 || lun >= ha.nluns || head < -1 || head > 1)
+		return -1;
+	if (lun_place[lun] == head)
+		return 0;
+	lun_place[lun] = (int8_t)head;
+	snprintf(what, sizeof(what), "lun %s -> %s%s%s", ha.luns[lun].cfg->name,
+	    head < 0 ? "its home" : ha.cfg->heads[head].name, why ? ": " : "",
+	    why ? why : "");
+	place_changed(what);
+	place_send(0, why);
+	ha_reconcile();
+	ha_disk_kick();
+	return 0;
+}
+
+int
+ha_place_ip(const char *addr, int head, const char *why)
+{
+	char what[160];
+
+	if (head < -1 || head > 1)
+		return -1;
+	for (int i = 0; i < nips; i++) {
+		if (strcmp(ips[i].v->addr, addr) != 0)
+			continue;
+		if (ips[i].place == head)
+			return 0;
+		ips[i].place = head;
+		snprintf(what, sizeof(what), "ip %s -> %s%s%s", addr,
+		    head < 0 ? "its LUNs' head" : ha.cfg->heads[head].name,
+		    why ? ": " : "", why ? why : "");
+		place_changed(what);
+		place_send(0, why);
+		ha_reconcile();
+		return 0;
+	}
+	return -1;
+}
+
+int
+ha_lun_where(int lun)
+{
+	if (lun < 0 || lun >= ha.nluns)
+		return -1;
+	return lun_on(lun);
+}
+
+/* ---- control messages (PLACE, KILL, FAULT) ---------------------------- */
+
+static void
+ctl_send(uint8_t op, uint32_t flags, uint64_t target, const char *why)
+{
+	struct ha_msg	m;
+	uint8_t		buf[HA_MSG_MAXLEN];
+	int		n;
+
+	memset(&m, 0, sizeof(m));
+	m.op = op;
+	m.flags = flags;
+	m.node_id = ha.self_id;
+	m.boot_id = ha.boot_id;
+	m.target_boot = target;
+	m.place_ver = place_ver;
+	snprintf(m.why, sizeof(m.why), "%s", why ? why : "");
+	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) < 0)
+		return;
+	for (int i = 0; i < link_npaths(); i++)
+		link_send_path(i, HA_T_CTL, buf, (size_t)n);
+}
+
+static void	peer_fault(const char *how, const char *why);
+
+static void
+ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
+    void *arg)
+{
+	struct ha_msg	*m;
+	int		 rc;
+
+	(void)type; (void)arg;
+	if (rq != NULL)
+		link_reply(rq, NULL, 0);
+	m = xcalloc(1, sizeof(*m));
+	if ((rc = ha_msg_decode(p, len, m)) != 0 || m->node_id != ha.peer_id) {
+		log_warnx("ha: control message refused (%zu bytes): %s",
+		    len, rc ? ha_msg_strerror(rc) : "not from the peer");
+		free(m);
+		return;
+	}
+	switch (m->op) {
+	case HA_MSG_PLACE:
+		if (m->flags & HA_MSG_F_HANDOVER)
+			log_warnx("ha: the peer hands LUNs over: %s", m->why);
+		place_recv(m);
+		break;
+	case HA_MSG_KILL:
+		if (m->target_boot != ha.boot_id)
+			break;		/* aimed at an earlier daemon */
+		nkill_rx++;
+		if (ha.fsm.state & (HA_STA_HALTED | HA_STA_BOOT))
+			break;
+		log_warnx("ha: kill message from the peer (%s): fencing now",
+		    m->why);
+		fence_all("killed by the peer (it serves our LUNs)");
+		break;
+	case HA_MSG_FAULT:
+		peer_fault("announced FAULT", m->why);
+		break;
+	}
+	free(m);
+}
+
+/* ---- faults: surrender, fencing, freeze ------------------------------ */
+
+/*
+ * Surrender: announce FAULT (heartbeat flag, mailbox FAULT on every LUN,
+ * a FAULT control message on every path), release IPs, then exports,
+ * then LUNs (the order of ha_reconcile with nothing wanted) and go
+ * HALTED.  Counted faults restart the state machine after the configured
+ * delay, unless heartbeat { fault-limit } of them fell within
+ * fault-window: then the head stays HALTED until an administrator resets
+ * it; a permanent fault stays HALTED until the daemon restarts ("until
+ * power cycle").
+ */
+static void
+surrender(const char *why, int permanent, int announce, int count)
+{
+	struct timeval	tv;
+	uint64_t	now = now_ms(), window = (uint64_t)ha.cfg->fault_window_ms;
+	int		recent = 0;
+
+	if (permanent)
+		fault_disabled = 2;
+	if (ha.fsm.state == HA_STA_HALTED || ha.halting)
+		return;
+	snprintf(fault_why, sizeof(fault_why), "%s", why);
+	log_warnx("ha: surrender: %s%s", why, permanent ? " (permanent: "
+	    "disabled until the daemon restarts)" : "");
+	if (announce) {
+		ha.announce_fault = 1;
+		ha_disk_mailbox_all(PEXT_MB_FAULT, 0);
+		ctl_send(HA_MSG_FAULT, permanent ? HA_MSG_F_PERMANENT : 0, 0,
+		    why);
+	}
+	for (int i = 0; i < nips; i++)
+		ip_release(&ips[i]);
+	ha_evt(HA_EVT_FAULT);		/* HALTED: exports, then LUNs */
+	ha_disk_kick();
+	if (count) {
+		if (nfault_at == (int)nitems(fault_at_ms)) {
+			memmove(fault_at_ms, fault_at_ms + 1,
+			    sizeof(fault_at_ms) - sizeof(fault_at_ms[0]));
+			nfault_at--;
+		}
+		fault_at_ms[nfault_at++] = now;
+		for (int i = 0; i < nfault_at; i++)
+			recent += now - fault_at_ms[i] <= window;
+		if (!permanent && ha.cfg->fault_limit > 0 &&
+		    recent >= ha.cfg->fault_limit) {
+			fault_disabled = 1;
+			log_warnx("ha: %d faults within %llu s: staying HALTED "
+			    "until an administrator resets this head", recent,
+			    (unsigned long long)window / 1000);
+		}
+	}
+	if (fault_disabled)
+		return;
+	tv.tv_sec = ha.cfg->fault_reset_ms / 1000;
+	tv.tv_usec = (ha.cfg->fault_reset_ms % 1000) * 1000;
+	evtimer_add(reset_ev, &tv);
+}
+
+void
+ha_surrender(const char *why, int permanent)
+{
+	surrender(why, permanent, 1, 1);
+}
+
+/* Stop serving everything at once, IPs first, then surrender. */
+static void
+fence_all(const char *why)
+{
+	for (int i = 0; i < nips; i++)
+		ip_release(&ips[i]);
+	for (int i = 0; i < ha.nluns; i++) {
+		atomic_store(&ha.luns[i].lease_until_us, 0);
+		if (atomic_load(&ha.luns[i].serving)) {
+			atomic_store(&ha.luns[i].serving, 0);
+			lun_exports(i, 0);
+		}
+	}
+	surrender(why, 0, 1, 1);
+}
+
+void
+ha_frozen(const char *why)
+{
+	int held = 0, expired = 0;
+	uint64_t now = now_us();
+
+	for (int i = 0; i < nips; i++)
+		held += ips[i].held;
+	for (int i = 0; i < ha.nluns; i++)
+		if (atomic_load(&ha.luns[i].serving) &&
+		    now >= atomic_load(&ha.luns[i].lease_until_us))
+			expired++;
+	log_warnx("ha: this head was frozen (%s)%s", why, held || expired ?
+	    ": leases lost, fencing" : "");
+	if (held || expired)
+		fence_all(why);
+}
+
+/* ---- LUN handover ---------------------------------------------------- */
+
+int
+ha_lun_handover(int lun, const char *why)
+{
+	struct ha_lun	*l;
+	unsigned	 ps;
+	uint64_t	 pboot;
+	char		 what[200];
+
+	if (lun < 0 || lun >= ha.nluns)
+		return -1;
+	l = &ha.luns[lun];
+	snprintf(lun_fault[lun], sizeof(lun_fault[lun]), "%s", why);
+	if (!(ha.fsm.state & HA_STA_DAC) || ha_mon_verdict() !=
+	    HB_PEER_ALIVE || ha_mon_peer_state(&ps, &pboot) < 0 ||
+	    !(ps & HA_STA_DAC)) {
+		log_warnx("ha: lun %s: %s: cannot hand it over, the peer is "
+		    "not serving (state %s here)", l->cfg->name, why,
+		    ha_state_name());
+		return -1;
+	}
+	if (lun_on(lun) != ha.self)
+		return 0;
+	log_warnx("ha: lun %s: %s: handing it over to %s", l->cfg->name, why,
+	    ha.cfg->heads[1 - ha.self].name);
+	lun_place[lun] = (int8_t)(1 - ha.self);
+	snprintf(what, sizeof(what), "lun %s -> %s: %s", l->cfg->name,
+	    ha.cfg->heads[1 - ha.self].name, why);
+	place_changed(what);
+	ha_disk_mailbox(lun, PEXT_MB_HANDOVER, 0);
+	place_send(HA_MSG_F_HANDOVER, what);
+	ha_reconcile();		/* IPs (if they follow), exports, LUN */
+	ha_disk_kick();
+	return 0;
+}
+
+/* ---- the peer's faults, its mailbox, kill messages -------------------- */
+
+static void
+peer_fault(const char *how, const char *why)
+{
+	if (!(ha.fsm.state & (HA_STA_DAC | HA_STA_INIT)))
+		return;
+	log_warnx("ha: the peer %s%s%s: taking over now (its reservations "
+	    "are checked first)", how, why && why[0] ? ": " : "",
+	    why ? why : "");
+	ha_evt(HA_EVT_PEER_DEAD);
+	ha_disk_kick();
+}
+
+void
+ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg, unsigned gw_state,
+    uint32_t gw_progress, const char *reason)
+{
+	(void)gw_progress;
+	log_info("ha: lun %s: peer mailbox %s%s%s%s%s%s%s (giveback record "
+	    "%u%s%s)", ha.luns[lun].cfg->name,
+	    flags & PEXT_MB_TAKEN_OVER ? "TAKEN_OVER " : "",
+	    flags & PEXT_MB_GIVEWAIT ? "GIVEWAIT " : "",
+	    flags & PEXT_MB_MBWAIT ? "MBWAIT " : "",
+	    flags & PEXT_MB_GIVEN_BACK ? "GIVEN_BACK " : "",
+	    flags & PEXT_MB_FAULT ? "FAULT " : "",
+	    flags & PEXT_MB_KILL ? "KILL " : "",
+	    flags & PEXT_MB_HANDOVER ? "HANDOVER" : "", gw_state,
+	    reason[0] ? ": " : "", reason);
+	if ((flags & PEXT_MB_KILL) && arg == ha.boot_id &&
+	    !(ha.fsm.state & (HA_STA_HALTED | HA_STA_BOOT))) {
+		nkill_rx++;
+		log_warnx("ha: kill in the peer's mailbox on lun %s: fencing "
+		    "now", ha.luns[lun].cfg->name);
+		fence_all("killed by the peer (mailbox)");
+		return;
+	}
+	if (flags & PEXT_MB_FAULT) {
+		peer_fault("announced FAULT in its mailbox", NULL);
+		return;
+	}
+	if ((flags & PEXT_MB_HANDOVER) && (ha.fsm.state & HA_STA_DAC) &&
+	    lun_on(lun) != ha.self) {
+		char what[160];
+
+		lun_place[lun] = (int8_t)ha.self;
+		snprintf(what, sizeof(what), "lun %s -> %s: handed over "
+		    "through the mailbox", ha.luns[lun].cfg->name,
+		    ha.cfg->heads[ha.self].name);
+		place_changed(what);
+		place_send(0, what);
+		ha_reconcile();
+	}
+}
+
+/*
+ * Every tick: react to a HALTED peer at once (it serves nothing), keep
+ * the placement table in sync, and kill a peer that is back from a
+ * freeze while this head serves its LUNs.
+ */
+static void
+peer_watch(void)
+{
+	unsigned	ps;
+	uint64_t	pboot, now = now_us();
+	int		heard;
+
+	if (place_ver > 0 && now - place_sent_us >= 1000000)
+		place_send(0, NULL);
+	heard = ha_mon_peer_state(&ps, &pboot) == 0 &&
+	    ha_mon_verdict() == HB_PEER_ALIVE;
+	if (!heard)
+		return;
+	if (ps == HA_STA_HALTED && (ha.fsm.state & HA_STA_DAC) &&
+	    peer_halted_boot != pboot) {
+		peer_halted_boot = pboot;
+		peer_fault("is HALTED", NULL);
+	} else if (ps != HA_STA_HALTED)
+		peer_halted_boot = 0;
+	/* Kill: we are DEGRADED (we hold its LUNs) and the peer talks as if
+	 * it were still dual active: it was frozen and has not noticed. */
+	if (ha.fsm.state == HA_STA_DEGRADED && (ps & HA_STA_DAC)) {
+		if (kill_boot != pboot || now - kill_sent_us >=
+		    (uint64_t)ha.hbp.interval_ms * 1000) {
+			if (kill_boot != pboot)
+				log_warnx("ha: the peer is alive in %s while "
+				    "we serve its LUNs: sending kill messages",
+				    ha_fsm_state_name(ps));
+			kill_boot = pboot;
+			kill_sent_us = now;
+			nkill_tx++;
+			ctl_send(HA_MSG_KILL, 0, pboot, "the survivor serves "
+			    "your LUNs");
+			ha_disk_mailbox_all(PEXT_MB_KILL, pboot);
+		}
+	} else if (kill_boot != 0) {
+		kill_boot = 0;
+		ha_disk_mailbox_all(ha.announce_fault ? PEXT_MB_FAULT : 0, 0);
+	}
 }
 
 /* ---- state machine actions ------------------------------------------- */
@@ -370,7 +932,20 @@ set_res(int mode)
 static int
 act_boot(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
 {
-	(void)c; (void)arg;
+	(void)arg;
+	if (c->evt == HA_EVT_RESET && fault_disabled == 2) {
+		log_warnx("ha: reset refused: a permanent fault (%s) disables "
+		    "this head until the daemon restarts", fault_why);
+		return -1;
+	}
+	if (c->evt == HA_EVT_RESET && fault_disabled == 1) {
+		log_info("ha: reset by the administrator: fault history "
+		    "cleared");
+		nfault_at = 0;
+	}
+	fault_disabled = 0;
+	ha.announce_fault = 0;
+	ha_disk_mailbox_all(0, 0);
 	if (!ha.monitor)
 		fault_why[0] = 0;
 	set_res(HA_RES_NONE);
@@ -493,12 +1068,14 @@ ips_build(void)
 			ip->vc = ha.cfg->heads[h].vips[i];
 			ip->v = &ip->vc;
 			ip->head = h;
+			ip->place = -1;
 			for (int j = 0; j < nold; j++)
 				if (old[j].v != NULL &&
 				    vip_same(&old[j].vc, &ip->vc) &&
 				    old[j].head == h) {
 					ip->held = old[j].held;
 					ip->ann = old[j].ann;
+					ip->place = old[j].place;
 					old[j].v = NULL;
 				}
 		}
@@ -551,7 +1128,10 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 			ha.luns[i].pl.fd = -1;
 		}
 	}
+	for (int i = 0; i < CFG_MAX_LUNS; i++)
+		lun_place[i] = -1;
 	ips_build();
+	link_register(HA_T_CTL, ctl_rx_cb, NULL);
 	reset_ev = evtimer_new(loop_base(), reset_cb, NULL);
 	ha_fsm_init(&ha.fsm, &fsm_ops, NULL);
 	if (ha_mon_init() < 0 || ha_disk_init() < 0)
@@ -575,9 +1155,10 @@ void
 ha_shutdown(void)
 {
 	ha.halting = 1;
-	ha_fsm(&ha.fsm, HA_EVT_SHUTDOWN);
+	/* IPs first: clients must not reach a head that is going away */
 	for (int i = 0; i < nips; i++)
 		ip_release(&ips[i]);
+	ha_fsm(&ha.fsm, HA_EVT_SHUTDOWN);
 	for (int i = 0; i < ha.nluns; i++)
 		if (atomic_load(&ha.luns[i].serving)) {
 			atomic_store(&ha.luns[i].serving, 0);

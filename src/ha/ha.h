@@ -38,6 +38,48 @@ const char	*ha_opmode_name(enum ha_opmode);
 int		 ha_peer_alive(void);
 /* Current state name, e.g. "DAC(master)", for status output. */
 const char	*ha_state_name(void);
+
+/*
+ * Placement and faults: what the local health monitor (src/lhm) and the
+ * maintenance commands call.  Loop thread only.  docs/failover.md
+ * describes the sequences.
+ *
+ * ha_lun_handover: LUN `lun` (index into cfg->luns) cannot be served
+ * here any more (I/O errors, a broken data area): hand it, alone, to the
+ * peer while this head keeps the others.  The placement override moves
+ * it to the peer, the peer hears at once (a PLACE control message on
+ * every path, and HANDOVER in this head's mailbox on that LUN for the
+ * disk channel); this head stops serving it in the safe order (service
+ * IPs that follow it, then its exports, then the reservation is
+ * released; when the release cannot be written the peer waits out the
+ * lease).  Service IPs serve the LUNs of their home head as a group: they
+ * move only when every LUN of that head is placed on the peer.  The peer
+ * takes the LUN alone, after checking its reservation.  Returns 0 (also
+ * when the LUN is already placed on the peer), -1 when lun is out of
+ * range or the peer is not serving (not dual active): nothing changed,
+ * the caller decides (keep it, or ha_surrender()).  The LUN stays on the
+ * peer until the placement is changed back (ha_place_lun(lun, -1)).
+ *
+ * ha_surrender: this head is unhealthy.  Announces FAULT (heartbeat
+ * flag HB_F_FAULT, PEXT_MB_FAULT in every LUN's mailbox, a FAULT control
+ * message), releases IPs, then exports, then LUNs, and goes HALTED; the
+ * peer takes over at once.  permanent == 0: RESET after heartbeat {
+ * fault-reset-delay }, unless fault-limit counted faults (fenced leases,
+ * kills, surrenders) fell within fault-window: then HALTED until an
+ * administrator resets.  permanent: HALTED until the daemon restarts
+ * (a reset is refused).  Lease fencing and kill messages go through the
+ * same path.
+ *
+ * ha_place_lun / ha_place_ip: the placement override (head index 0/1,
+ * -1 = back to the configured home, for an IP: follow its LUNs); both
+ * heads agree on it (versioned table).  Return 0, or -1 on a bad
+ * argument.  ha_lun_where: the head that should serve the LUN now.
+ */
+int		 ha_lun_handover(int lun, const char *why);
+void		 ha_surrender(const char *why, int permanent);
+int		 ha_place_lun(int lun, int head, const char *why);
+int		 ha_place_ip(const char *addr, int head, const char *why);
+int		 ha_lun_where(int lun);
 void		 ha_status_text(struct buf *);
 void		 ha_status_json(struct buf *);
 

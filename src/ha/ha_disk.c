@@ -47,14 +47,19 @@ static struct {
 	int		 peer_closed;
 	uint64_t	 hb_seq;
 	uint64_t	 pool_id;
+	uint32_t	 mb_all;	/* FAULT / KILL on every LUN */
+	uint64_t	 kill_boot;
+	uint64_t	 last_pass_us;	/* start of the previous pass */
 } dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
-enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED };
+enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED,
+	POST_MAILBOX, POST_FROZEN };
 
 struct post {
 	enum post_kind	 kind;
 	int		 lun;
 	uint64_t	 a, b;
+	uint32_t	 c;
 	char		 why[128];
 };
 
@@ -75,6 +80,13 @@ post_cb(void *p)
 		break;
 	case POST_FENCED:
 		ha_lun_fenced(m->lun, m->why);
+		break;
+	case POST_MAILBOX:
+		ha_mailbox_seen(m->lun, (uint32_t)m->a, m->b,
+		    m->c >> 16, m->c & 0xffff, m->why);
+		break;
+	case POST_FROZEN:
+		ha_frozen(m->why);
 		break;
 	}
 	free(m);
@@ -128,6 +140,19 @@ hb_write(struct ha_lun *l)
 	hb.boot_id = ha.boot_id;
 	hb.cfg_gen = ha.cfg_hash;
 	hb.res_gen = l->gen_seen;
+	pthread_mutex_lock(&dk.mtx);
+	hb.mb_flags = l->mb_flags | dk.mb_all;
+	hb.mb_to = hb.mb_flags ? ha.peer_id : 0;
+	hb.mb_seq = l->mb_seq;
+	hb.mb_arg = (dk.mb_all & PEXT_MB_KILL) ? dk.kill_boot : 0;
+	if (l->gw_state != PEXT_GW_NONE) {
+		hb.gw_version = PEXT_GW_VERSION;
+		hb.gw_state = l->gw_state;
+		hb.gw_progress = l->gw_progress;
+		snprintf(hb.gw_reason, sizeof(hb.gw_reason), "%s",
+		    l->gw_reason);
+	}
+	pthread_mutex_unlock(&dk.mtx);
 	return pool_hb_write(&l->pl, ha.self, &hb);
 }
 
@@ -356,6 +381,34 @@ res_damaged(struct ha_lun *l, enum ha_lun_st st, int rc, uint64_t now)
 	res_note(l, rc, gen);
 }
 
+/*
+ * The peer's mailbox on this LUN: only what is addressed to us, posted to
+ * the loop when it changed (flags, kill target or GIVEWAIT record).
+ */
+static void
+mailbox_check(struct ha_lun *l, const struct pext_hb *phb)
+{
+	uint32_t	flags = phb->mb_to == ha.self_id ? phb->mb_flags : 0;
+	uint64_t	arg = flags & PEXT_MB_KILL ? phb->mb_arg : 0;
+	uint16_t	gw = phb->gw_version ? phb->gw_state : PEXT_GW_NONE;
+	struct post	*m;
+
+	if (flags == l->peer_mb_flags && arg == l->peer_mb_arg &&
+	    gw == l->peer_gw_state)
+		return;
+	l->peer_mb_flags = flags;
+	l->peer_mb_arg = arg;
+	l->peer_gw_state = gw;
+	m = xcalloc(1, sizeof(*m));
+	m->kind = POST_MAILBOX;
+	m->lun = l->idx;
+	m->a = flags;
+	m->b = arg;
+	m->c = (uint32_t)gw << 16 | (phb->gw_progress & 0xffff);
+	snprintf(m->why, sizeof(m->why), "%s", phb->gw_reason);
+	loop_call(post_cb, m);
+}
+
 static void
 lun_step(struct ha_lun *l, int releasing)
 {
@@ -403,6 +456,7 @@ lun_step(struct ha_lun *l, int releasing)
 			l->peer_hb_us = now;
 			post(POST_CREDIT, l->idx, phb.boot_id, phb.seq, NULL);
 		}
+		mailbox_check(l, &phb);
 	}
 	if ((rc = pool_res_read(&l->pl, &r)) != 0) {
 		if (rc < 0) {
@@ -517,6 +571,25 @@ disk_main(void *arg)
 		releasing = dk.release_all;
 		pthread_mutex_unlock(&dk.mtx);
 		dk.hb_seq++;
+		{
+			/* Frozen (SIGSTOP, a stalled machine) for half a
+			 * lease or more: the leases are gone, the loop must
+			 * drop the IPs before it does anything else. */
+			uint64_t now = now_us(), half =
+			    (uint64_t)ha.cfg->lease_ms * 500;
+
+			if (dk.last_pass_us != 0 && now - dk.last_pass_us >=
+			    half) {
+				char why[128];
+
+				snprintf(why, sizeof(why), "the disk thread "
+				    "did not run for %llu ms",
+				    (unsigned long long)(now -
+				    dk.last_pass_us) / 1000);
+				post(POST_FROZEN, -1, 0, 0, why);
+			}
+			dk.last_pass_us = now;
+		}
 		for (int i = 0; i < ha.nluns; i++)
 			lun_step(&ha.luns[i], releasing);
 		if (stop)
@@ -628,5 +701,54 @@ ha_disk_peer_closed(int closed)
 {
 	pthread_mutex_lock(&dk.mtx);
 	dk.peer_closed = closed;
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_mailbox_all(uint32_t flags, uint64_t kill_boot)
+{
+	pthread_mutex_lock(&dk.mtx);
+	if (dk.mb_all != flags || dk.kill_boot != kill_boot)
+		for (int i = 0; i < ha.nluns; i++)
+			ha.luns[i].mb_seq++;
+	dk.mb_all = flags;
+	dk.kill_boot = kill_boot;
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_mailbox(int lun, uint32_t set, uint32_t clear)
+{
+	struct ha_lun *l = &ha.luns[lun];
+
+	pthread_mutex_lock(&dk.mtx);
+	if (((l->mb_flags | set) & ~clear) != l->mb_flags) {
+		l->mb_flags = (l->mb_flags | set) & ~clear;
+		l->mb_seq++;
+	}
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_gw_record(int lun, unsigned state, uint32_t progress,
+    const char *reason)
+{
+	struct ha_lun *l = &ha.luns[lun];
+
+	pthread_mutex_lock(&dk.mtx);
+	l->gw_state = (uint16_t)state;
+	l->gw_progress = progress;
+	snprintf(l->gw_reason, sizeof(l->gw_reason), "%s",
+	    reason ? reason : "");
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_kick(void)
+{
+	if (!dk.started)
+		return;
+	pthread_mutex_lock(&dk.mtx);
+	pthread_cond_signal(&dk.cond);
 	pthread_mutex_unlock(&dk.mtx);
 }

@@ -57,6 +57,17 @@ struct ha_lun {
 	char			 err[128];
 	char			 damage[448];	/* private extent damage found */
 	char			 res_damage[160]; /* and of the reservation */
+	/* our outgoing mailbox on this LUN (loop sets, disk thread
+	 * writes; ha_disk_mailbox) and the GIVEWAIT record */
+	uint32_t		 mb_flags;	/* per-LUN PEXT_MB_* */
+	uint64_t		 mb_seq;
+	uint16_t		 gw_state;
+	uint32_t		 gw_progress;
+	char			 gw_reason[PEXT_GW_REASON_LEN + 1];
+	/* disk thread only: the peer's mailbox as last posted */
+	uint32_t		 peer_mb_flags;
+	uint64_t		 peer_mb_arg;
+	uint16_t		 peer_gw_state;
 	/* atomics read by NFS workers (gate) */
 	_Atomic int		 serving;	/* exports of it enabled here */
 	_Atomic uint64_t	 lease_until_us;/* 0: no valid lease */
@@ -82,6 +93,7 @@ struct ha_ctl {
 	int			 halting;
 	int			 monitor;	/* CONFIG_BAD at boot */
 	int			 conflict;	/* MONITOR by CONFIG_CONFLICT */
+	int			 announce_fault;/* heartbeat carries HB_F_FAULT */
 };
 extern struct ha_ctl	 ha;
 
@@ -114,6 +126,17 @@ void		 ha_disk_info(int lun, uint64_t *generation, char *damage,
 /* What the disk heartbeat should carry. */
 void		 ha_disk_publish(unsigned state, unsigned opmode);
 void		 ha_disk_peer_closed(int closed);
+/* Our mailbox: flags for every LUN's block (FAULT, KILL with the boot id
+ * it is aimed at), written on the next tick.  Loop thread. */
+void		 ha_disk_mailbox_all(uint32_t flags, uint64_t kill_boot);
+/* Per-LUN mailbox flags (TAKEN_OVER, HANDOVER, GIVEWAIT, MBWAIT,
+ * GIVEN_BACK): set bits in set, clear bits in clear. */
+void		 ha_disk_mailbox(int lun, uint32_t set, uint32_t clear);
+/* The GIVEWAIT state record we publish on the LUN. */
+void		 ha_disk_gw_record(int lun, unsigned state, uint32_t progress,
+		    const char *reason);
+/* Write our heartbeat blocks now (wakes the disk thread). */
+void		 ha_disk_kick(void);
 
 /* ha.c — called from the other files on the loop thread */
 void		 ha_evt(enum ha_evt);
@@ -122,5 +145,10 @@ void		 ha_lun_released(int lun);
 void		 ha_lun_fenced(int lun, const char *why);
 void		 ha_reconcile(void);		/* each tick */
 void		 ha_step_down(const char *why);
+/* The peer's mailbox on a LUN changed (disk thread saw it). */
+void		 ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg,
+		    unsigned gw_state, uint32_t gw_progress, const char *reason);
+/* This head was frozen past a lease (disk thread or loop noticed). */
+void		 ha_frozen(const char *why);
 
 #endif

@@ -64,6 +64,8 @@ ha_mon_send_now(void)
 	memset(&m, 0, sizeof(m));
 	m.flags = ha.conflict && ha.fsm.state == HA_STA_MONITOR ?
 	    HB_F_CONFLICT : 0;
+	if (ha.announce_fault)		/* ha_surrender() */
+		m.flags |= HB_F_FAULT;
 	m.node_id = ha.self_id;
 	m.state = (uint16_t)ha.fsm.state;
 	m.opmode = (uint16_t)ha_opmode();

@@ -49,6 +49,14 @@
 #define HB_MBSEQ	88
 #define HB_MBACK	96
 #define HB_RESGEN	104
+#define HB_MBARG	112
+#define HB_GW		120	/* GIVEWAIT record: */
+#define HB_GW_VER	120
+#define HB_GW_STATE	122
+#define HB_GW_PROG	124
+#define HB_GW_REASON	128
+#define HB_GW_CRC	176
+#define HB_GW_LEN	60	/* 120..179, the crc covers 120..175 */
 
 /* Reservation payload. */
 #define RES_OWNER	48
@@ -361,6 +369,20 @@ pext_hb_encode(uint8_t *blk, const struct pext_hb *hb)
 	put_be64(blk + HB_MBSEQ, hb->mb_seq);
 	put_be64(blk + HB_MBACK, hb->mb_ack);
 	put_be64(blk + HB_RESGEN, hb->res_gen);
+	put_be64(blk + HB_MBARG, hb->mb_arg);
+	if (hb->gw_version != 0) {
+		size_t n = strnlen(hb->gw_reason, PEXT_GW_REASON_LEN);
+
+		if (hb->gw_version != PEXT_GW_VERSION ||
+		    hb->gw_state > PEXT_GW_DONE)
+			return PEXT_E_FIELD;
+		put_be16(blk + HB_GW_VER, hb->gw_version);
+		put_be16(blk + HB_GW_STATE, hb->gw_state);
+		put_be32(blk + HB_GW_PROG, hb->gw_progress);
+		memcpy(blk + HB_GW_REASON, hb->gw_reason, n);
+		put_be32(blk + HB_GW_CRC, pext_crc32c(0, blk + HB_GW,
+		    HB_GW_CRC - HB_GW));
+	}
 	crc_put(blk);
 	return PEXT_OK;
 }
@@ -385,6 +407,24 @@ pext_hb_decode(const uint8_t *blk, const struct pext_where *w,
 	hb->mb_seq = get_be64(blk + HB_MBSEQ);
 	hb->mb_ack = get_be64(blk + HB_MBACK);
 	hb->res_gen = get_be64(blk + HB_RESGEN);
+	hb->mb_arg = get_be64(blk + HB_MBARG);
+	if (get_be16(blk + HB_GW_VER) != 0) {
+		/* A record of another version or with a bad checksum is not
+		 * trusted: no record (the block itself stays valid). */
+		if (get_be16(blk + HB_GW_VER) != PEXT_GW_VERSION ||
+		    get_be32(blk + HB_GW_CRC) != pext_crc32c(0, blk + HB_GW,
+		    HB_GW_CRC - HB_GW) || get_be16(blk + HB_GW_STATE) >
+		    PEXT_GW_DONE)
+			hb->gw_bad = 1;
+		else {
+			hb->gw_version = PEXT_GW_VERSION;
+			hb->gw_state = get_be16(blk + HB_GW_STATE);
+			hb->gw_progress = get_be32(blk + HB_GW_PROG);
+			memcpy(hb->gw_reason, blk + HB_GW_REASON,
+			    PEXT_GW_REASON_LEN);
+			hb->gw_reason[PEXT_GW_REASON_LEN] = 0;
+		}
+	}
 	if (hb->node_id > 255 || (hb->mb_flags & ~PEXT_MB_ALL) != 0 ||
 	    hb->mb_to > 255)
 		return PEXT_E_FIELD;

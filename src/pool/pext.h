@@ -71,7 +71,25 @@ enum pext_err {
 #define PEXT_MB_MBWAIT		0x04u
 #define PEXT_MB_GIVEN_BACK	0x08u
 #define PEXT_MB_FAULT		0x10u
-#define PEXT_MB_ALL		0x1fu
+#define PEXT_MB_KILL		0x20u	/* mb_arg: boot id to fence */
+#define PEXT_MB_HANDOVER	0x40u	/* "take this LUN": a LUN fault */
+#define PEXT_MB_ALL		0x7fu
+
+/* GIVEWAIT state record in the heartbeat block (version 1). */
+#define PEXT_GW_VERSION		1
+enum pext_gw_state {
+	PEXT_GW_NONE = 0,	/* no giveback in progress */
+	PEXT_GW_WAIT = 1,	/* back; our LUN is reserved by the peer */
+	PEXT_GW_PREPARING = 2,	/* reservation free: preparing */
+	PEXT_GW_READY = 3,	/* prepared (MBWAIT): give back now */
+	PEXT_GW_FAILED = 4,	/* cannot get ready: keep serving it */
+	PEXT_GW_DONE = 5,	/* serving it again */
+};
+#define PEXT_GW_P_OPENED	0x1u	/* LUN opened, private extent loaded */
+#define PEXT_GW_P_VERIFIED	0x2u	/* private extent verified */
+#define PEXT_GW_P_TAKEN_SEEN	0x4u	/* peer's mailbox says TAKEN_OVER */
+#define PEXT_GW_P_DATA_OK	0x8u	/* data area checked (fsck/dir) */
+#define PEXT_GW_REASON_LEN	48
 
 /* Reservation flags. */
 #define PEXT_RES_TAKEOVER	0x01u
@@ -126,6 +144,15 @@ struct pext_hb {
 	uint64_t	mb_seq;
 	uint64_t	mb_ack;
 	uint64_t	res_gen;	/* generation record (see docs) */
+	uint64_t	mb_arg;		/* KILL: boot id it is aimed at */
+	/* GIVEWAIT state record; gw_version 0 = none (decode leaves the
+	 * rest zero); a record whose checksum fails decodes as none and
+	 * sets gw_bad */
+	uint16_t	gw_version;
+	uint16_t	gw_state;	/* enum pext_gw_state */
+	uint32_t	gw_progress;	/* PEXT_GW_P_* */
+	char		gw_reason[PEXT_GW_REASON_LEN + 1];
+	int		gw_bad;
 };
 
 struct pext_res {
