@@ -86,9 +86,34 @@ pick_head(struct cfg *cfg, const char *name)
 
 /* The health monitor's actions are the HA controller's (loop thread). */
 static void
+lhm_lun_handover(int lun, const char *why)
+{
+	/* -1: the peer is not serving (dead, booting): there is nobody to
+	 * hand the LUN to; this head keeps it (the other LUNs are fine) and
+	 * the monitor tries again while the fault lasts */
+	if (ha_lun_handover(lun, why) < 0)
+		log_warnx("lhm: lun %s stays here: the peer cannot take it "
+		    "now (%s)", dd.cfg->luns[lun].name, why);
+}
+
+static int
+lhm_ha_active(void)
+{
+	enum ha_opmode m = ha_opmode();
+
+	return m == HA_OPMODE_MASTER || m == HA_OPMODE_SLAVE;
+}
+
+static void
 lhm_actions_install(void)
 {
-	/* LEAD: filled in once ha_lun_handover/ha_surrender exist */
+	static const struct lhm_actions a = {
+		.lun_handover = lhm_lun_handover,
+		.surrender = ha_surrender,
+		.active = lhm_ha_active,
+	};
+
+	lhm_set_actions(&a);
 }
 
 int
