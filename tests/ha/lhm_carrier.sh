@@ -1,2 +1,78 @@
 #!/bin/bash
-exit 77
+# lhm_carrier.sh — head A's client network goes down (`ip link set eth0
+# down` inside A's namespace) while both peer-link paths stay up.  A's
+# health monitor sees the carrier of the only interface with A's service
+# IPs go (rtnetlink link event), and since that is every interface that
+# carries A's IPs it surrenders: B takes la and 192.0.2.10 within a few
+# seconds, the writer through 192.0.2.10 goes on and loses nothing.
+# With eth0 back, A restarts once (fault-reset-delay), status shows eth0
+# healthy again, and the giveback brings la and its IP home.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/halib.sh"
+
+t_init lhm_carrier
+ha_require
+ns_setup || t_done
+ha_mk_conf directory && pool_prepare directory
+t_ok $? "directory pool and configuration prepared"
+cat >>"$T_DIR/duonas.conf" <<EOC
+health {
+  interval 200
+  fault-after 2
+}
+heartbeat {
+  fault-reset-delay 6000
+}
+EOC
+ha_start A && ha_start B
+t_ok $? "both heads started"
+ha_wait_up 30
+[ "$T_FAIL" -eq 0 ] || t_done
+
+ha_cli A health | grep -q "iface eth0 *ok .*$NS_VIP_A"
+t_ok $? "A watches eth0 and sees $NS_VIP_A on it"
+ha_writer_start wa "$NS_VIP_A" la -T 1000
+ha_writer_start wb "$NS_VIP_B" lb -T 1000
+ha_wait_acks wa 100 20 && ha_wait_acks wb 100 20
+t_ok $? "writers acknowledged through both service IPs"
+
+_eth0_fault() { ha_cli A health | grep -q 'iface eth0 *FAULT'; }
+before=$(ha_acked wa)
+t0=$(date +%s%3N)
+ns_exec a ip link set eth0 down
+t_ok $? "A's eth0 down (p0, p1 up)"
+wait_until 10 _eth0_fault
+t_ok $? "A's status shows eth0 FAULT ($(ha_cli A health | grep 'iface eth0'))"
+wait_until 10 ha_serving B la
+t_ok $? "B serves la ($(( $(date +%s%3N) - t0 )) ms after eth0 went down)"
+wait_until 10 ha_ip_held B "$NS_VIP_A" &&
+    wait_until 5 ns_has_addr b "$NS_VIP_A"
+t_ok $? "B holds $NS_VIP_A ($(( $(date +%s%3N) - t0 )) ms after eth0 went down)"
+! ns_has_addr a "$NS_VIP_A"
+t_ok $? "A no longer has $NS_VIP_A configured"
+grep -q 'ha: surrender: iface eth0' "$T_DIR/A.log"
+t_ok $? "A surrendered for its interface"
+ha_cli A status | grep -q 'last fault: iface eth0 .*no carrier\|last fault: iface eth0 .*down'
+t_ok $? "A's status names the interface fault and its reason"
+wait_until 20 _ha_acked_ge wa $((before + 50))
+t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+ha_wait_acks wb 20 10
+t_ok $? "writer through $NS_VIP_B unaffected"
+
+ns_exec a ip link set eth0 up
+t_ok $? "A's eth0 up again"
+_eth0_ok() { ha_cli A health | grep -q 'iface eth0 *ok'; }
+wait_until 10 _eth0_ok
+t_ok $? "A's status shows eth0 healthy again"
+ha_wait_home 60
+ha_wait_acks wa 50 30
+t_ok $? "writer through $NS_VIP_A continued after the giveback"
+
+ha_writer_stop wa; rca=$?
+ha_writer_stop wb; rcb=$?
+t_ok $((rca | rcb)) "writers ran to the end (wa pause $(ha_kv "$T_DIR/wa.out" \
+client_pause_ms) ms)"
+ha_verify wa "$NS_VIP_A" la
+ha_verify wb "$NS_VIP_B" lb
+t_done
