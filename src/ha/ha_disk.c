@@ -243,6 +243,29 @@ lun_open(struct ha_lun *l)
 	return 0;
 }
 
+/*
+ * A LUN this head gave up (handover, placement) while its disk fails us:
+ * the release cannot be written, so stop using it now (gate shut, data
+ * detached by force) and let the peer wait out the lease.  Unlike
+ * fence() this is no fault of the head: the LUN was given up on purpose
+ * and the head keeps serving the rest.
+ */
+static void
+abandon(struct ha_lun *l, const char *why)
+{
+	atomic_store(&l->lease_until_us, 0);
+	atomic_store(&l->serving, 0);
+	log_warnx("pool: lun %s: %s: the release cannot be written; stopped "
+	    "using it, the peer waits out the lease", l->cfg->name, why);
+	if (lun_data_detach(l->cfg, &l->ld, 1) < 0)
+		log_warnx("pool: lun %s: detach failed", l->cfg->name);
+	l->my_gen = 0;
+	pthread_mutex_lock(&dk.mtx);
+	l->st = HA_LUN_IDLE;
+	pthread_mutex_unlock(&dk.mtx);
+	post(POST_RELEASED, l->idx, 0, 0, NULL);
+}
+
 static void
 fence(struct ha_lun *l, const char *fmt, uint64_t x, uint64_t y)
 {
@@ -423,6 +446,13 @@ lun_step(struct ha_lun *l, int releasing)
 	st = l->st;
 	pthread_mutex_unlock(&dk.mtx);
 
+	/* Given up while the disk fails us (the health monitor's
+	 * handover of a LUN with I/O errors): nothing can be written, so
+	 * do not wait for the lease to run out into a fence. */
+	if (st == HA_LUN_OWNED && !want && !l->io_ok) {
+		abandon(l, l->err[0] ? l->err : "I/O error");
+		return;
+	}
 	/* A lease that ran out while we could not act (stopped process,
 	 * hung disk) is lost, whatever the disk says now. */
 	if (st == HA_LUN_OWNED && now > atomic_load(&l->lease_until_us)) {

@@ -7,6 +7,8 @@
 # seconds, the writer through 192.0.2.10 goes on and loses nothing.
 # With eth0 back, A restarts once (fault-reset-delay), status shows eth0
 # healthy again, and the giveback brings la and its IP home.
+# Phase 2, a pulled cable: the bridge's end of A's eth0 goes down, so
+# eth0 stays administratively up but loses its carrier: the same again.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -68,6 +70,22 @@ t_ok $? "A's status shows eth0 healthy again"
 ha_wait_home 60
 ha_wait_acks wa 50 30
 t_ok $? "writer through $NS_VIP_A continued after the giveback"
+
+# ---- phase 2: no carrier (the switch port goes away) ----
+_eth0_nocarrier() { ha_cli A health | grep -q 'iface eth0 *FAULT *no carrier'; }
+before=$(ha_acked wa)
+t0=$(date +%s%3N)
+ns_exec br ip link set va down
+t_ok $? "bridge port of A's eth0 down (A's eth0 still up, no carrier)"
+wait_until 10 _eth0_nocarrier
+t_ok $? "A's status shows eth0 FAULT: no carrier"
+wait_until 10 ha_serving B la && wait_until 10 ha_ip_held B "$NS_VIP_A"
+t_ok $? "B serves la and holds $NS_VIP_A ($(( $(date +%s%3N) - t0 )) ms)"
+wait_until 20 _ha_acked_ge wa $((before + 50))
+t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+ns_exec br ip link set va up
+t_ok $? "carrier back"
+ha_wait_home 60
 
 ha_writer_stop wa; rca=$?
 ha_writer_stop wb; rcb=$?
