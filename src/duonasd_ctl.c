@@ -723,6 +723,67 @@ cmd_health_fault(struct ctl_ctx *c, int argc, char **argv)
 	    "loop)", argv[0]);
 }
 
+/* ---- HA fault injection (tests) -------------------------------------- */
+
+struct ha_fault_arg {
+	int		 lun;		/* -1: surrender */
+	int		 permanent;
+	int		 rc;
+};
+
+static void
+ha_fault_on_loop(void *p)
+{
+	struct ha_fault_arg *a = p;
+
+	if (a->lun >= 0)
+		a->rc = ha_lun_handover(a->lun, "fault injected by the "
+		    "administrator (ha fault handover)");
+	else {
+		ha_surrender("fault injected by the administrator (ha fault "
+		    "surrender)", a->permanent);
+		a->rc = 0;
+	}
+}
+
+static int
+cmd_ha_fault_handover(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_fault_arg a = { .lun = -1 };
+
+	if (argc != 1)
+		return ctl_usage(c, "ha fault handover", "needs exactly one "
+		    "LUN name");
+	for (int i = 0; i < dd.cfg->nluns; i++)
+		if (strcmp(dd.cfg->luns[i].name, argv[0]) == 0)
+			a.lun = i;
+	if (a.lun < 0)
+		return ctl_usage(c, "ha fault handover", "no LUN named '%s'",
+		    argv[0]);
+	loop_call_wait(ha_fault_on_loop, &a);
+	if (a.rc < 0) {
+		ctl_printf(c, "ha fault handover: lun %s cannot be handed "
+		    "over: the peer is not serving (see the log)\n", argv[0]);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "lun %s handed over to the peer\n", argv[0]);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_ha_fault_surrender(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_fault_arg a = { .lun = -1 };
+
+	a.permanent = ctl_flag_take(&argc, argv, "--permanent");
+	if (argc != 0)
+		return ctl_usage(c, "ha fault surrender", "unexpected "
+		    "argument '%s'", argv[0]);
+	loop_call_wait(ha_fault_on_loop, &a);
+	ctl_printf(c, "surrendered%s\n", a.permanent ? " (permanent)" : "");
+	return CTL_EX_OK;
+}
+
 static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -742,6 +803,8 @@ ctl_handlers_register(void)
 	ctl_register("link unblock", cmd_link_unblock);
 	ctl_register("health", cmd_health);
 	ctl_register("health fault", cmd_health_fault);
+	ctl_register("ha fault handover", cmd_ha_fault_handover);
+	ctl_register("ha fault surrender", cmd_ha_fault_surrender);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

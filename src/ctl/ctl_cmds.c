@@ -120,6 +120,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "duonas.conf) as a new generation.  Master only, except on a head "
 	  "in MONITOR, where it restores service: the daemon restarts with "
 	  "it.", 0 },
+	/* ---- HA fault injection (tests) ---- */
+	{ "ha fault handover", "LUN",
+	  "Tests only: behave as if the local health monitor found LUN "
+	  "faulty: hand it (alone) to the peer now.", 0 },
+	{ "ha fault surrender", "[--permanent]",
+	  "Tests only: behave as if this head were found unhealthy: announce "
+	  "FAULT, release everything, go HALTED (RESET after heartbeat { "
+	  "fault-reset-delay } unless --permanent).", 0 },
 	{ "config fault", "N crash|fail | off",
 	  "Tests only: make the N-th next configuration I/O step fail (EIO) "
 	  "or crash the daemon right after it.", 0 },

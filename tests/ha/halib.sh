@@ -31,6 +31,10 @@ HA_BOOT_WAIT_MS=${HA_BOOT_WAIT_MS-3000}
 HA_HB_INTERVAL_MS=${HA_HB_INTERVAL_MS-}
 HA_LUN_MB=${HA_LUN_MB-}		# default: 80 (directory), 200 (ext4)
 HA_MODE=directory
+# HA_LUN_C=1: a third LUN, lc (id 3), also homed on A (tests that move one
+# LUN of a head while it keeps the other)
+HA_LUN_C=${HA_LUN_C-}
+ha_luns() { if [ -n "$HA_LUN_C" ]; then echo la lb lc; else echo la lb; fi; }
 
 ha_require() {
 	ns_require
@@ -101,9 +105,11 @@ ha_mk_conf() {
 			echo "  rundir \"$T_DIR/$h/run\""
 			echo "}"
 		done
-		for lun in la lb; do
+		for lun in $(ha_luns); do
 			echo "lun $lun {"
-			if [ $lun = la ]; then echo "  id 1"; else echo "  id 2"; fi
+			case $lun in
+			la) echo "  id 1" ;; lb) echo "  id 2" ;; lc) echo "  id 3" ;;
+			esac
 			echo "  path \"$T_DIR/$lun.img\""
 			echo "  mode $mode"
 			if [ "$mode" = ext4 ]; then
@@ -111,7 +117,7 @@ ha_mk_conf() {
 			else
 				echo "  data \"$(ha_export_dir $lun)\""
 			fi
-			if [ $lun = la ]; then echo "  home A"; else echo "  home B"; fi
+			if [ $lun = lb ]; then echo "  home B"; else echo "  home A"; fi
 			echo "}"
 		done
 	} >"$T_DIR/duonas.conf"
@@ -120,6 +126,9 @@ ha_mk_conf() {
 	{
 		echo "$(ha_export_dir la) -id=1,rw,no_root_squash,sync *"
 		echo "$(ha_export_dir lb) -id=2,rw,no_root_squash,sync *"
+		[ -n "$HA_LUN_C" ] &&
+		    echo "$(ha_export_dir lc) -id=3,rw,no_root_squash,sync *"
+		true
 	} >"$T_DIR/exports"
 	mkdir -p "$T_DIR/A" "$T_DIR/B"
 }
@@ -136,7 +145,7 @@ ha_mk_conf() {
 # run it here — the tests call nothing else to prepare the pool.
 pool_prepare() {
 	local mode=$1 lun size img
-	for lun in la lb; do
+	for lun in $(ha_luns); do
 		img="$T_DIR/$lun.img"
 		if [ "$mode" = ext4 ]; then size=${HA_LUN_MB:-200}
 		else size=${HA_LUN_MB:-80}; fi
@@ -156,7 +165,7 @@ ha_pool_cleanup() {
 	    /proc/self/mounts | sort -r); do
 		umount -l "$mnt" 2>/dev/null
 	done
-	for lun in la lb; do
+	for lun in $(ha_luns); do
 		for dev in $(losetup -j "$T_DIR/$lun.img" -O NAME -n \
 		    2>/dev/null); do
 			losetup -d "$dev" 2>/dev/null
@@ -367,7 +376,7 @@ _ha_sample() {
 	local j l a out=""
 	j=$(ha_json "$1")
 	[ -n "$j" ] || { echo "?"; return; }
-	for l in la lb; do
+	for l in $(ha_luns); do
 		_ha_obj "$j" name "$l" | grep -q '"serving":true' &&
 		    out="$out$l,"
 	done
