@@ -239,13 +239,14 @@ main(int argc, char **argv)
 		if (services_init() < 0)
 			return 1;
 		ha_services_ready();
-		/* the monitor watches what is started: the loop, the NFS
-		 * workers (registered by the service), LUNs, interfaces */
-		lhm_actions_install();
-		if (lhm_start(dd.cfg, dd.self) < 0 ||
-		    lhm_probes_start(dd.cfg, dd.self) < 0)
-			return 1;
 	}
+	/* The monitor watches what is started: the loop (also in MONITOR,
+	 * where systemd's watchdog still needs its beat), the NFS workers
+	 * (registered by the service), the LUNs and the interfaces. */
+	lhm_actions_install();
+	if (lhm_start(dd.cfg, dd.self) < 0 || (!dd.monitor &&
+	    lhm_probes_start(dd.cfg, dd.self) < 0))
+		return 1;
 	ctcm_ctl_register();
 	ctl_handlers_register();
 	if (ctl_init(dd.me->socket) < 0)
