@@ -6,11 +6,16 @@
 # service IP at once, the writer through 192.0.2.10 goes on without
 # losing an acknowledged record; with the fault cleared A restarts once
 # (fault-reset-delay) and gets its LUN and IP back.
+# Phase 2: A's event loop stalls (`duonas health fault loop MS`) past
+# loop-stuck: the monitor thread aborts the process (nothing on the loop
+# can act), B takes over as after a crash, the writer loses nothing; A
+# is started again and gets la back.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
 
 t_init lhm_stuck
+ulimit -c 0	# phase 2 aborts a daemon on purpose: no core file
 ha_require
 ns_setup || t_done
 ha_mk_conf directory && pool_prepare directory
@@ -20,6 +25,7 @@ health {
   interval 200
   fault-after 2
   worker-stuck 1500
+  loop-stuck 2000
   wellness 2
 }
 heartbeat {
@@ -66,6 +72,26 @@ grep -q 'lhm: wellness: [0-9]* watched' "$T_DIR/A.log"
 t_ok $? "A logs its wellness line"
 ha_wait_acks wa 50 30
 t_ok $? "writer through $NS_VIP_A continued after the giveback"
+
+# ---- phase 2: the event loop stalls ----
+before=$(ha_acked wa)
+t0=$(date +%s%3N)
+ha_cli A health fault loop 20000
+t_ok $? "A's event loop stalls (test fault)"
+pid_a=$PID_A
+wait_until 15 _ha_gone "$pid_a"
+t_ok $? "A's monitor aborted the process ($(( $(date +%s%3N) - t0 )) ms)"
+_ha_forget_pid "$pid_a"
+PID_A=
+grep -q 'lhm: event-loop: last beat .*: aborting the process' "$T_DIR/A.log"
+t_ok $? "A's log says why ($(grep -o 'lhm: event-loop: last beat [0-9]* ms ago' "$T_DIR/A.log" | tail -n 1))"
+wait_until 15 ha_serving B la && wait_until 10 ha_ip_held B "$NS_VIP_A"
+t_ok $? "B serves la and holds $NS_VIP_A ($(( $(date +%s%3N) - t0 )) ms after the stall began)"
+wait_until 30 _ha_acked_ge wa $((before + 50))
+t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+ha_start A
+t_ok $? "A started again"
+ha_wait_home 60
 
 ha_writer_stop wa; rca=$?
 ha_writer_stop wb; rcb=$?

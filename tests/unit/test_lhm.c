@@ -5,12 +5,20 @@
  * every combination of interfaces down in a two-interface cluster, the
  * stuck check, the health { } block of duonas.conf (defaults, values,
  * every error naming the problem), and the registration table with its
- * status output.
+ * status output; and, with a real event loop, the systemd notification
+ * datagrams (READY=1, WATCHDOG=1 from the loop, STOPPING=1) sent to a
+ * NOTIFY_SOCKET of the test's own.
  */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include "common/cfg.h"
+#include "common/loop.h"
 #include "common/util.h"
 #include "lhm/lhm_int.h"
 #include "t.h"
@@ -214,6 +222,73 @@ test_registry(void)
 	    "names");
 }
 
+static void
+exit_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	loop_exit();
+}
+
+static void
+test_notify(void)
+{
+	struct sockaddr_un	 sun;
+	struct cfg		 c;
+	struct timeval		 tv = { 0, 400000 };
+	struct event		*ev;
+	struct buf		 b;
+	char			 err[256], msg[64];
+	int			 fd, ready = 0, dog = 0, stopping = 0, other = 0;
+	ssize_t			 n;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "/tmp/test_lhm.%d.sock",
+	    (int)getpid());
+	unlink(sun.sun_path);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	T_OK(fd >= 0 && bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0,
+	    "notify socket bound");
+	setenv("NOTIFY_SOCKET", sun.sun_path, 1);
+	T_EQ(parse("health {\n interval 50\n loop-stuck 1000\n}\n", &c, err,
+	    sizeof(err)), 0, "cluster with a 50 ms health interval");
+	loop_init();
+	T_EQ(lhm_start(&c, 0), 0, "monitor started");
+	lhm_notify_ready();
+	ev = evtimer_new(loop_base(), exit_cb, NULL);
+	evtimer_add(ev, &tv);
+	loop_run();
+	buf_init(&b);
+	lhm_status_text(&b);
+	buf_add(&b, "", 1);
+	T_OK(strstr((char *)b.data, "event-loop") &&
+	    strstr((char *)b.data, "none faulted"),
+	    "event loop watched and healthy:\n%s", (char *)b.data);
+	buf_free(&b);
+	lhm_notify_stopping();
+	lhm_stop();
+	event_free(ev);
+	while ((n = recv(fd, msg, sizeof(msg) - 1, 0)) > 0) {
+		msg[n] = 0;
+		if (strcmp(msg, "READY=1") == 0)
+			ready++;
+		else if (strcmp(msg, "WATCHDOG=1") == 0)
+			dog++;
+		else if (strcmp(msg, "STOPPING=1") == 0)
+			stopping++;
+		else
+			other++;
+	}
+	T_EQ(ready, 1, "READY=1 once");
+	T_OK(dog >= 4, "WATCHDOG=1 from the loop every interval (%d in 400 ms)",
+	    dog);
+	T_EQ(stopping, 1, "STOPPING=1 once");
+	T_EQ(other, 0, "nothing else");
+	close(fd);
+	unlink(sun.sun_path);
+	unsetenv("NOTIFY_SOCKET");
+}
+
 int
 main(void)
 {
@@ -222,5 +297,6 @@ main(void)
 	test_stuck();
 	test_cfg();
 	test_registry();
+	test_notify();
 	return t_done();
 }
