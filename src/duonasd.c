@@ -38,13 +38,18 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: duonasd [-d] [-c CONF] [-n HEAD]\n\n"
+	    "usage: duonasd [-d] [-c CONF] [-n HEAD]\n"
+	    "       duonasd -R [-c CONF]\n\n"
 	    "Run one head of a duonas cluster in the foreground.\n\n"
 	    "  -c CONF   configuration file (default %s/duonas/duonas.conf)\n"
 	    "  -n HEAD   which head of CONF this is (default: the head named "
 	    "like this host)\n"
 	    "  -d        debug logging\n"
 	    "  -t        check the configuration and exit\n"
+	    "  -R        remove every service IP of CONF from this host's "
+	    "interfaces and exit\n"
+	    "            (systemd ExecStopPost: a crashed daemon leaves them "
+	    "configured)\n"
 	    "  -h        this text\n"
 	    "  -V        print the version\n", SYSCONFDIR);
 }
@@ -122,10 +127,10 @@ main(int argc, char **argv)
 	const char	*conf = SYSCONFDIR "/duonas/duonas.conf";
 	const char	*head = NULL;
 	char		 err[512], *pidfile;
-	int		 ch, debug = 0, checkonly = 0, rv;
+	int		 ch, debug = 0, checkonly = 0, release = 0, rv;
 	struct event	*sigint_ev, *sigterm_ev;
 
-	while ((ch = getopt(argc, argv, "c:n:dfthV")) != -1) {
+	while ((ch = getopt(argc, argv, "c:n:dfRthV")) != -1) {
 		switch (ch) {
 		case 'c':
 			conf = optarg;
@@ -140,6 +145,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			checkonly = 1;
+			break;
+		case 'R':
+			release = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -158,6 +166,23 @@ main(int argc, char **argv)
 	}
 	log_init("duonasd", debug, 0);
 	dd.cfg = xcalloc(1, sizeof(*dd.cfg));
+	if (release) {
+		/* Needs only the addresses: no head, no key, no state.  A
+		 * damaged duonas.conf falls back to the last committed copy
+		 * like a start would. */
+		if (cfg_parse(conf, dd.cfg, err, sizeof(err)) < 0) {
+			log_warnx("%s", err);
+			if (ctcm_boot_conf(conf, dd.cfg, err,
+			    sizeof(err)) < 0) {
+				log_warnx("ctcm: %s", err);
+				return 78;
+			}
+		}
+		rv = ha_release_ips(dd.cfg);
+		if (rv >= 0)
+			log_info("duonasd -R: %d service ip(s) removed", rv);
+		return rv < 0 ? 1 : 0;
+	}
 	if (cfg_parse(conf, dd.cfg, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
 		/* a damaged duonas.conf is restored like any other local
@@ -190,6 +215,12 @@ main(int argc, char **argv)
 		return 73;
 	}
 	signal(SIGPIPE, SIG_IGN);
+
+	/* Service IPs a crashed or killed earlier run left on this host's
+	 * interfaces go before anything else: the kernel would keep
+	 * answering for them while the peer may hold them. */
+	if (!checkonly && ha_release_ips(dd.cfg) < 0)
+		log_warnx("ha: some stale service IPs could not be removed");
 
 	/* Power-up validation: the array's configuration replicas decide
 	 * before anything is started from the local files. */

@@ -784,6 +784,26 @@ cmd_ha_fault_surrender(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+static void
+ha_blind_on_loop(void *p)
+{
+	ha_test_blind(*(int *)p);
+}
+
+static int
+cmd_ha_fault_blind(struct ctl_ctx *c, int argc, char **argv)
+{
+	int on;
+
+	if (argc != 1 || (strcmp(argv[0], "on") != 0 &&
+	    strcmp(argv[0], "off") != 0))
+		return ctl_usage(c, "ha fault blind", "needs on or off");
+	on = strcmp(argv[0], "on") == 0;
+	loop_call_wait(ha_blind_on_loop, &on);
+	ctl_printf(c, "blind %s\n", on ? "on" : "off");
+	return CTL_EX_OK;
+}
+
 static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -805,6 +825,7 @@ ctl_handlers_register(void)
 	ctl_register("health fault", cmd_health_fault);
 	ctl_register("ha fault handover", cmd_ha_fault_handover);
 	ctl_register("ha fault surrender", cmd_ha_fault_surrender);
+	ctl_register("ha fault blind", cmd_ha_fault_blind);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

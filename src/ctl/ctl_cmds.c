@@ -128,6 +128,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Tests only: behave as if this head were found unhealthy: announce "
 	  "FAULT, release everything, go HALTED (RESET after heartbeat { "
 	  "fault-reset-delay } unless --permanent).", 0 },
+	{ "ha fault blind", "on|off",
+	  "Tests only: suspend this head's clock and lease checks and all "
+	  "its disk I/O, as if its storage hung inside a paused virtual "
+	  "machine: only the peer's kill messages can then stop it.", 0 },
 	{ "config fault", "N crash|fail | off",
 	  "Tests only: make the N-th next configuration I/O step fail (EIO) "
 	  "or crash the daemon right after it.", 0 },

@@ -13,6 +13,7 @@
  * exports, then the LUN.  Fencing short-cuts all of it (ha_lun_fenced).
  * Modules hear of opmode changes through ha_opmode_register().
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -354,6 +355,35 @@ ip_acquire(struct ha_ip *ip)
 	    ip->v->addr, ip->v->prefix, ip->v->dev);
 }
 
+/*
+ * A served LUN whose lease ran out although the loop runs: the disk
+ * thread is stuck (hung I/O).  Its gate is already closed (nfs_gate
+ * reads the lease); fence it from here so the IPs go and the head
+ * surrenders instead of holding addresses it cannot serve.  One tick of
+ * slack: the disk thread renews on the same period.
+ */
+static void
+leases_check(uint64_t now)
+{
+	uint64_t slack = (uint64_t)ha.hbp.interval_ms * 1000, until;
+
+	for (int i = 0; i < ha.nluns; i++) {
+		if (!atomic_load(&ha.luns[i].serving))
+			continue;
+		until = atomic_load(&ha.luns[i].lease_until_us);
+		if (until != 0 && now >= until + slack) {
+			char why[96];
+
+			snprintf(why, sizeof(why), "lease expired %llu ms ago "
+			    "and not renewed (disk thread stuck)",
+			    (unsigned long long)(now - until) / 1000);
+			atomic_store(&ha.luns[i].serving, 0);
+			ha_lun_fenced(i, why);
+			return;
+		}
+	}
+}
+
 void
 ha_reconcile(void)
 {
@@ -364,7 +394,9 @@ ha_reconcile(void)
 	/* The loop itself did not run for half a lease (SIGSTOP, a stalled
 	 * machine): the leases are gone; drop the IPs before anything
 	 * else, the disk thread fences the LUNs. */
-	if (last_reconcile_us != 0 && ha.nluns > 0 && now -
+	if (atomic_load(&ha.test_blind))
+		last_reconcile_us = 0;
+	else if (last_reconcile_us != 0 && ha.nluns > 0 && now -
 	    last_reconcile_us >= (uint64_t)ha.cfg->lease_ms * 500) {
 		char why[96];
 
@@ -373,8 +405,10 @@ ha_reconcile(void)
 		    1000);
 		last_reconcile_us = now;
 		ha_frozen(why);
-	}
-	last_reconcile_us = now;
+	} else
+		leases_check(now);
+	if (!atomic_load(&ha.test_blind))
+		last_reconcile_us = now;
 	peer_watch();
 	/* IPs that must go, go first */
 	for (int i = 0; i < nips; i++)
@@ -606,6 +640,14 @@ ha_place_ip(const char *addr, int head, const char *why)
 		return 0;
 	}
 	return -1;
+}
+
+void
+ha_test_blind(int on)
+{
+	atomic_store(&ha.test_blind, on);
+	log_warnx("ha: TEST: clock and lease checks and disk I/O %s",
+	    on ? "suspended (blind)" : "resumed");
 }
 
 int
@@ -873,6 +915,16 @@ ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg, unsigned gw_state,
 	}
 }
 
+/* We serve a LUN that is placed on the peer (its home, or moved there). */
+static int
+holds_peer_lun(void)
+{
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_on(i) != ha.self && atomic_load(&ha.luns[i].serving))
+			return 1;
+	return 0;
+}
+
 /*
  * Every tick: react to a HALTED peer at once (it serves nothing), keep
  * the placement table in sync, and kill a peer that is back from a
@@ -899,7 +951,8 @@ peer_watch(void)
 		peer_halted_boot = 0;
 	/* Kill: we are DEGRADED (we hold its LUNs) and the peer talks as if
 	 * it were still dual active: it was frozen and has not noticed. */
-	if (ha.fsm.state == HA_STA_DEGRADED && (ps & HA_STA_DAC)) {
+	if (ha.fsm.state == HA_STA_DEGRADED && (ps & HA_STA_DAC) &&
+	    holds_peer_lun()) {
 		if (kill_boot != pboot || now - kill_sent_us >=
 		    (uint64_t)ha.hbp.interval_ms * 1000) {
 			if (kill_boot != pboot)
@@ -1096,6 +1149,41 @@ ha_config_changed(void)
 	ha_reconcile();
 }
 
+/* ---- service IPs that must not linger ------------------------------- */
+
+/*
+ * Remove every service IP of the configuration (both heads': this head
+ * may have held the peer's) from this host's interfaces.  A daemon that
+ * died (kill -9, a crash) leaves its addresses configured, and the
+ * kernel keeps answering ARP and connections for them; nothing here
+ * knows whether this head should still hold them, so they go, and the
+ * state machine adds back what it is given.  Returns how many were
+ * removed, -1 when one could not be.
+ */
+int
+ha_release_ips(const struct cfg *cfg)
+{
+	int n = 0, bad = 0, rc;
+
+	for (int h = 0; h < 2; h++)
+		for (int i = 0; i < cfg->heads[h].nvips; i++) {
+			const struct cfg_vip *v = &cfg->heads[h].vips[i];
+
+			if ((rc = vip_has_addr(v)) == 0)
+				continue;
+			if (rc < 0 && errno == ENODEV)
+				continue;	/* not an interface here */
+			if (vip_addr_del(v) < 0) {
+				bad = 1;
+				continue;
+			}
+			log_warnx("ha: removed service ip %s/%d from %s (left "
+			    "by an earlier run)", v->addr, v->prefix, v->dev);
+			n++;
+		}
+	return bad ? -1 : n;
+}
+
 /* ---- public API ------------------------------------------------------ */
 
 int
@@ -1223,6 +1311,14 @@ lease_ok(void)
 	return 1;
 }
 
+/* What the NFS gate says: served here with a valid lease. */
+static int
+lun_gate_open(int i)
+{
+	return atomic_load(&ha.luns[i].serving) &&
+	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
+}
+
 static const char *const lun_st_names[] = {
 	"idle", "acquiring", "checking", "owned",
 };
@@ -1252,7 +1348,17 @@ ha_status_text(struct buf *b)
 	    (unsigned long long)ha.fsm.nchanges,
 	    (unsigned long long)ha.fsm.nignored);
 	if (fault_why[0])
-		buf_printf(b, "last fault:  %s\n", fault_why);
+		buf_printf(b, "last fault:  %s%s\n", fault_why,
+		    fault_disabled == 2 ? " (PERMANENT: disabled until the "
+		    "daemon restarts)" : fault_disabled == 1 ? " (repeated "
+		    "faults: HALTED until an administrator resets)" : "");
+	if (ha.announce_fault || nkill_tx || nkill_rx || place_ver)
+		buf_printf(b, "faults:      %s%d counted in the window, kill "
+		    "messages sent %llu, received %llu, placement version "
+		    "%llu\n", ha.announce_fault ? "FAULT announced, " : "",
+		    nfault_at, (unsigned long long)nkill_tx,
+		    (unsigned long long)nkill_rx,
+		    (unsigned long long)place_ver);
 	ha_mon_status_text(b);
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;
@@ -1264,12 +1370,15 @@ ha_status_text(struct buf *b)
 
 		ha_disk_get(i, &st, &owner, &ok);
 		ha_disk_info(i, &gen, dmg, sizeof(dmg));
-		buf_printf(b, "%s %s (home %s): owner %s, %s, generation "
+		buf_printf(b, "%s %s (home %s%s%s): owner %s, %s, generation "
 		    "%llu%s%s\n", i ? "            " : "luns:       ",
 		    ha.luns[i].cfg->name,
-		    ha.cfg->heads[ha.luns[i].cfg->home].name, node_name(owner),
-		    lun_st_names[st], (unsigned long long)gen,
-		    atomic_load(&ha.luns[i].serving) ? ", SERVING here" : "",
+		    ha.cfg->heads[ha.luns[i].cfg->home].name,
+		    lun_place[i] >= 0 ? ", placed on " : "",
+		    lun_place[i] >= 0 ? ha.cfg->heads[lun_place[i]].name : "",
+		    node_name(owner), lun_st_names[st], (unsigned long long)gen,
+		    lun_gate_open(i) ? ", SERVING here" :
+		    atomic_load(&ha.luns[i].serving) ? ", LEASE EXPIRED" : "",
 		    ok ? "" : ha.luns[i].opened ? ", I/O FAILING" :
 		    ", not open yet");
 		if (dmg[0])
@@ -1301,7 +1410,12 @@ ha_status_json(struct buf *b)
 	    (unsigned long long)ha.fsm.changed_wall_ms,
 	    lease_ok() ? "true" : "false");
 	buf_add_json_str(b, fault_why);
-	buf_printf(b, ",");
+	buf_printf(b, ",\"fault_announced\":%s,\"fault_disabled\":\"%s\","
+	    "\"kills_sent\":%llu,\"kills_received\":%llu,"
+	    "\"placement_version\":%llu,", ha.announce_fault ? "true" :
+	    "false", fault_disabled == 2 ? "permanent" : fault_disabled == 1 ?
+	    "repeated" : "", (unsigned long long)nkill_tx,
+	    (unsigned long long)nkill_rx, (unsigned long long)place_ver);
 	ha_mon_status_json(b);
 	buf_printf(b, ",\"luns\":[");
 	for (int i = 0; i < ha.nluns; i++) {
@@ -1320,9 +1434,13 @@ ha_status_json(struct buf *b)
 		buf_add_json_str(b, ha.cfg->heads[ha.luns[i].cfg->home].name);
 		buf_printf(b, ",\"owner\":");
 		buf_add_json_str(b, node_name(owner));
+		buf_printf(b, ",\"placed_on\":");
+		buf_add_json_str(b, ha.cfg->heads[lun_on(i)].name);
+		buf_printf(b, ",\"fault\":");
+		buf_add_json_str(b, lun_fault[i]);
 		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s,"
 		    "\"generation\":%llu,\"damage\":", lun_st_names[st],
-		    atomic_load(&ha.luns[i].serving) ? "true" : "false",
+		    lun_gate_open(i) ? "true" : "false",
 		    ok ? "true" : "false", (unsigned long long)gen);
 		buf_add_json_str(b, dmg);
 		buf_printf(b, "}");

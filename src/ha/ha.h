@@ -80,6 +80,16 @@ void		 ha_surrender(const char *why, int permanent);
 int		 ha_place_lun(int lun, int head, const char *why);
 int		 ha_place_ip(const char *addr, int head, const char *why);
 int		 ha_lun_where(int lun);
+/* Tests only: suspend the clock and lease checks and all disk I/O (a
+ * head whose storage hangs inside a paused VM: only kill messages can
+ * stop it).  duonas ha fault blind on|off. */
+void		 ha_test_blind(int on);
+
+/* Remove every configured service IP (both heads') from this host's
+ * interfaces: at daemon start before anything else, and for
+ * `duonasd -R` (systemd ExecStopPost after a crash).  Any thread; needs
+ * no ha_init.  Returns the number removed, -1 if one could not be. */
+int		 ha_release_ips(const struct cfg *cfg);
 void		 ha_status_text(struct buf *);
 void		 ha_status_json(struct buf *);
 

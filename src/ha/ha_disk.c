@@ -601,6 +601,10 @@ disk_main(void *arg)
 		releasing = dk.release_all;
 		pthread_mutex_unlock(&dk.mtx);
 		dk.hb_seq++;
+		if (atomic_load(&ha.test_blind)) {
+			dk.last_pass_us = 0;
+			goto wait;
+		}
 		{
 			/* Frozen (SIGSTOP, a stalled machine) for half a
 			 * lease or more: the leases are gone, the loop must
@@ -624,6 +628,7 @@ disk_main(void *arg)
 			lun_step(&ha.luns[i], releasing);
 		if (stop)
 			break;
+wait:
 		next += (uint64_t)ha.hbp.interval_ms * 1000;
 		{
 			/* one reading of the clock: a stop (SIGSTOP, a slow

@@ -94,6 +94,9 @@ struct ha_ctl {
 	int			 monitor;	/* CONFIG_BAD at boot */
 	int			 conflict;	/* MONITOR by CONFIG_CONFLICT */
 	int			 announce_fault;/* heartbeat carries HB_F_FAULT */
+	/* tests only (duonas ha fault blind): no clock or lease checks, no
+	 * disk I/O — a head whose storage hangs inside a paused VM */
+	_Atomic int		 test_blind;
 };
 extern struct ha_ctl	 ha;
 
