@@ -4,13 +4,13 @@
  * A small hand-written tokenizer: words, "quoted strings", '{', '}' and
  * newlines; '#' starts a comment.  Statements are "keyword args..." on one
  * line; blocks are "head NAME {", "lun NAME {", "nfs {", "link {",
- * "heartbeat {", "pso {", "config {", "health {".  One walker (cfg_walk) applies the
- * tokenizer and the block structure line by line, for this parser and for
- * the configuration editors (ctcm/ctcm_edit.c), so both read the file the
- * same way.  Every error names the file, the line and the problem, and
- * nothing of a bad file is used.  Semantic checks (two heads, distinct
- * ids, exactly one master, a link address each) run after the whole file
- * has been read.
+ * "heartbeat {", "pso {", "config {", "health {".  One walker (cfg_walk)
+ * applies the tokenizer and the block structure line by line, for this
+ * parser and for the configuration editors (ctcm/ctcm_edit.c), so both
+ * read the file the same way.  Every error names the file, the line and
+ * the problem, and nothing of a bad file is used.  Semantic checks (two
+ * heads, distinct ids, exactly one master, a link address each) run after
+ * the whole file has been read.
  */
 #include <arpa/inet.h>
 #include <ctype.h>

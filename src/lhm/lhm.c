@@ -339,21 +339,20 @@ iface_act(const struct lhm_res *r, int refire)
 static void
 account(struct lhm_res *r, int rv, uint64_t now)
 {
+	enum lhm_health was = r->cnt.h;
 	int became = lhm_count_step(&r->cnt, rv, lhm.cfg.health_fault_after,
 	    lhm.cfg.health_clear_after);
 	int refire = 0;
 
 	r->last = rv;
+	if (was == LHM_H_FAULT && r->cnt.h != LHM_H_FAULT)
+		log_info("lhm: %s %s again: %s", r->name, r->cnt.h ==
+		    LHM_H_OK ? "healthy" : "idle", r->detail);
 	if (!became && r->cnt.h == LHM_H_FAULT && rv == LHM_PROBE_FAIL &&
 	    now >= r->refire_us && r->pol != LHM_POL_REPORT)
 		refire = 1;
-	if (!became && !refire) {
-		if (rv == LHM_PROBE_OK && r->faults > 0 && r->cnt.oks ==
-		    lhm.cfg.health_clear_after && r->cnt.h == LHM_H_OK)
-			log_info("lhm: %s healthy again: %s", r->name,
-			    r->detail);
+	if (!became && !refire)
 		return;
-	}
 	r->refire_us = now + LHM_REFIRE_MS * 1000ULL;
 	if (became) {
 		r->faults++;
