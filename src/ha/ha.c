@@ -42,6 +42,8 @@ struct ha_ip {
 						 * index, -1 = follow its LUNs */
 	int			 held;
 	uint64_t		 retry_us;
+	uint64_t		 hold_until_us;	/* not wanted, kept until the
+						 * peer claims it (giveback) */
 	struct vip_ann		 ann;
 };
 
@@ -71,6 +73,15 @@ static char		 lun_fault[CFG_MAX_LUNS][96];	/* why handed over */
 static uint64_t		 place_ver;
 static uint64_t		 place_sent_us;
 
+/* coordinated moves (see "coordinated giveback" below) */
+static int		 coord[CFG_MAX_LUNS];	/* hand over when peer ready */
+static uint64_t		 coord_ready_us[CFG_MAX_LUNS];
+static struct ha_msg_gw	 peer_gw[CFG_MAX_LUNS];	/* its readiness per LUN */
+static struct ha_msg_gw	 my_gw[CFG_MAX_LUNS];
+static uint64_t		 gw_sent_us;
+static uint64_t		 nclaim_rx;
+#define HA_IP_HOLD_MS	5000	/* at most, waiting for the peer's claim */
+
 /* surrender policy (see "faults" below) */
 static uint64_t		 fault_at_ms[16];
 static int		 nfault_at;
@@ -90,6 +101,9 @@ static void	fence_all(const char *why);
 static void	surrender(const char *why, int permanent, int announce,
 		    int count);
 static void	peer_watch(void);
+static int	coord_keep(int i);
+static void	coord_tick(void);
+static void	ipclaim_send(const struct ha_ip *ip);
 
 /* ---- opmode publication ---------------------------------------------- */
 
@@ -351,8 +365,12 @@ ip_acquire(struct ha_ip *ip)
 	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
 	    ha.cfg->garp_interval_ms);
 	ip->held = 1;
+	ip->hold_until_us = 0;
 	log_info("ha: service ip %s/%d on %s added and announced",
 	    ip->v->addr, ip->v->prefix, ip->v->dev);
+	/* the peer may still hold it (a coordinated giveback): it drops
+	 * it, and its clients' connections, now that ours is announced */
+	ipclaim_send(ip);
 }
 
 /*
@@ -410,13 +428,30 @@ ha_reconcile(void)
 	if (!atomic_load(&ha.test_blind))
 		last_reconcile_us = now;
 	peer_watch();
-	/* IPs that must go, go first */
-	for (int i = 0; i < nips; i++)
-		if (!ip_wanted(&ips[i]))
-			ip_release(&ips[i]);
+	coord_tick();
+	/* IPs that must go, go first (unless held for the peer's claim) */
+	for (int i = 0; i < nips; i++) {
+		if (ip_wanted(&ips[i])) {
+			ips[i].hold_until_us = 0;
+			continue;
+		}
+		if (ips[i].held && ips[i].hold_until_us > now)
+			continue;
+		if (ips[i].held && ips[i].hold_until_us != 0)
+			log_warnx("ha: service ip %s: the peer did not claim it "
+			    "within %d ms: released", ips[i].v->addr,
+			    HA_IP_HOLD_MS);
+		ip_release(&ips[i]);
+	}
 	for (int i = 0; i < ha.nluns; i++) {
 		struct ha_lun *l = &ha.luns[i];
-		int w = lun_wanted(i);
+		int w = lun_wanted(i) || coord_keep(i);
+
+		/* about to take it (a returning head in GIVEWAIT, or while
+		 * dual active): publish our readiness */
+		ha_disk_set_prep(i, lun_on(i) == ha.self &&
+		    !atomic_load(&l->serving) &&
+		    (ha.fsm.state & (HA_STA_INIT | HA_STA_DAC)));
 
 		if (!w && atomic_load(&l->serving)) {
 			atomic_store(&l->serving, 0);
@@ -464,7 +499,8 @@ ha_reconcile(void)
 				peer_left = 1;
 		}
 		for (int i = 0; i < nips; i++)
-			if (!ip_wanted(&ips[i]) && ips[i].held)
+			if (!ip_wanted(&ips[i]) && ips[i].held &&
+			    ips[i].hold_until_us == 0)
 				peer_left = 1;
 		if (!peer_left) {
 			ha.giveback_pending = 0;
@@ -608,6 +644,10 @@ ha_place_lun(int lun, int head, const char *why)
 	if (lun_place[lun] == head)
 		return 0;
 	lun_place[lun] = (int8_t)head;
+	/* a maintenance move is coordinated: served here until the peer is
+	 * ready for it (a fault handover is not: ha_lun_handover) */
+	if (lun_on(lun) != ha.self && atomic_load(&ha.luns[lun].serving))
+		coord[lun] = 1;
 	snprintf(what, sizeof(what), "lun %s -> %s%s%s", ha.luns[lun].cfg->name,
 	    head < 0 ? "its home" : ha.cfg->heads[head].name, why ? ": " : "",
 	    why ? why : "");
@@ -631,6 +671,9 @@ ha_place_ip(const char *addr, int head, const char *why)
 		if (ips[i].place == head)
 			return 0;
 		ips[i].place = head;
+		if (ips[i].held && ip_on(&ips[i]) != ha.self)
+			ips[i].hold_until_us = now_us() +
+			    HA_IP_HOLD_MS * 1000ULL;
 		snprintf(what, sizeof(what), "ip %s -> %s%s%s", addr,
 		    head < 0 ? "its LUNs' head" : ha.cfg->heads[head].name,
 		    why ? ": " : "", why ? why : "");
@@ -682,6 +725,8 @@ ctl_send(uint8_t op, uint32_t flags, uint64_t target, const char *why)
 }
 
 static void	peer_fault(const char *how, const char *why);
+static void	peer_gw_set(int i, const struct ha_msg_gw *g);
+static void	ipclaim_recv(const char *addr);
 
 static void
 ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
@@ -719,8 +764,225 @@ ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	case HA_MSG_FAULT:
 		peer_fault("announced FAULT", m->why);
 		break;
+	case HA_MSG_GIVEWAIT:
+		for (int j = 0; j < m->ngw; j++)
+			for (int i = 0; i < ha.nluns; i++)
+				if (ha.luns[i].cfg->id == m->gw[j].lun_id)
+					peer_gw_set(i, &m->gw[j]);
+		ha_reconcile();
+		break;
+	case HA_MSG_IPCLAIM:
+		for (int j = 0; j < m->nip; j++)
+			ipclaim_recv(m->ip[j].addr);
+		ha_reconcile();
+		break;
 	}
 	free(m);
+}
+
+/* ---- coordinated giveback -------------------------------------------- */
+
+/*
+ * Moving a LUN to the peer while both run (the giveback after a
+ * takeover, a maintenance move) is coordinated so that clients see only
+ * the last step (docs/failover.md "Coordinated giveback"):
+ *  1. the taking head prepares what it can without the data (LUN open,
+ *     private extent and reservation readable, data path present, our
+ *     TAKEN_OVER seen in the mailbox) and publishes its GIVEWAIT record
+ *     (mailbox on the LUN, and a GIVEWAIT control message): PREPARING,
+ *     READY (MBWAIT) or FAILED with a reason;
+ *  2. this head keeps serving the LUN (coord_keep) until the record says
+ *     READY; FAILED: the LUN is placed here and stays served here;
+ *  3. READY: exports off, data detached, reservation released, mailbox
+ *     TAKEN_OVER -> GIVEN_BACK; the service IPs stay here (hold) so a
+ *     client that reconnects meets a head;
+ *  4. the peer acquires, attaches and serves, adds and announces the IPs
+ *     and sends IPCLAIM; only then this head closes the clients'
+ *     connections on those IPs and removes them: the clients' reconnects
+ *     go to the peer (its GARP came first), no SYN is lost.
+ * The reservation is handed over only while this head no longer serves:
+ * the fencing rules do not change.
+ */
+static int
+ha_disk_idle(int i)
+{
+	enum ha_lun_st	st;
+	uint32_t	owner;
+	int		ok;
+
+	ha_disk_get(i, &st, &owner, &ok);
+	return st == HA_LUN_IDLE;
+}
+
+static int
+coord_keep(int i)
+{
+	if (!coord[i] || lun_on(i) == ha.self)
+		return 0;
+	if (!atomic_load(&ha.luns[i].serving))
+		return 0;
+	return peer_gw[i].state != PEXT_GW_READY;
+}
+
+static void
+coord_tick(void)
+{
+	uint64_t now = now_us();
+
+	for (int i = 0; i < ha.nluns; i++) {
+		struct ha_lun *l = &ha.luns[i];
+
+		if (!coord[i])
+			continue;
+		if (lun_on(i) == ha.self || (!atomic_load(&l->serving) &&
+		    coord_ready_us[i] != 0 && ha_disk_idle(i))) {
+			coord[i] = 0;		/* done, or moved back */
+			coord_ready_us[i] = 0;
+			continue;
+		}
+		if (!atomic_load(&l->serving))
+			continue;
+		if (peer_gw[i].state == PEXT_GW_FAILED) {
+			char what[200];
+
+			snprintf(lun_fault[i], sizeof(lun_fault[i]), "kept: "
+			    "%s cannot take it: %s",
+			    ha.cfg->heads[1 - ha.self].name, peer_gw[i].reason);
+			log_warnx("ha: lun %s: the peer cannot get ready (%s): "
+			    "it stays served here", l->cfg->name,
+			    peer_gw[i].reason);
+			lun_place[i] = (int8_t)ha.self;
+			snprintf(what, sizeof(what), "lun %s -> %s: the peer "
+			    "cannot take it", l->cfg->name,
+			    ha.cfg->heads[ha.self].name);
+			place_changed(what);
+			place_send(0, what);
+			coord[i] = 0;
+			continue;
+		}
+		if (peer_gw[i].state == PEXT_GW_READY && coord_ready_us[i] == 0) {
+			coord_ready_us[i] = now;
+			log_info("ha: lun %s: the peer is ready (progress "
+			    "0x%x): stopping it here; its IPs stay until the "
+			    "peer claims them", l->cfg->name,
+			    peer_gw[i].progress);
+			/* its IPs: held until the peer claims them */
+			for (int k = 0; k < nips; k++)
+				if (ips[k].held && ips[k].head ==
+				    l->cfg->home && ips[k].hold_until_us == 0)
+					ips[k].hold_until_us = now +
+					    HA_IP_HOLD_MS * 1000ULL;
+		}
+	}
+	/* a giveback holds every IP that goes to the peer */
+	if (ha.giveback_pending)
+		for (int k = 0; k < nips; k++)
+			if (ips[k].held && !ip_wanted(&ips[k]) &&
+			    ips[k].hold_until_us == 0)
+				ips[k].hold_until_us = now +
+				    HA_IP_HOLD_MS * 1000ULL;
+}
+
+static void
+peer_gw_set(int i, const struct ha_msg_gw *g)
+{
+	static const char *const names[] = { "none", "GIVEWAIT", "PREPARING",
+	    "READY", "FAILED", "DONE" };
+
+	if (peer_gw[i].state == g->state && strcmp(peer_gw[i].reason,
+	    g->reason) == 0) {
+		peer_gw[i].progress = g->progress;
+		return;
+	}
+	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE)
+		log_info("ha: lun %s: the peer's giveback record: %s "
+		    "(progress 0x%x)%s%s", ha.luns[i].cfg->name,
+		    g->state < nitems(names) ? names[g->state] : "?",
+		    g->progress, g->reason[0] ? ": " : "", g->reason);
+	peer_gw[i] = *g;
+}
+
+/* Our record changed (disk thread): tell the peer at once. */
+void
+ha_gw_changed(int lun, unsigned state, uint32_t progress, const char *reason)
+{
+	my_gw[lun].lun_id = ha.luns[lun].cfg->id;
+	my_gw[lun].state = (uint16_t)state;
+	my_gw[lun].progress = (uint16_t)progress;
+	snprintf(my_gw[lun].reason, sizeof(my_gw[lun].reason), "%s", reason);
+	gw_sent_us = 0;
+	ha_reconcile();
+}
+
+static void
+gw_send(void)
+{
+	struct ha_msg	*m;
+	uint8_t		*buf;
+	int		 n, any = 0;
+
+	if (ha.nluns == 0)
+		return;
+	for (int i = 0; i < ha.nluns; i++)
+		any |= my_gw[i].state != PEXT_GW_NONE;
+	/* on a change, and every second while a record is up */
+	if (gw_sent_us != 0 && (!any || now_us() - gw_sent_us < 1000000))
+		return;
+	m = xcalloc(1, sizeof(*m));
+	buf = xcalloc(1, HA_MSG_MAXLEN);
+	m->op = HA_MSG_GIVEWAIT;
+	m->node_id = ha.self_id;
+	m->boot_id = ha.boot_id;
+	for (int i = 0; i < ha.nluns && m->ngw < HA_MSG_MAXLUN; i++) {
+		m->gw[m->ngw] = my_gw[i];
+		m->gw[m->ngw].lun_id = ha.luns[i].cfg->id;
+		m->ngw++;
+	}
+	if ((n = ha_msg_encode(buf, HA_MSG_MAXLEN, m)) > 0)
+		for (int i = 0; i < link_npaths(); i++)
+			link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	gw_sent_us = now_us();
+	free(buf);
+	free(m);
+}
+
+static void
+ipclaim_send(const struct ha_ip *ip)
+{
+	struct ha_msg	m;
+	uint8_t		buf[HA_MSG_MAXLEN];
+	int		n;
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_MSG_IPCLAIM;
+	m.node_id = ha.self_id;
+	m.boot_id = ha.boot_id;
+	m.nip = 1;
+	snprintf(m.ip[0].addr, sizeof(m.ip[0].addr), "%s", ip->v->addr);
+	m.ip[0].node = ha.self_id;
+	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) > 0)
+		for (int i = 0; i < link_npaths(); i++)
+			link_send_path(i, HA_T_CTL, buf, (size_t)n);
+}
+
+/* The peer holds and announced addr: drop ours, connections first. */
+static void
+ipclaim_recv(const char *addr)
+{
+	for (int i = 0; i < nips; i++) {
+		if (strcmp(ips[i].v->addr, addr) != 0 || !ips[i].held)
+			continue;
+		if (ip_wanted(&ips[i])) {
+			log_warnx("ha: the peer claims service ip %s which "
+			    "this head should hold: keeping it", addr);
+			continue;
+		}
+		nclaim_rx++;
+		log_info("ha: service ip %s claimed by the peer%s", addr,
+		    ips[i].hold_until_us ? " (held for it)" : "");
+		ip_release(&ips[i]);
+		ips[i].hold_until_us = 0;
+	}
 }
 
 /* ---- faults: surrender, fencing, freeze ------------------------------ */
@@ -878,7 +1140,14 @@ void
 ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg, unsigned gw_state,
     uint32_t gw_progress, const char *reason)
 {
-	(void)gw_progress;
+	struct ha_msg_gw g;
+
+	memset(&g, 0, sizeof(g));
+	g.lun_id = ha.luns[lun].cfg->id;
+	g.state = (uint16_t)gw_state;
+	g.progress = (uint16_t)gw_progress;
+	snprintf(g.reason, sizeof(g.reason), "%s", reason);
+	peer_gw_set(lun, &g);
 	log_info("ha: lun %s: peer mailbox %s%s%s%s%s%s%s (giveback record "
 	    "%u%s%s)", ha.luns[lun].cfg->name,
 	    flags & PEXT_MB_TAKEN_OVER ? "TAKEN_OVER " : "",
@@ -939,6 +1208,7 @@ peer_watch(void)
 
 	if (place_ver > 0 && now - place_sent_us >= 1000000)
 		place_send(0, NULL);
+	gw_send();
 	heard = ha_mon_peer_state(&ps, &pboot) == 0 &&
 	    ha_mon_verdict() == HB_PEER_ALIVE;
 	if (!heard)
@@ -1056,8 +1326,12 @@ static int
 act_giveback(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
 {
 	(void)f; (void)c; (void)arg;
-	log_info("ha: the peer is back: giving back its LUNs and IPs");
+	log_info("ha: the peer is back: giving back its LUNs and IPs as "
+	    "soon as it is ready for them");
 	set_res(HA_RES_OWN);
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_on(i) != ha.self && atomic_load(&ha.luns[i].serving))
+			coord[i] = 1;
 	ha.takeover_pending = 0;
 	ha.giveback_pending = 1;
 	return 0;

@@ -28,6 +28,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -53,7 +54,7 @@ static struct {
 } dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
 enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED,
-	POST_MAILBOX, POST_FROZEN };
+	POST_MAILBOX, POST_FROZEN, POST_GW };
 
 struct post {
 	enum post_kind	 kind;
@@ -87,6 +88,9 @@ post_cb(void *p)
 		break;
 	case POST_FROZEN:
 		ha_frozen(m->why);
+		break;
+	case POST_GW:
+		ha_gw_changed(m->lun, (unsigned)m->a, (uint32_t)m->b, m->why);
 		break;
 	}
 	free(m);
@@ -325,6 +329,19 @@ release(struct ha_lun *l, const struct pext_res *r)
 		log_info("pool: lun %s released (generation %llu)",
 		    l->cfg->name, (unsigned long long)gen);
 	l->my_gen = 0;
+	/* The survivor's last step of a giveback (docs/private-extent.md):
+	 * TAKEN_OVER becomes GIVEN_BACK, written at once. */
+	pthread_mutex_lock(&dk.mtx);
+	if (l->mb_flags & PEXT_MB_TAKEN_OVER) {
+		l->mb_flags = (l->mb_flags & ~PEXT_MB_TAKEN_OVER) |
+		    PEXT_MB_GIVEN_BACK;
+		l->mb_seq++;
+	}
+	if (l->gw_state == PEXT_GW_DONE)
+		l->gw_state = PEXT_GW_NONE;
+	pthread_mutex_unlock(&dk.mtx);
+	if (r != NULL)
+		(void)hb_write(l);
 	set_st(l, HA_LUN_IDLE);
 	post(POST_RELEASED, l->idx, 0, 0, NULL);
 }
@@ -432,6 +449,76 @@ mailbox_check(struct ha_lun *l, const struct pext_hb *phb)
 	loop_call(post_cb, m);
 }
 
+/*
+ * Our readiness to take a LUN the peer serves (the GIVEWAIT record,
+ * docs/private-extent.md): everything that can be checked without the
+ * data, which the peer still uses.  Published in our heartbeat block on
+ * the LUN (with GIVEWAIT, and MBWAIT once ready) and posted to the loop,
+ * which also sends it over the link (a LUN that cannot be opened cannot
+ * carry its own record).
+ */
+static void
+prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
+{
+	const struct cfg_lun	*c = l->cfg;
+	const char		*data = c->mode == CFG_LUN_EXT4 ?
+				    c->mountpoint : c->data;
+	struct stat		 st;
+	uint32_t		 prog = 0, mb;
+	unsigned		 state;
+	char			 why[PEXT_GW_REASON_LEN + 1] = "";
+	int			 prep, changed;
+
+	pthread_mutex_lock(&dk.mtx);
+	prep = l->prep;
+	pthread_mutex_unlock(&dk.mtx);
+	if (!prep) {
+		state = l->gw_state == PEXT_GW_DONE &&
+		    atomic_load(&l->serving) ? PEXT_GW_DONE : PEXT_GW_NONE;
+		mb = 0;
+	} else {
+		if (l->opened) {
+			prog |= PEXT_GW_P_OPENED;
+			if (have_res)
+				prog |= PEXT_GW_P_VERIFIED;
+			else
+				snprintf(why, sizeof(why), "reservation "
+				    "unreadable");
+		} else
+			snprintf(why, sizeof(why), "cannot open: %.32s",
+			    l->damage[0] ? l->damage : "see the log");
+		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
+			prog |= PEXT_GW_P_TAKEN_SEEN;
+		if (stat(data, &st) == 0 && S_ISDIR(st.st_mode))
+			prog |= PEXT_GW_P_DATA_OK;
+		else if (!why[0])
+			snprintf(why, sizeof(why), "data path missing");
+		if (why[0])
+			state = PEXT_GW_FAILED;
+		else if ((prog & PEXT_GW_P_TAKEN_SEEN) || c->home ==
+		    1 - ha.self || (have_res && r->owner != ha.peer_id))
+			state = PEXT_GW_READY;
+		else
+			state = PEXT_GW_PREPARING;
+		mb = state == PEXT_GW_READY ? PEXT_MB_GIVEWAIT |
+		    PEXT_MB_MBWAIT : PEXT_MB_GIVEWAIT;
+	}
+	pthread_mutex_lock(&dk.mtx);
+	changed = l->gw_state != state || l->gw_progress != prog ||
+	    strcmp(l->gw_reason, why) != 0;
+	l->gw_state = (uint16_t)state;
+	l->gw_progress = prog;
+	snprintf(l->gw_reason, sizeof(l->gw_reason), "%s", why);
+	if ((l->mb_flags & (PEXT_MB_GIVEWAIT | PEXT_MB_MBWAIT)) != mb) {
+		l->mb_flags = (l->mb_flags & ~(PEXT_MB_GIVEWAIT |
+		    PEXT_MB_MBWAIT)) | mb;
+		l->mb_seq++;
+	}
+	pthread_mutex_unlock(&dk.mtx);
+	if (changed)
+		post(POST_GW, l->idx, state, prog, why);
+}
+
 static void
 lun_step(struct ha_lun *l, int releasing)
 {
@@ -462,6 +549,7 @@ lun_step(struct ha_lun *l, int releasing)
 	}
 	if (!l->opened && lun_open(l) < 0) {
 		l->io_ok = 0;
+		prep_eval(l, NULL, 0);
 		return;
 	}
 	rc = hb_write(l);
@@ -488,7 +576,9 @@ lun_step(struct ha_lun *l, int releasing)
 		}
 		mailbox_check(l, &phb);
 	}
-	if ((rc = pool_res_read(&l->pl, &r)) != 0) {
+	rc = pool_res_read(&l->pl, &r);
+	prep_eval(l, &r, rc == 0);
+	if (rc != 0) {
 		if (rc < 0) {
 			res_damaged(l, st, rc, now);
 			return;
@@ -565,6 +655,10 @@ lun_step(struct ha_lun *l, int releasing)
 		atomic_store(&l->lease_until_us, now_us() +
 		    (uint64_t)ha.cfg->lease_ms * 500);
 		set_st(l, HA_LUN_OWNED);
+		pthread_mutex_lock(&dk.mtx);
+		if (l->gw_state == PEXT_GW_READY)
+			l->gw_state = PEXT_GW_DONE;
+		pthread_mutex_unlock(&dk.mtx);
 		post(POST_ATTACHED, l->idx, 0, 0, NULL);
 		break;
 	case HA_LUN_OWNED:
@@ -695,8 +789,22 @@ ha_disk_shutdown(int release_all)
 void
 ha_disk_set_want(int lun, int want)
 {
+	int changed;
+
 	pthread_mutex_lock(&dk.mtx);
+	changed = ha.luns[lun].want != want;
 	ha.luns[lun].want = want;
+	/* act on a change now, not at the next tick */
+	if (changed && dk.started)
+		pthread_cond_signal(&dk.cond);
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_set_prep(int lun, int prep)
+{
+	pthread_mutex_lock(&dk.mtx);
+	ha.luns[lun].prep = prep;
 	pthread_mutex_unlock(&dk.mtx);
 }
 

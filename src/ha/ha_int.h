@@ -64,6 +64,8 @@ struct ha_lun {
 	uint16_t		 gw_state;
 	uint32_t		 gw_progress;
 	char			 gw_reason[PEXT_GW_REASON_LEN + 1];
+	int			 prep;		/* loop: we are about to take
+						 * it: publish our readiness */
 	/* disk thread only: the peer's mailbox as last posted */
 	uint32_t		 peer_mb_flags;
 	uint64_t		 peer_mb_arg;
@@ -119,6 +121,7 @@ int		 ha_disk_init(void);
 /* Stop the thread; with release, give up every LUN first (bounded). */
 void		 ha_disk_shutdown(int release);
 void		 ha_disk_set_want(int lun, int want);
+void		 ha_disk_set_prep(int lun, int prep);
 /* Snapshot of a LUN for the loop thread. */
 void		 ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner,
 		    int *io_ok);
@@ -148,6 +151,9 @@ void		 ha_lun_released(int lun);
 void		 ha_lun_fenced(int lun, const char *why);
 void		 ha_reconcile(void);		/* each tick */
 void		 ha_step_down(const char *why);
+/* Our GIVEWAIT record on a LUN changed (disk thread computed it). */
+void		 ha_gw_changed(int lun, unsigned state, uint32_t progress,
+		    const char *reason);
 /* The peer's mailbox on a LUN changed (disk thread saw it). */
 void		 ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg,
 		    unsigned gw_state, uint32_t gw_progress, const char *reason);

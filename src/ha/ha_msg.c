@@ -22,11 +22,12 @@ ha_msg_encode(uint8_t *buf, size_t buflen, const struct ha_msg *m)
 {
 	size_t	off = HA_MSG_HDRLEN, n;
 
-	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_FAULT ||
+	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_IPCLAIM ||
 	    m->node_id == 0 || m->node_id > 255 ||
 	    (m->flags & ~HA_MSG_F_ALL) != 0 ||
 	    m->nlun < 0 || m->nlun > HA_MSG_MAXLUN ||
-	    m->nip < 0 || m->nip > HA_MSG_MAXIP)
+	    m->nip < 0 || m->nip > HA_MSG_MAXIP ||
+	    m->ngw < 0 || m->ngw > HA_MSG_MAXLUN)
 		return HA_MSG_E_FIELD;
 	if (buflen < HA_MSG_MAXLEN)
 		return HA_MSG_E_LENGTH;
@@ -58,6 +59,20 @@ ha_msg_encode(uint8_t *buf, size_t buflen, const struct ha_msg *m)
 		off += n;
 		put_be32(buf + off, m->ip[i].node);
 		off += 4;
+	}
+	put_be16(buf + off, (uint16_t)m->ngw);
+	off += 2;
+	for (int i = 0; i < m->ngw; i++) {
+		n = strnlen(m->gw[i].reason, sizeof(m->gw[i].reason));
+		if (n > HA_MSG_GWMAX || !text_ok(m->gw[i].reason, n) ||
+		    m->gw[i].state > 5)
+			return HA_MSG_E_FIELD;
+		put_be32(buf + off, m->gw[i].lun_id);
+		put_be16(buf + off + 4, m->gw[i].state);
+		put_be16(buf + off + 6, m->gw[i].progress);
+		buf[off + 8] = (uint8_t)n;
+		memcpy(buf + off + 9, m->gw[i].reason, n);
+		off += 9 + n;
 	}
 	n = strnlen(m->why, sizeof(m->why));
 	if (n > HA_MSG_WHYMAX || !text_ok(m->why, n))
@@ -91,7 +106,7 @@ ha_msg_decode(const uint8_t *buf, size_t len, struct ha_msg *m)
 	m->place_ver = get_be64(buf + 32);
 	m->nlun = get_be16(buf + 40);
 	m->nip = get_be16(buf + 42);
-	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_FAULT ||
+	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_IPCLAIM ||
 	    m->node_id == 0 || m->node_id > 255 ||
 	    (m->flags & ~HA_MSG_F_ALL) != 0 ||
 	    m->nlun > HA_MSG_MAXLUN || m->nip > HA_MSG_MAXIP)
@@ -121,6 +136,29 @@ ha_msg_decode(const uint8_t *buf, size_t len, struct ha_msg *m)
 		off += 4;
 		if (m->ip[i].node > 255)
 			return HA_MSG_E_FIELD;
+	}
+	if (len < off + 2)
+		return HA_MSG_E_LENGTH;
+	m->ngw = get_be16(buf + off);
+	off += 2;
+	if (m->ngw > HA_MSG_MAXLUN)
+		return HA_MSG_E_FIELD;
+	for (int i = 0; i < m->ngw; i++) {
+		if (len < off + 9)
+			return HA_MSG_E_LENGTH;
+		m->gw[i].lun_id = get_be32(buf + off);
+		m->gw[i].state = get_be16(buf + off + 4);
+		m->gw[i].progress = get_be16(buf + off + 6);
+		n = buf[off + 8];
+		off += 9;
+		if (m->gw[i].state > 5 || n > HA_MSG_GWMAX)
+			return HA_MSG_E_FIELD;
+		if (len < off + n)
+			return HA_MSG_E_LENGTH;
+		if (!text_ok((const char *)buf + off, n))
+			return HA_MSG_E_FIELD;
+		memcpy(m->gw[i].reason, buf + off, n);
+		off += n;
 	}
 	if (off >= len)
 		return HA_MSG_E_LENGTH;
@@ -156,7 +194,8 @@ ha_msg_strerror(int err)
 const char *
 ha_msg_op_name(unsigned op)
 {
-	static const char *const names[] = { "?", "PLACE", "KILL", "FAULT" };
+	static const char *const names[] = { "?", "PLACE", "KILL", "FAULT",
+	    "GIVEWAIT", "IPCLAIM" };
 
 	return op < nitems(names) ? names[op] : "?";
 }

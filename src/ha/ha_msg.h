@@ -16,6 +16,8 @@
  *  32 place_ver u64                 40 nlun u16   42 nip u16
  *  44 nlun x { lun_id u32, node u32 }      node 0 = no override
  *     nip  x { addr_len u8, addr, node u32 }
+ *     ngw u16, ngw x { lun_id u32, state u16, progress u16,
+ *                      reason_len u8, reason }   (GIVEWAIT records)
  *     why_len u8, why (printable ASCII)
  * length is the whole message; decode requires it to match exactly.
  * No I/O here: pure encode/decode (tests/unit/test_hamsg.c).
@@ -33,8 +35,10 @@
 #define HA_MSG_MAXIP	32
 #define HA_MSG_ADDRMAX	63
 #define HA_MSG_WHYMAX	127
+#define HA_MSG_GWMAX	48	/* == PEXT_GW_REASON_LEN */
 #define HA_MSG_MAXLEN	(HA_MSG_HDRLEN + HA_MSG_MAXLUN * 8 + \
 			 HA_MSG_MAXIP * (1 + HA_MSG_ADDRMAX + 4) + \
+			 2 + HA_MSG_MAXLUN * (9 + HA_MSG_GWMAX) + \
 			 1 + HA_MSG_WHYMAX)
 
 enum ha_msg_op {
@@ -44,6 +48,12 @@ enum ha_msg_op {
 	HA_MSG_KILL = 2,	/* "fence yourself now": the sender holds
 				 * your LUNs and hears you alive */
 	HA_MSG_FAULT = 3,	/* the sender surrenders: take over now */
+	HA_MSG_GIVEWAIT = 4,	/* the sender's readiness per LUN it is
+				 * about to take (the GIVEWAIT records of
+				 * its mailbox, also when a LUN cannot be
+				 * opened to hold them) */
+	HA_MSG_IPCLAIM = 5,	/* the sender now holds and announced
+				 * these IPs: drop them now */
 };
 
 #define HA_MSG_F_PERMANENT	0x1u	/* FAULT: disabled until power cycle */
@@ -68,6 +78,13 @@ struct ha_msg_ip {
 	uint32_t	node;
 };
 
+struct ha_msg_gw {
+	uint32_t	lun_id;
+	uint16_t	state;		/* enum pext_gw_state */
+	uint16_t	progress;	/* PEXT_GW_P_* */
+	char		reason[HA_MSG_GWMAX + 1];
+};
+
 struct ha_msg {
 	uint8_t			op;		/* enum ha_msg_op */
 	uint32_t		node_id;	/* 1..255 */
@@ -78,6 +95,8 @@ struct ha_msg {
 	int			nlun, nip;
 	struct ha_msg_lun	lun[HA_MSG_MAXLUN];
 	struct ha_msg_ip	ip[HA_MSG_MAXIP];
+	int			ngw;
+	struct ha_msg_gw	gw[HA_MSG_MAXLUN];
 	char			why[HA_MSG_WHYMAX + 1];
 };
 

@@ -5,7 +5,8 @@
  * that none of them was lost.
  *
  *   nfs_writer [-n COUNT] [-t SECONDS] [-s SIZE] [-m filesync|commit]
- *              [-a ACKLOG] [-T CALL_MS] [-D RECORD_S] [-i INTERVAL_MS] URL
+ *              [-a ACKLOG] [-T CALL_MS] [-D RECORD_S] [-i INTERVAL_MS]
+ *              [-C CONNECT_MS] URL
  *
  * Record i (tnc.h) goes to offset i*SIZE.  filesync: WRITE FILE_SYNC (a
  * reply that is not FILE_SYNC is followed by a COMMIT); commit: WRITE
@@ -14,7 +15,11 @@
  * WRITE's (a different verifier means the server lost the write, e.g.
  * across a takeover, so the record is written again).  Any failure is
  * retried on a fresh connection to the same address until the record's
- * deadline.  After each acknowledgement "INDEX WALL_MS" is appended to
+ * deadline, after 50 ms.  -C is the client mode (what a kernel client or
+ * a libnfs application does): reconnect at once after a reset or a
+ * timeout, and give a connect CONNECT_MS to complete, so the kernel's
+ * own SYN retransmission (1 s) is part of what the writer sees instead
+ * of being cut short by a new connect.  After each acknowledgement "INDEX WALL_MS" is appended to
  * ACKLOG and flushed.  SIGTERM/SIGINT end the run after the current call.
  * The summary is key=value lines on stdout (client_pause_ms = longest gap
  * between two acknowledgements; abandoned=1 when the signal came while a
@@ -50,7 +55,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: nfs_writer [-n COUNT] [-t SECONDS] [-s SIZE] "
 	    "[-m filesync|commit] [-a ACKLOG] [-T CALL_MS] [-D RECORD_S] "
-	    "[-i INTERVAL_MS] URL\n"
+	    "[-i INTERVAL_MS] [-C CONNECT_MS] URL\n"
 	    "  URL: nfs://HOST/EXPORT/FILE[?nfsport=N&mountport=M]\n"
 	    "  at least one of -n and -t is required\n");
 	exit(2);
@@ -113,8 +118,8 @@ main(int argc, char **argv)
 	struct sigaction	 sa;
 	const char		*acklog = NULL, *mode = "filesync";
 	long			 count = 0, secs = 0, size = 4096, call_ms = 2000;
-	long			 rec_s = 60, interval_ms = 0;
-	int			 ch, commit_mode, rv = 2, abandoned = 0;
+	long			 rec_s = 60, interval_ms = 0, connect_ms = 0;
+	int			 ch, commit_mode, rv = 2, abandoned = 0, tries = 0;
 	uint64_t		 tag, i, start, last_ack = 0, gap, max_gap = 0;
 	uint64_t		 max_gap_at = 0, acked = 0, rec_deadline;
 	uint8_t			*rec = NULL;
@@ -123,9 +128,10 @@ main(int argc, char **argv)
 
 	memset(&t, 0, sizeof(t));
 	memset(&st, 0, sizeof(st));
-	while ((ch = getopt(argc, argv, "a:D:i:m:n:s:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:C:D:i:m:n:s:t:T:")) != -1) {
 		switch (ch) {
 		case 'a': acklog = optarg; break;
+		case 'C': connect_ms = num("-C", optarg, 100, 600000); break;
 		case 'D': rec_s = num("-D", optarg, 1, 3600); break;
 		case 'i': interval_ms = num("-i", optarg, 0, 60000); break;
 		case 'm': mode = optarg; break;
@@ -149,6 +155,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	t.call_timeout_ms = (int)call_ms;
+	t.connect_timeout_ms = (int)connect_ms;
 	if (tnc_parse_url(&t, argv[optind]) < 0) {
 		fprintf(stderr, "nfs_writer: %s\n", t.err);
 		return 2;
@@ -213,8 +220,14 @@ main(int argc, char **argv)
 				    (unsigned long long)i, rec_s, t.err);
 				goto done;
 			}
-			poll(NULL, 0, 50);
+			/* client mode: the first retry at once, then a
+			 * short pause so a refused connect cannot spin */
+			if (connect_ms == 0)
+				poll(NULL, 0, 50);
+			else if (++tries > 1)
+				poll(NULL, 0, 20);
 		}
+		tries = 0;
 		lasterr[0] = 0;
 		gap = tnc_mono_ms();
 		if (acked > 0 && gap - last_ack > max_gap) {

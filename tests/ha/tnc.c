@@ -400,20 +400,30 @@ drop(struct tnc *t)
 	}
 }
 
-/* Make sure the NFS connection is up.  0 or -1. */
+/*
+ * Make sure the NFS connection is up.  0 or -1.  With connect_timeout_ms
+ * the connection gets that long (the kernel's own SYN retransmissions
+ * happen inside it, as for a kernel client) and the call then starts its
+ * own call timeout: *deadline is moved.
+ */
 static int
-nfs_up(struct tnc *t, uint64_t deadline)
+nfs_up(struct tnc *t, uint64_t *deadline)
 {
-	int port = t->nfsport;
+	int		port = t->nfsport;
+	uint64_t	cd = *deadline;
 
 	if (t->rpc != NULL)
 		return 0;
-	if (port == 0 && (port = pmap_port(t, NFS_PROGRAM, deadline)) == 0)
+	if (t->connect_timeout_ms > 0)
+		cd = tnc_mono_ms() + (uint64_t)t->connect_timeout_ms;
+	if (port == 0 && (port = pmap_port(t, NFS_PROGRAM, cd)) == 0)
 		return -1;
-	t->rpc = conn_open(t, port, NFS_PROGRAM, NFS_V3, deadline);
+	t->rpc = conn_open(t, port, NFS_PROGRAM, NFS_V3, cd);
 	if (t->rpc == NULL)
 		return -1;
 	t->connects++;
+	if (t->connect_timeout_ms > 0)
+		*deadline = tnc_mono_ms() + (uint64_t)t->call_timeout_ms;
 	return 0;
 }
 
@@ -480,7 +490,7 @@ do_lookup(struct tnc *t, uint64_t deadline, struct call *c)
 	a.what.dir.data.data_len = t->rootfh_len;
 	a.what.dir.data.data_val = (char *)t->rootfh;
 	a.what.name = t->file;
-	if (nfs_up(t, deadline) < 0)
+	if (nfs_up(t, &deadline) < 0)
 		return fail(t);
 	if (rpc_nfs3_lookup_async(t->rpc, lookup_cb, &a, c) != 0) {
 		snprintf(t->err, sizeof(t->err), "LOOKUP: %s",
@@ -506,7 +516,7 @@ do_create(struct tnc *t, uint64_t deadline)
 	a.how.mode = UNCHECKED;
 	a.how.createhow3_u.obj_attributes.mode.set_it = 1;
 	a.how.createhow3_u.obj_attributes.mode.set_mode3_u.mode = 0644;
-	if (nfs_up(t, deadline) < 0)
+	if (nfs_up(t, &deadline) < 0)
 		return fail(t);
 	if (rpc_nfs3_create_async(t->rpc, create_cb, &a, &c) != 0) {
 		snprintf(t->err, sizeof(t->err), "CREATE: %s",
@@ -587,7 +597,7 @@ tnc_write(struct tnc *t, uint64_t off, const void *data, uint32_t len,
 	a.stable = stable;
 	a.data.data_len = len;
 	a.data.data_val = (char *)(uintptr_t)data;
-	if (nfs_up(t, deadline) < 0)
+	if (nfs_up(t, &deadline) < 0)
 		return fail(t);
 	if (rpc_nfs3_write_async(t->rpc, write_cb, &a, &c) != 0) {
 		snprintf(t->err, sizeof(t->err), "WRITE: %s",
@@ -622,7 +632,7 @@ tnc_commit(struct tnc *t, uint64_t off, uint32_t len,
 	a.file.data.data_val = (char *)t->fh;
 	a.offset = off;
 	a.count = len;
-	if (nfs_up(t, deadline) < 0)
+	if (nfs_up(t, &deadline) < 0)
 		return fail(t);
 	if (rpc_nfs3_commit_async(t->rpc, commit_cb, &a, &c) != 0) {
 		snprintf(t->err, sizeof(t->err), "COMMIT: %s",
@@ -653,7 +663,7 @@ tnc_read(struct tnc *t, uint64_t off, void *data, uint32_t len,
 	a.count = len;
 	c.rbuf = data;
 	c.rlen = len;
-	if (nfs_up(t, deadline) < 0)
+	if (nfs_up(t, &deadline) < 0)
 		return fail(t);
 	if (rpc_nfs3_read_async(t->rpc, read_cb, &a, &c) != 0) {
 		snprintf(t->err, sizeof(t->err), "READ: %s",

@@ -32,6 +32,10 @@ struct tnc {
 	int		 mountport;	/* 0: ask the portmapper */
 
 	int		 call_timeout_ms;	/* per RPC, connect included */
+	int		 connect_timeout_ms;	/* 0: within the call timeout;
+						 * else the connect's own limit
+						 * (kernel SYN retries inside),
+						 * the call timeout after it */
 
 	struct rpc_context *rpc;	/* NFS connection, NULL when down */
 	uint8_t		 rootfh[TNC_FH_MAX];

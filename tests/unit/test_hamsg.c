@@ -56,10 +56,11 @@ test_golden(void)
 
 	sample_place(&m);
 	len = ha_msg_encode(buf, sizeof(buf), &m);
-	n = unhex(want, "44484331 01 01 0044 00000002 00000002"
+	n = unhex(want, "44484331 01 01 0046 00000002 00000002"
 	    " 0102030405060708 0000000000000000 0000000000000005 0001 0001"
 	    " 00000007 00000001"
 	    " 08 31302e302e302e31 00000002"
+	    " 0000"
 	    " 02 696f");
 	T_EQ(len, (long long)n, "PLACE length");
 	T_MEM(buf, want, n, "PLACE golden bytes");
@@ -72,13 +73,33 @@ test_golden(void)
 	m.boot_id = 0xaa;
 	m.target_boot = 0xbb;
 	len = ha_msg_encode(buf, sizeof(buf), &m);
-	n = unhex(want, "44484331 01 02 002d 00000001 00000000"
+	n = unhex(want, "44484331 01 02 002f 00000001 00000000"
 	    " 00000000000000aa 00000000000000bb 0000000000000000 0000 0000"
-	    " 00");
-	T_EQ(len, (long long)n, "KILL length 45");
+	    " 0000 00");
+	T_EQ(len, (long long)n, "KILL length 47");
 	T_MEM(buf, want, n, "KILL golden bytes");
 	T_EQ(ha_msg_decode(buf, (size_t)len, &m2), 0, "KILL decode");
 	T_OK(m2.op == HA_MSG_KILL && m2.target_boot == 0xbb, "KILL fields");
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_MSG_GIVEWAIT;
+	m.node_id = 1;
+	m.ngw = 1;
+	m.gw[0].lun_id = 2;
+	m.gw[0].state = 4;
+	m.gw[0].progress = 0x0001;
+	snprintf(m.gw[0].reason, sizeof(m.gw[0].reason), "EIO");
+	len = ha_msg_encode(buf, sizeof(buf), &m);
+	n = unhex(want, "44484331 01 04 003b 00000001 00000000"
+	    " 0000000000000000 0000000000000000 0000000000000000 0000 0000"
+	    " 0001 00000002 0004 0001 03 45494f 00");
+	T_EQ(len, (long long)n, "GIVEWAIT length");
+	T_MEM(buf, want, n, "GIVEWAIT golden bytes");
+	T_EQ(ha_msg_decode(buf, (size_t)len, &m2), 0, "GIVEWAIT decode");
+	T_OK(memcmp(&m, &m2, sizeof(m)) == 0, "GIVEWAIT round trip");
+	buf[51] = 6;	/* state 6 */
+	T_EQ(ha_msg_decode(buf, (size_t)len, &m2), HA_MSG_E_FIELD,
+	    "GIVEWAIT state 6 refused");
 }
 
 static void
