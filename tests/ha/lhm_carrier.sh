@@ -9,6 +9,10 @@
 # healthy again, and the giveback brings la and its IP home.
 # Phase 2, a pulled cable: the bridge's end of A's eth0 goes down, so
 # eth0 stays administratively up but loses its carrier: the same again.
+# Phase 3, a head cut from every network: both peer-link paths go down,
+# then A's eth0.  A's surrender cannot be sent over the link; it reaches
+# B through the mailbox on the LUNs (the disk channel), and B takes la
+# and A's IP over although its verdict is only PARTITION.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -25,6 +29,7 @@ health {
 }
 heartbeat {
   fault-reset-delay 6000
+  fault-limit 10
 }
 EOC
 ha_start A && ha_start B
@@ -85,6 +90,23 @@ wait_until 20 _ha_acked_ge wa $((before + 50))
 t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
 ns_exec br ip link set va up
 t_ok $? "carrier back"
+ha_wait_home 60
+
+# ---- phase 3: A cut from every network ----
+before=$(ha_acked wa)
+ns_cut_links && ns_exec a ip link set eth0 down
+t_ok $? "peer links p0, p1 and then A's eth0 down"
+t0=$(date +%s%3N)
+wait_until 15 ha_serving B la && wait_until 10 ha_ip_held B "$NS_VIP_A"
+t_ok $? "B serves la and holds $NS_VIP_A through the disk channel \
+($(( $(date +%s%3N) - t0 )) ms, B's verdict $(ha_verdict B))"
+grep -q 'ha: surrender: iface eth0' "$T_DIR/A.log" &&
+    [ "$(grep -c 'ha: surrender: iface eth0' "$T_DIR/A.log")" -ge 3 ]
+t_ok $? "A surrendered for its interface a third time"
+wait_until 20 _ha_acked_ge wa $((before + 50))
+t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+ns_heal_links && ns_exec a ip link set eth0 up
+t_ok $? "networks back"
 ha_wait_home 60
 
 ha_writer_stop wa; rca=$?
