@@ -79,6 +79,7 @@ static uint64_t		 coord_ready_us[CFG_MAX_LUNS];
 static struct ha_msg_gw	 peer_gw[CFG_MAX_LUNS];	/* its readiness per LUN */
 static struct ha_msg_gw	 my_gw[CFG_MAX_LUNS];
 static uint64_t		 gw_sent_us;
+static uint32_t		 peer_mb_last[CFG_MAX_LUNS];
 static uint64_t		 nclaim_rx;
 #define HA_IP_HOLD_MS	5000	/* at most, waiting for the peer's claim */
 
@@ -1148,16 +1149,17 @@ ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg, unsigned gw_state,
 	g.progress = (uint16_t)gw_progress;
 	snprintf(g.reason, sizeof(g.reason), "%s", reason);
 	peer_gw_set(lun, &g);
-	log_info("ha: lun %s: peer mailbox %s%s%s%s%s%s%s (giveback record "
-	    "%u%s%s)", ha.luns[lun].cfg->name,
-	    flags & PEXT_MB_TAKEN_OVER ? "TAKEN_OVER " : "",
-	    flags & PEXT_MB_GIVEWAIT ? "GIVEWAIT " : "",
-	    flags & PEXT_MB_MBWAIT ? "MBWAIT " : "",
-	    flags & PEXT_MB_GIVEN_BACK ? "GIVEN_BACK " : "",
-	    flags & PEXT_MB_FAULT ? "FAULT " : "",
-	    flags & PEXT_MB_KILL ? "KILL " : "",
-	    flags & PEXT_MB_HANDOVER ? "HANDOVER" : "", gw_state,
-	    reason[0] ? ": " : "", reason);
+	if (flags != peer_mb_last[lun])
+		log_info("ha: lun %s: peer mailbox:%s%s%s%s%s%s%s%s",
+		    ha.luns[lun].cfg->name, flags ? "" : " empty",
+		    flags & PEXT_MB_TAKEN_OVER ? " TAKEN_OVER" : "",
+		    flags & PEXT_MB_GIVEWAIT ? " GIVEWAIT" : "",
+		    flags & PEXT_MB_MBWAIT ? " MBWAIT" : "",
+		    flags & PEXT_MB_GIVEN_BACK ? " GIVEN_BACK" : "",
+		    flags & PEXT_MB_FAULT ? " FAULT" : "",
+		    flags & PEXT_MB_KILL ? " KILL" : "",
+		    flags & PEXT_MB_HANDOVER ? " HANDOVER" : "");
+	peer_mb_last[lun] = flags;
 	if ((flags & PEXT_MB_KILL) && arg == ha.boot_id &&
 	    !(ha.fsm.state & (HA_STA_HALTED | HA_STA_BOOT))) {
 		nkill_rx++;
@@ -1664,7 +1666,8 @@ ha_status_text(struct buf *b)
 		    i ? "            " : "ips:        ", ips[i].v->addr,
 		    ips[i].v->prefix, ips[i].v->dev,
 		    ha.cfg->heads[ips[i].head].name,
-		    ips[i].held ? "held here" : "not here");
+		    !ips[i].held ? "not here" : ips[i].hold_until_us ?
+		    "held here until the peer claims it" : "held here");
 }
 
 void
@@ -1727,7 +1730,9 @@ ha_status_json(struct buf *b)
 		buf_add_json_str(b, ips[i].v->dev);
 		buf_printf(b, ",\"home\":");
 		buf_add_json_str(b, ha.cfg->heads[ips[i].head].name);
-		buf_printf(b, ",\"held\":%s}", ips[i].held ? "true" : "false");
+		buf_printf(b, ",\"held\":%s,\"handoff\":%s}",
+		    ips[i].held ? "true" : "false",
+		    ips[i].held && ips[i].hold_until_us ? "true" : "false");
 	}
 	buf_printf(b, "]");
 }

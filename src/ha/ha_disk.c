@@ -485,8 +485,8 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 				snprintf(why, sizeof(why), "reservation "
 				    "unreadable");
 		} else
-			snprintf(why, sizeof(why), "cannot open: %.32s",
-			    l->damage[0] ? l->damage : "see the log");
+			snprintf(why, sizeof(why), "%s", l->damage[0] ?
+			    l->damage : "the LUN cannot be opened");
 		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
 			prog |= PEXT_GW_P_TAKEN_SEEN;
 		if (stat(data, &st) == 0 && S_ISDIR(st.st_mode))
@@ -525,12 +525,14 @@ lun_step(struct ha_lun *l, int releasing)
 	struct pext_hb	 phb;
 	struct pext_res	 r;
 	uint64_t	 now = now_us(), grace, gen;
+	uint32_t	 my_mb;
 	int		 want, rc, peer_slot = 1 - ha.self;
 	enum ha_lun_st	 st;
 
 	pthread_mutex_lock(&dk.mtx);
 	want = l->want && !releasing;
 	st = l->st;
+	my_mb = l->mb_flags;
 	pthread_mutex_unlock(&dk.mtx);
 
 	/* Given up while the disk fails us (the health monitor's
@@ -618,6 +620,15 @@ lun_step(struct ha_lun *l, int releasing)
 		}
 		grace = dk.peer_closed ? 3ULL * (uint64_t)ha.hbp.interval_ms :
 		    (uint64_t)ha.cfg->lease_ms;
+		/* We gave it back and the peer, alive, is taking it (its
+		 * record says READY or DONE): it may skip its check tick
+		 * (below), so we must not write here meanwhile. */
+		if (r.owner == 0 && r.prev_owner == ha.self_id &&
+		    (my_mb & PEXT_MB_GIVEN_BACK) &&
+		    (l->peer_gw_state == PEXT_GW_READY ||
+		    l->peer_gw_state == PEXT_GW_DONE) &&
+		    now - l->peer_hb_us < (uint64_t)ha.cfg->lease_ms * 1000)
+			break;
 		if (r.owner == 0 || r.owner == ha.self_id ||
 		    (r.owner == ha.peer_id &&
 		    now - l->peer_renew_us >= grace * 1000)) {
@@ -632,9 +643,22 @@ lun_step(struct ha_lun *l, int releasing)
 			    r.owner == ha.peer_id ? ", taken over from the peer"
 			    : "");
 			set_st(l, HA_LUN_CHECKING);
+			/* Given back by the peer (free, released by it, its
+			 * mailbox says GIVEN_BACK to us): it writes nothing
+			 * here any more (see above), so the check tick that
+			 * guards against a concurrent acquirer is not needed:
+			 * verify at once and attach.  This is the client-
+			 * visible step of a coordinated giveback. */
+			if (r.owner == 0 && r.prev_owner == ha.peer_id &&
+			    (l->peer_mb_flags & PEXT_MB_GIVEN_BACK) &&
+			    pool_res_read(&l->pl, &r) == 0) {
+				st = HA_LUN_CHECKING;
+				goto checking;
+			}
 		}
 		break;
 	case HA_LUN_CHECKING:
+checking:
 		if (r.owner != ha.self_id || r.generation != l->my_gen) {
 			log_warnx("pool: lun %s: reservation lost to node %u "
 			    "while acquiring", l->cfg->name, r.owner);

@@ -185,12 +185,21 @@ _ha_forget_pid() {	# drop a reaped PID so cleanup never signals a reuse
 
 # ha_start HEAD: duonasd for HEAD inside its namespace; PID in PID_<HEAD>;
 # log appended to $T_DIR/<HEAD>.log; waits (10 s) for the admin socket.
+# HA_START_PRE (optional): shell commands run in the head's namespaces
+# (its own mount namespace) right before duonasd is executed there, e.g.
+# a bind mount that makes a LUN unusable on that head only.
 ha_start() {
 	local h=$1 pid
 	mkdir -p "$T_DIR/$h"
 	echo "==== $(date +%T.%3N) test: starting $h" >>"$T_DIR/$h.log"
-	ip netns exec "$(ns_name "$h")" "$DUONASD" -d -c "$T_DIR/duonas.conf" \
-	    -n "$h" >>"$T_DIR/$h.log" 2>&1 &
+	if [ -n "${HA_START_PRE:-}" ]; then
+		ip netns exec "$(ns_name "$h")" sh -c "$HA_START_PRE"' && exec "$0" "$@"' \
+		    "$DUONASD" -d -c "$T_DIR/duonas.conf" \
+		    -n "$h" >>"$T_DIR/$h.log" 2>&1 &
+	else
+		ip netns exec "$(ns_name "$h")" "$DUONASD" -d -c "$T_DIR/duonas.conf" \
+		    -n "$h" >>"$T_DIR/$h.log" 2>&1 &
+	fi
 	pid=$!
 	disown "$pid"	# no "Killed" job notices; we never need its status
 	T_PIDS+=("$pid")
@@ -381,9 +390,11 @@ _ha_sample() {
 		    out="$out$l,"
 	done
 	out="$out|"
+	# an IP kept only until the peer claims it (coordinated giveback:
+	# make-before-break, the peer announced it) is not counted
 	for a in "$NS_VIP_A" "$NS_VIP_B"; do
-		_ha_obj "$j" addr "$a" | grep -q '"held":true' &&
-		    out="$out$a,"
+		_ha_obj "$j" addr "$a" | grep '"held":true' |
+		    grep -qv '"handoff":true' && out="$out$a,"
 	done
 	echo "$out"
 }
@@ -399,7 +410,11 @@ ha_monitor_stop() {
 	    >"$T_DIR/monitor.txt"
 }
 # ha_monitor_check: one check — at no time did both heads' latest samples
-# show the same LUN served or the same IP held.  Prints offenders.
+# show the same LUN served or the same IP held, in two consecutive
+# comparisons (one alone can be sampling skew: each head is sampled on
+# its own, up to ~100 ms apart, and a coordinated giveback hands a LUN
+# over faster than that; the reservations keep it exclusive).  Prints
+# offenders.
 ha_monitor_check() {
 	local bad n
 	n=$(wc -l <"$T_DIR/monitor.txt")
@@ -407,13 +422,18 @@ ha_monitor_check() {
 	{
 		cur[$2] = $3
 		a = cur["A"]; b = cur["B"]
-		if (a == "" || b == "" || a == "?" || b == "?") next
-		gsub(/\|/, ",", a); gsub(/\|/, ",", b)
-		na = split(a, x, ","); nb = split(b, y, ",")
-		for (i = 1; i <= na; i++) for (j = 1; j <= nb; j++)
-			if (x[i] != "" && x[i] == y[j]) {
-				print $1, "A=" cur["A"], "B=" cur["B"]; next
-			}
+		hit = ""
+		if (a != "" && b != "" && a != "?" && b != "?") {
+			gsub(/\|/, ",", a); gsub(/\|/, ",", b)
+			na = split(a, x, ","); nb = split(b, y, ",")
+			for (i = 1; i <= na; i++) for (j = 1; j <= nb; j++)
+				if (x[i] != "" && x[i] == y[j]) hit = hit x[i] " "
+		}
+		split(hit, h, " ")
+		for (k in h) if (index(" " prev, " " h[k] " ")) {
+			print $1, "A=" cur["A"], "B=" cur["B"]; break
+		}
+		prev = hit
 	}' "$T_DIR/monitor.txt")
 	[ -z "$bad" ] && [ "$n" -gt 20 ]
 	t_ok $? "monitor: no LUN or IP ever reported by both heads ($n samples)"
