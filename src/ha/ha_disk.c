@@ -485,8 +485,10 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 				snprintf(why, sizeof(why), "reservation "
 				    "unreadable");
 		} else
-			snprintf(why, sizeof(why), "%s", l->damage[0] ?
-			    l->damage : "the LUN cannot be opened");
+			/* the record has room for the start of it only */
+			snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1,
+			    l->damage[0] ? l->damage :
+			    "the LUN cannot be opened");
 		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
 			prog |= PEXT_GW_P_TAKEN_SEEN;
 		if (stat(data, &st) == 0 && S_ISDIR(st.st_mode))
