@@ -335,6 +335,8 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "lease", lease_ms, 100, 600000),
 	T("heartbeat", "garp-count", garp_count, 0, 100),
 	T("heartbeat", "garp-interval", garp_interval_ms, 1, 60000),
+	T("heartbeat", "tickle-count", tickle_count, 0, 10),
+	T("heartbeat", "tickle-interval", tickle_interval_ms, 1, 1000),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
 	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
@@ -402,6 +404,8 @@ cfg_defaults(struct cfg *c)
 	c->lease_ms = 3000;
 	c->garp_count = 3;
 	c->garp_interval_ms = 500;
+	c->tickle_count = 3;
+	c->tickle_interval_ms = 100;
 	c->pso_lock_timeout_ms = 10000;
 	c->pso_req_timeout_ms = 2000;
 	c->pso_mapsize_mb = 1024;

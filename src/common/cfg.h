@@ -94,6 +94,8 @@ struct cfg {
 	int		lease_ms;		/* disk lease */
 	int		garp_count;
 	int		garp_interval_ms;
+	int		tickle_count;		/* tickle ACK rounds, 0 = off */
+	int		tickle_interval_ms;
 
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */

@@ -21,6 +21,7 @@
 #include "export/nfs.h"
 #include "ha/ha_int.h"
 #include "link/link.h"
+#include "vip/tickle.h"
 
 #define HA_MAX_CBS	16
 
@@ -280,6 +281,7 @@ ip_acquire(struct ha_ip *ip)
 		log_warnx("ha: NFS cannot listen on %s yet", ip->v->addr);
 	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
 	    ha.cfg->garp_interval_ms);
+	tickle_ip_acquired(ip->v->addr);	/* its clients reconnect now */
 	ip->held = 1;
 	log_info("ha: service ip %s/%d on %s added and announced",
 	    ip->v->addr, ip->v->prefix, ip->v->dev);
