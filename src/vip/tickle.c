@@ -226,6 +226,10 @@ own_change(const struct sockaddr *local, const struct sockaddr *remote,
 	    tickle_conn_from(&c, local, remote) < 0)
 		return;
 	pthread_mutex_lock(&tk.mtx);
+	if (!atomic_load(&tk.on)) {	/* tickle_shutdown() got here first */
+		pthread_mutex_unlock(&tk.mtx);
+		return;
+	}
 	rv = op == TICKLE_ADD ? tab_add(&tk.own, &c) : tab_del(&tk.own, &c);
 	if (rv == 1 && !tk.need_full) {
 		if (tk.ndq == DELTA_MAX) {
@@ -410,8 +414,8 @@ raw_fd(int family)
 	return *fdp;
 }
 
-static int
-send_one(const struct tickle_conn *c)
+int
+tickle_ack_send(const struct tickle_conn *c)
 {
 	struct sockaddr_storage	 ss;
 	struct sockaddr_in	*s4 = (struct sockaddr_in *)&ss;
@@ -423,7 +427,10 @@ send_one(const struct tickle_conn *c)
 
 	if ((fd = raw_fd(c->family)) < 0)
 		return -1;
-	n = tickle_ack_build(pkt, sizeof(pkt), c);
+	if ((n = tickle_ack_build(pkt, sizeof(pkt), c)) == 0) {
+		errno = EINVAL;
+		return -1;
+	}
 	memset(&ss, 0, sizeof(ss));
 	if (c->family == 4) {
 		s4->sin_family = AF_INET;
@@ -443,7 +450,7 @@ static void
 job_round(struct job *j)
 {
 	for (size_t i = 0; i < j->n; i++) {
-		if (send_one(&j->c[i]) == 0) {
+		if (tickle_ack_send(&j->c[i]) == 0) {
 			j->sent++;
 			tk.sent++;
 		} else {
@@ -558,6 +565,8 @@ tickle_ip_acquired(const char *addr)
 	tab_walk(&tk.own, match_cb, &m);
 	pthread_mutex_unlock(&tk.mtx);
 
+	if (m.n > 0)
+		m.out = xrealloc(m.out, m.n * sizeof(*m.out));
 	count = tk.cfg->tickle_count;
 	snprintf(tk.last_addr, sizeof(tk.last_addr), "%s", addr);
 	tk.last_n = m.n;

@@ -68,6 +68,15 @@ void	tickle_conn_del(const struct sockaddr *local,
  */
 void	tickle_ip_acquired(const char *addr);
 
+/*
+ * Send one tickle ACK for c now (tickle_ack_build() through a raw IP
+ * socket of c's family, opened on first use and kept).  The loop
+ * thread, or a program's only thread.  0, or -1 with errno (EPERM
+ * without CAP_NET_RAW, ENETUNREACH, ENOBUFS ...).
+ */
+struct tickle_conn;
+int	tickle_ack_send(const struct tickle_conn *c);
+
 /* For `duonas status`: one text line, or one JSON object. */
 void	tickle_status_text(struct buf *);
 void	tickle_status_json(struct buf *);

@@ -103,6 +103,8 @@ run_case() {
 	t_ok $? "[$c] client wrote its first record through $NS_VIP_A (A)"
 	wait_until 5 _peer_listed
 	t_ok $? "[$c] B lists A's client connections ($(tickle_json B peer))"
+	ha_cli B status | grep -q '^tickle: .* [1-9][0-9]* listed by the peer'
+	t_ok $? "[$c] B's status shows the peer's list on its tickle: line"
 	sleep 0.5	# the connection is idle now
 
 	t0=$(date +%s%3N)
