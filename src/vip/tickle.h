@@ -30,6 +30,7 @@
 
 struct buf;
 struct cfg;
+struct tickle_conn;
 
 #define TICKLE_MAX_CONNS	8192	/* per head: own list, peer's list */
 
@@ -74,7 +75,6 @@ void	tickle_ip_acquired(const char *addr);
  * thread, or a program's only thread.  0, or -1 with errno (EPERM
  * without CAP_NET_RAW, ENETUNREACH, ENOBUFS ...).
  */
-struct tickle_conn;
 int	tickle_ack_send(const struct tickle_conn *c);
 
 /* For `duonas status`: one text line, or one JSON object. */
