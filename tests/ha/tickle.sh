@@ -14,8 +14,9 @@
 # Right after, the client makes its second call on the idle connection:
 # it goes nowhere, and TCP retransmits it with exponential backoff.
 # B takes over la and 192.0.2.10; the measure is from B's log line
-# "service ip 192.0.2.10/24 on eth0 added and announced" to the moment
-# the client's call completed (on a fresh connection after the reset).
+# "tickle: 192.0.2.10: ..." (written right after B added and announced
+# the IP, tickles on or off) to the moment the client's call completed
+# (on a fresh connection after the reset).
 #   tickles on:  the client's stack answers the tickle, B's kernel resets
 #                the connection, the client reconnects: asserted < 1 s;
 #   tickles off: the call waits for the client's next retransmission,
@@ -122,7 +123,9 @@ run_case() {
 	    "connects=$(ha_kv "$T_DIR/$n.out" connects))"
 	[ $rc -eq 0 ] || sed 's/^/#   /' "$T_DIR/$n.log" | tail -n 5
 
-	t1=$(log_ms B "service ip $NS_VIP_A/24 on eth0 added and announced")
+	# B logs one tickle line per acquired IP, right after announcing it
+	# (also with tickle-count 0): the moment the IP moved
+	t1=$(log_ms B "tickle: $NS_VIP_A: ")
 	done_ms=$(ha_kv "$T_DIR/$n.out" done_wall_ms)
 	err_ms=$(ha_kv "$T_DIR/$n.out" first_error_wall_ms)
 	if [ -z "$t1" ] || [ -z "$done_ms" ]; then
