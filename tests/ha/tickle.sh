@@ -27,7 +27,10 @@
 #                first case is known to test what tickles fix.
 # Both records are read back through B in both cases.
 # TICKLE_LEASE_MS changes the lease (the outage); TICKLE_BOUND_MS the
-# bound (1000 ms).
+# bound (1000 ms).  A lease that puts the takeover right after one of the
+# client's retransmissions (~1.4, 3.0, 6.2 s after its call: leases of
+# about 1500 or 3000) makes the case without tickles short, and its
+# check fails on purpose: that setup would not test tickles.
 
 # The outage: a powered-off head's LUN is taken after its lease.
 HA_LEASE_MS=${TICKLE_LEASE_MS:-4000}
