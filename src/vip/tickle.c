@@ -425,12 +425,12 @@ tickle_ack_send(const struct tickle_conn *c)
 	socklen_t		 sl;
 	int			 fd;
 
-	if ((fd = raw_fd(c->family)) < 0)
-		return -1;
 	if ((n = tickle_ack_build(pkt, sizeof(pkt), c)) == 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	if ((fd = raw_fd(c->family)) < 0)
+		return -1;
 	memset(&ss, 0, sizeof(ss));
 	if (c->family == 4) {
 		s4->sin_family = AF_INET;
