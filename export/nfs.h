@@ -111,6 +111,20 @@ int	nfs_export_foreach(void (*cb)(uint32_t id, const char *path,
 int	nfs_listen_add(const char *addr);
 int	nfs_listen_remove(const char *addr);
 
+/*
+ * Report client TCP connections (all three ports) as they are accepted
+ * (up 1) and closed (up 0), with the local address the client reached
+ * and the client's: the HA controller's list for tickle ACKs.  Each
+ * accepted connection is reported closed exactly once.  fn runs on the
+ * loop thread or a worker, with the connection table's lock held: it
+ * must be cheap, thread-safe and must not call this module.  Any
+ * thread; set it before nfs_init() so that no connection is missed.
+ * NULL: no reports.
+ */
+struct sockaddr;
+void	nfs_set_conn_hook(void (*fn)(int up, const struct sockaddr *local,
+	    const struct sockaddr *remote, void *arg), void *arg);
+
 /* For `duonas status` and `duonas exports`: append text (lines ending
  * in '\n') or one JSON object to the buffer. */
 void	nfs_status_text(struct buf *);

@@ -20,6 +20,8 @@
  * loop thread) shuts down connections idle for idle_ms and those whose
  * record made no progress for record_ms (or is not complete after 4x).
  * Limit hits are counted and logged at most once per NFS_RATELIM_MS.
+ * Every connection linked into the table, and its unlinking, is
+ * reported to the hook of nfs_set_conn_hook() (tickle ACK lists).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +37,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "export/nfs.h"
 #include "export/nfs_conn_int.h"
 
 #define IN_MIN			(16 * 1024)	/* smallest input buffer */
@@ -86,6 +89,11 @@ static _Atomic uint64_t	 st_rejected, st_evicted, st_idle, st_record,
 			 st_budget;
 static struct nfs_ratelim rl_reject, rl_evict, rl_record, rl_budget,
 			 rl_oversize;
+
+/* nfs_set_conn_hook(): told of every connection linked and unlinked */
+static void		(*conn_hook)(int, const struct sockaddr *,
+			    const struct sockaddr *, void *);
+static void		*conn_hook_arg;
 
 static pthread_mutex_t	 inbuf_mtx = PTHREAD_MUTEX_INITIALIZER;
 static uint8_t		*inbuf_cache[IN_CACHE];
@@ -337,6 +345,9 @@ conn_unlink_locked(struct nfs_conn *c)
 	c->pe->n--;
 	peer_put(c->pe);
 	c->pe = NULL;
+	if (conn_hook != NULL && c->local.ss_family != 0)
+		conn_hook(0, (struct sockaddr *)&c->local,
+		    (struct sockaddr *)&c->peer, conn_hook_arg);
 }
 
 /* Re-arm the connection's epoll event: some worker reads it next. */
@@ -612,6 +623,16 @@ nfs_conn_read(struct nfs_conn *c, struct nfs_req **rs)
 /* ---- the table, as the workers start and stop ------------------------ */
 
 void
+nfs_set_conn_hook(void (*fn)(int, const struct sockaddr *,
+    const struct sockaddr *, void *), void *arg)
+{
+	pthread_mutex_lock(&conn_mtx);
+	conn_hook = fn;
+	conn_hook_arg = arg;
+	pthread_mutex_unlock(&conn_mtx);
+}
+
+void
 nfs_conn_init(void)
 {
 	peer_seed = random_u64();
@@ -719,9 +740,8 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	struct nfs_conn		*c;
 	struct nfs_peer		*pe;
-	struct sockaddr_storage	 ss;
 	struct epoll_event	 ev;
-	socklen_t		 len = sizeof(ss);
+	socklen_t		 len = sizeof(struct sockaddr_storage);
 	int			 one = 1, held = 0, evicted = 0, refused = 0;
 	char			 who[64];
 	char			 more[48];
@@ -735,6 +755,11 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	memcpy(&c->peer, sa, MIN(salen, sizeof(c->peer)));
 	c->peerlen = salen;
 	nfs_addr_text(sa, c->peertext, sizeof(c->peertext));
+	if (getsockname(fd, (struct sockaddr *)&c->local, &len) == 0)
+		nfs_addr_text((struct sockaddr *)&c->local, c->localtext,
+		    sizeof(c->localtext));
+	else
+		c->local.ss_family = 0;
 	pthread_mutex_lock(&conn_mtx);
 	pe = peer_get(sa, 1);
 	if (pe->nlive >= lim.max_client) {
@@ -757,6 +782,9 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		c->t_last = now_ms();
 		c->refs = 1;
 		pthread_mutex_init(&c->omtx, NULL);
+		if (conn_hook != NULL && c->local.ss_family != 0)
+			conn_hook(1, (struct sockaddr *)&c->local,
+			    (struct sockaddr *)&c->peer, conn_hook_arg);
 	}
 	pthread_mutex_unlock(&conn_mtx);
 	if (refused) {
@@ -772,9 +800,6 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		log_warnx("nfs: %d connections (max-connections): evicted the "
 		    "longest stalled one of %s (it had %d) for %s%s",
 		    lim.max_conns, who, held, c->peertext, more);
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
-		nfs_addr_text((struct sockaddr *)&ss, c->localtext,
-		    sizeof(c->localtext));
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	/* log now: once armed, a worker may close and free c at once */

@@ -19,6 +19,7 @@ struct nfs_conn {
 	_Atomic int		 refs;
 	struct sockaddr_storage	 peer;
 	socklen_t		 peerlen;
+	struct sockaddr_storage	 local;		/* the address it reached */
 	char			 peertext[64];
 	char			 localtext[64];
 	struct nfs_peer		*pe;		/* its address; conn_mtx */

@@ -31,6 +31,7 @@
 #include "export/nfs.h"
 #include "lhm/lhm.h"
 #include "pso/pso.h"
+#include "vip/tickle.h"
 
 struct duonasd	dd;
 
@@ -254,6 +255,8 @@ main(int argc, char **argv)
 
 	if (link_init(dd.cfg, dd.self, dd.key, dd.keylen, dd.boot_id) < 0)
 		return 1;
+	if (tickle_init(dd.cfg) < 0)
+		return 1;
 	if (ha_init(dd.cfg, dd.self, dd.monitor) < 0)
 		return 1;
 	if (!dd.monitor) {
@@ -307,6 +310,7 @@ main(int argc, char **argv)
 	 * the peer instead of hitting a closed port. */
 	ha_shutdown();
 	services_shutdown();
+	tickle_shutdown();
 	ctcm_shutdown();
 	if (!dd.monitor)
 		pso_shutdown();

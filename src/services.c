@@ -17,8 +17,22 @@
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
 #include "export/nfs.h"
+#include "vip/tickle.h"
 
 static int	nfs_running;
+
+/* NFS's client connections feed the tickle ACK lists (an SMB service
+ * would report its own the same way). */
+static void
+conn_hook(int up, const struct sockaddr *local, const struct sockaddr *remote,
+    void *arg)
+{
+	(void)arg;
+	if (up)
+		tickle_conn_add(local, remote);
+	else
+		tickle_conn_del(local, remote);
+}
 
 /* A new configuration generation was installed: apply what can be
  * applied live (exports, service IPs); the rest needs a restart. */
@@ -53,6 +67,7 @@ int
 services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
+	nfs_set_conn_hook(conn_hook, NULL);
 	if (access(dd.cfg->exports, R_OK) < 0 && errno == ENOENT) {
 		log_info("nfs: no exports file %s: NFS service not started",
 		    dd.cfg->exports);
@@ -83,12 +98,16 @@ services_status(struct buf *out, int json)
 			nfs_status_json(out);
 		else
 			buf_printf(out, "{\"running\":false}");
-	} else if (nfs_running) {
+		buf_printf(out, ",\"tickle\":");
+		tickle_status_json(out);
+		return;
+	}
+	if (nfs_running)
 		nfs_status_text(out);
-	} else {
+	else
 		buf_printf(out, "nfs:         not running (no exports file "
 		    "%s)\n", dd.cfg->exports);
-	}
+	tickle_status_text(out);
 }
 
 struct exports_arg {

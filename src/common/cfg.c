@@ -338,6 +338,8 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "fault-reset-delay", fault_reset_ms, 0, 3600000),
 	T("heartbeat", "fault-window", fault_window_ms, 1000, 86400000),
 	T("heartbeat", "fault-limit", fault_limit, 0, 100),
+	T("heartbeat", "tickle-count", tickle_count, 0, 10),
+	T("heartbeat", "tickle-interval", tickle_interval_ms, 1, 1000),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
 	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
@@ -416,6 +418,8 @@ cfg_defaults(struct cfg *c)
 	c->fault_reset_ms = 1000;
 	c->fault_window_ms = 600000;
 	c->fault_limit = 3;
+	c->tickle_count = 3;
+	c->tickle_interval_ms = 100;
 	c->pso_lock_timeout_ms = 10000;
 	c->pso_req_timeout_ms = 2000;
 	c->pso_mapsize_mb = 1024;

@@ -97,6 +97,8 @@ struct cfg {
 	int		fault_reset_ms;		/* HALTED -> RESET after a fault */
 	int		fault_window_ms;	/* counted faults within this */
 	int		fault_limit;		/* ... stay HALTED (0: never) */
+	int		tickle_count;		/* tickle ACK rounds, 0 = off */
+	int		tickle_interval_ms;
 
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */

@@ -23,6 +23,7 @@
 #include "ha/ha_int.h"
 #include "ha/ha_msg.h"
 #include "link/link.h"
+#include "vip/tickle.h"
 
 /* HA control messages (ha_msg.h); ha_mon.c uses LINK_T_HB_FIRST + 1. */
 #define HA_T_CTL	(LINK_T_HB_FIRST + 8)
@@ -365,6 +366,7 @@ ip_acquire(struct ha_ip *ip)
 		log_warnx("ha: NFS cannot listen on %s yet", ip->v->addr);
 	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
 	    ha.cfg->garp_interval_ms);
+	tickle_ip_acquired(ip->v->addr);	/* its clients reconnect now */
 	ip->held = 1;
 	ip->hold_until_us = 0;
 	log_info("ha: service ip %s/%d on %s added and announced",

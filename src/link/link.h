@@ -34,6 +34,8 @@
 #define LINK_T_CTCM_LAST	79
 #define LINK_T_EXP_FIRST	80	/* 80..95 export (DRC, NLM) */
 #define LINK_T_EXP_LAST		95
+#define LINK_T_VIP_FIRST	96	/* 96..103 service IPs (tickle lists) */
+#define LINK_T_VIP_LAST		103
 #define LINK_T_MAX		127
 
 #define LINK_PAYLOAD_MAX	(16u << 20)	/* 16 MiB */

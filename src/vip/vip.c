@@ -8,7 +8,7 @@
  * and giveback must be safe to repeat.  Announcements go out as raw
  * frames built by garp.c on the interface the address lives on; the
  * repeats run on a libevent timer.  Not here: deciding who owns an IP
- * (the HA controller) and TCP tickle ACKs (a later issue).
+ * (the HA controller) and TCP tickle ACKs (tickle.c).
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
