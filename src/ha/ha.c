@@ -554,7 +554,7 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 	ips_build();
 	reset_ev = evtimer_new(loop_base(), reset_cb, NULL);
 	ha_fsm_init(&ha.fsm, &fsm_ops, NULL);
-	if (ha_mon_init() < 0 || ha_disk_init() < 0)
+	if (ha_mon_init() < 0 || ha_disk_init() < 0 || ha_wdog_init() < 0)
 		return -1;
 	ha_fsm(&ha.fsm, HA_EVT_POWER_ON);
 	return 0;
@@ -584,6 +584,7 @@ ha_shutdown(void)
 			lun_exports(i, 0);
 		}
 	ha_disk_shutdown(1);
+	ha_wdog_shutdown();
 	ha_mon_shutdown();
 	if (ha.nluns > 0)
 		nfs_set_gate(NULL, NULL);
@@ -673,6 +674,7 @@ ha_status_text(struct buf *b)
 	if (fault_why[0])
 		buf_printf(b, "last fault:  %s\n", fault_why);
 	ha_mon_status_text(b);
+	ha_wdog_status_text(b);
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;
 		uint32_t	owner;
@@ -722,6 +724,8 @@ ha_status_json(struct buf *b)
 	buf_add_json_str(b, fault_why);
 	buf_printf(b, ",");
 	ha_mon_status_json(b);
+	buf_printf(b, ",");
+	ha_wdog_status_json(b);
 	buf_printf(b, ",\"luns\":[");
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;

@@ -115,6 +115,12 @@ void		 ha_disk_info(int lun, uint64_t *generation, char *damage,
 void		 ha_disk_publish(unsigned state, unsigned opmode);
 void		 ha_disk_peer_closed(int closed);
 
+/* ha_wdog.c — the hardware watchdog (head block `watchdog PATH`) */
+int		 ha_wdog_init(void);
+void		 ha_wdog_shutdown(void);	/* orderly: magic close */
+void		 ha_wdog_status_text(struct buf *);
+void		 ha_wdog_status_json(struct buf *);
+
 /* ha.c — called from the other files on the loop thread */
 void		 ha_evt(enum ha_evt);
 void		 ha_lun_attached(int lun);	/* disk thread attached it */
