@@ -267,6 +267,13 @@ head_stmt(struct pstate *ps, struct cfg_head *h, char **tok, int ntok)
 		return str_arg(ps, tok, ntok, h->nfs_bind, sizeof(h->nfs_bind));
 	} else if (strcmp(tok[0], "http") == 0) {
 		return str_arg(ps, tok, ntok, h->http, sizeof(h->http));
+	} else if (strcmp(tok[0], "watchdog") == 0) {
+		if (str_arg(ps, tok, ntok, h->watchdog,
+		    sizeof(h->watchdog)) < 0)
+			return -1;
+		if (h->watchdog[0] != '/')
+			return perr(ps, "watchdog '%s': an absolute device "
+			    "path (e.g. /dev/watchdog0)", h->watchdog);
 	} else
 		return perr(ps, "unknown keyword '%s' in head block", tok[0]);
 	return 0;
@@ -340,6 +347,7 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "fault-limit", fault_limit, 0, 100),
 	T("heartbeat", "tickle-count", tickle_count, 0, 10),
 	T("heartbeat", "tickle-interval", tickle_interval_ms, 1, 1000),
+	T("heartbeat", "watchdog-timeout", watchdog_timeout_s, 1, 60),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
 	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
@@ -420,6 +428,7 @@ cfg_defaults(struct cfg *c)
 	c->fault_limit = 3;
 	c->tickle_count = 3;
 	c->tickle_interval_ms = 100;
+	c->watchdog_timeout_s = 1;
 	c->pso_lock_timeout_ms = 10000;
 	c->pso_req_timeout_ms = 2000;
 	c->pso_mapsize_mb = 1024;
@@ -506,6 +515,18 @@ cfg_check(struct pstate *ps, char lunhome[][CFG_NAME_MAX])
 	if (c->hb_credit > c->hb_max)
 		return perr(ps, "heartbeat credit %d exceeds max %d",
 		    c->hb_credit, c->hb_max);
+	/* A frozen head must be reset before its peer may take over: the
+	 * watchdog fires at most timeout after the freeze, the peer waits
+	 * a lease from the last renewal (at most one tick before it). */
+	for (int i = 0; i < 2; i++)
+		if (c->heads[i].watchdog[0] && (long)c->watchdog_timeout_s *
+		    1000 + 2L * c->hb_interval_ms > c->lease_ms)
+			return perr(ps, "head %s: watchdog-timeout %d s plus two "
+			    "heartbeat intervals (%d ms) must fit in the lease "
+			    "(%d ms), or the peer could take over before the "
+			    "watchdog resets a frozen head", c->heads[i].name,
+			    c->watchdog_timeout_s, 2 * c->hb_interval_ms,
+			    c->lease_ms);
 	return 0;
 }
 

@@ -48,6 +48,7 @@ struct cfg_head {
 	char		socket[CFG_PATH_MAX];	/* admin socket */
 	char		nfs_bind[64];	/* address NFS binds (empty: vips) */
 	char		http[64];	/* status/metrics listen address */
+	char		watchdog[CFG_PATH_MAX];	/* watchdog device ("" none) */
 };
 
 enum cfg_lun_mode { CFG_LUN_DIR = 1, CFG_LUN_EXT4 = 2 };
@@ -99,6 +100,7 @@ struct cfg {
 	int		fault_limit;		/* ... stay HALTED (0: never) */
 	int		tickle_count;		/* tickle ACK rounds, 0 = off */
 	int		tickle_interval_ms;
+	int		watchdog_timeout_s;	/* armed timeout (head watchdog) */
 
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */

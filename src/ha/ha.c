@@ -1500,7 +1500,7 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 	link_register(HA_T_CTL, ctl_rx_cb, NULL);
 	reset_ev = evtimer_new(loop_base(), reset_cb, NULL);
 	ha_fsm_init(&ha.fsm, &fsm_ops, NULL);
-	if (ha_mon_init() < 0 || ha_disk_init() < 0)
+	if (ha_mon_init() < 0 || ha_disk_init() < 0 || ha_wdog_init() < 0)
 		return -1;
 	ha_fsm(&ha.fsm, HA_EVT_POWER_ON);
 	return 0;
@@ -1531,6 +1531,7 @@ ha_shutdown(void)
 			lun_exports(i, 0);
 		}
 	ha_disk_shutdown(1);
+	ha_wdog_shutdown();
 	ha_mon_shutdown();
 	if (ha.nluns > 0)
 		nfs_set_gate(NULL, NULL);
@@ -1638,6 +1639,7 @@ ha_status_text(struct buf *b)
 		    (unsigned long long)nkill_rx,
 		    (unsigned long long)place_ver);
 	ha_mon_status_text(b);
+	ha_wdog_status_text(b);
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;
 		uint32_t	owner;
@@ -1696,6 +1698,8 @@ ha_status_json(struct buf *b)
 	    "repeated" : "", (unsigned long long)nkill_tx,
 	    (unsigned long long)nkill_rx, (unsigned long long)place_ver);
 	ha_mon_status_json(b);
+	buf_printf(b, ",");
+	ha_wdog_status_json(b);
 	buf_printf(b, ",\"luns\":[");
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;

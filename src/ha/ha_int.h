@@ -144,6 +144,12 @@ void		 ha_disk_gw_record(int lun, unsigned state, uint32_t progress,
 /* Write our heartbeat blocks now (wakes the disk thread). */
 void		 ha_disk_kick(void);
 
+/* ha_wdog.c — the hardware watchdog (head block `watchdog PATH`) */
+int		 ha_wdog_init(void);
+void		 ha_wdog_shutdown(void);	/* orderly: magic close */
+void		 ha_wdog_status_text(struct buf *);
+void		 ha_wdog_status_json(struct buf *);
+
 /* ha.c — called from the other files on the loop thread */
 void		 ha_evt(enum ha_evt);
 void		 ha_lun_attached(int lun);	/* disk thread attached it */
