@@ -462,7 +462,7 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 				snprintf(why, sizeof(why), "reservation "
 				    "unreadable");
 		} else
-			snprintf(why, sizeof(why), "%s", l->damage[0] ?
+			snprintf(why, sizeof(why), "%.48s", l->damage[0] ?
 			    l->damage : "the LUN cannot be opened");
 		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
 			prog |= PEXT_GW_P_TAKEN_SEEN;
