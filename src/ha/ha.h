@@ -85,6 +85,28 @@ int		 ha_lun_where(int lun);
  * stop it).  duonas ha fault blind on|off. */
 void		 ha_test_blind(int on);
 
+/*
+ * Maintenance moves (duonas node standby HEAD / node unstandby HEAD /
+ * takeover / giveback / ip move ADDR HEAD): change the placement
+ * overrides and let the coordinated sequence carry them out.  Both heads
+ * must be dual active.  ha_maint_start writes one line per LUN and IP
+ * that will move into out and returns their number (0: nothing to do,
+ * -1: refused, the reason in out).  ha_maint_poll returns 1 once every
+ * one has arrived (then, if out is not NULL, one line per LUN with the
+ * time it was out of service, and the total), else 0 (and what is still
+ * missing).  head: head index (-1 for ip move: back home).  ip move
+ * moves the IP and what it serves (the LUNs homed on its head).
+ */
+enum ha_maint {
+	HA_MAINT_STANDBY,	/* everything on head goes to the other */
+	HA_MAINT_UNSTANDBY,	/* head's own LUNs and IPs come back */
+	HA_MAINT_GIVEBACK,	/* every override cleared */
+	HA_MAINT_IP_MOVE,
+};
+int		 ha_maint_start(enum ha_maint op, int head, const char *addr,
+		    struct buf *out);
+int		 ha_maint_poll(struct buf *out);
+
 /* Remove every configured service IP (both heads') from this host's
  * interfaces: at daemon start before anything else, and for
  * `duonasd -R` (systemd ExecStopPost after a crash).  Any thread; needs

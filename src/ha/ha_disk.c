@@ -309,7 +309,8 @@ release(struct ha_lun *l, const struct pext_res *r)
 	/* The survivor's last step of a giveback (docs/private-extent.md):
 	 * TAKEN_OVER becomes GIVEN_BACK, written at once. */
 	pthread_mutex_lock(&dk.mtx);
-	if (l->mb_flags & PEXT_MB_TAKEN_OVER) {
+	if (r != NULL && ((l->mb_flags & PEXT_MB_TAKEN_OVER) || l->give)) {
+		/* released for the peer, which is taking it */
 		l->mb_flags = (l->mb_flags & ~PEXT_MB_TAKEN_OVER) |
 		    PEXT_MB_GIVEN_BACK;
 		l->mb_seq++;
@@ -503,13 +504,14 @@ lun_step(struct ha_lun *l, int releasing)
 	struct pext_res	 r;
 	uint64_t	 now = now_us(), grace, gen;
 	uint32_t	 my_mb;
-	int		 want, rc, peer_slot = 1 - ha.self;
+	int		 want, give, rc, peer_slot = 1 - ha.self;
 	enum ha_lun_st	 st;
 
 	pthread_mutex_lock(&dk.mtx);
 	want = l->want && !releasing;
 	st = l->st;
 	my_mb = l->mb_flags;
+	give = l->give;
 	pthread_mutex_unlock(&dk.mtx);
 
 	/* A lease that ran out while we could not act (stopped process,
@@ -594,10 +596,7 @@ lun_step(struct ha_lun *l, int releasing)
 		 * record says READY or DONE): it may skip its check tick
 		 * (below), so we must not write here meanwhile. */
 		if (r.owner == 0 && r.prev_owner == ha.self_id &&
-		    (my_mb & PEXT_MB_GIVEN_BACK) &&
-		    (l->peer_gw_state == PEXT_GW_READY ||
-		    l->peer_gw_state == PEXT_GW_DONE) &&
-		    now - l->peer_hb_us < (uint64_t)ha.cfg->lease_ms * 1000)
+		    (my_mb & PEXT_MB_GIVEN_BACK) && give)
 			break;
 		if (r.owner == 0 || r.owner == ha.self_id ||
 		    (r.owner == ha.peer_id &&
@@ -650,10 +649,16 @@ checking:
 		    (uint64_t)ha.cfg->lease_ms * 500);
 		set_st(l, HA_LUN_OWNED);
 		pthread_mutex_lock(&dk.mtx);
-		if (l->gw_state == PEXT_GW_READY)
+		rc = l->gw_state == PEXT_GW_READY;
+		if (rc) {
 			l->gw_state = PEXT_GW_DONE;
+			l->gw_progress = 0;
+			l->gw_reason[0] = 0;
+		}
 		pthread_mutex_unlock(&dk.mtx);
 		post(POST_ATTACHED, l->idx, 0, 0, NULL);
+		if (rc)		/* the peer measures the move by this */
+			post(POST_GW, l->idx, PEXT_GW_DONE, 0, "");
 		break;
 	case HA_LUN_OWNED:
 		if (r.owner != ha.self_id || r.generation != l->my_gen) {
@@ -791,6 +796,14 @@ ha_disk_set_want(int lun, int want)
 	/* act on a change now, not at the next tick */
 	if (changed && dk.started)
 		pthread_cond_signal(&dk.cond);
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_set_give(int lun, int give)
+{
+	pthread_mutex_lock(&dk.mtx);
+	ha.luns[lun].give = give;
 	pthread_mutex_unlock(&dk.mtx);
 }
 

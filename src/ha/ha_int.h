@@ -66,6 +66,10 @@ struct ha_lun {
 	char			 gw_reason[PEXT_GW_REASON_LEN + 1];
 	int			 prep;		/* loop: we are about to take
 						 * it: publish our readiness */
+	int			 give;		/* loop: released for the peer,
+						 * which is taking it (mailbox
+						 * GIVEN_BACK; do not write the
+						 * reservation meanwhile) */
 	/* disk thread only: the peer's mailbox as last posted */
 	uint32_t		 peer_mb_flags;
 	uint64_t		 peer_mb_arg;
@@ -122,6 +126,7 @@ int		 ha_disk_init(void);
 void		 ha_disk_shutdown(int release);
 void		 ha_disk_set_want(int lun, int want);
 void		 ha_disk_set_prep(int lun, int prep);
+void		 ha_disk_set_give(int lun, int give);
 /* Snapshot of a LUN for the loop thread. */
 void		 ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner,
 		    int *io_ok);
