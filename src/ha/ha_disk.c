@@ -51,6 +51,7 @@ static struct {
 	uint32_t	 mb_all;	/* FAULT / KILL on every LUN */
 	uint64_t	 kill_boot;
 	uint64_t	 last_pass_us;	/* start of the previous pass */
+	int		 kicked;	/* a pass is wanted now */
 } dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
 enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED,
@@ -722,12 +723,15 @@ disk_main(void *arg)
 		if (stop)
 			break;
 wait:
-		next += (uint64_t)ha.hbp.interval_ms * 1000;
 		{
 			/* one reading of the clock: a stop (SIGSTOP, a slow
-			 * disk) must never turn the wait into an underflow */
-			uint64_t now = now_us(), wait;
+			 * disk) must never turn the wait into an underflow.
+			 * An early pass (a kick) keeps the tick schedule. */
+			uint64_t now = now_us(), wait,
+			    iv = (uint64_t)ha.hbp.interval_ms * 1000;
 
+			if (next <= now)
+				next += iv;
 			if (next < now)
 				next = now;
 			wait = next - now;
@@ -740,8 +744,10 @@ wait:
 			}
 		}
 		pthread_mutex_lock(&dk.mtx);
-		if (!dk.stop)
+		/* a kick that came during the pass is not lost */
+		if (!dk.stop && !dk.kicked)
 			pthread_cond_timedwait(&dk.cond, &dk.mtx, &ts);
+		dk.kicked = 0;
 		pthread_mutex_unlock(&dk.mtx);
 	}
 	for (int i = 0; i < ha.nluns; i++)
@@ -794,8 +800,10 @@ ha_disk_set_want(int lun, int want)
 	changed = ha.luns[lun].want != want;
 	ha.luns[lun].want = want;
 	/* act on a change now, not at the next tick */
-	if (changed && dk.started)
+	if (changed && dk.started) {
+		dk.kicked = 1;
 		pthread_cond_signal(&dk.cond);
+	}
 	pthread_mutex_unlock(&dk.mtx);
 }
 
@@ -899,6 +907,7 @@ ha_disk_kick(void)
 	if (!dk.started)
 		return;
 	pthread_mutex_lock(&dk.mtx);
+	dk.kicked = 1;
 	pthread_cond_signal(&dk.cond);
 	pthread_mutex_unlock(&dk.mtx);
 }
