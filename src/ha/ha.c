@@ -695,30 +695,6 @@ ha_place_lun(int lun, int head, const char *why)
 	return 0;
 }
 
-int
-ha_place_ip(const char *addr, int head, const char *why)
-{
-	char what[160];
-
-	if (head < -1 || head > 1)
-		return -1;
-	for (int i = 0; i < nips; i++) {
-		if (strcmp(ips[i].v->addr, addr) != 0)
-			continue;
-		if (ips[i].place == head)
-			return 0;
-		ips[i].place = head;
-		snprintf(what, sizeof(what), "ip %s -> %s%s%s", addr,
-		    head < 0 ? "its LUNs' head" : ha.cfg->heads[head].name,
-		    why ? ": " : "", why ? why : "");
-		place_changed(what);
-		place_send(0, why);
-		ha_reconcile();
-		return 0;
-	}
-	return -1;
-}
-
 void
 ha_test_blind(int on)
 {
@@ -762,6 +738,7 @@ static void	peer_fault(const char *how, const char *why);
 static void	peer_gw_set(int i, const struct ha_msg_gw *g);
 static void	ipclaim_recv(const char *addr);
 static void	released_recv(const struct ha_msg *m);
+static const char *gw_name(unsigned state);
 
 static void
 ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
@@ -921,12 +898,18 @@ coord_tick(void)
 	}
 }
 
-static void
-peer_gw_set(int i, const struct ha_msg_gw *g)
+static const char *
+gw_name(unsigned state)
 {
 	static const char *const names[] = { "none", "GIVEWAIT", "PREPARING",
 	    "READY", "FAILED", "DONE" };
 
+	return state < nitems(names) ? names[state] : "?";
+}
+
+static void
+peer_gw_set(int i, const struct ha_msg_gw *g)
+{
 	if (peer_gw[i].state == g->state && strcmp(peer_gw[i].reason,
 	    g->reason) == 0) {
 		peer_gw[i].progress = g->progress;
@@ -935,7 +918,7 @@ peer_gw_set(int i, const struct ha_msg_gw *g)
 	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE)
 		log_info("ha: lun %s: the peer's giveback record: %s "
 		    "(progress 0x%x)%s%s", ha.luns[i].cfg->name,
-		    g->state < nitems(names) ? names[g->state] : "?",
+		    gw_name(g->state),
 		    g->progress, g->reason[0] ? ": " : "", g->reason);
 	peer_gw[i] = *g;
 	if (g->state == PEXT_GW_DONE && move_stop_us[i] != 0 &&
@@ -1934,6 +1917,17 @@ ha_status_text(struct buf *b)
 		if (dmg[0])
 			buf_printf(b, "             lun %s DAMAGED: %s\n",
 			    ha.luns[i].cfg->name, dmg);
+		if (coord[i] || my_gw[i].state != PEXT_GW_NONE ||
+		    lun_fault[i][0])
+			buf_printf(b, "             lun %s:%s%s%s%s%s%s\n",
+			    ha.luns[i].cfg->name, coord[i] ? " moving to the "
+			    "peer, its readiness: " : "", coord[i] ?
+			    gw_name(peer_gw[i].state) : "",
+			    my_gw[i].state != PEXT_GW_NONE ? " our readiness: "
+			    : "", my_gw[i].state != PEXT_GW_NONE ?
+			    gw_name(my_gw[i].state) : "",
+			    lun_fault[i][0] ? " last fault: " : "",
+			    lun_fault[i]);
 	}
 	for (int i = 0; i < nips; i++)
 		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
@@ -1989,6 +1983,12 @@ ha_status_json(struct buf *b)
 		buf_add_json_str(b, ha.cfg->heads[lun_on(i)].name);
 		buf_printf(b, ",\"fault\":");
 		buf_add_json_str(b, lun_fault[i]);
+		buf_printf(b, ",\"moving\":%s,\"peer_readiness\":\"%s\","
+		    "\"our_readiness\":\"%s\",\"readiness_reason\":",
+		    coord[i] ? "true" : "false", gw_name(peer_gw[i].state),
+		    gw_name(my_gw[i].state));
+		buf_add_json_str(b, my_gw[i].state == PEXT_GW_FAILED ?
+		    my_gw[i].reason : peer_gw[i].reason);
 		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s,"
 		    "\"generation\":%llu,\"damage\":", lun_st_names[st],
 		    lun_gate_open(i) ? "true" : "false",

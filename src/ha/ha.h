@@ -70,15 +70,17 @@ const char	*ha_state_name(void);
  * (a reset is refused).  Lease fencing and kill messages go through the
  * same path.
  *
- * ha_place_lun / ha_place_ip: the placement override (head index 0/1,
- * -1 = back to the configured home, for an IP: follow its LUNs); both
- * heads agree on it (versioned table).  Return 0, or -1 on a bad
- * argument.  ha_lun_where: the head that should serve the LUN now.
+ * ha_place_lun: the placement override of one LUN (head index 0/1, -1 =
+ * back to its configured home), e.g. to take back a LUN handed over
+ * after its fault was repaired; both heads agree on it (versioned
+ * table); moving a LUN this head serves is coordinated like a giveback.
+ * Returns 0, or -1 on a bad argument.  Whole-head and IP moves:
+ * ha_maint_start below.  ha_lun_where: the head that should serve the
+ * LUN now.
  */
 int		 ha_lun_handover(int lun, const char *why);
 void		 ha_surrender(const char *why, int permanent);
 int		 ha_place_lun(int lun, int head, const char *why);
-int		 ha_place_ip(const char *addr, int head, const char *why);
 int		 ha_lun_where(int lun);
 /* Tests only: suspend the clock and lease checks and all disk I/O (a
  * head whose storage hangs inside a paused VM: only kill messages can
