@@ -807,9 +807,9 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 	loop_call_wait(maint_start_on_loop, &a);
 	if (!a.master) {
 		buf_free(&a.out);
-		ctl_printf(c, "duonas: %s changes where LUNs are served: run it "
-		    "on the master (this head, %s, is %s)\n", cmd, dd.me->name,
-		    a.state);
+		ctl_printf(c, "duonas: %s changes where LUNs are served: run "
+		    "it on the master (this head, %s, is %s)\n", cmd,
+		    dd.me->name, a.state);
 		return CTL_EX_NOTMASTER;
 	}
 	if (a.rc < 0) {
@@ -835,8 +835,8 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 		(void)poll(NULL, 0, 20);
 	}
 	if (a.rc != 1) {
-		ctl_printf(c, "%s: not done within %lld ms:\n%.*s", cmd, timeout,
-		    (int)a.out.len, (char *)a.out.data);
+		ctl_printf(c, "%s: not done within %lld ms:\n%.*s", cmd,
+		    timeout, (int)a.out.len, (char *)a.out.data);
 		buf_free(&a.out);
 		return CTL_EX_FAIL;
 	}

@@ -39,7 +39,7 @@ struct ha_ip {
 	const struct cfg_vip	*v;		/* == &vc */
 	int			 head;		/* index of its home head */
 	int			 place;		/* placement override: head
-						 * index, -1 = follow its LUNs */
+						 * index, -1: follow LUNs */
 	int			 held;
 	uint64_t		 retry_us;
 	uint64_t		 hold_until_us;	/* not wanted, kept until the
@@ -467,8 +467,8 @@ ha_reconcile(void)
 		if (ips[i].held && ips[i].hold_until_us > now)
 			continue;
 		if (ips[i].held && ips[i].hold_until_us != 0)
-			log_warnx("ha: service ip %s: the peer did not claim it "
-			    "within %d ms: released", ips[i].v->addr,
+			log_warnx("ha: service ip %s: the peer did not "
+			    "claim it within %d ms: released", ips[i].v->addr,
 			    HA_IP_HOLD_MS);
 		ip_release(&ips[i]);
 	}
@@ -887,7 +887,8 @@ coord_tick(void)
 			coord[i] = 0;
 			continue;
 		}
-		if (peer_gw[i].state == PEXT_GW_READY && coord_ready_us[i] == 0) {
+		if (peer_gw[i].state == PEXT_GW_READY &&
+		    coord_ready_us[i] == 0) {
 			coord_ready_us[i] = now;
 			giving[i] = 1;
 			log_info("ha: lun %s: the peer is ready (progress "
@@ -1228,8 +1229,9 @@ ha_maint_poll(struct buf *out)
 		if (m->lun < 0)
 			continue;
 		if (move_pause_ms[m->lun] >= 0)
-			buf_printf(out, "lun %s on %s: out of service %lld ms\n",
-			    ha.luns[m->lun].cfg->name, head_name(m->to),
+			buf_printf(out, "lun %s on %s: out of service "
+			    "%lld ms\n", ha.luns[m->lun].cfg->name,
+			    head_name(m->to),
 			    (long long)move_pause_ms[m->lun]);
 		else
 			buf_printf(out, "lun %s on %s (pause not measured)\n",
@@ -1257,7 +1259,8 @@ static void
 surrender(const char *why, int permanent, int announce, int count)
 {
 	struct timeval	tv;
-	uint64_t	now = now_ms(), window = (uint64_t)ha.cfg->fault_window_ms;
+	uint64_t	now = now_ms();
+	uint64_t	window = (uint64_t)ha.cfg->fault_window_ms;
 	int		recent = 0;
 
 	if (permanent)

@@ -99,7 +99,7 @@ struct ha_ctl {
 	int			 halting;
 	int			 monitor;	/* CONFIG_BAD at boot */
 	int			 conflict;	/* MONITOR by CONFIG_CONFLICT */
-	int			 announce_fault;/* heartbeat carries HB_F_FAULT */
+	int			 announce_fault;/* heartbeats carry FAULT */
 	/* tests only (duonas ha fault blind): no clock or lease checks, no
 	 * disk I/O — a head whose storage hangs inside a paused VM */
 	_Atomic int		 test_blind;
@@ -161,7 +161,8 @@ void		 ha_gw_changed(int lun, unsigned state, uint32_t progress,
 		    const char *reason);
 /* The peer's mailbox on a LUN changed (disk thread saw it). */
 void		 ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg,
-		    unsigned gw_state, uint32_t gw_progress, const char *reason);
+		    unsigned gw_state, uint32_t gw_progress,
+		    const char *reason);
 /* This head was frozen past a lease (disk thread or loop noticed). */
 void		 ha_frozen(const char *why);
 
