@@ -8,6 +8,7 @@
  * with the usage line on a mistake, so nothing is half-done.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -804,6 +805,172 @@ cmd_ha_fault_blind(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* ---- maintenance moves (issue 9: standby, takeover, giveback, ip move) */
+
+struct maint_arg {
+	enum ha_maint	 op;
+	int		 head;
+	const char	*addr;
+	struct buf	 out;
+	int		 rc;
+	int		 master;
+	const char	*state;
+};
+
+static void
+maint_start_on_loop(void *p)
+{
+	struct maint_arg *a = p;
+
+	a->master = ha_opmode() == HA_OPMODE_MASTER;
+	a->state = ha_state_name();
+	if (a->master)
+		a->rc = ha_maint_start(a->op, a->head, a->addr, &a->out);
+}
+
+static void
+maint_poll_on_loop(void *p)
+{
+	struct maint_arg *a = p;
+
+	a->rc = ha_maint_poll(&a->out);
+}
+
+static int
+head_arg(const char *s)
+{
+	for (int h = 0; h < 2; h++)
+		if (strcmp(dd.cfg->heads[h].name, s) == 0)
+			return h;
+	return -1;
+}
+
+/*
+ * Plan, print, carry out and wait (--timeout MS, default 30000), then
+ * print the time each moved LUN was out of service.
+ */
+static int
+maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
+    const char *addr, int *argc, char **argv)
+{
+	struct maint_arg	 a = { .op = op, .head = head, .addr = addr };
+	const char		*t, *es;
+	long long		 timeout = 30000;
+	uint64_t		 until;
+	int			 bad = 0;
+
+	t = ctl_opt_take(argc, argv, "timeout", &bad);
+	if (bad)
+		return ctl_usage(c, cmd, "--timeout needs a value");
+	if (t != NULL && parse_num(t, 100, 3600000, &timeout, &es) < 0)
+		return ctl_usage(c, cmd, "--timeout '%s' is %s (100..3600000 "
+		    "ms)", t, es);
+	if (*argc != 0)
+		return ctl_usage(c, cmd, "unexpected argument '%s'", argv[0]);
+	buf_init(&a.out);
+	loop_call_wait(maint_start_on_loop, &a);
+	if (!a.master) {
+		buf_free(&a.out);
+		ctl_printf(c, "duonas: %s changes where LUNs are served: run "
+		    "it on the master (this head, %s, is %s)\n", cmd,
+		    dd.me->name, a.state);
+		return CTL_EX_NOTMASTER;
+	}
+	if (a.rc < 0) {
+		ctl_printf(c, "%s: refused: %.*s", cmd, (int)a.out.len,
+		    (char *)a.out.data);
+		buf_free(&a.out);
+		return CTL_EX_FAIL;
+	}
+	if (a.rc == 0) {
+		buf_free(&a.out);
+		ctl_printf(c, "%s: nothing to move\n", cmd);
+		return CTL_EX_OK;
+	}
+	ctl_printf(c, "%s: moving %d item(s):\n%.*s", cmd, a.rc,
+	    (int)a.out.len, (char *)a.out.data);
+	log_info("ctl: %s: moving %d item(s)", cmd, a.rc);
+	until = now_ms() + (uint64_t)timeout;
+	for (;;) {
+		a.out.len = 0;
+		loop_call_wait(maint_poll_on_loop, &a);
+		if (a.rc == 1 || now_ms() >= until)
+			break;
+		(void)poll(NULL, 0, 20);
+	}
+	if (a.rc != 1) {
+		ctl_printf(c, "%s: not done within %lld ms:\n%.*s", cmd,
+		    timeout, (int)a.out.len, (char *)a.out.data);
+		buf_free(&a.out);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "%.*s", (int)a.out.len, (char *)a.out.data);
+	buf_free(&a.out);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_node_standby_common(struct ctl_ctx *c, const char *cmd, enum ha_maint op,
+    int argc, char **argv)
+{
+	int h;
+
+	if (argc < 1)
+		return ctl_usage(c, cmd, "needs a HEAD (%s or %s)",
+		    dd.cfg->heads[0].name, dd.cfg->heads[1].name);
+	if ((h = head_arg(argv[0])) < 0)
+		return ctl_usage(c, cmd, "no head named '%s' (heads: %s, %s)",
+		    argv[0], dd.cfg->heads[0].name, dd.cfg->heads[1].name);
+	argc--;
+	return maint_run(c, cmd, op, h, NULL, &argc, argv + 1);
+}
+
+static int
+cmd_node_standby(struct ctl_ctx *c, int argc, char **argv)
+{
+	return cmd_node_standby_common(c, "node standby", HA_MAINT_STANDBY,
+	    argc, argv);
+}
+
+static int
+cmd_node_unstandby(struct ctl_ctx *c, int argc, char **argv)
+{
+	return cmd_node_standby_common(c, "node unstandby",
+	    HA_MAINT_UNSTANDBY, argc, argv);
+}
+
+static int
+cmd_takeover(struct ctl_ctx *c, int argc, char **argv)
+{
+	/* everything the peer serves comes here */
+	return maint_run(c, "takeover", HA_MAINT_STANDBY, 1 - dd.self, NULL,
+	    &argc, argv);
+}
+
+static int
+cmd_giveback(struct ctl_ctx *c, int argc, char **argv)
+{
+	return maint_run(c, "giveback", HA_MAINT_GIVEBACK, -1, NULL, &argc,
+	    argv);
+}
+
+static int
+cmd_ip_move(struct ctl_ctx *c, int argc, char **argv)
+{
+	int h = -1;
+
+	if (argc < 2)
+		return ctl_usage(c, "ip move", "needs ADDRESS and HEAD (or "
+		    "home)");
+	if (strcmp(argv[1], "home") != 0 && (h = head_arg(argv[1])) < 0)
+		return ctl_usage(c, "ip move", "no head named '%s' (heads: %s, "
+		    "%s, or home)", argv[1], dd.cfg->heads[0].name,
+		    dd.cfg->heads[1].name);
+	argc -= 2;
+	return maint_run(c, "ip move", HA_MAINT_IP_MOVE, h, argv[0], &argc,
+	    argv + 2);
+}
+
 static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -826,6 +993,11 @@ ctl_handlers_register(void)
 	ctl_register("ha fault handover", cmd_ha_fault_handover);
 	ctl_register("ha fault surrender", cmd_ha_fault_surrender);
 	ctl_register("ha fault blind", cmd_ha_fault_blind);
+	ctl_register("node standby", cmd_node_standby);
+	ctl_register("node unstandby", cmd_node_unstandby);
+	ctl_register("takeover", cmd_takeover);
+	ctl_register("giveback", cmd_giveback);
+	ctl_register("ip move", cmd_ip_move);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

@@ -120,6 +120,26 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "duonas.conf) as a new generation.  Master only, except on a head "
 	  "in MONITOR, where it restores service: the daemon restarts with "
 	  "it.", 0 },
+	/* ---- maintenance moves ---- */
+	{ "node standby", "HEAD [--timeout MS]",
+	  "Drain HEAD: every LUN and service IP it serves moves to the other "
+	  "head with the coordinated sequence (served where it is until the "
+	  "other head is ready); HEAD stays up and in sync.  Master only; "
+	  "both heads dual active.  Prints what moves, waits (default 30000 "
+	  "ms) and prints how long each LUN was out of service.", 0 },
+	{ "node unstandby", "HEAD [--timeout MS]",
+	  "Bring HEAD's own LUNs and service IPs back to it (undo node "
+	  "standby, or a LUN handed over after a fault).  Master only.", 0 },
+	{ "takeover", "[--timeout MS]",
+	  "This head takes over everything the peer serves (node standby of "
+	  "the peer), the coordinated way.  Master only.", 0 },
+	{ "giveback", "[--timeout MS]",
+	  "Every LUN and service IP back to its configured home (clears all "
+	  "placement overrides).  Master only.", 0 },
+	{ "ip move", "ADDRESS HEAD|home [--timeout MS]",
+	  "Move one service IP and what it serves (the LUNs homed on its "
+	  "head) to HEAD now, without changing the configured homes (home: "
+	  "back).  Master only.", 0 },
 	/* ---- HA fault injection (tests) ---- */
 	{ "ha fault handover", "LUN",
 	  "Tests only: behave as if the local health monitor found LUN "

@@ -40,7 +40,7 @@ struct ha_ip {
 	const struct cfg_vip	*v;		/* == &vc */
 	int			 head;		/* index of its home head */
 	int			 place;		/* placement override: head
-						 * index, -1 = follow its LUNs */
+						 * index, -1: follow LUNs */
 	int			 held;
 	uint64_t		 retry_us;
 	uint64_t		 hold_until_us;	/* not wanted, kept until the
@@ -76,12 +76,17 @@ static uint64_t		 place_sent_us;
 
 /* coordinated moves (see "coordinated giveback" below) */
 static int		 coord[CFG_MAX_LUNS];	/* hand over when peer ready */
+static int		 giving[CFG_MAX_LUNS];	/* released for the peer */
 static uint64_t		 coord_ready_us[CFG_MAX_LUNS];
 static struct ha_msg_gw	 peer_gw[CFG_MAX_LUNS];	/* its readiness per LUN */
 static struct ha_msg_gw	 my_gw[CFG_MAX_LUNS];
 static uint64_t		 gw_sent_us;
 static uint32_t		 peer_mb_last[CFG_MAX_LUNS];
 static uint64_t		 nclaim_rx;
+/* the last move of each LUN, for the maintenance commands */
+static uint64_t		 move_stop_us[CFG_MAX_LUNS];	/* stopped here */
+static uint64_t		 move_rel_us[CFG_MAX_LUNS];	/* peer stopped */
+static int64_t		 move_pause_ms[CFG_MAX_LUNS];	/* -1: none */
 #define HA_IP_HOLD_MS	5000	/* at most, waiting for the peer's claim */
 
 /* surrender policy (see "faults" below) */
@@ -106,6 +111,10 @@ static void	peer_watch(void);
 static int	coord_keep(int i);
 static void	coord_tick(void);
 static void	ipclaim_send(const struct ha_ip *ip);
+static void	released_send(int lun, uint64_t out_us);
+static int	lun_on(int i);
+static int	ip_on(const struct ha_ip *ip);
+static int	lun_gate_open(int i);
 
 /* ---- opmode publication ---------------------------------------------- */
 
@@ -214,17 +223,29 @@ ha_lun_attached(int lun)
 	if (l->cfg->home != ha.self)
 		ha_disk_mailbox(lun, PEXT_MB_TAKEN_OVER, PEXT_MB_GIVEN_BACK);
 	else
-		ha_disk_mailbox(lun, 0, PEXT_MB_HANDOVER);
+		ha_disk_mailbox(lun, 0, PEXT_MB_HANDOVER | PEXT_MB_GIVEN_BACK);
 	lun_exports(lun, 1);
 	atomic_store(&l->serving, 1);
-	log_info("ha: lun %s served here", l->cfg->name);
+	move_stop_us[lun] = 0;
+	if (move_rel_us[lun] != 0) {
+		move_pause_ms[lun] = (int64_t)(now_us() - move_rel_us[lun]) /
+		    1000;
+		move_rel_us[lun] = 0;
+		log_info("ha: lun %s served here (out of service for %lld ms "
+		    "across the move)", l->cfg->name,
+		    (long long)move_pause_ms[lun]);
+	} else
+		log_info("ha: lun %s served here", l->cfg->name);
 	ha_reconcile();
 }
 
 void
 ha_lun_released(int lun)
 {
-	(void)lun;
+	/* tell the peer at once (its disk thread would see it on its next
+	 * tick), with how long the LUN has been out of service here */
+	if (move_stop_us[lun] != 0 && lun_on(lun) != ha.self)
+		released_send(lun, now_us() - move_stop_us[lun]);
 	ha_reconcile();
 }
 
@@ -432,17 +453,24 @@ ha_reconcile(void)
 		last_reconcile_us = now;
 	peer_watch();
 	coord_tick();
-	/* IPs that must go, go first (unless held for the peer's claim) */
+	/* IPs that must go, go first — except that while both heads run,
+	 * an IP moving to the peer stays until the peer has it announced
+	 * and claims it (make-before-break: the clients' reconnects meet
+	 * the peer, "Coordinated giveback" in docs/failover.md) */
 	for (int i = 0; i < nips; i++) {
 		if (ip_wanted(&ips[i])) {
 			ips[i].hold_until_us = 0;
 			continue;
 		}
+		if (ips[i].held && ips[i].hold_until_us == 0 &&
+		    (ha.fsm.state & (HA_STA_DAC | HA_STA_DEGRADED)) &&
+		    ha_mon_verdict() == HB_PEER_ALIVE)
+			ips[i].hold_until_us = now + HA_IP_HOLD_MS * 1000ULL;
 		if (ips[i].held && ips[i].hold_until_us > now)
 			continue;
 		if (ips[i].held && ips[i].hold_until_us != 0)
-			log_warnx("ha: service ip %s: the peer did not claim it "
-			    "within %d ms: released", ips[i].v->addr,
+			log_warnx("ha: service ip %s: the peer did not "
+			    "claim it within %d ms: released", ips[i].v->addr,
 			    HA_IP_HOLD_MS);
 		ip_release(&ips[i]);
 	}
@@ -459,6 +487,7 @@ ha_reconcile(void)
 		if (!w && atomic_load(&l->serving)) {
 			atomic_store(&l->serving, 0);
 			lun_exports(i, 0);
+			move_stop_us[i] = now;
 			log_info("ha: lun %s no longer served here",
 			    l->cfg->name);
 		}
@@ -622,6 +651,13 @@ place_recv(const struct ha_msg *m)
 	    ha.cfg->heads[ha.self].role == CFG_ROLE_MASTER)
 		return;		/* a tie: the master's table stands */
 	for (int i = 0; i < ha.nluns; i++) {
+		int before = lun_on(i);
+
+		if (lp[i] != lun_place[i] && before == ha.self &&
+		    (lp[i] >= 0 ? lp[i] : ha.luns[i].cfg->home) != ha.self &&
+		    atomic_load(&ha.luns[i].serving) &&
+		    !(m->flags & HA_MSG_F_HANDOVER))
+			coord[i] = 1;	/* a maintenance move: coordinated */
 		if (lp[i] != lun_place[i])
 			log_info("ha: lun %s now placed on %s (peer's "
 			    "placement%s%s)", ha.luns[i].cfg->name,
@@ -659,33 +695,6 @@ ha_place_lun(int lun, int head, const char *why)
 	ha_reconcile();
 	ha_disk_kick();
 	return 0;
-}
-
-int
-ha_place_ip(const char *addr, int head, const char *why)
-{
-	char what[160];
-
-	if (head < -1 || head > 1)
-		return -1;
-	for (int i = 0; i < nips; i++) {
-		if (strcmp(ips[i].v->addr, addr) != 0)
-			continue;
-		if (ips[i].place == head)
-			return 0;
-		ips[i].place = head;
-		if (ips[i].held && ip_on(&ips[i]) != ha.self)
-			ips[i].hold_until_us = now_us() +
-			    HA_IP_HOLD_MS * 1000ULL;
-		snprintf(what, sizeof(what), "ip %s -> %s%s%s", addr,
-		    head < 0 ? "its LUNs' head" : ha.cfg->heads[head].name,
-		    why ? ": " : "", why ? why : "");
-		place_changed(what);
-		place_send(0, why);
-		ha_reconcile();
-		return 0;
-	}
-	return -1;
 }
 
 void
@@ -730,6 +739,8 @@ ctl_send(uint8_t op, uint32_t flags, uint64_t target, const char *why)
 static void	peer_fault(const char *how, const char *why);
 static void	peer_gw_set(int i, const struct ha_msg_gw *g);
 static void	ipclaim_recv(const char *addr);
+static void	released_recv(const struct ha_msg *m);
+static const char *gw_name(unsigned state);
 
 static void
 ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
@@ -773,6 +784,9 @@ ctl_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 				if (ha.luns[i].cfg->id == m->gw[j].lun_id)
 					peer_gw_set(i, &m->gw[j]);
 		ha_reconcile();
+		break;
+	case HA_MSG_RELEASED:
+		released_recv(m);
 		break;
 	case HA_MSG_IPCLAIM:
 		for (int j = 0; j < m->nip; j++)
@@ -832,6 +846,18 @@ coord_tick(void)
 {
 	uint64_t now = now_us();
 
+	/* "given back" lasts until the peer took it (DONE), cannot (FAILED)
+	 * or is gone, or the LUN is placed here again */
+	for (int i = 0; i < ha.nluns; i++) {
+		if (giving[i] && (lun_on(i) == ha.self ||
+		    peer_gw[i].state == PEXT_GW_DONE ||
+		    peer_gw[i].state == PEXT_GW_FAILED ||
+		    ha_mon_verdict() != HB_PEER_ALIVE ||
+		    !(ha.fsm.state & (HA_STA_DAC | HA_STA_DEGRADED))))
+			giving[i] = 0;
+		ha_disk_set_give(i, giving[i]);
+	}
+
 	for (int i = 0; i < ha.nluns; i++) {
 		struct ha_lun *l = &ha.luns[i];
 
@@ -863,35 +889,30 @@ coord_tick(void)
 			coord[i] = 0;
 			continue;
 		}
-		if (peer_gw[i].state == PEXT_GW_READY && coord_ready_us[i] == 0) {
+		if (peer_gw[i].state == PEXT_GW_READY &&
+		    coord_ready_us[i] == 0) {
 			coord_ready_us[i] = now;
+			giving[i] = 1;
 			log_info("ha: lun %s: the peer is ready (progress "
 			    "0x%x): stopping it here; its IPs stay until the "
 			    "peer claims them", l->cfg->name,
 			    peer_gw[i].progress);
-			/* its IPs: held until the peer claims them */
-			for (int k = 0; k < nips; k++)
-				if (ips[k].held && ips[k].head ==
-				    l->cfg->home && ips[k].hold_until_us == 0)
-					ips[k].hold_until_us = now +
-					    HA_IP_HOLD_MS * 1000ULL;
 		}
 	}
-	/* a giveback holds every IP that goes to the peer */
-	if (ha.giveback_pending)
-		for (int k = 0; k < nips; k++)
-			if (ips[k].held && !ip_wanted(&ips[k]) &&
-			    ips[k].hold_until_us == 0)
-				ips[k].hold_until_us = now +
-				    HA_IP_HOLD_MS * 1000ULL;
+}
+
+static const char *
+gw_name(unsigned state)
+{
+	static const char *const names[] = { "none", "GIVEWAIT", "PREPARING",
+	    "READY", "FAILED", "DONE" };
+
+	return state < nitems(names) ? names[state] : "?";
 }
 
 static void
 peer_gw_set(int i, const struct ha_msg_gw *g)
 {
-	static const char *const names[] = { "none", "GIVEWAIT", "PREPARING",
-	    "READY", "FAILED", "DONE" };
-
 	if (peer_gw[i].state == g->state && strcmp(peer_gw[i].reason,
 	    g->reason) == 0) {
 		peer_gw[i].progress = g->progress;
@@ -900,9 +921,17 @@ peer_gw_set(int i, const struct ha_msg_gw *g)
 	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE)
 		log_info("ha: lun %s: the peer's giveback record: %s "
 		    "(progress 0x%x)%s%s", ha.luns[i].cfg->name,
-		    g->state < nitems(names) ? names[g->state] : "?",
+		    gw_name(g->state),
 		    g->progress, g->reason[0] ? ": " : "", g->reason);
 	peer_gw[i] = *g;
+	if (g->state == PEXT_GW_DONE && move_stop_us[i] != 0 &&
+	    !atomic_load(&ha.luns[i].serving)) {
+		move_pause_ms[i] = (int64_t)(now_us() - move_stop_us[i]) / 1000;
+		move_stop_us[i] = 0;
+		log_info("ha: lun %s served by the peer (out of service for "
+		    "%lld ms across the move)", ha.luns[i].cfg->name,
+		    (long long)move_pause_ms[i]);
+	}
 }
 
 /* Our record changed (disk thread): tell the peer at once. */
@@ -968,6 +997,39 @@ ipclaim_send(const struct ha_ip *ip)
 			link_send_path(i, HA_T_CTL, buf, (size_t)n);
 }
 
+static void
+released_send(int lun, uint64_t out_us)
+{
+	struct ha_msg	m;
+	uint8_t		buf[HA_MSG_MAXLEN];
+	int		n;
+
+	memset(&m, 0, sizeof(m));
+	m.op = HA_MSG_RELEASED;
+	m.node_id = ha.self_id;
+	m.boot_id = ha.boot_id;
+	m.ngw = 1;
+	m.gw[0].lun_id = ha.luns[lun].cfg->id;
+	m.gw[0].progress = (uint16_t)MIN(out_us / 1000, 65535);
+	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) > 0)
+		for (int i = 0; i < link_npaths(); i++)
+			link_send_path(i, HA_T_CTL, buf, (size_t)n);
+}
+
+/* The peer has just released a LUN for us: look now, not at our next
+ * tick, and remember since when it is out of service. */
+static void
+released_recv(const struct ha_msg *m)
+{
+	for (int j = 0; j < m->ngw; j++)
+		for (int i = 0; i < ha.nluns; i++)
+			if (ha.luns[i].cfg->id == m->gw[j].lun_id &&
+			    !atomic_load(&ha.luns[i].serving))
+				move_rel_us[i] = now_us() -
+				    (uint64_t)m->gw[j].progress * 1000;
+	ha_disk_kick();
+}
+
 /* The peer holds and announced addr: drop ours, connections first. */
 static void
 ipclaim_recv(const char *addr)
@@ -988,6 +1050,201 @@ ipclaim_recv(const char *addr)
 	}
 }
 
+/* ---- maintenance moves ------------------------------------------------ */
+
+/*
+ * duonas node standby / unstandby, takeover, giveback, ip move: a change
+ * of the placement overrides, carried out with the coordinated sequence
+ * (a LUN stays served where it is until the other head is ready for it,
+ * IPs move make-before-break).  ha_maint_start() plans and applies it,
+ * ha_maint_poll() says when every moved LUN and IP has arrived and what
+ * pause each LUN had.  Loop thread; one move at a time.
+ */
+struct maint_item {
+	int	lun;		/* >= 0: a LUN */
+	int	ip;		/* >= 0: an IP */
+	int	from, to;	/* head indexes */
+};
+
+static struct maint_item maint[CFG_MAX_LUNS + 2 * CFG_MAX_VIPS];
+static int		 nmaint;
+static uint64_t		 maint_start_us;
+
+static const char *
+head_name(int h)
+{
+	return ha.cfg->heads[h].name;
+}
+
+int
+ha_maint_start(enum ha_maint op, int head, const char *addr, struct buf *out)
+{
+	int8_t	 old_lp[CFG_MAX_LUNS];
+	int	 old_ip[2 * CFG_MAX_VIPS], lun_was[CFG_MAX_LUNS];
+	int	 ip_was[2 * CFG_MAX_VIPS], found = 0;
+	unsigned ps;
+	uint64_t pboot;
+	char	 what[160];
+
+	if (!(ha.fsm.state & HA_STA_DAC) || ha_mon_verdict() !=
+	    HB_PEER_ALIVE || ha_mon_peer_state(&ps, &pboot) < 0 ||
+	    !(ps & HA_STA_DAC)) {
+		buf_printf(out, "both heads must be dual active (this head: "
+		    "%s, the peer: %s)\n", ha_state_name(),
+		    ha_mon_peer_state(&ps, &pboot) == 0 ?
+		    ha_fsm_state_name(ps) : "not heard");
+		return -1;
+	}
+	if (nmaint > 0 && ha_maint_poll(NULL) == 0) {
+		buf_printf(out, "another move is still in progress\n");
+		return -1;
+	}
+	memcpy(old_lp, lun_place, sizeof(old_lp));
+	for (int i = 0; i < ha.nluns; i++)
+		lun_was[i] = lun_on(i);
+	for (int i = 0; i < nips; i++) {
+		old_ip[i] = ips[i].place;
+		ip_was[i] = ip_on(&ips[i]);
+	}
+	switch (op) {
+	case HA_MAINT_STANDBY:
+		for (int i = 0; i < ha.nluns; i++)
+			if (lun_was[i] == head)
+				lun_place[i] = (int8_t)(1 - head);
+		for (int i = 0; i < nips; i++)
+			if (ip_was[i] == head)
+				ips[i].place = 1 - head;
+		snprintf(what, sizeof(what), "head %s on standby",
+		    head_name(head));
+		break;
+	case HA_MAINT_UNSTANDBY:
+		for (int i = 0; i < ha.nluns; i++)
+			if (ha.luns[i].cfg->home == head)
+				lun_place[i] = -1;
+		for (int i = 0; i < nips; i++)
+			if (ips[i].head == head)
+				ips[i].place = -1;
+		snprintf(what, sizeof(what), "head %s back from standby",
+		    head_name(head));
+		break;
+	case HA_MAINT_GIVEBACK:
+		for (int i = 0; i < ha.nluns; i++)
+			lun_place[i] = -1;
+		for (int i = 0; i < nips; i++)
+			ips[i].place = -1;
+		snprintf(what, sizeof(what), "everything back to its "
+		    "configured home");
+		break;
+	case HA_MAINT_IP_MOVE:
+		/* the IP and what it serves: the LUNs of its group */
+		for (int i = 0; i < nips; i++)
+			if (strcmp(ips[i].v->addr, addr) == 0) {
+				ips[i].place = head;
+				found = 1;
+				for (int l = 0; l < ha.nluns; l++)
+					if (ha.luns[l].cfg->home == ips[i].head)
+						lun_place[l] = (int8_t)head;
+			}
+		if (!found) {
+			buf_printf(out, "no service ip %s in the "
+			    "configuration\n", addr);
+			return -1;
+		}
+		snprintf(what, sizeof(what), "ip %s -> %s", addr,
+		    head < 0 ? "its LUNs' head" : head_name(head));
+		break;
+	}
+	nmaint = 0;
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_on(i) != lun_was[i]) {
+			maint[nmaint++] = (struct maint_item){ i, -1,
+			    lun_was[i], lun_on(i) };
+			move_pause_ms[i] = -1;
+			move_rel_us[i] = 0;
+			if (lun_was[i] == ha.self &&
+			    atomic_load(&ha.luns[i].serving))
+				coord[i] = 1;
+			buf_printf(out, "lun %s: %s -> %s\n",
+			    ha.luns[i].cfg->name, head_name(lun_was[i]),
+			    head_name(lun_on(i)));
+		}
+	for (int i = 0; i < nips; i++)
+		if (ip_on(&ips[i]) != ip_was[i]) {
+			maint[nmaint++] = (struct maint_item){ -1, i,
+			    ip_was[i], ip_on(&ips[i]) };
+			buf_printf(out, "ip %s: %s -> %s\n", ips[i].v->addr,
+			    head_name(ip_was[i]), head_name(ip_on(&ips[i])));
+		}
+	if (nmaint == 0) {
+		memcpy(lun_place, old_lp, sizeof(old_lp));
+		for (int i = 0; i < nips; i++)
+			ips[i].place = old_ip[i];
+		return 0;
+	}
+	maint_start_us = now_us();
+	place_changed(what);
+	place_send(0, what);
+	ha_reconcile();
+	ha_disk_kick();
+	return nmaint;
+}
+
+int
+ha_maint_poll(struct buf *out)
+{
+	int done = 1;
+
+	for (int k = 0; k < nmaint; k++) {
+		const struct maint_item *m = &maint[k];
+		int ok;
+
+		if (m->lun >= 0) {
+			enum ha_lun_st	st;
+			uint32_t	owner;
+			int		io;
+
+			ha_disk_get(m->lun, &st, &owner, &io);
+			/* on the peer: it holds the reservation and its
+			 * record says DONE (it attached; our measure) */
+			ok = m->to == ha.self ? lun_gate_open(m->lun) :
+			    !atomic_load(&ha.luns[m->lun].serving) &&
+			    owner == ha.peer_id &&
+			    (peer_gw[m->lun].state == PEXT_GW_DONE ||
+			    move_pause_ms[m->lun] >= 0);
+		} else
+			ok = m->to == ha.self ? ips[m->ip].held &&
+			    ips[m->ip].hold_until_us == 0 : !ips[m->ip].held;
+		if (!ok) {
+			done = 0;
+			if (out != NULL)
+				buf_printf(out, "%s %s not yet on %s\n",
+				    m->lun >= 0 ? "lun" : "ip", m->lun >= 0 ?
+				    ha.luns[m->lun].cfg->name :
+				    ips[m->ip].v->addr, head_name(m->to));
+		}
+	}
+	if (!done || out == NULL)
+		return done;
+	for (int k = 0; k < nmaint; k++) {
+		const struct maint_item *m = &maint[k];
+
+		if (m->lun < 0)
+			continue;
+		if (move_pause_ms[m->lun] >= 0)
+			buf_printf(out, "lun %s on %s: out of service "
+			    "%lld ms\n", ha.luns[m->lun].cfg->name,
+			    head_name(m->to),
+			    (long long)move_pause_ms[m->lun]);
+		else
+			buf_printf(out, "lun %s on %s (pause not measured)\n",
+			    ha.luns[m->lun].cfg->name, head_name(m->to));
+	}
+	buf_printf(out, "done in %llu ms\n", (unsigned long long)(now_us() -
+	    maint_start_us) / 1000);
+	nmaint = 0;
+	return 1;
+}
+
 /* ---- faults: surrender, fencing, freeze ------------------------------ */
 
 /*
@@ -1004,7 +1261,8 @@ static void
 surrender(const char *why, int permanent, int announce, int count)
 {
 	struct timeval	tv;
-	uint64_t	now = now_ms(), window = (uint64_t)ha.cfg->fault_window_ms;
+	uint64_t	now = now_ms();
+	uint64_t	window = (uint64_t)ha.cfg->fault_window_ms;
 	int		recent = 0;
 
 	if (permanent)
@@ -1494,8 +1752,10 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 			ha.luns[i].pl.fd = -1;
 		}
 	}
-	for (int i = 0; i < CFG_MAX_LUNS; i++)
+	for (int i = 0; i < CFG_MAX_LUNS; i++) {
 		lun_place[i] = -1;
+		move_pause_ms[i] = -1;
+	}
 	ips_build();
 	link_register(HA_T_CTL, ctl_rx_cb, NULL);
 	reset_ev = evtimer_new(loop_base(), reset_cb, NULL);
@@ -1664,6 +1924,17 @@ ha_status_text(struct buf *b)
 		if (dmg[0])
 			buf_printf(b, "             lun %s DAMAGED: %s\n",
 			    ha.luns[i].cfg->name, dmg);
+		if (coord[i] || my_gw[i].state != PEXT_GW_NONE ||
+		    lun_fault[i][0])
+			buf_printf(b, "             lun %s:%s%s%s%s%s%s\n",
+			    ha.luns[i].cfg->name, coord[i] ? " moving to the "
+			    "peer, its readiness: " : "", coord[i] ?
+			    gw_name(peer_gw[i].state) : "",
+			    my_gw[i].state != PEXT_GW_NONE ? " our readiness: "
+			    : "", my_gw[i].state != PEXT_GW_NONE ?
+			    gw_name(my_gw[i].state) : "",
+			    lun_fault[i][0] ? " last fault: " : "",
+			    lun_fault[i]);
 	}
 	for (int i = 0; i < nips; i++)
 		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
@@ -1721,6 +1992,12 @@ ha_status_json(struct buf *b)
 		buf_add_json_str(b, ha.cfg->heads[lun_on(i)].name);
 		buf_printf(b, ",\"fault\":");
 		buf_add_json_str(b, lun_fault[i]);
+		buf_printf(b, ",\"moving\":%s,\"peer_readiness\":\"%s\","
+		    "\"our_readiness\":\"%s\",\"readiness_reason\":",
+		    coord[i] ? "true" : "false", gw_name(peer_gw[i].state),
+		    gw_name(my_gw[i].state));
+		buf_add_json_str(b, my_gw[i].state == PEXT_GW_FAILED ?
+		    my_gw[i].reason : peer_gw[i].reason);
 		buf_printf(b, ",\"state\":\"%s\",\"serving\":%s,\"io_ok\":%s,"
 		    "\"generation\":%llu,\"damage\":", lun_st_names[st],
 		    lun_gate_open(i) ? "true" : "false",

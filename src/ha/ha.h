@@ -70,20 +70,44 @@ const char	*ha_state_name(void);
  * (a reset is refused).  Lease fencing and kill messages go through the
  * same path.
  *
- * ha_place_lun / ha_place_ip: the placement override (head index 0/1,
- * -1 = back to the configured home, for an IP: follow its LUNs); both
- * heads agree on it (versioned table).  Return 0, or -1 on a bad
- * argument.  ha_lun_where: the head that should serve the LUN now.
+ * ha_place_lun: the placement override of one LUN (head index 0/1, -1 =
+ * back to its configured home), e.g. to take back a LUN handed over
+ * after its fault was repaired; both heads agree on it (versioned
+ * table); moving a LUN this head serves is coordinated like a giveback.
+ * Returns 0, or -1 on a bad argument.  Whole-head and IP moves:
+ * ha_maint_start below.  ha_lun_where: the head that should serve the
+ * LUN now.
  */
 int		 ha_lun_handover(int lun, const char *why);
 void		 ha_surrender(const char *why, int permanent);
 int		 ha_place_lun(int lun, int head, const char *why);
-int		 ha_place_ip(const char *addr, int head, const char *why);
 int		 ha_lun_where(int lun);
 /* Tests only: suspend the clock and lease checks and all disk I/O (a
  * head whose storage hangs inside a paused VM: only kill messages can
  * stop it).  duonas ha fault blind on|off. */
 void		 ha_test_blind(int on);
+
+/*
+ * Maintenance moves (duonas node standby HEAD / node unstandby HEAD /
+ * takeover / giveback / ip move ADDR HEAD): change the placement
+ * overrides and let the coordinated sequence carry them out.  Both heads
+ * must be dual active.  ha_maint_start writes one line per LUN and IP
+ * that will move into out and returns their number (0: nothing to do,
+ * -1: refused, the reason in out).  ha_maint_poll returns 1 once every
+ * one has arrived (then, if out is not NULL, one line per LUN with the
+ * time it was out of service, and the total), else 0 (and what is still
+ * missing).  head: head index (-1 for ip move: back home).  ip move
+ * moves the IP and what it serves (the LUNs homed on its head).
+ */
+enum ha_maint {
+	HA_MAINT_STANDBY,	/* everything on head goes to the other */
+	HA_MAINT_UNSTANDBY,	/* head's own LUNs and IPs come back */
+	HA_MAINT_GIVEBACK,	/* every override cleared */
+	HA_MAINT_IP_MOVE,
+};
+int		 ha_maint_start(enum ha_maint op, int head, const char *addr,
+		    struct buf *out);
+int		 ha_maint_poll(struct buf *out);
 
 /* Remove every configured service IP (both heads') from this host's
  * interfaces: at daemon start before anything else, and for

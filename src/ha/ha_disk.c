@@ -51,6 +51,7 @@ static struct {
 	uint32_t	 mb_all;	/* FAULT / KILL on every LUN */
 	uint64_t	 kill_boot;
 	uint64_t	 last_pass_us;	/* start of the previous pass */
+	int		 kicked;	/* a pass is wanted now */
 } dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
 enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED,
@@ -332,7 +333,8 @@ release(struct ha_lun *l, const struct pext_res *r)
 	/* The survivor's last step of a giveback (docs/private-extent.md):
 	 * TAKEN_OVER becomes GIVEN_BACK, written at once. */
 	pthread_mutex_lock(&dk.mtx);
-	if (l->mb_flags & PEXT_MB_TAKEN_OVER) {
+	if (r != NULL && ((l->mb_flags & PEXT_MB_TAKEN_OVER) || l->give)) {
+		/* released for the peer, which is taking it */
 		l->mb_flags = (l->mb_flags & ~PEXT_MB_TAKEN_OVER) |
 		    PEXT_MB_GIVEN_BACK;
 		l->mb_seq++;
@@ -485,10 +487,8 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 				snprintf(why, sizeof(why), "reservation "
 				    "unreadable");
 		} else
-			/* the record has room for the start of it only */
-			snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1,
-			    l->damage[0] ? l->damage :
-			    "the LUN cannot be opened");
+			snprintf(why, sizeof(why), "%.48s", l->damage[0] ?
+			    l->damage : "the LUN cannot be opened");
 		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
 			prog |= PEXT_GW_P_TAKEN_SEEN;
 		if (stat(data, &st) == 0 && S_ISDIR(st.st_mode))
@@ -528,13 +528,14 @@ lun_step(struct ha_lun *l, int releasing)
 	struct pext_res	 r;
 	uint64_t	 now = now_us(), grace, gen;
 	uint32_t	 my_mb;
-	int		 want, rc, peer_slot = 1 - ha.self;
+	int		 want, give, rc, peer_slot = 1 - ha.self;
 	enum ha_lun_st	 st;
 
 	pthread_mutex_lock(&dk.mtx);
 	want = l->want && !releasing;
 	st = l->st;
 	my_mb = l->mb_flags;
+	give = l->give;
 	pthread_mutex_unlock(&dk.mtx);
 
 	/* Given up while the disk fails us (the health monitor's
@@ -626,10 +627,7 @@ lun_step(struct ha_lun *l, int releasing)
 		 * record says READY or DONE): it may skip its check tick
 		 * (below), so we must not write here meanwhile. */
 		if (r.owner == 0 && r.prev_owner == ha.self_id &&
-		    (my_mb & PEXT_MB_GIVEN_BACK) &&
-		    (l->peer_gw_state == PEXT_GW_READY ||
-		    l->peer_gw_state == PEXT_GW_DONE) &&
-		    now - l->peer_hb_us < (uint64_t)ha.cfg->lease_ms * 1000)
+		    (my_mb & PEXT_MB_GIVEN_BACK) && give)
 			break;
 		if (r.owner == 0 || r.owner == ha.self_id ||
 		    (r.owner == ha.peer_id &&
@@ -682,10 +680,16 @@ checking:
 		    (uint64_t)ha.cfg->lease_ms * 500);
 		set_st(l, HA_LUN_OWNED);
 		pthread_mutex_lock(&dk.mtx);
-		if (l->gw_state == PEXT_GW_READY)
+		rc = l->gw_state == PEXT_GW_READY;
+		if (rc) {
 			l->gw_state = PEXT_GW_DONE;
+			l->gw_progress = 0;
+			l->gw_reason[0] = 0;
+		}
 		pthread_mutex_unlock(&dk.mtx);
 		post(POST_ATTACHED, l->idx, 0, 0, NULL);
+		if (rc)		/* the peer measures the move by this */
+			post(POST_GW, l->idx, PEXT_GW_DONE, 0, "");
 		break;
 	case HA_LUN_OWNED:
 		if (r.owner != ha.self_id || r.generation != l->my_gen) {
@@ -749,12 +753,15 @@ disk_main(void *arg)
 		if (stop)
 			break;
 wait:
-		next += (uint64_t)ha.hbp.interval_ms * 1000;
 		{
 			/* one reading of the clock: a stop (SIGSTOP, a slow
-			 * disk) must never turn the wait into an underflow */
-			uint64_t now = now_us(), wait;
+			 * disk) must never turn the wait into an underflow.
+			 * An early pass (a kick) keeps the tick schedule. */
+			uint64_t now = now_us(), wait,
+			    iv = (uint64_t)ha.hbp.interval_ms * 1000;
 
+			if (next <= now)
+				next += iv;
 			if (next < now)
 				next = now;
 			wait = next - now;
@@ -767,8 +774,10 @@ wait:
 			}
 		}
 		pthread_mutex_lock(&dk.mtx);
-		if (!dk.stop)
+		/* a kick that came during the pass is not lost */
+		if (!dk.stop && !dk.kicked)
 			pthread_cond_timedwait(&dk.cond, &dk.mtx, &ts);
+		dk.kicked = 0;
 		pthread_mutex_unlock(&dk.mtx);
 	}
 	for (int i = 0; i < ha.nluns; i++)
@@ -821,8 +830,18 @@ ha_disk_set_want(int lun, int want)
 	changed = ha.luns[lun].want != want;
 	ha.luns[lun].want = want;
 	/* act on a change now, not at the next tick */
-	if (changed && dk.started)
+	if (changed && dk.started) {
+		dk.kicked = 1;
 		pthread_cond_signal(&dk.cond);
+	}
+	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_set_give(int lun, int give)
+{
+	pthread_mutex_lock(&dk.mtx);
+	ha.luns[lun].give = give;
 	pthread_mutex_unlock(&dk.mtx);
 }
 
@@ -918,6 +937,7 @@ ha_disk_kick(void)
 	if (!dk.started)
 		return;
 	pthread_mutex_lock(&dk.mtx);
+	dk.kicked = 1;
 	pthread_cond_signal(&dk.cond);
 	pthread_mutex_unlock(&dk.mtx);
 }

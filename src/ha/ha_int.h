@@ -66,6 +66,10 @@ struct ha_lun {
 	char			 gw_reason[PEXT_GW_REASON_LEN + 1];
 	int			 prep;		/* loop: we are about to take
 						 * it: publish our readiness */
+	int			 give;		/* loop: released for the peer,
+						 * which is taking it (mailbox
+						 * GIVEN_BACK; do not write the
+						 * reservation meanwhile) */
 	/* disk thread only: the peer's mailbox as last posted */
 	uint32_t		 peer_mb_flags;
 	uint64_t		 peer_mb_arg;
@@ -95,7 +99,7 @@ struct ha_ctl {
 	int			 halting;
 	int			 monitor;	/* CONFIG_BAD at boot */
 	int			 conflict;	/* MONITOR by CONFIG_CONFLICT */
-	int			 announce_fault;/* heartbeat carries HB_F_FAULT */
+	int			 announce_fault;/* heartbeats carry FAULT */
 	/* tests only (duonas ha fault blind): no clock or lease checks, no
 	 * disk I/O — a head whose storage hangs inside a paused VM */
 	_Atomic int		 test_blind;
@@ -122,6 +126,7 @@ int		 ha_disk_init(void);
 void		 ha_disk_shutdown(int release);
 void		 ha_disk_set_want(int lun, int want);
 void		 ha_disk_set_prep(int lun, int prep);
+void		 ha_disk_set_give(int lun, int give);
 /* Snapshot of a LUN for the loop thread. */
 void		 ha_disk_get(int lun, enum ha_lun_st *st, uint32_t *owner,
 		    int *io_ok);
@@ -162,7 +167,8 @@ void		 ha_gw_changed(int lun, unsigned state, uint32_t progress,
 		    const char *reason);
 /* The peer's mailbox on a LUN changed (disk thread saw it). */
 void		 ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg,
-		    unsigned gw_state, uint32_t gw_progress, const char *reason);
+		    unsigned gw_state, uint32_t gw_progress,
+		    const char *reason);
 /* This head was frozen past a lease (disk thread or loop noticed). */
 void		 ha_frozen(const char *why);
 

@@ -22,7 +22,7 @@ ha_msg_encode(uint8_t *buf, size_t buflen, const struct ha_msg *m)
 {
 	size_t	off = HA_MSG_HDRLEN, n;
 
-	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_IPCLAIM ||
+	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_RELEASED ||
 	    m->node_id == 0 || m->node_id > 255 ||
 	    (m->flags & ~HA_MSG_F_ALL) != 0 ||
 	    m->nlun < 0 || m->nlun > HA_MSG_MAXLUN ||
@@ -106,7 +106,7 @@ ha_msg_decode(const uint8_t *buf, size_t len, struct ha_msg *m)
 	m->place_ver = get_be64(buf + 32);
 	m->nlun = get_be16(buf + 40);
 	m->nip = get_be16(buf + 42);
-	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_IPCLAIM ||
+	if (m->op < HA_MSG_PLACE || m->op > HA_MSG_RELEASED ||
 	    m->node_id == 0 || m->node_id > 255 ||
 	    (m->flags & ~HA_MSG_F_ALL) != 0 ||
 	    m->nlun > HA_MSG_MAXLUN || m->nip > HA_MSG_MAXIP)
@@ -195,7 +195,7 @@ const char *
 ha_msg_op_name(unsigned op)
 {
 	static const char *const names[] = { "?", "PLACE", "KILL", "FAULT",
-	    "GIVEWAIT", "IPCLAIM" };
+	    "GIVEWAIT", "IPCLAIM", "RELEASED" };
 
 	return op < nitems(names) ? names[op] : "?";
 }

@@ -54,6 +54,10 @@ enum ha_msg_op {
 				 * opened to hold them) */
 	HA_MSG_IPCLAIM = 5,	/* the sender now holds and announced
 				 * these IPs: drop them now */
+	HA_MSG_RELEASED = 6,	/* the sender just released these LUNs
+				 * for the receiver (GIVEWAIT-shaped
+				 * entries: progress = ms they had been
+				 * out of service on the sender) */
 };
 
 #define HA_MSG_F_PERMANENT	0x1u	/* FAULT: disabled until power cycle */
