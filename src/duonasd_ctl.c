@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "config.h"
 #include "common/log.h"
@@ -20,6 +21,7 @@
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
 #include "ha/ha.h"
+#include "ha/ha_fsm.h"
 #include "link/link.h"
 #include "pso/pso.h"
 
@@ -658,6 +660,213 @@ cmd_link_unblock(struct ctl_ctx *c, int argc, char **argv)
 	return cmd_link_block_common(c, "link unblock", 0, argc, argv);
 }
 
+/* ---- HA administration: master move, reset, shutdown ------------------ */
+
+struct ha_adm {
+	int		 op;		/* 0 move, 1 reset, 2 shutdown, 3 poll */
+	int		 rc;
+	unsigned	 me, peer;
+	int		 held;
+	char		 why[160];
+};
+
+static void
+ha_adm_on_loop(void *p)
+{
+	struct ha_adm *a = p;
+
+	a->why[0] = '\0';
+	switch (a->op) {
+	case 0:
+		a->rc = ha_master_move(a->why, sizeof(a->why));
+		break;
+	case 1:
+		a->rc = ha_admin_reset(a->why, sizeof(a->why));
+		break;
+	case 2:
+		a->rc = ha_admin_shutdown(a->why, sizeof(a->why));
+		break;
+	default:
+		a->rc = 0;
+		break;
+	}
+	ha_pair_states(&a->me, &a->peer);
+	a->held = ha_held_count();
+}
+
+static int
+ha_adm_timeout(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
+    int def, int *ms)
+{
+	const char	*v, *es;
+	long long	 n;
+	int		 bad = 0;
+
+	*ms = def;
+	if ((v = ctl_opt_take(argc, argv, "--timeout", &bad)) == NULL && bad)
+		return ctl_usage(c, cmd, "--timeout needs a value (ms)");
+	if (v != NULL) {
+		if (parse_num(v, 100, 600000, &n, &es) < 0)
+			return ctl_usage(c, cmd, "--timeout '%s' is %s "
+			    "(100..600000 ms)", v, es);
+		*ms = (int)n;
+	}
+	return 0;
+}
+
+static const char *
+peer_name(unsigned st)
+{
+	return st ? ha_fsm_state_name(st) : "not heard alive";
+}
+
+/* Poll the pair every 50 ms until done(a) or the timeout; returns the
+ * elapsed ms, or -1 on timeout (a holds the last sample). */
+static long long
+ha_adm_wait(struct ha_adm *a, int (*done)(const struct ha_adm *),
+    int timeout_ms)
+{
+	uint64_t t0 = now_ms();
+
+	for (;;) {
+		a->op = 3;
+		ctl_run_on_loop(ha_adm_on_loop, a);
+		if (done(a))
+			return (long long)(now_ms() - t0);
+		if (now_ms() - t0 >= (uint64_t)timeout_ms)
+			return -1;
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	}
+}
+
+static int
+moved(const struct ha_adm *a)
+{
+	return a->me == HA_STA_DAC_S && a->peer == HA_STA_DAC_M;
+}
+
+static int
+cmd_master_move(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc;
+
+	if ((rc = ha_adm_timeout(c, "master move", &argc, argv, 10000,
+	    &tmo)) != 0)
+		return rc;
+	if (argc != 0)
+		return ctl_usage(c, "master move", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 0;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "master move: refused: %s\n", a.why);
+		return a.rc == -2 ? CTL_EX_NOTMASTER : CTL_EX_FAIL;
+	}
+	ctl_printf(c, "master move: %s hands the master role to %s (no LUN "
+	    "or IP moves); waiting up to %d ms\n", dd.me->name,
+	    dd.cfg->heads[dd.me == &dd.cfg->heads[0] ? 1 : 0].name, tmo);
+	if ((ms = ha_adm_wait(&a, moved, tmo)) < 0) {
+		ctl_printf(c, "master move: not done within %d ms: this head "
+		    "%s, the peer %s\n", tmo, ha_fsm_state_name(a.me),
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "master move: done in %lld ms: this head DAC(slave), "
+	    "the peer DAC(master)\n", ms);
+	return CTL_EX_OK;
+}
+
+static int
+reset_settled(const struct ha_adm *a)
+{
+	return (a->me & (HA_STA_DAC | HA_STA_DEGRADED | HA_STA_MONITOR)) != 0;
+}
+
+static int
+cmd_reset(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc;
+
+	if ((rc = ha_adm_timeout(c, "reset", &argc, argv, 30000, &tmo)) != 0)
+		return rc;
+	if (argc != 0)
+		return ctl_usage(c, "reset", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 1;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "reset: refused: %s\n", a.why);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "reset: %s starts over (BOOT); waiting up to %d ms for "
+	    "DAC, DEGRADED or MONITOR\n", dd.me->name, tmo);
+	if ((ms = ha_adm_wait(&a, reset_settled, tmo)) < 0) {
+		ctl_printf(c, "reset: not settled within %d ms: this head %s, "
+		    "the peer %s\n", tmo, ha_fsm_state_name(a.me),
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "reset: %s in %lld ms (the peer %s)\n",
+	    ha_fsm_state_name(a.me), ms, peer_name(a.peer));
+	return a.me == HA_STA_MONITOR ? CTL_EX_FAIL : CTL_EX_OK;
+}
+
+static int
+handed_over(const struct ha_adm *a)
+{
+	return a->me == HA_STA_HALTED && a->held == 0;
+}
+
+static int
+cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc, force;
+
+	if ((rc = ha_adm_timeout(c, "shutdown", &argc, argv, 30000,
+	    &tmo)) != 0)
+		return rc;
+	force = ctl_flag_take(&argc, argv, "--force");
+	if (argc != 0)
+		return ctl_usage(c, "shutdown", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 3;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (!force && (a.peer & (HA_STA_DAC | HA_STA_DEGRADED)) == 0) {
+		ctl_printf(c, "shutdown: refused: the peer is %s: nobody would "
+		    "serve this head's LUNs (--force to stop anyway)\n",
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	a.op = 2;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "shutdown: refused: %s\n", a.why);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: %s releases its IPs, exports and LUNs to the "
+	    "peer and stays HALTED; waiting up to %d ms\n", dd.me->name,
+	    tmo);
+	if ((ms = ha_adm_wait(&a, handed_over, tmo)) < 0) {
+		ctl_printf(c, "shutdown: this head is %s and still holds %d "
+		    "resource(s) after %d ms\n", ha_fsm_state_name(a.me),
+		    a.held, tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: released everything in %lld ms; this head "
+	    "is HALTED, the peer %s (duonas reset starts this head again)\n",
+	    ms, peer_name(a.peer));
+	return CTL_EX_OK;
+}
+
 static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -673,6 +882,9 @@ ctl_handlers_register(void)
 {
 	ctl_register("status", cmd_status);
 	ctl_register("version", cmd_version);
+	ctl_register("master move", cmd_master_move);
+	ctl_register("reset", cmd_reset);
+	ctl_register("shutdown", cmd_shutdown);
 	ctl_register("link block", cmd_link_block);
 	ctl_register("link unblock", cmd_link_unblock);
 	services_ctl_register();

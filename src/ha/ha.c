@@ -593,6 +593,64 @@ ha_shutdown(void)
 	}
 }
 
+/* ---- administration: duonas reset / shutdown (i9a) -------------------- */
+
+int
+ha_admin_reset(char *why, size_t len)
+{
+	if ((ha.fsm.state & (HA_STA_MONITOR | HA_STA_HALTED)) == 0) {
+		snprintf(why, len, "this head is %s: reset works from MONITOR "
+		    "or HALTED only (shut it down first)", ha_state_name());
+		return -1;
+	}
+	if (ha.halting) {
+		snprintf(why, len, "the daemon is stopping");
+		return -1;
+	}
+	evtimer_del(reset_ev);
+	ha.conflict = 0;
+	log_info("ha: reset by the administrator (from %s)", ha_state_name());
+	ha_evt(HA_EVT_RESET);
+	return 0;
+}
+
+int
+ha_admin_shutdown(char *why, size_t len)
+{
+	if (ha.fsm.state == HA_STA_HALTED) {
+		snprintf(why, len, "this head is HALTED already");
+		return -1;
+	}
+	/* no automatic restart after this one: the administrator resets */
+	evtimer_del(reset_ev);
+	snprintf(fault_why, sizeof(fault_why), "shut down by the "
+	    "administrator (duonas reset starts it again)");
+	log_info("ha: shutdown by the administrator: releasing everything "
+	    "to the peer, then HALTED");
+	ha_evt(HA_EVT_SHUTDOWN);
+	return 0;
+}
+
+/* Resources this head still holds (LUNs served or reserved, IPs). */
+int
+ha_held_count(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		if (atomic_load(&ha.luns[i].serving) || st != HA_LUN_IDLE)
+			n++;
+	}
+	for (int i = 0; i < nips; i++)
+		n += ips[i].held;
+	return n;
+}
+
 void
 ha_opmode_register(ha_opmode_cb cb, void *arg)
 {

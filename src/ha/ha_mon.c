@@ -15,6 +15,17 @@
  * The heartbeat also carries the sender's HA state, which drives the
  * INIT exchange (PEER_READY / PEER_DEGRADED / CONFIG_CONFLICT) and the
  * survivor's PEER_RETURNED.
+ *
+ * Those events fire on a change of either side's state, so a pair of
+ * states that no change leads out of would stay forever.  pair_rules()
+ * therefore also looks at the pair as it is, every tick: a pair that
+ * must not last (nobody is master, the peer took over from us while we
+ * still think we serve, both heads are slaves) and that has held for
+ * PAIR_HOLD ticks is resolved (docs/ha-states.md "Pairs that must not
+ * last").  A peer that restarted (new boot id) while we were dual active
+ * with it no longer serves anything: that is a death, whatever the
+ * verdict said at that moment.  A HALTED peer serves nothing either and
+ * counts as dead.
  */
 #include <string.h>
 
@@ -25,6 +36,12 @@
 #include "link/link.h"
 
 #define HA_T_HB		(LINK_T_HB_FIRST + 1)
+/* Ticks an odd pair of states must hold before pair_rules() acts: longer
+ * than the heartbeat round trip of a legitimate change in flight. */
+#define PAIR_HOLD	3
+/* How long a master move waits for the peer to take the role before the
+ * configured master takes it back (ms). */
+#define YIELD_MS	5000
 
 static struct {
 	struct hb_chan	 net[CFG_MAX_LINKS];
@@ -45,6 +62,10 @@ static struct {
 	/* edge detection for peer-state events */
 	unsigned	 ev_mystate, ev_peerstate;
 	uint64_t	 ev_peerboot;
+	/* level rules: the odd pair and since when it holds */
+	unsigned	 odd_me, odd_ps;
+	int		 odd_ticks;
+	uint64_t	 yield_until_us;	/* master move in progress */
 	uint64_t	 nrx, nbad;
 } mon;
 
@@ -64,6 +85,8 @@ ha_mon_send_now(void)
 	memset(&m, 0, sizeof(m));
 	m.flags = ha.conflict && ha.fsm.state == HA_STA_MONITOR ?
 	    HB_F_CONFLICT : 0;
+	if (mon.yield_until_us != 0)
+		m.flags |= HB_F_YIELD;
 	m.node_id = ha.self_id;
 	m.state = (uint16_t)ha.fsm.state;
 	m.opmode = (uint16_t)ha_opmode();
@@ -116,15 +139,81 @@ peer_events(void)
 		break;
 	case HA_STA_DEGRADED:
 	case HA_STA_DAC_M:
+		/* DEGRADED against DAC is pair_rules()' business: the DAC
+		 * side was declared dead and steps down. */
 		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S))
 			ha_evt(HA_EVT_PEER_RETURNED);
-		else if ((ps & (HA_STA_DEGRADED | HA_STA_DAC_M)) &&
+		else if (ps == me &&
 		    ha.cfg->heads[ha.self].role != CFG_ROLE_MASTER)
 			ha_step_down("both heads are master after a split "
 			    "(no disk heartbeat to prevent it)");
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * Pairs of states that must not last; called every tick.  Each rule acts
+ * once the pair held for PAIR_HOLD ticks (a legitimate change may show
+ * one side's new state before the other's), then again only after the
+ * pair changed or held that long once more.
+ */
+static void
+pair_rules(void)
+{
+	unsigned	me = ha.fsm.state, ps = mon.last.state;
+	int		cfg_master = ha.cfg->heads[ha.self].role ==
+			    CFG_ROLE_MASTER;
+	int		peer_yields = (mon.last.flags & HB_F_YIELD) != 0;
+
+	if (mon.yield_until_us != 0 && (ps == HA_STA_DAC_M ||
+	    me != HA_STA_DAC_S || !mon.seen || mon.verdict != HB_PEER_ALIVE)) {
+		if (ps == HA_STA_DAC_M)
+			log_info("ha: master move: the peer is master now");
+		mon.yield_until_us = 0;
+	} else if (mon.yield_until_us != 0 && now_us() > mon.yield_until_us) {
+		log_warnx("ha: master move: the peer did not take the master "
+		    "role within %d ms", YIELD_MS);
+		mon.yield_until_us = 0;
+	}
+	if (!mon.seen || mon.verdict != HB_PEER_ALIVE) {
+		mon.odd_ticks = 0;
+		return;
+	}
+	/* the peer handed us the role: take it now */
+	if (me == HA_STA_DAC_S && ps == HA_STA_DAC_S && peer_yields &&
+	    mon.yield_until_us == 0) {
+		log_info("ha: master move: the peer hands us the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
+		return;
+	}
+	if (me != mon.odd_me || ps != mon.odd_ps) {
+		mon.odd_me = me;
+		mon.odd_ps = ps;
+		mon.odd_ticks = 0;
+	}
+	if (++mon.odd_ticks < PAIR_HOLD)
+		return;
+	if (me == HA_STA_DAC_S && ps == HA_STA_INIT_S) {
+		/* it rejoins (READY) as soon as it sees a master */
+		mon.odd_ticks = 0;
+		log_warnx("ha: the peer is INIT(slave) while we are "
+		    "DAC(slave): nobody is master; taking the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
+	} else if ((me & HA_STA_DAC) && ps == HA_STA_DEGRADED) {
+		mon.odd_ticks = 0;
+		ha_step_down("the peer is DEGRADED: it declared this head dead "
+		    "and takes over what it served");
+	} else if ((me == HA_STA_DAC_S && ps == HA_STA_DAC_S &&
+	    mon.yield_until_us == 0) ||
+	    (me == HA_STA_INIT_S && ps == HA_STA_INIT_S)) {
+		mon.odd_ticks = 0;
+		if (!cfg_master)
+			return;		/* the configured master acts */
+		log_warnx("ha: both heads claim slave: this head, the "
+		    "configured master, takes the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
 	}
 }
 
@@ -137,9 +226,15 @@ set_verdict(enum hb_verdict v)
 	mon.verdict_us = now_us();
 	switch (v) {
 	case HB_PEER_DEAD:
-		log_warnx("hb: peer dead (%s; network channels bad, disk "
-		    "heartbeat %s)", mon.fault ? "it reported FAULT" :
-		    "no heartbeat", mon.has_disk ? "stopped" : "not configured");
+		if (mon.seen && mon.last.state == HA_STA_HALTED &&
+		    !mon.fault)
+			log_warnx("hb: peer dead (it is HALTED: it serves "
+			    "nothing)");
+		else
+			log_warnx("hb: peer dead (%s; network channels bad, "
+			    "disk heartbeat %s)", mon.fault ? "it reported "
+			    "FAULT" : "no heartbeat", mon.has_disk ? "stopped" :
+			    "not configured");
 		mon.dead_boot = mon.last.boot_id;
 		ha_disk_peer_closed(ha_mon_peer_closed());
 		ha_evt(HA_EVT_PEER_DEAD);
@@ -162,8 +257,10 @@ evaluate(void)
 
 	if (!mon.seen)
 		return;
+	/* a HALTED peer heartbeats but serves nothing: dead to us */
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
-	    mon.has_disk ? &mon.disk : NULL, mon.fault);
+	    mon.has_disk ? &mon.disk : NULL, mon.fault ||
+	    mon.last.state == HA_STA_HALTED);
 	set_verdict(v);
 	peer_events();
 }
@@ -185,6 +282,8 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		hb_chan_tick(&mon.disk);
 	ha_disk_peer_closed(ha_mon_peer_closed());
 	evaluate();
+	if (mon.seen)
+		pair_rules();
 	ha_reconcile();
 }
 
@@ -207,22 +306,34 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	}
 	mon.nrx++;
 	if (mon.seen && m.boot_id != mon.last.boot_id &&
-	    (ha.fsm.state & (HA_STA_DAC | HA_STA_INIT)) &&
-	    mon.verdict == HB_PEER_ALIVE) {
-		/* The peer restarted faster than we could notice: whatever
-		 * it served is no longer served. */
-		log_warnx("hb: peer restarted (boot id %016llx -> %016llx)",
-		    (unsigned long long)mon.last.boot_id,
-		    (unsigned long long)m.boot_id);
-		if (ha.fsm.state & HA_STA_DAC) {
-			mon.fault = 0;
-			set_verdict(HB_PEER_DEAD);
-		}
+	    (ha.fsm.state & HA_STA_DAC) && mon.verdict != HB_PEER_DEAD) {
+		/* The peer restarted faster than we could declare it dead.
+		 * It serves its own LUNs again through the INIT exchange
+		 * (they are reserved by itself, so it needs no lease to
+		 * run out): no takeover.  Only the master role may now be
+		 * vacant: a restarted head never comes back as master while
+		 * we are dual active, so a slave takes the role. */
+		log_warnx("hb: peer restarted (boot id %016llx -> %016llx, "
+		    "now %s)", (unsigned long long)mon.last.boot_id,
+		    (unsigned long long)m.boot_id, sta_name(m.state));
+		if (ha.fsm.state == HA_STA_DAC_S &&
+		    (m.state & (HA_STA_BOOT | HA_STA_INIT_S)))
+			ha_evt(HA_EVT_MASTER_TAKE);
 	}
 	hb_chan_credit(&mon.net[path], &ha.hbp, m.boot_id, m.seq);
+	/* The same heartbeat comes over every path: only a newer one
+	 * replaces what we know of the peer (never an older one that took
+	 * the slower path). */
+	if (mon.seen && m.boot_id == mon.last.boot_id && m.seq <= mon.last.seq)
+		return;
 	mon.last = m;
 	mon.last_us = now_us();
 	mon.fault = (m.flags & HB_F_FAULT) != 0;
+	if (mon.yield_until_us != 0 && m.state == HA_STA_DAC_M) {
+		/* at once: it may hand the role back before our next tick */
+		log_info("ha: master move: the peer is master now");
+		mon.yield_until_us = 0;
+	}
 	if (!mon.seen) {
 		mon.seen = 1;
 		log_info("hb: peer heard (state %s, boot id %016llx)",
@@ -274,6 +385,34 @@ int
 ha_mon_link_alive(void)
 {
 	return mon.seen && mon.verdict == HB_PEER_ALIVE && link_peer_up();
+}
+
+void
+ha_pair_states(unsigned *me, unsigned *peer)
+{
+	*me = ha.fsm.state;
+	*peer = mon.seen && mon.verdict == HB_PEER_ALIVE ? mon.last.state : 0;
+}
+
+int
+ha_master_move(char *why, size_t len)
+{
+	if (ha.fsm.state != HA_STA_DAC_M) {
+		snprintf(why, len, "this head is %s, not DAC(master)",
+		    sta_name(ha.fsm.state));
+		return -2;
+	}
+	if (!mon.seen || mon.verdict != HB_PEER_ALIVE ||
+	    mon.last.state != HA_STA_DAC_S) {
+		snprintf(why, len, "the peer is %s, not an alive DAC(slave)",
+		    mon.seen ? sta_name(mon.last.state) : "unknown");
+		return -1;
+	}
+	mon.yield_until_us = now_us() + (uint64_t)YIELD_MS * 1000;
+	log_info("ha: master move: handing the master role to the peer");
+	ha_evt(HA_EVT_MASTER_MOVE);
+	ha_mon_send_now();
+	return 0;
 }
 
 static void

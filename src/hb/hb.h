@@ -103,7 +103,9 @@ const char	*hb_verdict_name(enum hb_verdict);
 #define HB_F_FAULT	0x01		/* sender has faulted: treat as dead */
 #define HB_F_CONFLICT	0x02		/* sender is in MONITOR because both
 					   heads claimed master */
-#define HB_F_ALL	0x03
+#define HB_F_YIELD	0x04		/* sender handed the master role to
+					   the receiver (master move) */
+#define HB_F_ALL	0x07
 
 enum hb_err {
 	HB_E_SHORT = -1,	/* fewer bytes than the header */
