@@ -648,6 +648,47 @@ cmd_link_block_common(struct ctl_ctx *c, const char *cmd, int on, int argc,
 	return CTL_EX_OK;
 }
 
+struct lossy_arg {
+	int path, n, m;
+};
+
+static void
+lossy_on_loop(void *p)
+{
+	struct lossy_arg *l = p;
+
+	link_path_lossy(l->path, l->n, l->m);
+}
+
+static int
+cmd_link_lossy(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct lossy_arg	 l;
+	long long		 v, n = 0, m = 1;
+	const char		*es;
+
+	if (argc != 2 && argc != 3)
+		return ctl_usage(c, "link lossy", "needs PATH N M or PATH off");
+	if (parse_num(argv[0], 0, dd.me->nlinks - 1, &v, &es) < 0)
+		return ctl_usage(c, "link lossy", "path '%s' is %s (this head "
+		    "has %d paths: 0..%d)", argv[0], es, dd.me->nlinks,
+		    dd.me->nlinks - 1);
+	if (argc == 2 && strcmp(argv[1], "off") != 0)
+		return ctl_usage(c, "link lossy", "'%s': give N M or off",
+		    argv[1]);
+	if (argc == 3 && (parse_num(argv[2], 1, 1000, &m, &es) < 0 ||
+	    parse_num(argv[1], 0, m, &n, &es) < 0))
+		return ctl_usage(c, "link lossy", "N '%s' of M '%s': need "
+		    "1 <= M <= 1000 and 0 <= N <= M", argv[1], argv[2]);
+	l.path = (int)v;
+	l.n = (int)n;
+	l.m = (int)m;
+	ctl_run_on_loop(lossy_on_loop, &l);
+	ctl_printf(c, "link path %d: %s\n", l.path, n ? "dropping heartbeats "
+	    "(test)" : "heartbeat loss off");
+	return CTL_EX_OK;
+}
+
 static int
 cmd_link_block(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -887,6 +928,7 @@ ctl_handlers_register(void)
 	ctl_register("shutdown", cmd_shutdown);
 	ctl_register("link block", cmd_link_block);
 	ctl_register("link unblock", cmd_link_unblock);
+	ctl_register("link lossy", cmd_link_lossy);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

@@ -76,6 +76,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "cut until link unblock.", 0 },
 	{ "link unblock", "PATH",
 	  "Undo link block.", 0 },
+	{ "link lossy", "PATH N M | PATH off",
+	  "Fault injection for tests: of every M heartbeat frames received "
+	  "on peer-link path PATH, drop the first N (the link itself, its "
+	  "connection and every other message are untouched).  off (or N 0) "
+	  "stops it.  Counted in status (links: test_lossy).", 0 },
 	{ "exports", "[--json]",
 	  "List the NFS exports this head serves and the clients that mounted "
 	  "them.", 1 },

@@ -66,6 +66,10 @@ static struct {
 	unsigned	 odd_me, odd_ps;
 	int		 odd_ticks;
 	uint64_t	 yield_until_us;	/* master move in progress */
+	/* partition evidence: disk heartbeats since the network went
+	 * silent (all network channels BAD) */
+	int		 net_silent;
+	int		 disk_after;
 	uint64_t	 nrx, nbad;
 } mon;
 
@@ -244,6 +248,11 @@ set_verdict(enum hb_verdict v)
 		    "down but its disk heartbeat goes on; no takeover, both "
 		    "heads keep their own exports; repair the network");
 		break;
+	case HB_PEER_SUSPECT:
+		log_info("hb: every network path to the peer is down; "
+		    "waiting for its disk heartbeat to stop (dead) or go on "
+		    "(partition)");
+		break;
 	case HB_PEER_ALIVE:
 		log_info("hb: peer alive");
 		break;
@@ -257,12 +266,24 @@ evaluate(void)
 
 	if (!mon.seen)
 		return;
-	/* a HALTED peer heartbeats but serves nothing: dead to us */
+	/* Two disk heartbeats after the network went silent: the first
+	 * may have been written just before a crash and read after it;
+	 * the second was written after, by a live peer.  A HALTED peer
+	 * heartbeats but serves nothing: dead to us. */
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
-	    mon.has_disk ? &mon.disk : NULL, mon.fault ||
+	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= 2, mon.fault ||
 	    mon.last.state == HA_STA_HALTED);
 	set_verdict(v);
 	peer_events();
+}
+
+static int
+net_all_bad(void)
+{
+	for (int i = 0; i < mon.nnet; i++)
+		if (mon.net[i].state == HB_GOOD)
+			return 0;
+	return 1;
 }
 
 static void
@@ -278,6 +299,11 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			mon.net[i].count = 1;
 		hb_chan_tick(&mon.net[i]);
 	}
+	if (!mon.net_silent && mon.nnet > 0 && net_all_bad()) {
+		mon.net_silent = 1;
+		mon.disk_after = 0;
+	} else if (mon.net_silent && !net_all_bad())
+		mon.net_silent = 0;
 	if (mon.has_disk)
 		hb_chan_tick(&mon.disk);
 	ha_disk_peer_closed(ha_mon_peer_closed());
@@ -346,8 +372,17 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 void
 ha_mon_disk_credit(uint64_t boot_id, uint64_t seq)
 {
-	if (mon.has_disk)
-		hb_chan_credit(&mon.disk, &ha.hbp, boot_id, seq);
+	uint64_t oseq = mon.disk.seq, oboot = mon.disk.boot_id;
+
+	if (!mon.has_disk)
+		return;
+	hb_chan_credit(&mon.disk, &ha.hbp, boot_id, seq);
+	/* Evidence of a partition: progress of the same peer process the
+	 * network last heard (a restarted peer's new disk heartbeat says
+	 * "restarted", not "cut off"). */
+	if (mon.net_silent && (mon.disk.seq != oseq ||
+	    mon.disk.boot_id != oboot) && boot_id == mon.last.boot_id)
+		mon.disk_after++;
 }
 
 int
@@ -502,6 +537,8 @@ verdict_word(void)
 		return "dead";
 	case HB_PEER_PARTITION:
 		return "PARTITION";
+	case HB_PEER_SUSPECT:
+		return "suspect (network silent)";
 	}
 	return "?";
 }
@@ -523,13 +560,28 @@ ha_mon_status_text(struct buf *b)
 		    "heartbeat alive: no takeover\n");
 	buf_printf(b, "heartbeat:  ");
 	for (int i = 0; i < mon.nnet; i++)
-		buf_printf(b, " path%d %s(%d)", i,
+		buf_printf(b, " path%d %s(%d) lost %llu bad %llu", i,
 		    mon.net[i].state == HB_GOOD ? "good" : "BAD",
-		    mon.net[i].count);
+		    mon.net[i].count, (unsigned long long)mon.net[i].nlost,
+		    (unsigned long long)mon.net[i].nbad);
 	if (mon.has_disk)
-		buf_printf(b, " disk %s(%d)", mon.disk.state == HB_GOOD ?
-		    "good" : "BAD", mon.disk.count);
+		buf_printf(b, " disk %s(%d) lost %llu bad %llu",
+		    mon.disk.state == HB_GOOD ? "good" : "BAD", mon.disk.count,
+		    (unsigned long long)mon.disk.nlost,
+		    (unsigned long long)mon.disk.nbad);
 	buf_printf(b, "\n");
+}
+
+static void
+chan_json(struct buf *b, const struct hb_chan *c)
+{
+	buf_printf(b, "\"good\":%s,\"count\":%d,\"seq\":%llu,"
+	    "\"lost\":%llu,\"stale\":%llu,\"jumps\":%llu,\"went_bad\":%llu,"
+	    "\"went_good\":%llu", c->state == HB_GOOD ? "true" : "false",
+	    c->count, (unsigned long long)c->seq,
+	    (unsigned long long)c->nlost, (unsigned long long)c->nstale,
+	    (unsigned long long)c->njump, (unsigned long long)c->nbad,
+	    (unsigned long long)c->ngood);
 }
 
 void
@@ -542,23 +594,23 @@ ha_mon_status_json(struct buf *b)
 	buf_printf(b, ",\"node_id\":%u,\"verdict\":\"%s\",\"alive\":%s,"
 	    "\"link_up\":%s,\"state\":\"%s\",\"boot_id\":\"%016llx\","
 	    "\"heard_ms_ago\":%lld,\"channels\":[",
-	    ha.peer_id, mon.seen ? (mon.verdict == HB_PEER_ALIVE ? "alive" :
-	    mon.verdict == HB_PEER_DEAD ? "dead" : "partition") : "unknown",
+	    ha.peer_id, mon.seen ? hb_verdict_name(mon.verdict) : "unknown",
 	    ha_peer_alive() ? "true" : "false",
 	    link_peer_up() ? "true" : "false",
 	    mon.seen ? sta_name(mon.last.state) : "unknown",
 	    (unsigned long long)mon.last.boot_id,
 	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL);
-	for (int i = 0; i < mon.nnet; i++)
-		buf_printf(b, "%s{\"path\":%d,\"good\":%s,\"count\":%d}",
-		    i ? "," : "", i, mon.net[i].state == HB_GOOD ? "true" :
-		    "false", mon.net[i].count);
+	for (int i = 0; i < mon.nnet; i++) {
+		buf_printf(b, "%s{\"path\":%d,", i ? "," : "", i);
+		chan_json(b, &mon.net[i]);
+		buf_printf(b, "}");
+	}
 	buf_printf(b, "],\"disk\":");
-	if (mon.has_disk)
-		buf_printf(b, "{\"good\":%s,\"count\":%d}",
-		    mon.disk.state == HB_GOOD ? "true" : "false",
-		    mon.disk.count);
-	else
+	if (mon.has_disk) {
+		buf_printf(b, "{");
+		chan_json(b, &mon.disk);
+		buf_printf(b, "}");
+	} else
 		buf_printf(b, "null");
 	buf_printf(b, "}");
 }
