@@ -6,7 +6,7 @@
 # Phase 1: kill -9 whichever head is the acting master (DAC(master)) and
 #   restart it at once, STUCK_ROUNDS times.  Once this left no master at
 #   all: the survivor stayed DAC(slave), the restarted head INIT(slave).
-# Phase 2: freeze the slave for 0.9 .. 1.5 s (SIGSTOP, SIGCONT), STUCK_ROUNDS
+# Phase 2: freeze the slave for 0.65 .. 1.5 s (SIGSTOP, SIGCONT), STUCK_ROUNDS
 #   times.  Once this left the master DEGRADED and the slave DAC(slave)
 #   for good.
 #   Even rounds first move the master role, so both heads get frozen as
@@ -14,6 +14,7 @@
 # Phase 3: `duonas master move` hands the master role back to the
 #   configured master A (a returning configured master stays DAC(slave)
 #   by design: no automatic handback).
+# No round may log a PARTITION alarm (they are crashes and stops).
 # After every round the pair must be back, within STUCK_BOUND_S seconds,
 # to exactly one DAC(master) and one DAC(slave), each head serving its
 # own LUN and holding its own IP.  At the end every acknowledged record
@@ -84,9 +85,12 @@ for r in $(seq 1 "$STUCK_ROUNDS"); do
 done
 
 # ---- phase 2: the slave frozen ~1.5 s ----
-# A freeze shorter than the lease lets the slave renew it on SIGCONT, so
-# the master may never get its LUN: the case that used to stick.
-FREEZE=(1.0 1.5 1.2 0.9 1.4)
+# A freeze longer than death detection (<= 700 ms) but shorter than the
+# slave's own lease (half the lease) lets it renew its reservation on
+# SIGCONT: the master is DEGRADED, waits for a LUN it never gets, the
+# slave stays DAC(slave): the case that used to stick.  Longer freezes
+# fence the slave.
+FREEZE=(0.7 1.5 0.65 1.0 0.75)
 for r in $(seq 1 "$STUCK_ROUNDS"); do
 	if [ $((r % 2)) -eq 0 ]; then
 		# freeze the other head this time: hand it the master role
@@ -126,6 +130,15 @@ _ha_home
 t_ok $? "master move moved no LUN and no IP"
 HA_CLI_TIMEOUT=5 ha_cli B master move >/dev/null 2>&1
 t_eq $? 2 "master move on the slave is refused (exit 2)"
+
+# ---- no false partition alarm ----
+# Every kill -9 and every freeze above was a crash or a stop, never a
+# partition: the disk heartbeat stopped with the network.
+n=$(cat "$T_DIR/A.log" "$T_DIR/B.log" | grep -c 'peer dead')
+! grep -q 'PARTITION' "$T_DIR/A.log" "$T_DIR/B.log"
+t_ok $? "no PARTITION line logged across $n peer deaths (kill -9, freeze)"
+[ "$n" -gt 0 ]
+t_ok $? "the deaths were logged ('hb: peer dead' x $n)"
 
 # ---- the data ----
 ha_writer_stop wa; rca=$?
