@@ -708,6 +708,7 @@ struct ha_adm {
 	int		 rc;
 	unsigned	 me, peer;
 	int		 held;
+	int		 settled;
 	char		 why[160];
 };
 
@@ -733,6 +734,7 @@ ha_adm_on_loop(void *p)
 	}
 	ha_pair_states(&a->me, &a->peer);
 	a->held = ha_held_count();
+	a->settled = ha_settled();
 }
 
 static int
@@ -823,7 +825,8 @@ cmd_master_move(struct ctl_ctx *c, int argc, char **argv)
 static int
 reset_settled(const struct ha_adm *a)
 {
-	return (a->me & (HA_STA_DAC | HA_STA_DEGRADED | HA_STA_MONITOR)) != 0;
+	return a->me == HA_STA_MONITOR || ((a->me & (HA_STA_DAC |
+	    HA_STA_DEGRADED)) != 0 && a->settled);
 }
 
 static int
@@ -845,16 +848,18 @@ cmd_reset(struct ctl_ctx *c, int argc, char **argv)
 		ctl_printf(c, "reset: refused: %s\n", a.why);
 		return CTL_EX_FAIL;
 	}
-	ctl_printf(c, "reset: %s starts over (BOOT); waiting up to %d ms for "
-	    "DAC, DEGRADED or MONITOR\n", dd.me->name, tmo);
+	ctl_printf(c, "reset: %s starts over (BOOT); waiting up to %d ms until "
+	    "it serves what it should (DAC or DEGRADED) or is in MONITOR\n",
+	    dd.me->name, tmo);
 	if ((ms = ha_adm_wait(&a, reset_settled, tmo)) < 0) {
 		ctl_printf(c, "reset: not settled within %d ms: this head %s, "
 		    "the peer %s\n", tmo, ha_fsm_state_name(a.me),
 		    peer_name(a.peer));
 		return CTL_EX_FAIL;
 	}
-	ctl_printf(c, "reset: %s in %lld ms (the peer %s)\n",
-	    ha_fsm_state_name(a.me), ms, peer_name(a.peer));
+	ctl_printf(c, "reset: %s%s in %lld ms (the peer %s)\n",
+	    ha_fsm_state_name(a.me), a.me == HA_STA_MONITOR ? "" :
+	    ", serving", ms, peer_name(a.peer));
 	return a.me == HA_STA_MONITOR ? CTL_EX_FAIL : CTL_EX_OK;
 }
 

@@ -631,6 +631,22 @@ ha_admin_shutdown(char *why, size_t len)
 	return 0;
 }
 
+/* Everything the current state wants is served here (and the takeover
+ * or giveback in progress, if any, is complete). */
+int
+ha_settled(void)
+{
+	if (ha.takeover_pending || ha.giveback_pending)
+		return 0;
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_wanted(i) != atomic_load(&ha.luns[i].serving))
+			return 0;
+	for (int i = 0; i < nips; i++)
+		if (ip_wanted(&ips[i]) != ips[i].held)
+			return 0;
+	return 1;
+}
+
 /* Resources this head still holds (LUNs served or reserved, IPs). */
 int
 ha_held_count(void)

@@ -32,6 +32,7 @@
 #include "config.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "ctcm/ctcm.h"
 #include "ha/ha_int.h"
 #include "link/link.h"
 
@@ -42,6 +43,10 @@
 /* How long a master move waits for the peer to take the role before the
  * configured master takes it back (ms). */
 #define YIELD_MS	5000
+/* How long the INIT exchange waits for the configuration catch-up
+ * (CTCM asks the peer every 2 s) before it goes on regardless: a catch-up
+ * that cannot complete must not leave every LUN unserved (ms). */
+#define GEN_WAIT_MS	10000
 
 static struct {
 	struct hb_chan	 net[CFG_MAX_LINKS];
@@ -61,7 +66,9 @@ static struct {
 	uint64_t	 dead_boot;	/* boot id declared dead */
 	/* edge detection for peer-state events */
 	unsigned	 ev_mystate, ev_peerstate;
-	uint64_t	 ev_peerboot;
+	uint64_t	 ev_peerboot, ev_mygen, ev_peergen;
+	uint64_t	 gen_wait_us;	/* INIT: generations differ since */
+	int		 gen_gave_up;
 	/* level rules: the odd pair and since when it holds */
 	unsigned	 odd_me, odd_ps;
 	int		 odd_ticks;
@@ -95,7 +102,7 @@ ha_mon_send_now(void)
 	m.state = (uint16_t)ha.fsm.state;
 	m.opmode = (uint16_t)ha_opmode();
 	m.seq = ++mon.seq;
-	m.cfg_gen = ha.cfg_hash;
+	m.cfg_gen = ctcm_generation();
 	m.boot_id = ha.boot_id;
 	snprintf(m.swver, sizeof(m.swver), "%s", PACKAGE_VERSION);
 	if ((n = hb_msg_encode(buf, sizeof(buf), &m)) < 0)
@@ -104,32 +111,89 @@ ha_mon_send_now(void)
 		link_send_path(i, HA_T_HB, buf, (size_t)n);
 }
 
-/* Peer-state driven events: raised once per change of either side. */
+/*
+ * PEER_READY only between heads that run the same configuration
+ * generation: the one behind catches up first (CTCM: on link up and every
+ * 2 s it compares generations with the peer and fetches a newer one), and
+ * the heartbeat shows the new generation once it is installed.  After
+ * GEN_WAIT_MS the exchange goes on anyway, loudly.
+ */
+static int
+gen_agrees(void)
+{
+	uint64_t mine = ctcm_generation(), theirs = mon.last.cfg_gen;
+
+	if (mine == theirs) {
+		if (mon.gen_wait_us != 0)
+			log_info("ha: configuration generations agree (%llu)",
+			    (unsigned long long)mine);
+		mon.gen_wait_us = 0;
+		mon.gen_gave_up = 0;
+		return 1;
+	}
+	if (mon.gen_wait_us == 0) {
+		mon.gen_wait_us = now_us();
+		log_info("ha: configuration generation %llu here, %llu on the "
+		    "peer: the head behind catches up before READY",
+		    (unsigned long long)mine, (unsigned long long)theirs);
+	}
+	if (now_us() - mon.gen_wait_us < (uint64_t)GEN_WAIT_MS * 1000)
+		return 0;
+	if (!mon.gen_gave_up)
+		log_warnx("ha: configuration generations still differ after "
+		    "%d ms (%llu here, %llu on the peer): going on, see "
+		    "duonas config show", GEN_WAIT_MS,
+		    (unsigned long long)mine, (unsigned long long)theirs);
+	mon.gen_gave_up = 1;
+	return 1;
+}
+
+/* READY in INIT, or stay on the edge until the generations agree. */
+static void
+init_ready(void)
+{
+	if (gen_agrees()) {
+		log_info("ha: INIT exchange: the peer is %s, configuration "
+		    "generation %llu here, %llu there: READY",
+		    sta_name(mon.last.state),
+		    (unsigned long long)ctcm_generation(),
+		    (unsigned long long)mon.last.cfg_gen);
+		ha_evt(HA_EVT_PEER_READY);
+	} else
+		mon.ev_mystate = 0;	/* look again next time */
+}
+
+/* Peer-state driven events: raised once per change of either side (or
+ * of either side's configuration generation). */
 static void
 peer_events(void)
 {
 	unsigned me = ha.fsm.state, ps = mon.last.state;
+	uint64_t mygen = ctcm_generation();
 
 	if (!mon.seen || mon.verdict != HB_PEER_ALIVE)
 		return;
 	if (me == mon.ev_mystate && ps == mon.ev_peerstate &&
-	    mon.last.boot_id == mon.ev_peerboot)
+	    mon.last.boot_id == mon.ev_peerboot && mygen == mon.ev_mygen &&
+	    mon.last.cfg_gen == mon.ev_peergen)
 		return;
 	mon.ev_mystate = me;
 	mon.ev_peerstate = ps;
 	mon.ev_peerboot = mon.last.boot_id;
+	mon.ev_mygen = mygen;
+	mon.ev_peergen = mon.last.cfg_gen;
 	switch (me) {
 	case HA_STA_INIT_M:
 		if (ps & (HA_STA_INIT_S | HA_STA_DAC_S))
-			ha_evt(HA_EVT_PEER_READY);
+			init_ready();
 		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M))
 			ha_evt(HA_EVT_PEER_DEGRADED);
 		else if ((ps & HA_STA_INIT_M) || ((ps & HA_STA_MONITOR) &&
 		    (mon.last.flags & HB_F_CONFLICT))) {
 			log_warnx("ha: both heads claim master (configuration "
-			    "%016llx here, %016llx on the peer): MONITOR, "
-			    "nothing is served until the configurations agree",
-			    (unsigned long long)ha.cfg_hash,
+			    "generation %llu here, %llu on the peer): MONITOR, "
+			    "nothing is served until the configurations agree "
+			    "(then duonas reset)", (unsigned long long)mygen,
 			    (unsigned long long)mon.last.cfg_gen);
 			ha.conflict = 1;
 			ha_evt(HA_EVT_CONFIG_CONFLICT);
@@ -137,7 +201,7 @@ peer_events(void)
 		break;
 	case HA_STA_INIT_S:
 		if (ps & (HA_STA_INIT_M | HA_STA_DAC_M))
-			ha_evt(HA_EVT_PEER_READY);
+			init_ready();
 		else if (ps & HA_STA_DEGRADED)
 			ha_evt(HA_EVT_PEER_DEGRADED);
 		break;
@@ -551,10 +615,16 @@ ha_mon_status_text(struct buf *b)
 	buf_printf(b, "peer:        %s (node %u): %s", peer->name, ha.peer_id,
 	    verdict_word());
 	if (mon.seen)
-		buf_printf(b, ", state %s, heard %llu ms ago",
-		    sta_name(mon.last.state),
-		    (unsigned long long)(now_us() - mon.last_us) / 1000);
+		buf_printf(b, ", state %s, heard %llu ms ago, configuration "
+		    "generation %llu (here %llu)", sta_name(mon.last.state),
+		    (unsigned long long)(now_us() - mon.last_us) / 1000,
+		    (unsigned long long)mon.last.cfg_gen,
+		    (unsigned long long)ctcm_generation());
 	buf_printf(b, "\n");
+	if (mon.gen_wait_us != 0 && (ha.fsm.state & HA_STA_INIT))
+		buf_printf(b, "             waiting %llu ms for the configuration "
+		    "catch-up before READY\n", (unsigned long long)
+		    (now_us() - mon.gen_wait_us) / 1000);
 	if (mon.seen && mon.verdict == HB_PEER_PARTITION)
 		buf_printf(b, "             PARTITION: network paths down, disk "
 		    "heartbeat alive: no takeover\n");
@@ -593,13 +663,14 @@ ha_mon_status_json(struct buf *b)
 	buf_add_json_str(b, peer->name);
 	buf_printf(b, ",\"node_id\":%u,\"verdict\":\"%s\",\"alive\":%s,"
 	    "\"link_up\":%s,\"state\":\"%s\",\"boot_id\":\"%016llx\","
-	    "\"heard_ms_ago\":%lld,\"channels\":[",
+	    "\"heard_ms_ago\":%lld,\"cfg_gen\":%llu,\"channels\":[",
 	    ha.peer_id, mon.seen ? hb_verdict_name(mon.verdict) : "unknown",
 	    ha_peer_alive() ? "true" : "false",
 	    link_peer_up() ? "true" : "false",
 	    mon.seen ? sta_name(mon.last.state) : "unknown",
 	    (unsigned long long)mon.last.boot_id,
-	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL);
+	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL,
+	    (unsigned long long)mon.last.cfg_gen);
 	for (int i = 0; i < mon.nnet; i++) {
 		buf_printf(b, "%s{\"path\":%d,", i ? "," : "", i);
 		chan_json(b, &mon.net[i]);

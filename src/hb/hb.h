@@ -120,6 +120,8 @@ const char	*hb_verdict_name(enum hb_verdict);
  *  16 seq u64           24 cfg_gen u64     32 boot_id u64
  *  40 version-string length u8, then that many bytes (printable ASCII)
  * length is the whole message; decode requires it to match exactly.
+ * cfg_gen is the configuration generation installed on the sender (CTCM,
+ * 0 when it has none): the INIT exchange compares it.
  * Integrity/authenticity come from the link (HMAC), not from here.
  */
 #define HB_MSG_MAGIC	0x44484231u	/* "DHB1" */
