@@ -65,7 +65,8 @@ static struct {
 	uint64_t	 verdict_us;
 	uint64_t	 dead_boot;	/* boot id declared dead */
 	/* edge detection for peer-state events */
-	unsigned	 ev_mystate, ev_peerstate;
+	uint64_t	 ev_mychanges;
+	unsigned	 ev_peerstate;
 	uint64_t	 ev_peerboot, ev_mygen, ev_peergen;
 	uint64_t	 gen_wait_us;	/* INIT: generations differ since */
 	int		 gen_gave_up;
@@ -160,7 +161,7 @@ init_ready(void)
 		    (unsigned long long)mon.last.cfg_gen);
 		ha_evt(HA_EVT_PEER_READY);
 	} else
-		mon.ev_mystate = 0;	/* look again next time */
+		mon.ev_peerstate = 0;	/* look again next time */
 }
 
 /* Peer-state driven events: raised once per change of either side (or
@@ -173,11 +174,13 @@ peer_events(void)
 
 	if (!mon.seen || mon.verdict != HB_PEER_ALIVE)
 		return;
-	if (me == mon.ev_mystate && ps == mon.ev_peerstate &&
+	/* nchanges, not the state: a round trip (INIT(master) -> MONITOR
+	 * -> reset -> INIT(master)) between two looks is a change too */
+	if (ha.fsm.nchanges == mon.ev_mychanges && ps == mon.ev_peerstate &&
 	    mon.last.boot_id == mon.ev_peerboot && mygen == mon.ev_mygen &&
 	    mon.last.cfg_gen == mon.ev_peergen)
 		return;
-	mon.ev_mystate = me;
+	mon.ev_mychanges = ha.fsm.nchanges;
 	mon.ev_peerstate = ps;
 	mon.ev_peerboot = mon.last.boot_id;
 	mon.ev_mygen = mygen;
