@@ -524,9 +524,6 @@ ha_config_changed(void)
 int
 ha_init(const struct cfg *cfg, int self_idx, int monitor)
 {
-	uint8_t	*text;
-	size_t	 len;
-
 	memset(&ha, 0, sizeof(ha));
 	start_ms = now_ms();
 	ha.cfg = cfg;
@@ -535,13 +532,6 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 	ha.self_id = cfg->heads[self_idx].id;
 	ha.peer_id = cfg->heads[1 - self_idx].id;
 	ha.boot_id = random_u64();
-	/* What the INIT exchange compares: the configuration itself. */
-	ha.cfg_hash = 0;
-	if (file_read_all(cfg->file, 1 << 20, &text, &len) == 0) {
-		ha.cfg_hash = pext_crc32c(0, text, len) |
-		    (uint64_t)pext_crc32c(1, text, len) << 32;
-		free(text);
-	}
 	ha.nluns = cfg->nluns;
 	if (ha.nluns > 0) {
 		ha.luns = xcalloc((size_t)ha.nluns, sizeof(*ha.luns));

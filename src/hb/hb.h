@@ -37,9 +37,11 @@
 
 /*
  * Defaults, with the peer sending one heartbeat per interval: every
- * heartbeat tops the count up to max (6), the count then falls by one per
- * tick, so a channel survives 4 consecutive lost heartbeats (a 500 ms
- * gap) and goes BAD on the 5th; and a dead peer's channel goes BAD at most
+ * heartbeat tops the count up to max (6) (after a gap of d it earns
+ * d * 3), the count then falls by one per tick, so a channel survives 4
+ * consecutive lost heartbeats (a 500 ms gap) and goes BAD on the 5th,
+ * whatever the loss pattern before (tests/unit/test_hb.c: 2 of 3, 3 of
+ * 4, 4 of 5 lost never flap); and a dead peer's channel goes BAD at most
  * max ticks after its last heartbeat: peer death is detected within
  * (max + 1) * interval = 700 ms (one interval for the send phase), well
  * under the 1 s budget.
