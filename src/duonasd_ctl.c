@@ -704,7 +704,7 @@ cmd_link_unblock(struct ctl_ctx *c, int argc, char **argv)
 /* ---- HA administration: master move, reset, shutdown ------------------ */
 
 struct ha_adm {
-	int		 op;		/* 0 move, 1 reset, 2 shutdown, 3 poll */
+	int		 op;	/* 0 move, 1 reset, 2 shutdown, 3 poll */
 	int		 rc;
 	unsigned	 me, peer;
 	int		 held;

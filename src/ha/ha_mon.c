@@ -212,9 +212,15 @@ peer_events(void)
 	case HA_STA_DAC_M:
 		/* DEGRADED against DAC is pair_rules()' business: the DAC
 		 * side was declared dead and steps down. */
-		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S))
-			ha_evt(HA_EVT_PEER_RETURNED);
-		else if (ps == me &&
+		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S)) {
+			/* keep serving while the returning head catches up
+			 * with the configuration: then its READY follows
+			 * the giveback at once */
+			if (gen_agrees())
+				ha_evt(HA_EVT_PEER_RETURNED);
+			else
+				mon.ev_peerstate = 0;
+		} else if (ps == me &&
 		    ha.cfg->heads[ha.self].role != CFG_ROLE_MASTER)
 			ha_step_down("both heads are master after a split "
 			    "(no disk heartbeat to prevent it)");
@@ -330,16 +336,21 @@ static void
 evaluate(void)
 {
 	enum hb_verdict v;
+	int		need;
 
 	if (!mon.seen)
 		return;
 	/* Two disk heartbeats after the network went silent: the first
 	 * may have been written just before a crash and read after it;
-	 * the second was written after, by a live peer.  A HALTED peer
-	 * heartbeats but serves nothing: dead to us. */
+	 * the second was written after, by a live peer.  A peer already
+	 * declared dead that comes back (SIGCONT) writes its disk
+	 * heartbeat at once but needs its link reconnected: then a full
+	 * count of disk heartbeats with the network still silent.  A
+	 * HALTED peer heartbeats but serves nothing: dead to us. */
+	need = mon.verdict == HB_PEER_DEAD ? ha.hbp.max : 2;
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
-	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= 2, mon.fault ||
-	    mon.last.state == HA_STA_HALTED);
+	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= need,
+	    mon.fault || mon.last.state == HA_STA_HALTED);
 	set_verdict(v);
 	peer_events();
 }
@@ -625,9 +636,9 @@ ha_mon_status_text(struct buf *b)
 		    (unsigned long long)ctcm_generation());
 	buf_printf(b, "\n");
 	if (mon.gen_wait_us != 0 && (ha.fsm.state & HA_STA_INIT))
-		buf_printf(b, "             waiting %llu ms for the configuration "
-		    "catch-up before READY\n", (unsigned long long)
-		    (now_us() - mon.gen_wait_us) / 1000);
+		buf_printf(b, "             waiting %llu ms for the "
+		    "configuration catch-up before READY\n",
+		    (unsigned long long)(now_us() - mon.gen_wait_us) / 1000);
 	if (mon.seen && mon.verdict == HB_PEER_PARTITION)
 		buf_printf(b, "             PARTITION: network paths down, disk "
 		    "heartbeat alive: no takeover\n");

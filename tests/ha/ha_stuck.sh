@@ -137,6 +137,8 @@ t_eq $? 2 "master move on the slave is refused (exit 2)"
 n=$(cat "$T_DIR/A.log" "$T_DIR/B.log" | grep -c 'peer dead')
 ! grep -q 'PARTITION' "$T_DIR/A.log" "$T_DIR/B.log"
 t_ok $? "no PARTITION line logged across $n peer deaths (kill -9, freeze)"
+grep -h -B 12 -A 3 'PARTITION' "$T_DIR/A.log" "$T_DIR/B.log" |
+    grep -E 'hb:|ha:|link:|test:' | head -n 40 | sed 's/^/#   /'
 [ "$n" -gt 0 ]
 t_ok $? "the deaths were logged ('hb: peer dead' x $n)"
 
