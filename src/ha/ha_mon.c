@@ -78,6 +78,7 @@ static struct {
 	 * silent (all network channels BAD) */
 	int		 net_silent;
 	int		 disk_after;
+	int		 dead_in_silence;	/* declared dead since */
 	uint64_t	 nrx, nbad;
 } mon;
 
@@ -347,7 +348,9 @@ evaluate(void)
 	 * heartbeat at once but needs its link reconnected: then a full
 	 * count of disk heartbeats with the network still silent.  A
 	 * HALTED peer heartbeats but serves nothing: dead to us. */
-	need = mon.verdict == HB_PEER_DEAD ? ha.hbp.max : 2;
+	if (mon.net_silent && mon.verdict == HB_PEER_DEAD)
+		mon.dead_in_silence = 1;
+	need = mon.dead_in_silence ? ha.hbp.max : 2;
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
 	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= need,
 	    mon.fault || mon.last.state == HA_STA_HALTED);
@@ -380,6 +383,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	if (!mon.net_silent && mon.nnet > 0 && net_all_bad()) {
 		mon.net_silent = 1;
 		mon.disk_after = 0;
+		mon.dead_in_silence = mon.verdict == HB_PEER_DEAD;
 	} else if (mon.net_silent && !net_all_bad())
 		mon.net_silent = 0;
 	if (mon.has_disk)
