@@ -136,7 +136,7 @@ gen_agrees(void)
 	if (mon.gen_wait_us == 0) {
 		mon.gen_wait_us = now_us();
 		log_info("ha: configuration generation %llu here, %llu on the "
-		    "peer: the head behind catches up before READY",
+		    "peer: the head behind catches up first",
 		    (unsigned long long)mine, (unsigned long long)theirs);
 	}
 	if (now_us() - mon.gen_wait_us < (uint64_t)GEN_WAIT_MS * 1000)
