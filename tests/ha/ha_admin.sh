@@ -45,8 +45,9 @@ _a_has_all() {
 
 # ---- 1. shutdown ----
 t0=$(date +%s%3N)
-out=$(HA_CLI_TIMEOUT=40 ha_cli B shutdown 2>&1)
-t_ok $? "shutdown on B: $(echo "$out" | tr '\n' ' ')"
+# addressed by name, as an administrator would: -c CONF -n HEAD
+out=$(timeout 40 "$DUONAS" -c "$T_DIR/duonas.conf" -n B shutdown 2>&1)
+t_ok $? "shutdown on B (duonas -c CONF -n B): $(echo "$out" | tr '\n' ' ')"
 ha_is_state B HALTED
 t_ok $? "B is HALTED and still answers ($(ha_state B))"
 ha_not_serving B lb && ! ha_ip_held B "$NS_VIP_B" &&
