@@ -709,6 +709,7 @@ struct ha_adm {
 	unsigned	 me, peer;
 	int		 held;
 	int		 settled;
+	int		 peer_owns;
 	char		 why[160];
 };
 
@@ -735,6 +736,7 @@ ha_adm_on_loop(void *p)
 	ha_pair_states(&a->me, &a->peer);
 	a->held = ha_held_count();
 	a->settled = ha_settled();
+	a->peer_owns = ha_peer_owns_all();
 }
 
 static int
@@ -870,6 +872,12 @@ handed_over(const struct ha_adm *a)
 }
 
 static int
+peer_took(const struct ha_adm *a)
+{
+	return a->peer_owns;
+}
+
+static int
 cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct ha_adm	a;
@@ -908,8 +916,18 @@ cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
 		return CTL_EX_FAIL;
 	}
 	ctl_printf(c, "shutdown: released everything in %lld ms; this head "
-	    "is HALTED, the peer %s (duonas reset starts this head again)\n",
-	    ms, peer_name(a.peer));
+	    "is HALTED (duonas reset starts it again)\n", ms);
+	if (force && a.peer == 0)
+		return CTL_EX_OK;
+	/* the handover is done when the peer reserved every LUN (it
+	 * serves them, then claims the IPs, right after) */
+	if ((ms = ha_adm_wait(&a, peer_took, tmo)) < 0) {
+		ctl_printf(c, "shutdown: the peer (%s) has not reserved every "
+		    "LUN within %d ms\n", peer_name(a.peer), tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: the peer (%s) reserved every LUN %lld ms "
+	    "after the release\n", peer_name(a.peer), ms);
 	return CTL_EX_OK;
 }
 

@@ -69,8 +69,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "exports and LUNs so the peer takes them over, then stay HALTED "
 	  "(the daemon keeps running for administration; duonas reset brings "
 	  "it back).  Refused when the peer is not alive to take over, "
-	  "unless --force.  Waits until this head holds nothing any more "
-	  "(default 30000 ms).  Acts on the head it talks to.", 0 },
+	  "unless --force.  Waits until this head holds nothing any more and "
+	  "the peer reserved every LUN (default 30000 ms each) and reports "
+	  "both times.  Acts on the head it talks to.", 0 },
 	{ "link block", "PATH",
 	  "Fault injection for tests: treat peer-link path PATH (0-based) as "
 	  "cut until link unblock.", 0 },

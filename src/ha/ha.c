@@ -637,6 +637,22 @@ ha_settled(void)
 	return 1;
 }
 
+/* Every LUN is reserved by the peer (last reservation read). */
+int
+ha_peer_owns_all(void)
+{
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		if (owner != ha.peer_id)
+			return 0;
+	}
+	return 1;
+}
+
 /* Resources this head still holds (LUNs served or reserved, IPs). */
 int
 ha_held_count(void)
