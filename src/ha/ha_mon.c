@@ -22,10 +22,10 @@
  * must not last (nobody is master, the peer took over from us while we
  * still think we serve, both heads are slaves) and that has held for
  * PAIR_HOLD ticks is resolved (docs/ha-states.md "Pairs that must not
- * last").  A peer that restarted (new boot id) while we were dual active
- * with it no longer serves anything: that is a death, whatever the
- * verdict said at that moment.  A HALTED peer serves nothing either and
- * counts as dead.
+ * last").  A peer that restarted (new boot id) faster than it could be
+ * declared dead rejoins through the INIT exchange; a DAC(slave) that
+ * hears it back as a slave takes the vacant master role.  A HALTED peer
+ * serves nothing and counts as dead.
  */
 #include <string.h>
 
@@ -419,8 +419,10 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 		 * It serves its own LUNs again through the INIT exchange
 		 * (they are reserved by itself, so it needs no lease to
 		 * run out): no takeover.  Only the master role may now be
-		 * vacant: a restarted head never comes back as master while
-		 * we are dual active, so a slave takes the role. */
+		 * vacant: when we are DAC(slave) and it comes back as a
+		 * slave, nobody is master, so we take the role (it comes
+		 * back as INIT(master) only if it is the configured master,
+		 * and then goes READY on our DAC(slave) by itself). */
 		log_warnx("hb: peer restarted (boot id %016llx -> %016llx, "
 		    "now %s)", (unsigned long long)mon.last.boot_id,
 		    (unsigned long long)m.boot_id, sta_name(m.state));
