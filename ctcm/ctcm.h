@@ -109,6 +109,9 @@ int	ctcm_monitor(void);
 /* For `duonas status`: text lines, or JSON members starting with a
  * comma (",\"config\":{...}").  Loop thread. */
 void	ctcm_status_text(struct buf *);
+/* The generation installed on this head (what it runs; 0 in MONITOR):
+ * the heartbeat carries it for the HA INIT exchange.  Any thread. */
+uint64_t ctcm_generation(void);
 void	ctcm_status_json(struct buf *);
 
 /* Re-execute the daemon with its original arguments (/proc/self). Does

@@ -530,6 +530,17 @@ ctcm_status_text(struct buf *o)
 	pthread_mutex_unlock(&ctcm_g.mtx);
 }
 
+uint64_t
+ctcm_generation(void)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(&ctcm_g.mtx);
+	gen = ctcm_g.monitor ? 0 : ctcm_g.inst_gen;
+	pthread_mutex_unlock(&ctcm_g.mtx);
+	return gen;
+}
+
 void
 ctcm_status_json(struct buf *o)
 {

@@ -25,7 +25,7 @@ static void
 usage_all(FILE *f)
 {
 	fprintf(f,
-	    "usage: duonas [-s SOCKET | -c CONF -n HEAD] COMMAND [ARGS] "
+	    "usage: duonas [-s SOCKET | [-c CONF] -n HEAD] COMMAND [ARGS] "
 	    "[--json]\n"
 	    "       duonas COMMAND --help\n\n"
 	    "Administer the duonas head this runs on.  Read-only commands "
@@ -38,9 +38,10 @@ usage_all(FILE *f)
 	    "  -s SOCKET   admin socket of the daemon (default: $DUONAS_SOCKET "
 	    "or %s/duonas/duonasd.sock)\n"
 	    "  -c CONF     duonas.conf to find the socket of head -n HEAD\n"
-	    "  -n HEAD     head name (with -c)\n"
+	    "  -n HEAD     talk to head HEAD: its socket from -c CONF "
+	    "(default %s/duonas/duonas.conf)\n"
 	    "  -h, --help  this text\n"
-	    "  --version   print the version\n", RUNSTATEDIR);
+	    "  --version   print the version\n", RUNSTATEDIR, SYSCONFDIR);
 }
 
 static void
@@ -175,8 +176,13 @@ main(int argc, char **argv)
 			help_cmd(c);
 			return 0;
 		}
-	if ((conf != NULL) != (head != NULL)) {
-		fprintf(stderr, "duonas: -c and -n go together\n");
+	/* -n alone: that head of the default configuration (both heads'
+	 * sockets are named there, so an administrator on either machine,
+	 * or a test, can address a head by name) */
+	if (head != NULL && conf == NULL)
+		conf = SYSCONFDIR "/duonas/duonas.conf";
+	if (conf != NULL && head == NULL) {
+		fprintf(stderr, "duonas: -c needs -n HEAD\n");
 		return CTL_EX_USAGE;
 	}
 	if (conf != NULL) {

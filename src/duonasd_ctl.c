@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "config.h"
 #include "common/log.h"
@@ -25,6 +26,7 @@
 #include "export/nfs.h"
 #include "ha/ha.h"
 #include "lhm/lhm.h"
+#include "ha/ha_fsm.h"
 #include "link/link.h"
 #include "pso/pso.h"
 
@@ -654,6 +656,47 @@ cmd_link_block_common(struct ctl_ctx *c, const char *cmd, int on, int argc,
 	return CTL_EX_OK;
 }
 
+struct lossy_arg {
+	int path, n, m;
+};
+
+static void
+lossy_on_loop(void *p)
+{
+	struct lossy_arg *l = p;
+
+	link_path_lossy(l->path, l->n, l->m);
+}
+
+static int
+cmd_link_lossy(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct lossy_arg	 l;
+	long long		 v, n = 0, m = 1;
+	const char		*es;
+
+	if (argc != 2 && argc != 3)
+		return ctl_usage(c, "link lossy", "needs PATH N M or PATH off");
+	if (parse_num(argv[0], 0, dd.me->nlinks - 1, &v, &es) < 0)
+		return ctl_usage(c, "link lossy", "path '%s' is %s (this head "
+		    "has %d paths: 0..%d)", argv[0], es, dd.me->nlinks,
+		    dd.me->nlinks - 1);
+	if (argc == 2 && strcmp(argv[1], "off") != 0)
+		return ctl_usage(c, "link lossy", "'%s': give N M or off",
+		    argv[1]);
+	if (argc == 3 && (parse_num(argv[2], 1, 1000, &m, &es) < 0 ||
+	    parse_num(argv[1], 0, m, &n, &es) < 0))
+		return ctl_usage(c, "link lossy", "N '%s' of M '%s': need "
+		    "1 <= M <= 1000 and 0 <= N <= M", argv[1], argv[2]);
+	l.path = (int)v;
+	l.n = (int)n;
+	l.m = (int)m;
+	ctl_run_on_loop(lossy_on_loop, &l);
+	ctl_printf(c, "link path %d: %s\n", l.path, n ? "dropping heartbeats "
+	    "(test)" : "heartbeat loss off");
+	return CTL_EX_OK;
+}
+
 static int
 cmd_link_block(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -909,6 +952,129 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 	return CTL_EX_OK;
 }
 
+/* ---- HA administration: master move, reset, shutdown ------------------ */
+
+struct ha_adm {
+	int		 op;	/* 0 move, 1 reset, 2 shutdown, 3 poll */
+	int		 rc;
+	unsigned	 me, peer;
+	int		 held;
+	int		 settled;
+	int		 peer_owns;
+	char		 why[160];
+};
+
+static void
+ha_adm_on_loop(void *p)
+{
+	struct ha_adm *a = p;
+
+	a->why[0] = '\0';
+	switch (a->op) {
+	case 0:
+		a->rc = ha_master_move(a->why, sizeof(a->why));
+		break;
+	case 1:
+		a->rc = ha_admin_reset(a->why, sizeof(a->why));
+		break;
+	case 2:
+		a->rc = ha_admin_shutdown(a->why, sizeof(a->why));
+		break;
+	default:
+		a->rc = 0;
+		break;
+	}
+	ha_pair_states(&a->me, &a->peer);
+	a->held = ha_held_count();
+	a->settled = ha_settled();
+	a->peer_owns = ha_peer_owns_all();
+}
+
+static int
+ha_adm_timeout(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
+    int def, int *ms)
+{
+	const char	*v, *es;
+	long long	 n;
+	int		 bad = 0;
+
+	*ms = def;
+	if ((v = ctl_opt_take(argc, argv, "--timeout", &bad)) == NULL && bad)
+		return ctl_usage(c, cmd, "--timeout needs a value (ms)");
+	if (v != NULL) {
+		if (parse_num(v, 100, 600000, &n, &es) < 0)
+			return ctl_usage(c, cmd, "--timeout '%s' is %s "
+			    "(100..600000 ms)", v, es);
+		*ms = (int)n;
+	}
+	return 0;
+}
+
+static const char *
+peer_name(unsigned st)
+{
+	return st ? ha_fsm_state_name(st) : "not heard alive";
+}
+
+/* Poll the pair every 50 ms until done(a) or the timeout; returns the
+ * elapsed ms, or -1 on timeout (a holds the last sample). */
+static long long
+ha_adm_wait(struct ha_adm *a, int (*done)(const struct ha_adm *),
+    int timeout_ms)
+{
+	uint64_t t0 = now_ms();
+
+	for (;;) {
+		a->op = 3;
+		ctl_run_on_loop(ha_adm_on_loop, a);
+		if (done(a))
+			return (long long)(now_ms() - t0);
+		if (now_ms() - t0 >= (uint64_t)timeout_ms)
+			return -1;
+		nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
+	}
+}
+
+static int
+moved(const struct ha_adm *a)
+{
+	return a->me == HA_STA_DAC_S && a->peer == HA_STA_DAC_M;
+}
+
+static int
+cmd_master_move(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc;
+
+	if ((rc = ha_adm_timeout(c, "master move", &argc, argv, 10000,
+	    &tmo)) != 0)
+		return rc;
+	if (argc != 0)
+		return ctl_usage(c, "master move", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 0;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "master move: refused: %s\n", a.why);
+		return a.rc == -2 ? CTL_EX_NOTMASTER : CTL_EX_FAIL;
+	}
+	ctl_printf(c, "master move: %s hands the master role to %s (no LUN "
+	    "or IP moves); waiting up to %d ms\n", dd.me->name,
+	    dd.cfg->heads[dd.me == &dd.cfg->heads[0] ? 1 : 0].name, tmo);
+	if ((ms = ha_adm_wait(&a, moved, tmo)) < 0) {
+		ctl_printf(c, "master move: not done within %d ms: this head "
+		    "%s, the peer %s\n", tmo, ha_fsm_state_name(a.me),
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "master move: done in %lld ms: this head DAC(slave), "
+	    "the peer DAC(master)\n", ms);
+	return CTL_EX_OK;
+}
+
 static int
 cmd_node_standby_common(struct ctl_ctx *c, const char *cmd, enum ha_maint op,
     int argc, char **argv)
@@ -972,6 +1138,113 @@ cmd_ip_move(struct ctl_ctx *c, int argc, char **argv)
 }
 
 static int
+reset_settled(const struct ha_adm *a)
+{
+	return a->me == HA_STA_MONITOR || ((a->me & (HA_STA_DAC |
+	    HA_STA_DEGRADED)) != 0 && a->settled);
+}
+
+static int
+cmd_reset(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc;
+
+	if ((rc = ha_adm_timeout(c, "reset", &argc, argv, 30000, &tmo)) != 0)
+		return rc;
+	if (argc != 0)
+		return ctl_usage(c, "reset", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 1;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "reset: refused: %s\n", a.why);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "reset: %s starts over (BOOT); waiting up to %d ms until "
+	    "it serves what it should (DAC or DEGRADED) or is in MONITOR\n",
+	    dd.me->name, tmo);
+	if ((ms = ha_adm_wait(&a, reset_settled, tmo)) < 0) {
+		ctl_printf(c, "reset: not settled within %d ms: this head %s, "
+		    "the peer %s\n", tmo, ha_fsm_state_name(a.me),
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "reset: %s%s in %lld ms (the peer %s)\n",
+	    ha_fsm_state_name(a.me), a.me == HA_STA_MONITOR ? "" :
+	    ", serving", ms, peer_name(a.peer));
+	return a.me == HA_STA_MONITOR ? CTL_EX_FAIL : CTL_EX_OK;
+}
+
+static int
+handed_over(const struct ha_adm *a)
+{
+	return a->me == HA_STA_HALTED && a->held == 0;
+}
+
+static int
+peer_took(const struct ha_adm *a)
+{
+	return a->peer_owns;
+}
+
+static int
+cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct ha_adm	a;
+	long long	ms;
+	int		tmo, rc, force;
+
+	if ((rc = ha_adm_timeout(c, "shutdown", &argc, argv, 30000,
+	    &tmo)) != 0)
+		return rc;
+	force = ctl_flag_take(&argc, argv, "--force");
+	if (argc != 0)
+		return ctl_usage(c, "shutdown", "unexpected argument '%s'",
+		    argv[0]);
+	memset(&a, 0, sizeof(a));
+	a.op = 3;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (!force && (a.peer & (HA_STA_DAC | HA_STA_DEGRADED)) == 0) {
+		ctl_printf(c, "shutdown: refused: the peer is %s: nobody would "
+		    "serve this head's LUNs (--force to stop anyway)\n",
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	a.op = 2;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "shutdown: refused: %s\n", a.why);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: %s releases its IPs, exports and LUNs to the "
+	    "peer and stays HALTED; waiting up to %d ms\n", dd.me->name,
+	    tmo);
+	if ((ms = ha_adm_wait(&a, handed_over, tmo)) < 0) {
+		ctl_printf(c, "shutdown: this head is %s and still holds %d "
+		    "resource(s) after %d ms\n", ha_fsm_state_name(a.me),
+		    a.held, tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: released everything in %lld ms; this head "
+	    "is HALTED (duonas reset starts it again)\n", ms);
+	if (force && a.peer == 0)
+		return CTL_EX_OK;
+	/* the handover is done when the peer reserved every LUN (it
+	 * serves them, then claims the IPs, right after) */
+	if ((ms = ha_adm_wait(&a, peer_took, tmo)) < 0) {
+		ctl_printf(c, "shutdown: the peer (%s) has not reserved every "
+		    "LUN within %d ms\n", peer_name(a.peer), tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "shutdown: the peer (%s) reserved every LUN %lld ms "
+	    "after the release\n", peer_name(a.peer), ms);
+	return CTL_EX_OK;
+}
+
+static int
 cmd_version(struct ctl_ctx *c, int argc, char **argv)
 {
 	(void)argv;
@@ -986,6 +1259,9 @@ ctl_handlers_register(void)
 {
 	ctl_register("status", cmd_status);
 	ctl_register("version", cmd_version);
+	ctl_register("master move", cmd_master_move);
+	ctl_register("reset", cmd_reset);
+	ctl_register("shutdown", cmd_shutdown);
 	ctl_register("link block", cmd_link_block);
 	ctl_register("link unblock", cmd_link_unblock);
 	ctl_register("health", cmd_health);
@@ -998,6 +1274,7 @@ ctl_handlers_register(void)
 	ctl_register("takeover", cmd_takeover);
 	ctl_register("giveback", cmd_giveback);
 	ctl_register("ip move", cmd_ip_move);
+	ctl_register("link lossy", cmd_link_lossy);
 	services_ctl_register();
 	if (dd.monitor)		/* no PSO store in MONITOR */
 		return;

@@ -50,6 +50,28 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "objects) or behind its peer, and whose peer cannot give the "
 	  "objects back: accept that they are gone and serve PSO with what "
 	  "this head has.  Refused without --confirm.", 0 },
+	{ "master move", "[--timeout MS]",
+	  "Hand the master role to the peer (DAC(master) only; the peer must "
+	  "be alive in DAC(slave)).  No LUN, export or service IP moves: "
+	  "only lock arbitration and configuration transactions do.  Waits "
+	  "until the peer is DAC(master) (default 10000 ms) and reports how "
+	  "long it took.  A configured master that returned after a failover "
+	  "stays DAC(slave) until this is run on the acting master.", 0 },
+	{ "reset", "[--timeout MS]",
+	  "Start the HA state machine of this head again: MONITOR or HALTED "
+	  "-> BOOT, e.g. after a configuration conflict was repaired or "
+	  "after duonas shutdown.  Waits until the head is dual active "
+	  "(DAC), DEGRADED or back in MONITOR (default 30000 ms) and reports "
+	  "the state.  Acts on the head it talks to (-s, or -c CONF -n "
+	  "HEAD).", 0 },
+	{ "shutdown", "[--force] [--timeout MS]",
+	  "Orderly stop of this head's service: release its service IPs, "
+	  "exports and LUNs so the peer takes them over, then stay HALTED "
+	  "(the daemon keeps running for administration; duonas reset brings "
+	  "it back).  Refused when the peer is not alive to take over, "
+	  "unless --force.  Waits until this head holds nothing any more and "
+	  "the peer reserved every LUN (default 30000 ms each) and reports "
+	  "both times.  Acts on the head it talks to.", 0 },
 	{ "link block", "PATH",
 	  "Fault injection for tests: treat peer-link path PATH (0-based) as "
 	  "cut until link unblock.", 0 },
@@ -63,6 +85,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Fault injection for tests: nfs-worker on makes one NFS worker "
 	  "stop in its next call until off; loop MS blocks the event loop "
 	  "for MS milliseconds (1..600000).", 0 },
+	{ "link lossy", "PATH N M | PATH off",
+	  "Fault injection for tests: of every M heartbeat frames received "
+	  "on peer-link path PATH, drop the first N (the link itself, its "
+	  "connection and every other message are untouched).  off (or N 0) "
+	  "stops it.  Counted in status (links: test_lossy).", 0 },
 	{ "exports", "[--json]",
 	  "List the NFS exports this head serves and the clients that mounted "
 	  "them.", 1 },

@@ -1725,9 +1725,6 @@ ha_release_ips(const struct cfg *cfg)
 int
 ha_init(const struct cfg *cfg, int self_idx, int monitor)
 {
-	uint8_t	*text;
-	size_t	 len;
-
 	memset(&ha, 0, sizeof(ha));
 	start_ms = now_ms();
 	ha.cfg = cfg;
@@ -1736,13 +1733,6 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 	ha.self_id = cfg->heads[self_idx].id;
 	ha.peer_id = cfg->heads[1 - self_idx].id;
 	ha.boot_id = random_u64();
-	/* What the INIT exchange compares: the configuration itself. */
-	ha.cfg_hash = 0;
-	if (file_read_all(cfg->file, 1 << 20, &text, &len) == 0) {
-		ha.cfg_hash = pext_crc32c(0, text, len) |
-		    (uint64_t)pext_crc32c(1, text, len) << 32;
-		free(text);
-	}
 	ha.nluns = cfg->nluns;
 	if (ha.nluns > 0) {
 		ha.luns = xcalloc((size_t)ha.nluns, sizeof(*ha.luns));
@@ -1799,6 +1789,96 @@ ha_shutdown(void)
 		event_free(reset_ev);
 		reset_ev = NULL;
 	}
+}
+
+/* ---- administration: duonas reset / shutdown (i9a) -------------------- */
+
+int
+ha_admin_reset(char *why, size_t len)
+{
+	if ((ha.fsm.state & (HA_STA_MONITOR | HA_STA_HALTED)) == 0) {
+		snprintf(why, len, "this head is %s: reset works from MONITOR "
+		    "or HALTED only (shut it down first)", ha_state_name());
+		return -1;
+	}
+	if (ha.halting) {
+		snprintf(why, len, "the daemon is stopping");
+		return -1;
+	}
+	evtimer_del(reset_ev);
+	ha.conflict = 0;
+	log_info("ha: reset by the administrator (from %s)", ha_state_name());
+	ha_evt(HA_EVT_RESET);
+	return 0;
+}
+
+int
+ha_admin_shutdown(char *why, size_t len)
+{
+	if (ha.fsm.state == HA_STA_HALTED) {
+		snprintf(why, len, "this head is HALTED already");
+		return -1;
+	}
+	/* no automatic restart after this one: the administrator resets */
+	evtimer_del(reset_ev);
+	snprintf(fault_why, sizeof(fault_why), "shut down by the "
+	    "administrator (duonas reset starts it again)");
+	log_info("ha: shutdown by the administrator: releasing everything "
+	    "to the peer, then HALTED");
+	ha_evt(HA_EVT_SHUTDOWN);
+	return 0;
+}
+
+/* Everything the current state wants is served here (and the takeover
+ * or giveback in progress, if any, is complete). */
+int
+ha_settled(void)
+{
+	if (ha.takeover_pending || ha.giveback_pending)
+		return 0;
+	for (int i = 0; i < ha.nluns; i++)
+		if (lun_wanted(i) != atomic_load(&ha.luns[i].serving))
+			return 0;
+	for (int i = 0; i < nips; i++)
+		if (ip_wanted(&ips[i]) != ips[i].held)
+			return 0;
+	return 1;
+}
+
+/* Every LUN is reserved by the peer (last reservation read). */
+int
+ha_peer_owns_all(void)
+{
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		if (owner != ha.peer_id)
+			return 0;
+	}
+	return 1;
+}
+
+/* Resources this head still holds (LUNs served or reserved, IPs). */
+int
+ha_held_count(void)
+{
+	int n = 0;
+
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok;
+
+		ha_disk_get(i, &st, &owner, &ok);
+		if (atomic_load(&ha.luns[i].serving) || st != HA_LUN_IDLE)
+			n++;
+	}
+	for (int i = 0; i < nips; i++)
+		n += ips[i].held;
+	return n;
 }
 
 void

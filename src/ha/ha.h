@@ -116,5 +116,23 @@ int		 ha_maint_poll(struct buf *out);
 int		 ha_release_ips(const struct cfg *cfg);
 void		 ha_status_text(struct buf *);
 void		 ha_status_json(struct buf *);
+/* Administration (loop thread).  Master move: hand the master role to
+ * the peer (DAC(master) only, peer alive in DAC(slave)); returns 0, -2
+ * not the master, -1 other refusal, with the reason in why. */
+int		 ha_master_move(char *why, size_t len);
+/* duonas reset: MONITOR or HALTED -> BOOT.  duonas shutdown: release
+ * everything (the peer takes it over) and stay HALTED.  0, or -1 with
+ * the reason in why. */
+int		 ha_admin_reset(char *why, size_t len);
+int		 ha_admin_shutdown(char *why, size_t len);
+/* LUNs (served or reserved) and service IPs this head still holds. */
+int		 ha_held_count(void);
+/* 1 when what the current state wants is served, nothing else held. */
+int		 ha_settled(void);
+/* 1 when the peer holds the reservation of every LUN. */
+int		 ha_peer_owns_all(void);
+/* This head's HA state and the peer's as last heard (HA_STA_* bits of
+ * ha_fsm.h; *peer 0 when the peer is not heard alive). */
+void		 ha_pair_states(unsigned *me, unsigned *peer);
 
 #endif

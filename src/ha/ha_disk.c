@@ -35,6 +35,7 @@
 
 #include "common/log.h"
 #include "common/loop.h"
+#include "ctcm/ctcm.h"
 #include "ha/ha_int.h"
 
 static struct {
@@ -143,7 +144,7 @@ hb_write(struct ha_lun *l)
 	pthread_mutex_unlock(&dk.mtx);
 	hb.seq = dk.hb_seq;
 	hb.boot_id = ha.boot_id;
-	hb.cfg_gen = ha.cfg_hash;
+	hb.cfg_gen = ctcm_generation();
 	hb.res_gen = l->gen_seen;
 	pthread_mutex_lock(&dk.mtx);
 	hb.mb_flags = l->mb_flags | dk.mb_all;

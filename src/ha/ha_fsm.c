@@ -54,6 +54,12 @@ static const struct {
 	/* The peer comes back: coordinated giveback (DESIGN.md §5). */
 	{HA_STA_DEGRADED, HA_EVT_PEER_RETURNED,	HA_ACT_GIVEBACK, 0,		HA_TR_NONE, 0},
 	{HA_STA_DEGRADED, HA_EVT_GIVEBACK_DONE,	HA_ACT_FAILBACK, HA_STA_DAC_M,	HA_TR_FAILBACK, 0},
+	/* The master role moves without moving any resource: the master
+	 * hands it over, the peer takes it.  Both heads in INIT(slave): the
+	 * configured master takes it. */
+	{HA_STA_DAC_M,	HA_EVT_MASTER_MOVE,	HA_ACT_NOTHING,	HA_STA_DAC_S,	HA_TR_HANDOVER, 0},
+	{HA_STA_DAC_S,	HA_EVT_MASTER_TAKE,	HA_ACT_IMPERSONATE, HA_STA_DAC_M, HA_TR_IMPERSONATE, 0},
+	{HA_STA_INIT_S,	HA_EVT_MASTER_TAKE,	HA_ACT_IMPERSONATE, HA_STA_INIT_M, HA_TR_IMPERSONATE, 0},
 	{HA_STA_RUNNING, HA_EVT_FAULT,		HA_ACT_HALT,	HA_STA_HALTED,	HA_TR_FAULT, 0},
 	{HA_STA_RUNNING, HA_EVT_SHUTDOWN,	HA_ACT_HALT,	HA_STA_HALTED,	HA_TR_SHUTDOWN, 0},
 };
@@ -69,13 +75,13 @@ static const char *const ha_evt_names[] = {
 	"POWER_ON", "ROLE_MASTER", "ROLE_SLAVE", "PEER_READY",
 	"PEER_DEGRADED", "BOOT_TIMEOUT", "PEER_DEAD", "PEER_RETURNED",
 	"GIVEBACK_DONE", "CONFIG_CONFLICT", "CONFIG_BAD", "FAULT", "SHUTDOWN",
-	"RESET",
+	"RESET", "MASTER_MOVE", "MASTER_TAKE",
 };
 _Static_assert(nitems(ha_evt_names) == HA_EVT_COUNT, "event names");
 
 static const char *const ha_tr_names[] = {
 	"NONE", "POWER ON", "MASTER", "SLAVE", "READY", "FAILOVER",
-	"FAILBACK", "IMPERSONATE", "FAULT", "SHUTDOWN", "RESET",
+	"FAILBACK", "IMPERSONATE", "FAULT", "SHUTDOWN", "RESET", "HANDOVER",
 };
 _Static_assert(nitems(ha_tr_names) == HA_TR_COUNT, "transition names");
 

@@ -53,6 +53,10 @@ enum ha_evt {
 	HA_EVT_FAULT,		/* local permanent fault (LHM, lost lease) */
 	HA_EVT_SHUTDOWN,	/* administrator or signal */
 	HA_EVT_RESET,		/* administrator: start over */
+	HA_EVT_MASTER_MOVE,	/* administrator: hand the master role over */
+	HA_EVT_MASTER_TAKE,	/* the peer handed us the master role, or
+				   both heads are slaves and we are the
+				   configured master */
 	HA_EVT_COUNT
 };
 
@@ -69,6 +73,7 @@ enum ha_tr {
 	HA_TR_FAULT,
 	HA_TR_SHUTDOWN,
 	HA_TR_RESET,
+	HA_TR_HANDOVER,		/* DAC(master) -> DAC(slave): master move */
 	HA_TR_COUNT
 };
 

@@ -86,7 +86,6 @@ struct ha_ctl {
 	int			 self;		/* index of this head */
 	uint32_t		 self_id, peer_id;
 	uint64_t		 boot_id;
-	uint64_t		 cfg_hash;
 	struct ha_fsm		 fsm;
 	struct hb_params	 hbp;
 	int			 nluns;

@@ -15,16 +15,38 @@
  * The heartbeat also carries the sender's HA state, which drives the
  * INIT exchange (PEER_READY / PEER_DEGRADED / CONFIG_CONFLICT) and the
  * survivor's PEER_RETURNED.
+ *
+ * Those events fire on a change of either side's state, so a pair of
+ * states that no change leads out of would stay forever.  pair_rules()
+ * therefore also looks at the pair as it is, every tick: a pair that
+ * must not last (nobody is master, the peer took over from us while we
+ * still think we serve, both heads are slaves) and that has held for
+ * PAIR_HOLD ticks is resolved (docs/ha-states.md "Pairs that must not
+ * last").  A peer that restarted (new boot id) faster than it could be
+ * declared dead rejoins through the INIT exchange; a DAC(slave) that
+ * hears it back as a slave takes the vacant master role.  A HALTED peer
+ * serves nothing and counts as dead.
  */
 #include <string.h>
 
 #include "config.h"
 #include "common/log.h"
 #include "common/loop.h"
+#include "ctcm/ctcm.h"
 #include "ha/ha_int.h"
 #include "link/link.h"
 
 #define HA_T_HB		(LINK_T_HB_FIRST + 1)
+/* Ticks an odd pair of states must hold before pair_rules() acts: longer
+ * than the heartbeat round trip of a legitimate change in flight. */
+#define PAIR_HOLD	3
+/* How long a master move waits for the peer to take the role before the
+ * configured master takes it back (ms). */
+#define YIELD_MS	5000
+/* How long the INIT exchange waits for the configuration catch-up
+ * (CTCM asks the peer every 2 s) before it goes on regardless: a catch-up
+ * that cannot complete must not leave every LUN unserved (ms). */
+#define GEN_WAIT_MS	10000
 
 static struct {
 	struct hb_chan	 net[CFG_MAX_LINKS];
@@ -43,8 +65,20 @@ static struct {
 	uint64_t	 verdict_us;
 	uint64_t	 dead_boot;	/* boot id declared dead */
 	/* edge detection for peer-state events */
-	unsigned	 ev_mystate, ev_peerstate;
-	uint64_t	 ev_peerboot;
+	uint64_t	 ev_mychanges;
+	unsigned	 ev_peerstate;
+	uint64_t	 ev_peerboot, ev_mygen, ev_peergen;
+	uint64_t	 gen_wait_us;	/* INIT: generations differ since */
+	int		 gen_gave_up;
+	/* level rules: the odd pair and since when it holds */
+	unsigned	 odd_me, odd_ps;
+	int		 odd_ticks;
+	uint64_t	 yield_until_us;	/* master move in progress */
+	/* partition evidence: disk heartbeats since the network went
+	 * silent (all network channels BAD) */
+	int		 net_silent;
+	int		 disk_after;
+	int		 dead_in_silence;	/* declared dead since */
 	uint64_t	 nrx, nbad;
 } mon;
 
@@ -66,11 +100,13 @@ ha_mon_send_now(void)
 	    HB_F_CONFLICT : 0;
 	if (ha.announce_fault)		/* ha_surrender() */
 		m.flags |= HB_F_FAULT;
+	if (mon.yield_until_us != 0)
+		m.flags |= HB_F_YIELD;
 	m.node_id = ha.self_id;
 	m.state = (uint16_t)ha.fsm.state;
 	m.opmode = (uint16_t)ha_opmode();
 	m.seq = ++mon.seq;
-	m.cfg_gen = ha.cfg_hash;
+	m.cfg_gen = ctcm_generation();
 	m.boot_id = ha.boot_id;
 	snprintf(m.swver, sizeof(m.swver), "%s", PACKAGE_VERSION);
 	if ((n = hb_msg_encode(buf, sizeof(buf), &m)) < 0)
@@ -79,32 +115,91 @@ ha_mon_send_now(void)
 		link_send_path(i, HA_T_HB, buf, (size_t)n);
 }
 
-/* Peer-state driven events: raised once per change of either side. */
+/*
+ * PEER_READY only between heads that run the same configuration
+ * generation: the one behind catches up first (CTCM: on link up and every
+ * 2 s it compares generations with the peer and fetches a newer one), and
+ * the heartbeat shows the new generation once it is installed.  After
+ * GEN_WAIT_MS the exchange goes on anyway, loudly.
+ */
+static int
+gen_agrees(void)
+{
+	uint64_t mine = ctcm_generation(), theirs = mon.last.cfg_gen;
+
+	if (mine == theirs) {
+		if (mon.gen_wait_us != 0)
+			log_info("ha: configuration generations agree (%llu)",
+			    (unsigned long long)mine);
+		mon.gen_wait_us = 0;
+		mon.gen_gave_up = 0;
+		return 1;
+	}
+	if (mon.gen_wait_us == 0) {
+		mon.gen_wait_us = now_us();
+		log_info("ha: configuration generation %llu here, %llu on the "
+		    "peer: the head behind catches up first",
+		    (unsigned long long)mine, (unsigned long long)theirs);
+	}
+	if (now_us() - mon.gen_wait_us < (uint64_t)GEN_WAIT_MS * 1000)
+		return 0;
+	if (!mon.gen_gave_up)
+		log_warnx("ha: configuration generations still differ after "
+		    "%d ms (%llu here, %llu on the peer): going on, see "
+		    "duonas config show", GEN_WAIT_MS,
+		    (unsigned long long)mine, (unsigned long long)theirs);
+	mon.gen_gave_up = 1;
+	return 1;
+}
+
+/* READY in INIT, or stay on the edge until the generations agree. */
+static void
+init_ready(void)
+{
+	if (gen_agrees()) {
+		log_info("ha: INIT exchange: the peer is %s, configuration "
+		    "generation %llu here, %llu there: READY",
+		    sta_name(mon.last.state),
+		    (unsigned long long)ctcm_generation(),
+		    (unsigned long long)mon.last.cfg_gen);
+		ha_evt(HA_EVT_PEER_READY);
+	} else
+		mon.ev_peerstate = 0;	/* look again next time */
+}
+
+/* Peer-state driven events: raised once per change of either side (or
+ * of either side's configuration generation). */
 static void
 peer_events(void)
 {
 	unsigned me = ha.fsm.state, ps = mon.last.state;
+	uint64_t mygen = ctcm_generation();
 
 	if (!mon.seen || mon.verdict != HB_PEER_ALIVE)
 		return;
-	if (me == mon.ev_mystate && ps == mon.ev_peerstate &&
-	    mon.last.boot_id == mon.ev_peerboot)
+	/* nchanges, not the state: a round trip (INIT(master) -> MONITOR
+	 * -> reset -> INIT(master)) between two looks is a change too */
+	if (ha.fsm.nchanges == mon.ev_mychanges && ps == mon.ev_peerstate &&
+	    mon.last.boot_id == mon.ev_peerboot && mygen == mon.ev_mygen &&
+	    mon.last.cfg_gen == mon.ev_peergen)
 		return;
-	mon.ev_mystate = me;
+	mon.ev_mychanges = ha.fsm.nchanges;
 	mon.ev_peerstate = ps;
 	mon.ev_peerboot = mon.last.boot_id;
+	mon.ev_mygen = mygen;
+	mon.ev_peergen = mon.last.cfg_gen;
 	switch (me) {
 	case HA_STA_INIT_M:
 		if (ps & (HA_STA_INIT_S | HA_STA_DAC_S))
-			ha_evt(HA_EVT_PEER_READY);
+			init_ready();
 		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M))
 			ha_evt(HA_EVT_PEER_DEGRADED);
 		else if ((ps & HA_STA_INIT_M) || ((ps & HA_STA_MONITOR) &&
 		    (mon.last.flags & HB_F_CONFLICT))) {
 			log_warnx("ha: both heads claim master (configuration "
-			    "%016llx here, %016llx on the peer): MONITOR, "
-			    "nothing is served until the configurations agree",
-			    (unsigned long long)ha.cfg_hash,
+			    "generation %llu here, %llu on the peer): MONITOR, "
+			    "nothing is served until the configurations agree "
+			    "(then duonas reset)", (unsigned long long)mygen,
 			    (unsigned long long)mon.last.cfg_gen);
 			ha.conflict = 1;
 			ha_evt(HA_EVT_CONFIG_CONFLICT);
@@ -112,21 +207,93 @@ peer_events(void)
 		break;
 	case HA_STA_INIT_S:
 		if (ps & (HA_STA_INIT_M | HA_STA_DAC_M))
-			ha_evt(HA_EVT_PEER_READY);
+			init_ready();
 		else if (ps & HA_STA_DEGRADED)
 			ha_evt(HA_EVT_PEER_DEGRADED);
 		break;
 	case HA_STA_DEGRADED:
 	case HA_STA_DAC_M:
-		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S))
-			ha_evt(HA_EVT_PEER_RETURNED);
-		else if ((ps & (HA_STA_DEGRADED | HA_STA_DAC_M)) &&
+		/* DEGRADED against DAC is pair_rules()' business: the DAC
+		 * side was declared dead and steps down. */
+		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S)) {
+			/* keep serving while the returning head catches up
+			 * with the configuration: then its READY follows
+			 * the giveback at once */
+			if (gen_agrees())
+				ha_evt(HA_EVT_PEER_RETURNED);
+			else
+				mon.ev_peerstate = 0;
+		} else if (ps == me &&
 		    ha.cfg->heads[ha.self].role != CFG_ROLE_MASTER)
 			ha_step_down("both heads are master after a split "
 			    "(no disk heartbeat to prevent it)");
 		break;
 	default:
 		break;
+	}
+}
+
+/*
+ * Pairs of states that must not last; called every tick.  Each rule acts
+ * once the pair held for PAIR_HOLD ticks (a legitimate change may show
+ * one side's new state before the other's), then again only after the
+ * pair changed or held that long once more.
+ */
+static void
+pair_rules(void)
+{
+	unsigned	me = ha.fsm.state, ps = mon.last.state;
+	int		cfg_master = ha.cfg->heads[ha.self].role ==
+			    CFG_ROLE_MASTER;
+	int		peer_yields = (mon.last.flags & HB_F_YIELD) != 0;
+
+	if (mon.yield_until_us != 0 && (ps == HA_STA_DAC_M ||
+	    me != HA_STA_DAC_S || !mon.seen || mon.verdict != HB_PEER_ALIVE)) {
+		if (ps == HA_STA_DAC_M)
+			log_info("ha: master move: the peer is master now");
+		mon.yield_until_us = 0;
+	} else if (mon.yield_until_us != 0 && now_us() > mon.yield_until_us) {
+		log_warnx("ha: master move: the peer did not take the master "
+		    "role within %d ms", YIELD_MS);
+		mon.yield_until_us = 0;
+	}
+	if (!mon.seen || mon.verdict != HB_PEER_ALIVE) {
+		mon.odd_ticks = 0;
+		return;
+	}
+	/* the peer handed us the role: take it now */
+	if (me == HA_STA_DAC_S && ps == HA_STA_DAC_S && peer_yields &&
+	    mon.yield_until_us == 0) {
+		log_info("ha: master move: the peer hands us the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
+		return;
+	}
+	if (me != mon.odd_me || ps != mon.odd_ps) {
+		mon.odd_me = me;
+		mon.odd_ps = ps;
+		mon.odd_ticks = 0;
+	}
+	if (++mon.odd_ticks < PAIR_HOLD)
+		return;
+	if (me == HA_STA_DAC_S && ps == HA_STA_INIT_S) {
+		/* it rejoins (READY) as soon as it sees a master */
+		mon.odd_ticks = 0;
+		log_warnx("ha: the peer is INIT(slave) while we are "
+		    "DAC(slave): nobody is master; taking the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
+	} else if ((me & HA_STA_DAC) && ps == HA_STA_DEGRADED) {
+		mon.odd_ticks = 0;
+		ha_step_down("the peer is DEGRADED: it declared this head dead "
+		    "and takes over what it served");
+	} else if ((me == HA_STA_DAC_S && ps == HA_STA_DAC_S &&
+	    mon.yield_until_us == 0) ||
+	    (me == HA_STA_INIT_S && ps == HA_STA_INIT_S)) {
+		mon.odd_ticks = 0;
+		if (!cfg_master)
+			return;		/* the configured master acts */
+		log_warnx("ha: both heads claim slave: this head, the "
+		    "configured master, takes the master role");
+		ha_evt(HA_EVT_MASTER_TAKE);
 	}
 }
 
@@ -139,9 +306,15 @@ set_verdict(enum hb_verdict v)
 	mon.verdict_us = now_us();
 	switch (v) {
 	case HB_PEER_DEAD:
-		log_warnx("hb: peer dead (%s; network channels bad, disk "
-		    "heartbeat %s)", mon.fault ? "it reported FAULT" :
-		    "no heartbeat", mon.has_disk ? "stopped" : "not configured");
+		if (mon.seen && mon.last.state == HA_STA_HALTED &&
+		    !mon.fault)
+			log_warnx("hb: peer dead (it is HALTED: it serves "
+			    "nothing)");
+		else
+			log_warnx("hb: peer dead (%s; network channels bad, "
+			    "disk heartbeat %s)", mon.fault ? "it reported "
+			    "FAULT" : "no heartbeat", mon.has_disk ? "stopped" :
+			    "not configured");
 		mon.dead_boot = mon.last.boot_id;
 		ha_disk_peer_closed(ha_mon_peer_closed());
 		ha_evt(HA_EVT_PEER_DEAD);
@@ -150,6 +323,11 @@ set_verdict(enum hb_verdict v)
 		log_warnx("hb: PARTITION: every network path to the peer is "
 		    "down but its disk heartbeat goes on; no takeover, both "
 		    "heads keep their own exports; repair the network");
+		break;
+	case HB_PEER_SUSPECT:
+		log_info("hb: every network path to the peer is down; "
+		    "waiting for its disk heartbeat to stop (dead) or go on "
+		    "(partition)");
 		break;
 	case HB_PEER_ALIVE:
 		log_info("hb: peer alive");
@@ -161,13 +339,34 @@ static void
 evaluate(void)
 {
 	enum hb_verdict v;
+	int		need;
 
 	if (!mon.seen)
 		return;
+	/* Two disk heartbeats after the network went silent: the first
+	 * may have been written just before a crash and read after it;
+	 * the second was written after, by a live peer.  A peer already
+	 * declared dead that comes back (SIGCONT) writes its disk
+	 * heartbeat at once but needs its link reconnected: then a full
+	 * count of disk heartbeats with the network still silent.  A
+	 * HALTED peer heartbeats but serves nothing: dead to us. */
+	if (mon.net_silent && mon.verdict == HB_PEER_DEAD)
+		mon.dead_in_silence = 1;
+	need = mon.dead_in_silence ? ha.hbp.max : 2;
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
-	    mon.has_disk ? &mon.disk : NULL, mon.fault);
+	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= need,
+	    mon.fault || mon.last.state == HA_STA_HALTED);
 	set_verdict(v);
 	peer_events();
+}
+
+static int
+net_all_bad(void)
+{
+	for (int i = 0; i < mon.nnet; i++)
+		if (mon.net[i].state == HB_GOOD)
+			return 0;
+	return 1;
 }
 
 static void
@@ -183,10 +382,18 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			mon.net[i].count = 1;
 		hb_chan_tick(&mon.net[i]);
 	}
+	if (!mon.net_silent && mon.nnet > 0 && net_all_bad()) {
+		mon.net_silent = 1;
+		mon.disk_after = 0;
+		mon.dead_in_silence = mon.verdict == HB_PEER_DEAD;
+	} else if (mon.net_silent && !net_all_bad())
+		mon.net_silent = 0;
 	if (mon.has_disk)
 		hb_chan_tick(&mon.disk);
 	ha_disk_peer_closed(ha_mon_peer_closed());
 	evaluate();
+	if (mon.seen)
+		pair_rules();
 	ha_reconcile();
 }
 
@@ -209,22 +416,36 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	}
 	mon.nrx++;
 	if (mon.seen && m.boot_id != mon.last.boot_id &&
-	    (ha.fsm.state & (HA_STA_DAC | HA_STA_INIT)) &&
-	    mon.verdict == HB_PEER_ALIVE) {
-		/* The peer restarted faster than we could notice: whatever
-		 * it served is no longer served. */
-		log_warnx("hb: peer restarted (boot id %016llx -> %016llx)",
-		    (unsigned long long)mon.last.boot_id,
-		    (unsigned long long)m.boot_id);
-		if (ha.fsm.state & HA_STA_DAC) {
-			mon.fault = 0;
-			set_verdict(HB_PEER_DEAD);
-		}
+	    (ha.fsm.state & HA_STA_DAC) && mon.verdict != HB_PEER_DEAD) {
+		/* The peer restarted faster than we could declare it dead.
+		 * It serves its own LUNs again through the INIT exchange
+		 * (they are reserved by itself, so it needs no lease to
+		 * run out): no takeover.  Only the master role may now be
+		 * vacant: when we are DAC(slave) and it comes back as a
+		 * slave, nobody is master, so we take the role (it comes
+		 * back as INIT(master) only if it is the configured master,
+		 * and then goes READY on our DAC(slave) by itself). */
+		log_warnx("hb: peer restarted (boot id %016llx -> %016llx, "
+		    "now %s)", (unsigned long long)mon.last.boot_id,
+		    (unsigned long long)m.boot_id, sta_name(m.state));
+		if (ha.fsm.state == HA_STA_DAC_S &&
+		    (m.state & (HA_STA_BOOT | HA_STA_INIT_S)))
+			ha_evt(HA_EVT_MASTER_TAKE);
 	}
 	hb_chan_credit(&mon.net[path], &ha.hbp, m.boot_id, m.seq);
+	/* The same heartbeat comes over every path: only a newer one
+	 * replaces what we know of the peer (never an older one that took
+	 * the slower path). */
+	if (mon.seen && m.boot_id == mon.last.boot_id && m.seq <= mon.last.seq)
+		return;
 	mon.last = m;
 	mon.last_us = now_us();
 	mon.fault = (m.flags & HB_F_FAULT) != 0;
+	if (mon.yield_until_us != 0 && m.state == HA_STA_DAC_M) {
+		/* at once: it may hand the role back before our next tick */
+		log_info("ha: master move: the peer is master now");
+		mon.yield_until_us = 0;
+	}
 	if (!mon.seen) {
 		mon.seen = 1;
 		log_info("hb: peer heard (state %s, boot id %016llx)",
@@ -237,8 +458,17 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 void
 ha_mon_disk_credit(uint64_t boot_id, uint64_t seq)
 {
-	if (mon.has_disk)
-		hb_chan_credit(&mon.disk, &ha.hbp, boot_id, seq);
+	uint64_t oseq = mon.disk.seq, oboot = mon.disk.boot_id;
+
+	if (!mon.has_disk)
+		return;
+	hb_chan_credit(&mon.disk, &ha.hbp, boot_id, seq);
+	/* Evidence of a partition: progress of the same peer process the
+	 * network last heard (a restarted peer's new disk heartbeat says
+	 * "restarted", not "cut off"). */
+	if (mon.net_silent && (mon.disk.seq != oseq ||
+	    mon.disk.boot_id != oboot) && boot_id == mon.last.boot_id)
+		mon.disk_after++;
 }
 
 int
@@ -276,6 +506,34 @@ int
 ha_mon_link_alive(void)
 {
 	return mon.seen && mon.verdict == HB_PEER_ALIVE && link_peer_up();
+}
+
+void
+ha_pair_states(unsigned *me, unsigned *peer)
+{
+	*me = ha.fsm.state;
+	*peer = mon.seen && mon.verdict == HB_PEER_ALIVE ? mon.last.state : 0;
+}
+
+int
+ha_master_move(char *why, size_t len)
+{
+	if (ha.fsm.state != HA_STA_DAC_M) {
+		snprintf(why, len, "this head is %s, not DAC(master)",
+		    sta_name(ha.fsm.state));
+		return -2;
+	}
+	if (!mon.seen || mon.verdict != HB_PEER_ALIVE ||
+	    mon.last.state != HA_STA_DAC_S) {
+		snprintf(why, len, "the peer is %s, not an alive DAC(slave)",
+		    mon.seen ? sta_name(mon.last.state) : "unknown");
+		return -1;
+	}
+	mon.yield_until_us = now_us() + (uint64_t)YIELD_MS * 1000;
+	log_info("ha: master move: handing the master role to the peer");
+	ha_evt(HA_EVT_MASTER_MOVE);
+	ha_mon_send_now();
+	return 0;
 }
 
 static void
@@ -365,6 +623,8 @@ verdict_word(void)
 		return "dead";
 	case HB_PEER_PARTITION:
 		return "PARTITION";
+	case HB_PEER_SUSPECT:
+		return "suspect (network silent)";
 	}
 	return "?";
 }
@@ -377,22 +637,43 @@ ha_mon_status_text(struct buf *b)
 	buf_printf(b, "peer:        %s (node %u): %s", peer->name, ha.peer_id,
 	    verdict_word());
 	if (mon.seen)
-		buf_printf(b, ", state %s, heard %llu ms ago",
-		    sta_name(mon.last.state),
-		    (unsigned long long)(now_us() - mon.last_us) / 1000);
+		buf_printf(b, ", state %s, heard %llu ms ago, configuration "
+		    "generation %llu (here %llu)", sta_name(mon.last.state),
+		    (unsigned long long)(now_us() - mon.last_us) / 1000,
+		    (unsigned long long)mon.last.cfg_gen,
+		    (unsigned long long)ctcm_generation());
 	buf_printf(b, "\n");
+	if (mon.gen_wait_us != 0 && (ha.fsm.state & HA_STA_INIT))
+		buf_printf(b, "             waiting %llu ms for the "
+		    "configuration catch-up before READY\n",
+		    (unsigned long long)(now_us() - mon.gen_wait_us) / 1000);
 	if (mon.seen && mon.verdict == HB_PEER_PARTITION)
 		buf_printf(b, "             PARTITION: network paths down, disk "
 		    "heartbeat alive: no takeover\n");
 	buf_printf(b, "heartbeat:  ");
 	for (int i = 0; i < mon.nnet; i++)
-		buf_printf(b, " path%d %s(%d)", i,
+		buf_printf(b, " path%d %s(%d) lost %llu bad %llu", i,
 		    mon.net[i].state == HB_GOOD ? "good" : "BAD",
-		    mon.net[i].count);
+		    mon.net[i].count, (unsigned long long)mon.net[i].nlost,
+		    (unsigned long long)mon.net[i].nbad);
 	if (mon.has_disk)
-		buf_printf(b, " disk %s(%d)", mon.disk.state == HB_GOOD ?
-		    "good" : "BAD", mon.disk.count);
+		buf_printf(b, " disk %s(%d) lost %llu bad %llu",
+		    mon.disk.state == HB_GOOD ? "good" : "BAD", mon.disk.count,
+		    (unsigned long long)mon.disk.nlost,
+		    (unsigned long long)mon.disk.nbad);
 	buf_printf(b, "\n");
+}
+
+static void
+chan_json(struct buf *b, const struct hb_chan *c)
+{
+	buf_printf(b, "\"good\":%s,\"count\":%d,\"seq\":%llu,"
+	    "\"lost\":%llu,\"stale\":%llu,\"jumps\":%llu,\"went_bad\":%llu,"
+	    "\"went_good\":%llu", c->state == HB_GOOD ? "true" : "false",
+	    c->count, (unsigned long long)c->seq,
+	    (unsigned long long)c->nlost, (unsigned long long)c->nstale,
+	    (unsigned long long)c->njump, (unsigned long long)c->nbad,
+	    (unsigned long long)c->ngood);
 }
 
 void
@@ -404,24 +685,25 @@ ha_mon_status_json(struct buf *b)
 	buf_add_json_str(b, peer->name);
 	buf_printf(b, ",\"node_id\":%u,\"verdict\":\"%s\",\"alive\":%s,"
 	    "\"link_up\":%s,\"state\":\"%s\",\"boot_id\":\"%016llx\","
-	    "\"heard_ms_ago\":%lld,\"channels\":[",
-	    ha.peer_id, mon.seen ? (mon.verdict == HB_PEER_ALIVE ? "alive" :
-	    mon.verdict == HB_PEER_DEAD ? "dead" : "partition") : "unknown",
+	    "\"heard_ms_ago\":%lld,\"cfg_gen\":%llu,\"channels\":[",
+	    ha.peer_id, mon.seen ? hb_verdict_name(mon.verdict) : "unknown",
 	    ha_peer_alive() ? "true" : "false",
 	    link_peer_up() ? "true" : "false",
 	    mon.seen ? sta_name(mon.last.state) : "unknown",
 	    (unsigned long long)mon.last.boot_id,
-	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL);
-	for (int i = 0; i < mon.nnet; i++)
-		buf_printf(b, "%s{\"path\":%d,\"good\":%s,\"count\":%d}",
-		    i ? "," : "", i, mon.net[i].state == HB_GOOD ? "true" :
-		    "false", mon.net[i].count);
+	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL,
+	    (unsigned long long)mon.last.cfg_gen);
+	for (int i = 0; i < mon.nnet; i++) {
+		buf_printf(b, "%s{\"path\":%d,", i ? "," : "", i);
+		chan_json(b, &mon.net[i]);
+		buf_printf(b, "}");
+	}
 	buf_printf(b, "],\"disk\":");
-	if (mon.has_disk)
-		buf_printf(b, "{\"good\":%s,\"count\":%d}",
-		    mon.disk.state == HB_GOOD ? "true" : "false",
-		    mon.disk.count);
-	else
+	if (mon.has_disk) {
+		buf_printf(b, "{");
+		chan_json(b, &mon.disk);
+		buf_printf(b, "}");
+	} else
 		buf_printf(b, "null");
 	buf_printf(b, "}");
 }

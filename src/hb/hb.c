@@ -6,7 +6,9 @@
  * number (replayed, reordered, duplicated over two paths) earns nothing,
  * so a stuck peer that keeps resending its last heartbeat still dies.  A
  * new boot id counts as progress because a restarted peer starts its
- * sequence again.  The verdict deliberately needs every channel, including
+ * sequence again.  Progress by more than one credits every heartbeat the
+ * gap stands for (the lost ones included, up to a full count).  The
+ * verdict deliberately needs every channel, including
  * the disk heartbeat, to be BAD before it says DEAD: a network partition
  * with a live disk heartbeat must never cause a takeover.
  * Nothing here sends, receives, reads the disk or keeps time.
@@ -60,14 +62,25 @@ int
 hb_chan_credit(struct hb_chan *ch, const struct hb_params *p,
     uint64_t boot_id, uint64_t seq)
 {
-	if (ch->seen && boot_id == ch->boot_id && seq <= ch->seq) {
-		ch->nstale++;
-		return 0;
+	uint64_t	d = 1;
+
+	if (ch->seen && boot_id == ch->boot_id) {
+		if (seq <= ch->seq) {
+			ch->nstale++;
+			return 0;
+		}
+		d = seq - ch->seq;
+		if (d - 1 > HB_JUMP)
+			ch->njump++;
+		else
+			ch->nlost += d - 1;
 	}
 	ch->seen = 1;
 	ch->boot_id = boot_id;
 	ch->seq = seq;
-	ch->count = MIN(ch->count + p->credit, p->max);
+	/* d clamped to max: a jump buys a full count at most */
+	ch->count = (int)MIN((uint64_t)ch->count +
+	    MIN(d, (uint64_t)p->max) * (uint64_t)p->credit, (uint64_t)p->max);
 	if (ch->state == HB_BAD) {
 		ch->state = HB_GOOD;
 		ch->ngood++;
@@ -91,7 +104,7 @@ hb_chan_tick(struct hb_chan *ch)
 
 enum hb_verdict
 hb_verdict(const struct hb_chan *net, size_t nnet, const struct hb_chan *disk,
-    int peer_fault)
+    int disk_fresh, int peer_fault)
 {
 	size_t	i;
 
@@ -100,8 +113,11 @@ hb_verdict(const struct hb_chan *net, size_t nnet, const struct hb_chan *disk,
 	for (i = 0; i < nnet; i++)
 		if (net[i].state == HB_GOOD)
 			return HB_PEER_ALIVE;
-	if (disk != NULL && disk->state == HB_GOOD)
-		return nnet > 0 ? HB_PEER_PARTITION : HB_PEER_ALIVE;
+	if (disk != NULL && disk->state == HB_GOOD) {
+		if (nnet == 0)
+			return HB_PEER_ALIVE;
+		return disk_fresh ? HB_PEER_PARTITION : HB_PEER_SUSPECT;
+	}
 	return HB_PEER_DEAD;
 }
 
@@ -112,6 +128,7 @@ hb_verdict_name(enum hb_verdict v)
 	case HB_PEER_ALIVE:	return "alive";
 	case HB_PEER_DEAD:	return "dead";
 	case HB_PEER_PARTITION:	return "partition";
+	case HB_PEER_SUSPECT:	return "suspect";
 	}
 	return "?";
 }

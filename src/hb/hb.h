@@ -3,13 +3,28 @@
  * the verdict on the peer, and the heartbeat message format.
  *
  * Counting scheme (DESIGN.md §3): each channel (a network path, or the
- * disk heartbeat in the private extent) has a count.  A heartbeat whose
- * sequence number progressed credits it (+credit, capped at max); every
- * tick debits it by one; at zero the channel is BAD, and it is GOOD again
- * on the next progress.  The peer is DEAD only when every network channel
- * is BAD and the disk heartbeat is BAD too, or when it reports FAULT; all
- * network channels BAD with the disk heartbeat GOOD is a PARTITION (no
- * takeover).
+ * disk heartbeat in the private extent) has a count.  A heartbeat credits
+ * it by how far the peer's sequence number advanced since the last one
+ * credited on this channel: d heartbeats (d - 1 of them lost) earn
+ * d * credit, capped at max; every tick debits it by one; at zero the
+ * channel is BAD, and it is GOOD again on the next progress.  So a lossy
+ * channel is paid for the heartbeats it lost once one gets through: with
+ * the defaults it stays GOOD while at least one heartbeat in every 6
+ * arrives (2 of 3 or 3 of 4 lost is nothing), whereas one credit per
+ * received heartbeat would let it run dry at 3 of 4 lost and flap.
+ * The cap: d is clamped to max before multiplying.  A counter that jumps
+ * (a bug, a peer that skipped ahead) thus buys at most a full count, like
+ * any heartbeat after a gap: death is still detected max ticks after the
+ * last heartbeat, and the product cannot overflow.  Missing sequence
+ * numbers are counted per channel (nlost) for status.
+ *
+ * The peer is DEAD only when every network channel is BAD and the disk
+ * heartbeat is BAD too, or when it reports FAULT.  All network channels
+ * BAD with the disk heartbeat GOOD is a PARTITION (no takeover) only once
+ * the disk heartbeat was seen progressing after the network went silent
+ * (disk_fresh): a crashed peer's last disk heartbeat stays "GOOD" for up
+ * to max ticks after its connections closed, which is no evidence of
+ * life.  Until then the verdict is SUSPECT (no action either way).
  *
  * No I/O, no timers, no locking: the owner calls hb_tick() every
  * interval_ms on the loop thread and hb_chan_credit() for every heartbeat.
@@ -22,9 +37,11 @@
 
 /*
  * Defaults, with the peer sending one heartbeat per interval: every
- * heartbeat tops the count up to max (6), the count then falls by one per
- * tick, so a channel survives 4 consecutive lost heartbeats (a 500 ms
- * gap) and goes BAD on the 5th; and a dead peer's channel goes BAD at most
+ * heartbeat tops the count up to max (6) (after a gap of d it earns
+ * d * 3), the count then falls by one per tick, so a channel survives 4
+ * consecutive lost heartbeats (a 500 ms gap) and goes BAD on the 5th,
+ * whatever the loss pattern before (tests/unit/test_hb.c: 2 of 3, 3 of
+ * 4, 4 of 5 lost never flap); and a dead peer's channel goes BAD at most
  * max ticks after its last heartbeat: peer death is detected within
  * (max + 1) * interval = 700 ms (one interval for the send phase), well
  * under the 1 s budget.
@@ -52,9 +69,17 @@ struct hb_chan {
 	uint64_t	ngood;		/* BAD -> GOOD transitions */
 	uint64_t	nbad;		/* GOOD -> BAD transitions */
 	uint64_t	nstale;		/* heartbeats without progress */
+	uint64_t	nlost;		/* sequence numbers never received */
+	uint64_t	njump;		/* gaps too large to be losses */
 };
 
-enum hb_verdict { HB_PEER_ALIVE, HB_PEER_DEAD, HB_PEER_PARTITION };
+/* A gap above this many sequence numbers is a jump, not losses. */
+#define HB_JUMP		100000
+
+enum hb_verdict {
+	HB_PEER_ALIVE, HB_PEER_DEAD, HB_PEER_PARTITION,
+	HB_PEER_SUSPECT		/* network silent, disk not conclusive yet */
+};
 
 /* Fill *p with the defaults above. */
 void	 hb_params_default(struct hb_params *p);
@@ -67,9 +92,10 @@ int	 hb_detect_ms(const struct hb_params *p);
 void	 hb_chan_init(struct hb_chan *, const struct hb_params *);
 /*
  * A heartbeat (boot_id, seq) arrived on this channel.  It credits the
- * count when seq is greater than the last one credited, or boot_id
- * changed (the peer restarted).  Returns 1 when this made the channel
- * GOOD (it was BAD), else 0.
+ * count when seq is greater than the last one credited (by credit times
+ * the difference, see above), or boot_id changed (the peer restarted:
+ * one heartbeat's credit).  Returns 1 when this made the channel GOOD
+ * (it was BAD), else 0; ch->seq/boot_id tell whether it progressed.
  */
 int	 hb_chan_credit(struct hb_chan *, const struct hb_params *,
 	    uint64_t boot_id, uint64_t seq);
@@ -80,11 +106,13 @@ int	 hb_chan_tick(struct hb_chan *);
  * The verdict.  net: the network channels (nnet may be 0), disk: the
  * disk-heartbeat channel or NULL when there is none (directory pool: then
  * all network channels BAD means DEAD, nothing can tell a partition),
- * peer_fault: the peer said FAULT (message flag or mailbox).  With no
- * network channel at all, a GOOD disk heartbeat means ALIVE.
+ * disk_fresh: the disk heartbeat progressed after every network channel
+ * went BAD (the owner counts that), peer_fault: the peer said FAULT
+ * (message flag or mailbox) or is HALTED.  With no network channel at
+ * all, a GOOD disk heartbeat means ALIVE.
  */
 enum hb_verdict hb_verdict(const struct hb_chan *net, size_t nnet,
-	    const struct hb_chan *disk, int peer_fault);
+	    const struct hb_chan *disk, int disk_fresh, int peer_fault);
 const char	*hb_verdict_name(enum hb_verdict);
 
 /*
@@ -94,6 +122,8 @@ const char	*hb_verdict_name(enum hb_verdict);
  *  16 seq u64           24 cfg_gen u64     32 boot_id u64
  *  40 version-string length u8, then that many bytes (printable ASCII)
  * length is the whole message; decode requires it to match exactly.
+ * cfg_gen is the configuration generation installed on the sender (CTCM,
+ * 0 when it has none): the INIT exchange compares it.
  * Integrity/authenticity come from the link (HMAC), not from here.
  */
 #define HB_MSG_MAGIC	0x44484231u	/* "DHB1" */
@@ -103,7 +133,9 @@ const char	*hb_verdict_name(enum hb_verdict);
 #define HB_F_FAULT	0x01		/* sender has faulted: treat as dead */
 #define HB_F_CONFLICT	0x02		/* sender is in MONITOR because both
 					   heads claimed master */
-#define HB_F_ALL	0x03
+#define HB_F_YIELD	0x04		/* sender handed the master role to
+					   the receiver (master move) */
+#define HB_F_ALL	0x07
 
 enum hb_err {
 	HB_E_SHORT = -1,	/* fewer bytes than the header */

@@ -633,6 +633,8 @@ conn_read_cb(evutil_socket_t fd, short ev, void *arg)
 			c->rx_seq++;
 			c->last_rx_ms = now_ms();
 			p->st.received++;
+			if (lk_path_test_drop(p, h.type))
+				continue;	/* lossy switch (tests) */
 			conn_frame(c, &h, pl);
 			continue;
 		case LK_E_MAGIC:	why = LK_DROP_MAGIC; break;

@@ -750,6 +750,50 @@ link_path_block(int path, int blocked)
 	lk_path_fsm(&lk.paths[path], blocked ? LK_PE_BLOCK : LK_PE_UNBLOCK);
 }
 
+/*
+ * Test-only: the link never loses a frame (TCP), but a lossy heartbeat
+ * channel is what the status monitor must survive, and this kernel has
+ * no netem.  Only the heartbeat range is dropped, after the frame passed
+ * its MAC and sequence checks, so the connection and every request on it
+ * stay intact: exactly a channel that loses heartbeats.
+ */
+void
+link_path_lossy(int path, int n, int m)
+{
+	struct lk_path *p;
+
+	if (!lk.running || path < 0 || path >= lk.npaths || n < 0 ||
+	    m < 1 || n > m) {
+		log_warnx("link: cannot make path %d lossy (%d of %d)", path,
+		    n, m);
+		return;
+	}
+	p = &lk.paths[path];
+	p->tdrop_n = n;
+	p->tdrop_m = m;
+	p->tdrop_i = 0;
+	if (n == 0)
+		log_info("link: path %d: heartbeat loss switched off (%llu "
+		    "dropped)", path, (unsigned long long)p->tdropped);
+	else
+		log_warnx("link: path %d: TEST: dropping %d of every %d "
+		    "heartbeat frames received", path, n, m);
+}
+
+int
+lk_path_test_drop(struct lk_path *p, uint8_t type)
+{
+	int drop;
+
+	if (p->tdrop_n == 0 || type < LINK_T_HB_FIRST ||
+	    type > LINK_T_HB_LAST)
+		return 0;
+	drop = p->tdrop_i < p->tdrop_n;
+	p->tdrop_i = (p->tdrop_i + 1) % p->tdrop_m;
+	p->tdropped += (uint64_t)drop;
+	return drop;
+}
+
 void
 link_status_text(struct buf *out)
 {
@@ -779,6 +823,10 @@ link_status_text(struct buf *out)
 			if (p->st.drops[j])
 				buf_printf(out, " %s %llu", lk_drop_names[j],
 				    (unsigned long long)p->st.drops[j]);
+		if (p->tdrop_n > 0 || p->tdropped > 0)
+			buf_printf(out, " TEST-lossy %d/%d dropped %llu",
+			    p->tdrop_n, p->tdrop_m,
+			    (unsigned long long)p->tdropped);
 		buf_printf(out, "\n");
 	}
 }
@@ -817,7 +865,9 @@ link_status_json(struct buf *out)
 			buf_printf(out, "%s\"%s\":%llu", j ? "," : "",
 			    lk_drop_names[j],
 			    (unsigned long long)p->st.drops[j]);
-		buf_printf(out, "}}");
+		buf_printf(out, "},\"test_lossy\":{\"drop\":%d,\"every\":%d,"
+		    "\"dropped\":%llu}}", p->tdrop_n, p->tdrop_m,
+		    (unsigned long long)p->tdropped);
 	}
 	buf_printf(out, "]");
 }

@@ -120,5 +120,9 @@ void	link_status_json(struct buf *out);
 
 /* Fault injection for tests: 1 = path i refuses traffic (as if cut). */
 void	link_path_block(int path, int blocked);
+/* Fault injection for tests: of every m heartbeat-range frames (types
+ * LINK_T_HB_FIRST..LAST) received on path, drop the first n (n = 0: off).
+ * Other frames are never dropped. */
+void	link_path_lossy(int path, int n, int m);
 
 #endif

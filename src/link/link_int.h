@@ -170,7 +170,13 @@ struct lk_path {
 	struct lk_stats	 st;
 	uint64_t	 log_ms;		/* rate-limited drop log */
 	uint64_t	 log_suppressed;
+	/* test-only fault switch (link_path_lossy): of every tdrop_m
+	 * heartbeat-range frames received, the first tdrop_n are dropped */
+	int		 tdrop_n, tdrop_m, tdrop_i;
+	uint64_t	 tdropped;
 };
+/* The lossy switch: 1 when this received frame is to be dropped. */
+int	lk_path_test_drop(struct lk_path *, uint8_t type);
 
 /* Module state (one link per process). */
 struct lk_state {

@@ -130,6 +130,7 @@ static const struct {
 		"MONITOR via FAULT acts MONITOR",	/* CONFIG_BAD */
 		HALT_F, HALT_S,				/* FAULT, SHUTDOWN */
 		IGN,					/* RESET */
+		IGN, IGN,			/* MASTER_MOVE, MASTER_TAKE */
 	} },
 	{ HA_STA_INIT_M, {
 		IGN, IGN, IGN,
@@ -141,6 +142,7 @@ static const struct {
 		"MONITOR via FAULT acts MONITOR",
 		"MONITOR via FAULT acts MONITOR",
 		HALT_F, HALT_S, IGN,
+		IGN, IGN,
 	} },
 	{ HA_STA_INIT_S, {
 		IGN, IGN, IGN,
@@ -152,18 +154,24 @@ static const struct {
 		"MONITOR via FAULT acts MONITOR",
 		"MONITOR via FAULT acts MONITOR",
 		HALT_F, HALT_S, IGN,
+		IGN,
+		"INIT(master) via IMPERSONATE acts IMPERSONATE",
 	} },
 	{ HA_STA_DAC_M, {
 		IGN, IGN, IGN, IGN, IGN, IGN,
 		"DEGRADED via FAILOVER acts TAKEOVER",
 		IGN, IGN, IGN, IGN,
 		HALT_F, HALT_S, IGN,
+		"DAC(slave) via HANDOVER acts NOTHING",
+		IGN,
 	} },
 	{ HA_STA_DAC_S, {
 		IGN, IGN, IGN, IGN, IGN, IGN,
 		"DEGRADED via IMPERSONATE,FAILOVER acts IMPERSONATE,TAKEOVER",
 		IGN, IGN, IGN, IGN,
 		HALT_F, HALT_S, IGN,
+		IGN,
+		"DAC(master) via IMPERSONATE acts IMPERSONATE",
 	} },
 	{ HA_STA_DEGRADED, {
 		IGN, IGN, IGN, IGN, IGN, IGN, IGN,
@@ -171,17 +179,20 @@ static const struct {
 		"DAC(master) via FAILBACK acts FAILBACK",
 		IGN, IGN,
 		HALT_F, HALT_S, IGN,
+		IGN, IGN,
 	} },
 	{ HA_STA_MONITOR, {
 		IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN,
 		HALT_F, HALT_S,
 		"BOOT via RESET acts BOOT",
+		IGN, IGN,
 	} },
 	{ HA_STA_HALTED, {
 		"BOOT via POWER ON acts BOOT",
 		IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN, IGN,
 		IGN, IGN,
 		"BOOT via RESET acts BOOT",
+		IGN, IGN,
 	} },
 };
 _Static_assert(nitems(golden) == HA_STA_COUNT, "a golden row per state");
@@ -303,6 +314,35 @@ test_scenarios(void)
 	T_EQ(b.state, HA_STA_DAC_M, "survivor FAILBACK to DAC(master)");
 	T_EQ(ha_fsm(&a, HA_EVT_PEER_READY), 1, "returning head READY");
 	T_EQ(a.state, HA_STA_DAC_S, "returning head DAC(slave)");
+
+	/* master move: the master hands over, the slave takes; no action
+	 * touches a resource (NOTHING, IMPERSONATE). */
+	reach(&a, HA_STA_DAC_M);
+	reach(&b, HA_STA_DAC_S);
+	T_EQ(ha_fsm(&a, HA_EVT_MASTER_MOVE), 1, "master move on the master");
+	T_OK(a.state == HA_STA_DAC_S && strcmp(vias, "HANDOVER") == 0 &&
+	    strcmp(acts, "NOTHING") == 0, "master -> DAC(slave) via HANDOVER "
+	    "(%s, %s)", vias, acts);
+	T_EQ(a.ntr[HA_TR_HANDOVER], 1, "HANDOVER counted");
+	vias[0] = acts[0] = '\0';
+	T_EQ(ha_fsm(&b, HA_EVT_MASTER_TAKE), 1, "the peer takes the role");
+	T_EQ(b.state, HA_STA_DAC_M, "peer DAC(master)");
+	T_EQ(ha_fsm(&a, HA_EVT_MASTER_MOVE), -1, "no master move from "
+	    "DAC(slave)");
+	reach(&a, HA_STA_DEGRADED);
+	T_EQ(ha_fsm(&a, HA_EVT_MASTER_MOVE), -1, "no master move from "
+	    "DEGRADED (the peer is not there to take it)");
+
+	/* Both heads INIT(slave): the configured master takes master, then
+	 * the exchange makes the pair DAC. */
+	reach(&a, HA_STA_INIT_S);
+	reach(&b, HA_STA_INIT_S);
+	T_EQ(ha_fsm(&a, HA_EVT_MASTER_TAKE), 1, "both slave: take master");
+	T_EQ(a.state, HA_STA_INIT_M, "INIT(master)");
+	T_EQ(ha_fsm(&a, HA_EVT_PEER_READY), 1, "then READY");
+	T_EQ(ha_fsm(&b, HA_EVT_PEER_READY), 1, "peer READY");
+	T_OK(a.state == HA_STA_DAC_M && b.state == HA_STA_DAC_S,
+	    "one master, one slave");
 }
 
 static void

@@ -3,13 +3,19 @@
  * counting scheme (credit on progress only, debit per tick, BAD at zero,
  * GOOD again), a millisecond simulation showing peer death is detected
  * within 1 s with the defaults for every clock phase while 4 lost
- * heartbeats in a row are tolerated, the peer verdict (dead / partition /
- * alive) for every channel combination, and the heartbeat message (golden
- * bytes, round trip, every malformed variant rejected).
+ * heartbeats in a row are tolerated, a lossy channel (2 of 3, 3 of 4, 4
+ * of 5 heartbeats lost) that never flaps because it is credited by the
+ * sequence-number difference (and would flap at 3 of 4 with one credit
+ * per heartbeat) while death is still detected within 1 s, the lost
+ * count, the cap on a jumping counter, the peer verdict (dead / partition
+ * / suspect / alive) for every channel combination, and the heartbeat
+ * message (golden bytes, round trip, every malformed variant rejected).
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/util.h"
 #include "hb/hb.h"
 #include "t.h"
 
@@ -133,6 +139,110 @@ test_detection(void)
 	    "the path BAD, for every phase");
 }
 
+/*
+ * Periodic loss: of every m heartbeats the first k are lost.  The peer
+ * dies at `death`.  old_style: the receiver sees consecutive sequence
+ * numbers (one credit per received heartbeat, the scheme before the
+ * difference rule).  Returns like simulate(); *flaps gets the BAD
+ * transitions between 2 s and the death.
+ */
+static int
+simulate_loss(const struct hb_params *p, int phase, int death, int k, int m,
+    int old_style, struct hb_chan *c, uint64_t *flaps)
+{
+	int		t, sent = 0, got = 0;
+	uint64_t	bad0 = 0;
+
+	hb_chan_init(c, p);
+	for (t = 0; t < death + 5000; t++) {
+		/* the first contact earns one credit only (it may run out
+		 * before the second heartbeat of a sparse pattern): count
+		 * flaps from 2 s on, in the steady state */
+		if (t == 2000)
+			bad0 = c->nbad;
+		if (t == death)
+			*flaps = c->nbad - bad0;
+		if (t < death && t % p->interval_ms == 0) {
+			if (sent % m >= k) {
+				got++;
+				hb_chan_credit(c, p, 1, old_style ?
+				    (uint64_t)got : (uint64_t)sent + 1);
+			}
+			sent++;
+		}
+		if (t % p->interval_ms == phase && hb_chan_tick(c) &&
+		    t >= death)
+			return t - death;
+	}
+	return 100000;
+}
+
+static void
+test_lossy(void)
+{
+	static const int	pat[][2] = { {2, 3}, {3, 4}, {4, 5}, {1, 2} };
+	struct hb_params	p;
+	struct hb_chan		c;
+	size_t			i;
+	uint64_t		f;
+	int			phase, d, worst, flaps;
+
+	hb_params_default(&p);
+	for (i = 0; i < nitems(pat); i++) {
+		worst = 0;
+		flaps = 0;
+		for (phase = 1; phase < p.interval_ms; phase += 13) {
+			d = simulate_loss(&p, phase, 60000, pat[i][0],
+			    pat[i][1], 0, &c, &f);
+			flaps += (int)f;
+			if (d > worst)
+				worst = d;
+		}
+		T_OK(flaps == 0, "%d of every %d heartbeats lost for 60 s: "
+		    "the channel never goes BAD while the peer lives (%d)",
+		    pat[i][0], pat[i][1], flaps);
+		T_OK(worst <= 1000, "%d of %d lost: death still detected "
+		    "within %d ms (<= 1000)", pat[i][0], pat[i][1], worst);
+	}
+	/* the lost count: 60 s of 2-of-3 loss = 600 sent, 400 lost (the
+	 * very first ones lost before anything was received count nothing:
+	 * the first heartbeat received is sent #3) */
+	simulate_loss(&p, 50, 60000, 2, 3, 0, &c, &f);
+	T_OK(c.nlost == 398, "lost heartbeats counted from the sequence "
+	    "gaps (%llu)", (unsigned long long)c.nlost);
+	/* one credit per received heartbeat runs dry at 3 of 4 lost */
+	flaps = 0;
+	for (phase = 1; phase < p.interval_ms; phase += 13) {
+		simulate_loss(&p, phase, 60000, 3, 4, 1, &c, &f);
+		flaps += (int)f;
+	}
+	T_OK(flaps > 10, "without the difference rule, 3 of 4 lost flaps "
+	    "(%d BAD transitions)", flaps);
+}
+
+static void
+test_jump(void)
+{
+	struct hb_params	p;
+	struct hb_chan		c;
+	int			n;
+
+	hb_params_default(&p);
+	p.init = 0;
+	hb_chan_init(&c, &p);
+	hb_chan_credit(&c, &p, 1, 1);
+	hb_chan_credit(&c, &p, 1, UINT64_MAX);
+	T_EQ(c.count, p.max, "a jump of 2^64 buys a full count, no more");
+	T_OK(c.njump == 1 && c.nlost == 0, "counted as a jump, not as "
+	    "losses");
+	for (n = 0; n < 50 && !hb_chan_tick(&c); n++)
+		;
+	T_EQ(n + 1, p.max, "and BAD max ticks later, like after any "
+	    "heartbeat");
+	hb_chan_credit(&c, &p, 1, 3);
+	T_EQ(c.nstale, 1, "after the jump, smaller numbers are stale");
+}
+
 static void
 test_verdict(void)
 {
@@ -143,26 +253,36 @@ test_verdict(void)
 	hb_chan_init(&net[0], &p);
 	hb_chan_init(&net[1], &p);
 	hb_chan_init(&disk, &p);
-	T_EQ(hb_verdict(net, 2, &disk, 0), HB_PEER_ALIVE, "all GOOD: alive");
+	T_EQ(hb_verdict(net, 2, &disk, 0, 0), HB_PEER_ALIVE, "all GOOD: "
+	    "alive");
 	net[0].state = HB_BAD;
-	T_EQ(hb_verdict(net, 2, &disk, 0), HB_PEER_ALIVE, "one path: alive");
+	T_EQ(hb_verdict(net, 2, &disk, 0, 0), HB_PEER_ALIVE, "one path: "
+	    "alive");
 	net[1].state = HB_BAD;
-	T_EQ(hb_verdict(net, 2, &disk, 0), HB_PEER_PARTITION,
-	    "all paths BAD, disk alive: partition, no takeover");
+	T_EQ(hb_verdict(net, 2, &disk, 0, 0), HB_PEER_SUSPECT,
+	    "all paths BAD, disk not seen since: suspect (a crash looks like "
+	    "this for max ticks), no PARTITION alarm");
+	T_EQ(hb_verdict(net, 2, &disk, 1, 0), HB_PEER_PARTITION,
+	    "all paths BAD, disk heartbeat going on since: partition, no "
+	    "takeover");
 	disk.state = HB_BAD;
-	T_EQ(hb_verdict(net, 2, &disk, 0), HB_PEER_DEAD, "everything BAD: "
+	T_EQ(hb_verdict(net, 2, &disk, 0, 0), HB_PEER_DEAD, "everything BAD: "
 	    "dead");
 	net[0].state = HB_GOOD;
-	T_EQ(hb_verdict(net, 2, &disk, 0), HB_PEER_ALIVE, "net GOOD, disk "
+	T_EQ(hb_verdict(net, 2, &disk, 0, 0), HB_PEER_ALIVE, "net GOOD, disk "
 	    "BAD: alive (disk trouble is not death)");
-	T_EQ(hb_verdict(net, 2, &disk, 1), HB_PEER_DEAD, "FAULT: dead even "
+	T_EQ(hb_verdict(net, 2, &disk, 0, 1), HB_PEER_DEAD, "FAULT: dead even "
 	    "with a GOOD channel");
 	net[0].state = HB_BAD;
-	T_EQ(hb_verdict(net, 2, NULL, 0), HB_PEER_DEAD, "no disk channel, "
+	T_EQ(hb_verdict(net, 2, NULL, 0, 0), HB_PEER_DEAD, "no disk channel, "
 	    "all paths BAD: dead");
 	disk.state = HB_GOOD;
-	T_EQ(hb_verdict(NULL, 0, &disk, 0), HB_PEER_ALIVE, "disk only: alive");
-	T_EQ(hb_verdict(NULL, 0, NULL, 0), HB_PEER_DEAD, "no channels: dead");
+	T_EQ(hb_verdict(NULL, 0, &disk, 0, 0), HB_PEER_ALIVE, "disk only: "
+	    "alive");
+	T_EQ(hb_verdict(NULL, 0, NULL, 0, 0), HB_PEER_DEAD, "no channels: "
+	    "dead");
+	T_OK(strcmp(hb_verdict_name(HB_PEER_SUSPECT), "suspect") == 0,
+	    "verdict name suspect");
 	T_OK(strcmp(hb_verdict_name(HB_PEER_PARTITION), "partition") == 0,
 	    "verdict name");
 }
@@ -256,6 +376,8 @@ main(void)
 	test_params();
 	test_counting();
 	test_detection();
+	test_lossy();
+	test_jump();
 	test_verdict();
 	test_msg();
 	return t_done();
