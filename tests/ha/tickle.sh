@@ -7,7 +7,7 @@
 # starts tests/ha/nfs_idle on 192.0.2.10 (it writes one record, then its
 # connection sits idle), waits until B lists that connection among A's
 # (replicated over the peer link), then powers A off: A's interfaces go
-# down first, then duonasd is killed -9.  (A plain kill -9 is no test of
+# down first (duonasd frozen meanwhile), then duonasd is killed -9.  (A plain kill -9 is no test of
 # tickles: A's kernel would close the connection with a FIN at once and
 # the client would reconnect by itself.  A head that loses power, or
 # whose kernel hangs, says nothing; that is the case tickles are for.)
@@ -67,6 +67,11 @@ _idle_done() { ! kill -0 "$1" 2>/dev/null; }
 # cannot tell anyone; then the daemon
 power_off() {
 	local ifc
+	# Freeze the daemon first: a powered-off head does not react to its
+	# interfaces going down (its health monitor would otherwise announce
+	# a surrender through the mailbox and the peer would take over at
+	# once, which is not the outage this test is about).
+	kill -STOP "$PID_A" || return 1
 	for ifc in eth0 p0 p1; do
 		ip -n "$NS_A" link set dev "$ifc" down || return 1
 	done
