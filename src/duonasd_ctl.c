@@ -857,6 +857,7 @@ struct maint_arg {
 	struct buf	 out;
 	int		 rc;
 	int		 master;
+	int		 timeout;
 	const char	*state;
 };
 
@@ -868,7 +869,8 @@ maint_start_on_loop(void *p)
 	a->master = ha_opmode() == HA_OPMODE_MASTER;
 	a->state = ha_state_name();
 	if (a->master)
-		a->rc = ha_maint_start(a->op, a->head, a->addr, &a->out);
+		a->rc = ha_maint_start(a->op, a->head, a->addr, a->timeout,
+		    &a->out);
 }
 
 static void
@@ -911,6 +913,7 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 	if (*argc != 0)
 		return ctl_usage(c, cmd, "unexpected argument '%s'", argv[0]);
 	buf_init(&a.out);
+	a.timeout = (int)timeout;
 	loop_call_wait(maint_start_on_loop, &a);
 	if (!a.master) {
 		buf_free(&a.out);
@@ -937,11 +940,11 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 	for (;;) {
 		a.out.len = 0;
 		loop_call_wait(maint_poll_on_loop, &a);
-		if (a.rc == 1 || now_ms() >= until)
+		if (a.rc != 0 || now_ms() >= until)
 			break;
 		(void)poll(NULL, 0, 20);
 	}
-	if (a.rc != 1) {
+	if (a.rc == 0) {
 		ctl_printf(c, "%s: not done within %lld ms:\n%.*s", cmd,
 		    timeout, (int)a.out.len, (char *)a.out.data);
 		buf_free(&a.out);
@@ -949,7 +952,7 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 	}
 	ctl_printf(c, "%.*s", (int)a.out.len, (char *)a.out.data);
 	buf_free(&a.out);
-	return CTL_EX_OK;
+	return a.rc == 1 ? CTL_EX_OK : CTL_EX_FAIL;
 }
 
 /* ---- HA administration: master move, reset, shutdown ------------------ */

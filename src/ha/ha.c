@@ -881,6 +881,11 @@ coord_tick(void)
 			    "it stays served here", l->cfg->name,
 			    peer_gw[i].reason);
 			lun_place[i] = (int8_t)ha.self;
+			/* an IP moved with it (ip move) stays with it too */
+			for (int k = 0; k < nips; k++)
+				if (ips[k].head == l->cfg->home &&
+				    ips[k].place == 1 - ha.self)
+					ips[k].place = -1;
 			snprintf(what, sizeof(what), "lun %s -> %s: the peer "
 			    "cannot take it", l->cfg->name,
 			    ha.cfg->heads[ha.self].name);
@@ -1069,6 +1074,7 @@ struct maint_item {
 static struct maint_item maint[CFG_MAX_LUNS + 2 * CFG_MAX_VIPS];
 static int		 nmaint;
 static uint64_t		 maint_start_us;
+static uint64_t		 maint_until_us;	/* its command waits until */
 
 static const char *
 head_name(int h)
@@ -1077,7 +1083,8 @@ head_name(int h)
 }
 
 int
-ha_maint_start(enum ha_maint op, int head, const char *addr, struct buf *out)
+ha_maint_start(enum ha_maint op, int head, const char *addr, int timeout_ms,
+    struct buf *out)
 {
 	int8_t	 old_lp[CFG_MAX_LUNS];
 	int	 old_ip[2 * CFG_MAX_VIPS], lun_was[CFG_MAX_LUNS];
@@ -1095,7 +1102,8 @@ ha_maint_start(enum ha_maint op, int head, const char *addr, struct buf *out)
 		    ha_fsm_state_name(ps) : "not heard");
 		return -1;
 	}
-	if (nmaint > 0 && ha_maint_poll(NULL) == 0) {
+	if (nmaint > 0 && ha_maint_poll(NULL) == 0 &&
+	    now_us() < maint_until_us) {
 		buf_printf(out, "another move is still in progress\n");
 		return -1;
 	}
@@ -1182,6 +1190,7 @@ ha_maint_start(enum ha_maint op, int head, const char *addr, struct buf *out)
 		return 0;
 	}
 	maint_start_us = now_us();
+	maint_until_us = maint_start_us + (uint64_t)timeout_ms * 1000;
 	place_changed(what);
 	place_send(0, what);
 	ha_reconcile();
@@ -1192,12 +1201,19 @@ ha_maint_start(enum ha_maint op, int head, const char *addr, struct buf *out)
 int
 ha_maint_poll(struct buf *out)
 {
-	int done = 1;
+	int done = 1, failed = 0;
 
 	for (int k = 0; k < nmaint; k++) {
 		const struct maint_item *m = &maint[k];
 		int ok;
 
+		/* placed elsewhere meanwhile (the other head could not take
+		 * it, or another change): this item is over */
+		if ((m->lun >= 0 && lun_on(m->lun) != m->to) ||
+		    (m->ip >= 0 && ip_on(&ips[m->ip]) != m->to)) {
+			failed = 1;
+			continue;
+		}
 		if (m->lun >= 0) {
 			enum ha_lun_st	st;
 			uint32_t	owner;
@@ -1224,11 +1240,19 @@ ha_maint_poll(struct buf *out)
 		}
 	}
 	if (!done || out == NULL)
-		return done;
+		return done ? 1 + failed : 0;
 	for (int k = 0; k < nmaint; k++) {
 		const struct maint_item *m = &maint[k];
 
-		if (m->lun < 0)
+		if (m->lun >= 0 && lun_on(m->lun) != m->to)
+			buf_printf(out, "lun %s stays on %s: %s\n",
+			    ha.luns[m->lun].cfg->name,
+			    head_name(lun_on(m->lun)), lun_fault[m->lun][0] ?
+			    lun_fault[m->lun] : "placed there meanwhile");
+		else if (m->ip >= 0 && ip_on(&ips[m->ip]) != m->to)
+			buf_printf(out, "ip %s stays on %s\n",
+			    ips[m->ip].v->addr, head_name(ip_on(&ips[m->ip])));
+		if (m->lun < 0 || lun_on(m->lun) != m->to)
 			continue;
 		if (move_pause_ms[m->lun] >= 0)
 			buf_printf(out, "lun %s on %s: out of service "
@@ -1239,10 +1263,11 @@ ha_maint_poll(struct buf *out)
 			buf_printf(out, "lun %s on %s (pause not measured)\n",
 			    ha.luns[m->lun].cfg->name, head_name(m->to));
 	}
-	buf_printf(out, "done in %llu ms\n", (unsigned long long)(now_us() -
+	buf_printf(out, "%s in %llu ms\n", failed ? "finished, not all "
+	    "moved," : "done", (unsigned long long)(now_us() -
 	    maint_start_us) / 1000);
 	nmaint = 0;
-	return 1;
+	return 1 + failed;
 }
 
 /* ---- faults: surrender, fencing, freeze ------------------------------ */

@@ -93,10 +93,13 @@ void		 ha_test_blind(int on);
  * overrides and let the coordinated sequence carry them out.  Both heads
  * must be dual active.  ha_maint_start writes one line per LUN and IP
  * that will move into out and returns their number (0: nothing to do,
- * -1: refused, the reason in out).  ha_maint_poll returns 1 once every
- * one has arrived (then, if out is not NULL, one line per LUN with the
- * time it was out of service, and the total), else 0 (and what is still
- * missing).  head: head index (-1 for ip move: back home).  ip move
+ * -1: refused, the reason in out; while an earlier move is unfinished
+ * and its timeout_ms has not passed).  ha_maint_poll returns 0 while
+ * some have not arrived (and, with out, what is missing), else 1 when
+ * every one arrived, 2 when some were placed elsewhere meanwhile (the
+ * other head could not take a LUN); then, with out, one line per LUN
+ * with the time it was out of service (or why it stayed) and the
+ * total.  head: head index (-1 for ip move: back home).  ip move
  * moves the IP and what it serves (the LUNs homed on its head).
  */
 enum ha_maint {
@@ -106,7 +109,7 @@ enum ha_maint {
 	HA_MAINT_IP_MOVE,
 };
 int		 ha_maint_start(enum ha_maint op, int head, const char *addr,
-		    struct buf *out);
+		    int timeout_ms, struct buf *out);
 int		 ha_maint_poll(struct buf *out);
 
 /* Remove every configured service IP (both heads') from this host's

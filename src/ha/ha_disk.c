@@ -487,9 +487,11 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 			else
 				snprintf(why, sizeof(why), "reservation "
 				    "unreadable");
-		} else
-			snprintf(why, sizeof(why), "%.48s", l->damage[0] ?
-			    l->damage : "the LUN cannot be opened");
+		} else if (l->damage[0])
+			/* opening it failed with an error: cannot take it */
+			snprintf(why, sizeof(why), "%.48s", l->damage);
+		/* else not open yet (retried every second, e.g. the peer
+		 * formatted it just now): still preparing */
 		if (l->peer_mb_flags & PEXT_MB_TAKEN_OVER)
 			prog |= PEXT_GW_P_TAKEN_SEEN;
 		if (stat(data, &st) == 0 && S_ISDIR(st.st_mode))
@@ -498,8 +500,9 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 			snprintf(why, sizeof(why), "data path missing");
 		if (why[0])
 			state = PEXT_GW_FAILED;
-		else if ((prog & PEXT_GW_P_TAKEN_SEEN) || c->home ==
-		    1 - ha.self || (have_res && r->owner != ha.peer_id))
+		else if (l->opened && ((prog & PEXT_GW_P_TAKEN_SEEN) ||
+		    c->home == 1 - ha.self || (have_res &&
+		    r->owner != ha.peer_id)))
 			state = PEXT_GW_READY;
 		else
 			state = PEXT_GW_PREPARING;
