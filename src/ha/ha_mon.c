@@ -213,8 +213,6 @@ peer_events(void)
 		break;
 	case HA_STA_DEGRADED:
 	case HA_STA_DAC_M:
-		/* DEGRADED against DAC is pair_rules()' business: the DAC
-		 * side was declared dead and steps down. */
 		if (me == HA_STA_DEGRADED && (ps & HA_STA_INIT_S)) {
 			/* keep serving while the returning head catches up
 			 * with the configuration: then its READY follows
@@ -223,7 +221,7 @@ peer_events(void)
 				ha_evt(HA_EVT_PEER_RETURNED);
 			else
 				mon.ev_peerstate = 0;
-		} else if (ps == me &&
+		} else if ((ps & (HA_STA_DEGRADED | HA_STA_DAC_M)) &&
 		    ha.cfg->heads[ha.self].role != CFG_ROLE_MASTER)
 			ha_step_down("both heads are master after a split "
 			    "(no disk heartbeat to prevent it)");
@@ -281,7 +279,10 @@ pair_rules(void)
 		log_warnx("ha: the peer is INIT(slave) while we are "
 		    "DAC(slave): nobody is master; taking the master role");
 		ha_evt(HA_EVT_MASTER_TAKE);
-	} else if ((me & HA_STA_DAC) && ps == HA_STA_DEGRADED) {
+	} else if ((me & HA_STA_DAC) && ps == HA_STA_DEGRADED &&
+	    (me == HA_STA_DAC_S || !cfg_master)) {
+		/* (DAC(master) and the configured master: the DEGRADED
+		 * configured slave steps down instead, peer_events()) */
 		mon.odd_ticks = 0;
 		ha_step_down("the peer is DEGRADED: it declared this head dead "
 		    "and takes over what it served");
