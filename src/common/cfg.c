@@ -418,7 +418,7 @@ cfg_defaults(struct cfg *c)
 	c->link_reconnect_ms = 200;
 	c->hb_interval_ms = 100;
 	c->hb_credit = 3;
-	c->hb_max = 6;
+	c->hb_max = 8;
 	c->boot_wait_ms = 5000;
 	c->lease_ms = 3000;
 	c->garp_count = 3;

@@ -389,8 +389,17 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		mon.dead_in_silence = mon.verdict == HB_PEER_DEAD;
 	} else if (mon.net_silent && !net_all_bad())
 		mon.net_silent = 0;
-	if (mon.has_disk)
+	if (mon.has_disk) {
+		/* Every path closed by the peer's kernel: its process is
+		 * gone, and with it the thread that writes the disk
+		 * heartbeat, so the last one it wrote is no evidence of life
+		 * (the disk thread shortens the lease grace on the same
+		 * proof).  Without this a crash would wait for the disk count
+		 * to run out (max ticks). */
+		if (ha_mon_peer_closed() && mon.disk.count > 1)
+			mon.disk.count = 1;
 		hb_chan_tick(&mon.disk);
+	}
 	ha_disk_peer_closed(ha_mon_peer_closed());
 	evaluate();
 	if (mon.seen)

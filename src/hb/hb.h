@@ -37,19 +37,21 @@
 
 /*
  * Defaults, with the peer sending one heartbeat per interval: every
- * heartbeat tops the count up to max (6) (after a gap of d it earns
- * d * 3), the count then falls by one per tick, so a channel survives 4
- * consecutive lost heartbeats (a 500 ms gap) and goes BAD on the 5th,
+ * heartbeat tops the count up to max (8) (after a gap of d it earns
+ * d * 3), the count then falls by one per tick, so a channel survives 6
+ * consecutive lost heartbeats (a 700 ms gap) and goes BAD on the 7th,
  * whatever the loss pattern before (tests/unit/test_hb.c: 2 of 3, 3 of
- * 4, 4 of 5 lost never flap); and a dead peer's channel goes BAD at most
- * max ticks after its last heartbeat: peer death is detected within
- * (max + 1) * interval = 700 ms (one interval for the send phase), well
- * under the 1 s budget.
+ * 4, 4 of 5 lost never flap); 3 of 4 lost leaves 4 ticks of slack for a
+ * late heartbeat (a busy sender), 6 was found too tight under load; and
+ * a dead peer's channel goes BAD at most max ticks after its last
+ * heartbeat: peer death is detected within (max + 1) * interval = 900 ms
+ * (one interval for the send phase), under the 1 s budget.  (A dead
+ * daemon is seen at once: its kernel closes the peer links.)
  */
 #define HB_DEF_INTERVAL_MS	100
 #define HB_DEF_CREDIT		3
-#define HB_DEF_MAX		6
-#define HB_DEF_INIT		6
+#define HB_DEF_MAX		8
+#define HB_DEF_INIT		8
 
 struct hb_params {
 	int	interval_ms;	/* tick period */

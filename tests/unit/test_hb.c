@@ -27,7 +27,7 @@ test_params(void)
 
 	hb_params_default(&p);
 	T_EQ(hb_params_check(&p, &err), 0, "defaults valid");
-	T_EQ(hb_detect_ms(&p), 700, "default detection bound 700 ms");
+	T_EQ(hb_detect_ms(&p), 900, "default detection bound 900 ms");
 	T_OK(hb_detect_ms(&p) <= 1000, "defaults detect death within 1 s");
 	p.credit = 1;
 	T_EQ(hb_params_check(&p, &err), -1, "credit 1 rejected");
@@ -36,7 +36,7 @@ test_params(void)
 	p.max = 2;
 	T_EQ(hb_params_check(&p, &err), -1, "max < credit rejected");
 	hb_params_default(&p);
-	p.init = 7;
+	p.init = p.max + 1;
 	T_EQ(hb_params_check(&p, &err), -1, "init > max rejected");
 	hb_params_default(&p);
 	p.interval_ms = 0;
@@ -52,12 +52,12 @@ test_counting(void)
 
 	hb_params_default(&p);
 	hb_chan_init(&c, &p);
-	T_OK(c.state == HB_GOOD && c.count == 6, "new channel GOOD at init");
-	for (i = 0; i < 5; i++)
+	T_OK(c.state == HB_GOOD && c.count == p.max, "new channel GOOD at init");
+	for (i = 0; i < p.max - 1; i++)
 		bad += hb_chan_tick(&c);
 	T_OK(bad == 0 && c.state == HB_GOOD && c.count == 1,
-	    "5 ticks: still GOOD, count 1");
-	T_EQ(hb_chan_tick(&c), 1, "6th tick: reports BAD");
+	    "max - 1 ticks: still GOOD, count 1");
+	T_EQ(hb_chan_tick(&c), 1, "max-th tick: reports BAD");
 	T_EQ(c.state, HB_BAD, "BAD at zero");
 	T_EQ(hb_chan_tick(&c), 0, "BAD reported once");
 	T_EQ(c.count, 0, "count does not go negative");
@@ -69,7 +69,7 @@ test_counting(void)
 	T_EQ(c.nstale, 2, "stale heartbeats counted");
 	hb_chan_credit(&c, &p, 7, 2);
 	hb_chan_credit(&c, &p, 7, 5);
-	T_EQ(c.count, 6, "capped at max");
+	T_EQ(c.count, p.max, "capped at max");
 	T_EQ(hb_chan_credit(&c, &p, 8, 0), 0, "new boot id, seq 0: progress");
 	T_OK(c.boot_id == 8 && c.seq == 0, "restart tracked");
 	T_OK(c.nbad == 1 && c.ngood == 1, "transitions counted");
@@ -130,13 +130,13 @@ test_detection(void)
 	    "phase", worst);
 	T_OK(worst <= hb_detect_ms(&p), "within hb_detect_ms()");
 	for (phase = 1; phase < p.interval_ms; phase += 7) {
-		if (simulate(&p, phase, 10000, 20, 4) < 0)
+		if (simulate(&p, phase, 10000, 20, p.max - 2) < 0)
 			early++;
-		if (simulate(&p, phase, 10000, 20, 5) != -1)
+		if (simulate(&p, phase, 10000, 20, p.max - 1) != -1)
 			early++;
 	}
-	T_EQ(early, 0, "4 lost heartbeats in a row tolerated, the 5th makes "
-	    "the path BAD, for every phase");
+	T_EQ(early, 0, "max - 2 (6) lost heartbeats in a row tolerated, the "
+	    "next makes the path BAD, for every phase");
 }
 
 /*
