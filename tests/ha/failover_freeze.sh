@@ -83,13 +83,7 @@ t_ok $? "B serves la and holds $NS_VIP_A"
 # ---- back to dual active through the giveback ----
 wait_until 30 _ha_home
 t_ok $? "giveback: each head serves its own LUN and IP again"
-_dac_pair() {
-	local a b
-	a=$(ha_state A) b=$(ha_state B)
-	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
-	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
-}
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
 ha_wait_acks wa 50 20
 t_ok $? "writer progressing through $NS_VIP_A on A again"
@@ -118,7 +112,7 @@ t_ok $? "B logged that it sends kill messages"
 ha_cli A ha fault blind off >/dev/null
 wait_until 30 _ha_home
 t_ok $? "giveback after the kill: each head serves its own LUN and IP"
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
 ha_wait_acks wa 50 20
 t_ok $? "writer progressing through $NS_VIP_A on A again"

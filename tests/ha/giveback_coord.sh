@@ -79,13 +79,7 @@ t_ok $? "A restarted with la's image hidden in its mount namespace"
 wait_until 30 grep -q "lun la: the peer cannot get ready" "$T_DIR/B.log"
 t_ok $? "B: $(grep -o 'lun la: the peer cannot get ready.*' "$T_DIR/B.log" |
     tail -n 1)"
-_dac_pair() {
-	local a b
-	a=$(ha_state A) b=$(ha_state B)
-	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
-	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
-}
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active without la on A ($(ha_state A), $(ha_state B))"
 sleep 2
 ha_serving B la && ha_ip_held B "$NS_VIP_A" && ns_has_addr b "$NS_VIP_A" &&

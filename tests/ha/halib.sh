@@ -12,6 +12,7 @@
 #                              t_done unless every check so far passed
 #   ha_pair_up MODE [SECS [MSG]]  ha_pair_prepare, then ha_pair_start
 #   ha_state, ha_serving, ha_ip_held, ha_verdict   (status --json probes)
+#   ha_dual_active             one head DAC(master), the other DAC(slave)
 #   ha_writer_start NAME VIP LUN [writer args] / ha_acked / ha_writer_stop
 #   ha_writers_start N SECS [writer args]  writers wa (VIP A, la) and wb
 #                              (VIP B, lb); status: both got N acks in SECS
@@ -287,6 +288,15 @@ ha_pair_start() {
 ha_pair_up() {
 	ha_pair_prepare "$1" "${3:-}"
 	ha_pair_start "${2:-30}"
+}
+
+# ha_dual_active: one head DAC(master) and the other DAC(slave), either
+# way round (after a failover the master role may have moved)
+ha_dual_active() {
+	local a b
+	a=$(ha_state A) b=$(ha_state B)
+	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
+	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
 }
 
 # ha_wait_up: A DAC(master) and B DAC(slave), each serving its own LUN
