@@ -24,7 +24,8 @@
 IP_BOUND=${HA_FREEZE_IP_MS:-500}
 t_init ha_freeze
 ha_require
-ha_pair_up directory 30 "pool and configuration prepared (lease $HA_LEASE_MS ms)"
+ha_pair_up directory 30 \
+    "pool and configuration prepared (lease $HA_LEASE_MS ms)"
 
 # sleep_two_leases: sleep until two leases after $t_stop (A's SIGSTOP)
 sleep_two_leases() {

@@ -23,9 +23,7 @@
 HA_LUN_C=1
 t_init ha_handover
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool with la, lc (home A) and lb (home B) prepared"
+ha_pair_prepare directory "pool with la, lc (home A) and lb (home B) prepared"
 ha_start A && ha_start B
 t_ok $? "both heads started"
 ha_wait_up 30
