@@ -592,27 +592,47 @@ place_fill(struct ha_msg *m)
 	m->place_ver = place_ver;
 }
 
+/* A control message from this head: op, flags and why (NULL: none)
+ * set, everything else zero. */
+static void
+ctl_msg_init(struct ha_msg *m, uint8_t op, uint32_t flags, const char *why)
+{
+	memset(m, 0, sizeof(*m));
+	m->op = op;
+	m->flags = flags;
+	m->node_id = ha.self_id;
+	m->boot_id = ha.boot_id;
+	snprintf(m->why, sizeof(m->why), "%s", why ? why : "");
+}
+
+/* Encode m and send it on every peer-link path: 0, or the encoder's
+ * negative error (nothing sent). */
+static int
+ctl_msg_send(const struct ha_msg *m)
+{
+	uint8_t	buf[HA_MSG_MAXLEN];
+	int	n;
+
+	if ((n = ha_msg_encode(buf, sizeof(buf), m)) < 0)
+		return n;
+	for (int i = 0; i < link_npaths(); i++)
+		link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	return 0;
+}
+
 static void
 place_send(uint32_t flags, const char *why)
 {
 	struct ha_msg	m;
-	uint8_t		buf[HA_MSG_MAXLEN];
 	int		n;
 
-	memset(&m, 0, sizeof(m));
-	m.op = HA_MSG_PLACE;
-	m.flags = flags;
-	m.node_id = ha.self_id;
-	m.boot_id = ha.boot_id;
+	ctl_msg_init(&m, HA_MSG_PLACE, flags, why);
 	place_fill(&m);
-	snprintf(m.why, sizeof(m.why), "%s", why ? why : "");
-	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) < 0) {
+	if ((n = ctl_msg_send(&m)) < 0) {
 		log_warnx("ha: cannot encode the placement: %s",
 		    ha_msg_strerror(n));
 		return;
 	}
-	for (int i = 0; i < link_npaths(); i++)
-		link_send_path(i, HA_T_CTL, buf, (size_t)n);
 	place_sent_us = now_us();
 }
 
@@ -719,21 +739,11 @@ static void
 ctl_send(uint8_t op, uint32_t flags, uint64_t target, const char *why)
 {
 	struct ha_msg	m;
-	uint8_t		buf[HA_MSG_MAXLEN];
-	int		n;
 
-	memset(&m, 0, sizeof(m));
-	m.op = op;
-	m.flags = flags;
-	m.node_id = ha.self_id;
-	m.boot_id = ha.boot_id;
+	ctl_msg_init(&m, op, flags, why);
 	m.target_boot = target;
 	m.place_ver = place_ver;
-	snprintf(m.why, sizeof(m.why), "%s", why ? why : "");
-	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) < 0)
-		return;
-	for (int i = 0; i < link_npaths(); i++)
-		link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	(void)ctl_msg_send(&m);
 }
 
 static void	peer_fault(const char *how, const char *why);
@@ -987,38 +997,24 @@ static void
 ipclaim_send(const struct ha_ip *ip)
 {
 	struct ha_msg	m;
-	uint8_t		buf[HA_MSG_MAXLEN];
-	int		n;
 
-	memset(&m, 0, sizeof(m));
-	m.op = HA_MSG_IPCLAIM;
-	m.node_id = ha.self_id;
-	m.boot_id = ha.boot_id;
+	ctl_msg_init(&m, HA_MSG_IPCLAIM, 0, NULL);
 	m.nip = 1;
 	snprintf(m.ip[0].addr, sizeof(m.ip[0].addr), "%s", ip->v->addr);
 	m.ip[0].node = ha.self_id;
-	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) > 0)
-		for (int i = 0; i < link_npaths(); i++)
-			link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	(void)ctl_msg_send(&m);
 }
 
 static void
 released_send(int lun, uint64_t out_us)
 {
 	struct ha_msg	m;
-	uint8_t		buf[HA_MSG_MAXLEN];
-	int		n;
 
-	memset(&m, 0, sizeof(m));
-	m.op = HA_MSG_RELEASED;
-	m.node_id = ha.self_id;
-	m.boot_id = ha.boot_id;
+	ctl_msg_init(&m, HA_MSG_RELEASED, 0, NULL);
 	m.ngw = 1;
 	m.gw[0].lun_id = ha.luns[lun].cfg->id;
 	m.gw[0].progress = (uint16_t)MIN(out_us / 1000, 65535);
-	if ((n = ha_msg_encode(buf, sizeof(buf), &m)) > 0)
-		for (int i = 0; i < link_npaths(); i++)
-			link_send_path(i, HA_T_CTL, buf, (size_t)n);
+	(void)ctl_msg_send(&m);
 }
 
 /* The peer has just released a LUN for us: look now, not at our next

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/util.h"
+#include "vip/csum.h"
 #include "vip/garp.h"
 
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -48,17 +49,6 @@ garp_arp_build(uint8_t *buf, size_t len, const uint8_t mac[6],
 	return GARP_ARP_LEN;
 }
 
-/* One's complement sum of 16-bit big-endian words, not yet folded. */
-static uint32_t
-sum16(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (n == 1)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
 size_t
 garp_na_build(uint8_t *buf, size_t len, const uint8_t mac[6],
     const struct in6_addr *ip)
@@ -90,11 +80,9 @@ garp_na_build(uint8_t *buf, size_t len, const uint8_t mac[6],
 	memset(pseudo, 0, sizeof(pseudo));
 	put_be32(pseudo, 32);
 	pseudo[7] = 58;
-	sum = sum16(0, ip6 + 8, 32);
-	sum = sum16(sum, pseudo, sizeof(pseudo));
-	sum = sum16(sum, icmp, 32);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	put_be16(icmp + 2, (uint16_t)~sum);
+	sum = csum_add(0, ip6 + 8, 32);
+	sum = csum_add(sum, pseudo, sizeof(pseudo));
+	sum = csum_add(sum, icmp, 32);
+	put_be16(icmp + 2, csum_fold(sum));
 	return GARP_NA_LEN;
 }

@@ -654,6 +654,17 @@ tickle_shutdown(void)
 	tk.fd4 = tk.fd6 = -1;
 }
 
+/* The own list's size and its dropped count, read under the lock (the
+ * NFS threads add to it). */
+static void
+own_counts(uint32_t *own, uint64_t *dropped)
+{
+	pthread_mutex_lock(&tk.mtx);
+	*own = tk.own.n;
+	*dropped = tk.own.dropped;
+	pthread_mutex_unlock(&tk.mtx);
+}
+
 void
 tickle_status_text(struct buf *b)
 {
@@ -662,10 +673,7 @@ tickle_status_text(struct buf *b)
 
 	if (!atomic_load(&tk.on))
 		return;
-	pthread_mutex_lock(&tk.mtx);
-	own = tk.own.n;
-	dropped = tk.own.dropped;
-	pthread_mutex_unlock(&tk.mtx);
+	own_counts(&own, &dropped);
 	buf_printf(b, "tickle:      %u client connections here, %u listed by "
 	    "the peer (max %d each); tickle-count %d every %d ms; %llu ACKs "
 	    "sent, %llu failed", own, tk.peer.n, TICKLE_MAX_CONNS,
@@ -692,10 +700,7 @@ tickle_status_json(struct buf *b)
 		buf_printf(b, "{\"running\":false}");
 		return;
 	}
-	pthread_mutex_lock(&tk.mtx);
-	own = tk.own.n;
-	dropped = tk.own.dropped;
-	pthread_mutex_unlock(&tk.mtx);
+	own_counts(&own, &dropped);
 	buf_printf(b, "{\"running\":true,\"local\":%u,\"peer\":%u,\"max\":%d,"
 	    "\"count\":%d,\"interval_ms\":%d,\"sent\":%llu,\"failed\":%llu,"
 	    "\"dropped\":%llu,\"peer_dropped\":%llu,\"lists_sent\":%llu,"

@@ -14,29 +14,11 @@
 #include <netinet/in.h>
 
 #include "common/util.h"
+#include "vip/csum.h"
 #include "vip/tickle.h"
 
 #define TCP_HDR		20
 #define TCP_F_ACK	0x10
-
-/* One's complement sum of 16-bit big-endian words, not yet folded. */
-static uint32_t
-sum16(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (; n > 1; p += 2, n -= 2)
-		sum += (uint32_t)(p[0] << 8 | p[1]);
-	if (n == 1)
-		sum += (uint32_t)p[0] << 8;
-	return sum;
-}
-
-static uint16_t
-fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 int
 tickle_conn_from(struct tickle_conn *c, const struct sockaddr *local,
@@ -97,7 +79,7 @@ tickle_ack_build(uint8_t *buf, size_t len, const struct tickle_conn *c)
 		buf[9] = IPPROTO_TCP;
 		memcpy(buf + 12, c->laddr, 4);
 		memcpy(buf + 16, c->raddr, 4);
-		put_be16(buf + 10, fold(sum16(0, buf, 20)));
+		put_be16(buf + 10, csum_fold(csum_add(0, buf, 20)));
 	} else {
 		buf[0] = 0x60;			/* version 6, class 0, flow 0 */
 		put_be16(buf + 4, TCP_HDR);	/* payload length */
@@ -131,9 +113,9 @@ tickle_ack_build(uint8_t *buf, size_t len, const struct tickle_conn *c)
 		pseudo[39] = IPPROTO_TCP;
 		plen = 40;
 	}
-	sum = sum16(0, pseudo, plen);
-	sum = sum16(sum, tcp, TCP_HDR);
-	put_be16(tcp + 16, fold(sum));
+	sum = csum_add(0, pseudo, plen);
+	sum = csum_add(sum, tcp, TCP_HDR);
+	put_be16(tcp + 16, csum_fold(sum));
 	return iplen + TCP_HDR;
 }
 

@@ -11,13 +11,7 @@
 
 t_init ha_config_live
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool and configuration prepared"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_up directory
 
 NEWIP=192.0.2.21
 out=$(ha_cli B ip add B "$NEWIP/24" dev eth0 2>&1); rc=$?

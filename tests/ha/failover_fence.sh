@@ -15,13 +15,7 @@
 
 t_init ha_fence
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool and configuration prepared (lease $HA_LEASE_MS ms)"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_up directory 30 "pool and configuration prepared (lease $HA_LEASE_MS ms)"
 
 ha_monitor_start
 ha_writer_start wa "$NS_VIP_A" la -T 1000

@@ -24,13 +24,30 @@
 IP_BOUND=${HA_FREEZE_IP_MS:-500}
 t_init ha_freeze
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool and configuration prepared (lease $HA_LEASE_MS ms)"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_up directory 30 \
+    "pool and configuration prepared (lease $HA_LEASE_MS ms)"
+
+# sleep_two_leases: sleep until two leases after $t_stop (A's SIGSTOP)
+sleep_two_leases() {
+	local left=$(( t_stop + 2 * HA_LEASE_MS - $(date +%s%3N) ))
+	[ "$left" -gt 0 ] &&
+	    sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+}
+# cont_a_ip_gone: SIGCONT A; gone = the ms until A's eth0 lost $NS_VIP_A
+# (empty: not within 500 polls of 10 ms)
+cont_a_ip_gone() {
+	local t_cont i
+	kill -CONT "$PID_A"
+	t_cont=$(date +%s%3N)
+	gone=""
+	for ((i = 0; i < 500; i++)); do
+		if ! ns_has_addr a "$NS_VIP_A"; then
+			gone=$(( $(date +%s%3N) - t_cont ))
+			break
+		fi
+		sleep 0.01
+	done
+}
 
 ha_monitor_start
 ha_writer_start wa "$NS_VIP_A" la -T 1000
@@ -44,20 +61,10 @@ wait_until 30 eval 'ha_serving B la && ha_ip_held B "$NS_VIP_A"'
 t_ok $? "B took la and $NS_VIP_A over while A is frozen"
 ns_has_addr a "$NS_VIP_A"
 t_ok $? "the frozen A still has $NS_VIP_A on its eth0 (nothing can remove it)"
-left=$(( t_stop + 2 * HA_LEASE_MS - $(date +%s%3N) ))
-[ "$left" -gt 0 ] && sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+sleep_two_leases
 
 # ---- resume: the IP must go at once ----
-kill -CONT "$PID_A"
-t_cont=$(date +%s%3N)
-gone=""
-for ((i = 0; i < 500; i++)); do
-	if ! ns_has_addr a "$NS_VIP_A"; then
-		gone=$(( $(date +%s%3N) - t_cont ))
-		break
-	fi
-	sleep 0.01
-done
+cont_a_ip_gone
 [ -n "$gone" ] && [ "$gone" -le "$IP_BOUND" ]
 t_ok $? "A dropped $NS_VIP_A ${gone:-never} ms after SIGCONT (bound \
 $IP_BOUND ms, lease $HA_LEASE_MS ms)"
@@ -77,13 +84,7 @@ t_ok $? "B serves la and holds $NS_VIP_A"
 # ---- back to dual active through the giveback ----
 wait_until 30 _ha_home
 t_ok $? "giveback: each head serves its own LUN and IP again"
-_dac_pair() {
-	local a b
-	a=$(ha_state A) b=$(ha_state B)
-	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
-	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
-}
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
 ha_wait_acks wa 50 20
 t_ok $? "writer progressing through $NS_VIP_A on A again"
@@ -100,19 +101,9 @@ t_stop=$(date +%s%3N)
 kill -STOP "$PID_A"
 wait_until 30 eval 'ha_serving B la && ha_ip_held B "$NS_VIP_A"'
 t_ok $? "B took la and $NS_VIP_A over again"
-left=$(( t_stop + 2 * HA_LEASE_MS - $(date +%s%3N) ))
-[ "$left" -gt 0 ] && sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
+sleep_two_leases
 nkill=$(grep -c "kill message from the peer" "$T_DIR/A.log")
-kill -CONT "$PID_A"
-t_cont=$(date +%s%3N)
-gone=""
-for ((i = 0; i < 500; i++)); do
-	if ! ns_has_addr a "$NS_VIP_A"; then
-		gone=$(( $(date +%s%3N) - t_cont ))
-		break
-	fi
-	sleep 0.01
-done
+cont_a_ip_gone
 [ -n "$gone" ] && [ "$gone" -le "$IP_BOUND" ]
 t_ok $? "blind A dropped $NS_VIP_A ${gone:-never} ms after SIGCONT (bound $IP_BOUND ms)"
 [ "$(grep -c "kill message from the peer" "$T_DIR/A.log")" -gt "$nkill" ]
@@ -122,7 +113,7 @@ t_ok $? "B logged that it sends kill messages"
 ha_cli A ha fault blind off >/dev/null
 wait_until 30 _ha_home
 t_ok $? "giveback after the kill: each head serves its own LUN and IP"
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
 ha_wait_acks wa 50 20
 t_ok $? "writer progressing through $NS_VIP_A on A again"

@@ -24,9 +24,7 @@ ha_require
 [ "$MODE" = ext4 ] && { command -v mkfs.ext4 >/dev/null &&
     command -v losetup >/dev/null || t_skip_all "needs mkfs.ext4 and losetup"; }
 
-ns_setup || t_done
-ha_mk_conf "$MODE" && pool_prepare "$MODE"
-t_ok $? "$MODE pool and configuration prepared"
+ha_pair_prepare "$MODE" "$MODE pool and configuration prepared"
 ha_start A && ha_start B
 t_ok $? "both heads started in their namespaces"
 ha_wait_up 30

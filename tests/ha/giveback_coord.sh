@@ -24,16 +24,8 @@ t_init ha_giveback_coord
 ha_require
 command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null ||
     t_skip_all "needs mkfs.ext4 and losetup"
-ns_setup || t_done
-ha_mk_conf ext4 && pool_prepare ext4
-t_ok $? "ext4 pool and configuration prepared"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 60
-[ "$T_FAIL" -eq 0 ] || t_done
-ha_writer_start wa "$NS_VIP_A" la -T 500 -C 30000
-ha_writer_start wb "$NS_VIP_B" lb -T 500 -C 30000
-ha_wait_acks wa 50 20 && ha_wait_acks wb 50 20
+ha_pair_up ext4 60 "ext4 pool and configuration prepared"
+ha_writers_start 50 20 -T 500 -C 30000
 t_ok $? "client-mode writers running on la and lb"
 
 # max_gap ACKFILE FROM_EPOCH_MS: longest gap between consecutive acks
@@ -87,13 +79,7 @@ t_ok $? "A restarted with la's image hidden in its mount namespace"
 wait_until 30 grep -q "lun la: the peer cannot get ready" "$T_DIR/B.log"
 t_ok $? "B: $(grep -o 'lun la: the peer cannot get ready.*' "$T_DIR/B.log" |
     tail -n 1)"
-_dac_pair() {
-	local a b
-	a=$(ha_state A) b=$(ha_state B)
-	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
-	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
-}
-wait_until 20 _dac_pair
+wait_until 20 ha_dual_active
 t_ok $? "dual active without la on A ($(ha_state A), $(ha_state B))"
 sleep 2
 ha_serving B la && ha_ip_held B "$NS_VIP_A" && ns_has_addr b "$NS_VIP_A" &&

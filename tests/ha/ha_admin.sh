@@ -20,17 +20,9 @@
 
 t_init ha_admin
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool and configuration prepared"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_up directory
 
-ha_writer_start wa "$NS_VIP_A" la -T 1000
-ha_writer_start wb "$NS_VIP_B" lb -T 1000
-ha_wait_acks wa 50 20 && ha_wait_acks wb 50 20
+ha_writers_start 50 20 -T 1000
 t_ok $? "writers acknowledged through both service IPs"
 
 gen() {

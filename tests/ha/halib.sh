@@ -6,8 +6,16 @@
 #   ha_mk_conf MODE            duonas.conf, key, exports (MODE directory|ext4)
 #   pool_prepare MODE          LUN files (and ext4 data areas)
 #   ha_start HEAD / ha_kill HEAD SIG / ha_wait_up
+#   ha_pair_prepare MODE [MSG] namespaces, configuration and pool (one check;
+#                              t_done if the namespaces cannot be made)
+#   ha_pair_start [SECS]       start A and B, ha_wait_up SECS (default 30);
+#                              t_done unless every check so far passed
+#   ha_pair_up MODE [SECS [MSG]]  ha_pair_prepare, then ha_pair_start
 #   ha_state, ha_serving, ha_ip_held, ha_verdict   (status --json probes)
+#   ha_dual_active             one head DAC(master), the other DAC(slave)
 #   ha_writer_start NAME VIP LUN [writer args] / ha_acked / ha_writer_stop
+#   ha_writers_start N SECS [writer args]  writers wa (VIP A, la) and wb
+#                              (VIP B, lb); status: both got N acks in SECS
 #   ha_verify NAME VIP LUN     nfs_verify from the client namespace
 #   ha_monitor_start / ha_monitor_stop / ha_monitor_check
 # Heads run inside their namespaces (ip netns exec, so each also has a
@@ -256,6 +264,41 @@ ha_not_serving() {
 # ha_ip_held HEAD ADDR: HEAD reports holding service IP ADDR
 ha_ip_held() { _ha_obj "$(ha_json "$1")" addr "$2" | grep -q '"held":true'; }
 
+# ha_pair_prepare MODE [MSG]: the namespaces (t_done when they cannot be
+# set up), ha_mk_conf MODE and pool_prepare MODE, checked as one (MSG:
+# the check's text).  The configuration may be amended before
+# ha_pair_start.
+ha_pair_prepare() {
+	local mode=$1 msg=${2:-pool and configuration prepared}
+	ns_setup || t_done
+	ha_mk_conf "$mode" && pool_prepare "$mode"
+	t_ok $? "$msg"
+}
+
+# ha_pair_start [SECS]: start A and B (one check), ha_wait_up SECS, and
+# end the test (t_done) unless every check so far has passed.
+ha_pair_start() {
+	ha_start A && ha_start B
+	t_ok $? "both heads started"
+	ha_wait_up "${1:-30}"
+	[ "$T_FAIL" -eq 0 ] || t_done
+}
+
+# ha_pair_up MODE [SECS [MSG]]: ha_pair_prepare MODE MSG; ha_pair_start SECS
+ha_pair_up() {
+	ha_pair_prepare "$1" "${3:-}"
+	ha_pair_start "${2:-30}"
+}
+
+# ha_dual_active: one head DAC(master) and the other DAC(slave), either
+# way round (after a failover the master role may have moved)
+ha_dual_active() {
+	local a b
+	a=$(ha_state A) b=$(ha_state B)
+	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
+	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
+}
+
 # ha_wait_up: A DAC(master) and B DAC(slave), each serving its own LUN
 # and holding its own service IP (interface included).  One check each.
 ha_wait_up() {
@@ -299,6 +342,16 @@ ha_writer_start() {
 	pid=$!
 	T_PIDS+=("$pid")
 	eval "WPID_$n=$pid"
+}
+
+# ha_writers_start N SECS [nfs_writer args]: writer wa through A's service
+# IP on la and wb through B's on lb; succeeds once each has acknowledged
+# N more records within SECS (the caller checks the status).
+ha_writers_start() {
+	local n=$1 secs=$2; shift 2
+	ha_writer_start wa "$NS_VIP_A" la "$@"
+	ha_writer_start wb "$NS_VIP_B" lb "$@"
+	ha_wait_acks wa "$n" "$secs" && ha_wait_acks wb "$n" "$secs"
 }
 
 # ha_reader_start NAME VIP LUN: nfs_verify -F following NAME's ack log

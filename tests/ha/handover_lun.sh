@@ -23,9 +23,7 @@
 HA_LUN_C=1
 t_init ha_handover
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool with la, lc (home A) and lb (home B) prepared"
+ha_pair_prepare directory "pool with la, lc (home A) and lb (home B) prepared"
 ha_start A && ha_start B
 t_ok $? "both heads started"
 ha_wait_up 30
@@ -92,13 +90,7 @@ t_ok $? "A restarted and got la and lb back; B keeps lc"
 wait_until 10 eval 'ha_ip_held A "$NS_VIP_A" && ha_ip_held A "$NS_VIP_B"'
 t_ok $? "A holds both service IPs"
 # (which head is master afterwards is the master-move logic's business)
-_dac_pair() {
-	local a b
-	a=$(ha_state A) b=$(ha_state B)
-	[ "$a,$b" = "DAC(master),DAC(slave)" ] ||
-	    [ "$a,$b" = "DAC(slave),DAC(master)" ]
-}
-wait_until 10 _dac_pair
+wait_until 10 ha_dual_active
 t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
 ha_wait_acks wa 30 20 && ha_wait_acks wb 30 20
 t_ok $? "both writers progressing"

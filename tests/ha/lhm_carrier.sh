@@ -19,9 +19,7 @@
 
 t_init lhm_carrier
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "directory pool and configuration prepared"
+ha_pair_prepare directory "directory pool and configuration prepared"
 cat >>"$T_DIR/duonas.conf" <<EOC
 health {
   interval 200
@@ -32,18 +30,19 @@ heartbeat {
   fault-limit 10
 }
 EOC
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_start
 
 ha_cli A health | grep -q "iface eth0 *ok .*$NS_VIP_A"
 t_ok $? "A watches eth0 and sees $NS_VIP_A on it"
-ha_writer_start wa "$NS_VIP_A" la -T 1000
-ha_writer_start wb "$NS_VIP_B" lb -T 1000
-ha_wait_acks wa 100 20 && ha_wait_acks wb 100 20
+ha_writers_start 100 20 -T 1000
 t_ok $? "writers acknowledged through both service IPs"
 
+# wa_continued_on_b: the writer through A's IP got 50 more acks since
+# $before within 20 s (one check)
+wa_continued_on_b() {
+	wait_until 20 _ha_acked_ge wa $((before + 50))
+	t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+}
 _eth0_fault() { ha_cli A health | grep -q 'iface eth0 *FAULT'; }
 before=$(ha_acked wa)
 t0=$(date +%s%3N)
@@ -62,8 +61,7 @@ grep -q 'ha: surrender: iface eth0' "$T_DIR/A.log"
 t_ok $? "A surrendered for its interface"
 ha_cli A status | grep -q 'last fault: iface eth0 .*no carrier\|last fault: iface eth0 .*down'
 t_ok $? "A's status names the interface fault and its reason"
-wait_until 20 _ha_acked_ge wa $((before + 50))
-t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+wa_continued_on_b
 ha_wait_acks wb 20 10
 t_ok $? "writer through $NS_VIP_B unaffected"
 
@@ -86,8 +84,7 @@ wait_until 10 _eth0_nocarrier
 t_ok $? "A's status shows eth0 FAULT: no carrier"
 wait_until 10 ha_serving B la && wait_until 10 ha_ip_held B "$NS_VIP_A"
 t_ok $? "B serves la and holds $NS_VIP_A ($(( $(date +%s%3N) - t0 )) ms)"
-wait_until 20 _ha_acked_ge wa $((before + 50))
-t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+wa_continued_on_b
 ns_exec br ip link set va up
 t_ok $? "carrier back"
 ha_wait_home 60
@@ -103,8 +100,7 @@ t_ok $? "B serves la and holds $NS_VIP_A through the disk channel \
 grep -q 'ha: surrender: iface eth0' "$T_DIR/A.log" &&
     [ "$(grep -c 'ha: surrender: iface eth0' "$T_DIR/A.log")" -ge 3 ]
 t_ok $? "A surrendered for its interface a third time"
-wait_until 20 _ha_acked_ge wa $((before + 50))
-t_ok $? "writer through $NS_VIP_A continued on B ($before -> $(ha_acked wa))"
+wa_continued_on_b
 ns_heal_links && ns_exec a ip link set eth0 up
 t_ok $? "networks back"
 ha_wait_home 60

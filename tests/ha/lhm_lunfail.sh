@@ -29,9 +29,7 @@ command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null ||
 [ -x "$FAULTFS" ] || t_skip_all "faultfs not built (libfuse3-dev)"
 [ -c /dev/fuse ] || t_skip_all "no /dev/fuse"
 
-ns_setup || t_done
-ha_mk_conf ext4 && pool_prepare ext4
-t_ok $? "ext4 pool (la, lb) and configuration prepared"
+ha_pair_prepare ext4 "ext4 pool (la, lb) and configuration prepared"
 
 # lc: a 200 MiB LUN file behind faultfs
 FFS="$T_DIR/ffs"

@@ -17,9 +17,7 @@
 t_init lhm_stuck
 ulimit -c 0	# phase 2 aborts a daemon on purpose: no core file
 ha_require
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "directory pool and configuration prepared"
+ha_pair_prepare directory "directory pool and configuration prepared"
 cat >>"$T_DIR/duonas.conf" <<EOC
 health {
   interval 200
@@ -32,16 +30,11 @@ heartbeat {
   fault-reset-delay 3000
 }
 EOC
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 30
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_start
 
 ha_cli A health | grep -q 'nfs-worker-3 *ok'
 t_ok $? "A's health monitor watches its 4 NFS workers"
-ha_writer_start wa "$NS_VIP_A" la -T 1000
-ha_writer_start wb "$NS_VIP_B" lb -T 1000
-ha_wait_acks wa 100 20 && ha_wait_acks wb 100 20
+ha_writers_start 100 20 -T 1000
 t_ok $? "writers acknowledged through both service IPs"
 
 before=$(ha_acked wa)

@@ -21,17 +21,9 @@ t_init ha_maint
 ha_require
 command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null ||
     t_skip_all "needs mkfs.ext4 and losetup"
-ns_setup || t_done
-ha_mk_conf ext4 && pool_prepare ext4
-t_ok $? "ext4 pool and configuration prepared"
-ha_start A && ha_start B
-t_ok $? "both heads started"
-ha_wait_up 60
-[ "$T_FAIL" -eq 0 ] || t_done
+ha_pair_up ext4 60 "ext4 pool and configuration prepared"
 ha_monitor_start
-ha_writer_start wa "$NS_VIP_A" la -T 500 -C 30000
-ha_writer_start wb "$NS_VIP_B" lb -T 500 -C 30000
-ha_wait_acks wa 50 20 && ha_wait_acks wb 50 20
+ha_writers_start 50 20 -T 500 -C 30000
 t_ok $? "client-mode writers running on la and lb"
 
 max_gap() {	# max_gap ACKFILE FROM_EPOCH_MS

@@ -44,20 +44,11 @@ usage(void)
 	exit(2);
 }
 
+/* An option's number, checked (tnc_num). */
 static long
 num(const char *opt, const char *s, long lo, long hi)
 {
-	char	*end;
-	long	 v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == 0 || *end != 0 || v < lo || v > hi) {
-		fprintf(stderr, "nfs_verify: %s '%s': must be a number "
-		    "%ld..%ld\n", opt, s, lo, hi);
-		exit(2);
-	}
-	return v;
+	return tnc_num("nfs_verify", opt, s, lo, hi);
 }
 
 struct vstate {

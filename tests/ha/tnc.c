@@ -788,3 +788,19 @@ tnc_rec_check(const uint8_t *buf, uint32_t size, uint64_t tag,
 	free(want);
 	return same ? NULL : "payload";
 }
+
+long
+tnc_num(const char *prog, const char *opt, const char *s, long lo, long hi)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == 0 || *end != 0 || v < lo || v > hi) {
+		fprintf(stderr, "%s: %s '%s': must be a number %ld..%ld\n",
+		    prog, opt, s, lo, hi);
+		exit(2);
+	}
+	return v;
+}

@@ -98,6 +98,14 @@ void		 tnc_rec_build(uint8_t *buf, uint32_t size, uint64_t tag,
 const char	*tnc_rec_check(const uint8_t *buf, uint32_t size, uint64_t tag,
 		    uint64_t index);
 
+/*
+ * The number an option's argument s gives, lo..hi; anything else (not a
+ * whole decimal number, out of range) prints "PROG: OPT 'S': must be a
+ * number LO..HI" and exits 2, as the test tools' usage errors do.
+ */
+long		 tnc_num(const char *prog, const char *opt, const char *s,
+		    long lo, long hi);
+
 /* CLOCK_MONOTONIC and CLOCK_REALTIME in milliseconds. */
 uint64_t	 tnc_mono_ms(void);
 uint64_t	 tnc_wall_ms(void);

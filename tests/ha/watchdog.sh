@@ -24,9 +24,8 @@ WDSIM="$DUONAS_BUILDDIR/tests/ha/wdog_sim"
 t_init ha_watchdog
 ha_require
 [ -x "$WDSIM" ] || t_skip_all "wdog_sim not built (make check)"
-ns_setup || t_done
-ha_mk_conf directory && pool_prepare directory
-t_ok $? "pool and configuration prepared (lease $HA_LEASE_MS ms)"
+ha_pair_prepare directory \
+    "pool and configuration prepared (lease $HA_LEASE_MS ms)"
 sed -i -e "/^head A {/a\\  watchdog \"$T_DIR/wdA\"" \
     -e "/^head B {/a\\  watchdog \"$T_DIR/no-such-dir/watchdog\"" \
     -e "/^heartbeat {/a\\  watchdog-timeout 1" "$T_DIR/duonas.conf"

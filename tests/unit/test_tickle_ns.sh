@@ -15,32 +15,10 @@ NA=duonas-tka-$$
 NB=duonas-tkb-$$
 IFA=dta$$
 IFB=dtb$$
-n=0
-fail=0
 
-skip() { echo "SKIP: $*"; exit 77; }
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"
-	else echo "not ok $n - $2"; fail=$((fail + 1)); fi
-}
-cleanup() {
-	[ -n "${SRV:-}" ] && kill "$SRV" 2>/dev/null
-	ip netns del "$NA" 2>/dev/null
-	ip netns del "$NB" 2>/dev/null
-	rm -f "${OUT:-}"
-}
-
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v ip >/dev/null || skip "no ip(8)"
-[ -x "$TOOL" ] || { echo "not ok 1 - $TOOL not built"; exit 1; }
-trap cleanup EXIT
-ip netns add "$NA" 2>/dev/null || skip "ip netns unavailable"
-ip netns add "$NB" || exit 1
-ip link add "$IFA" type veth peer name "$IFB" || skip "no veth support"
-ip link set "$IFA" netns "$NA" && ip link set "$IFB" netns "$NB" || exit 1
+. "$(dirname "$0")/lib-ns.sh"
+ns_pair_setup
 for ns in "$NA" "$NB"; do
-	ip -n "$ns" link set lo up
 	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
 	    net.ipv6.conf.default.disable_ipv6=0 2>/dev/null
 done
@@ -57,20 +35,20 @@ one_case() {
 	local i
 	: >"$OUT"
 	ip netns exec "$NA" "$TOOL" server "$1" "$2" "$3" >"$OUT" 2>&1 &
-	SRV=$!
+	BG=$!
 	for ((i = 0; i < 50; i++)); do
 		grep -q listening "$OUT" && break
 		sleep 0.1
 	done
 	RES=$(ip netns exec "$NB" "$TOOL" client "$1" "$2" "$4" 2>&1)
 	for ((i = 0; i < 50; i++)); do
-		kill -0 "$SRV" 2>/dev/null || break
+		kill -0 "$BG" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill "$SRV" 2>/dev/null
-	wait "$SRV"
+	kill "$BG" 2>/dev/null
+	wait "$BG"
 	SRVRC=$?
-	SRV=
+	BG=
 }
 
 port=5001

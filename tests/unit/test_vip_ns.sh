@@ -13,32 +13,9 @@ NB=duonas-vipb-$$
 IFA=dva$$
 IFB=dvb$$
 VIP=192.0.2.10
-n=0
-fail=0
 
-skip() { echo "SKIP: $*"; exit 77; }
-ok() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"
-	else echo "not ok $n - $2"; fail=$((fail + 1)); fi
-}
-cleanup() {
-	[ -n "${CAP:-}" ] && kill "$CAP" 2>/dev/null
-	ip netns del "$NA" 2>/dev/null
-	ip netns del "$NB" 2>/dev/null
-	rm -f "${OUT:-}"
-}
-
-[ "$(id -u)" = 0 ] || skip "not root"
-command -v ip >/dev/null || skip "no ip(8)"
-[ -x "$TOOL" ] || { echo "not ok 1 - $TOOL not built"; exit 1; }
-trap cleanup EXIT
-ip netns add "$NA" 2>/dev/null || skip "ip netns unavailable"
-ip netns add "$NB" || exit 1
-ip link add "$IFA" type veth peer name "$IFB" || skip "no veth support"
-ip link set "$IFA" netns "$NA" && ip link set "$IFB" netns "$NB" || exit 1
-ip -n "$NA" link set lo up
-ip -n "$NB" link set lo up
+. "$(dirname "$0")/lib-ns.sh"
+ns_pair_setup
 ip -n "$NA" link set "$IFA" up
 ip -n "$NB" link set "$IFB" up
 ip -n "$NB" addr add 192.0.2.2/24 dev "$IFB"
@@ -58,10 +35,10 @@ A add "$IFA" $VIP 24; ok $? "adding again is success (idempotent)"
 
 OUT=$(mktemp /tmp/duonas-t-vip.XXXXXX)
 ip netns exec "$NB" "$TOOL" capture "$IFB" 4000 4 >"$OUT" &
-CAP=$!
+BG=$!
 for i in $(seq 50); do grep -q ready "$OUT" && break; sleep 0.1; done
 A announce "$IFA" $VIP 24 2 200 >/dev/null; ok $? "vip_announce_start: 2 bursts"
-wait "$CAP"; CAP=
+wait "$BG"; BG=
 grep -c "op=1 sha=$MAC spa=$VIP tha=00:00:00:00:00:00 tpa=$VIP dst=ff:ff:ff:ff:ff:ff len=60" "$OUT" | grep -qx 2
 ok $? "peer captured 2 gratuitous ARP requests"
 grep -c "op=2 sha=$MAC spa=$VIP tha=$MAC tpa=$VIP dst=ff:ff:ff:ff:ff:ff len=60" "$OUT" | grep -qx 2
