@@ -740,8 +740,10 @@ disk_main(void *arg)
 			uint64_t now = now_us(), half =
 			    (uint64_t)ha.cfg->lease_ms * 500;
 
+			/* blind again: it may have been switched on while
+			 * this pass was frozen after the test above */
 			if (dk.last_pass_us != 0 && now - dk.last_pass_us >=
-			    half) {
+			    half && !atomic_load(&ha.test_blind)) {
 				char why[128];
 
 				snprintf(why, sizeof(why), "the disk thread "

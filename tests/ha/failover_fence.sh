@@ -65,16 +65,7 @@ t_ok $? "A does not report holding $NS_VIP_A"
 # 1 s), has it back through the coordinated giveback: whichever it is
 # now, la and its IP are on exactly one head (the monitor checks every
 # sample of the whole test below).
-_la_one_owner() {
-	if ha_serving B la; then
-		ha_ip_held B "$NS_VIP_A" && ns_has_addr b "$NS_VIP_A" &&
-		    ! ns_has_addr a "$NS_VIP_A"
-	else
-		ha_serving A la && ha_ip_held A "$NS_VIP_A" &&
-		    ns_has_addr a "$NS_VIP_A" && ! ns_has_addr b "$NS_VIP_A"
-	fi
-}
-wait_until 10 _la_one_owner
+wait_until 10 ha_one_owner la "$NS_VIP_A"
 t_ok $? "la and $NS_VIP_A on exactly one head: B, or A again after the \
 giveback (A $(ha_state A), B $(ha_state B))"
 kill -0 "$PID_A" 2>/dev/null

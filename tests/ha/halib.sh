@@ -410,6 +410,17 @@ ha_verify() {
 	return $rc
 }
 
+# ha_one_owner LUN VIP: LUN served and VIP held (status and kernel) by
+# exactly one head.  After a fault the head that took over serves them
+# until the giveback returns them (fast: right after fault-reset-delay),
+# so a test that looks a second later may find either head.
+ha_one_owner() {
+	local h=A o=B
+	ha_serving B "$1" && h=B o=A
+	ha_serving "$h" "$1" && ha_ip_held "$h" "$2" && ns_has_addr "$h" "$2" &&
+	    ! ns_has_addr "$o" "$2"
+}
+
 # ---- split-brain monitor ----
 
 # ha_monitor_start: sample each head's status every 50 ms (one sampler per
