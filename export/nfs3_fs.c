@@ -237,9 +237,9 @@ obj_inside(const struct nfs_export *e, int fd, const struct stat *st)
 }
 
 /* Forged or relabelled handles: counted, and logged at most once per
- * NFS_RATELIM_MS (an attacker must not be able to flood the log). */
+ * LOG_RATELIM_MS (an attacker must not be able to flood the log). */
 static _Atomic uint64_t		badfh_count;
-static struct nfs_ratelim	rl_badfh;
+static struct log_ratelim	rl_badfh;
 
 static void
 badfh_note(const struct nfs3_ctx *x, const char *why)
@@ -247,7 +247,7 @@ badfh_note(const struct nfs3_ctx *x, const char *why)
 	char	host[64], more[64];
 
 	badfh_count++;
-	if (!nfs_ratelim_ok(&rl_badfh, more, sizeof(more)))
+	if (!log_ratelim_ok(&rl_badfh, more, sizeof(more)))
 		return;
 	nfs_addr_text((const struct sockaddr *)&x->r->peer, host,
 	    sizeof(host));

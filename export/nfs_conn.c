@@ -19,7 +19,7 @@
  * longest are closed first.  A per-second timer (nfs_conn_timer, on the
  * loop thread) shuts down connections idle for idle_ms and those whose
  * record made no progress for record_ms (or is not complete after 4x).
- * Limit hits are counted and logged at most once per NFS_RATELIM_MS.
+ * Limit hits are counted and logged at most once per LOG_RATELIM_MS.
  * Every connection linked into the table, and its unlinking, is
  * reported to the hook of nfs_set_conn_hook() (tickle ACK lists).
  */
@@ -87,7 +87,7 @@ static struct nfs_conn_limits lim = {
 static _Atomic int64_t	 in_bytes;	/* every c->charged */
 static _Atomic uint64_t	 st_rejected, st_evicted, st_idle, st_record,
 			 st_budget;
-static struct nfs_ratelim rl_reject, rl_evict, rl_record, rl_budget,
+static struct log_ratelim rl_reject, rl_evict, rl_record, rl_budget,
 			 rl_oversize;
 
 /* nfs_set_conn_hook(): told of every connection linked and unlinked */
@@ -444,7 +444,7 @@ budget_reclaim(struct nfs_conn *self, size_t need)
 	if (rc < 0)
 		st_budget++;
 	if ((nclosed > 0 || rc < 0) &&
-	    nfs_ratelim_ok(&rl_budget, more, sizeof(more))) {
+	    log_ratelim_ok(&rl_budget, more, sizeof(more))) {
 		if (nclosed > 0)
 			log_warnx("nfs: input budget of %zu MiB exhausted: "
 			    "closed %d connection(s) holding partial records, "
@@ -505,7 +505,7 @@ conn_parse(struct nfs_conn *c, struct nfs_req **rs, int *nr)
 		mark = get_be32(c->in + off);
 		flen = mark & 0x7fffffffu;
 		if (flen + c->fraglen > NFS_MAXREC) {
-			if (nfs_ratelim_ok(&rl_oversize, more, sizeof(more)))
+			if (log_ratelim_ok(&rl_oversize, more, sizeof(more)))
 				log_warnx("nfs: %s: record of %zu bytes is "
 				    "larger than %d, closing%s", c->peertext,
 				    flen + c->fraglen, NFS_MAXREC, more);
@@ -729,7 +729,7 @@ nfs_conn_shed(void)
 	pthread_mutex_lock(&conn_mtx);
 	rv = conn_evict_locked(who, sizeof(who), &held);
 	pthread_mutex_unlock(&conn_mtx);
-	if (rv && nfs_ratelim_ok(&rl_evict, more, sizeof(more)))
+	if (rv && log_ratelim_ok(&rl_evict, more, sizeof(more)))
 		log_warnx("nfs: out of descriptors: evicted a connection of "
 		    "%s (it had %d)%s", who, held, more);
 	return rv;
@@ -788,7 +788,7 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 	}
 	pthread_mutex_unlock(&conn_mtx);
 	if (refused) {
-		if (nfs_ratelim_ok(&rl_reject, more, sizeof(more)))
+		if (log_ratelim_ok(&rl_reject, more, sizeof(more)))
 			log_warnx("nfs: %s has %d connections "
 			    "(max-connections-per-client): a new one refused%s",
 			    c->peertext, refused, more);
@@ -796,7 +796,7 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		free(c);
 		return;
 	}
-	if (evicted && nfs_ratelim_ok(&rl_evict, more, sizeof(more)))
+	if (evicted && log_ratelim_ok(&rl_evict, more, sizeof(more)))
 		log_warnx("nfs: %d connections (max-connections): evicted the "
 		    "longest stalled one of %s (it had %d) for %s%s",
 		    lim.max_conns, who, held, c->peertext, more);
@@ -893,7 +893,7 @@ nfs_conn_timer(void)
 		}
 	}
 	pthread_mutex_unlock(&conn_mtx);
-	if (nrec > 0 && nfs_ratelim_ok(&rl_record, more, sizeof(more)))
+	if (nrec > 0 && log_ratelim_ok(&rl_record, more, sizeof(more)))
 		log_warnx("nfs: record timeout (%llu s): closed %d "
 		    "connection(s) stalled in the middle of a record, one from "
 		    "%s%s", (unsigned long long)lim.record_ms / 1000, nrec,
@@ -915,21 +915,4 @@ nfs_conn_stats(struct nfs_conn_stats *st)
 	st->budget = st_budget;
 	st->buffered = in_bytes;
 	st->lim = lim;
-}
-
-int
-nfs_ratelim_ok(struct nfs_ratelim *rl, char *more, size_t morelen)
-{
-	uint64_t now = now_ms(), last = rl->last, n;
-
-	if ((last != 0 && now - last < NFS_RATELIM_MS) ||
-	    !atomic_compare_exchange_strong(&rl->last, &last, now)) {
-		rl->suppressed++;
-		return 0;
-	}
-	more[0] = 0;
-	if ((n = atomic_exchange(&rl->suppressed, 0)) > 0)
-		snprintf(more, morelen, " (%llu more not logged)",
-		    (unsigned long long)n);
-	return 1;
 }

@@ -313,16 +313,6 @@ struct nfs_conn_stats {
 };
 /* Any thread. */
 void	nfs_conn_stats(struct nfs_conn_stats *);
-/* At most one warning per NFS_RATELIM_MS for one kind of event.  Any
- * thread: 1 when this one may be logged, with more set to "" or to
- * " (N more not logged)" (since the last line); 0 when it is only
- * counted. */
-#define NFS_RATELIM_MS		10000
-struct nfs_ratelim {
-	_Atomic uint64_t	last;		/* now_ms() of the last line */
-	_Atomic uint64_t	suppressed;
-};
-int	nfs_ratelim_ok(struct nfs_ratelim *, char *more, size_t morelen);
 /* Port of (prog, vers, protocol) for the portmapper; 0: not served. */
 uint32_t nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot);
 /* Statistics: one finished call (status nfsstat3, latency), garbage. */

@@ -35,7 +35,7 @@ struct mnt_ent {
 	uint32_t	expid;
 };
 
-static struct nfs_ratelim rl_refused;
+static struct log_ratelim rl_refused;
 static struct mnt_ent	*mnts;
 static int		 nmnts;
 static pthread_mutex_t	 mnt_mtx = PTHREAD_MUTEX_INITIALIZER;
@@ -168,7 +168,7 @@ mnt_mnt(struct nfs_req *r, const char *path)
 	cl = nfs_export_client(e, (struct sockaddr *)&ss);
 	if (cl == NULL || !nfs_export_enabled(e->id) || e->fd < 0) {
 		/* a client may ask again and again: not a line each time */
-		if (nfs_ratelim_ok(&rl_refused, more, sizeof(more)))
+		if (log_ratelim_ok(&rl_refused, more, sizeof(more)))
 			log_info("nfs: mount of %s refused for %s%s%s",
 			    e->path, host, cl == NULL ? "" : e->fd < 0 ?
 			    " (export offline)" : " (export disabled)", more);

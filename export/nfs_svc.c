@@ -21,7 +21,7 @@
  * anyway, accept_error_cb() takes the client at the head of the backlog
  * with the spare descriptor and closes it (it retries rather than
  * hangs), evicts one connection, pauses the listeners for
- * ACCEPT_PAUSE_MS and logs one line per NFS_RATELIM_MS: libevent would
+ * ACCEPT_PAUSE_MS and logs one line per LOG_RATELIM_MS: libevent would
  * otherwise retry at once, forever.
  */
 #include <arpa/inet.h>
@@ -78,7 +78,7 @@ static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
 static _Atomic uint64_t	 st_autherr;
 static _Atomic uint64_t	 st_proc[NFS3_NPROC];
 static _Atomic uint64_t	 st_accept_err;
-static struct nfs_ratelim rl_accept;
+static struct log_ratelim rl_accept;
 /* Kept open to be closed at EMFILE: room for one accept(2) + close. */
 static int		 spare_fd = -1;
 
@@ -401,7 +401,7 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 		spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		nfs_conn_shed();
 	}
-	if (nfs_ratelim_ok(&rl_accept, more, sizeof(more)))
+	if (log_ratelim_ok(&rl_accept, more, sizeof(more)))
 		log_warnx("nfs: accept: %s: pausing new connections for %d ms"
 		    "%s", strerror(err), ACCEPT_PAUSE_MS, more);
 	listeners_enable(0);

@@ -120,6 +120,7 @@ lhm_actions_install(void)
 	};
 
 	lhm_set_actions(&a);
+	ha_set_health_check(lhm_head_healthy);
 }
 
 int

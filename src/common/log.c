@@ -8,6 +8,7 @@
  * info/debug/warn: the daemon runs under systemd, which keeps the journal.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/util.h"
 
 static char	log_prog[32] = "duonas";
 static char	log_tag[32];
@@ -111,4 +113,21 @@ fatalx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_CRIT, 0);
 	exit(1);
+}
+
+int
+log_ratelim_ok(struct log_ratelim *rl, char *more, size_t morelen)
+{
+	uint64_t now = now_ms(), last = rl->last, n;
+
+	if ((last != 0 && now - last < LOG_RATELIM_MS) ||
+	    !atomic_compare_exchange_strong(&rl->last, &last, now)) {
+		rl->suppressed++;
+		return 0;
+	}
+	more[0] = 0;
+	if ((n = atomic_exchange(&rl->suppressed, 0)) > 0)
+		snprintf(more, morelen, " (%llu more not logged)",
+		    (unsigned long long)n);
+	return 1;
 }

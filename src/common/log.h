@@ -10,6 +10,9 @@
 #define DUONAS_LOG_H
 
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
@@ -25,6 +28,20 @@ void	log_debug(const char *, ...) LOG_FMT(1, 2);
 void	log_warn(const char *, ...) LOG_FMT(1, 2);
 void	log_warnx(const char *, ...) LOG_FMT(1, 2);
 void	log_vlog(int pri, const char *, va_list, int with_errno);
+
+/*
+ * At most one line per LOG_RATELIM_MS for one kind of event (a flood of
+ * the same warning from a client, a failing disk, an attacker).  Any
+ * thread.  log_ratelim_ok() returns 1 when this one may be logged, with
+ * more set to "" or to " (N more not logged)" (since the last line), and
+ * 0 when it is only counted.  Zero-initialise the struct.
+ */
+#define LOG_RATELIM_MS		10000
+struct log_ratelim {
+	_Atomic uint64_t	last;		/* now_ms() of the last line */
+	_Atomic uint64_t	suppressed;
+};
+int	log_ratelim_ok(struct log_ratelim *, char *more, size_t morelen);
 __attribute__((noreturn)) void fatal(const char *, ...) LOG_FMT(1, 2);
 __attribute__((noreturn)) void fatalx(const char *, ...) LOG_FMT(1, 2);
 

@@ -109,6 +109,7 @@ static void	surrender(const char *why, int permanent, int announce,
 		    int count);
 static void	peer_watch(void);
 static int	coord_keep(int i);
+static int	ip_luns_kept(const struct ha_ip *ip);
 static void	coord_tick(void);
 static void	ipclaim_send(const struct ha_ip *ip);
 static void	released_send(int lun, uint64_t out_us);
@@ -458,7 +459,11 @@ ha_reconcile(void)
 	 * and claims it (make-before-break: the clients' reconnects meet
 	 * the peer, "Coordinated giveback" in docs/failover.md) */
 	for (int i = 0; i < nips; i++) {
-		if (ip_wanted(&ips[i])) {
+		/* the IP serves the LUNs homed on its head: while one of
+		 * them is kept here for a peer that is not ready yet, so is
+		 * the IP, and the wait for the claim has not begun */
+		if (ip_wanted(&ips[i]) || (ips[i].held &&
+		    ip_luns_kept(&ips[i]))) {
 			ips[i].hold_until_us = 0;
 			continue;
 		}
@@ -849,6 +854,17 @@ coord_keep(int i)
 	if (!atomic_load(&ha.luns[i].serving))
 		return 0;
 	return peer_gw[i].state != PEXT_GW_READY;
+}
+
+/* A LUN homed on ip's head is still served here because the peer it
+ * goes to is not ready for it yet (coordinated giveback). */
+static int
+ip_luns_kept(const struct ha_ip *ip)
+{
+	for (int i = 0; i < ha.nluns; i++)
+		if (ha.luns[i].cfg->home == ip->head && coord_keep(i))
+			return 1;
+	return 0;
 }
 
 static void

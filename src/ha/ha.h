@@ -9,6 +9,7 @@
 #ifndef DUONAS_HA_H
 #define DUONAS_HA_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/cfg.h"
@@ -137,5 +138,15 @@ int		 ha_peer_owns_all(void);
 /* This head's HA state and the peer's as last heard (HA_STA_* bits of
  * ha_fsm.h; *peer 0 when the peer is not heard alive). */
 void		 ha_pair_states(unsigned *me, unsigned *peer);
+
+/*
+ * A returning head reports its LUNs READY for the giveback only while fn
+ * says this head is healthy (duonasd installs the local health monitor's
+ * lhm_head_healthy); until then they stay PREPARING with fn's reason,
+ * and the survivor keeps serving them: a head does not take its LUNs
+ * back into the fault it surrendered for.  NULL (the default): always
+ * healthy.  fn is called from the disk thread.
+ */
+void		 ha_set_health_check(int (*fn)(char *why, size_t len));
 
 #endif

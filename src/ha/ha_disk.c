@@ -55,6 +55,14 @@ static struct {
 	int		 kicked;	/* a pass is wanted now */
 } dk = { .mtx = PTHREAD_MUTEX_INITIALIZER };
 
+static int (*_Atomic health_fn)(char *, size_t);
+
+void
+ha_set_health_check(int (*fn)(char *why, size_t len))
+{
+	health_fn = fn;
+}
+
 enum post_kind { POST_CREDIT, POST_ATTACHED, POST_RELEASED, POST_FENCED,
 	POST_MAILBOX, POST_FROZEN, POST_GW };
 
@@ -506,6 +514,17 @@ prep_eval(struct ha_lun *l, const struct pext_res *r, int have_res)
 			state = PEXT_GW_READY;
 		else
 			state = PEXT_GW_PREPARING;
+		if (state == PEXT_GW_READY) {
+			int (*fn)(char *, size_t) = health_fn;
+			char hwhy[128];
+
+			/* not into the fault it surrendered for: wait */
+			if (fn != NULL && !fn(hwhy, sizeof(hwhy))) {
+				state = PEXT_GW_PREPARING;
+				snprintf(why, sizeof(why), "unhealthy: %.*s",
+				    (int)sizeof(why) - 12, hwhy);
+			}
+		}
 		mb = state == PEXT_GW_READY ? PEXT_MB_GIVEWAIT |
 		    PEXT_MB_MBWAIT : PEXT_MB_GIVEWAIT;
 	}

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/log.h"
 #include "pool/pext.h"
 
 struct pool_lun {
@@ -30,6 +31,7 @@ struct pool_lun {
 	char			damage[256];	/* what load/check found
 						 * damaged and did ("" =
 						 * nothing since open) */
+	struct log_ratelim	io_rl;		/* I/O error log lines */
 };
 
 /* Every control block of an extent, decoded, and the verdict. */

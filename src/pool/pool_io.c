@@ -33,6 +33,7 @@ io_full(struct pool_lun *lun, int wr, void *buf, size_t len, uint64_t off)
 {
 	uint8_t	*p = buf;
 	ssize_t	 n;
+	char	 more[48];
 
 	while (len > 0) {
 		if (wr)
@@ -41,17 +42,25 @@ io_full(struct pool_lun *lun, int wr, void *buf, size_t len, uint64_t off)
 			n = pread(lun->fd, p, len, (off_t)off);
 		if (n == -1 && errno == EINTR)
 			continue;
+		/* A failing disk fails every pass (10 a second): one line
+		 * per LUN every LOG_RATELIM_MS, with the count of the rest. */
 		if (n == -1) {
 			int e = errno;
 
-			log_warn("pool: %s: %s at offset %llu", lun->path,
-			    wr ? "write" : "read", (unsigned long long)off);
+			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more)))
+				log_warnx("pool: lun %u (%s): %s at offset %llu: "
+				    "%s%s", lun->lun_id, lun->path,
+				    wr ? "write" : "read",
+				    (unsigned long long)off, strerror(e), more);
 			return e;
 		}
 		if (n == 0) {
-			log_warnx("pool: %s: short %s at offset %llu (past "
-			    "the end of the LUN?)", lun->path,
-			    wr ? "write" : "read", (unsigned long long)off);
+			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more)))
+				log_warnx("pool: lun %u (%s): short %s at offset "
+				    "%llu (past the end of the LUN?)%s",
+				    lun->lun_id, lun->path,
+				    wr ? "write" : "read",
+				    (unsigned long long)off, more);
 			return EIO;
 		}
 		p += n;

@@ -65,6 +65,19 @@ wa_continued_on_b
 ha_wait_acks wb 20 10
 t_ok $? "writer through $NS_VIP_B unaffected"
 
+# A restarts its state machine after fault-reset-delay, but must not take
+# la back into the same fault: its giveback readiness waits, B serves on
+_a_waits_unhealthy() {
+	ha_json B | grep -q '"name":"la"[^}]*"peer_readiness":"PREPARING","our_readiness":"none","readiness_reason":"unhealthy:'
+}
+wait_until 10 _a_waits_unhealthy
+t_ok $? "A back from its fault: B sees la's readiness PREPARING (unhealthy) while A's eth0 is down"
+# longer than the 5 s a survivor holds a given-back IP for the peer's
+# claim: that wait must not begin while the LUN is still kept here
+sleep 7
+ha_serving B la && ha_ip_held B "$NS_VIP_A" && ! ha_serving A la
+t_ok $? "B still serves la and holds $NS_VIP_A while A's eth0 is down"
+
 ns_exec a ip link set eth0 up
 t_ok $? "A's eth0 up again"
 _eth0_ok() { ha_cli A health | grep -q 'iface eth0 *ok'; }
