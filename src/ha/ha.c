@@ -179,6 +179,14 @@ exports_map(void)
 			nfs_export_enable(exps[i].id, 0);
 }
 
+/* What the NFS gate says: served here with a valid lease. */
+static int
+lun_gate_open(int i)
+{
+	return atomic_load(&ha.luns[i].serving) &&
+	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
+}
+
 /* The NFS workers' gate: may this export be served right now?  Lock-free:
  * the LUN's serving flag and lease deadline are atomics. */
 static int
@@ -190,9 +198,7 @@ nfs_gate(uint32_t id, void *arg)
 			continue;
 		if (exps[i].lun < 0)
 			return 1;
-		struct ha_lun *l = &ha.luns[exps[i].lun];
-		return atomic_load(&l->serving) &&
-		    now_us() < atomic_load(&l->lease_until_us);
+		return lun_gate_open(exps[i].lun);
 	}
 	return 1;
 }
@@ -1374,9 +1380,7 @@ ha_frozen(const char *why)
 	for (int i = 0; i < nips; i++)
 		held += ips[i].held;
 	for (int i = 0; i < ha.nluns; i++)
-		if (atomic_load(&ha.luns[i].serving) &&
-		    now >= atomic_load(&ha.luns[i].lease_until_us))
-			expired++;
+		expired += ha_lun_lease_lost(i, now);
 	log_warnx("ha: this head was frozen (%s)%s", why, held || expired ?
 	    ": leases lost, fencing" : "");
 	if (held || expired)
@@ -1961,18 +1965,9 @@ lease_ok(void)
 	uint64_t now = now_us();
 
 	for (int i = 0; i < ha.nluns; i++)
-		if (atomic_load(&ha.luns[i].serving) &&
-		    now >= atomic_load(&ha.luns[i].lease_until_us))
+		if (ha_lun_lease_lost(i, now))
 			return 0;
 	return 1;
-}
-
-/* What the NFS gate says: served here with a valid lease. */
-static int
-lun_gate_open(int i)
-{
-	return atomic_load(&ha.luns[i].serving) &&
-	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
 }
 
 static const char *const lun_st_names[] = {

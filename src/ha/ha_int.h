@@ -105,6 +105,15 @@ struct ha_ctl {
 };
 extern struct ha_ctl	 ha;
 
+/* LUN i is served here, but its lease has run out: the owner must stop
+ * (fence).  Any thread: atomics only. */
+static inline int
+ha_lun_lease_lost(int i, uint64_t now)
+{
+	return atomic_load(&ha.luns[i].serving) &&
+	    now >= atomic_load(&ha.luns[i].lease_until_us);
+}
+
 /* ha_mon.c — status monitor (loop thread) */
 int		 ha_mon_init(void);
 void		 ha_mon_shutdown(void);

@@ -65,8 +65,7 @@ healthy(char *why, size_t len)
 	uint64_t now = now_us();
 
 	for (int i = 0; i < ha.nluns; i++)
-		if (atomic_load(&ha.luns[i].serving) &&
-		    now >= atomic_load(&ha.luns[i].lease_until_us)) {
+		if (ha_lun_lease_lost(i, now)) {
 			snprintf(why, len, "lease of lun %s ran out",
 			    ha.luns[i].cfg->name);
 			return 0;
