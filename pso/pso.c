@@ -192,16 +192,47 @@ synced_cb(void *arg)
 	state_update(0);
 }
 
+/* The first sync since start, for brl (docs/locks.md): cold or from a
+ * serving peer.  first_sync: 0 none yet, 1 warm, 2 cold. */
+static void	(*synced_hook)(int cold, void *);
+static void	 *synced_hook_arg;
+static int	  first_sync;
+
+static void
+synced_hook_cb(void *arg)
+{
+	(void)arg;
+	if (synced_hook != NULL && first_sync != 0)
+		synced_hook(first_sync == 2, synced_hook_arg);
+}
+
+void
+pso_set_synced_cb(void (*fn)(int cold, void *), void *arg)
+{
+	pthread_mutex_lock(&pso_g.mtx);
+	synced_hook = fn;
+	synced_hook_arg = arg;
+	pthread_mutex_unlock(&pso_g.mtx);
+	/* registered after the first sync: tell it now */
+	loop_call(synced_hook_cb, NULL);
+}
+
 void
 pso_set_synced(int cold)
 {
+	int first;
+
 	pthread_mutex_lock(&pso_g.mtx);
 	pso_g.sync = PSO_SYNC_DONE;
+	first = pso_g.booting;
+	if (first)
+		first_sync = cold ? 2 : 1;
 	pso_g.booting = 0;
 	pthread_cond_broadcast(&pso_g.cond);
 	pthread_mutex_unlock(&pso_g.mtx);
-	(void)cold;
 	loop_call(synced_cb, NULL);
+	if (first)
+		loop_call(synced_hook_cb, NULL);
 }
 
 /* Any thread: re-evaluate roles and (re)start the sync thread. */

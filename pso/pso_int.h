@@ -252,6 +252,11 @@ int	 pso_ready_wait(void);
 int	 pso_api_enter(void);
 int	 pso_req_timeout(void);
 void	 pso_set_synced(int cold);
+/* fn(cold, arg) on the loop thread once this head had its first sync
+ * since start (at once when that already happened): cold 1 when the
+ * cluster started cold (nothing inherited), 0 when synced from a serving
+ * peer.  Used by brl (docs/locks.md). */
+void	 pso_set_synced_cb(void (*fn)(int cold, void *), void *arg);
 /* Any thread: recompute the roles, start the sync thread when needed. */
 void	 pso_state_kick(void);
 /* Any thread, mtx not held: this head lacks a write the peer committed

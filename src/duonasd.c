@@ -30,6 +30,7 @@
 #include "link/link.h"
 #include "export/nfs.h"
 #include "lhm/lhm.h"
+#include "pso/brl.h"
 #include "pso/pso.h"
 #include "vip/tickle.h"
 
@@ -265,6 +266,10 @@ main(int argc, char **argv)
 			log_warnx("pso: cannot start: %s", pso_strerror(rv));
 			return 1;
 		}
+		/* the lock table learns from PSO whether the cluster
+		 * starts cold (docs/locks.md) */
+		if (brl_init(dd.cfg, dd.self) != 0)
+			return 1;
 	}
 	if ((rv = ctcm_init(dd.cfg, dd.self)) != 0) {
 		log_warnx("ctcm: cannot start: %s", ctcm_strerror(rv));
@@ -313,8 +318,10 @@ main(int argc, char **argv)
 	services_shutdown();
 	tickle_shutdown();
 	ctcm_shutdown();
-	if (!dd.monitor)
+	if (!dd.monitor) {
+		brl_shutdown();
 		pso_shutdown();
+	}
 	link_shutdown();
 	unlink(pidfile);
 	free(pidfile);

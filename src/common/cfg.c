@@ -350,6 +350,8 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "watchdog-timeout", watchdog_timeout_s, 1, 60),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
+	T("nlm", "grace-period", nlm_grace_s, 0, 3600),
+	T("nlm", "max-locks", nlm_max_locks, 100, 10000000),
 	T("config", "replicas", ctcm_replicas, 1, CFG_MAX_LUNS),
 	T("config", "history", ctcm_history, 0, 64),
 	T("health", "interval", health_interval_ms, 50, 60000),
@@ -432,6 +434,8 @@ cfg_defaults(struct cfg *c)
 	c->pso_lock_timeout_ms = 10000;
 	c->pso_req_timeout_ms = 2000;
 	c->pso_mapsize_mb = 1024;
+	c->nlm_grace_s = 45;
+	c->nlm_max_locks = 100000;
 	c->ctcm_replicas = 3;
 	c->ctcm_history = 8;
 	c->health_interval_ms = 1000;
@@ -556,6 +560,7 @@ block_kw(const char *s)
 {
 	static const char *const kw[] = {
 		"nfs", "link", "heartbeat", "pso", "config", "health",
+		"nlm",
 	};
 
 	for (size_t i = 0; i < nitems(kw); i++)

@@ -107,6 +107,10 @@ struct cfg {
 	int		pso_req_timeout_ms;	/* peer request timeout */
 	long		pso_mapsize_mb;
 
+	/* nlm { } (cluster byte-range locks, docs/locks.md) */
+	int		nlm_grace_s;		/* cold-start grace, 0 = none */
+	int		nlm_max_locks;		/* locks + waiters + shares */
+
 	/* config { } (configuration transactions) */
 	int		ctcm_replicas;		/* LUNs holding a replica */
 	int		ctcm_history;		/* generations kept */
