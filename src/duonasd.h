@@ -20,6 +20,8 @@ struct duonasd {
 extern struct duonasd	dd;
 
 void	ctl_handlers_register(void);
+/* `duonas locks ...` (duonasd_locks.c). */
+void	locks_ctl_register(void);
 /* File services (NFS) — started after PSO; 0 or -1 (logged). */
 int	services_init(void);
 void	services_shutdown(void);

@@ -28,6 +28,7 @@
 #include "lhm/lhm.h"
 #include "ha/ha_fsm.h"
 #include "link/link.h"
+#include "pso/brl.h"
 #include "pso/pso.h"
 
 /* ---- status ---------------------------------------------------------- */
@@ -127,7 +128,7 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 		ctl_printf(c, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
 		    "\"lock_waiters\":%llu,\"writes\":%llu,"
 		    "\"replicated_in\":%llu,\"conflicts\":%llu,\"synced\":%s,"
-		    "\"arbiter\":%s,\"store\":\"%s\"}}\n",
+		    "\"arbiter\":%s,\"store\":\"%s\"}",
 		    (unsigned long long)st.objects,
 		    (unsigned long long)st.locks_held,
 		    (unsigned long long)st.lock_waiters,
@@ -136,6 +137,9 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 		    (unsigned long long)st.conflicts,
 		    st.synced ? "true" : "false",
 		    st.arbiter ? "true" : "false", store_state_name(st.store));
+		ctl_printf(c, ",\"locks\":");
+		brl_status_json(&c->out);
+		ctl_printf(c, "}\n");
 	} else {
 		if (st.store != PSO_STORE_OK)
 			ctl_printf(c, "pso:         store %s: %s\n",
@@ -149,6 +153,7 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 		    (unsigned long long)st.repl_applied,
 		    st.synced ? "in sync" : "NOT in sync",
 		    st.arbiter ? ", lock arbiter" : "");
+		brl_status_text(&c->out);
 	}
 	return CTL_EX_OK;
 }
@@ -1291,4 +1296,5 @@ ctl_handlers_register(void)
 	ctl_register("pso bench", cmd_pso_bench);
 	ctl_register("pso fill", cmd_pso_fill);
 	ctl_register("pso reset", cmd_pso_reset);
+	locks_ctl_register();
 }

@@ -50,6 +50,35 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "objects) or behind its peer, and whose peer cannot give the "
 	  "objects back: accept that they are gone and serve PSO with what "
 	  "this head has.  Refused without --confirm.", 0 },
+	{ "locks", "[--json]",
+	  "List the cluster byte-range lock table as this head holds it: "
+	  "per entry the export id, the file handle (type:hex), protocol, "
+	  "client, svid, owner handle, range (start+len, len 0 = to the end "
+	  "of the file), type, and whether it is held, grant-pending (a "
+	  "granted waiter whose client was not told yet), waiting, or a "
+	  "share reservation.  Notes a grace period and a table that is not "
+	  "ready yet.", 1 },
+	{ "locks clear", "--client NAME | --export ID | --all",
+	  "Release every lock, waiter and share reservation of client NAME "
+	  "(its NLM caller name), of export ID, or of everybody.  Works on "
+	  "either head: the change goes through the lock arbiter and both "
+	  "heads have it when the command returns.", 0 },
+	{ "locks take", "EXPID HANDLEHEX CLIENT START LEN excl|shared "
+	  "[--wait] [--reclaim]",
+	  "Test tool: take a lock as client CLIENT (protocol admin) on the "
+	  "file (EXPID, kernel handle HANDLEHEX).  Prints granted, denied "
+	  "(with the holder), blocked (--wait: queued as a waiter), grace, "
+	  "nolocks or unavailable; exit 0 only when granted.", 0 },
+	{ "locks release", "EXPID HANDLEHEX CLIENT START LEN [--cancel]",
+	  "Test tool: unlock the range (--cancel: withdraw the waiter for "
+	  "exactly that range instead).", 0 },
+	{ "locks try", "EXPID HANDLEHEX CLIENT START LEN excl|shared",
+	  "Test tool: would the lock be granted?  Reads this head's copy "
+	  "only.", 0 },
+	{ "locks bench", "[N]",
+	  "Measure N (default 2000) lock+unlock pairs on a private file from "
+	  "this head; prints key=value lines (microseconds; from the head "
+	  "that is not the arbiter each call is one round trip to it).", 0 },
 	{ "master move", "[--timeout MS]",
 	  "Hand the master role to the peer (DAC(master) only; the peer must "
 	  "be alive in DAC(slave)).  No LUN, export or service IP moves: "
