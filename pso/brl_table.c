@@ -460,6 +460,64 @@ owner_would_change(const struct brl_fent *fe, const struct brl_owner *o,
 	return changes;
 }
 
+struct rg {
+	uint64_t	s, l;
+	int		x, p;
+};
+
+static int
+rg_cmp(const void *a, const void *b)
+{
+	const struct rg *x = a, *y = b;
+
+	return x->s < y->s ? -1 : x->s > y->s;
+}
+
+/* Exactly how many entries setting (o, s..l, excl) adds (negative when
+ * it merges some away): the same clearing, splitting and merging as
+ * owner_set, on o's ranges only, so the limit is checked before the
+ * table is touched. */
+static int64_t
+owner_delta(const struct brl_fent *fe, const struct brl_owner *o,
+    uint64_t s, uint64_t l, int excl)
+{
+	struct rg	*v;
+	uint32_t	 i, n = 0, old = 0, m;
+
+	v = xcalloc((size_t)fe->nlocks * 2 + 1, sizeof(*v));
+	for (i = 0; i < fe->nlocks; i++) {
+		const struct brl_ent *k = &fe->locks[i];
+
+		if (!brl_owner_eq(&k->o, o))
+			continue;
+		old++;
+		if (!overlap(s, l, k->start, k->last)) {
+			v[n++] = (struct rg){ k->start, k->last, k->excl,
+			    k->pending };
+			continue;
+		}
+		if (k->start < s)
+			v[n++] = (struct rg){ k->start, s - 1, k->excl,
+			    k->pending };
+		if (k->last > l)
+			v[n++] = (struct rg){ l + 1, k->last, k->excl,
+			    k->pending };
+	}
+	v[n++] = (struct rg){ s, l, excl, 0 };
+	qsort(v, n, sizeof(*v), rg_cmp);
+	for (i = 1, m = 1; i < n; i++) {
+		struct rg *a = &v[m - 1];
+
+		if (!a->p && !v[i].p && a->x == v[i].x && a->l != BRL_LAST &&
+		    v[i].s == a->l + 1)
+			a->l = v[i].l;
+		else
+			v[m++] = v[i];
+	}
+	free(v);
+	return (int64_t)m - (int64_t)old;
+}
+
 /* Sort the locks and merge o's touching ranges of the same type (not
  * those with a grant pending: their blob and grant id stay apart). */
 static void
@@ -656,6 +714,8 @@ op_lock(struct brl_tab *t, const struct brl_op *op, int grace,
 		return;
 	if (fe == NULL)
 		more = 1;
+	else
+		more = (uint64_t)MAX(owner_delta(fe, &op->o, s, l, excl), 0);
 	if (tab_full(t, more)) {
 		res->rc = BRL_NOLOCKS;
 		return;
