@@ -6,9 +6,11 @@
  * needed) and measure lock+unlock round trips.  The table: pso/brl.h,
  * docs/locks.md.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "ctl/ctl.h"
 #include "duonasd.h"
@@ -278,51 +280,90 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int
-cmd_locks_bench(struct ctl_ctx *c, int argc, char **argv)
-{
-	struct brl_file		f;
-	struct brl_owner	o;
-	struct brl_range	r = { 0, 100, 1 };
-	struct brl_stats	st;
-	const char		*es;
-	long long		 v = 2000;
-	uint64_t		*lat, t0, t1;
-	int			 i, n, rc = BRL_OK;
+struct bench {
+	pthread_t	 t;
+	int		 id, n, rc;
+	uint64_t	*lat;
+};
 
-	if (argc > 1 || (argc == 1 && parse_num(argv[0], 10, 1000000, &v,
-	    &es) < 0))
-		return ctl_usage(c, "locks bench", "N must be 10..1000000");
-	n = (int)v;
+/* One bench thread: n lock+unlock pairs on a file of its own. */
+static void *
+bench_main(void *arg)
+{
+	struct bench		*b = arg;
+	struct brl_file		 f;
+	struct brl_owner	 o;
+	struct brl_range	 r = { 0, 100, 1 };
+	uint64_t		 t0;
+	int			 i;
+
 	memset(&f, 0, sizeof(f));
 	memset(&o, 0, sizeof(o));
 	f.expid = 0xffffffffu;
 	f.khlen = 8;
-	memcpy(f.kh, "benchfil", 8);
+	memcpy(f.kh, "bench", 5);
+	put_be16(f.kh + 6, (uint16_t)b->id);
 	o.proto = BRL_PROTO_ADMIN;
-	snprintf(o.client, sizeof(o.client), "bench");
-	lat = xcalloc((size_t)n, sizeof(*lat));
-	t1 = now_us();
-	for (i = 0; i < n; i++) {
+	snprintf(o.client, sizeof(o.client), "bench%d", b->id);
+	b->rc = BRL_OK;
+	for (i = 0; i < b->n; i++) {
 		t0 = now_us();
-		if ((rc = brl_lock(&f, &o, &r, 0, NULL, 0, NULL, NULL)) !=
-		    BRL_OK || (rc = brl_unlock(&f, &o, &r)) != BRL_OK)
+		if ((b->rc = brl_lock(&f, &o, &r, 0, NULL, 0, NULL, NULL)) !=
+		    BRL_OK || (b->rc = brl_unlock(&f, &o, &r)) != BRL_OK)
 			break;
-		lat[i] = now_us() - t0;
+		b->lat[i] = now_us() - t0;
+	}
+	return NULL;
+}
+
+static int
+cmd_locks_bench(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct bench		*b;
+	struct brl_stats	 st;
+	const char		*ts, *es;
+	long long		 v = 2000, nt = 1;
+	uint64_t		*lat, t1;
+	int			 i, n, rc = BRL_OK, bad = 0, total;
+
+	ts = ctl_opt_take(&argc, argv, "threads", &bad);
+	if (bad || (ts && parse_num(ts, 1, 64, &nt, &es) < 0))
+		return ctl_usage(c, "locks bench", "--threads must be 1..64");
+	if (argc > 1 || (argc == 1 && parse_num(argv[0], 10, 1000000, &v,
+	    &es) < 0))
+		return ctl_usage(c, "locks bench", "N must be 10..1000000");
+	n = (int)v;
+	total = n * (int)nt;
+	lat = xcalloc((size_t)total, sizeof(*lat));
+	b = xcalloc((size_t)nt, sizeof(*b));
+	t1 = now_us();
+	for (i = 0; i < nt; i++) {
+		b[i].id = i;
+		b[i].n = n;
+		b[i].lat = lat + (size_t)i * (size_t)n;
+		if (pthread_create(&b[i].t, NULL, bench_main, &b[i]) != 0)
+			fatal("locks bench: cannot start a thread");
+	}
+	for (i = 0; i < nt; i++) {
+		pthread_join(b[i].t, NULL);
+		if (b[i].rc != BRL_OK)
+			rc = b[i].rc;
 	}
 	t1 = now_us() - t1;
+	free(b);
 	if (rc != BRL_OK) {
 		free(lat);
 		ctl_printf(c, "duonas locks bench: %s\n", brl_strerror(rc));
 		return CTL_EX_FAIL;
 	}
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
+	qsort(lat, (size_t)total, sizeof(*lat), cmp_u64);
 	brl_stats_get(&st);
 	ctl_printf(c, "brl_lock_unlock_us_p50=%llu\nbrl_lock_unlock_us_p99=%llu"
-	    "\nbrl_pairs_per_s=%.0f\nbrl_bench_count=%d\nbrl_arbiter=%d\n",
-	    (unsigned long long)lat[n / 2],
-	    (unsigned long long)lat[MIN(n - 1, n * 99 / 100)],
-	    n * 1e6 / (double)(t1 ? t1 : 1), n, st.arbiter);
+	    "\nbrl_pairs_per_s=%.0f\nbrl_bench_count=%d\nbrl_bench_threads="
+	    "%lld\nbrl_arbiter=%d\n",
+	    (unsigned long long)lat[total / 2],
+	    (unsigned long long)lat[MIN(total - 1, total * 99 / 100)],
+	    total * 1e6 / (double)(t1 ? t1 : 1), total, nt, st.arbiter);
 	free(lat);
 	return CTL_EX_OK;
 }

@@ -75,9 +75,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "locks try", "EXPID HANDLEHEX CLIENT START LEN excl|shared",
 	  "Test tool: would the lock be granted?  Reads this head's copy "
 	  "only.", 0 },
-	{ "locks bench", "[N]",
-	  "Measure N (default 2000) lock+unlock pairs on a private file from "
-	  "this head; prints key=value lines (microseconds; from the head "
+	{ "locks bench", "[N] [--threads T]",
+	  "Measure N (default 2000) lock+unlock pairs from each of T threads "
+	  "(default 1), each on a private file, from this head; prints "
+	  "key=value lines (microseconds, pairs per second; from the head "
 	  "that is not the arbiter each call is one round trip to it).", 0 },
 	{ "master move", "[--timeout MS]",
 	  "Hand the master role to the peer (DAC(master) only; the peer must "
