@@ -525,8 +525,14 @@ job_run(struct gjob *j, brl_grant_fn fn, void *arg)
 		return;
 	}
 	brl_range_out(j->start, j->last, j->excl, &r);
-	res = fn ? fn(&j->f, &j->o, &r, j->blob, j->bloblen, arg) :
-	    BRL_GRANT_NOTMINE;
+	/* An admin (test) client polls with `duonas locks`: nobody to
+	 * call back, the grant is confirmed at once (by both heads; the
+	 * second GRANT_DONE finds nothing pending and changes nothing). */
+	if (j->o.proto == BRL_PROTO_ADMIN)
+		res = BRL_GRANT_DONE;
+	else
+		res = fn ? fn(&j->f, &j->o, &r, j->blob, j->bloblen, arg) :
+		    BRL_GRANT_NOTMINE;
 	age = now_ms() - j->first_ms;
 	switch (res) {
 	case BRL_GRANT_DONE:

@@ -33,6 +33,7 @@
 #define REPLY_STATES	(8u << 20)
 #define SYNC_CHUNK	(1u << 20)
 #define SYNC_RETRY_MS	100
+#define SYNC_GIVEUP_MS	10000	/* master: the peer never got ready */
 #define SWEEP_MS	10000
 #define SYNC_END	0xffffffffu
 
@@ -44,6 +45,7 @@ static struct event	*sweep_ev, *sync_ev;
 static uint32_t		 sync_cursor;
 static int		 sync_active;
 static uintptr_t	 sync_gen;	/* a restarted copy ignores old replies */
+static uint64_t		 sync_since;	/* now_ms() of the first refusal */
 
 static void	call_drive(struct brl_call *);
 static void	put_next(struct brl_call *);
@@ -727,9 +729,19 @@ sync_reply_cb(int status, const uint8_t *p, size_t len, void *arg)
 		return;
 	}
 	if (rc != 0) {		/* the peer is not ready yet */
+		/* Neither head holds a table (both joined at once, each
+		 * waiting for the other): the master starts cold. */
+		if (sync_since == 0)
+			sync_since = now_ms();
+		else if (now_ms() - sync_since > SYNC_GIVEUP_MS &&
+		    brl_g.mode == HA_OPMODE_MASTER) {
+			cold_start("the peer has no lock table either");
+			return;
+		}
 		sync_retry();
 		return;
 	}
+	sync_since = 0;
 	if (install_states(&r, n, "BRL_SYNC") < 0 || r.left != 0) {
 		log_warnx("brl: malformed BRL_SYNC reply: starting over");
 		sync_cursor = 0;
@@ -795,6 +807,7 @@ sync_start(const char *why)
 	role_update();
 	log_info("brl: copying the lock table from the peer (%s)", why);
 	sync_cursor = 0;
+	sync_since = 0;
 	sync_gen++;
 	sync_active = 1;
 	evtimer_del(sync_ev);

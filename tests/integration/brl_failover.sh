@@ -47,6 +47,9 @@ t_ok $? "the waiter is in A's copy"
 t_eq "$(cli A locks release $F c1 0 100 2>&1)" "granted" "c1 releases"
 cli B locks | grep -Eq "admin c3 svid=0 0\+10 excl (grant-pending|held)"
 t_ok $? "c3's waiter became a lock on both heads"
+wait_until 5 sh -c "'$DUONAS' -s '$(sock_of A)' locks | grep -q 'admin c3 svid=0 0+10 excl held'" &&
+wait_until 5 sh -c "'$DUONAS' -s '$(sock_of B)' locks | grep -q 'admin c3 svid=0 0+10 excl held'"
+t_ok $? "the grant is confirmed (GRANT_DONE replicated to both heads)"
 
 # kill -9 of the arbiter: the survivor inherits every lock, no grace
 cli B locks clear --client c3 >/dev/null
