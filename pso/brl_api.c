@@ -457,7 +457,8 @@ brl_grants_scan(const struct brl_fent *fe)
 	}
 }
 
-/* Is j's grant still pending in this head's copy? */
+/* Is j's grant still pending in this head's copy?  1 yes, 0 no, -1 not
+ * known yet (the table is being copied). */
 static int
 job_pending(const struct gjob *j)
 {
@@ -466,7 +467,9 @@ job_pending(const struct gjob *j)
 	int		 yes = 0;
 
 	pthread_mutex_lock(&brl_g.mtx);
-	if (brl_g.ready && (fe = brl_tab_find(brl_g.tab, &j->f)) != NULL)
+	if (!brl_g.ready)
+		yes = -1;
+	else if ((fe = brl_tab_find(brl_g.tab, &j->f)) != NULL)
 		for (i = 0; i < fe->nlocks && !yes; i++)
 			yes = fe->locks[i].pending && job_is(j, fe,
 			    &fe->locks[i]);
@@ -520,8 +523,12 @@ job_run(struct gjob *j, brl_grant_fn fn, void *arg)
 	uint64_t		age;
 	int			res, rc;
 
-	if (!job_pending(j)) {
+	switch (job_pending(j)) {
+	case 0:
 		job_free(j);
+		return;
+	case -1:
+		job_later(j, GRANT_BUSY_MS);
 		return;
 	}
 	brl_range_out(j->start, j->last, j->excl, &r);
