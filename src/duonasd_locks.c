@@ -3,7 +3,8 @@
  * byte-range lock table of this head, clear a client's or an export's
  * locks (the change goes through the arbiter, so either head works),
  * take / release / test locks as a test client (BRL_PROTO_ADMIN, no NFS
- * needed) and measure lock+unlock round trips.  The table: pso/brl.h,
+ * needed), fill the table for resync tests, and measure lock+unlock
+ * round trips.  The table: pso/brl.h,
  * docs/locks.md.
  */
 #include <pthread.h>
@@ -368,6 +369,44 @@ cmd_locks_bench(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* Test tool: n exclusive locks 0+1 of client on files (expid, be32 i). */
+static int
+cmd_locks_fill(struct ctl_ctx *c, int argc, char **argv)
+{
+	struct brl_file		f;
+	struct brl_owner	o;
+	struct brl_range	r = { 0, 1, 1 };
+	const char		*es;
+	long long		 ex, n, i;
+	int			 rc = BRL_OK;
+
+	if (argc != 3)
+		return ctl_usage(c, "locks fill", "needs EXPID CLIENT N");
+	if (parse_num(argv[0], 0, UINT32_MAX, &ex, &es) < 0)
+		return ctl_usage(c, "locks fill", "EXPID '%s' is %s", argv[0],
+		    es);
+	if (argv[1][0] == '\0' || strlen(argv[1]) >= BRL_CLIENT_MAX)
+		return ctl_usage(c, "locks fill", "CLIENT must be 1..%d bytes",
+		    BRL_CLIENT_MAX - 1);
+	if (parse_num(argv[2], 1, 1000000, &n, &es) < 0)
+		return ctl_usage(c, "locks fill", "N '%s' is %s", argv[2], es);
+	memset(&f, 0, sizeof(f));
+	memset(&o, 0, sizeof(o));
+	f.expid = (uint32_t)ex;
+	f.khlen = 4;
+	o.proto = BRL_PROTO_ADMIN;
+	snprintf(o.client, sizeof(o.client), "%s", argv[1]);
+	for (i = 0; i < n; i++) {
+		put_be32(f.kh, (uint32_t)i);
+		if ((rc = brl_lock(&f, &o, &r, 0, NULL, 0, NULL, NULL)) !=
+		    BRL_OK)
+			break;
+	}
+	ctl_printf(c, "%lld locks taken%s%s\n", i, rc ? ": " : "",
+	    rc ? brl_strerror(rc) : "");
+	return rc == BRL_OK ? CTL_EX_OK : CTL_EX_FAIL;
+}
+
 void
 locks_ctl_register(void)
 {
@@ -377,4 +416,5 @@ locks_ctl_register(void)
 	ctl_register("locks try", cmd_locks_try);
 	ctl_register("locks release", cmd_locks_release);
 	ctl_register("locks bench", cmd_locks_bench);
+	ctl_register("locks fill", cmd_locks_fill);
 }

@@ -75,6 +75,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "locks try", "EXPID HANDLEHEX CLIENT START LEN excl|shared",
 	  "Test tool: would the lock be granted?  Reads this head's copy "
 	  "only.", 0 },
+	{ "locks fill", "EXPID CLIENT N",
+	  "Test tool: take N exclusive locks (0+1) as client CLIENT on N "
+	  "files of export EXPID (handles 00000000, 00000001, ...), e.g. to "
+	  "test copying a large table to a joining head.", 0 },
 	{ "locks bench", "[N] [--threads T]",
 	  "Measure N (default 2000) lock+unlock pairs from each of T threads "
 	  "(default 1), each on a private file, from this head; prints "

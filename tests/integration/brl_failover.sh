@@ -78,6 +78,29 @@ t_ok $? "A logged the copy"
 t_eq "$(cli A locks take $F c4 15 1 excl 2>&1 | cut -d' ' -f1-3)" \
     "denied by admin" "A refuses a conflict with a lock taken while it was down"
 
+# the master role moves: the table stays, no grace, A arbitrates
+wait_until 10 is_state A 'DAC(slave)'; t_ok $? "A rejoined as slave"
+t_cmd "master move to A" cli B master move
+wait_until 5 sh -c "'$DUONAS' -s '$(sock_of A)' status | grep -q '^locks: .*ready, arbiter'"
+t_ok $? "A arbitrates after the master move"
+t_eq "$(cli B locks take $F c4 15 1 excl 2>&1 | cut -d' ' -f1-3)" \
+    "denied by admin" "the lock taken under B's arbitration still conflicts"
+in_grace B; t_eq $? 1 "no grace period after a master move"
+
+# a large table (several BRL_SYNC chunks) reaches a returning head
+t_cmd "20000 locks on 20000 files" cli A locks fill 9 bulk 20000
+stop_head B KILL
+start_head B
+wait_until 30 brl_ready B; t_ok $? "B returns and copies the table"
+t_eq "$(cli B status --json | grep -o '"locks":{[^}]*' | grep -o '"locks":[0-9]*' | tail -1)" \
+    '"locks":20002' "B holds all 20002 locks"
+t_eq "$(cli B locks take 9 00004e1f other 0 1 shared 2>&1 | cut -d' ' -f1-3)" \
+    "denied by admin" "the last file's lock is there"
+t_eq "$(cli B locks clear --client bulk)" "20000 entries released" \
+    "clear --client from the non-arbiter"
+t_eq "$(cli A status --json | grep -o '"locks":{[^}]*' | grep -o '"locks":[0-9]*' | tail -1)" \
+    '"locks":2' "A's copy has the release too"
+
 # both heads down: a cold start with a grace period
 stop_head A KILL; stop_head B KILL
 start_head A; start_head B; both_up; t_ok $? "cluster restarted cold"
