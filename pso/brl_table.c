@@ -2,7 +2,8 @@
  * brl_table.c — the byte-range lock table as pure data: files in a hash
  * table, per file its locks, waiters (arrival order) and shares; the
  * conflict rules, POSIX splitting and merging of one owner's ranges,
- * FIFO granting of waiters, and the codec of a file's whole state.
+ * FIFO granting of waiters, deadlock detection, and the codec of a
+ * file's whole state.
  *
  * No threads, no link, no clock of its own (the caller passes now_ms):
  * the replication code (brl_repl.c) serialises calls under its mutex,
@@ -425,6 +426,88 @@ waiter_conflict(const struct brl_fent *fe, uint32_t before,
 	return NULL;
 }
 
+/* ---- deadlock detection ---- */
+
+#define DL_MAX_OWNERS	32	/* owners followed per check */
+
+struct dl {
+	struct brl_tab		*t;
+	const struct brl_owner	*target;	/* the requester */
+	const struct brl_owner	*seen[DL_MAX_OWNERS];
+	int			 nseen;
+	int			 found;
+};
+
+static int dl_visit(struct dl *, const struct brl_owner *);
+
+/* Owners that entry (o, s..l, excl) at waiter index `before` waits
+ * for in fe: holders of conflicting locks, earlier conflicting waiters. */
+static void
+dl_blockers(struct dl *d, const struct brl_fent *fe, uint32_t before,
+    const struct brl_owner *o, uint64_t s, uint64_t l, int excl)
+{
+	uint32_t i;
+
+	for (i = 0; i < fe->nlocks && !d->found; i++) {
+		const struct brl_ent *k = &fe->locks[i];
+
+		if ((excl || k->excl) && overlap(s, l, k->start, k->last) &&
+		    !brl_owner_eq(&k->o, o))
+			dl_visit(d, &k->o);
+	}
+	for (i = 0; i < before && i < fe->nwaiters && !d->found; i++) {
+		const struct brl_ent *w = &fe->waiters[i];
+
+		if ((excl || w->excl) && overlap(s, l, w->start, w->last) &&
+		    !brl_owner_eq(&w->o, o))
+			dl_visit(d, &w->o);
+	}
+}
+
+/* Follow what owner y waits for; found when it leads back to target. */
+static int
+dl_visit(struct dl *d, const struct brl_owner *y)
+{
+	struct brl_fent	*fe;
+	uint32_t	 b, i;
+	int		 k;
+
+	if (brl_owner_eq(y, d->target)) {
+		d->found = 1;
+		return 1;
+	}
+	for (k = 0; k < d->nseen; k++)
+		if (brl_owner_eq(d->seen[k], y))
+			return 0;
+	if (d->nseen == DL_MAX_OWNERS)
+		return 0;	/* too long a chain to follow: let it wait */
+	d->seen[d->nseen++] = y;
+	for (b = 0; b < d->t->nb && !d->found; b++)
+		for (fe = d->t->b[b]; fe && !d->found; fe = fe->next)
+			for (i = 0; i < fe->nwaiters && !d->found; i++)
+				if (brl_owner_eq(&fe->waiters[i].o, y))
+					dl_blockers(d, fe, i, y,
+					    fe->waiters[i].start,
+					    fe->waiters[i].last,
+					    fe->waiters[i].excl);
+	return d->found;
+}
+
+/* Would o waiting for s..l in fe close a cycle of owners waiting for
+ * each other? */
+static int
+deadlock(struct brl_tab *t, const struct brl_fent *fe,
+    const struct brl_owner *o, uint64_t s, uint64_t l, int excl)
+{
+	struct dl d;
+
+	memset(&d, 0, sizeof(d));
+	d.t = t;
+	d.target = o;
+	dl_blockers(&d, fe, fe->nwaiters, o, s, l, excl);
+	return d.found;
+}
+
 /* ---- one owner's ranges ---- */
 
 /* Would setting (o, s..l) (add != NULL) or clearing it change the
@@ -694,6 +777,10 @@ op_lock(struct brl_tab *t, const struct brl_op *op, int grace,
 		} else {
 			if (tab_full(t, 1)) {
 				res->rc = BRL_NOLOCKS;
+				return;
+			}
+			if (deadlock(t, fe, &op->o, s, l, excl)) {
+				res->rc = BRL_DEADLCK;
 				return;
 			}
 			w = waiters_add(fe);

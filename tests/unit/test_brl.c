@@ -1,7 +1,7 @@
 /*
  * test_brl.c — the pure byte-range lock table (pso/brl_table.c): conflict
  * rules, POSIX splitting and merging, to-EOF ranges and overflow, FIFO
- * granting of waiters, shares, freeing a client or an export, the limit,
+ * granting of waiters, deadlock detection, shares, freeing a client or an export, the limit,
  * grace, installing states by version, and the state codec against
  * golden bytes (docs/locks.md), including malformed input.
  */
@@ -287,6 +287,32 @@ test_waiters(void)
 	unlock(f, d, 0, 0);
 	T_OK(strstr(locks_of(f), "b:20-20xp") != NULL && nwaiters(f) == 1,
 	    "b granted before the earlier a (ranges apart): %s", locks_of(f));
+	brl_tab_free(T);
+}
+
+static void
+test_deadlock(void)
+{
+	struct brl_file		f = file(6, 1), g = file(6, 2), h = file(6, 3);
+	struct brl_owner	a = owner(1, "a", 1), b = owner(1, "b", 1);
+	struct brl_owner	c = owner(1, "c", 1);
+
+	T = brl_tab_new(64, 0);
+	lock(f, a, 0, 10, 1);
+	lock(g, b, 0, 10, 1);
+	T_EQ(wait_lock(g, a, 0, 10, 1), BRL_BLOCKED, "a waits for b");
+	T_EQ(wait_lock(f, b, 0, 10, 1), BRL_DEADLCK, "b waiting for a would "
+	    "deadlock");
+	T_EQ(nwaiters(f), 0, "... and is not queued");
+	T_EQ(lock(f, b, 0, 10, 1), BRL_DENIED, "without waiting: denied");
+	lock(h, c, 0, 10, 1);
+	T_EQ(wait_lock(h, b, 5, 1, 0), BRL_BLOCKED, "b waits for c");
+	T_EQ(wait_lock(f, c, 0, 1, 0), BRL_DEADLCK, "c waiting for a (who "
+	    "waits for b, who waits for c) would deadlock");
+	T_EQ(wait_lock(f, c, 20, 1, 1), BRL_OK, "c on a free range: granted");
+	T_EQ(op(BRL_OP_CANCEL, g, a, 0, 10, 1, 0, NULL), BRL_OK,
+	    "a stops waiting");
+	T_EQ(wait_lock(f, b, 0, 10, 1), BRL_BLOCKED, "now b may wait for a");
 	brl_tab_free(T);
 }
 
@@ -598,6 +624,7 @@ main(void)
 	test_conflicts();
 	test_posix();
 	test_waiters();
+	test_deadlock();
 	test_shares();
 	test_free_limit_grace();
 	test_codec();
