@@ -131,7 +131,29 @@ uint64_t	 brl_tab_reap(struct brl_tab *, uint64_t now_ms);
 void		 brl_tab_walk(struct brl_tab *, uint32_t from, uint32_t to,
 		    void (*cb)(struct brl_fent *, void *), void *arg);
 
-/* Codec.  A state decodes into a new entry (brl_fent_free). */
+/* Internals of brl_table.c shared with brl_ops.c. */
+int		 brl_overlap(uint64_t s1, uint64_t l1, uint64_t s2, uint64_t l2);
+void		 brl_ent_free(struct brl_ent *);
+void		 brl_ent_copy(struct brl_ent *dst, const struct brl_ent *src);
+int		 brl_ent_cmp(const void *, const void *);	/* qsort */
+struct brl_ent	*brl_locks_add(struct brl_fent *);
+struct brl_ent	*brl_waiters_add(struct brl_fent *);
+struct brl_share *brl_shares_add(struct brl_fent *);
+int		 brl_fent_empty(const struct brl_fent *);
+/* The live entry of f: created, or a tombstone brought back. */
+struct brl_fent	*brl_tab_get(struct brl_tab *, const struct brl_file *);
+uint64_t	 brl_tab_entries(const struct brl_tab *);
+/* Would `more` entries pass the limit? */
+int		 brl_tab_full(const struct brl_tab *, uint64_t more);
+/* Remove element i of an array of n keeping the order. */
+#define BRL_ARR_DEL(arr, n, i) do {						\
+	memmove(&(arr)[(i)], &(arr)[(i) + 1],				\
+	    ((n) - (i) - 1) * sizeof(*(arr)));				\
+	(n)--;								\
+} while (0)
+
+/* Codec (brl_codec.c).  A state decodes into a new entry
+ * (brl_fent_free). */
 void		 brl_state_enc(struct buf *, const struct brl_fent *);
 struct brl_fent	*brl_state_dec(struct rd *, const char **why);
 void		 brl_fent_free(struct brl_fent *);
@@ -148,6 +170,11 @@ int		 brl_range_last(const struct brl_range *, uint64_t *last);
 void		 brl_range_out(uint64_t start, uint64_t last, int excl,
 		    struct brl_range *);
 int		 brl_owner_eq(const struct brl_owner *, const struct brl_owner *);
+/* Sane owner (allow_empty: proto 0 / no client, for free ops) / file. */
+int		 brl_owner_ok(const struct brl_owner *, int allow_empty);
+int		 brl_file_ok(const struct brl_file *);
+/* Replace e's blob by a copy of len bytes. */
+void		 brl_ent_set_blob(struct brl_ent *, const void *, size_t);
 
 /* ---- replication (brl_repl.c) and API (brl_api.c) ---- */
 #include <pthread.h>

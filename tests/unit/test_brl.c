@@ -1,9 +1,10 @@
 /*
- * test_brl.c — the pure byte-range lock table (pso/brl_table.c): conflict
- * rules, POSIX splitting and merging, to-EOF ranges and overflow, FIFO
- * granting of waiters, deadlock detection, shares, freeing a client or an export, the limit,
- * grace, installing states by version, and the state codec against
- * golden bytes (docs/locks.md), including malformed input.
+ * test_brl.c — the pure byte-range lock table (pso/brl_table.c,
+ * brl_codec.c): conflict rules, POSIX splitting and merging, to-EOF
+ * ranges and overflow, FIFO granting of waiters, deadlock detection,
+ * shares, freeing a client or an export, the limit, grace, installing
+ * states by version, and the state codec against golden bytes
+ * (docs/locks.md), including malformed input.
  */
 #include <stdint.h>
 #include <stdlib.h>
