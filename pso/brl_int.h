@@ -146,7 +146,7 @@ uint64_t	 brl_tab_entries(const struct brl_tab *);
 /* Would `more` entries pass the limit? */
 int		 brl_tab_full(const struct brl_tab *, uint64_t more);
 /* Remove element i of an array of n keeping the order. */
-#define BRL_ARR_DEL(arr, n, i) do {						\
+#define BRL_ARR_DEL(arr, n, i) do {					\
 	memmove(&(arr)[(i)], &(arr)[(i) + 1],				\
 	    ((n) - (i) - 1) * sizeof(*(arr)));				\
 	(n)--;								\

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cfg.h"
 #include "common/util.h"
 #include "pso/brl_int.h"
 #include "t.h"
@@ -619,6 +620,39 @@ test_op_codec(void)
 	buf_free(&b);
 }
 
+#define CONF \
+	"cluster demo\nkey \"/tmp/k\"\n" \
+	"head A {\n id 1\n role master\n link 127.0.0.11:7401\n" \
+	" statedir /tmp/a\n}\n" \
+	"head B {\n id 2\n role slave\n link 127.0.0.12:7401\n" \
+	" statedir /tmp/b\n}\n"
+
+static void
+test_cfg(void)
+{
+	struct cfg	*c = xcalloc(1, sizeof(*c));
+	char		 err[256];
+	const char	*ok = CONF "nlm {\n grace-period 0\n max-locks 500\n}\n";
+	const char	*bad = CONF "nlm {\n grace-period 3601\n}\n";
+	const char	*bad2 = CONF "nlm {\n max-locks 99\n}\n";
+
+	T_EQ(cfg_parse_buf("t.conf", CONF, strlen(CONF), c, err, sizeof(err)),
+	    0, "config without nlm block");
+	T_EQ(c->nlm_grace_s, 45, "default grace period 45 s");
+	T_EQ(c->nlm_max_locks, 100000, "default max-locks 100000");
+	T_EQ(cfg_parse_buf("t.conf", ok, strlen(ok), c, err, sizeof(err)), 0,
+	    "nlm block parses");
+	T_EQ(c->nlm_grace_s, 0, "grace-period 0");
+	T_EQ(c->nlm_max_locks, 500, "max-locks 500");
+	T_EQ(cfg_parse_buf("t.conf", bad, strlen(bad), c, err, sizeof(err)),
+	    -1, "grace-period 3601 refused");
+	T_OK(strstr(err, "t.conf:16:") != NULL, "the error names the line: %s",
+	    err);
+	T_EQ(cfg_parse_buf("t.conf", bad2, strlen(bad2), c, err, sizeof(err)),
+	    -1, "max-locks 99 refused");
+	free(c);
+}
+
 int
 main(void)
 {
@@ -630,5 +664,6 @@ main(void)
 	test_free_limit_grace();
 	test_codec();
 	test_op_codec();
+	test_cfg();
 	return t_done();
 }
