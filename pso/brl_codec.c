@@ -258,6 +258,8 @@ brl_state_dec(struct rd *r, const char **why)
 			goto bad;
 		}
 	}
+	/* the table keeps locks sorted (brl_ops.c inserts in place) */
+	qsort(fe->locks, fe->nlocks, sizeof(*fe->locks), brl_ent_cmp);
 	if (!locks_disjoint(fe)) {
 		*why = "overlapping locks of one owner";
 		goto bad;

@@ -18,6 +18,7 @@
 #define BRL_STATE_MAGIC		0xB5	/* first byte of a file state */
 #define BRL_BUCKETS		65536
 #define BRL_TOMB_MS		60000	/* tombstones kept this long */
+#define BRL_FILE_MAX		8192	/* locks + waiters + shares per file */
 #define BRL_LAST		UINT64_MAX	/* "to the end of the file" */
 
 /* Link message types (link.h: 80..95 export; 80..83 are brl's). */

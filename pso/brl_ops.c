@@ -13,6 +13,16 @@
 #include "common/util.h"
 #include "pso/brl_int.h"
 
+/* One file's entries are bounded so that its whole state, which is sent
+ * in one message, stays well under the link's 16 MiB (an entry takes at
+ * most about 1.4 KiB with a full owner handle and blob). */
+static int
+file_full(const struct brl_fent *fe, uint64_t more)
+{
+	return (uint64_t)fe->nlocks + fe->nwaiters + fe->nshares + more >
+	    BRL_FILE_MAX;
+}
+
 /* ---- conflicts ---- */
 
 /* The first held lock of another owner that conflicts with (o, s..l). */
@@ -172,14 +182,6 @@ struct rg {
 	int		x, p;
 };
 
-static int
-rg_cmp(const void *a, const void *b)
-{
-	const struct rg *x = a, *y = b;
-
-	return x->s < y->s ? -1 : x->s > y->s;
-}
-
 /* Exactly how many entries setting (o, s..l, excl) adds (negative when
  * it merges some away): the same clearing, splitting and merging as
  * owner_set, on o's ranges only, so the limit is checked before the
@@ -210,8 +212,11 @@ owner_delta(const struct brl_fent *fe, const struct brl_owner *o,
 			v[n++] = (struct rg){ l + 1, k->last, k->excl,
 			    k->pending };
 	}
-	v[n++] = (struct rg){ s, l, excl, 0 };
-	qsort(v, n, sizeof(*v), rg_cmp);
+	/* v is in start order (the locks are); the new range goes in */
+	for (i = n; i > 0 && v[i - 1].s > s; i--)
+		v[i] = v[i - 1];
+	v[i] = (struct rg){ s, l, excl, 0 };
+	n++;
 	for (i = 1, m = 1; i < n; i++) {
 		struct rg *a = &v[m - 1];
 
@@ -225,14 +230,33 @@ owner_delta(const struct brl_fent *fe, const struct brl_owner *o,
 	return (int64_t)m - (int64_t)old;
 }
 
-/* Sort the locks and merge o's touching ranges of the same type (not
- * those with a grant pending: their blob and grant id stay apart). */
+/* Insert e (taken over) at its place: locks stay sorted by brl_ent_cmp,
+ * so no operation sorts the whole array again. */
+static void
+lock_insert(struct brl_fent *fe, const struct brl_ent *e)
+{
+	uint32_t lo = 0, hi = fe->nlocks, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (brl_ent_cmp(&fe->locks[mid], e) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	(void)brl_locks_add(fe);
+	memmove(&fe->locks[lo + 1], &fe->locks[lo],
+	    (fe->nlocks - 1 - lo) * sizeof(*fe->locks));
+	fe->locks[lo] = *e;
+}
+
+/* Merge o's touching ranges of the same type (not those with a grant
+ * pending: their blob and grant id stay apart). */
 static void
 owner_merge(struct brl_fent *fe, const struct brl_owner *o)
 {
 	uint32_t i, j;
 
-	qsort(fe->locks, fe->nlocks, sizeof(*fe->locks), brl_ent_cmp);
 	/* Sorted by start, so a mergeable pair of o is adjacent among o's
 	 * entries, and the scan stops at the first start past a's end. */
 	for (i = 0; i < fe->nlocks; i++) {
@@ -292,12 +316,12 @@ owner_set(struct brl_fent *fe, const struct brl_owner *o, uint64_t s,
 		brl_ent_free(k);
 		BRL_ARR_DEL(fe->locks, fe->nlocks, i);
 		if (have_l)
-			*brl_locks_add(fe) = left;
+			lock_insert(fe, &left);
 		if (have_r)
-			*brl_locks_add(fe) = right;
+			lock_insert(fe, &right);
 	}
 	if (add != NULL)
-		*brl_locks_add(fe) = *add;
+		lock_insert(fe, add);
 	owner_merge(fe, o);
 }
 
@@ -399,7 +423,7 @@ op_lock(struct brl_tab *t, const struct brl_op *op, int grace,
 				return;
 			brl_ent_set_blob(w, op->blob, op->bloblen);
 		} else {
-			if (brl_tab_full(t, 1)) {
+			if (brl_tab_full(t, 1) || file_full(fe, 1)) {
 				res->rc = BRL_NOLOCKS;
 				return;
 			}
@@ -427,7 +451,7 @@ op_lock(struct brl_tab *t, const struct brl_op *op, int grace,
 		more = 1;
 	else
 		more = (uint64_t)MAX(owner_delta(fe, &op->o, s, l, excl), 0);
-	if (brl_tab_full(t, more)) {
+	if (brl_tab_full(t, more) || (fe && file_full(fe, more))) {
 		res->rc = BRL_NOLOCKS;
 		return;
 	}
@@ -587,7 +611,7 @@ op_share(struct brl_tab *t, const struct brl_op *op, int grace,
 		sh->access = op->access;
 		sh->deny = op->deny;
 	} else {
-		if (brl_tab_full(t, 1)) {
+		if (brl_tab_full(t, 1) || (fe && file_full(fe, 1))) {
 			res->rc = BRL_NOLOCKS;
 			return;
 		}

@@ -392,6 +392,21 @@ test_free_limit_grace(void)
 	brl_tab_free(T);
 
 	T = brl_tab_new(64, 0);
+	{
+		int i, rc = BRL_OK;
+
+		for (i = 0; i < BRL_FILE_MAX && rc == BRL_OK; i++)
+			rc = lock(f1, a, (uint64_t)i * 2, 1, 1);
+		T_EQ(rc, BRL_OK, "BRL_FILE_MAX locks on one file");
+		T_EQ(lock(f1, a, (uint64_t)i * 2, 1, 1), BRL_NOLOCKS,
+		    "one more on that file: no locks");
+		T_EQ(lock(f2, a, 0, 1, 1), BRL_OK, "another file is fine");
+		T_EQ(lock(f1, a, 1, 1, 1), BRL_OK, "a merge on the full file "
+		    "is fine");
+	}
+	brl_tab_free(T);
+
+	T = brl_tab_new(64, 0);
 	memset(&p, 0, sizeof(p));
 	p.op = BRL_OP_LOCK;
 	p.f = f1;
