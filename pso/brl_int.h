@@ -221,6 +221,9 @@ void		 brl_repl_fini(void);
  * held); call the cold callback (loop thread). */
 void		 brl_grants_scan(const struct brl_fent *);
 void		 brl_cold_notify(void);
+/* Tests: what grants to protocol admin owners of client (NULL: every
+ * client; the others then answer BRL_GRANT_DONE, the default) answer. */
+void		 brl_admin_grant_answer(int answer, const char *client);
 /* brl_list, with pending 1: a lock whose grant is not confirmed yet is
  * reported with waiting 2 (`duonas locks`). */
 int		 brl_list_ex(int (*cb)(const struct brl_file *,

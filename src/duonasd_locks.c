@@ -407,6 +407,30 @@ cmd_locks_fill(struct ctl_ctx *c, int argc, char **argv)
 	return rc == BRL_OK ? CTL_EX_OK : CTL_EX_FAIL;
 }
 
+/* Test switch: how grants to admin owners are answered on this head. */
+static int
+cmd_locks_grant_answer(struct ctl_ctx *c, int argc, char **argv)
+{
+	static const char *const name[] = { "notmine", "done", "refused",
+	    "retry" };
+	int i;
+
+	if (argc == 2 && (argv[1][0] == '\0' ||
+	    strlen(argv[1]) >= BRL_CLIENT_MAX))
+		return ctl_usage(c, "locks grant-answer", "CLIENT must be "
+		    "1..%d bytes", BRL_CLIENT_MAX - 1);
+	for (i = 0; (argc == 1 || argc == 2) && i < (int)nitems(name); i++)
+		if (strcmp(argv[0], name[i]) == 0) {
+			brl_admin_grant_answer(i, argc == 2 ? argv[1] : NULL);
+			ctl_printf(c, "grants to admin owners%s%s answer %s\n",
+			    argc == 2 ? " of " : "", argc == 2 ? argv[1] : "",
+			    name[i]);
+			return CTL_EX_OK;
+		}
+	return ctl_usage(c, "locks grant-answer", "needs one of done, "
+	    "refused, retry, notmine, and optionally CLIENT");
+}
+
 void
 locks_ctl_register(void)
 {
@@ -417,4 +441,5 @@ locks_ctl_register(void)
 	ctl_register("locks release", cmd_locks_release);
 	ctl_register("locks bench", cmd_locks_bench);
 	ctl_register("locks fill", cmd_locks_fill);
+	ctl_register("locks grant-answer", cmd_locks_grant_answer);
 }

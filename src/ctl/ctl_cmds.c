@@ -79,6 +79,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Test tool: take N exclusive locks (0+1) as client CLIENT on N "
 	  "files of export EXPID (handles 00000000, 00000001, ...), e.g. to "
 	  "test copying a large table to a joining head.", 0 },
+	{ "locks grant-answer", "done|refused|retry|notmine [CLIENT]",
+	  "Test switch: what this head's grant notifier answers for a "
+	  "waiter of protocol admin (of CLIENT only, the others answering "
+	  "done) that became a lock (default done: confirmed at once; "
+	  "refused: the lock is released again; retry: asked again every "
+	  "5 s for 60 s; notmine: left to the other head).", 0 },
 	{ "locks bench", "[N] [--threads T]",
 	  "Measure N (default 2000) lock+unlock pairs from each of T threads "
 	  "(default 1), each on a private file, from this head; prints "

@@ -51,6 +51,26 @@ wait_until 5 sh -c "'$DUONAS' -s '$(sock_of A)' locks | grep -q 'admin c3 svid=0
 wait_until 5 sh -c "'$DUONAS' -s '$(sock_of B)' locks | grep -q 'admin c3 svid=0 0+10 excl held'"
 t_ok $? "the grant is confirmed (GRANT_DONE replicated to both heads)"
 
+# the client refuses the grant: the lock goes again, to the next waiter
+t_eq "$(cli B locks take $F c5 0 10 excl --wait 2>&1 | cut -d' ' -f1)" \
+    "blocked" "c5 waits behind c3"
+t_eq "$(cli A locks take $F c6 0 10 shared --wait 2>&1 | cut -d' ' -f1)" \
+    "blocked" "c6 waits behind c5"
+cli A locks grant-answer notmine c5 >/dev/null && cli B locks grant-answer notmine c5 >/dev/null
+t_eq "$(cli A locks release $F c3 0 10 2>&1)" "granted" "c3 releases"
+sleep 0.5
+cli A locks | grep -q "admin c5 svid=0 0+10 excl grant-pending"
+t_ok $? "c5's grant stays pending while no head announces it (notmine)"
+cli A locks grant-answer refused c5 >/dev/null && cli B locks grant-answer refused c5 >/dev/null
+wait_until 8 sh -c "'$DUONAS' -s '$(sock_of B)' locks | grep -q 'admin c6 svid=0 0+10 shared held'"
+t_ok $? "c5 refused its grant (rechecked within 5 s): c6 got the range and confirmed it"
+cli B locks | grep -q "admin c5"
+t_eq $? 1 "c5 holds nothing on B"
+cli A locks | grep -q "admin c5"
+t_eq $? 1 "nor on A"
+cli A locks grant-answer done >/dev/null && cli B locks grant-answer done >/dev/null
+cli B locks clear --client c6 >/dev/null
+
 # kill -9 of the arbiter: the survivor inherits every lock, no grace
 cli B locks clear --client c3 >/dev/null
 t_eq "$(cli B locks take $F c1 0 100 excl 2>&1)" "granted" "c1 locks again (from B)"
