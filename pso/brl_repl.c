@@ -763,6 +763,10 @@ sync_reply_cb(int status, const uint8_t *p, size_t len, void *arg)
 	pthread_mutex_unlock(&brl_g.mtx);
 	go_ready(grace_ms ? "copied from the peer, in its grace period" :
 	    "copied from the peer");
+	/* Joined a cluster that is starting cold: this head's clients
+	 * must reclaim too (once per daemon start, brl_api.c). */
+	if (grace_ms)
+		brl_cold_notify();
 }
 
 static void

@@ -1,11 +1,14 @@
 #!/bin/bash
 # The cluster byte-range lock table (docs/locks.md) between two real
 # daemons, through `duonas locks` (protocol admin, no NFS client needed):
-# a lock taken on one head conflicts on the other; kill -9 of the arbiter
-# -> the survivor still refuses a conflicting lock at once and the holder
-# can release; the killed head returns, copies the table, no grace; both
-# heads restarted together -> grace period, reclaims accepted, new locks
-# refused until it ends.
+# a lock taken on one head conflicts on the other; waiters granted in
+# order, a grant confirmed, refused (the range goes to the next waiter)
+# or left to the other head; kill -9 of the arbiter -> the survivor still
+# refuses a conflicting lock at once and the holder can release; the
+# killed head returns and copies the table, no grace; a master move keeps
+# everything; a 20000-lock table is copied in chunks; both heads
+# restarted together -> grace period, reclaims accepted, new locks refused
+# until it ends.
 . "$(dirname "$0")/../lib.sh"
 t_init brl_failover
 mk_cluster 1 "nlm {
