@@ -315,7 +315,7 @@ put_reply_cb(int status, const uint8_t *p, size_t len, void *arg)
 		rd_init(&r, p, len);
 		if (rd_u8(&r) != BRL_FMT || rd_u8(&r) != 0 || r.err)
 			log_warnx("brl: the peer refused a state (%zu bytes "
-			    "reply): it will resync", len);
+			    "reply; see its log)", len);
 		c->put_idx++;
 	}
 	put_next(c);

@@ -214,7 +214,8 @@ pso_set_synced_cb(void (*fn)(int cold, void *), void *arg)
 	synced_hook_arg = arg;
 	pthread_mutex_unlock(&pso_g.mtx);
 	/* registered after the first sync: tell it now */
-	loop_call(synced_hook_cb, NULL);
+	if (fn != NULL)
+		loop_call(synced_hook_cb, NULL);
 }
 
 void
