@@ -124,6 +124,19 @@ t_eq "$(cli B locks clear --client bulk)" "20000 entries released" \
 t_eq "$(cli A status --json | grep -o '"locks":{[^}]*' | grep -o '"locks":[0-9]*' | tail -1)" \
     '"locks":2' "A's copy has the release too"
 
+# kill -9 of the head that does not arbitrate: the arbiter goes on alone
+wait_until 10 sh -c "'$DUONAS' -s '$(sock_of A)' status | grep -q '^locks: .*ready, arbiter'"
+stop_head B KILL
+t0=$(date +%s%N)
+out=$(cli A locks take $F c7 30 1 excl 2>&1)
+t1=$(date +%s%N)
+t_eq "$out" "granted" "with the other head killed, the arbiter grants alone"
+echo "# lock granted $(( (t1 - t0) / 1000000 )) ms after the kill of the other head"
+start_head B
+wait_until 20 brl_ready B; t_ok $? "B returns"
+cli B locks | grep -q "admin c7 svid=0 30+1 excl held"
+t_ok $? "B copied the lock granted while it was down"
+
 # both heads down: a cold start with a grace period
 stop_head A KILL; stop_head B KILL
 start_head A; start_head B; both_up; t_ok $? "cluster restarted cold"
