@@ -156,7 +156,7 @@ parse_lock_args(struct ctl_ctx *c, const char *cmd, int argc, char **argv,
     int want_type, struct brl_file *f, struct brl_owner *o,
     struct brl_range *r)
 {
-	const char	*es;
+	const char	*es, *hx;
 	long long	 v;
 	size_t		 hl;
 
@@ -169,11 +169,22 @@ parse_lock_args(struct ctl_ctx *c, const char *cmd, int argc, char **argv,
 	if (parse_num(argv[0], 0, UINT32_MAX, &v, &es) < 0)
 		return ctl_usage(c, cmd, "EXPID '%s' is %s", argv[0], es);
 	f->expid = (uint32_t)v;
-	hl = strlen(argv[1]);
+	/* "TT:HEX" as `duonas locks` prints it, or HEX (handle type 0) */
+	hx = argv[1];
+	if (strlen(hx) > 3 && hx[2] == ':') {
+		char tt[3] = { hx[0], hx[1], '\0' };
+
+		if (hex_decode(&f->khtype, 1, tt) < 0)
+			return ctl_usage(c, cmd, "handle type in '%s' must be "
+			    "two hex digits", hx);
+		hx += 3;
+	}
+	hl = strlen(hx);
 	if (hl == 0 || hl % 2 || hl / 2 > BRL_KH_MAX ||
-	    hex_decode(f->kh, sizeof(f->kh), argv[1]) < 0)
+	    hex_decode(f->kh, sizeof(f->kh), hx) < 0)
 		return ctl_usage(c, cmd, "HANDLEHEX '%s' must be 1..%d bytes "
-		    "in hex", argv[1], BRL_KH_MAX);
+		    "in hex, optionally after TT: (the handle type)", argv[1],
+		    BRL_KH_MAX);
 	f->khlen = (uint8_t)(hl / 2);
 	if (argv[2][0] == '\0' || strlen(argv[2]) >= BRL_CLIENT_MAX)
 		return ctl_usage(c, cmd, "CLIENT must be 1..%d bytes",

@@ -66,7 +66,8 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "locks take", "EXPID HANDLEHEX CLIENT START LEN excl|shared "
 	  "[--wait] [--reclaim]",
 	  "Test tool: take a lock as client CLIENT (protocol admin) on the "
-	  "file (EXPID, kernel handle HANDLEHEX).  Prints granted, denied "
+	  "file (EXPID, kernel handle HANDLEHEX, as hex or TT:hex with the "
+	  "handle type as `duonas locks` prints it).  Prints granted, denied "
 	  "(with the holder), blocked (--wait: queued as a waiter), grace, "
 	  "nolocks or unavailable; exit 0 only when granted.", 0 },
 	{ "locks release", "EXPID HANDLEHEX CLIENT START LEN [--cancel]",

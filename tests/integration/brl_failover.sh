@@ -39,6 +39,11 @@ cli B locks | grep -q "7 00:0a0b0c0d admin c1 svid=0 0+100 excl held"
 t_ok $? "duonas locks on B lists c1's lock"
 cli A locks | grep -q "admin c2 svid=0 200+0(eof) excl held"
 t_ok $? "duonas locks on A lists c2's lock taken through B"
+t_eq "$(cli A locks take 7 00:0a0b0c0d c9 0 1 shared 2>&1 | cut -d' ' -f1-4)" \
+    "denied by admin c1" "the handle as listed (TT:hex) names the same file"
+t_eq "$(cli A locks take 7 01:0a0b0c0d c9 0 1 shared 2>&1)" "granted" \
+    "another handle type is another file"
+cli A locks clear --client c9 >/dev/null
 t_eq "$(cli A locks take $F c1 50 300 excl 2>&1 | cut -d' ' -f1-4)" \
     "denied by admin c2" "c1 extending into c2's range is refused"
 
