@@ -635,6 +635,155 @@ test_op_codec(void)
 	buf_free(&b);
 }
 
+/* ---- replication: states installed in any order give the same copy */
+
+struct states {
+	struct buf	*v;
+	size_t		 n, cap;
+};
+
+static void
+collect(struct brl_fent *fe, void *arg)
+{
+	struct states *st = arg;
+
+	if (st->n == st->cap) {
+		st->cap = st->cap ? st->cap * 2 : 64;
+		st->v = xrealloc(st->v, st->cap * sizeof(*st->v));
+	}
+	buf_init(&st->v[st->n]);
+	brl_state_enc(&st->v[st->n], fe);
+	st->n++;
+}
+
+struct cmp_arg {
+	struct brl_tab	*other;
+	int		 diff;
+};
+
+static void
+cmp_file(struct brl_fent *fe, void *arg)
+{
+	struct cmp_arg	*a = arg;
+	struct brl_fent	*o;
+	struct buf	 x, y;
+
+	if (fe->dead_ms != 0)
+		return;
+	o = brl_tab_find(a->other, &fe->f);
+	buf_init(&x);
+	buf_init(&y);
+	brl_state_enc(&x, fe);
+	if (o)
+		brl_state_enc(&y, o);
+	if (x.len != y.len || memcmp(x.data, y.data, x.len) != 0)
+		a->diff++;
+	buf_free(&x);
+	buf_free(&y);
+}
+
+static void
+test_replica_order(void)
+{
+	struct brl_tab	*arb, *rep[3];
+	struct states	 st = { NULL, 0, 0 };
+	struct brl_owner o[4];
+	struct brl_op	 p;
+	struct brl_res	 res;
+	struct cmp_arg	 ca;
+	struct rd	 r;
+	const char	*why;
+	uint64_t	 seed = 12345;
+	size_t		 i, k, bad = 0;
+	int		 t, diffs = 0;
+
+	arb = brl_tab_new(64, 0);
+	for (i = 0; i < 4; i++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "h%zu", i);
+		o[i] = owner(1, name, (uint32_t)i);
+	}
+	for (i = 0; i < 3000; i++) {
+		seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+		memset(&p, 0, sizeof(p));
+		p.f = file(1, (uint8_t)((seed >> 33) % 6));
+		p.o = o[(seed >> 40) % 4];
+		p.r.start = (seed >> 20) % 64;
+		p.r.len = (seed >> 44) % 16;
+		p.r.excl = (int)((seed >> 50) & 1);
+		switch ((seed >> 52) % 8) {
+		case 0: case 1: case 2:
+			p.op = BRL_OP_LOCK;
+			p.flags = (seed >> 56) & 1 ? BRL_F_WAIT : 0;
+			break;
+		case 3: case 4: case 5:
+			p.op = BRL_OP_UNLOCK;
+			break;
+		case 6:
+			p.op = BRL_OP_CANCEL;
+			break;
+		default:
+			p.op = BRL_OP_FREE_CLIENT;
+			p.o.svid = 0;
+			p.o.proto = 0;
+			break;
+		}
+		brl_tab_apply(arb, &p, 0, 1000 + i, &res, collect, &st);
+	}
+	T_OK(st.n > 1000, "3000 random operations made %zu states", st.n);
+	/* three replicas: in order, reversed, shuffled (with duplicates) */
+	for (t = 0; t < 3; t++) {
+		rep[t] = brl_tab_new(64, 0);
+		for (k = 0; k < st.n + (t == 2 ? st.n / 2 : 0); k++) {
+			if (t == 0)
+				i = k;
+			else if (t == 1)
+				i = st.n - 1 - k;
+			else {
+				seed = seed * 6364136223846793005ULL + 1;
+				i = (size_t)((seed >> 33) % st.n);
+			}
+			rd_init(&r, st.v[i].data, st.v[i].len);
+			struct brl_fent *fe = brl_state_dec(&r, &why);
+			if (fe == NULL) {
+				bad++;
+				continue;
+			}
+			brl_tab_install(rep[t], fe, 1000, NULL);
+		}
+		if (t == 2)	/* the shuffle may miss some: install all once
+				 * more, in reverse, as a SYNC would */
+			for (k = st.n; k-- > 0; ) {
+				rd_init(&r, st.v[k].data, st.v[k].len);
+				brl_tab_install(rep[t], brl_state_dec(&r, &why),
+				    1000, NULL);
+			}
+		ca.other = rep[t];
+		ca.diff = 0;
+		brl_tab_walk(arb, 0, arb->nb, cmp_file, &ca);
+		diffs += ca.diff;
+		ca.other = arb;
+		ca.diff = 0;
+		brl_tab_walk(rep[t], 0, rep[t]->nb, cmp_file, &ca);
+		diffs += ca.diff;
+		T_OK(rep[t]->locks == arb->locks && rep[t]->waiters ==
+		    arb->waiters && rep[t]->files == arb->files,
+		    "replica %d counts equal the arbiter's (%llu locks, %llu "
+		    "waiters, %llu files)", t, (unsigned long long)
+		    rep[t]->locks, (unsigned long long)rep[t]->waiters,
+		    (unsigned long long)rep[t]->files);
+		brl_tab_free(rep[t]);
+	}
+	T_EQ(bad, 0, "every state decodes");
+	T_EQ(diffs, 0, "replicas built in order, reversed and shuffled equal "
+	    "the arbiter file by file");
+	for (i = 0; i < st.n; i++)
+		buf_free(&st.v[i]);
+	free(st.v);
+	brl_tab_free(arb);
+}
+
 #define CONF \
 	"cluster demo\nkey \"/tmp/k\"\n" \
 	"head A {\n id 1\n role master\n link 127.0.0.11:7401\n" \
@@ -679,6 +828,7 @@ main(void)
 	test_free_limit_grace();
 	test_codec();
 	test_op_codec();
+	test_replica_order();
 	test_cfg();
 	return t_done();
 }
