@@ -310,10 +310,22 @@ put_reply_cb(int status, const uint8_t *p, size_t len, void *arg)
 {
 	struct brl_call	*c = arg;
 	struct rd	 r;
+	uint8_t		 rc;
 
 	if (status == 0) {
 		rd_init(&r, p, len);
-		if (rd_u8(&r) != BRL_FMT || rd_u8(&r) != 0 || r.err)
+		rc = rd_u8(&r) == BRL_FMT ? rd_u8(&r) : BRL_INVAL;
+		if (rc == BRL_RC_NOTARB && !r.err) {
+			/* both heads arbitrate: this change stays here only */
+			log_warnx("brl: the peer arbitrates too: change kept "
+			    "here only, call answered 'unavailable'");
+			pthread_mutex_lock(&brl_g.mtx);
+			brl_g.diverged = 1;
+			pthread_mutex_unlock(&brl_g.mtx);
+			call_done(c, BRL_UNAVAIL);
+			return;
+		}
+		if (rc != 0 || r.err)
 			log_warnx("brl: the peer refused a state (%zu bytes "
 			    "reply; see its log)", len);
 		c->put_idx++;
@@ -604,6 +616,17 @@ put_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	uint8_t		rep[2] = { BRL_FMT, 0 };
 
 	(void)type; (void)arg;
+	/* Only the arbiter sends states; if this head arbitrates too (the
+	 * two heads disagree for a moment), its table is not overwritten:
+	 * the sender's call fails and it resyncs when it steps down. */
+	if (brl_g.arbiter) {
+		log_warnx("brl: BRL_PUT from the peer while this head "
+		    "arbitrates: refused");
+		rep[1] = BRL_RC_NOTARB;
+		if (rq)
+			link_reply(rq, rep, sizeof(rep));
+		return;
+	}
 	rd_init(&r, p, len);
 	if (rd_u8(&r) != BRL_FMT || (n = rd_u32(&r), r.err) ||
 	    install_states(&r, n, "BRL_PUT") < 0 || r.left != 0) {
