@@ -824,7 +824,7 @@ cmd_ha_fault_surrender(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct ha_fault_arg a = { .lun = -1 };
 
-	a.permanent = ctl_flag_take(&argc, argv, "--permanent");
+	a.permanent = ctl_flag_take(&argc, argv, "permanent");
 	if (argc != 0)
 		return ctl_usage(c, "ha fault surrender", "unexpected "
 		    "argument '%s'", argv[0]);
@@ -1007,7 +1007,7 @@ ha_adm_timeout(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
 	int		 bad = 0;
 
 	*ms = def;
-	if ((v = ctl_opt_take(argc, argv, "--timeout", &bad)) == NULL && bad)
+	if ((v = ctl_opt_take(argc, argv, "timeout", &bad)) == NULL && bad)
 		return ctl_usage(c, cmd, "--timeout needs a value (ms)");
 	if (v != NULL) {
 		if (parse_num(v, 100, 600000, &n, &es) < 0)
@@ -1208,7 +1208,7 @@ cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
 	if ((rc = ha_adm_timeout(c, "shutdown", &argc, argv, 30000,
 	    &tmo)) != 0)
 		return rc;
-	force = ctl_flag_take(&argc, argv, "--force");
+	force = ctl_flag_take(&argc, argv, "force");
 	if (argc != 0)
 		return ctl_usage(c, "shutdown", "unexpected argument '%s'",
 		    argv[0]);

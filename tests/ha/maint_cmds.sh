@@ -90,6 +90,14 @@ out=$(ha_cli A ip move 203.0.113.9 A 2>&1)
 t_eq $? 1 "ip move of an unknown address refused: $out"
 out=$(ha_cli A node standby C 2>&1)
 t_eq $? 64 "node standby of an unknown head: usage error"
+# options of the maintenance commands are parsed (they used to be
+# refused as unexpected arguments)
+out=$(ha_cli A master move --timeout 5 2>&1)
+t_eq $? 64 "master move --timeout below 100 ms: usage error"
+echo "$out" | grep -q "100..600000" ; t_ok $? "the error names the range: $out"
+out=$(ha_cli A shutdown --timeout 2>&1)
+t_eq $? 64 "shutdown --timeout without a value: usage error"
+echo "$out" | grep -q "needs a value" ; t_ok $? "the error says so: $out"
 
 sleep 1
 ha_monitor_stop
