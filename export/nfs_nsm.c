@@ -1,0 +1,645 @@
+/*
+ * nfs_nsm.c — NSM v1 (program 100024, the status monitor) of the NFS
+ * server: STAT, MON, UNMON, UNMON_ALL, SIMU_CRASH, NOTIFY, and the list of
+ * monitored clients that hear of a cold start of the cluster.
+ *
+ * The list (mon_name, the client's address, the address it reached us
+ * at, the my_id of a MON) and the NSM state number live in two PSO
+ * objects with PSO_PERSISTENT: both heads hold them on disk, so they
+ * survive a takeover and a cold start.  A PSO write costs a lock round
+ * and two commits (a few ms), so the NLM path adds a client only when
+ * it is not in the in-memory copy yet: once per client, not per lock.
+ * The state is odd while we are up and grows by two at each cold start.
+ *
+ * SM_NOTIFY from a client means it rebooted: its NLM locks go
+ * (brl_free_client(BRL_PROTO_NLM, mon_name)) on both heads.  This relies
+ * on the client using the same name as NLM caller_name and as SM_NOTIFY
+ * mon_name, which Linux does (its node name in both).  On a cold start
+ * (brl_set_cold_cb), a thread sends SM_NOTIFY with the new state to every
+ * monitored client's statd (through its portmapper, TCP), a few rounds,
+ * so that clients reclaim their locks during the grace period.
+ * Worker threads (and that thread); never the loop thread (PSO blocks).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "export/nfs_nlm_int.h"
+#include "pso/pso.h"
+
+#define NSM_LIST_OBJ	"nfs.nsm.clients"
+#define NSM_STATE_OBJ	"nfs.nsm.state"
+#define NSM_MAX		4096		/* monitored clients */
+#define NSM_NAME_MAX	BRL_CLIENT_MAX
+#define NSM_OWNER	0x6e736d6c69737400ull	/* PSO lock token */
+#define NSM_LOCK_MS	5000
+#define NSM_BUMP_MS	60000	/* a second cold start call within this is
+				 * the other head's of the same start */
+#define NOTIFY_ROUNDS	3
+#define NOTIFY_WAIT_MS	5000
+#define NOTIFY_TIMEOUT	2000
+#define LIST_VERSION	1
+
+struct nsm_ent {
+	char			name[NSM_NAME_MAX];	/* mon_name */
+	struct sockaddr_storage	peer;		/* where its statd is */
+	struct sockaddr_storage	local;		/* our address it used */
+	char			my_name[NSM_NAME_MAX];	/* MON's my_id */
+	uint32_t		my_prog, my_vers, my_proc;
+};
+
+static struct {
+	pthread_mutex_t	 mtx;
+	int		 loaded;
+	struct nsm_ent	*v;
+	int		 n;
+	uint32_t	 state;
+	uint64_t	 notified, freed;
+} nsm = { .mtx = PTHREAD_MUTEX_INITIALIZER, .state = 1 };
+
+/* ---- the persistent list ------------------------------------------------ */
+
+static void
+addr_enc(struct buf *b, const struct sockaddr_storage *ss)
+{
+	uint8_t a[16];
+
+	memset(a, 0, sizeof(a));
+	if (ss->ss_family == AF_INET)
+		memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		memcpy(a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	buf_add_u8(b, ss->ss_family == AF_INET6 ? 6 : 4);
+	buf_add(b, a, 16);
+}
+
+static int
+addr_dec(struct rd *r, struct sockaddr_storage *ss)
+{
+	uint8_t		 fam = rd_u8(r);
+	const uint8_t	*a = rd_bytes(r, 16);
+
+	memset(ss, 0, sizeof(*ss));
+	if (r->err || (fam != 4 && fam != 6))
+		return -1;
+	ss->ss_family = fam == 4 ? AF_INET : AF_INET6;
+	if (fam == 4)
+		memcpy(&((struct sockaddr_in *)ss)->sin_addr, a, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, a, 16);
+	return 0;
+}
+
+static void
+list_encode(struct buf *b, const struct nsm_ent *v, int n)
+{
+	buf_add_u8(b, LIST_VERSION);
+	buf_add_u32(b, (uint32_t)n);
+	for (int i = 0; i < n; i++) {
+		buf_add_str(b, v[i].name);
+		addr_enc(b, &v[i].peer);
+		addr_enc(b, &v[i].local);
+		buf_add_str(b, v[i].my_name);
+		buf_add_u32(b, v[i].my_prog);
+		buf_add_u32(b, v[i].my_vers);
+		buf_add_u32(b, v[i].my_proc);
+	}
+}
+
+/* Decode a stored list into *vp / *np (malloc'd).  0 or -1. */
+static int
+list_decode(const void *p, size_t len, struct nsm_ent **vp, int *np)
+{
+	struct rd	 r;
+	struct nsm_ent	*v;
+	uint32_t	 n;
+
+	*vp = NULL;
+	*np = 0;
+	if (len == 0)
+		return 0;
+	rd_init(&r, p, len);
+	if (rd_u8(&r) != LIST_VERSION)
+		return -1;
+	n = rd_u32(&r);
+	if (r.err || n > NSM_MAX)
+		return -1;
+	v = xcalloc(n > 0 ? n : 1, sizeof(*v));
+	for (uint32_t i = 0; i < n; i++) {
+		if (rd_str(&r, v[i].name, sizeof(v[i].name)) < 0 ||
+		    addr_dec(&r, &v[i].peer) < 0 ||
+		    addr_dec(&r, &v[i].local) < 0 ||
+		    rd_str(&r, v[i].my_name, sizeof(v[i].my_name)) < 0)
+			break;
+		v[i].my_prog = rd_u32(&r);
+		v[i].my_vers = rd_u32(&r);
+		v[i].my_proc = rd_u32(&r);
+	}
+	if (r.err) {
+		free(v);
+		return -1;
+	}
+	*vp = v;
+	*np = (int)n;
+	return 0;
+}
+
+/* The id of object name, created (persistent) when missing. */
+static int
+obj_id(const char *name, pso_id *id)
+{
+	int rc = pso_create(name, PSO_PERSISTENT, id);
+
+	if (rc == PSO_EXISTS)
+		rc = pso_lookup(name, id);
+	return rc;
+}
+
+/* nsm.mtx held: read the list and the state from PSO (once). */
+static void
+nsm_load(void)
+{
+	pso_id	 id;
+	void	*val = NULL;
+	size_t	 len = 0;
+	int	 rc;
+
+	if (nsm.loaded)
+		return;
+	if ((rc = obj_id(NSM_LIST_OBJ, &id)) == 0 &&
+	    (rc = pso_read(id, &val, &len, NULL)) == 0) {
+		free(nsm.v);
+		if (list_decode(val, len, &nsm.v, &nsm.n) < 0)
+			log_warnx("nsm: the monitored list is malformed: "
+			    "starting an empty one");
+	}
+	free(val);
+	val = NULL;
+	if (rc != 0) {
+		log_warnx("nsm: cannot read the monitored list: %s",
+		    pso_strerror(rc));
+		return;		/* tried again next time */
+	}
+	if (obj_id(NSM_STATE_OBJ, &id) == 0 &&
+	    pso_read(id, &val, &len, NULL) == 0 && len >= 4)
+		nsm.state = get_be32(val) | 1;
+	free(val);
+	nsm.loaded = 1;
+}
+
+/*
+ * nsm.mtx held: apply one change to the stored list under its PSO lock
+ * (the other head may have written since we read): read, let fn change
+ * it, write.  The in-memory copy becomes the stored one.  0 or -1.
+ */
+static int
+nsm_update(void (*fn)(struct nsm_ent **, int *, const void *),
+    const void *arg)
+{
+	pso_id		 id;
+	void		*val = NULL;
+	size_t		 len = 0;
+	struct nsm_ent	*v = NULL;
+	int		 n = 0, rc;
+	struct buf	 b;
+
+	if ((rc = obj_id(NSM_LIST_OBJ, &id)) != 0 ||
+	    (rc = pso_lock(id, NSM_OWNER, NSM_LOCK_MS)) != 0) {
+		log_warnx("nsm: cannot lock the monitored list: %s",
+		    pso_strerror(rc));
+		return -1;
+	}
+	buf_init(&b);
+	if ((rc = pso_read(id, &val, &len, NULL)) != 0)
+		goto out;
+	if (list_decode(val, len, &v, &n) < 0) {
+		log_warnx("nsm: the monitored list is malformed: rewritten");
+		v = NULL;
+		n = 0;
+	}
+	fn(&v, &n, arg);
+	list_encode(&b, v, n);
+	if ((rc = pso_write(id, NSM_OWNER, b.data, b.len, NULL)) != 0)
+		goto out;
+	free(nsm.v);
+	nsm.v = v;
+	nsm.n = n;
+	v = NULL;
+	nsm.loaded = 1;
+out:
+	if (rc != 0)
+		log_warnx("nsm: cannot update the monitored list: %s",
+		    pso_strerror(rc));
+	pso_unlock(id, NSM_OWNER);
+	buf_free(&b);
+	free(val);
+	free(v);
+	return rc == 0 ? 0 : -1;
+}
+
+static int
+ent_find(struct nsm_ent *v, int n, const char *name, const char *my_name)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].name, name) == 0 &&
+		    strcmp(v[i].my_name, my_name) == 0)
+			return i;
+	return -1;
+}
+
+/* nsm_update changes */
+static void
+chg_add(struct nsm_ent **vp, int *np, const void *arg)
+{
+	const struct nsm_ent	*e = arg;
+	int			 i = ent_find(*vp, *np, e->name, e->my_name);
+
+	if (i >= 0) {			/* known: its addresses may change */
+		(*vp)[i] = *e;
+		return;
+	}
+	if (*np >= NSM_MAX) {
+		log_warnx("nsm: %d clients monitored: %s is not", NSM_MAX,
+		    e->name);
+		return;
+	}
+	*vp = xrealloc(*vp, (size_t)(*np + 1) * sizeof(**vp));
+	(*vp)[(*np)++] = *e;
+}
+
+static void
+chg_del(struct nsm_ent **vp, int *np, const void *arg)
+{
+	const struct nsm_ent *e = arg;
+
+	/* name "": every entry of my_name (UNMON_ALL) */
+	for (int i = 0; i < *np; i++)
+		if ((e->name[0] == 0 || strcmp((*vp)[i].name, e->name) == 0) &&
+		    strcmp((*vp)[i].my_name, e->my_name) == 0)
+			(*vp)[i--] = (*vp)[--(*np)];
+}
+
+static void
+sa_copy(struct sockaddr_storage *d, const struct sockaddr *s)
+{
+	memset(d, 0, sizeof(*d));
+	memcpy(d, s, s->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in));
+}
+
+void
+nfs_nsm_monitor(const char *name, const struct sockaddr *peer,
+    const struct sockaddr *local)
+{
+	struct nsm_ent	e;
+	int		i;
+
+	pthread_mutex_lock(&nsm.mtx);
+	nsm_load();
+	i = ent_find(nsm.v, nsm.n, name, "");
+	if (i >= 0 && nlm_addr_eq((struct sockaddr *)&nsm.v[i].peer, peer) &&
+	    nlm_addr_eq((struct sockaddr *)&nsm.v[i].local, local)) {
+		pthread_mutex_unlock(&nsm.mtx);
+		return;			/* the common case: known */
+	}
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	sa_copy(&e.peer, peer);
+	sa_copy(&e.local, local);
+	if (nsm_update(chg_add, &e) == 0)
+		log_info("nsm: monitoring %s", name);
+	pthread_mutex_unlock(&nsm.mtx);
+}
+
+uint32_t
+nfs_nsm_state(void)
+{
+	uint32_t s;
+
+	pthread_mutex_lock(&nsm.mtx);
+	nsm_load();
+	s = nsm.state;
+	pthread_mutex_unlock(&nsm.mtx);
+	return s;
+}
+
+uint32_t
+nfs_nsm_state_cached(void)
+{
+	uint32_t s;
+
+	pthread_mutex_lock(&nsm.mtx);
+	s = nsm.state;
+	pthread_mutex_unlock(&nsm.mtx);
+	return s;
+}
+
+int
+nfs_nsm_notify(const char *mon_name, uint32_t state,
+    const struct sockaddr *peer)
+{
+	char		host[64];
+	uint64_t	n = 0;
+	int		rc;
+
+	nfs_addr_text(peer, host, sizeof(host));
+	rc = brl_free_client(BRL_PROTO_NLM, mon_name, &n);
+	if (rc != BRL_OK) {
+		log_warnx("nsm: SM_NOTIFY of %s (from %s): locks not freed: "
+		    "%s", mon_name, host, brl_strerror(rc));
+		return -1;
+	}
+	pthread_mutex_lock(&nsm.mtx);
+	nsm.freed += n;
+	pthread_mutex_unlock(&nsm.mtx);
+	log_info("nsm: %s (from %s) restarted (state %u): %llu lock(s) "
+	    "freed", mon_name, host, state, (unsigned long long)n);
+	return 0;
+}
+
+/* ---- a cold start: a new state, and SM_NOTIFY to everybody ------------- */
+
+/*
+ * Bump the stored state unless it was bumped within NSM_BUMP_MS (the
+ * other head's callback of the same cold start).  1: bumped (this head
+ * notifies), 0: not, -1: PSO failed.
+ */
+static int
+state_bump(void)
+{
+	pso_id		 id;
+	void		*val = NULL;
+	size_t		 len = 0;
+	uint8_t		 nv[12];
+	uint32_t	 st = 1;
+	uint64_t	 when = 0, now = wall_ms();
+	int		 rc, rv = -1;
+
+	if ((rc = obj_id(NSM_STATE_OBJ, &id)) != 0 ||
+	    (rc = pso_lock(id, NSM_OWNER, NSM_LOCK_MS)) != 0) {
+		log_warnx("nsm: cannot lock the state: %s", pso_strerror(rc));
+		return -1;
+	}
+	if ((rc = pso_read(id, &val, &len, NULL)) == 0 && len >= 12) {
+		st = get_be32(val);
+		when = get_be64((uint8_t *)val + 4);
+	}
+	if (rc == 0 && when != 0 && now >= when && now - when < NSM_BUMP_MS) {
+		nsm.state = st | 1;
+		rv = 0;
+		goto out;
+	}
+	st = (st | 1) + 2;		/* odd: up */
+	put_be32(nv, st);
+	put_be64(nv + 4, now);
+	if (rc == 0 && (rc = pso_write(id, NSM_OWNER, nv, sizeof(nv),
+	    NULL)) == 0) {
+		nsm.state = st;
+		rv = 1;
+	}
+out:
+	if (rc != 0)
+		log_warnx("nsm: cannot update the state: %s",
+		    pso_strerror(rc));
+	pso_unlock(id, NSM_OWNER);
+	free(val);
+	return rv;
+}
+
+/* SM_NOTIFY to one client's statd.  0 when it answered. */
+static int
+notify_one(const struct nsm_ent *e, uint32_t state)
+{
+	char		me[64];
+	struct buf	b;
+	uint16_t	port;
+	int		rv;
+
+	/* our name as the client knows us: the address it mounted */
+	nfs_addr_text((const struct sockaddr *)&e->local, me, sizeof(me));
+	port = nfs_rpc_getport((const struct sockaddr *)&e->peer,
+	    (const struct sockaddr *)&e->local, NFS_PROG_NSM, 1,
+	    NOTIFY_TIMEOUT);
+	if (port == 0)
+		return -1;
+	buf_init(&b);
+	nlm_xdr_obj(&b, me, (uint32_t)strlen(me));
+	buf_add_u32(&b, state);
+	rv = nfs_rpc_call_tcp((const struct sockaddr *)&e->peer, port,
+	    (const struct sockaddr *)&e->local, NFS_PROG_NSM, 1, 6, b.data,
+	    b.len, NOTIFY_TIMEOUT, 0, NULL, NULL);
+	buf_free(&b);
+	return rv;
+}
+
+static void *
+notify_main(void *arg)
+{
+	struct nsm_ent	*v;
+	int		 n, left, *done;
+	uint32_t	 state;
+
+	(void)arg;
+	pthread_mutex_lock(&nsm.mtx);
+	nsm.loaded = 0;			/* the stored list, not ours */
+	nsm_load();
+	if (state_bump() != 1) {
+		pthread_mutex_unlock(&nsm.mtx);
+		return NULL;
+	}
+	n = nsm.n;
+	v = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	memcpy(v, nsm.v, (size_t)n * sizeof(*v));
+	state = nsm.state;
+	pthread_mutex_unlock(&nsm.mtx);
+	log_info("nsm: cold start: state %u, notifying %d client(s)", state,
+	    n);
+	done = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*done));
+	left = n;
+	for (int round = 0; round < NOTIFY_ROUNDS && left > 0; round++) {
+		if (round > 0)
+			usleep(NOTIFY_WAIT_MS * 1000);
+		for (int i = 0; i < n; i++) {
+			if (done[i] || notify_one(&v[i], state) < 0)
+				continue;
+			done[i] = 1;
+			left--;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!done[i])
+			log_warnx("nsm: %s did not take our SM_NOTIFY",
+			    v[i].name);
+	pthread_mutex_lock(&nsm.mtx);
+	nsm.notified += (uint64_t)(n - left);
+	pthread_mutex_unlock(&nsm.mtx);
+	free(done);
+	free(v);
+	return NULL;
+}
+
+static void
+nsm_notify_all(void)
+{
+	pthread_t	th;
+	pthread_attr_t	at;
+
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if ((errno = pthread_create(&th, &at, notify_main, NULL)) != 0)
+		log_warn("nsm: pthread_create");
+	pthread_attr_destroy(&at);
+}
+
+static void
+cold_cb(void *arg)
+{
+	(void)arg;
+	nsm_notify_all();
+}
+
+/* ---- procedures ------------------------------------------------------- */
+
+/* STAT, MON: sm_stat_res {res_stat, state}; UNMON*: sm_stat {state}. */
+static uint32_t
+enc_stat(ZDR *z, void *arg, ...)
+{
+	uint32_t *v = arg;
+
+	return zdr_u_int(z, &v[0]) && zdr_u_int(z, &v[1]);
+}
+
+static uint32_t
+enc_state(ZDR *z, void *arg, ...)
+{
+	return zdr_u_int(z, arg);
+}
+
+/* Copy a checked XDR string (nfs_xdr.c: <= 1024 bytes) into dst. */
+static int
+rd_name(struct rd *r, char *dst, size_t cap)
+{
+	struct nlm_obj o;
+
+	if (nlm_rd_obj(r, &o, NLM_OBJ_MAX) < 0 || o.len >= cap ||
+	    memchr(o.p, 0, o.len) != NULL)
+		return -1;
+	memcpy(dst, o.p, o.len);
+	dst[o.len] = 0;
+	return 0;
+}
+
+static int
+is_loopback(const struct sockaddr *sa)
+{
+	static const uint8_t lo6[16] = { [15] = 1 };
+
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+		    ->sin_addr.s_addr) >> 24) == 127;
+	return sa->sa_family == AF_INET6 &&
+	    memcmp(&((const struct sockaddr_in6 *)(const void *)sa)
+	    ->sin6_addr, lo6, 16) == 0;
+}
+
+void
+nfs_nsm_call(struct nfs_req *r)
+{
+	struct nsm_ent	 e;
+	struct rd	 rd;
+	uint32_t	 res[2], state;
+	char		 name[NSM_NAME_MAX];
+	int		 ok;
+
+	rd_init(&rd, r->rec + r->argoff, r->reclen - r->argoff);
+	memset(&e, 0, sizeof(e));
+	switch (r->proc) {
+	case 0:				/* NULL */
+		nfs_req_reply(r, NULL, NULL, 0);
+		return;
+	case 1:				/* STAT: may we monitor name? */
+		res[0] = rd_name(&rd, name, sizeof(name)) == 0 ? 0 : 1;
+		res[1] = nfs_nsm_state();
+		nfs_req_reply(r, res, enc_stat, 8);
+		return;
+	case 2:				/* MON */
+	case 3:				/* UNMON */
+	case 4:				/* UNMON_ALL */
+		ok = (r->proc == 4 || rd_name(&rd, e.name,
+		    sizeof(e.name)) == 0) &&
+		    rd_name(&rd, e.my_name, sizeof(e.my_name)) == 0;
+		e.my_prog = rd_u32(&rd);
+		e.my_vers = rd_u32(&rd);
+		e.my_proc = rd_u32(&rd);
+		/* an empty my_name is ours (clients that locked) */
+		if (ok && (rd.err || e.my_name[0] == 0))
+			ok = 0;
+		if (ok) {
+			sa_copy(&e.peer, (struct sockaddr *)&r->peer);
+			sa_copy(&e.local, (struct sockaddr *)&r->local);
+			pthread_mutex_lock(&nsm.mtx);
+			ok = nsm_update(r->proc == 2 ? chg_add : chg_del,
+			    &e) == 0;
+			pthread_mutex_unlock(&nsm.mtx);
+		}
+		state = nfs_nsm_state();
+		if (r->proc == 2) {
+			res[0] = ok ? 0 : 1;
+			res[1] = state;
+			nfs_req_reply(r, res, enc_stat, 8);
+		} else {
+			nfs_req_reply(r, &state, enc_state, 4);
+		}
+		return;
+	case 5:				/* SIMU_CRASH: local lockd only */
+		if (is_loopback((struct sockaddr *)&r->peer))
+			nsm_notify_all();
+		nfs_req_reply(r, NULL, NULL, 0);
+		return;
+	case 6:				/* NOTIFY */
+		if (r->args_ok == NFS_ARGS_NUL ||
+		    rd_name(&rd, name, sizeof(name)) < 0 || name[0] == 0) {
+			nfs_req_reply(r, NULL, NULL, 0);
+			return;
+		}
+		state = rd_u32(&rd);
+		/* locks not freed (table not ready): no reply, the
+		 * client's statd sends it again */
+		if (nfs_nsm_notify(name, state,
+		    (struct sockaddr *)&r->peer) < 0) {
+			nfs_svc_count_drop();
+			return;
+		}
+		nfs_req_reply(r, NULL, NULL, 0);
+		return;
+	}
+}
+
+int
+nfs_nsm_init(const struct cfg *cfg)
+{
+	(void)cfg;
+	if (!nfs_locking)
+		return 0;
+	brl_set_cold_cb(cold_cb, NULL);
+	return 0;
+}
+
+void
+nfs_nsm_shutdown(void)
+{
+	if (!nfs_locking)
+		return;
+	brl_set_cold_cb(NULL, NULL);
+	pthread_mutex_lock(&nsm.mtx);
+	free(nsm.v);
+	nsm.v = NULL;
+	nsm.n = 0;
+	nsm.loaded = 0;
+	pthread_mutex_unlock(&nsm.mtx);
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# nlm.sh — NLM v4 and NSM v1 of duonasd end to end: starts duonasd (head A
+# alone) on a 127.0.0.x address with `nlm { grace-period 2;
+# callback-portmap-port P }` and a callback server of the test (a
+# portmapper + NLM/NSM service on 127.0.0.1:P that logs what it receives),
+# then runs tests/nfs/test_nlm:
+#   - grace: right after the (cold) start new locks get
+#     DENIED_GRACE_PERIOD, reclaims are granted, then the grace ends;
+#   - all: every procedure and error, splitting/merging, conflicts of two
+#     clients, a blocked lock granted by the GRANTED callback, cancel, a
+#     refused grant, _MSG/_RES, the DRC, SHARE/UNSHARE, FREE_ALL,
+#     SM_NOTIFY over TCP and UDP, the portmapper entries (TCP and UDP);
+#   - a restart of the head (a cold start: no peer): SM_NOTIFY with a new
+#     state reaches the monitored clients (the callback server).
+# Env: DUONAS_BUILDDIR (binaries, default: cwd).
+set -u
+B=${DUONAS_BUILDDIR:-$(pwd)}
+. "$(dirname "$0")/lib-nfs.sh"
+nfs_init nlm
+IP=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))
+PORT=$((20000 + RANDOM % 20000))
+PMAP=$((PORT + 3))
+CBPORT=$((PORT + 4))
+CBLOG=$T/cb.log
+
+start() {
+	: >"$T/log"
+	[ -f "$T/cluster.key" ] || "$B/duonas" keygen "$T/cluster.key"
+	cat >"$T/duonas.conf" <<EOC
+cluster nlmtest
+key "$T/cluster.key"
+exports "$T/exports"
+nfs {
+  port $PORT
+  mount-port $PORT
+  portmap-port $PMAP
+  threads 4
+}
+nlm {
+  grace-period 2
+  callback-portmap-port $CBPORT
+}
+heartbeat {
+  boot-wait 100
+}
+head A {
+  id 1
+  role master
+  link $IP:$((PORT + 1))
+  nfs-bind $IP
+  statedir "$T/A/state"
+  rundir "$T/A/run"
+}
+head B {
+  id 2
+  role slave
+  link 127.0.0.1:$((PORT + 2))
+  statedir "$T/B/state"
+  rundir "$T/B/run"
+}
+EOC
+	"$B/duonasd" -c "$T/duonas.conf" -n A >>"$T/log" 2>&1 &
+	PID=$!
+	nfs_wait_ready 'duonasd: ready'
+}
+
+stop() {
+	kill "$PID" && wait "$PID"
+	PID=
+}
+
+mkdir -p "$T/rw"
+echo one >"$T/rw/f1"
+echo two >"$T/rw/f2"
+echo "$T/rw -id=1,rw,no_root_squash *" >"$T/exports"
+: >"$CBLOG"
+"$B/tests/nfs/test_nlm" cbserver "$CBPORT" "$CBLOG" &
+BGPIDS=$!
+
+check "server starts" start
+check "grace period after a cold start, reclaims" \
+    "$B/tests/nfs/test_nlm" grace "$IP" "$PORT" "$T/rw"
+check "NLM/NSM procedures" "$B/tests/nfs/test_nlm" all "$IP" "$PORT" \
+    "$PMAP" "$T/rw" "$CBPORT" "$CBLOG"
+check "server still running" kill -0 "$PID"
+check "server stops" stop
+check "server restarts (cold: no peer)" start
+notified() {
+	for _ in $(seq 100); do
+		grep -q "^100024 6 $IP [0-9]" "$CBLOG" && return 0
+		sleep 0.1
+	done
+	cat "$CBLOG"; return 1
+}
+check "SM_NOTIFY with our address to the monitored clients" notified
+check "the new state is odd" sh -c "grep '^100024 6 $IP' '$CBLOG' | tail -1 | awk '{exit \$4 % 2 != 1}'"
+check "server stops cleanly" stop
+nfs_done
