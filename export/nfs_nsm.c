@@ -15,7 +15,8 @@
  * (brl_free_client(BRL_PROTO_NLM, mon_name)) on both heads.  This relies
  * on the client using the same name as NLM caller_name and as SM_NOTIFY
  * mon_name, which Linux does (its node name in both).  On a cold start
- * (brl_set_cold_cb), a thread sends SM_NOTIFY with the new state to every
+ * (brl_set_cold_cb), the head that arbitrates the lock table takes a new
+ * state, and a thread of it sends SM_NOTIFY with that state to every
  * monitored client's statd (through its portmapper, TCP), a few rounds,
  * so that clients reclaim their locks during the grace period.
  * Worker threads (and that thread); never the loop thread (PSO blocks).
@@ -38,8 +39,6 @@
 #define NSM_NAME_MAX	BRL_CLIENT_MAX
 #define NSM_OWNER	0x6e736d6c69737400ull	/* PSO lock token */
 #define NSM_LOCK_MS	5000
-#define NSM_BUMP_MS	60000	/* a second cold start call within this is
-				 * the other head's of the same start */
 #define NOTIFY_ROUNDS	3
 #define NOTIFY_WAIT_MS	5000
 #define NOTIFY_TIMEOUT	2000
@@ -364,11 +363,7 @@ nfs_nsm_notify(const char *mon_name, uint32_t state,
 
 /* ---- a cold start: a new state, and SM_NOTIFY to everybody ------------- */
 
-/*
- * Bump the stored state unless it was bumped within NSM_BUMP_MS (the
- * other head's callback of the same cold start).  1: bumped (this head
- * notifies), 0: not, -1: PSO failed.
- */
+/* Bump the stored state by two (odd: up).  0, or -1 when PSO failed. */
 static int
 state_bump(void)
 {
@@ -377,38 +372,27 @@ state_bump(void)
 	size_t		 len = 0;
 	uint8_t		 nv[12];
 	uint32_t	 st = 1;
-	uint64_t	 when = 0, now = wall_ms();
-	int		 rc, rv = -1;
+	int		 rc;
 
 	if ((rc = obj_id(NSM_STATE_OBJ, &id)) != 0 ||
 	    (rc = pso_lock(id, NSM_OWNER, NSM_LOCK_MS)) != 0) {
 		log_warnx("nsm: cannot lock the state: %s", pso_strerror(rc));
 		return -1;
 	}
-	if ((rc = pso_read(id, &val, &len, NULL)) == 0 && len >= 12) {
+	if ((rc = pso_read(id, &val, &len, NULL)) == 0 && len >= 4)
 		st = get_be32(val);
-		when = get_be64((uint8_t *)val + 4);
-	}
-	if (rc == 0 && when != 0 && now >= when && now - when < NSM_BUMP_MS) {
-		nsm.state = st | 1;
-		rv = 0;
-		goto out;
-	}
-	st = (st | 1) + 2;		/* odd: up */
+	st = (st | 1) + 2;
 	put_be32(nv, st);
-	put_be64(nv + 4, now);
+	put_be64(nv + 4, wall_ms());	/* when, for the curious */
 	if (rc == 0 && (rc = pso_write(id, NSM_OWNER, nv, sizeof(nv),
-	    NULL)) == 0) {
+	    NULL)) == 0)
 		nsm.state = st;
-		rv = 1;
-	}
-out:
 	if (rc != 0)
 		log_warnx("nsm: cannot update the state: %s",
 		    pso_strerror(rc));
 	pso_unlock(id, NSM_OWNER);
 	free(val);
-	return rv;
+	return rc == 0 ? 0 : -1;
 }
 
 /* SM_NOTIFY to one client's statd.  0 when it answered. */
@@ -448,7 +432,7 @@ notify_main(void *arg)
 	pthread_mutex_lock(&nsm.mtx);
 	nsm.loaded = 0;			/* the stored list, not ours */
 	nsm_load();
-	if (state_bump() != 1) {
+	if (state_bump() < 0) {
 		pthread_mutex_unlock(&nsm.mtx);
 		return NULL;
 	}
@@ -496,11 +480,17 @@ nsm_notify_all(void)
 	pthread_attr_destroy(&at);
 }
 
+/* A cold start of the cluster: the arbiter (one head) takes the new
+ * state and tells the clients, so that they reclaim during the grace. */
 static void
 cold_cb(void *arg)
 {
+	struct brl_stats s;
+
 	(void)arg;
-	nsm_notify_all();
+	brl_stats_get(&s);
+	if (s.arbiter)
+		nsm_notify_all();
 }
 
 /* ---- procedures ------------------------------------------------------- */
