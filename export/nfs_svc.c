@@ -538,13 +538,12 @@ nfs_listen_add(const char *addr)
 			return -1;
 		}
 	}
-	/* the portmapper and NSM over UDP, for sm-notify */
-	if (nfs_locking && nfs_udp_add(addr, svc.port[2], svc.port[0]) < 0) {
-		for (int q = 0; q < 3; q++)
-			if (la->l[q] != NULL)
-				evconnlistener_free(la->l[q]);
-		return -1;
-	}
+	/* the portmapper and NSM over UDP, for sm-notify: without them
+	 * (a port taken) everything but a client's reboot notice over UDP
+	 * still works */
+	if (nfs_locking && nfs_udp_add(addr, svc.port[2], svc.port[0]) < 0)
+		log_warnx("nfs: %s: no UDP portmapper/NSM: SM_NOTIFY from "
+		    "rebooted clients over UDP is not received", addr);
 	svc.nla++;
 	log_info("nfs: listening on %s (nfs %d, mount %d, portmap %d)", addr,
 	    svc.port[0], svc.port[1], svc.port[2]);
