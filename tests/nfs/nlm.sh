@@ -10,6 +10,9 @@
 #     clients, a blocked lock granted by the GRANTED callback, cancel, a
 #     refused grant, _MSG/_RES, the DRC, SHARE/UNSHARE, FREE_ALL,
 #     SM_NOTIFY over TCP and UDP, the portmapper entries (TCP and UDP);
+#   - real rpcinfo (NULL of NLM v4 / NSM v1 by port; the portmapper's
+#     list) and real sm-notify (SM_NOTIFY over UDP after a UDP portmapper
+#     lookup on port 111) when nfs-utils are installed and 111 is free;
 #   - a restart of the head (a cold start: no peer): SM_NOTIFY with a new
 #     state reaches the monitored clients (the callback server).
 # Env: DUONAS_BUILDDIR (binaries, default: cwd).
@@ -19,7 +22,12 @@ B=${DUONAS_BUILDDIR:-$(pwd)}
 nfs_init nlm
 IP=127.0.$((RANDOM % 200 + 20)).$((RANDOM % 200 + 20))
 PORT=$((20000 + RANDOM % 20000))
-PMAP=$((PORT + 3))
+# the portmapper on 111 when this address has it free (sm-notify and
+# rpcinfo -p know no other port), else another port
+PMAP=111
+if ss -lntuH 2>/dev/null | awk '{print $5}' | grep -qE "^(0\.0\.0\.0|\*|\[::\]|$IP):111$"; then
+	PMAP=$((PORT + 3))
+fi
 CBPORT=$((PORT + 4))
 CBLOG=$T/cb.log
 
@@ -82,6 +90,33 @@ check "grace period after a cold start, reclaims" \
     "$B/tests/nfs/test_nlm" grace "$IP" "$PORT" "$T/rw"
 check "NLM/NSM procedures" "$B/tests/nfs/test_nlm" all "$IP" "$PORT" \
     "$PMAP" "$T/rw" "$CBPORT" "$CBLOG"
+if command -v rpcinfo >/dev/null; then
+	check "rpcinfo: NLM v4 over TCP answers NULL" \
+	    timeout 10 rpcinfo -n "$PORT" -T tcp "$IP" 100021 4
+	check "rpcinfo: NSM v1 over UDP answers NULL" \
+	    timeout 10 rpcinfo -n "$PORT" -T udp "$IP" 100024 1
+fi
+if [ "$PMAP" = 111 ] && command -v rpcinfo >/dev/null; then
+	check "rpcinfo -p lists nlockmgr and status" sh -c \
+	    "timeout 10 rpcinfo -p $IP | grep -q '100021 *4 *tcp *$PORT' &&
+	    timeout 10 rpcinfo -p $IP | grep -q '100024 *1 *udp *$PORT'"
+fi
+if [ "$PMAP" = 111 ] && command -v sm-notify >/dev/null; then
+	# a rebooted client: its statd's notify list names this server
+	mkdir -p "$T/smn/sm.bak" "$T/smn/sm"
+	printf '0100007f 000186b5 00000004 00000010 %s %s client\n' \
+	    00000000000000000000000000000000 "$IP" >"$T/smn/sm.bak/$IP"
+	smnotify() {
+		timeout 30 sm-notify -d -f -P "$T/smn" -v 127.0.0.1 || return 1
+		for _ in $(seq 50); do
+			grep -q "nsm: localhost (from 127.0.0.1) restarted" \
+			    "$T/log" && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	check "sm-notify (nfs-utils) over UDP reaches NSM" smnotify
+fi
 check "server still running" kill -0 "$PID"
 check "server stops" stop
 check "server restarts (cold: no peer)" start

@@ -934,6 +934,20 @@ all(const char *export, int pmport, const char *cblog)
 	rr_free(&m);
 	ok(raw_call(0, NLM_PROG, 4, 17, &m, NULL, 0, NULL) == 3,
 	    "NLM procedure 17 (not in v4): PROC_UNAVAIL");
+	rr_u32(&m, 0x80000000u);	/* a cookie of 2^31 bytes */
+	ok(raw_call(0, NLM_PROG, 4, 2, &m, NULL, 0, NULL) == 4,
+	    "LOCK with a forged cookie length: GARBAGE_ARGS");
+	rr_free(&m);
+	rr_opaque(&m, "c", 1);
+	rr_u32(&m, 0);
+	rr_u32(&m, 1);
+	rr_u32(&m, 2000);		/* caller_name longer than LM_MAXSTRLEN */
+	ok(raw_call(0, NLM_PROG, 4, 2, &m, NULL, 0, NULL) == 4,
+	    "LOCK with a caller_name length past the record: GARBAGE_ARGS");
+	rr_free(&m);
+	memset(&r, 0, sizeof(r));
+	ok(lwait(rpc, &r, rpc_nlm4_null_async(rpc, cb_stat, &r), 5000) == 0,
+	    "the server still answers");
 	rpc_destroy_context(rpc);
 	printf("1..%d\n", ntest);
 	return nfail > 0;
