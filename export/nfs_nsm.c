@@ -7,8 +7,10 @@
  * at, the my_id of a MON) and the NSM state number live in two PSO
  * objects with PSO_PERSISTENT: both heads hold them on disk, so they
  * survive a takeover and a cold start.  A PSO write costs a lock round
- * and two commits (a few ms), so the NLM path adds a client only when
- * it is not in the in-memory copy yet: once per client, not per lock.
+ * and two commits (a few ms), so the NLM path only looks the client up
+ * in the in-memory copy; one it does not find is queued for the adder
+ * thread, which writes it: once per client, not per lock, and a LOCK
+ * never waits for PSO.
  * The state is odd while we are up and grows by two at each cold start.
  *
  * SM_NOTIFY from a client means it rebooted: its NLM locks go
@@ -52,14 +54,34 @@ struct nsm_ent {
 	uint32_t		my_prog, my_vers, my_proc;
 };
 
+/* A client to add, waiting for the adder thread. */
+struct nsm_add {
+	struct nsm_add	*next;
+	struct nsm_ent	 e;
+};
+#define NSM_QUEUE_MAX	1024
+
+/*
+ * io serialises the PSO work (reading, updating the list, the state),
+ * which takes milliseconds; mem guards the in-memory copy (v, n, loaded,
+ * state) and the adder's queue, held for microseconds: the NLM path
+ * only ever takes mem.  Order: io before mem.
+ */
 static struct {
-	pthread_mutex_t	 mtx;
+	pthread_mutex_t	 io;
+	pthread_mutex_t	 mem;
+	pthread_cond_t	 cv;
 	int		 loaded;
 	struct nsm_ent	*v;
 	int		 n;
 	uint32_t	 state;
 	uint64_t	 notified, freed;
-} nsm = { .mtx = PTHREAD_MUTEX_INITIALIZER, .state = 1 };
+	struct nsm_add	*qhead, *qtail;
+	int		 qn;
+	int		 stop, running;
+	pthread_t	 th;
+} nsm = { .io = PTHREAD_MUTEX_INITIALIZER, .mem = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER, .state = 1 };
 
 /* ---- the persistent list ------------------------------------------------ */
 
@@ -159,24 +181,38 @@ obj_id(const char *name, pso_id *id)
 	return rc;
 }
 
-/* nsm.mtx held: read the list and the state from PSO (once). */
+/* mem held: make (v, n) the in-memory copy. */
+static void
+nsm_set(struct nsm_ent *v, int n)
+{
+	free(nsm.v);
+	nsm.v = v;
+	nsm.n = n;
+	nsm.loaded = 1;
+}
+
+/* io held: read the list and the state from PSO (once; again after
+ * nsm.loaded was cleared). */
 static void
 nsm_load(void)
 {
-	pso_id	 id;
-	void	*val = NULL;
-	size_t	 len = 0;
-	int	 rc;
+	pso_id		 id;
+	void		*val = NULL;
+	size_t		 len = 0;
+	struct nsm_ent	*v = NULL;
+	int		 n = 0, rc, loaded;
+	uint32_t	 state = 0;
 
-	if (nsm.loaded)
+	pthread_mutex_lock(&nsm.mem);
+	loaded = nsm.loaded;
+	pthread_mutex_unlock(&nsm.mem);
+	if (loaded)
 		return;
 	if ((rc = obj_id(NSM_LIST_OBJ, &id)) == 0 &&
-	    (rc = pso_read(id, &val, &len, NULL)) == 0) {
-		free(nsm.v);
-		if (list_decode(val, len, &nsm.v, &nsm.n) < 0)
-			log_warnx("nsm: the monitored list is malformed: "
-			    "starting an empty one");
-	}
+	    (rc = pso_read(id, &val, &len, NULL)) == 0 &&
+	    list_decode(val, len, &v, &n) < 0)
+		log_warnx("nsm: the monitored list is malformed: starting an "
+		    "empty one");
 	free(val);
 	val = NULL;
 	if (rc != 0) {
@@ -186,13 +222,17 @@ nsm_load(void)
 	}
 	if (obj_id(NSM_STATE_OBJ, &id) == 0 &&
 	    pso_read(id, &val, &len, NULL) == 0 && len >= 4)
-		nsm.state = get_be32(val) | 1;
+		state = get_be32(val) | 1;
 	free(val);
-	nsm.loaded = 1;
+	pthread_mutex_lock(&nsm.mem);
+	nsm_set(v, n);
+	if (state != 0)
+		nsm.state = state;
+	pthread_mutex_unlock(&nsm.mem);
 }
 
 /*
- * nsm.mtx held: apply one change to the stored list under its PSO lock
+ * io held: apply one change to the stored list under its PSO lock
  * (the other head may have written since we read): read, let fn change
  * it, write.  The in-memory copy becomes the stored one.  0 or -1.
  */
@@ -225,11 +265,10 @@ nsm_update(void (*fn)(struct nsm_ent **, int *, const void *),
 	list_encode(&b, v, n);
 	if ((rc = pso_write(id, NSM_OWNER, b.data, b.len, NULL)) != 0)
 		goto out;
-	free(nsm.v);
-	nsm.v = v;
-	nsm.n = n;
+	pthread_mutex_lock(&nsm.mem);
+	nsm_set(v, n);
+	pthread_mutex_unlock(&nsm.mem);
 	v = NULL;
-	nsm.loaded = 1;
 out:
 	if (rc != 0)
 		log_warnx("nsm: cannot update the monitored list: %s",
@@ -291,40 +330,98 @@ sa_copy(struct sockaddr_storage *d, const struct sockaddr *s)
 	    sizeof(struct sockaddr_in));
 }
 
+/* mem held: is e known with these addresses (or queued to be)? */
+static int
+nsm_known(const struct nsm_ent *e)
+{
+	int i = nsm.loaded ? ent_find(nsm.v, nsm.n, e->name, "") : -1;
+
+	if (i >= 0 && nlm_addr_eq((struct sockaddr *)&nsm.v[i].peer,
+	    (const struct sockaddr *)&e->peer) &&
+	    nlm_addr_eq((struct sockaddr *)&nsm.v[i].local,
+	    (const struct sockaddr *)&e->local))
+		return 1;
+	for (struct nsm_add *q = nsm.qhead; q != NULL; q = q->next)
+		if (strcmp(q->e.name, e->name) == 0)
+			return 1;
+	return 0;
+}
+
+/* The NLM path: never waits for PSO.  A client not in the copy is
+ * queued for the adder thread (the lock is granted meanwhile). */
 void
 nfs_nsm_monitor(const char *name, const struct sockaddr *peer,
     const struct sockaddr *local)
 {
-	struct nsm_ent	e;
-	int		i;
+	struct nsm_add *q = xcalloc(1, sizeof(*q));
 
-	pthread_mutex_lock(&nsm.mtx);
-	nsm_load();
-	i = ent_find(nsm.v, nsm.n, name, "");
-	if (i >= 0 && nlm_addr_eq((struct sockaddr *)&nsm.v[i].peer, peer) &&
-	    nlm_addr_eq((struct sockaddr *)&nsm.v[i].local, local)) {
-		pthread_mutex_unlock(&nsm.mtx);
-		return;			/* the common case: known */
+	snprintf(q->e.name, sizeof(q->e.name), "%s", name);
+	sa_copy(&q->e.peer, peer);
+	sa_copy(&q->e.local, local);
+	pthread_mutex_lock(&nsm.mem);
+	if (!nsm.running || nsm_known(&q->e) || nsm.qn >= NSM_QUEUE_MAX) {
+		pthread_mutex_unlock(&nsm.mem);
+		free(q);
+		return;		/* the common case: known */
 	}
-	memset(&e, 0, sizeof(e));
-	snprintf(e.name, sizeof(e.name), "%s", name);
-	sa_copy(&e.peer, peer);
-	sa_copy(&e.local, local);
-	if (nsm_update(chg_add, &e) == 0)
-		log_info("nsm: monitoring %s", name);
-	pthread_mutex_unlock(&nsm.mtx);
+	if (nsm.qtail != NULL)
+		nsm.qtail->next = q;
+	else
+		nsm.qhead = q;
+	nsm.qtail = q;
+	nsm.qn++;
+	pthread_cond_signal(&nsm.cv);
+	pthread_mutex_unlock(&nsm.mem);
+}
+
+/* The adder thread: one PSO update per new client. */
+static void *
+adder_main(void *arg)
+{
+	struct nsm_add	*q;
+	int		 known;
+
+	(void)arg;
+	for (;;) {
+		pthread_mutex_lock(&nsm.mem);
+		while (nsm.qhead == NULL && !nsm.stop)
+			pthread_cond_wait(&nsm.cv, &nsm.mem);
+		if (nsm.stop) {
+			pthread_mutex_unlock(&nsm.mem);
+			return NULL;
+		}
+		q = nsm.qhead;
+		pthread_mutex_unlock(&nsm.mem);
+		pthread_mutex_lock(&nsm.io);
+		nsm_load();
+		pthread_mutex_lock(&nsm.mem);
+		nsm.qhead = q->next;	/* only this thread dequeues */
+		if (nsm.qhead == NULL)
+			nsm.qtail = NULL;
+		nsm.qn--;
+		known = nsm_known(&q->e);
+		pthread_mutex_unlock(&nsm.mem);
+		if (!known && nsm_update(chg_add, &q->e) == 0)
+			log_info("nsm: monitoring %s", q->e.name);
+		pthread_mutex_unlock(&nsm.io);
+		free(q);
+	}
 }
 
 uint32_t
 nfs_nsm_state(void)
 {
-	uint32_t s;
+	int loaded;
 
-	pthread_mutex_lock(&nsm.mtx);
-	nsm_load();
-	s = nsm.state;
-	pthread_mutex_unlock(&nsm.mtx);
-	return s;
+	pthread_mutex_lock(&nsm.mem);
+	loaded = nsm.loaded;
+	pthread_mutex_unlock(&nsm.mem);
+	if (!loaded) {
+		pthread_mutex_lock(&nsm.io);
+		nsm_load();
+		pthread_mutex_unlock(&nsm.io);
+	}
+	return nfs_nsm_state_cached();
 }
 
 uint32_t
@@ -332,9 +429,9 @@ nfs_nsm_state_cached(void)
 {
 	uint32_t s;
 
-	pthread_mutex_lock(&nsm.mtx);
+	pthread_mutex_lock(&nsm.mem);
 	s = nsm.state;
-	pthread_mutex_unlock(&nsm.mtx);
+	pthread_mutex_unlock(&nsm.mem);
 	return s;
 }
 
@@ -353,9 +450,9 @@ nfs_nsm_notify(const char *mon_name, uint32_t state,
 		    "%s", mon_name, host, brl_strerror(rc));
 		return -1;
 	}
-	pthread_mutex_lock(&nsm.mtx);
+	pthread_mutex_lock(&nsm.mem);
 	nsm.freed += n;
-	pthread_mutex_unlock(&nsm.mtx);
+	pthread_mutex_unlock(&nsm.mem);
 	log_info("nsm: %s (from %s) restarted (state %u): %llu lock(s) "
 	    "freed", mon_name, host, state, (unsigned long long)n);
 	return 0;
@@ -385,8 +482,11 @@ state_bump(void)
 	put_be32(nv, st);
 	put_be64(nv + 4, wall_ms());	/* when, for the curious */
 	if (rc == 0 && (rc = pso_write(id, NSM_OWNER, nv, sizeof(nv),
-	    NULL)) == 0)
+	    NULL)) == 0) {
+		pthread_mutex_lock(&nsm.mem);
 		nsm.state = st;
+		pthread_mutex_unlock(&nsm.mem);
+	}
 	if (rc != 0)
 		log_warnx("nsm: cannot update the state: %s",
 		    pso_strerror(rc));
@@ -429,18 +529,23 @@ notify_main(void *arg)
 	uint32_t	 state;
 
 	(void)arg;
-	pthread_mutex_lock(&nsm.mtx);
+	pthread_mutex_lock(&nsm.io);
+	pthread_mutex_lock(&nsm.mem);
 	nsm.loaded = 0;			/* the stored list, not ours */
+	pthread_mutex_unlock(&nsm.mem);
 	nsm_load();
 	if (state_bump() < 0) {
-		pthread_mutex_unlock(&nsm.mtx);
+		pthread_mutex_unlock(&nsm.io);
 		return NULL;
 	}
+	pthread_mutex_lock(&nsm.mem);
 	n = nsm.n;
 	v = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*v));
-	memcpy(v, nsm.v, (size_t)n * sizeof(*v));
+	if (n > 0)
+		memcpy(v, nsm.v, (size_t)n * sizeof(*v));
 	state = nsm.state;
-	pthread_mutex_unlock(&nsm.mtx);
+	pthread_mutex_unlock(&nsm.mem);
+	pthread_mutex_unlock(&nsm.io);
 	log_info("nsm: cold start: state %u, notifying %d client(s)", state,
 	    n);
 	done = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*done));
@@ -459,9 +564,9 @@ notify_main(void *arg)
 		if (!done[i])
 			log_warnx("nsm: %s did not take our SM_NOTIFY",
 			    v[i].name);
-	pthread_mutex_lock(&nsm.mtx);
+	pthread_mutex_lock(&nsm.mem);
 	nsm.notified += (uint64_t)(n - left);
-	pthread_mutex_unlock(&nsm.mtx);
+	pthread_mutex_unlock(&nsm.mem);
 	free(done);
 	free(v);
 	return NULL;
@@ -572,10 +677,10 @@ nfs_nsm_call(struct nfs_req *r)
 		if (ok) {
 			sa_copy(&e.peer, (struct sockaddr *)&r->peer);
 			sa_copy(&e.local, (struct sockaddr *)&r->local);
-			pthread_mutex_lock(&nsm.mtx);
+			pthread_mutex_lock(&nsm.io);
 			ok = nsm_update(r->proc == 2 ? chg_add : chg_del,
 			    &e) == 0;
-			pthread_mutex_unlock(&nsm.mtx);
+			pthread_mutex_unlock(&nsm.io);
 		}
 		state = nfs_nsm_state();
 		if (r->proc == 2) {
@@ -616,6 +721,16 @@ nfs_nsm_init(const struct cfg *cfg)
 	(void)cfg;
 	if (!nfs_locking)
 		return 0;
+	pthread_mutex_lock(&nsm.mem);
+	nsm.stop = 0;
+	pthread_mutex_unlock(&nsm.mem);
+	if ((errno = pthread_create(&nsm.th, NULL, adder_main, NULL)) != 0) {
+		log_warn("nsm: pthread_create");
+		return -1;
+	}
+	pthread_mutex_lock(&nsm.mem);
+	nsm.running = 1;
+	pthread_mutex_unlock(&nsm.mem);
 	brl_set_cold_cb(cold_cb, NULL);
 	return 0;
 }
@@ -623,13 +738,33 @@ nfs_nsm_init(const struct cfg *cfg)
 void
 nfs_nsm_shutdown(void)
 {
+	struct nsm_add *q;
+
 	if (!nfs_locking)
 		return;
 	brl_set_cold_cb(NULL, NULL);
-	pthread_mutex_lock(&nsm.mtx);
+	pthread_mutex_lock(&nsm.mem);
+	if (!nsm.running) {
+		pthread_mutex_unlock(&nsm.mem);
+		return;
+	}
+	nsm.stop = 1;
+	nsm.running = 0;
+	pthread_cond_signal(&nsm.cv);
+	pthread_mutex_unlock(&nsm.mem);
+	pthread_join(nsm.th, NULL);
+	pthread_mutex_lock(&nsm.io);
+	pthread_mutex_lock(&nsm.mem);
+	while ((q = nsm.qhead) != NULL) {
+		nsm.qhead = q->next;
+		free(q);
+	}
+	nsm.qtail = NULL;
+	nsm.qn = 0;
 	free(nsm.v);
 	nsm.v = NULL;
 	nsm.n = 0;
 	nsm.loaded = 0;
-	pthread_mutex_unlock(&nsm.mtx);
+	pthread_mutex_unlock(&nsm.mem);
+	pthread_mutex_unlock(&nsm.io);
 }
