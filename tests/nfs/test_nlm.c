@@ -295,16 +295,16 @@ rr_lock(struct rr_msg *m, const struct lk *k, const uint8_t *fh,
 
 /* NLM LOCK by hand (xid chosen, handle given): the status, or -1. */
 static long
-raw_lock(uint32_t xid, uint32_t proc, const struct lk *k, const uint8_t *fh,
-    uint32_t fhlen, uint64_t off, uint64_t len)
+raw_lock_b(uint32_t xid, uint32_t proc, const struct lk *k, const uint8_t *fh,
+    uint32_t fhlen, uint64_t off, uint64_t len, int block, const char *ck)
 {
 	struct rr_msg	a = RR_MSG_INIT;
 	uint8_t		res[256];
 	size_t		n = 0;
 	long		st;
 
-	rr_opaque(&a, "raw", 3);
-	rr_u32(&a, 0);			/* block */
+	rr_opaque(&a, ck, (uint32_t)strlen(ck));
+	rr_u32(&a, (uint32_t)block);
 	rr_u32(&a, 1);			/* exclusive */
 	rr_lock(&a, k, fh, fhlen, off, len);
 	rr_u32(&a, 0);			/* reclaim */
@@ -317,6 +317,28 @@ raw_lock(uint32_t xid, uint32_t proc, const struct lk *k, const uint8_t *fh,
 		return n == 0 ? 0 : -1;
 	return n >= 12 ? (long)rr_get32(res + 4 + ((rr_get32(res) + 3) & ~3u))
 	    : -1;
+}
+
+static long
+raw_lock(uint32_t xid, uint32_t proc, const struct lk *k, const uint8_t *fh,
+    uint32_t fhlen, uint64_t off, uint64_t len)
+{
+	return raw_lock_b(xid, proc, k, fh, fhlen, off, len, 0, "raw");
+}
+
+/* GRANTED_RES (15) of the client for a GRANTED_MSG: empty reply 0. */
+static long
+raw_granted_res(const char *ck, uint32_t stat)
+{
+	struct rr_msg	a = RR_MSG_INIT;
+	size_t		n = 0;
+	long		st;
+
+	rr_opaque(&a, ck, (uint32_t)strlen(ck));
+	rr_u32(&a, stat);
+	st = raw_call(0, NLM_PROG, 4, 15, &a, NULL, 0, &n);
+	rr_free(&a);
+	return st;
 }
 
 /* SHARE (20) / UNSHARE (21): the status, or -1. */
@@ -862,6 +884,26 @@ all(const char *export, int pmport, const char *cblog)
 	ok(cb_find(cblog, "100021 11 746d7367 1", 8000),
 	    "TEST_RES with the cookie and DENIED");
 	nlm_unlock(rpc, &A, 200, 10);
+	/* a blocked LOCK_MSG is granted with GRANTED_MSG; a GRANTED_RES
+	 * that refuses releases the lock */
+	ok(nlm_lock(rpc, &A, 400, 10, 1, 0, 0) == NLM4_GRANTED, "A locks");
+	ok(raw_lock_b(0, 7, &B, fh, fhlen, 400, 10, 1, "gmsg") == 0 &&
+	    cb_find(cblog, "100021 12 676d7367 3", 8000),
+	    "blocking LOCK_MSG: LOCK_RES says BLOCKED");
+	ok(nlm_unlock(rpc, &A, 400, 10) == NLM4_GRANTED, "A unlocks");
+	ok(cb_find(cblog, "100021 10 676d7367 2 400 10", 8000),
+	    "GRANTED_MSG to B with its cookie");
+	ok(nlm_test(rpc, &C, 400, 1, 1, &r) == NLM4_DENIED && r.hsvid == 2,
+	    "B holds the lock");
+	ok(raw_granted_res("gmsg", NLM4_DENIED) == 0,
+	    "GRANTED_RES: B does not want it");
+	st = -1;
+	for (int i = 0; i < 40 && st != NLM4_GRANTED; i++) {
+		if (i > 0)
+			msleep(100);
+		st = nlm_test(rpc, &C, 400, 1, 1, &r);
+	}
+	ok(st == NLM4_GRANTED, "the refused lock was released");
 
 	/* the duplicate request cache: a retransmitted LOCK is answered,
 	 * not executed again */
