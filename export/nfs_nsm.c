@@ -38,6 +38,7 @@
 #define NSM_LIST_OBJ	"nfs.nsm.clients"
 #define NSM_STATE_OBJ	"nfs.nsm.state"
 #define NSM_MAX		4096		/* monitored clients */
+#define NSM_HASH	8192		/* buckets of the NLM path's lookup */
 #define NSM_NAME_MAX	BRL_CLIENT_MAX
 #define NSM_OWNER	0x6e736d6c69737400ull	/* PSO lock token */
 #define NSM_LOCK_MS	5000
@@ -74,6 +75,8 @@ static struct {
 	int		 loaded;
 	struct nsm_ent	*v;
 	int		 n;
+	int		*hash;		/* NSM_HASH heads of chains over v */
+	int		*chain;		/* next index, -1 ends */
 	uint32_t	 state;
 	uint64_t	 notified, freed;
 	struct nsm_add	*qhead, *qtail;
@@ -181,7 +184,17 @@ obj_id(const char *name, pso_id *id)
 	return rc;
 }
 
-/* mem held: make (v, n) the in-memory copy. */
+static unsigned
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s != 0)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h % NSM_HASH;
+}
+
+/* mem held: make (v, n) the in-memory copy, and index it by name. */
 static void
 nsm_set(struct nsm_ent *v, int n)
 {
@@ -189,6 +202,31 @@ nsm_set(struct nsm_ent *v, int n)
 	nsm.v = v;
 	nsm.n = n;
 	nsm.loaded = 1;
+	if (nsm.hash == NULL)
+		nsm.hash = xcalloc(NSM_HASH, sizeof(*nsm.hash));
+	free(nsm.chain);
+	nsm.chain = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*nsm.chain));
+	for (int i = 0; i < NSM_HASH; i++)
+		nsm.hash[i] = -1;
+	for (int i = 0; i < n; i++) {
+		unsigned h = name_hash(v[i].name);
+
+		nsm.chain[i] = nsm.hash[h];
+		nsm.hash[h] = i;
+	}
+}
+
+/* mem held: the entry of a client that locked (my_name ""), or -1. */
+static int
+nsm_lookup(const char *name)
+{
+	if (!nsm.loaded || nsm.hash == NULL)
+		return -1;
+	for (int i = nsm.hash[name_hash(name)]; i >= 0; i = nsm.chain[i])
+		if (strcmp(nsm.v[i].name, name) == 0 &&
+		    nsm.v[i].my_name[0] == 0)
+			return i;
+	return -1;
 }
 
 /* io held: read the list and the state from PSO (once; again after
@@ -334,7 +372,7 @@ sa_copy(struct sockaddr_storage *d, const struct sockaddr *s)
 static int
 nsm_known(const struct nsm_ent *e)
 {
-	int i = nsm.loaded ? ent_find(nsm.v, nsm.n, e->name, "") : -1;
+	int i = nsm_lookup(e->name);
 
 	if (i >= 0 && nlm_addr_eq((struct sockaddr *)&nsm.v[i].peer,
 	    (const struct sockaddr *)&e->peer) &&
@@ -353,17 +391,20 @@ void
 nfs_nsm_monitor(const char *name, const struct sockaddr *peer,
     const struct sockaddr *local)
 {
-	struct nsm_add *q = xcalloc(1, sizeof(*q));
+	struct nsm_ent	 e;
+	struct nsm_add	*q;
 
-	snprintf(q->e.name, sizeof(q->e.name), "%s", name);
-	sa_copy(&q->e.peer, peer);
-	sa_copy(&q->e.local, local);
+	memset(&e, 0, sizeof(e));
+	snprintf(e.name, sizeof(e.name), "%s", name);
+	sa_copy(&e.peer, peer);
+	sa_copy(&e.local, local);
 	pthread_mutex_lock(&nsm.mem);
-	if (!nsm.running || nsm_known(&q->e) || nsm.qn >= NSM_QUEUE_MAX) {
+	if (!nsm.running || nsm_known(&e) || nsm.qn >= NSM_QUEUE_MAX) {
 		pthread_mutex_unlock(&nsm.mem);
-		free(q);
 		return;		/* the common case: known */
 	}
+	q = xcalloc(1, sizeof(*q));
+	q->e = e;
 	if (nsm.qtail != NULL)
 		nsm.qtail->next = q;
 	else
@@ -764,6 +805,9 @@ nfs_nsm_shutdown(void)
 	free(nsm.v);
 	nsm.v = NULL;
 	nsm.n = 0;
+	free(nsm.hash);
+	free(nsm.chain);
+	nsm.hash = nsm.chain = NULL;
 	nsm.loaded = 0;
 	pthread_mutex_unlock(&nsm.mem);
 	pthread_mutex_unlock(&nsm.io);

@@ -5,6 +5,7 @@
  *   test_nlm all   IP PORT PMAPPORT EXPORT CBPORT CBLOG
  *   test_nlm grace IP PORT EXPORT
  *   test_nlm cbserver CBPORT CBLOG
+ *   test_nlm bench IP PORT EXPORT N
  *
  * TEST, LOCK, CANCEL, UNLOCK, NULL and NSM STAT/NOTIFY go through
  * libnfs's raw client API (rpc_nlm4_*_async, rpc_nsm1_*_async); what
@@ -18,7 +19,9 @@
  * same port that appends one line per call to CBLOG ("PROG PROC COOKIE
  * SVID OFFSET LEN" for NLM, "100024 6 NAME STATE" for SM_NOTIFY) and
  * answers GRANTED with NLM4_GRANTED, or NLM4_DENIED while the file
- * CBLOG.refuse exists.  Output: TAP lines; exit 1 when a check failed.
+ * CBLOG.refuse exists.  "bench" times N LOCK + UNLOCK pairs on one
+ * connection and prints nlm_lock_unlock_us_p50/p99 (on demand, not a
+ * check).  Output: TAP lines; exit 1 when a check failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -995,6 +998,56 @@ all(const char *export, int pmport, const char *cblog)
 	return nfail > 0;
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t
+usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static int
+bench(const char *export, int n)
+{
+	struct rpc_context	*rpc;
+	uint8_t			 fh[64];
+	uint32_t		 fhlen;
+	uint64_t		*lat, t0;
+	struct lk		 a = { "benchA", "ohA", 21, NULL, 0 };
+
+	if (n < 1 || n > 10000000 || get_fh(export, "f1", fh, &fhlen) < 0)
+		return 1;
+	a.fh = fh;
+	a.fhlen = fhlen;
+	rpc = lconnect();
+	lat = calloc((size_t)n, sizeof(*lat));
+	for (int i = 0; i < n; i++) {
+		t0 = usec();
+		if (nlm_lock(rpc, &a, 0, 1, 1, 0, 0) != NLM4_GRANTED ||
+		    nlm_unlock(rpc, &a, 0, 1) != NLM4_GRANTED) {
+			fprintf(stderr, "bench: call %d failed\n", i);
+			return 1;
+		}
+		lat[i] = usec() - t0;
+	}
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
+	printf("nlm_lock_unlock_us_p50 %llu\nnlm_lock_unlock_us_p99 %llu\n",
+	    (unsigned long long)lat[n / 2],
+	    (unsigned long long)lat[(size_t)n * 99 / 100]);
+	free(lat);
+	rpc_destroy_context(rpc);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1005,12 +1058,18 @@ main(int argc, char **argv)
 		port = atoi(argv[3]);
 		return grace(argv[4]);
 	}
+	if (argc == 6 && strcmp(argv[1], "bench") == 0) {
+		ip = argv[2];
+		port = atoi(argv[3]);
+		return bench(argv[4], atoi(argv[5]));
+	}
 	if (argc == 8 && strcmp(argv[1], "all") == 0) {
 		ip = argv[2];
 		port = atoi(argv[3]);
 		return all(argv[5], atoi(argv[4]), argv[7]);
 	}
 	fprintf(stderr, "usage: test_nlm all IP PORT PMAPPORT EXPORT CBPORT "
-	    "CBLOG | grace IP PORT EXPORT | cbserver CBPORT CBLOG\n");
+	    "CBLOG | grace IP PORT EXPORT | cbserver CBPORT CBLOG | "
+	    "bench IP PORT EXPORT N\n");
 	return 2;
 }
