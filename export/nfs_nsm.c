@@ -14,7 +14,9 @@
  * The state is odd while we are up and grows by two at each cold start.
  *
  * SM_NOTIFY from a client means it rebooted: its NLM locks go
- * (brl_free_client(BRL_PROTO_NLM, mon_name)) on both heads.  This relies
+ * (brl_free_client(BRL_PROTO_NLM, mon_name)) on both heads — unless the
+ * name is that of a monitored client and the notice comes from another
+ * address than the one it locked from.  This relies
  * on the client using the same name as NLM caller_name and as SM_NOTIFY
  * mon_name, which Linux does (its node name in both).  On a cold start
  * (brl_set_cold_cb), the head that arbitrates the lock table takes a new
@@ -85,6 +87,8 @@ static struct {
 	pthread_t	 th;
 } nsm = { .io = PTHREAD_MUTEX_INITIALIZER, .mem = PTHREAD_MUTEX_INITIALIZER,
     .cv = PTHREAD_COND_INITIALIZER, .state = 1 };
+
+static struct log_ratelim rl_notify;
 
 /* ---- the persistent list ------------------------------------------------ */
 
@@ -480,11 +484,25 @@ int
 nfs_nsm_notify(const char *mon_name, uint32_t state,
     const struct sockaddr *peer)
 {
-	char		host[64];
+	char		host[64], more[64];
 	uint64_t	n = 0;
-	int		rc;
+	int		rc, i, other;
 
 	nfs_addr_text(peer, host, sizeof(host));
+	/* a client we monitor reboots where it locked from: a notice
+	 * naming it from elsewhere does not free its locks */
+	pthread_mutex_lock(&nsm.mem);
+	i = nsm_lookup(mon_name);
+	other = i >= 0 && !nlm_addr_eq((struct sockaddr *)&nsm.v[i].peer,
+	    peer);
+	pthread_mutex_unlock(&nsm.mem);
+	if (other) {
+		if (log_ratelim_ok(&rl_notify, more, sizeof(more)))
+			log_warnx("nsm: SM_NOTIFY of %s from %s, not from the "
+			    "address it locked from: ignored%s", mon_name,
+			    host, more);
+		return 0;
+	}
 	rc = brl_free_client(BRL_PROTO_NLM, mon_name, &n);
 	if (rc != BRL_OK) {
 		log_warnx("nsm: SM_NOTIFY of %s (from %s): locks not freed: "

@@ -252,6 +252,7 @@ nlm_test(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 /* ---- raw calls ----------------------------------------------------------- */
 
 static uint32_t xid0 = 0x4e4c0000;
+static const char *udp_src;	/* udp_call() from this address (NULL: any) */
 
 /* One raw call on a new connection from 127.0.0.1; returns the accept
  * stat (>= 0) with the result in res (cap bytes), or -1. */
@@ -458,6 +459,12 @@ udp_call(int uport, uint32_t prog, uint32_t vers, uint32_t proc,
 		return -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
+	if (udp_src != NULL && (inet_pton(AF_INET, udp_src,
+	    &sa.sin_addr) != 1 || bind(fd, (struct sockaddr *)&sa,
+	    sizeof(sa)) < 0)) {
+		close(fd);
+		return -1;
+	}
 	sa.sin_port = htons((uint16_t)uport);
 	inet_pton(AF_INET, ip, &sa.sin_addr);
 	rr_call(&m, ++xid0, prog, vers, proc, NULL);
@@ -959,6 +966,12 @@ all(const char *export, int pmport, const char *cblog)
 	ok(nlm_lock(rpc, &A, 0, 10, 1, 0, 0) == NLM4_GRANTED, "A locks");
 	rr_str(&m, "clientA");
 	rr_u32(&m, 5);
+	udp_src = "127.0.0.2";
+	ok(udp_call(port, NSM_PROG, 1, 6, &m, NULL, NULL) == 0,
+	    "SM_NOTIFY clientA over UDP from another address: answered");
+	udp_src = NULL;
+	ok(nlm_lock(rpc, &B, 0, 10, 1, 0, 0) == NLM4_DENIED,
+	    "but ignored: A still holds its lock");
 	ok(udp_call(port, NSM_PROG, 1, 6, &m, NULL, NULL) == 0,
 	    "SM_NOTIFY clientA over UDP");
 	rr_free(&m);
