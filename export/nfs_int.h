@@ -250,6 +250,9 @@ int	nfs_nsm_notify(const char *mon_name, uint32_t state,
  * asking PSO (any thread, also the loop thread). */
 uint32_t nfs_nsm_state(void);
 uint32_t nfs_nsm_state_cached(void);
+/* For the status (any thread): monitored is -1 until the list was read. */
+void	nfs_nsm_stats(uint32_t *state, int *monitored, uint64_t *freed,
+	    uint64_t *notified);
 /* Callback port of clients' portmappers (nlm { callback-portmap-port }). */
 extern int	nfs_nlm_cb_pmap_port;
 /* One synchronous ONC RPC call over TCP (record marking), bounded by
@@ -275,6 +278,8 @@ void	nfs_udp_stop(void);
  * and on port (NSM).  0 or -1. */
 int	nfs_udp_add(const char *addr, int pmap_port, int nsm_port);
 void	nfs_udp_remove(const char *addr);
+/* Datagrams answered, malformed ones (any thread). */
+void	nfs_udp_stats(uint64_t *calls, uint64_t *bad);
 
 /* ---- replies (nfs_rpc.c), any thread -------------------------------- */
 /* The duplicate request cache around a non-idempotent call of r

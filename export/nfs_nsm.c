@@ -469,6 +469,18 @@ nfs_nsm_state(void)
 	return nfs_nsm_state_cached();
 }
 
+void
+nfs_nsm_stats(uint32_t *state, int *monitored, uint64_t *freed,
+    uint64_t *notified)
+{
+	pthread_mutex_lock(&nsm.mem);
+	*state = nsm.state;
+	*monitored = nsm.loaded ? nsm.n : -1;
+	*freed = nsm.freed;
+	*notified = nsm.notified;
+	pthread_mutex_unlock(&nsm.mem);
+}
+
 uint32_t
 nfs_nsm_state_cached(void)
 {

@@ -802,9 +802,22 @@ nfs_status_text(struct buf *b)
 	    "moved out), %llu by RPC authentication\n",
 	    (unsigned long long)nfs3_badfh_count(),
 	    (unsigned long long)st_autherr);
-	if (nfs_locking)
-		buf_printf(b, "  nlm: %llu calls, nsm state %u\n",
-		    (unsigned long long)st_nlm, nfs_nsm_state_cached());
+	if (nfs_locking) {
+		uint64_t	freed, notified, ucalls, ubad;
+		uint32_t	state;
+		int		mon;
+
+		nfs_nsm_stats(&state, &mon, &freed, &notified);
+		nfs_udp_stats(&ucalls, &ubad);
+		buf_printf(b, "  nlm: %llu calls; nsm: state %u, ",
+		    (unsigned long long)st_nlm, state);
+		if (mon >= 0)
+			buf_printf(b, "%d monitored client(s), ", mon);
+		buf_printf(b, "%llu lock(s) freed by SM_NOTIFY, %llu client(s) "
+		    "notified; udp: %llu calls, %llu malformed\n",
+		    (unsigned long long)freed, (unsigned long long)notified,
+		    (unsigned long long)ucalls, (unsigned long long)ubad);
+	}
 }
 
 void

@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ static struct {
 	int		running;
 	int		stop;
 	pthread_t	th;
-	uint64_t	calls, bad;
+	_Atomic uint64_t calls, bad;	/* answered; malformed */
 } udp = { .mtx = PTHREAD_MUTEX_INITIALIZER, .efd = -1 };
 
 static void
@@ -241,6 +242,13 @@ udp_main(void *arg)
 			    (struct sockaddr *)&from, fromlen);
 		}
 	}
+}
+
+void
+nfs_udp_stats(uint64_t *calls, uint64_t *bad)
+{
+	*calls = atomic_load(&udp.calls);
+	*bad = atomic_load(&udp.bad);
 }
 
 int
