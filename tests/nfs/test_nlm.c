@@ -46,6 +46,7 @@
 #define NSM_PROG	100024
 
 static int	ntest, nfail;
+static int	call_ms = 8000;	/* wait this long for an NLM answer */
 static const char *ip;
 static int	port;
 
@@ -199,7 +200,8 @@ nlm_lock(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 	a.reclaim = reclaim;
 	a.state = 1;
 	mklock(&a.lock, k, off, len);
-	return lwait(rpc, &r, rpc_nlm4_lock_async(rpc, cb_stat, &a, &r), 8000);
+	return lwait(rpc, &r, rpc_nlm4_lock_async(rpc, cb_stat, &a, &r),
+	    call_ms);
 }
 
 static long
@@ -214,7 +216,7 @@ nlm_unlock(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 	a.cookie.data.data_val = cookie;
 	mklock(&a.lock, k, off, len);
 	return lwait(rpc, &r, rpc_nlm4_unlock_async(rpc, cb_stat, &a, &r),
-	    8000);
+	    call_ms);
 }
 
 static long
@@ -231,7 +233,7 @@ nlm_cancel(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 	a.exclusive = excl;
 	mklock(&a.lock, k, off, len);
 	return lwait(rpc, &r, rpc_nlm4_cancel_async(rpc, cb_stat, &a, &r),
-	    8000);
+	    call_ms);
 }
 
 static long
@@ -246,7 +248,8 @@ nlm_test(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 	a.cookie.data.data_val = cookie;
 	a.exclusive = excl;
 	mklock(&a.lock, k, off, len);
-	return lwait(rpc, r, rpc_nlm4_test_async(rpc, cb_test, &a, r), 8000);
+	return lwait(rpc, r, rpc_nlm4_test_async(rpc, cb_test, &a, r),
+	    call_ms);
 }
 
 /* ---- raw calls ----------------------------------------------------------- */
@@ -699,6 +702,12 @@ grace(const char *export)
 	a.fh = b.fh = fh;
 	a.fhlen = b.fhlen = fhlen;
 	rpc = lconnect();
+	/* the lock table may not answer for a moment after the start (it
+	 * drops calls while it is not ready): ask until it does */
+	call_ms = 500;
+	for (int i = 0; i < 20 && nlm_test(rpc, &b, 0, 10, 1, &r) < 0; i++)
+		;
+	call_ms = 8000;
 	ok(nlm_lock(rpc, &b, 500, 10, 1, 0, 0) == NLM4_DENIED_GRACE_PERIOD,
 	    "grace: a new lock is refused with DENIED_GRACE_PERIOD");
 	ok(nlm_test(rpc, &b, 0, 10, 1, &r) == NLM4_DENIED_GRACE_PERIOD,
