@@ -163,7 +163,7 @@ struct nfs_req {
 	uint32_t	 xid, prog, vers, proc;
 	struct sockaddr_storage peer;
 	socklen_t	 peerlen;
-	struct sockaddr_storage local;	/* the address the client reached */
+	struct sockaddr_storage local;	/* the address it reached */
 	struct nfs_cred	 cred;
 	uint8_t		*rec;		/* the whole record (owned) */
 	size_t		 reclen;

@@ -58,9 +58,8 @@ nlm_addr_eq(const struct sockaddr *a, const struct sockaddr *b)
 	return 0;
 }
 
-/* Address (family + 16 bytes) in and out of a blob. */
-static void
-addr_put(struct buf *b, const struct sockaddr *sa)
+void
+nlm_addr_put(struct buf *b, const struct sockaddr *sa)
 {
 	uint8_t a[16];
 
@@ -75,8 +74,8 @@ addr_put(struct buf *b, const struct sockaddr *sa)
 	buf_add(b, a, 16);
 }
 
-static int
-addr_get(struct rd *r, struct sockaddr_storage *ss)
+int
+nlm_addr_get(struct rd *r, struct sockaddr_storage *ss)
 {
 	uint8_t		 fam = rd_u8(r);
 	const uint8_t	*a = rd_bytes(r, 16);
@@ -299,8 +298,8 @@ nlm_blob_make(uint8_t *blob, size_t cap, const struct nlm_obj *cookie,
 	buf_add_u8(&b, msg ? 1 : 0);
 	buf_add_u16(&b, (uint16_t)cookie->len);
 	buf_add(&b, cookie->p, cookie->len);
-	addr_put(&b, peer);
-	addr_put(&b, local);
+	nlm_addr_put(&b, peer);
+	nlm_addr_put(&b, local);
 	buf_add_u8(&b, (uint8_t)fh->len);
 	buf_add(&b, fh->p, fh->len);
 	if (b.len <= cap) {
@@ -333,7 +332,8 @@ blob_parse(const void *blob, size_t len, struct nlm_blob *w)
 	if (r.err || w->cookielen > NLM_COOKIE_KEEP)
 		return -1;
 	w->cookie = rd_bytes(&r, w->cookielen);
-	if (addr_get(&r, &w->peer) < 0 || addr_get(&r, &w->local) < 0)
+	if (nlm_addr_get(&r, &w->peer) < 0 ||
+	    nlm_addr_get(&r, &w->local) < 0)
 		return -1;
 	w->fhlen = rd_u8(&r);
 	if (r.err || w->fhlen > NFS3_FHSIZE)

@@ -39,23 +39,12 @@
 
 #define NSM_LIST_OBJ	"nfs.nsm.clients"
 #define NSM_STATE_OBJ	"nfs.nsm.state"
-#define NSM_MAX		4096		/* monitored clients */
-#define NSM_HASH	8192		/* buckets of the NLM path's lookup */
-#define NSM_NAME_MAX	BRL_CLIENT_MAX
+#define NSM_HASH	8192		/* buckets of the NLM path lookup */
 #define NSM_OWNER	0x6e736d6c69737400ull	/* PSO lock token */
 #define NSM_LOCK_MS	5000
 #define NOTIFY_ROUNDS	3
 #define NOTIFY_WAIT_MS	5000
 #define NOTIFY_TIMEOUT	2000
-#define LIST_VERSION	1
-
-struct nsm_ent {
-	char			name[NSM_NAME_MAX];	/* mon_name */
-	struct sockaddr_storage	peer;		/* where its statd is */
-	struct sockaddr_storage	local;		/* our address it used */
-	char			my_name[NSM_NAME_MAX];	/* MON's my_id */
-	uint32_t		my_prog, my_vers, my_proc;
-};
 
 /* A client to add, waiting for the adder thread. */
 struct nsm_add {
@@ -91,91 +80,6 @@ static struct {
 static struct log_ratelim rl_notify;
 
 /* ---- the persistent list ------------------------------------------------ */
-
-static void
-addr_enc(struct buf *b, const struct sockaddr_storage *ss)
-{
-	uint8_t a[16];
-
-	memset(a, 0, sizeof(a));
-	if (ss->ss_family == AF_INET)
-		memcpy(a, &((const struct sockaddr_in *)ss)->sin_addr, 4);
-	else if (ss->ss_family == AF_INET6)
-		memcpy(a, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
-	buf_add_u8(b, ss->ss_family == AF_INET6 ? 6 : 4);
-	buf_add(b, a, 16);
-}
-
-static int
-addr_dec(struct rd *r, struct sockaddr_storage *ss)
-{
-	uint8_t		 fam = rd_u8(r);
-	const uint8_t	*a = rd_bytes(r, 16);
-
-	memset(ss, 0, sizeof(*ss));
-	if (r->err || (fam != 4 && fam != 6))
-		return -1;
-	ss->ss_family = fam == 4 ? AF_INET : AF_INET6;
-	if (fam == 4)
-		memcpy(&((struct sockaddr_in *)ss)->sin_addr, a, 4);
-	else
-		memcpy(&((struct sockaddr_in6 *)ss)->sin6_addr, a, 16);
-	return 0;
-}
-
-static void
-list_encode(struct buf *b, const struct nsm_ent *v, int n)
-{
-	buf_add_u8(b, LIST_VERSION);
-	buf_add_u32(b, (uint32_t)n);
-	for (int i = 0; i < n; i++) {
-		buf_add_str(b, v[i].name);
-		addr_enc(b, &v[i].peer);
-		addr_enc(b, &v[i].local);
-		buf_add_str(b, v[i].my_name);
-		buf_add_u32(b, v[i].my_prog);
-		buf_add_u32(b, v[i].my_vers);
-		buf_add_u32(b, v[i].my_proc);
-	}
-}
-
-/* Decode a stored list into *vp / *np (malloc'd).  0 or -1. */
-static int
-list_decode(const void *p, size_t len, struct nsm_ent **vp, int *np)
-{
-	struct rd	 r;
-	struct nsm_ent	*v;
-	uint32_t	 n;
-
-	*vp = NULL;
-	*np = 0;
-	if (len == 0)
-		return 0;
-	rd_init(&r, p, len);
-	if (rd_u8(&r) != LIST_VERSION)
-		return -1;
-	n = rd_u32(&r);
-	if (r.err || n > NSM_MAX)
-		return -1;
-	v = xcalloc(n > 0 ? n : 1, sizeof(*v));
-	for (uint32_t i = 0; i < n; i++) {
-		if (rd_str(&r, v[i].name, sizeof(v[i].name)) < 0 ||
-		    addr_dec(&r, &v[i].peer) < 0 ||
-		    addr_dec(&r, &v[i].local) < 0 ||
-		    rd_str(&r, v[i].my_name, sizeof(v[i].my_name)) < 0)
-			break;
-		v[i].my_prog = rd_u32(&r);
-		v[i].my_vers = rd_u32(&r);
-		v[i].my_proc = rd_u32(&r);
-	}
-	if (r.err) {
-		free(v);
-		return -1;
-	}
-	*vp = v;
-	*np = (int)n;
-	return 0;
-}
 
 /* The id of object name, created (persistent) when missing. */
 static int
@@ -252,7 +156,7 @@ nsm_load(void)
 		return;
 	if ((rc = obj_id(NSM_LIST_OBJ, &id)) == 0 &&
 	    (rc = pso_read(id, &val, &len, NULL)) == 0 &&
-	    list_decode(val, len, &v, &n) < 0)
+	    nsm_list_decode(val, len, &v, &n) < 0)
 		log_warnx("nsm: the monitored list is malformed: starting an "
 		    "empty one");
 	free(val);
@@ -298,13 +202,13 @@ nsm_update(void (*fn)(struct nsm_ent **, int *, const void *),
 	buf_init(&b);
 	if ((rc = pso_read(id, &val, &len, NULL)) != 0)
 		goto out;
-	if (list_decode(val, len, &v, &n) < 0) {
+	if (nsm_list_decode(val, len, &v, &n) < 0) {
 		log_warnx("nsm: the monitored list is malformed: rewritten");
 		v = NULL;
 		n = 0;
 	}
 	fn(&v, &n, arg);
-	list_encode(&b, v, n);
+	nsm_list_encode(&b, v, n);
 	if ((rc = pso_write(id, NSM_OWNER, b.data, b.len, NULL)) != 0)
 		goto out;
 	pthread_mutex_lock(&nsm.mem);

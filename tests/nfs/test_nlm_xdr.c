@@ -1,12 +1,14 @@
 /*
  * test_nlm_xdr.c — the wire pieces of NLM/NSM (export/nfs_nlm*.c,
  * nfs_xdr.c) without a server: the nlm4_lock a GRANTED carries and a
- * waiter's blob against golden bytes, and the argument checks of every
+ * waiter's blob and the stored monitored list against golden bytes
+ * (and the list's decoding of bad values), and the argument checks of every
  * length of NLM v4 and NSM v1 calls (forged lengths, truncation, names
  * past LM_MAXSTRLEN, NUL bytes, the TEST_RES union).  Pure.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "export/nfs_nlm_int.h"
@@ -26,6 +28,15 @@ static const uint8_t golden_blob[] = {
 	4, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	4, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 	3, 9, 8, 7,				/* fh */
+};
+
+static const uint8_t golden_list[] = {
+	1, 0, 0, 0, 1,				/* version, count */
+	0, 1, 'c',				/* mon_name */
+	4, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	4, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0,					/* my_name "" */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
 };
 
 /* A call (no record marker) of (prog, vers, proc) with AUTH_NONE and
@@ -198,6 +209,51 @@ main(void)
 	put_be32(a.data, 0xffffffffu);
 	T_EQ(args_ok(NFS_PROG_NSM, 1, 6, &a), NFS_ARGS_GARBAGE,
 	    "SM_NOTIFY: a forged name length");
+
+	/* the stored monitored list */
+	{
+		struct nsm_ent	*e = calloc(2, sizeof(*e)), *d = NULL;
+		int		 nd = -1;
+
+		snprintf(e[0].name, sizeof(e[0].name), "c");
+		memcpy(&e[0].peer, &peer, sizeof(peer));
+		memcpy(&e[0].local, &local, sizeof(local));
+		buf_reset(&a);
+		nsm_list_encode(&a, e, 1);
+		T_EQ(a.len, sizeof(golden_list), "monitored list: length");
+		T_MEM(a.data, golden_list, sizeof(golden_list),
+		    "monitored list: bytes");
+		e[1] = e[0];
+		snprintf(e[1].name, sizeof(e[1].name), "other");
+		snprintf(e[1].my_name, sizeof(e[1].my_name), "lockd");
+		e[1].my_prog = 100021;
+		e[1].my_vers = 4;
+		e[1].my_proc = 16;
+		buf_reset(&a);
+		nsm_list_encode(&a, e, 2);
+		T_EQ(nsm_list_decode(a.data, a.len, &d, &nd), 0,
+		    "monitored list: decodes");
+		T_OK(nd == 2 && d != NULL && strcmp(d[1].name, "other") == 0 &&
+		    strcmp(d[1].my_name, "lockd") == 0 && d[1].my_proc == 16 &&
+		    nlm_addr_eq((struct sockaddr *)&d[0].peer,
+		    (struct sockaddr *)&peer) &&
+		    nlm_addr_eq((struct sockaddr *)&d[1].local,
+		    (struct sockaddr *)&local), "monitored list: round trip");
+		free(d);
+		T_EQ(nsm_list_decode(a.data, a.len - 1, &d, &nd), -1,
+		    "monitored list: one byte short");
+		a.data[0] = 2;
+		T_EQ(nsm_list_decode(a.data, a.len, &d, &nd), -1,
+		    "monitored list: unknown version");
+		a.data[0] = 1;
+		put_be32(a.data + 1, NSM_MAX + 1);
+		T_EQ(nsm_list_decode(a.data, a.len, &d, &nd), -1,
+		    "monitored list: too many clients");
+		T_EQ(nsm_list_decode(NULL, 0, &d, &nd), 0,
+		    "monitored list: empty value");
+		T_OK(d == NULL && nd == 0, "monitored list: empty");
+		free(e);
+	}
 	buf_free(&a);
 	return t_done();
 }
