@@ -58,14 +58,16 @@ int	nlm_grant_cb(const struct brl_file *, const struct brl_owner *,
 /* The waiter's blob: what a GRANTED needs.  Returns its length, 0 when
  * it does not fit (a cookie longer than NLM_COOKIE_KEEP). */
 size_t	nlm_blob_make(uint8_t *blob, size_t cap,
-	    const struct nlm_obj *cookie, int msg, const struct sockaddr *peer, const struct sockaddr *local,
+	    const struct nlm_obj *cookie, int msg,
+	    const struct sockaddr *peer, const struct sockaddr *local,
 	    const struct nlm_obj *fh);
 /* Queue the call (NLM v4 procedure proc, args already encoded) to the
  * client's NLM service, sent by the callback thread (no reply awaited):
  * the _RES of a _MSG call.  Dropped (with a counted log line) when the
  * queue is full. */
 void	nlm_cb_queue(const struct sockaddr *peer,
-	    const struct sockaddr *local, uint32_t proc, const uint8_t *args, size_t len);
+	    const struct sockaddr *local, uint32_t proc, const uint8_t *args,
+	    size_t len);
 /* A GRANTED_RES from peer: when it refuses the lock we announced with
  * GRANTED_MSG (cookie), the lock is released. */
 void	nlm_cb_granted_res(const struct sockaddr *peer,
@@ -90,8 +92,8 @@ struct nsm_ent {
 	char			name[NSM_NAME_MAX];	/* mon_name */
 	struct sockaddr_storage	peer;	/* where its statd is */
 	struct sockaddr_storage	local;	/* our address it used */
-	char			my_name[NSM_NAME_MAX];	/* SM_MON's my_id;
-							 * "": NLM's own */
+	/* SM_MON's my_id; my_name "" for the clients NLM adds */
+	char			my_name[NSM_NAME_MAX];
 	uint32_t		my_prog, my_vers, my_proc;
 };
 

@@ -66,7 +66,7 @@ static struct {
 	int		 loaded;
 	struct nsm_ent	*v;
 	int		 n;
-	int		*hash;		/* NSM_HASH heads of chains over v */
+	int		*hash;		/* chains over v, by name */
 	int		*chain;		/* next index, -1 ends */
 	uint32_t	 state;
 	uint64_t	 notified, freed;
@@ -243,7 +243,7 @@ chg_add(struct nsm_ent **vp, int *np, const void *arg)
 	const struct nsm_ent	*e = arg;
 	int			 i = ent_find(*vp, *np, e->name, e->my_name);
 
-	if (i >= 0) {			/* known: its addresses may change */
+	if (i >= 0) {		/* known: its addresses may change */
 		(*vp)[i] = *e;
 		return;
 	}
@@ -666,7 +666,7 @@ nfs_nsm_call(struct nfs_req *r)
 			nfs_req_reply(r, &state, enc_state, 4);
 		}
 		return;
-	case 5:				/* SIMU_CRASH: local lockd only */
+	case 5:			/* SIMU_CRASH: local lockd only */
 		if (is_loopback((struct sockaddr *)&r->peer))
 			nsm_notify_all();
 		nfs_req_reply(r, NULL, NULL, 0);

@@ -19,9 +19,10 @@
  * replies are written with writev straight from the read buffer, or
  * with sendfile(2) from the file.  A connection with CONN_MAX_INFLIGHT
  * calls in flight is not re-armed until half are answered.  Over UDP
- * only the portmapper and NSM are served (nfs_udp.c).  Each worker registers with the local health monitor (lhm.h):
- * it stamps when it started its current call, and a call running past
- * health { worker-stuck } is a fault of the head (surrender).
+ * only the portmapper and NSM are served (nfs_udp.c).  Each worker
+ * registers with the local health monitor (lhm.h): it stamps when it
+ * started its current call, and a call running past health
+ * { worker-stuck } is a fault of the head (surrender).
  */
 #include <errno.h>
 #include <poll.h>

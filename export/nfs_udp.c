@@ -88,7 +88,7 @@ udp_pmap(const struct nfs_callhdr *h, struct rd *r, struct buf *out)
 	int		n;
 
 	switch (h->proc) {
-	case 1:				/* SET, UNSET: nobody registers */
+	case 1:			/* SET, UNSET: nobody registers */
 	case 2:
 		buf_add_u32(out, 0);
 		break;

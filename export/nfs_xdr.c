@@ -69,8 +69,9 @@ static const char *const mnt3_layout[6] = {
 static const char *const nlm4_layout[NLM4_NPROC] = {
 	"",				/* NULL */
 	"o4" NLM4_LOCK_L,		/* TEST: cookie, exclusive, lock */
-	"o44" NLM4_LOCK_L "44",		/* LOCK: + block, reclaim, state */
-	"o44" NLM4_LOCK_L,		/* CANCEL: cookie, block, excl, lock */
+	"o44" NLM4_LOCK_L "44",		/* LOCK: block, excl, lock,
+					 * reclaim, state */
+	"o44" NLM4_LOCK_L,		/* CANCEL */
 	"o" NLM4_LOCK_L,		/* UNLOCK */
 	"o4" NLM4_LOCK_L,		/* GRANTED */
 	"o4" NLM4_LOCK_L,		/* TEST_MSG */
@@ -79,7 +80,7 @@ static const char *const nlm4_layout[NLM4_NPROC] = {
 	"o" NLM4_LOCK_L,		/* UNLOCK_MSG */
 	"o4" NLM4_LOCK_L,		/* GRANTED_MSG */
 	"oT",				/* TEST_RES */
-	"o4", "o4", "o4", "o4",		/* LOCK/CANCEL/UNLOCK/GRANTED_RES */
+	"o4", "o4", "o4", "o4",		/* LOCK..GRANTED_RES */
 	NULL, NULL, NULL, NULL,		/* not in version 4 */
 	"oloo444",			/* SHARE: cookie, share, reclaim */
 	"oloo444",			/* UNSHARE */
@@ -173,7 +174,7 @@ walk(struct rd *r, const char *layout, int *nul)
 			break;
 		case 'T':
 			v = rd_u32(r);
-			if (v == 1) {		/* NLM4_DENIED: the holder */
+			if (v == 1) {	/* NLM4_DENIED: the holder */
 				rd_u32(r);	/* exclusive */
 				rd_u32(r);	/* svid */
 				if (skip_opaque(r, NLM_MAXOBJ, 0, nul) < 0)

@@ -25,7 +25,8 @@ PORT=$((20000 + RANDOM % 20000))
 # the portmapper on 111 when this address has it free (sm-notify and
 # rpcinfo -p know no other port), else another port
 PMAP=111
-if ss -lntuH 2>/dev/null | awk '{print $5}' | grep -qE "^(0\.0\.0\.0|\*|\[::\]|$IP):111$"; then
+if ss -lntuH 2>/dev/null | awk '{print $5}' |
+    grep -qE "^(0\.0\.0\.0|\*|\[::\]|$IP):111$"; then
 	PMAP=$((PORT + 3))
 fi
 CBPORT=$((PORT + 4))
@@ -128,6 +129,7 @@ notified() {
 	cat "$CBLOG"; return 1
 }
 check "SM_NOTIFY with our address to the monitored clients" notified
-check "the new state is odd" sh -c "grep '^100024 6 $IP' '$CBLOG' | tail -1 | awk '{exit \$4 % 2 != 1}'"
+check "the new state is odd" sh -c \
+    "grep '^100024 6 $IP' '$CBLOG' | tail -1 | awk '{exit \$4 % 2 != 1}'"
 check "server stops cleanly" stop
 nfs_done

@@ -255,7 +255,7 @@ nlm_test(struct rpc_context *rpc, const struct lk *k, uint64_t off,
 /* ---- raw calls ----------------------------------------------------------- */
 
 static uint32_t xid0 = 0x4e4c0000;
-static const char *udp_src;	/* udp_call() from this address (NULL: any) */
+static const char *udp_src;	/* udp_call() from here (NULL: any) */
 
 /* One raw call on a new connection from 127.0.0.1; returns the accept
  * stat (>= 0) with the result in res (cap bytes), or -1. */
@@ -528,7 +528,7 @@ get_fh(const char *export, const char *name, uint8_t *fh, uint32_t *fhlen)
 	return 0;
 }
 
-/* ---- the callback side ---------------------------------------------------- */
+/* ---- the callback side ------------------------------------------------- */
 
 static int
 cb_find(const char *log, const char *needle, int ms)
@@ -1008,7 +1008,7 @@ all(const char *export, int pmport, const char *cblog)
 	rr_opaque(&m, "c", 1);
 	rr_u32(&m, 0);
 	rr_u32(&m, 1);
-	rr_u32(&m, 2000);		/* caller_name longer than LM_MAXSTRLEN */
+	rr_u32(&m, 2000);		/* caller_name past LM_MAXSTRLEN */
 	ok(raw_call(0, NLM_PROG, 4, 2, &m, NULL, 0, NULL) == 4,
 	    "LOCK with a caller_name length past the record: GARBAGE_ARGS");
 	rr_free(&m);

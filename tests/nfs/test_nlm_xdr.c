@@ -85,9 +85,9 @@ main(void)
 	struct brl_range	r = { 1ull << 32, 5, 1 };
 	struct sockaddr_in	peer, local;
 	struct nlm_obj		ck = { (const uint8_t *)"ck", 2 };
-	struct nlm_obj		fh = { (const uint8_t *)"\x09\x08\x07", 3 };
-	struct nlm_obj		big = { (const uint8_t *)"x", NLM_COOKIE_KEEP +
-	    1 };
+	static const uint8_t	fhb[3] = { 9, 8, 7 };
+	struct nlm_obj		fh = { fhb, 3 };
+	struct nlm_obj		big = { fhb, NLM_COOKIE_KEEP + 1 };
 	uint8_t			blob[BRL_BLOB_MAX];
 	struct buf		a;
 	size_t			n;
