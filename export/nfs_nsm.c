@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -562,12 +563,15 @@ nsm_notify_all(void)
 
 /* A cold start of the cluster: the arbiter (one head) takes the new
  * state and tells the clients, so that they reclaim during the grace. */
+static _Atomic int cold_seen;
+
 static void
 cold_cb(void *arg)
 {
 	struct brl_stats s;
 
 	(void)arg;
+	atomic_store(&cold_seen, 1);
 	brl_stats_get(&s);
 	if (s.arbiter)
 		nsm_notify_all();
@@ -707,6 +711,12 @@ nfs_nsm_init(const struct cfg *cfg)
 	nsm.running = 1;
 	pthread_mutex_unlock(&nsm.mem);
 	brl_set_cold_cb(cold_cb, NULL);
+	/* the NFS service may start after the lock table began its grace
+	 * (exports added later): the clients still need to hear of it */
+	if (!atomic_load(&cold_seen) && brl_in_grace() > 0) {
+		log_info("nsm: the lock table is in its grace period");
+		cold_cb(NULL);
+	}
 	return 0;
 }
 
