@@ -37,6 +37,9 @@
 #define PENDING_MAX	64
 #define PENDING_MS	60000
 #define BLOB_VERSION	1
+#define RESV_LO		600	/* reserved source ports tried */
+#define RESV_HI		1024
+#define RESV_TRIES	8
 
 char	nlm_myname[BRL_CLIENT_MAX] = "duonas";
 
@@ -140,15 +143,26 @@ sock_connect(const struct sockaddr *peer, uint16_t port,
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0)) < 0)
 		return -1;
-	if (local != NULL && local->sa_family == ss.ss_family) {
+	/* from the address the client reached, and from a reserved port
+	 * as lockd and statd call from (some check it) */
+	memset(&ls, 0, sizeof(ls));
+	if (local != NULL && local->sa_family == ss.ss_family)
 		memcpy(&ls, local, len);
+	else
+		ls.ss_family = ss.ss_family;	/* any address */
+	setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	for (int i = 0; i <= RESV_TRIES; i++) {
+		uint16_t p = i < RESV_TRIES ? (uint16_t)(RESV_LO +
+		    random_u64() % (RESV_HI - RESV_LO)) : 0;
+
 		if (ls.ss_family == AF_INET)
-			((struct sockaddr_in *)&ls)->sin_port = 0;
+			((struct sockaddr_in *)&ls)->sin_port = htons(p);
 		else
-			((struct sockaddr_in6 *)&ls)->sin6_port = 0;
-		setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-		/* not fatal: the route's address may do */
-		if (bind(fd, (struct sockaddr *)&ls, len) < 0)
+			((struct sockaddr_in6 *)&ls)->sin6_port = htons(p);
+		if (bind(fd, (struct sockaddr *)&ls, len) == 0)
+			break;
+		/* not fatal: any port, the route's address may do */
+		if (i == RESV_TRIES)
 			log_debug("nlm: callback: bind: %s", strerror(errno));
 	}
 	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
