@@ -255,21 +255,22 @@ void	nfs_nsm_stats(uint32_t *state, int *monitored, uint64_t *freed,
 	    uint64_t *notified);
 /* Callback port of clients' portmappers (nlm { callback-portmap-port }). */
 extern int	nfs_nlm_cb_pmap_port;
-/* One synchronous ONC RPC call over TCP (record marking), bounded by
- * timeout_ms in all: connect to (peer address, port) from local's address
- * (NULL: any), send (prog, vers, proc, AUTH_NONE, args), read the reply.
- * 0 with the result body in *res (malloc'd, *reslen bytes) when the call
- * was accepted with SUCCESS; -1 otherwise.  noreply: do not wait for a
- * reply (0 once sent). */
-int	nfs_rpc_call_tcp(const struct sockaddr *peer, uint16_t port,
-	    const struct sockaddr *local, uint32_t prog, uint32_t vers,
-	    uint32_t proc, const void *args, size_t arglen, int timeout_ms,
-	    int noreply, uint8_t **res, size_t *reslen);
-/* The client's port of (prog, vers, TCP) from its portmapper at
- * nfs_nlm_cb_pmap_port; 0 when unknown. */
+/* One synchronous ONC RPC call, bounded by timeout_ms in all: over
+ * prot (IPPROTO_TCP: record marking; IPPROTO_UDP: one datagram, sent
+ * again every 500 ms) to (peer address, port), from local's address
+ * (NULL: any) and a reserved port when one is free, with AUTH_NONE.  0
+ * with the result body in *res (malloc'd, *reslen bytes; res may be
+ * NULL) when the call was accepted with SUCCESS; -1 otherwise.  noreply
+ * (TCP only): do not wait for a reply (0 once sent). */
+int	nfs_rpc_call(const struct sockaddr *peer, uint16_t port,
+	    const struct sockaddr *local, int prot, uint32_t prog,
+	    uint32_t vers, uint32_t proc, const void *args, size_t arglen,
+	    int timeout_ms, int noreply, uint8_t **res, size_t *reslen);
+/* The client's port of (prog, vers, prot) from its portmapper at
+ * nfs_nlm_cb_pmap_port, asked over prot; 0 when unknown. */
 uint16_t nfs_rpc_getport(const struct sockaddr *peer,
 	    const struct sockaddr *local, uint32_t prog, uint32_t vers,
-	    int timeout_ms);
+	    int prot, int timeout_ms);
 
 /* ---- the UDP listener (nfs_udp.c): portmapper and NSM over UDP ------ */
 int	nfs_udp_start(void);

@@ -34,6 +34,7 @@
 #define CB_TIMEOUT_MS	2000
 #define CB_QUEUE_MAX	256
 #define CB_REPLY_MAX	65536
+#define UDP_RESEND_MS	500
 #define PENDING_MAX	64
 #define PENDING_MS	60000
 #define BLOB_VERSION	1
@@ -120,8 +121,10 @@ sock_wait(int fd, short ev, uint64_t deadline)
 	return n > 0 ? 0 : -1;
 }
 
+/* A socket of type (SOCK_STREAM / SOCK_DGRAM) connected to (peer, port)
+ * from local's address and a reserved port when possible; -1. */
 static int
-sock_connect(const struct sockaddr *peer, uint16_t port,
+sock_connect(int type, const struct sockaddr *peer, uint16_t port,
     const struct sockaddr *local, uint64_t deadline)
 {
 	struct sockaddr_storage	ss, ls;
@@ -140,8 +143,8 @@ sock_connect(const struct sockaddr *peer, uint16_t port,
 	} else {
 		return -1;
 	}
-	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) < 0)
+	if ((fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0)) < 0)
 		return -1;
 	/* from the address the client reached, and from a reserved port
 	 * as lockd and statd call from (some check it) */
@@ -219,9 +222,39 @@ reply_parse(const uint8_t *p, size_t len, uint32_t xid, size_t *off)
 	return 0;
 }
 
+/* UDP: send the call (again every UDP_RESEND_MS) until a reply to xid
+ * comes; it is left in *in / *inlen.  0 or -1. */
+static int
+udp_exchange(int fd, const struct buf *b, uint32_t xid, uint64_t deadline,
+    uint8_t **in, size_t *inlen)
+{
+	uint64_t	next = 0;
+	ssize_t		k;
+	size_t		off;
+
+	*in = xmalloc(CB_REPLY_MAX);
+	while (left_ms(deadline) > 0) {
+		if (now_ms() >= next) {
+			if (send(fd, b->data + 4, b->len - 4, 0) < 0)
+				return -1;
+			next = now_ms() + UDP_RESEND_MS;
+		}
+		if (sock_wait(fd, POLLIN, MIN(deadline, next)) < 0)
+			continue;
+		k = recv(fd, *in, CB_REPLY_MAX, MSG_DONTWAIT);
+		if (k < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;	/* e.g. ECONNREFUSED: nobody there */
+		if (k > 0 && reply_parse(*in, (size_t)k, xid, &off) == 0) {
+			*inlen = (size_t)k;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 int
-nfs_rpc_call_tcp(const struct sockaddr *peer, uint16_t port,
-    const struct sockaddr *local, uint32_t prog, uint32_t vers,
+nfs_rpc_call(const struct sockaddr *peer, uint16_t port,
+    const struct sockaddr *local, int prot, uint32_t prog, uint32_t vers,
     uint32_t proc, const void *args, size_t arglen, int timeout_ms,
     int noreply, uint8_t **res, size_t *reslen)
 {
@@ -232,17 +265,22 @@ nfs_rpc_call_tcp(const struct sockaddr *peer, uint16_t port,
 	struct buf	 b;
 	int		 fd, rv = -1, last = 0;
 
-	if (port == 0 ||
-	    (fd = sock_connect(peer, port, local, deadline)) < 0)
+	if (port == 0 || (fd = sock_connect(prot == IPPROTO_UDP ?
+	    SOCK_DGRAM : SOCK_STREAM, peer, port, local, deadline)) < 0)
 		return -1;
 	buf_init(&b);
 	buf_add_u32(&b, 0);		/* marker, set below */
 	nlm_xdr_callhdr(&b, xid, prog, vers, proc);
 	buf_add(&b, args, arglen);
 	put_be32(b.data, 0x80000000u | (uint32_t)(b.len - 4));
-	if (sock_io(fd, b.data, b.len, 1, deadline) < 0)
+	if (prot == IPPROTO_UDP) {
+		if (udp_exchange(fd, &b, xid, deadline, &in, &inlen) < 0)
+			goto out;
+		last = 1;	/* the datagram is the reply */
+	} else if (sock_io(fd, b.data, b.len, 1, deadline) < 0) {
 		goto out;
-	if (noreply) {
+	}
+	if (noreply && prot != IPPROTO_UDP) {
 		rv = 0;
 		goto out;
 	}
@@ -277,7 +315,7 @@ out:
 
 uint16_t
 nfs_rpc_getport(const struct sockaddr *peer, const struct sockaddr *local,
-    uint32_t prog, uint32_t vers, int timeout_ms)
+    uint32_t prog, uint32_t vers, int prot, int timeout_ms)
 {
 	uint8_t	 a[16], *res = NULL;
 	size_t	 len = 0;
@@ -285,9 +323,10 @@ nfs_rpc_getport(const struct sockaddr *peer, const struct sockaddr *local,
 
 	put_be32(a, prog);
 	put_be32(a + 4, vers);
-	put_be32(a + 8, IPPROTO_TCP);
+	put_be32(a + 8, (uint32_t)prot);
 	put_be32(a + 12, 0);
-	if (nfs_rpc_call_tcp(peer, (uint16_t)nfs_nlm_cb_pmap_port, local,
+	/* asked over the protocol it is about */
+	if (nfs_rpc_call(peer, (uint16_t)nfs_nlm_cb_pmap_port, local, prot,
 	    NFS_PROG_PMAP, 2, PMAP2_GETPORT, a, sizeof(a), timeout_ms, 0,
 	    &res, &len) == 0 && len >= 4)
 		port = get_be32(res);
@@ -468,7 +507,8 @@ nlm_grant_cb(const struct brl_file *f, const struct brl_owner *o,
 	}
 	nfs_addr_text((struct sockaddr *)&w.peer, host, sizeof(host));
 	port = nfs_rpc_getport((struct sockaddr *)&w.peer,
-	    (struct sockaddr *)&w.local, NFS_PROG_NLM, 4, CB_TIMEOUT_MS);
+	    (struct sockaddr *)&w.local, NFS_PROG_NLM, 4, IPPROTO_TCP,
+	    CB_TIMEOUT_MS);
 	if (port == 0) {
 		log_debug("nlm: grant for %s: no NLM service at %s",
 		    o->client, host);
@@ -478,8 +518,9 @@ nlm_grant_cb(const struct brl_file *f, const struct brl_owner *o,
 	nlm_xdr_obj(&b, w.cookie, w.cookielen);
 	buf_add_u32(&b, r->excl != 0);
 	nlm_xdr_lock(&b, nlm_myname, w.fh, w.fhlen, o, r);
-	if (nfs_rpc_call_tcp((struct sockaddr *)&w.peer, port,
-	    (struct sockaddr *)&w.local, NFS_PROG_NLM, 4, w.msg ? 10 : 5,
+	if (nfs_rpc_call((struct sockaddr *)&w.peer, port,
+	    (struct sockaddr *)&w.local, IPPROTO_TCP, NFS_PROG_NLM, 4,
+	    w.msg ? 10 : 5,
 	    b.data, b.len, CB_TIMEOUT_MS, w.msg, &res, &reslen) < 0) {
 		log_debug("nlm: grant for %s: %s did not answer", o->client,
 		    host);
@@ -591,12 +632,12 @@ cbq_main(void *arg)
 		cbq.n--;
 		pthread_mutex_unlock(&cbq.mtx);
 		port = nfs_rpc_getport((struct sockaddr *)&q->peer,
-		    (struct sockaddr *)&q->local, NFS_PROG_NLM, 4,
+		    (struct sockaddr *)&q->local, NFS_PROG_NLM, 4, IPPROTO_TCP,
 		    CB_TIMEOUT_MS);
-		if (port == 0 || nfs_rpc_call_tcp((struct sockaddr *)&q->peer,
-		    port, (struct sockaddr *)&q->local, NFS_PROG_NLM, 4,
-		    q->proc, q->args, q->len, CB_TIMEOUT_MS, 1, NULL,
-		    NULL) < 0) {
+		if (port == 0 || nfs_rpc_call((struct sockaddr *)&q->peer,
+		    port, (struct sockaddr *)&q->local, IPPROTO_TCP,
+		    NFS_PROG_NLM, 4, q->proc, q->args, q->len, CB_TIMEOUT_MS,
+		    1, NULL, NULL) < 0) {
 			nfs_addr_text((struct sockaddr *)&q->peer, host,
 			    sizeof(host));
 			log_debug("nlm: cannot send procedure %u to %s",

@@ -16,13 +16,13 @@
  * SM_NOTIFY from a client means it rebooted: its NLM locks go
  * (brl_free_client(BRL_PROTO_NLM, mon_name)) on both heads — unless the
  * name is that of a monitored client and the notice comes from another
- * address than the one it locked from.  This relies
- * on the client using the same name as NLM caller_name and as SM_NOTIFY
- * mon_name, which Linux does (its node name in both).  On a cold start
- * (brl_set_cold_cb), the head that arbitrates the lock table takes a new
- * state, and a thread of it sends SM_NOTIFY with that state to every
- * monitored client's statd (through its portmapper, TCP), a few rounds,
- * so that clients reclaim their locks during the grace period.
+ * address than the one it locked from.  This relies on the client using
+ * the same name as NLM caller_name and as SM_NOTIFY mon_name, which Linux
+ * does (its node name in both).  On a cold start (brl_set_cold_cb), the
+ * head that arbitrates the lock table takes a new state, and a thread of
+ * it sends SM_NOTIFY with that state to every monitored client's statd
+ * (through its portmapper, TCP, else UDP), a few rounds, so that clients
+ * reclaim their locks during the grace period.
  * Worker threads (and that thread); never the loop thread (PSO blocks).
  */
 #include <arpa/inet.h>
@@ -471,28 +471,32 @@ state_bump(void)
 	return rc == 0 ? 0 : -1;
 }
 
-/* SM_NOTIFY to one client's statd.  0 when it answered. */
+/* SM_NOTIFY to one client's statd, over TCP, else UDP (some statds
+ * have only UDP, as sm-notify uses).  0 when it answered. */
 static int
 notify_one(const struct nsm_ent *e, uint32_t state)
 {
-	char		me[64];
-	struct buf	b;
-	uint16_t	port;
-	int		rv;
+	static const int prots[2] = { IPPROTO_TCP, IPPROTO_UDP };
+	const struct sockaddr	*peer = (const struct sockaddr *)&e->peer;
+	const struct sockaddr	*local = (const struct sockaddr *)&e->local;
+	char			 me[64];
+	struct buf		 b;
+	uint16_t		 port;
+	int			 rv = -1;
 
 	/* our name as the client knows us: the address it mounted */
-	nfs_addr_text((const struct sockaddr *)&e->local, me, sizeof(me));
-	port = nfs_rpc_getport((const struct sockaddr *)&e->peer,
-	    (const struct sockaddr *)&e->local, NFS_PROG_NSM, 1,
-	    NOTIFY_TIMEOUT);
-	if (port == 0)
-		return -1;
+	nfs_addr_text(local, me, sizeof(me));
 	buf_init(&b);
 	nlm_xdr_obj(&b, me, (uint32_t)strlen(me));
 	buf_add_u32(&b, state);
-	rv = nfs_rpc_call_tcp((const struct sockaddr *)&e->peer, port,
-	    (const struct sockaddr *)&e->local, NFS_PROG_NSM, 1, 6, b.data,
-	    b.len, NOTIFY_TIMEOUT, 0, NULL, NULL);
+	for (int i = 0; i < 2 && rv < 0; i++) {
+		port = nfs_rpc_getport(peer, local, NFS_PROG_NSM, 1, prots[i],
+		    NOTIFY_TIMEOUT);
+		if (port != 0)
+			rv = nfs_rpc_call(peer, port, local, prots[i],
+			    NFS_PROG_NSM, 1, 6, b.data, b.len, NOTIFY_TIMEOUT,
+			    0, NULL, NULL);
+	}
 	buf_free(&b);
 	return rv;
 }

@@ -14,7 +14,8 @@
 #     list) and real sm-notify (SM_NOTIFY over UDP after a UDP portmapper
 #     lookup on port 111) when nfs-utils are installed and 111 is free;
 #   - a restart of the head (a cold start: no peer): SM_NOTIFY with a new
-#     state reaches the monitored clients (the callback server).
+#     state reaches the monitored clients (the callback server), over TCP,
+#     and over UDP when their statd has no TCP port.
 # Env: DUONAS_BUILDDIR (binaries, default: cwd).
 set -u
 B=${DUONAS_BUILDDIR:-$(pwd)}
@@ -131,5 +132,18 @@ notified() {
 check "SM_NOTIFY with our address to the monitored clients" notified
 check "the new state is odd" sh -c \
     "grep '^100024 6 $IP' '$CBLOG' | tail -1 | awk '{exit \$4 % 2 != 1}'"
+check "server stops" stop
+# the clients' statd now answers over UDP only
+touch "$CBLOG.nsm-udp-only"
+: >"$CBLOG"
+check "server restarts (cold again)" start
+notified_udp() {
+	for _ in $(seq 150); do
+		grep -q "^100024 6 $IP [0-9]* udp$" "$CBLOG" && return 0
+		sleep 0.1
+	done
+	cat "$CBLOG"; return 1
+}
+check "SM_NOTIFY falls back to UDP for a statd without TCP" notified_udp
 check "server stops cleanly" stop
 nfs_done

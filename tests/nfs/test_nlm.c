@@ -19,7 +19,9 @@
  * same port that appends one line per call to CBLOG ("PROG PROC COOKIE
  * SVID OFFSET LEN" for NLM, "100024 6 NAME STATE" for SM_NOTIFY) and
  * answers GRANTED with NLM4_GRANTED, or NLM4_DENIED while the file
- * CBLOG.refuse exists.  "bench" times N LOCK + UNLOCK pairs on one
+ * CBLOG.refuse exists; the same port over UDP serves GETPORT and
+ * SM_NOTIFY (logged with " udp"), and while CBLOG.nsm-udp-only exists
+ * GETPORT of NSM over TCP answers 0 (a statd on UDP only).  "bench" times N LOCK + UNLOCK pairs on one
  * connection and prints nlm_lock_unlock_us_p50/p99 (on demand, not a
  * check).  Output: TAP lines; exit 1 when a check failed.
  */
@@ -561,23 +563,19 @@ hexs(char *d, const uint8_t *p, uint32_t n)
 		strcpy(d, "-");
 }
 
-/* One call on a cbserver connection: log and answer it. */
+/* One call (p, n bytes, no record marker) to the cbserver: log it, and
+ * put the reply (with a record marker) in out.  0, or -1 (no reply). */
 static int
-cb_one(int fd, int myport, const char *log)
+cb_handle(const uint8_t *p, size_t n, int udp, int myport, const char *log,
+    struct rr_msg *out)
 {
-	struct rr_msg	 in = RR_MSG_INIT, out = RR_MSG_INIT;
-	const uint8_t	*p, *e;
+	const uint8_t	*e = p + n;
 	uint32_t	 xid, prog, proc, len, st = 0;
-	char		 line[512], hex[160], refuse[600];
+	char		 line[512], hex[160], refuse[600], udponly[600];
 	FILE		*f;
-	ssize_t		 n;
 
-	if ((n = rr_reply(fd, &in, 65536, 30000)) <= 0)
-		return -1;
-	p = in.b + 4;
-	e = in.b + n;
 	if (e - p < 40)
-		goto bad;
+		return -1;
 	xid = rr_get32(p);
 	prog = rr_get32(p + 12);
 	proc = rr_get32(p + 20);
@@ -585,31 +583,37 @@ cb_one(int fd, int myport, const char *log)
 	len = rr_get32(p + 4);			/* credential */
 	p += 8 + ((len + 3) & ~3u);
 	if (e - p < 8)
-		goto bad;
+		return -1;
 	len = rr_get32(p + 4);			/* verifier */
 	p += 8 + ((len + 3) & ~3u);
-	out.n = 0;
-	rr_u32(&out, 0);
-	rr_u32(&out, xid);
-	rr_u32(&out, 1);
-	rr_u32(&out, 0);
-	rr_u32(&out, 0);
-	rr_u32(&out, 0);
-	rr_u32(&out, 0);			/* SUCCESS */
+	out->n = 0;
+	rr_u32(out, 0);
+	rr_u32(out, xid);
+	rr_u32(out, 1);
+	rr_u32(out, 0);
+	rr_u32(out, 0);
+	rr_u32(out, 0);
+	rr_u32(out, 0);			/* SUCCESS */
 	line[0] = 0;
+	snprintf(udponly, sizeof(udponly), "%s.nsm-udp-only", log);
 	if (prog == 100000) {			/* GETPORT: ours */
-		rr_u32(&out, (uint32_t)myport);
+		/* a statd on UDP only, when the test asks for one */
+		if (e - p >= 12 && rr_get32(p) == NSM_PROG &&
+		    rr_get32(p + 8) == 6 && access(udponly, F_OK) == 0)
+			rr_u32(out, 0);
+		else
+			rr_u32(out, (uint32_t)myport);
 	} else if (prog == NSM_PROG && proc == 6 && e - p >= 4) {
 		len = rr_get32(p);
 		if (len > 100 || e - p < 8 + (long)((len + 3) & ~3u))
-			goto bad;
-		snprintf(line, sizeof(line), "%u %u %.*s %u\n", prog, proc,
+			return -1;
+		snprintf(line, sizeof(line), "%u %u %.*s %u%s\n", prog, proc,
 		    (int)len, (const char *)p + 4,
-		    rr_get32(p + 4 + ((len + 3) & ~3u)));
+		    rr_get32(p + 4 + ((len + 3) & ~3u)), udp ? " udp" : "");
 	} else if (prog == NLM_PROG && e - p >= 4) {
 		len = rr_get32(p);		/* cookie */
 		if (len > 64 || e - p < 4 + (long)((len + 3) & ~3u))
-			goto bad;
+			return -1;
 		hexs(hex, p + 4, len);
 		snprintf(refuse, sizeof(refuse), "%s.refuse", log);
 		if (proc == 5 || proc == 10) {	/* GRANTED: cookie, excl,
@@ -619,7 +623,7 @@ cb_one(int fd, int myport, const char *log)
 			for (int i = 0; i < 3 && e - q >= 4; i++)
 				q += 4 + ((rr_get32(q) + 3) & ~3u);
 			if (e - q < 20)
-				goto bad;
+				return -1;
 			snprintf(line, sizeof(line), "%u %u %s %u %llu %llu\n",
 			    prog, proc, hex, rr_get32(q),
 			    (unsigned long long)rr_get32(q + 4) << 32 |
@@ -634,46 +638,85 @@ cb_one(int fd, int myport, const char *log)
 			    rr_get32(p + 4 + ((len + 3) & ~3u)) : 99);
 		}
 		if (proc == 5) {
-			rr_opaque(&out, p + 4, len);
-			rr_u32(&out, st);
+			rr_opaque(out, p + 4, len);
+			rr_u32(out, st);
 		}
 	}
 	if (line[0] != 0 && (f = fopen(log, "a")) != NULL) {
 		fputs(line, f);
 		fclose(f);
 	}
-	rr_finish(&out);
-	rr_send(fd, out.b, out.n);
-	rr_free(&in);
-	rr_free(&out);
+	rr_finish(out);
 	return 0;
-bad:
+}
+
+/* One call on a cbserver connection. */
+static int
+cb_one(int fd, int myport, const char *log)
+{
+	struct rr_msg	 in = RR_MSG_INIT, out = RR_MSG_INIT;
+	ssize_t		 n;
+	int		 rv = -1;
+
+	if ((n = rr_reply(fd, &in, 65536, 30000)) > 4 &&
+	    cb_handle(in.b + 4, (size_t)n - 4, 0, myport, log, &out) == 0) {
+		rr_send(fd, out.b, out.n);
+		rv = 0;
+	}
 	rr_free(&in);
 	rr_free(&out);
-	return -1;
+	return rv;
+}
+
+/* One datagram on the cbserver's UDP socket. */
+static void
+cb_dgram(int ufd, int myport, const char *log)
+{
+	struct rr_msg		out = RR_MSG_INIT;
+	struct sockaddr_in	from;
+	socklen_t		fl = sizeof(from);
+	uint8_t			b[8192];
+	ssize_t			n;
+
+	n = recvfrom(ufd, b, sizeof(b), 0, (struct sockaddr *)&from, &fl);
+	if (n > 0 && cb_handle(b, (size_t)n, 1, myport, log, &out) == 0)
+		sendto(ufd, out.b + 4, out.n - 4, 0, (struct sockaddr *)&from,
+		    fl);
+	rr_free(&out);
 }
 
 static int
 cbserver(int cbport, const char *log)
 {
 	struct sockaddr_in	sa;
-	int			lfd, fd, one = 1;
+	struct pollfd		pfd[2];
+	int			lfd, ufd, fd, one = 1;
 
 	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	ufd = socket(AF_INET, SOCK_DGRAM, 0);
 	setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family = AF_INET;
 	sa.sin_port = htons((uint16_t)cbport);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(lfd, 16) < 0) {
+	    listen(lfd, 16) < 0 ||
+	    bind(ufd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("cbserver: bind");
 		return 1;
 	}
 	/* one connection at a time: the server's calls are short; the
 	 * test kills this process */
 	for (int k = 0; k < 100000; k++) {
-		if ((fd = accept(lfd, NULL, NULL)) < 0)
+		pfd[0].fd = lfd;
+		pfd[1].fd = ufd;
+		pfd[0].events = pfd[1].events = POLLIN;
+		if (poll(pfd, 2, -1) <= 0)
+			continue;
+		if (pfd[1].revents & POLLIN)
+			cb_dgram(ufd, cbport, log);
+		if (!(pfd[0].revents & POLLIN) ||
+		    (fd = accept(lfd, NULL, NULL)) < 0)
 			continue;
 		for (int i = 0; i < 100 && cb_one(fd, cbport, log) == 0; i++)
 			;
