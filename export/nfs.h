@@ -40,6 +40,14 @@ struct buf;
  * cfg is copied.  Returns 0, or -1 after logging the problem.
  */
 int	nfs_init(const struct cfg *cfg, int self_idx);
+/*
+ * Serve NLM v4 and NSM v1 (file locks, on the cluster lock table brl.h,
+ * and the monitored-client list in PSO) from the next nfs_init() on:
+ * duonasd does, after brl_init(); the stand-alone test server has no lock
+ * table and answers PROG_UNAVAIL.  Also opens the UDP portmapper / NSM
+ * sockets of every listened address (nfs_udp.c).
+ */
+void	nfs_set_locking(int on);
 /* Close listeners and connections, stop workers.  Safe if never started. */
 void	nfs_shutdown(void);
 

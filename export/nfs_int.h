@@ -19,6 +19,7 @@
 #include <nfsc/libnfs-raw-portmap.h>
 
 struct buf;
+struct cfg;
 
 #define NFS_MAXIO		(1024 * 1024)	/* READ/WRITE payload */
 #define NFS_MAXREC		(NFS_MAXIO + 4096) /* what libnfs accepts */
@@ -33,6 +34,8 @@ struct buf;
 #define NFS_PROG_PMAP		100000
 #define NFS_PROG_NFS		100003
 #define NFS_PROG_MOUNT		100005
+#define NFS_PROG_NLM		100021
+#define NFS_PROG_NSM		100024
 
 /* ---- exports (nfs_exports.c) ------------------------------------- */
 
@@ -160,6 +163,7 @@ struct nfs_req {
 	uint32_t	 xid, prog, vers, proc;
 	struct sockaddr_storage peer;
 	socklen_t	 peerlen;
+	struct sockaddr_storage local;	/* the address it reached */
 	struct nfs_cred	 cred;
 	uint8_t		*rec;		/* the whole record (owned) */
 	size_t		 reclen;
@@ -217,7 +221,82 @@ int	nfs_mnt_count(void);
 void	nfs_mnt_list_text(struct buf *, uint32_t expid);
 void	nfs_mnt_list_json(struct buf *, uint32_t expid, const char *path);
 
+/* ---- NLM v4 and NSM v1 (nfs_nlm*.c, nfs_nsm.c) ------------------------
+ * Served only when nfs_set_locking(1) ran before nfs_init() (duonasd; not
+ * the stand-alone test server, which has no lock table). */
+extern int	nfs_locking;
+#define NLM4_NPROC	24	/* 16..19 are not in version 4 */
+#define NSM1_NPROC	7
+/* Worker threads: run NLM v4 / NSM v1 call r (version and procedure
+ * number checked, arguments checked by nfs_xdr.c) and reply, or not. */
+void	nfs_nlm_call(struct nfs_req *);
+void	nfs_nsm_call(struct nfs_req *);
+/* Loop thread, from nfs_init()/nfs_shutdown(). */
+int	nfs_nlm_init(const struct cfg *);
+void	nfs_nlm_shutdown(void);
+int	nfs_nsm_init(const struct cfg *);
+void	nfs_nsm_shutdown(void);
+/* Any thread but the loop thread: client name (NLM caller_name) got a
+ * lock through the address local of this head: make sure it is in the
+ * persistent monitored list (one PSO write the first time only). */
+void	nfs_nsm_monitor(const char *name, const struct sockaddr *peer,
+	    const struct sockaddr *local);
+/* SM_NOTIFY from mon_name (it rebooted): free its locks.  Any thread
+ * but the loop thread.  Also the UDP listener's.  0, or -1 when the lock
+ * table could not (send no reply: the client sends it again). */
+int	nfs_nsm_notify(const char *mon_name, uint32_t state,
+	    const struct sockaddr *peer);
+/* Our NSM state number (odd while up); _cached: as last read, without
+ * asking PSO (any thread, also the loop thread). */
+uint32_t nfs_nsm_state(void);
+uint32_t nfs_nsm_state_cached(void);
+/* For the status (any thread): monitored is -1 until the list was read. */
+void	nfs_nsm_stats(uint32_t *state, int *monitored, uint64_t *freed,
+	    uint64_t *notified);
+/* Callback port of clients' portmappers (nlm { callback-portmap-port }). */
+extern int	nfs_nlm_cb_pmap_port;
+/* One synchronous ONC RPC call, bounded by timeout_ms in all: over
+ * prot (IPPROTO_TCP: record marking; IPPROTO_UDP: one datagram, sent
+ * again every 500 ms) to (peer address, port), from local's address
+ * (NULL: any) and a reserved port when one is free, with AUTH_NONE.  0
+ * with the result body in *res (malloc'd, *reslen bytes; res may be
+ * NULL) when the call was accepted with SUCCESS; -1 otherwise.  noreply
+ * (TCP only): do not wait for a reply (0 once sent). */
+int	nfs_rpc_call(const struct sockaddr *peer, uint16_t port,
+	    const struct sockaddr *local, int prot, uint32_t prog,
+	    uint32_t vers, uint32_t proc, const void *args, size_t arglen,
+	    int timeout_ms, int noreply, uint8_t **res, size_t *reslen);
+/* The client's port of (prog, vers, prot) from its portmapper at
+ * nfs_nlm_cb_pmap_port, asked over prot; 0 when unknown. */
+uint16_t nfs_rpc_getport(const struct sockaddr *peer,
+	    const struct sockaddr *local, uint32_t prog, uint32_t vers,
+	    int prot, int timeout_ms);
+
+/* ---- the UDP listener (nfs_udp.c): portmapper and NSM over UDP ------ */
+int	nfs_udp_start(void);
+void	nfs_udp_stop(void);
+/* Loop thread: open/close the UDP sockets of addr on the portmap port
+ * and on port (NSM).  0 or -1. */
+int	nfs_udp_add(const char *addr, int pmap_port, int nsm_port);
+void	nfs_udp_remove(const char *addr);
+/* Datagrams answered, malformed ones (any thread). */
+void	nfs_udp_stats(uint64_t *calls, uint64_t *bad);
+
 /* ---- replies (nfs_rpc.c), any thread -------------------------------- */
+/* The duplicate request cache around a non-idempotent call of r
+ * (program r->prog): 1 when it was answered from the cache or must be
+ * dropped (in progress); 0 with *slot (-1: no entry) when it is new.
+ * When prior (non-NULL), a DONE entry's body is handed to the caller
+ * instead of being sent (*prior malloc'd, *priorlen): NLM _MSG calls keep
+ * their _RES callback arguments there. */
+int	nfs_req_drc_begin(struct nfs_req *, int *slot, uint8_t **prior,
+	    size_t *priorlen);
+/* Reply res (enc; NULL: empty body) to r and, when slot >= 0, complete
+ * the cache entry with the reply body (or with keep/keeplen instead,
+ * when keep is not NULL). */
+void	nfs_req_reply_drc(struct nfs_req *, int slot, void *res,
+	    zdrproc_t enc, size_t hint, const void *keep, size_t keeplen);
+
 /* Encode res with enc (NULL: empty body; hint: body size estimate) as a
  * SUCCESS reply to r and send it on r's connection. */
 void	nfs_req_reply(struct nfs_req *, void *res, zdrproc_t enc,
@@ -320,5 +399,8 @@ void	nfs_svc_count(uint32_t proc, int status, uint64_t us);
 void	nfs_svc_count_garbage(void);
 void	nfs_svc_count_drop(void);
 void	nfs_svc_count_autherr(void);
+void	nfs_svc_count_nlm(uint32_t proc);
+/* The portmapper's list: up to max (prog, vers, prot, port) served. */
+int	nfs_svc_maps(uint32_t (*maps)[4], int max);
 
 #endif

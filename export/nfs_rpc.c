@@ -18,10 +18,11 @@
  * ourselves; a malformed call header closes the connection.  READ
  * replies are written with writev straight from the read buffer, or
  * with sendfile(2) from the file.  A connection with CONN_MAX_INFLIGHT
- * calls in flight is not re-armed until half are answered.  UDP is not
- * served.  Each worker registers with the local health monitor (lhm.h):
- * it stamps when it started its current call, and a call running past
- * health { worker-stuck } is a fault of the head (surrender).
+ * calls in flight is not re-armed until half are answered.  Over UDP
+ * only the portmapper and NSM are served (nfs_udp.c).  Each worker
+ * registers with the local health monitor (lhm.h): it stamps when it
+ * started its current call, and a call running past health
+ * { worker-stuck } is a fault of the head (surrender).
  */
 #include <errno.h>
 #include <poll.h>
@@ -133,6 +134,7 @@ nfs_req_new(struct nfs_conn *c, uint8_t *rec, size_t len)
 	r->proc = h.proc;
 	r->peer = c->peer;
 	r->peerlen = c->peerlen;
+	r->local = c->local;
 	r->drc = -1;
 	r->sendfd = -1;
 	r->t0 = now_us();
@@ -565,6 +567,61 @@ exec_nfs3(struct nfs_req *r)
 	free(b);
 }
 
+/* The DRC for the non-idempotent calls of the other programs (NLM): the
+ * same steps as exec_nfs3, for a procedure that answers itself. */
+int
+nfs_req_drc_begin(struct nfs_req *r, int *slot, uint8_t **prior,
+    size_t *priorlen)
+{
+	uint8_t	*b;
+	size_t	 len;
+
+	*slot = -1;
+	switch (nfs_drc_lookup((struct sockaddr *)&r->peer, r->xid, r->prog,
+	    r->vers, r->proc, slot, &b, &len)) {
+	case NFS_DRC_DONE:
+		if (prior != NULL) {
+			*prior = b;
+			*priorlen = len;
+			return 1;
+		}
+		send_body(r, b, len);
+		free(b);
+		return 1;
+	case NFS_DRC_INPROGRESS:
+		return 1;		/* the first one will answer */
+	case NFS_DRC_NEW:
+		break;
+	}
+	return 0;
+}
+
+void
+nfs_req_reply_drc(struct nfs_req *r, int slot, void *res, zdrproc_t enc,
+    size_t hint, const void *keep, size_t keeplen)
+{
+	uint8_t		*b;
+	size_t		 len;
+	struct iovec	 iov;
+
+	if ((b = reply_encode(r->xid, res, enc, hint, &len)) == NULL) {
+		log_warnx("nfs: %s: cannot encode a reply",
+		    r->conn->peertext);
+		if (slot >= 0)
+			nfs_drc_abort(slot, r->xid);
+		return;
+	}
+	if (slot >= 0 && keep != NULL)
+		nfs_drc_complete(slot, r->xid, keep, keeplen);
+	else if (slot >= 0)
+		nfs_drc_complete(slot, r->xid, b + RPC_REPLY_HDR,
+		    len - RPC_REPLY_HDR);
+	iov.iov_base = b;
+	iov.iov_len = len;
+	conn_send(r->conn, &iov, 1);
+	free(b);
+}
+
 /* ---- portmapper v2 ------------------------------------------------------- */
 
 static uint32_t
@@ -577,14 +634,11 @@ static void
 exec_pmap(struct nfs_req *r)
 {
 	pmap2_mapping		 m;
-	pmap2_mapping_list	 ml[5];
+	pmap2_mapping_list	 ml[16];
 	pmap2_dump_result	 res;
-	uint32_t		 v = 0;
-	int			 n = 0;
+	uint32_t		 v = 0, maps[16][4];
+	int			 n;
 	ZDR			 z;
-	static const uint32_t	 progs[4][2] = {
-		{ NFS_PROG_PMAP, 2 }, { NFS_PROG_MOUNT, 3 },
-		{ NFS_PROG_NFS, 3 }, { 0, 0 } };
 
 	switch (r->proc) {
 	case PMAP2_NULL:
@@ -609,19 +663,14 @@ exec_pmap(struct nfs_req *r)
 		return;
 	case PMAP2_DUMP:
 		memset(ml, 0, sizeof(ml));
-		for (int i = 0; progs[i][0] != 0; i++) {
-			uint32_t port = nfs_svc_port(progs[i][0],
-			    progs[i][1], IPPROTO_TCP);
-
-			if (port == 0)
-				continue;
-			ml[n].map.prog = progs[i][0];
-			ml[n].map.vers = progs[i][1];
-			ml[n].map.prot = IPPROTO_TCP;
-			ml[n].map.port = port;
-			if (n > 0)
-				ml[n - 1].next = &ml[n];
-			n++;
+		n = nfs_svc_maps(maps, (int)nitems(maps));
+		for (int i = 0; i < n; i++) {
+			ml[i].map.prog = maps[i][0];
+			ml[i].map.vers = maps[i][1];
+			ml[i].map.prot = maps[i][2];
+			ml[i].map.port = maps[i][3];
+			if (i > 0)
+				ml[i - 1].next = &ml[i];
 		}
 		res.list = n > 0 ? &ml[0] : NULL;
 		nfs_req_reply(r, &res, (zdrproc_t)zdr_pmap2_dump_result, 512);
@@ -655,6 +704,18 @@ req_exec(struct nfs_req *r)
 		vers = 2;
 		nproc = 5;		/* CALLIT is not served */
 		break;
+	case NFS_PROG_NLM:
+		vers = 4;
+		nproc = NLM4_NPROC;
+		if (nfs_locking)
+			break;
+		/* FALLTHROUGH */
+	case NFS_PROG_NSM:
+		vers = 1;
+		nproc = NSM1_NPROC;
+		if (nfs_locking)
+			break;
+		/* FALLTHROUGH */
 	default:
 		send_status(r, RPC_PROG_UNAVAIL, 0, 0);
 		goto out;
@@ -663,7 +724,8 @@ req_exec(struct nfs_req *r)
 		nfs_req_autherr(r, NFS_AUTH_BADCRED);	/* before dispatch */
 	else if (r->vers != vers)
 		send_status(r, RPC_PROG_MISMATCH, vers, vers);
-	else if (r->proc >= nproc)
+	else if (r->proc >= nproc || (r->prog == NFS_PROG_NLM &&
+	    r->proc >= 16 && r->proc < 20))	/* not in NLM v4 */
 		send_status(r, RPC_PROC_UNAVAIL, 0, 0);
 	else if (!r->args_ok)
 		nfs_req_garbage(r);
@@ -671,6 +733,10 @@ req_exec(struct nfs_req *r)
 		exec_nfs3(r);
 	else if (r->prog == NFS_PROG_MOUNT)
 		nfs_mnt_call(r);
+	else if (r->prog == NFS_PROG_NLM)
+		nfs_nlm_call(r);
+	else if (r->prog == NFS_PROG_NSM)
+		nfs_nsm_call(r);
 	else
 		exec_pmap(r);
 out:

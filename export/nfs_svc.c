@@ -75,7 +75,7 @@ static int		(*gate_fn)(uint32_t, void *);
 static void		*gate_arg;
 
 static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
-static _Atomic uint64_t	 st_autherr;
+static _Atomic uint64_t	 st_autherr, st_nlm;
 static _Atomic uint64_t	 st_proc[NFS3_NPROC];
 static _Atomic uint64_t	 st_accept_err;
 static struct log_ratelim rl_accept;
@@ -323,11 +323,30 @@ ops_per_sec(void)
 	    (double)(nitems(svc.ops_ring) - 1);
 }
 
+void
+nfs_svc_count_nlm(uint32_t proc)
+{
+	(void)proc;
+	st_nlm++;
+}
+
+/* NLM and NSM run on the NFS port (any program on any port); the UDP
+ * side (nfs_udp.c) serves the portmapper and NSM only. */
 uint32_t
 nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot)
 {
+	if (prot == IPPROTO_UDP && nfs_locking) {
+		if (prog == NFS_PROG_PMAP && vers == 2)
+			return (uint32_t)svc.port[2];
+		if (prog == NFS_PROG_NSM && vers == 1)
+			return (uint32_t)svc.port[0];
+		return 0;
+	}
 	if (prot != IPPROTO_TCP)
 		return 0;
+	if (nfs_locking && ((prog == NFS_PROG_NLM && vers == 4) ||
+	    (prog == NFS_PROG_NSM && vers == 1)))
+		return (uint32_t)svc.port[0];
 	if (prog == NFS_PROG_NFS && vers == 3)
 		return (uint32_t)svc.port[0];
 	if (prog == NFS_PROG_MOUNT && vers == 3)
@@ -335,6 +354,38 @@ nfs_svc_port(uint32_t prog, uint32_t vers, uint32_t prot)
 	if (prog == NFS_PROG_PMAP && vers == 2)
 		return (uint32_t)svc.port[2];
 	return 0;
+}
+
+int
+nfs_svc_maps(uint32_t (*maps)[4], int max)
+{
+	static const uint32_t progs[][3] = {
+		{ NFS_PROG_PMAP, 2, IPPROTO_TCP },
+		{ NFS_PROG_MOUNT, 3, IPPROTO_TCP },
+		{ NFS_PROG_NFS, 3, IPPROTO_TCP },
+		{ NFS_PROG_NLM, 4, IPPROTO_TCP },
+		{ NFS_PROG_NSM, 1, IPPROTO_TCP },
+		{ NFS_PROG_PMAP, 2, IPPROTO_UDP },
+		{ NFS_PROG_NSM, 1, IPPROTO_UDP },
+	};
+	int n = 0;
+
+	for (size_t i = 0; i < nitems(progs) && n < max; i++) {
+		uint32_t port = nfs_svc_port(progs[i][0], progs[i][1],
+		    progs[i][2]);
+
+		if (port == 0)
+			continue;
+		memcpy(maps[n], progs[i], sizeof(progs[i]));
+		maps[n++][3] = port;
+	}
+	return n;
+}
+
+void
+nfs_set_locking(int on)
+{
+	nfs_locking = on;
 }
 
 /* ---- listeners ------------------------------------------------------- */
@@ -487,6 +538,12 @@ nfs_listen_add(const char *addr)
 			return -1;
 		}
 	}
+	/* the portmapper and NSM over UDP, for sm-notify: without them
+	 * (a port taken) everything but a client's reboot notice over UDP
+	 * still works */
+	if (nfs_locking && nfs_udp_add(addr, svc.port[2], svc.port[0]) < 0)
+		log_warnx("nfs: %s: no UDP portmapper/NSM: SM_NOTIFY from "
+		    "rebooted clients over UDP is not received", addr);
 	svc.nla++;
 	log_info("nfs: listening on %s (nfs %d, mount %d, portmap %d)", addr,
 	    svc.port[0], svc.port[1], svc.port[2]);
@@ -504,6 +561,8 @@ nfs_listen_remove(const char *addr)
 		for (int p = 0; p < 3; p++)
 			if (svc.la[i].l[p] != NULL)
 				evconnlistener_free(svc.la[i].l[p]);
+		if (nfs_locking)
+			nfs_udp_remove(addr);
 		svc.la[i] = svc.la[--svc.nla];
 		memset(&ss, 0, sizeof(ss));
 		if (inet_pton(AF_INET, addr,
@@ -644,6 +703,9 @@ nfs_init(const struct cfg *cfg, int self_idx)
 	if (nfs_workers_start(svc.threads) < 0)
 		goto fail;
 	svc.started = 1;
+	if (nfs_locking && (nfs_nlm_init(cfg) < 0 || nfs_nsm_init(cfg) < 0 ||
+	    nfs_udp_start() < 0))
+		goto fail;
 	if (h->nfs_bind[0] != 0) {
 		snprintf(list, sizeof(list), "%s", h->nfs_bind);
 		for (a = strtok_r(list, ", \t", &save); a != NULL;
@@ -673,6 +735,9 @@ nfs_shutdown(void)
 		nfs_listen_remove(svc.la[0].addr);
 	nfs_conn_close_local(NULL);
 	nfs_workers_stop();	/* also frees the connections */
+	nfs_udp_stop();
+	nfs_nsm_shutdown();
+	nfs_nlm_shutdown();
 	if (svc.tick != NULL)
 		event_free(svc.tick);
 	svc.tick = NULL;
@@ -737,6 +802,22 @@ nfs_status_text(struct buf *b)
 	    "moved out), %llu by RPC authentication\n",
 	    (unsigned long long)nfs3_badfh_count(),
 	    (unsigned long long)st_autherr);
+	if (nfs_locking) {
+		uint64_t	freed, notified, ucalls, ubad;
+		uint32_t	state;
+		int		mon;
+
+		nfs_nsm_stats(&state, &mon, &freed, &notified);
+		nfs_udp_stats(&ucalls, &ubad);
+		buf_printf(b, "  nlm: %llu calls; nsm: state %u, ",
+		    (unsigned long long)st_nlm, state);
+		if (mon >= 0)
+			buf_printf(b, "%d monitored client(s), ", mon);
+		buf_printf(b, "%llu lock(s) freed by SM_NOTIFY, %llu client(s) "
+		    "notified; udp: %llu calls, %llu malformed\n",
+		    (unsigned long long)freed, (unsigned long long)notified,
+		    (unsigned long long)ucalls, (unsigned long long)ubad);
+	}
 }
 
 void
@@ -773,13 +854,14 @@ nfs_status_json(struct buf *b)
 	buf_printf(b, ",\"clients\":%d,\"connections\":%d,\"mounts\":%d,"
 	    "\"ops\":%llu,\"ops_per_s\":%.1f,\"errors\":%llu,\"garbage\":%llu,"
 	    "\"dropped\":%llu,\"bad_handles\":%llu,\"auth_refused\":%llu,"
+	    "\"nlm_calls\":%llu,"
 	    "\"drc_entries\":%llu,\"drc_hits\":%llu,"
 	    "\"avg_latency_us\":%llu,\"procs\":{", nfs_conn_clients(),
 	    nfs_conn_count(), nfs_mnt_count(), (unsigned long long)st_ops,
 	    ops_per_sec(), (unsigned long long)st_err,
 	    (unsigned long long)st_garbage, (unsigned long long)st_drop,
 	    (unsigned long long)nfs3_badfh_count(),
-	    (unsigned long long)st_autherr,
+	    (unsigned long long)st_autherr, (unsigned long long)st_nlm,
 	    (unsigned long long)ents, (unsigned long long)hits,
 	    (unsigned long long)(st_ops ? st_us / st_ops : 0));
 	for (int i = 0; i < NFS3_NPROC; i++)

@@ -26,7 +26,15 @@
  *  v  8-byte fixed opaque          d  opaque data (<= NFS_MAXIO)
  *  s  sattr3                       g  sattrguard3
  *  c  createhow3                   m  mknoddata3
+ *  o  NLM netobj (opaque <= NLM_MAXOBJ)
+ *  l  NLM/NSM name (string <= NLM_MAXOBJ)
+ *  x  16-byte fixed opaque (NSM priv)
+ *  T  nlm4_testrply: a stat, and the holder when it is DENIED
+ * The NLM/NSM bounds are those of the protocols (LM_MAXSTRLEN,
+ * MAXNETOBJ_SZ, SM_MAXSTRLEN: 1024); the procedures refuse what is longer
+ * than the lock table holds with an NLM status rather than GARBAGE_ARGS.
  */
+#define NLM_MAXOBJ	1024
 static const char *const nfs3_layout[NFS3_NPROC] = {
 	"",		/* NULL */
 	"f",		/* GETATTR */
@@ -54,6 +62,40 @@ static const char *const nfs3_layout[NFS3_NPROC] = {
 
 static const char *const mnt3_layout[6] = {
 	"", "p", "", "p", "", "",	/* NULL MNT DUMP UMNT UMNTALL EXPORT */
+};
+
+/* nlm4_lock: caller_name, fh, oh, svid, offset, length */
+#define NLM4_LOCK_L	"loo488"
+static const char *const nlm4_layout[NLM4_NPROC] = {
+	"",				/* NULL */
+	"o4" NLM4_LOCK_L,		/* TEST: cookie, exclusive, lock */
+	"o44" NLM4_LOCK_L "44",		/* LOCK: block, excl, lock,
+					 * reclaim, state */
+	"o44" NLM4_LOCK_L,		/* CANCEL */
+	"o" NLM4_LOCK_L,		/* UNLOCK */
+	"o4" NLM4_LOCK_L,		/* GRANTED */
+	"o4" NLM4_LOCK_L,		/* TEST_MSG */
+	"o44" NLM4_LOCK_L "44",		/* LOCK_MSG */
+	"o44" NLM4_LOCK_L,		/* CANCEL_MSG */
+	"o" NLM4_LOCK_L,		/* UNLOCK_MSG */
+	"o4" NLM4_LOCK_L,		/* GRANTED_MSG */
+	"oT",				/* TEST_RES */
+	"o4", "o4", "o4", "o4",		/* LOCK..GRANTED_RES */
+	NULL, NULL, NULL, NULL,		/* not in version 4 */
+	"oloo444",			/* SHARE: cookie, share, reclaim */
+	"oloo444",			/* UNSHARE */
+	"o44" NLM4_LOCK_L "44",		/* NM_LOCK */
+	"l4",				/* FREE_ALL: nlm4_notify */
+};
+
+static const char *const nsm1_layout[NSM1_NPROC] = {
+	"",		/* NULL */
+	"l",		/* STAT: sm_name */
+	"ll444x",	/* MON: mon_id, priv */
+	"ll444",	/* UNMON: mon_id */
+	"l444",		/* UNMON_ALL: my_id */
+	"",		/* SIMU_CRASH */
+	"l4",		/* NOTIFY: mon_name, state */
 };
 
 static const char *const pmap2_layout[6] = {
@@ -118,6 +160,28 @@ walk(struct rd *r, const char *layout, int *nul)
 		case 'd':
 			if (skip_opaque(r, NFS_MAXIO, 0, nul) < 0)
 				return -1;
+			break;
+		case 'o':
+			if (skip_opaque(r, NLM_MAXOBJ, 0, nul) < 0)
+				return -1;
+			break;
+		case 'l':
+			if (skip_opaque(r, NLM_MAXOBJ, 1, nul) < 0)
+				return -1;
+			break;
+		case 'x':
+			rd_bytes(r, 16);
+			break;
+		case 'T':
+			v = rd_u32(r);
+			if (v == 1) {	/* NLM4_DENIED: the holder */
+				rd_u32(r);	/* exclusive */
+				rd_u32(r);	/* svid */
+				if (skip_opaque(r, NLM_MAXOBJ, 0, nul) < 0)
+					return -1;
+				rd_u64(r);
+				rd_u64(r);
+			}
 			break;
 		case '4':
 			rd_u32(r);
@@ -210,6 +274,12 @@ nfs_xdr_args_ok(const struct nfs_callhdr *h, const uint8_t *p, size_t len)
 		layout = mnt3_layout[h->proc];
 	else if (h->prog == NFS_PROG_PMAP && h->vers == 2 && h->proc < 6)
 		layout = pmap2_layout[h->proc];
+	else if (h->prog == NFS_PROG_NLM && h->vers == 4 &&
+	    h->proc < NLM4_NPROC)
+		layout = nlm4_layout[h->proc];
+	else if (h->prog == NFS_PROG_NSM && h->vers == 1 &&
+	    h->proc < NSM1_NPROC)
+		layout = nsm1_layout[h->proc];
 	if (layout == NULL)
 		return 1;
 	rd_init(&r, p + h->argoff, len - h->argoff);

@@ -68,6 +68,8 @@ services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
 	nfs_set_conn_hook(conn_hook, NULL);
+	/* NLM/NSM on the cluster lock table (brl_init ran) */
+	nfs_set_locking(1);
 	if (access(dd.cfg->exports, R_OK) < 0 && errno == ENOENT) {
 		log_info("nfs: no exports file %s: NFS service not started",
 		    dd.cfg->exports);

@@ -102,6 +102,10 @@ struct cfg {
 	int		tickle_interval_ms;
 	int		watchdog_timeout_s;	/* armed timeout (head watchdog) */
 
+	/* nlm { }: NFS locking (export/nfs_nlm.c) */
+	int		nlm_cb_pmap_port;	/* clients' portmapper, for
+						 * GRANTED and SM_NOTIFY */
+
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */
 	int		pso_req_timeout_ms;	/* peer request timeout */
