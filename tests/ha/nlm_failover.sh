@@ -67,6 +67,7 @@ nlm_expect "client 1 unlocks f2 (client 2 waits for it)" granted \
     client1 101 "$VA" la f2 unlock 0 0
 wait_until 30 _ha_gone "$BLK"
 t_ok $? "client 2's blocking client finished"
+_ha_gone "$BLK" || kill "$BLK"
 wait "$BLK"
 rc=$?
 sed 's/^/# blk: /' "$T_DIR/BLK.out"

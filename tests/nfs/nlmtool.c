@@ -21,7 +21,8 @@
  *                                          the caller name, new state)
  *   null                                   null=ok  (NLM NULL)
  *   hold SECONDS|until-signal              hold=done|signal (at most 3600 s)
- *   wait-granted TIMEOUT_MS                granted=callback | granted=timeout
+ *   wait-granted TIMEOUT_MS                granted=callback | timeout | none
+ *                                          (none: no lock is blocked)
  *   loop SECONDS OFF LEN [x|s]             lock+unlock pairs as fast as the
  *                                          server answers: loop_pairs=
  *                                          loop_p50_us= loop_p99_us= ...
@@ -644,16 +645,21 @@ call_retry(int k, send_fn send, void *args, struct call *c)
 
 		if (left <= 0)
 			return -1;
-		if (tries++ > 0)
-			fprintf(stderr, "nlmtool: retransmitting (try %d)\n",
-			    tries);
 		if (conn[k] == NULL) {
 			int port = k == K_NLM ? nlm_port : nsm_port;
+			const char *what = k == K_NLM ? "NLM" : "NSM";
 
 			if (port == 0)
 				port = getport(k == K_NLM ? PROG_NLM : PROG_NSM,
 				    k == K_NLM ? 4 : 1, ms);
-			if (port == 0 || (conn[k] = dial(port, ms)) == NULL) {
+			if (port == 0)
+				fprintf(stderr, "nlmtool: no %s port from the "
+				    "portmapper at %s:%d\n", what, server,
+				    pmap_port);
+			else if ((conn[k] = dial(port, ms)) == NULL)
+				fprintf(stderr, "nlmtool: cannot connect to "
+				    "%s at %s:%d\n", what, server, port);
+			if (conn[k] == NULL) {
 				/* not reachable yet: pause, do not spin */
 				wait_fd(-1, 0, 200);
 				continue;
@@ -663,6 +669,9 @@ call_retry(int k, send_fn send, void *args, struct call *c)
 			if (ms <= 0)
 				return -1;
 		}
+		if (tries++ > 0)
+			fprintf(stderr, "nlmtool: sending xid %08x again "
+			    "(try %d)\n", xid, tries);
 		*c = (struct call){ .proc = proc };
 		rpc_set_next_xid(conn[k], xid);
 		if (send(conn[k], args, c) != 0 || call_wait(conn[k], c, ms)
@@ -1159,6 +1168,10 @@ run_cmd(int argc, char **argv, int *i)
 
 		NEED(1);
 		end = now_us() + (int64_t)num(argv[(*i)++]) * 1000;
+		if (!blk.pending && !blk.granted) {
+			printf("granted=none ms=0\n");	/* nothing blocked */
+			return 1;
+		}
 		while (!blk.granted && now_us() < end) {
 			int64_t left = (end - now_us()) / 1000;
 
