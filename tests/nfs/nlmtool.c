@@ -6,7 +6,11 @@
  *
  * It mounts EXPORT (MOUNT v3), finds PATH below it with NFS v3 LOOKUP
  * (creating the last component when missing) and uses that file handle
- * in every NLM call.  The NLM and NSM ports come from the server's
+ * in every NLM call (-F HEX: this handle instead, nothing looked up; a
+ * made-up one draws NLM4_STALE_FH).  Also -p/-m/-N: the server's
+ * portmapper, MOUNT and NFS ports (default 111, the latter two from the
+ * portmapper); -n caller name (default the host name), -s svid (default
+ * the PID), -o owner handle (default svid@caller), -S NSM state.  The NLM and NSM ports come from the server's
  * portmapper (-p) unless given (-P).  The commands run in order, each
  * printing one line of key=value words:
  *
@@ -87,6 +91,7 @@ static char	 oh[64];
 static unsigned	 svid;
 static int	 nsm_state = 1;
 static const char *lat_file;
+static const char *fh_hex;		/* -F: this handle, no MOUNT/LOOKUP */
 
 static char	 fh[128];		/* the file's NFS v3 handle */
 static u_int	 fhlen;
@@ -132,7 +137,8 @@ usage(void)
 "usage: nlmtool [-p pmap-port] [-P nlm-port] [-Q nsm-port] [-m mount-port]\n"
 "               [-N nfs-port] [-n caller-name] [-s svid] [-o owner]\n"
 "               [-S nsm-state] [-c callback-pmap-port] [-t try-ms]\n"
-"               [-T total-ms] [-L latency-file] SERVER EXPORT PATH CMD...\n"
+"               [-T total-ms] [-L latency-file] [-F fh-hex]\n"
+"               SERVER EXPORT PATH CMD...\n"
 "commands: lock OFF LEN [x|s] [block] [reclaim] | unlock OFF LEN |\n"
 "          test OFF LEN [x|s] | cancel OFF LEN [x|s] | free-all |\n"
 "          notify STATE | null | hold SECONDS|until-signal |\n"
@@ -1206,6 +1212,33 @@ run_cmd(int argc, char **argv, int *i)
 #undef MS
 }
 
+/* -F HEX: the file handle given as hex digits (to send a stale or forged
+ * one); 0, or -1 with a message. */
+static int
+parse_fh_hex(const char *h)
+{
+	size_t n = strlen(h);
+
+	if (n == 0 || n % 2 != 0 || n / 2 > sizeof(fh)) {
+		fprintf(stderr, "nlmtool: -F: want 2..%zu hex digits, even\n",
+		    2 * sizeof(fh));
+		return -1;
+	}
+	for (size_t i = 0; i < n / 2; i++) {
+		unsigned v;
+
+		if (sscanf(h + 2 * i, "%2x", &v) != 1 ||
+		    strchr("0123456789abcdefABCDEF", h[2 * i]) == NULL ||
+		    strchr("0123456789abcdefABCDEF", h[2 * i + 1]) == NULL) {
+			fprintf(stderr, "nlmtool: -F: '%s' is not hex\n", h);
+			return -1;
+		}
+		fh[i] = (char)v;
+	}
+	fhlen = (u_int)(n / 2);
+	return 0;
+}
+
 static int
 port_arg(const char *s)
 {
@@ -1229,9 +1262,10 @@ main(int argc, char **argv)
 	host[sizeof(host) - 1] = '\0';
 	snprintf(caller, sizeof(caller), "%s", host);
 	svid = (unsigned)getpid();
-	while ((ch = getopt(argc, argv, "c:L:m:n:N:o:p:P:Q:s:S:t:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:F:L:m:n:N:o:p:P:Q:s:S:t:T:")) != -1) {
 		switch (ch) {
 		case 'c': cb_port = port_arg(optarg); break;
+		case 'F': fh_hex = optarg; break;
 		case 'L': lat_file = optarg; break;
 		case 'm': mnt_port = port_arg(optarg); break;
 		case 'n':
@@ -1283,7 +1317,7 @@ main(int argc, char **argv)
 		return 2;
 	if (cb_port != 0)
 		printf("callback_nlm_port=%d\n", cb_nlm_port);
-	if (find_fh() != 0)
+	if (fh_hex != NULL ? parse_fh_hex(fh_hex) != 0 : find_fh() != 0)
 		return 2;
 	for (i = 3; i < argc;) {
 		r = run_cmd(argc, argv, &i);
