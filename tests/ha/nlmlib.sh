@@ -11,7 +11,8 @@
 #   nlm_conf                    append the nlm { } block to duonas.conf
 #   nlm NAME SVID VIP LUN FILE CMD...   one nlmtool run; output in
 #                               $T_DIR/nlm.out (also echoed as "# " lines)
-#   nlm_ans KEY                 KEY's value in the last run's output
+#   nlm_ans KEY                 KEY's value in the last run's output (the
+#                               last line that has KEY=)
 #   nlm_expect MSG WANT NAME SVID VIP LUN FILE CMD...  one check: the
 #                               last answer of that run is WANT
 #   nlm_bg_start VAR NAME SVID VIP LUN FILE CMD...  nlmtool -c in the
@@ -51,7 +52,7 @@ nlm() {
 	return $rc
 }
 
-nlm_ans() { sed -n "s/^$1=\\([^ ]*\\).*/\\1/p" "$T_DIR/nlm.out" | tail -n 1; }
+nlm_ans() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$T_DIR/nlm.out" | tail -n 1; }
 
 # nlm_last_key: the key of the last answer line (lock, unlock, test, ...)
 _nlm_last() { tail -n 1 "$T_DIR/nlm.out" | sed -n 's/^\([a-z_]*\)=\([^ ]*\).*/\2/p'; }
