@@ -54,7 +54,8 @@ nlm_expect "after the takeover client 2's conflicting lock on f1 is refused \
 (DENIED, no grace period)" denied client2 202 "$VA" la f1 lock 0 100 x
 ms=$(nlm_ans ms)
 [ -n "$ms" ] && [ "$ms" -le 3000 ]
-t_ok $? "refused at once: answered $ms ms after the call (bound 3000 ms; $(( $(date +%s%3N) - t0 )) ms after the kill)"
+t_ok $? "refused at once: answered $ms ms after the call (bound 3000 ms; \
+$(( $(date +%s%3N) - t0 )) ms after the kill)"
 nlm_expect "TEST on the survivor finds a conflict" denied \
     client2 202 "$VA" la f1 test 0 100 x
 t_eq "$(nlm_ans holder_svid)" 101 "the holder is client 1's svid 101"
@@ -80,7 +81,8 @@ t_eq "$(nlm_ans holder_svid)" 203 "the holder is client 2's svid 203"
 nlm_expect "client 2 unlocks f2" granted client2 203 "$VA" la f2 unlock 0 0
 
 # ---- 2. the giveback after A's restart ----
-nlm_expect "client 1 locks f3 (on B)" granted client1 101 "$VA" la f3 lock 10 10 s
+nlm_expect "client 1 locks f3 (on B)" granted \
+    client1 101 "$VA" la f3 lock 10 10 s
 ha_start A
 t_ok $? "A restarted"
 ha_wait_home 60
@@ -96,7 +98,12 @@ nlm_expect "client 2 unlocks f3" granted client2 202 "$VA" la f3 unlock 0 0
 # ---- 3. duonas takeover / giveback ----
 wait_until 30 ha_dual_active
 t_ok $? "dual active ($(ha_state A), $(ha_state B))"
-if ha_is_state A 'DAC(master)'; then M=A L=lb V=$NS_VIP_B; else M=B L=la V=$NS_VIP_A; fi
+# the master takes over the other head's LUN
+if ha_is_state A 'DAC(master)'; then
+	M=A L=lb V=$NS_VIP_B
+else
+	M=B L=la V=$NS_VIP_A
+fi
 nlm_expect "client 1 locks f4 on $L" granted client1 101 "$V" "$L" f4 lock 0 0 x
 out=$(HA_CLI_TIMEOUT=40 ha_cli "$M" takeover 2>&1)
 t_ok $? "duonas takeover on $M: $(echo "$out" | tr '\n' ' ')"

@@ -52,10 +52,14 @@ nlm() {
 	return $rc
 }
 
-nlm_ans() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$T_DIR/nlm.out" | tail -n 1; }
+nlm_ans() {
+	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" "$T_DIR/nlm.out" | tail -n 1
+}
 
-# nlm_last_key: the key of the last answer line (lock, unlock, test, ...)
-_nlm_last() { tail -n 1 "$T_DIR/nlm.out" | sed -n 's/^\([a-z_]*\)=\([^ ]*\).*/\2/p'; }
+# _nlm_last: the value of the last answer line's first key (lock=VALUE)
+_nlm_last() {
+	tail -n 1 "$T_DIR/nlm.out" | sed -n 's/^\([a-z_]*\)=\([^ ]*\).*/\2/p'
+}
 
 nlm_expect() {
 	local msg=$1 want=$2 got; shift 2
