@@ -7,7 +7,11 @@
 #ifndef DUONAS_TESTS_NLMTOOL_H
 #define DUONAS_TESTS_NLMTOOL_H
 
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "rpc_raw.h"
 
 #define PROG_PMAP	100000
 #define PROG_NLM	100021
@@ -38,5 +42,15 @@ int	cb_start(int port);
 /* Wait up to ms for events on fd (-1: none) while answering callbacks;
  * fd's revents, 0 on timeout. */
 int	wait_fd(int fd, int events, int ms);
+
+/*
+ * Answer one call (rec: the record without its marker) received from
+ * peer on fd (a TCP connection; -1 for UDP); the reply goes into out
+ * (marker placeholder first).  Returns 0 with a reply in out, -1 to send
+ * nothing (not a call).  Called by wait_fd(); public for the unit test
+ * (tests/nfs/test_nlmtool_cb.c).
+ */
+int	cb_handle(const uint8_t *rec, size_t n, int fd,
+	    const struct sockaddr_in *peer, struct rr_msg *out);
 
 #endif

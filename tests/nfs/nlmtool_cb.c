@@ -129,13 +129,7 @@ local_addr_for(const struct sockaddr_in *peer, int fd, char *buf, size_t len)
 	close(u);
 }
 
-/*
- * Answer one call (rec: the record without its marker) received from
- * peer on fd (a TCP connection; -1 for UDP); the reply goes into out
- * (marker placeholder first).
- * Returns 0 with a reply in out, -1 to send nothing (not a call).
- */
-static int
+int
 cb_handle(const uint8_t *rec, size_t n, int fd, const struct sockaddr_in *peer,
     struct rr_msg *out)
 {
@@ -170,6 +164,9 @@ cb_handle(const uint8_t *rec, size_t n, int fd, const struct sockaddr_in *peer,
 		if (vers == 2) {	/* GETPORT(prog, vers, prot, port) */
 			uint32_t p = xr_u32(&x);
 
+			xr_u32(&x);
+			xr_u32(&x);
+			xr_u32(&x);
 			reply_start(out, xid, x.bad ? 4 : 0);
 			if (!x.bad)
 				rr_u32(out, p == PROG_NLM ?
@@ -178,6 +175,10 @@ cb_handle(const uint8_t *rec, size_t n, int fd, const struct sockaddr_in *peer,
 		}
 		/* rpcbind v3/v4 GETADDR(prog, vers, netid, addr, owner) */
 		uint32_t p = xr_u32(&x);
+
+		xr_u32(&x);
+		for (int i = 0; i < 3; i++)
+			xr_opaque(&x, 256, &l);
 
 		reply_start(out, xid, x.bad ? 4 : 0);
 		if (x.bad)
