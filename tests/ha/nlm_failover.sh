@@ -13,7 +13,9 @@
 #    lock, client 1 unlocks, then client 2 gets it.  Client 1 unlocks f2:
 #    B calls client 2 back (GRANTED) and the lock is client 2's.
 # 2. A restarts: the coordinated giveback returns la to A; a lock client
-#    1 took on B is still enforced on A, client 1 can unlock it.
+#    1 took on B is still enforced on A, client 1 can unlock it; client 3
+#    (locked on B) reboots: its SM_NOTIFY to A frees its locks, not
+#    client 1's.
 # 3. The maintenance moves `duonas takeover` and `duonas giveback` (run
 #    on the master) move the other head's LUN to the master and back; a
 #    lock taken before stays enforced after each move.
@@ -83,17 +85,30 @@ nlm_expect "client 2 unlocks f2" granted client2 203 "$VA" la f2 unlock 0 0
 # ---- 2. the giveback after A's restart ----
 nlm_expect "client 1 locks f3 (on B)" granted \
     client1 101 "$VA" la f3 lock 10 10 s
+nlm_expect "client 3 locks f5 (on B)" granted client3 301 "$VA" la f5 lock 0 0 x
+nlm_expect "client 1 locks f6 (on B)" granted client1 101 "$VA" la f6 lock 0 0 x
 ha_start A
 t_ok $? "A restarted"
 ha_wait_home 60
 nlm_expect "after the giveback client 2's exclusive lock on f3 is refused" \
     denied client2 202 "$VA" la f3 lock 0 0 x
-nlm_expect "a shared lock of client 2 beside it is granted" granted \
+nlm_expect "client 2's shared lock overlapping it (shared) is granted" granted \
     client2 202 "$VA" la f3 lock 15 10 s
 nlm_expect "client 1 unlocks f3 on A" granted client1 101 "$VA" la f3 unlock 0 0
 nlm_expect "client 2 now gets [0, 15) exclusive" granted \
     client2 202 "$VA" la f3 lock 0 15 x
 nlm_expect "client 2 unlocks f3" granted client2 202 "$VA" la f3 unlock 0 0
+# client 3 reboots: its SM_NOTIFY to A frees the lock it took on B, and
+# only its locks
+nlm_expect "client 2's lock on f5 is refused (client 3 holds it)" denied \
+    client2 202 "$VA" la f5 lock 0 0 x
+nlm_expect "client 3 rebooted: SM_NOTIFY (state 3)" sent \
+    client3 301 "$VA" la f5 notify 3
+nlm_expect "client 3's lock on f5 is gone: client 2 gets it" granted \
+    client2 202 "$VA" la f5 lock 0 0 x
+nlm_expect "client 1's lock on f6 is still there" denied \
+    client2 202 "$VA" la f6 lock 0 0 x
+nlm_expect "client 1 unlocks f6" granted client1 101 "$VA" la f6 unlock 0 0
 
 # ---- 3. duonas takeover / giveback ----
 wait_until 30 ha_dual_active
