@@ -588,8 +588,10 @@ do_lock(uint64_t off, uint64_t len, int excl, int block, int reclaim)
 		blk.excl = excl;
 		memcpy(blk.cookie, ck, 8);
 	}
-	if (call_retry(K_NLM, send_lock, &a, &c) != 0)
+	if (call_retry(K_NLM, send_lock, &a, &c) != 0) {
+		blk.pending = 0;	/* never queued as far as we know */
 		return -1;
+	}
 	if (block && c.stat != NLM4_BLOCKED)
 		blk.pending = 0;	/* settled by the answer itself */
 	return c.stat;
