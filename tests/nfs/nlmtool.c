@@ -541,6 +541,47 @@ num(const char *s)
 	return v;
 }
 
+/* A duration in ms: 1 ms to 1 hour. */
+static int
+ms_arg(const char *s)
+{
+	uint64_t v = num(s);
+
+	if (v == 0 || v > 3600000) {
+		fprintf(stderr, "nlmtool: %s ms: want 1..3600000\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+/* Seconds, fractions allowed: 0 (or more than 0 if positive) to 3600. */
+static double
+secs_arg(const char *s, int positive)
+{
+	char	*end;
+	double	 v = strtod(s, &end);
+
+	if (*s == '\0' || *end != '\0' || !(v >= 0) || v > 3600 ||
+	    (positive && v == 0)) {
+		fprintf(stderr, "nlmtool: '%s' seconds: want %s..3600\n", s,
+		    positive ? "more than 0" : "0");
+		exit(2);
+	}
+	return v;
+}
+
+static int
+port_arg(const char *s)
+{
+	uint64_t v = num(s);
+
+	if (v == 0 || v > 65535) {
+		fprintf(stderr, "nlmtool: port %s out of range\n", s);
+		exit(2);
+	}
+	return (int)v;
+}
+
 static void
 fill_lock(nlm4_lock *l, uint64_t off, uint64_t len)
 {
@@ -806,8 +847,8 @@ run_cmd(int argc, char **argv, int *i)
 		NEED(1);
 		if (strcmp(argv[*i], "until-signal") == 0)
 			secs = 3600;
-		else if ((secs = strtod(argv[*i], NULL)) < 0 || secs > 3600)
-			usage();
+		else
+			secs = secs_arg(argv[*i], 0);
 		(*i)++;
 		end = now_us() + (int64_t)(secs * 1e6);
 		while (!got_signal && now_us() < end) {
@@ -844,11 +885,9 @@ run_cmd(int argc, char **argv, int *i)
 		uint64_t off, len;
 
 		NEED(3);
-		secs = strtod(argv[(*i)++], NULL);
+		secs = secs_arg(argv[(*i)++], 1);
 		off = num(argv[(*i)++]);
 		len = num(argv[(*i)++]);
-		if (secs <= 0 || secs > 3600)
-			usage();
 		int excl = parse_excl(argc, argv, *i);
 		if (*i < argc && (strcmp(argv[*i], "x") == 0 ||
 		    strcmp(argv[*i], "s") == 0))
@@ -889,18 +928,6 @@ parse_fh_hex(const char *h)
 	return 0;
 }
 
-static int
-port_arg(const char *s)
-{
-	uint64_t v = num(s);
-
-	if (v == 0 || v > 65535) {
-		fprintf(stderr, "nlmtool: port %s out of range\n", s);
-		exit(2);
-	}
-	return (int)v;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -939,8 +966,8 @@ main(int argc, char **argv)
 		case 'Q': nsm_port = port_arg(optarg); break;
 		case 's': svid = (unsigned)num(optarg); break;
 		case 'S': nsm_state = (int)num(optarg); break;
-		case 't': try_ms = (int)num(optarg); break;
-		case 'T': total_ms = (int)num(optarg); break;
+		case 't': try_ms = ms_arg(optarg); break;
+		case 'T': total_ms = ms_arg(optarg); break;
 		default: usage();
 		}
 	}
