@@ -15,7 +15,8 @@
  * nfs_drc_complete() hands each one to the replication hook
  * (nfs_drc_repl.c) before the reply goes out, and entries the peer sent
  * are stored here as DONE in the same ring, so they count against the
- * same bound.  Any thread: one mutex guards the table; the hook runs
+ * same bound.  nfs_drc_complete_async() is the same without blocking the
+ * worker: the reply is sent when the peer acknowledged.  Any thread: one mutex guards the table; the hook runs
  * outside it.
  */
 #include <netinet/in.h>
@@ -54,7 +55,8 @@ static struct {
 	uint64_t	 max_age_ms;
 	uint64_t	 entries, peer;
 	uint64_t	 hits, peer_hits, received;
-	void		(*repl)(const struct nfs_drc_rec *);
+	nfs_drc_repl_fn	 repl;
+	void		(*flush)(void);
 } drc = {
 	.mtx = PTHREAD_MUTEX_INITIALIZER,
 	.max_age_ms = NFS_DRC_MAX_AGE_DEF * 1000ull,
@@ -97,11 +99,24 @@ nfs_drc_configure(int size, int max_age_s)
 }
 
 void
-nfs_drc_set_repl(void (*fn)(const struct nfs_drc_rec *))
+nfs_drc_set_repl(nfs_drc_repl_fn fn, void (*flush)(void))
 {
 	pthread_mutex_lock(&drc.mtx);
 	drc.repl = fn;
+	drc.flush = flush;
 	pthread_mutex_unlock(&drc.mtx);
+}
+
+void
+nfs_drc_flush(void)
+{
+	void (*flush)(void);
+
+	pthread_mutex_lock(&drc.mtx);
+	flush = drc.flush;
+	pthread_mutex_unlock(&drc.mtx);
+	if (flush != NULL)
+		flush();
 }
 
 /* The key's address: IPv4 (also IPv4-mapped IPv6) in the first 4 bytes. */
@@ -250,13 +265,15 @@ nfs_drc_lookup(const struct sockaddr *sa, uint32_t xid, uint32_t prog,
 	return NFS_DRC_NEW;
 }
 
-void
-nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply, size_t len)
+/* Make slot DONE with a copy of reply; fills rec and returns the hook
+ * when the entry goes to the peer, else NULL. */
+static nfs_drc_repl_fn
+drc_done(int slot, uint32_t xid, const uint8_t *reply, size_t len,
+    struct nfs_drc_rec *rec)
 {
-	struct drc_ent		*e;
-	struct nfs_drc_rec	 rec;
-	void			(*repl)(const struct nfs_drc_rec *);
-	uint8_t			*copy = xmalloc(len > 0 ? len : 1);
+	struct drc_ent	*e;
+	nfs_drc_repl_fn	 repl;
+	uint8_t		*copy = xmalloc(len > 0 ? len : 1);
 
 	memcpy(copy, reply, len);
 	pthread_mutex_lock(&drc.mtx);
@@ -266,25 +283,48 @@ nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply, size_t len)
 	    e->xid != xid || e->state != NFS_DRC_INPROGRESS) {
 		pthread_mutex_unlock(&drc.mtx);
 		free(copy);
-		return;
+		return NULL;
 	}
 	e->reply = copy;
 	e->len = len;
 	e->state = NFS_DRC_DONE;
 	e->done_ms = now_ms();
-	memset(&rec, 0, sizeof(rec));
-	rec.family = e->family;
-	memcpy(rec.addr, e->addr, 16);
-	rec.xid = e->xid;
-	rec.prog = e->prog;
-	rec.vers = e->vers;
-	rec.proc = e->proc;
-	rec.reply = reply;		/* the caller's: valid during the hook */
-	rec.len = (uint32_t)len;
+	memset(rec, 0, sizeof(*rec));
+	rec->family = e->family;
+	memcpy(rec->addr, e->addr, 16);
+	rec->xid = e->xid;
+	rec->prog = e->prog;
+	rec->vers = e->vers;
+	rec->proc = e->proc;
+	rec->reply = reply;		/* the caller's: valid during the hook */
+	rec->len = (uint32_t)len;
 	repl = drc.repl;
 	pthread_mutex_unlock(&drc.mtx);
-	if (repl != NULL && rec.family != 0 && len <= NFS_DRC_REPLY_MAX)
-		repl(&rec);
+	if (rec->family == 0 || len > NFS_DRC_REPLY_MAX)
+		return NULL;
+	return repl;
+}
+
+void
+nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply, size_t len)
+{
+	struct nfs_drc_rec	rec;
+	nfs_drc_repl_fn		repl;
+
+	if ((repl = drc_done(slot, xid, reply, len, &rec)) != NULL)
+		repl(&rec, NULL, NULL);
+}
+
+int
+nfs_drc_complete_async(int slot, uint32_t xid, const uint8_t *reply,
+    size_t len, void (*done)(void *), void *arg)
+{
+	struct nfs_drc_rec	rec;
+	nfs_drc_repl_fn		repl;
+
+	if ((repl = drc_done(slot, xid, reply, len, &rec)) == NULL)
+		return 0;
+	return repl(&rec, done, arg);
 }
 
 void

@@ -47,11 +47,29 @@ int	nfs_drc_insert(const struct nfs_drc_rec *);
 size_t	nfs_drc_foreach(void (*fn)(const struct nfs_drc_rec *, void *),
 	    void *arg);
 
-/* The replication hook (nfs_drc_repl.c installs it): called by
- * nfs_drc_complete() on the worker thread, after the entry is DONE here
- * and before the reply is sent; it returns when the peer has the entry
- * or when it must not be waited for. */
-void	nfs_drc_set_repl(void (*fn)(const struct nfs_drc_rec *));
+/*
+ * nfs_drc_complete() without blocking the worker: the entry is DONE here
+ * at once; returns 1 when the reply must wait for the peer's
+ * acknowledgement: done(arg) is then called later, on the loop thread,
+ * when the peer has the entry or must not be waited for any more (the
+ * caller touches nothing it passed after returning 1; reply is copied
+ * before).  0: send the reply now (done is not called).
+ */
+int	nfs_drc_complete_async(int slot, uint32_t xid, const uint8_t *reply,
+	    size_t len, void (*done)(void *), void *arg);
+
+/* The replication hook (nfs_drc_repl.c installs it), called on the
+ * worker after the entry is DONE here and before the reply is sent.
+ * done NULL (nfs_drc_complete): return when the peer has the entry or
+ * must not be waited for, 0.  done set: return 1 if done(arg) will be
+ * called from the loop thread then, 0 if there is nothing to wait for. */
+typedef int (*nfs_drc_repl_fn)(const struct nfs_drc_rec *,
+	    void (*done)(void *), void *arg);
+/* flush: on the loop thread, call every pending done() now. */
+void	nfs_drc_set_repl(nfs_drc_repl_fn, void (*flush)(void));
+/* Loop thread, the workers stopped (nfs_shutdown): every reply parked
+ * for an acknowledgement is handed back now (to be freed). */
+void	nfs_drc_flush(void);
 
 struct nfs_drc_stat {
 	uint64_t	entries;	/* in the cache, any state */

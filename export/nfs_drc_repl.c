@@ -4,9 +4,12 @@
  * (same xid, same address) gets the original reply from the survivor.
  *
  * Completion (group commit): the worker that finished a non-idempotent
- * call encodes its DRC entry, queues it and, while the peer is alive
- * and the link up, waits (struct loop_wait) until the peer acknowledged
- * it; only then is the reply sent to the client.  The loop thread keeps
+ * call encodes its DRC entry and queues it; while the peer is alive and
+ * the link up, the reply is sent to the client only when the peer
+ * acknowledged the entry: NFS v3 calls park the encoded reply and the
+ * worker goes on (nfs_drc_complete_async; the acknowledgement hands the
+ * request back to a worker, which sends it), other callers wait (struct
+ * loop_wait) in nfs_drc_complete().  The loop thread keeps
  * at most one message (type 88) in flight: entries that complete while
  * it travels go together in the next one, so many clients cost one link
  * round trip per batch, not per call.  No wait when the HA controller
@@ -50,6 +53,8 @@
 struct item {
 	struct item		*next;
 	struct loop_wait	*w;	/* the worker waiting, or NULL */
+	void			(*done)(void *); /* or the reply parked */
+	void			*arg;
 	struct buf		 ent;	/* the encoded entry */
 };
 
@@ -99,6 +104,10 @@ item_release(struct item *it, int rc)
 		loop_wait_done(it->w, rc);
 		it->w = NULL;
 	}
+	if (it->done != NULL) {
+		it->done(it->arg);
+		it->done = NULL;
+	}
 }
 
 /* Loop thread: recompute what workers do; when nothing may be sent any
@@ -142,9 +151,11 @@ kick_cb(void *arg)
 	send_next();
 }
 
-/* Worker thread: nfs_drc_complete() hands over an entry. */
-static void
-repl_hook(const struct nfs_drc_rec *rec)
+/* Worker thread: nfs_drc_complete() (done NULL: wait here) or
+ * nfs_drc_complete_async() (done(arg) when acknowledged: 1) hands over
+ * an entry. */
+static int
+repl_hook(const struct nfs_drc_rec *rec, void (*done)(void *), void *arg)
 {
 	struct loop_wait	 w;
 	struct item		*it;
@@ -158,9 +169,13 @@ repl_hook(const struct nfs_drc_rec *rec)
 		pthread_mutex_unlock(&rp.mtx);
 		nfs_drc_count(NFS_DRC_C_LOCAL_ONLY, 1);
 		item_free(it);
-		return;
+		return 0;
 	}
-	if ((waitit = rp.wait)) {
+	waitit = rp.wait;
+	if (waitit && done != NULL) {
+		it->done = done;
+		it->arg = arg;
+	} else if (waitit) {
 		loop_wait_init(&w);
 		it->w = &w;
 	}
@@ -173,10 +188,13 @@ repl_hook(const struct nfs_drc_rec *rec)
 	pthread_mutex_unlock(&rp.mtx);
 	if (kick)
 		loop_call(kick_cb, NULL);
+	if (waitit && done != NULL)
+		return 1;
 	if (waitit) {
 		loop_wait(&w);
 		loop_wait_destroy(&w);
 	}
+	return 0;
 }
 
 static void
@@ -417,6 +435,24 @@ state_cb(int up, uint64_t boot_id, void *arg)
 	}
 }
 
+/* The NFS workers stopped: hand every parked reply back (the pool
+ * frees them); the entries are still sent. */
+static void
+repl_flush(void)
+{
+	struct item *it, *list;
+
+	pthread_mutex_lock(&rp.mtx);
+	list = rp.pend;
+	pthread_mutex_unlock(&rp.mtx);
+	/* workers are gone: nobody appends while we walk */
+	for (it = list; it != NULL; it = it->next)
+		item_release(it, -1);
+	if (rp.inflight != NULL)
+		for (it = rp.inflight->items; it != NULL; it = it->next)
+			item_release(it, -1);
+}
+
 void
 nfs_drc_repl_peer_alive(int alive)
 {
@@ -433,5 +469,5 @@ nfs_drc_repl_init(void)
 	rp.on = 1;
 	rp.link_up = link_peer_up();
 	flags_update();
-	nfs_drc_set_repl(repl_hook);
+	nfs_drc_set_repl(repl_hook, repl_flush);
 }

@@ -171,6 +171,9 @@ struct nfs_req {
 	int		 sendfd;	/* READ: send the data from this file */
 	uint64_t	 sendoff;	/* (sendfile), at this offset; -1: no */
 	int		 args_ok;	/* nfs_xdr_args_ok(): NFS_ARGS_* */
+	uint8_t		*out;		/* encoded reply waiting for the
+					 * peer's DRC acknowledgement */
+	size_t		 outlen;
 
 	/* result, filled by the worker */
 	void		*res;		/* points into resbuf or allocated */

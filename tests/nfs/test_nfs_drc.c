@@ -116,12 +116,27 @@ static struct nfs_drc_rec hooked;
 static uint8_t hooked_rep[64];
 static int nhooked;
 
-static void
-hook(const struct nfs_drc_rec *r)
+static void	(*hook_done)(void *);
+static void	*hook_arg;
+
+/* Like nfs_drc_repl.c: with done, the caller is told later (1). */
+static int
+hook(const struct nfs_drc_rec *r, void (*done)(void *), void *arg)
 {
+	hook_done = done;
+	hook_arg = arg;
 	hooked = *r;
 	memcpy(hooked_rep, r->reply, MIN(r->len, sizeof(hooked_rep)));
 	nhooked++;
+	return done != NULL;
+}
+
+static int acked;
+
+static void
+ack_cb(void *arg)
+{
+	acked += *(int *)arg;
 }
 
 static struct sockaddr_in
@@ -217,7 +232,7 @@ test_cache(void)
 	static const uint8_t	 body[6] = { 0, 0, 0, 0, 9, 9 };
 
 	nfs_drc_configure(64, 120);
-	nfs_drc_set_repl(hook);
+	nfs_drc_set_repl(hook, NULL);
 	T_EQ(nfs_drc_lookup((struct sockaddr *)&c1, 77, 100003, 3, 12, &slot,
 	    &rep, &len), NFS_DRC_NEW, "first REMOVE is new");
 	T_EQ(nfs_drc_lookup((struct sockaddr *)&c1b, 77, 100003, 3, 12, &s2,
@@ -240,6 +255,31 @@ test_cache(void)
 	    &rep, &len), NFS_DRC_NEW, "same xid, another procedure: new");
 	nfs_drc_abort(s2, 77);
 
+	/* the asynchronous completion: the hook keeps done for later */
+	T_EQ(nfs_drc_lookup((struct sockaddr *)&c2, 78, 100003, 3, 8, &s2,
+	    &rep, &len), NFS_DRC_NEW, "CREATE is new");
+	{
+		int one = 1;
+
+		T_EQ(nfs_drc_complete_async(s2, 78, body, 4, ack_cb, &one), 1,
+		    "complete_async: the reply waits for the peer");
+		T_OK(nhooked == 2 && hook_done == ack_cb && hooked.xid == 78 &&
+		    hooked.len == 4, "the hook got the entry and the callback");
+		hook_done(hook_arg);
+		T_EQ(acked, 1, "the callback releases the reply");
+		T_EQ(nfs_drc_complete_async(s2, 78, body, 4, ack_cb, &one), 0,
+		    "complete_async of a slot no longer in progress: reply now");
+	}
+	T_EQ(nfs_drc_lookup((struct sockaddr *)&c2, 78, 100003, 3, 8, &s2,
+	    &rep, &len), NFS_DRC_DONE, "and it is DONE here");
+	free(rep);
+	rep = NULL;
+	nfs_drc_set_repl(NULL, NULL);
+	T_EQ(nfs_drc_lookup((struct sockaddr *)&c2, 79, 100003, 3, 8, &s2,
+	    &rep, &len), NFS_DRC_NEW, "without a hook");
+	T_EQ(nfs_drc_complete_async(s2, 79, body, 4, ack_cb, &acked), 0,
+	    "complete_async replies now");
+
 	/* entries from the peer */
 	recs(&a, &b);
 	a.xid = 1000;
@@ -255,14 +295,14 @@ test_cache(void)
 	a.len = 4;
 	T_EQ(nfs_drc_insert(&a), 0, "peer entry for a key known here: kept");
 	nfs_drc_stat(&st);
-	T_OK(st.entries == 2 && st.peer == 1 && st.received == 3 &&
+	T_OK(st.entries == 4 && st.peer == 1 && st.received == 3 &&
 	    st.peer_hits == 1 && st.size == 64 && st.max_age_s == 120,
 	    "counters: %llu entries, %llu peer, %llu received, %llu "
 	    "peer hits", (unsigned long long)st.entries,
 	    (unsigned long long)st.peer, (unsigned long long)st.received,
 	    (unsigned long long)st.peer_hits);
 	memset(&g, 0, sizeof(g));
-	T_EQ(nfs_drc_foreach(got_cb, &g), 2, "foreach: both DONE entries");
+	T_EQ(nfs_drc_foreach(got_cb, &g), 4, "foreach: the 4 DONE entries");
 
 	/* the bound: local and peer entries share the ring */
 	for (uint32_t x = 0; x < 100; x++) {
