@@ -110,13 +110,14 @@ item_release(struct item *it, int rc)
 	}
 }
 
-/* Loop thread: recompute what workers do; when nothing may be sent any
- * more, the queue is dropped and every waiter released (the peer gets
- * the entries at its rejoin). */
+/* Loop thread: recompute what workers do.  When nothing may be sent
+ * any more the queue is dropped (the peer gets the entries at its
+ * rejoin); when nobody may wait, every waiter is released now (queued
+ * entries are still sent). */
 static void
 flags_update(void)
 {
-	struct item *it, *list = NULL;
+	struct item	*it, *list = NULL, *rel = NULL, **rtail = &rel;
 
 	pthread_mutex_lock(&rp.mtx);
 	rp.send = rp.on && rp.link_up;
@@ -127,10 +128,24 @@ flags_update(void)
 		rp.ptail = &rp.pend;
 		rp.npend = 0;
 		rp.pbytes = 0;
+	} else if (!rp.wait) {
+		/* move the waiters out; their items stay queued */
+		for (it = rp.pend; it != NULL; it = it->next) {
+			if (it->w == NULL && it->done == NULL)
+				continue;
+			*rtail = xcalloc(1, sizeof(**rtail));
+			(*rtail)->w = it->w;
+			(*rtail)->done = it->done;
+			(*rtail)->arg = it->arg;
+			buf_init(&(*rtail)->ent);
+			rtail = &(*rtail)->next;
+			it->w = NULL;
+			it->done = NULL;
+		}
 	}
 	pthread_mutex_unlock(&rp.mtx);
-	while ((it = list) != NULL) {
-		list = it->next;
+	for (*rtail = list; (it = rel) != NULL; ) {
+		rel = it->next;
 		item_release(it, -1);
 		item_free(it);
 	}

@@ -30,7 +30,11 @@ PROBE="$DUONAS_BUILDDIR/tests/ha/drc_probe"
 t_init ha_drc_failover
 ha_require
 [ -x "$PROBE" ] || t_skip_all "drc_probe not built (make check)"
-ha_pair_up directory 60 "pool and configuration prepared"
+ha_pair_prepare directory "pool and configuration prepared"
+# the cache's keys in the nfs { } block (defaults 8192 and 120)
+sed -i 's/^  threads 4$/  threads 4\n  drc-size 4096\n  drc-max-age 300/' \
+    "$T_DIR/duonas.conf"
+ha_pair_start 60
 DA=$(ha_export_dir la)
 touch "$DA/r1" "$DA/m1" "$DA/r2" "$DA/n1"
 t_ok $? "files created in la"
@@ -64,6 +68,9 @@ drc_field() {
 	    cut -d: -f2
 }
 drc_ge() { local v; v=$(drc_field "$1" "$2"); [ "${v:-0}" -ge "$3" ]; }
+
+[ "$(drc_field A size),$(drc_field A max_age_s)" = 4096,300 ]
+t_ok $? "drc-size and drc-max-age from duonas.conf: $(drc_field A size) entries, $(drc_field A max_age_s) s"
 
 # ---- 1. kill -9 of the serving head ----
 probe rm1 "$NS_VIP_A" la 0x1001 remove r1
