@@ -61,7 +61,8 @@ int	nfs_drc_complete_async(int slot, uint32_t xid, const uint8_t *reply,
 /* The replication hook (nfs_drc_repl.c installs it), called on the
  * worker after the entry is DONE here and before the reply is sent.
  * done NULL (nfs_drc_complete): return when the peer has the entry or
- * must not be waited for, 0.  done set: return 1 if done(arg) will be
+ * must not be waited for, 0 (on the loop thread: at once, the entry is
+ * only sent).  done set: return 1 if done(arg) will be
  * called from the loop thread then, 0 if there is nothing to wait for. */
 typedef int (*nfs_drc_repl_fn)(const struct nfs_drc_rec *,
 	    void (*done)(void *), void *arg);

@@ -186,7 +186,8 @@ repl_hook(const struct nfs_drc_rec *rec, void (*done)(void *), void *arg)
 		item_free(it);
 		return 0;
 	}
-	waitit = rp.wait;
+	/* the loop thread itself cannot wait for the loop: send only */
+	waitit = rp.wait && (done != NULL || !loop_is_thread());
 	if (waitit && done != NULL) {
 		it->done = done;
 		it->arg = arg;
