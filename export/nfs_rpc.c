@@ -18,8 +18,11 @@
  * ourselves; a malformed call header closes the connection.  READ
  * replies are written with writev straight from the read buffer, or
  * with sendfile(2) from the file.  A connection with CONN_MAX_INFLIGHT
- * calls in flight is not re-armed until half are answered.  UDP is not
- * served.  Each worker registers with the local health monitor (lhm.h):
+ * calls in flight is not re-armed until half are answered.  The reply
+ * of a non-idempotent call is parked until the peer head acknowledged
+ * its duplicate request cache entry (nfs_drc_repl.c): the worker goes
+ * on, and the acknowledgement queues the request again for a worker
+ * that only sends it.  UDP is not served.  Each worker registers with the local health monitor (lhm.h):
  * it stamps when it started its current call, and a call running past
  * health { worker-stuck } is a fault of the head (surrender).
  */
