@@ -22,6 +22,9 @@
 #    up): calls through the other head's service IP, served by the master
 #    during the takeover, are answered by their home head after the
 #    giveback (plain replication, no rejoin).
+# 4. B's event loop stalls: a call through A is answered once A's link
+#    gives up on B, without waiting for B (the stall started 0.3 s
+#    before the call).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -149,6 +152,22 @@ again rm3 "$SVIP" $SL 0x3001 remove r3
 again mv3 "$SVIP" $SL 0x3002 rename k1 k2
 probe rm3new "$SVIP" $SL 0x3003 remove r3
 t_eq "$ST_rm3new" 2 "REMOVE r3 with a new xid on $S: NFS3ERR_NOENT"
+
+# ---- 4. a peer that stops answering is not waited for ----
+# B's event loop stalls for 2.5 s (no acknowledgement, no link pong): A's
+# link declares B's paths dead after 400 ms (link { dead }) and the reply
+# goes out then, not when B answers again.  (Afterwards B finds it was
+# frozen and fences itself; A takes over: the test ends here.)
+touch "$DA/r4"
+HA_CLI_TIMEOUT=1 ha_cli B health fault loop 2500 >/dev/null 2>&1 &
+sleep 0.3
+t0=$(date +%s%3N)
+probe rm4 "$NS_VIP_A" la 0x4001 remove r4
+t1=$(date +%s%3N)
+t_eq "$ST_rm4" 0 "REMOVE r4 through A while B's loop stalls: NFS3_OK"
+[ $((t1 - t0)) -lt 1800 ]
+t_ok $? "answered in $((t1 - t0)) ms, before B's loop runs again"
+wait
 
 ha_cli A status | grep 'drc:' | sed 's/^/# A /'
 ha_cli B status | grep 'drc:' | sed 's/^/# B /'
