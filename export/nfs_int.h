@@ -175,6 +175,9 @@ struct nfs_req {
 	int		 sendfd;	/* READ: send the data from this file */
 	uint64_t	 sendoff;	/* (sendfile), at this offset; -1: no */
 	int		 args_ok;	/* nfs_xdr_args_ok(): NFS_ARGS_* */
+	uint8_t		*out;		/* encoded reply waiting for the
+					 * peer's DRC acknowledgement */
+	size_t		 outlen;
 
 	/* result, filled by the worker */
 	void		*res;		/* points into resbuf or allocated */
@@ -321,6 +324,11 @@ enum nfs_drc_state { NFS_DRC_NEW, NFS_DRC_INPROGRESS, NFS_DRC_DONE };
 enum nfs_drc_state nfs_drc_lookup(const struct sockaddr *, uint32_t xid,
 	    uint32_t prog, uint32_t vers, uint32_t proc, int *slot,
 	    uint8_t **reply, size_t *len);
+/* The call's reply body: the entry is DONE.  Returns once the peer head
+ * has the entry too (nfs_drc_repl.c; at most about 2 s, at once while
+ * the peer is dead or the link down): send the reply after it.  The
+ * NFS v3 path parks its reply instead (nfs_drc_complete_async,
+ * export/nfs_drc.h). */
 void	nfs_drc_complete(int slot, uint32_t xid, const uint8_t *reply,
 	    size_t len);
 void	nfs_drc_abort(int slot, uint32_t xid);

@@ -18,11 +18,15 @@
  * ourselves; a malformed call header closes the connection.  READ
  * replies are written with writev straight from the read buffer, or
  * with sendfile(2) from the file.  A connection with CONN_MAX_INFLIGHT
- * calls in flight is not re-armed until half are answered.  Over UDP
- * only the portmapper and NSM are served (nfs_udp.c).  Each worker
- * registers with the local health monitor (lhm.h): it stamps when it
- * started its current call, and a call running past health
- * { worker-stuck } is a fault of the head (surrender).
+ * calls in flight is not re-armed until half are answered.  The reply
+ * of a non-idempotent call is parked until the peer head acknowledged
+ * its duplicate request cache entry (nfs_drc_repl.c): the worker goes
+ * on, and the acknowledgement queues the request again for a worker
+ * that only sends it.  Over UDP only the portmapper and NSM are served
+ * (nfs_udp.c).  Each worker registers with the local health monitor
+ * (lhm.h): it stamps when it started its current call, and a call
+ * running past health { worker-stuck } is a fault of the head
+ * (surrender).
  */
 #include <errno.h>
 #include <poll.h>
@@ -42,6 +46,7 @@
 #include "common/util.h"
 #include "export/nfs.h"
 #include "export/nfs_conn_int.h"
+#include "export/nfs_drc.h"
 #include "lhm/lhm.h"
 
 #define CONN_MAX_INFLIGHT	64	/* stop reading above this */
@@ -160,6 +165,7 @@ nfs_req_free(struct nfs_req *r)
 	nfs_inbuf_free(r->rec);
 	if (r->sendfd >= 0)
 		close(r->sendfd);
+	free(r->out);
 	free(r);
 }
 
@@ -497,7 +503,19 @@ send_read(struct nfs_req *r)
 
 /* ---- executing calls ----------------------------------------------------- */
 
+static void	req_queue(struct nfs_req *);
+
+/* Loop thread: the peer has r's DRC entry (or is not waited for): a
+ * worker sends the parked reply (req_exec). */
 static void
+reply_acked(void *arg)
+{
+	req_queue(arg);
+}
+
+/* 1: r's reply is parked until the peer acknowledged its DRC entry
+ * (reply_acked), do not touch r; 0: done. */
+static int
 exec_nfs3(struct nfs_req *r)
 {
 	uint8_t		*b;
@@ -508,7 +526,7 @@ exec_nfs3(struct nfs_req *r)
 	if (r->proc == NFS3_NULL) {
 		nfs_req_reply(r, NULL, NULL, 0);
 		nfs_svc_count(r->proc, 0, 0);
-		return;
+		return 0;
 	}
 	if (nfs3_proc_nonidempotent(r->proc)) {
 		switch (nfs_drc_lookup((struct sockaddr *)&r->peer, r->xid,
@@ -516,9 +534,9 @@ exec_nfs3(struct nfs_req *r)
 		case NFS_DRC_DONE:
 			send_body(r, b, len);
 			free(b);
-			return;
+			return 0;
 		case NFS_DRC_INPROGRESS:
-			return;		/* the first one will answer */
+			return 0;	/* the first one will answer */
 		case NFS_DRC_NEW:
 			break;
 		}
@@ -530,7 +548,7 @@ exec_nfs3(struct nfs_req *r)
 		if (slot >= 0)
 			nfs_drc_abort(slot, r->xid);
 		nfs_req_autherr(r, r->autherr);
-		return;
+		return 0;
 	}
 	if (r->drop) {
 		/* export not served here: no reply; a retransmission
@@ -538,16 +556,16 @@ exec_nfs3(struct nfs_req *r)
 		nfs_svc_count_drop();
 		if (slot >= 0)
 			nfs_drc_abort(slot, r->xid);
-		return;
+		return 0;
 	}
 	nfs_svc_count(r->proc, r->status, now_us() - r->t0);
 	if (r->proc == NFS3_READ && r->status == 0 && slot < 0) {
 		if (send_read(r) == 0)
-			return;
+			return 0;
 		if (r->sendfd >= 0) {	/* cannot happen; no data buffer */
 			log_warnx("nfs: %s: cannot encode a READ reply",
 			    r->conn->peertext);
-			return;
+			return 0;
 		}
 	}
 	if ((b = reply_encode(r->xid, r->res, r->encfn, r->hint, &len)) ==
@@ -556,15 +574,21 @@ exec_nfs3(struct nfs_req *r)
 		    r->conn->peertext, nfs3_proc_name(r->proc));
 		if (slot >= 0)
 			nfs_drc_abort(slot, r->xid);
-		return;
+		return 0;
 	}
-	if (slot >= 0)
-		nfs_drc_complete(slot, r->xid, b + RPC_REPLY_HDR,
-		    len - RPC_REPLY_HDR);
+	if (slot >= 0) {
+		r->out = b;
+		r->outlen = len;
+		if (nfs_drc_complete_async(slot, r->xid, b + RPC_REPLY_HDR,
+		    len - RPC_REPLY_HDR, reply_acked, r))
+			return 1;
+		r->out = NULL;
+	}
 	iov.iov_base = b;
 	iov.iov_len = len;
 	conn_send(r->conn, &iov, 1);
 	free(b);
+	return 0;
 }
 
 /* The DRC for the non-idempotent calls of the other programs (NLM): the
@@ -691,6 +715,13 @@ req_exec(struct nfs_req *r)
 			usleep(10000);
 		atomic_store(&test_stuck_taken, 0);
 	}
+	if (r->out != NULL) {
+		/* back from the DRC replication: the reply may go now */
+		struct iovec iov = { r->out, r->outlen };
+
+		conn_send(r->conn, &iov, 1);
+		goto out;
+	}
 	switch (r->prog) {
 	case NFS_PROG_NFS:
 		vers = 3;
@@ -729,9 +760,10 @@ req_exec(struct nfs_req *r)
 		send_status(r, RPC_PROC_UNAVAIL, 0, 0);
 	else if (!r->args_ok)
 		nfs_req_garbage(r);
-	else if (r->prog == NFS_PROG_NFS)
-		exec_nfs3(r);
-	else if (r->prog == NFS_PROG_MOUNT)
+	else if (r->prog == NFS_PROG_NFS) {
+		if (exec_nfs3(r))
+			return;		/* parked; back here with r->out */
+	} else if (r->prog == NFS_PROG_MOUNT)
 		nfs_mnt_call(r);
 	else if (r->prog == NFS_PROG_NLM)
 		nfs_nlm_call(r);
@@ -937,6 +969,7 @@ nfs_workers_stop(void)
 		log_warn("nfs: eventfd write");
 	for (int i = 0; i < nworkers; i++)
 		pthread_join(workers[i], NULL);
+	nfs_drc_flush();	/* parked replies into the queue, freed below */
 	free(workers);
 	workers = NULL;
 	free(wlive);

@@ -40,6 +40,7 @@
 #include "common/loop.h"
 #include "common/util.h"
 #include "export/nfs.h"
+#include "export/nfs_drc.h"
 #include "export/nfs_int.h"
 
 struct listen_addr {
@@ -699,6 +700,7 @@ nfs_init(const struct cfg *cfg, int self_idx)
 	if (nfs_exports_reload() < 0)
 		return -1;
 	limits_init(cfg);
+	nfs_drc_configure(cfg->nfs_drc_size, cfg->nfs_drc_max_age);
 	svc.resume = evtimer_new(loop_base(), resume_cb, NULL);
 	if (nfs_workers_start(svc.threads) < 0)
 		goto fail;
@@ -802,6 +804,7 @@ nfs_status_text(struct buf *b)
 	    "moved out), %llu by RPC authentication\n",
 	    (unsigned long long)nfs3_badfh_count(),
 	    (unsigned long long)st_autherr);
+	nfs_drc_status_text(b);
 	if (nfs_locking) {
 		uint64_t	freed, notified, ucalls, ubad;
 		uint32_t	state;
@@ -867,7 +870,9 @@ nfs_status_json(struct buf *b)
 	for (int i = 0; i < NFS3_NPROC; i++)
 		buf_printf(b, "%s\"%s\":%llu", i ? "," : "", nfs3_proc_name(i),
 		    (unsigned long long)st_proc[i]);
-	buf_printf(b, "}}");
+	buf_printf(b, "},\"drc\":");
+	nfs_drc_status_json(b);
+	buf_printf(b, "}");
 }
 
 void

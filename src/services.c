@@ -17,6 +17,7 @@
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
 #include "export/nfs.h"
+#include "export/nfs_drc.h"
 #include "vip/tickle.h"
 
 static int	nfs_running;
@@ -63,10 +64,22 @@ config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 	log_info("ctcm: generation %llu applied", (unsigned long long)gen);
 }
 
+/* The DRC replication waits for the peer only while HA says it lives. */
+static void
+drc_opmode_cb(enum ha_opmode mode, int peer_alive, void *arg)
+{
+	(void)mode;
+	(void)arg;
+	nfs_drc_repl_peer_alive(peer_alive);
+}
+
 int
 services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
+	nfs_drc_repl_init();
+	ha_opmode_register(drc_opmode_cb, NULL);
+	nfs_drc_repl_peer_alive(ha_peer_alive());
 	nfs_set_conn_hook(conn_hook, NULL);
 	/* NLM/NSM on the cluster lock table (brl_init ran) */
 	nfs_set_locking(1);

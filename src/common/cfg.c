@@ -332,6 +332,8 @@ static const struct tunable tunables[] = {
 	T("nfs", "idle-timeout", nfs_idle_timeout, 0, 86400),
 	T("nfs", "record-timeout", nfs_record_timeout, 1, 3600),
 	T("nfs", "input-budget", nfs_input_budget_mb, 4, 1 << 20),
+	T("nfs", "drc-size", nfs_drc_size, 16, 1 << 20),
+	T("nfs", "drc-max-age", nfs_drc_max_age, 1, 86400),
 	T("link", "ping", link_ping_ms, 10, 60000),
 	T("link", "dead", link_dead_ms, 50, 600000),
 	T("link", "reconnect", link_reconnect_ms, 10, 60000),
@@ -417,6 +419,8 @@ cfg_defaults(struct cfg *c)
 	c->nfs_idle_timeout = CFG_NFS_IDLE_TIMEOUT;
 	c->nfs_record_timeout = CFG_NFS_RECORD_TIMEOUT;
 	c->nfs_input_budget_mb = CFG_NFS_INPUT_BUDGET_MB;
+	c->nfs_drc_size = CFG_NFS_DRC_SIZE;
+	c->nfs_drc_max_age = CFG_NFS_DRC_MAX_AGE;
 	c->link_ping_ms = 100;
 	c->link_dead_ms = 600;
 	c->link_reconnect_ms = 200;

@@ -83,6 +83,8 @@ struct cfg {
 	int		nfs_idle_timeout;	/* seconds, 0 = never */
 	int		nfs_record_timeout;	/* seconds */
 	int		nfs_input_budget_mb;	/* partial records, all conns */
+	int		nfs_drc_size;		/* DRC entries, both heads' */
+	int		nfs_drc_max_age;	/* seconds */
 
 	/* link { } and heartbeat { }: milliseconds unless noted */
 	int		link_ping_ms;		/* path ping interval */
@@ -189,6 +191,8 @@ int	cfg_tunable_set(struct cfg *, const char *block, const char *kw,
 #define CFG_NFS_IDLE_TIMEOUT		360
 #define CFG_NFS_RECORD_TIMEOUT		30
 #define CFG_NFS_INPUT_BUDGET_MB		256
+#define CFG_NFS_DRC_SIZE		8192
+#define CFG_NFS_DRC_MAX_AGE		120
 
 #define CFG_KEY_MIN	16
 #define CFG_KEY_MAX	64
