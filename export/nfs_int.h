@@ -296,7 +296,9 @@ int	nfs_req_drc_begin(struct nfs_req *, int *slot, uint8_t **prior,
 	    size_t *priorlen);
 /* Reply res (enc; NULL: empty body) to r and, when slot >= 0, complete
  * the cache entry with the reply body (or with keep/keeplen instead,
- * when keep is not NULL). */
+ * when keep is not NULL).  The entry is sent to the peer head, but the
+ * reply does not wait for its acknowledgement (used by NLM, whose
+ * changes the lock table replicates itself). */
 void	nfs_req_reply_drc(struct nfs_req *, int slot, void *res,
 	    zdrproc_t enc, size_t hint, const void *keep, size_t keeplen);
 

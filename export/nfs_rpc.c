@@ -620,6 +620,12 @@ nfs_req_drc_begin(struct nfs_req *r, int *slot, uint8_t **prior,
 	return 0;
 }
 
+static void
+drc_nowait(void *arg)
+{
+	(void)arg;
+}
+
 void
 nfs_req_reply_drc(struct nfs_req *r, int slot, void *res, zdrproc_t enc,
     size_t hint, const void *keep, size_t keeplen)
@@ -635,11 +641,18 @@ nfs_req_reply_drc(struct nfs_req *r, int slot, void *res, zdrproc_t enc,
 			nfs_drc_abort(slot, r->xid);
 		return;
 	}
+	/* The entry goes to the peer before the reply goes out, but the
+	 * reply does not wait for the peer's acknowledgement: these calls
+	 * (NLM) changed the cluster lock table, which both heads already
+	 * hold, and a LOCK or UNLOCK executed again on the other head
+	 * gives the same answer (docs/nfs.md, "Duplicate request cache"),
+	 * so waiting would only double the round trips of every lock. */
 	if (slot >= 0 && keep != NULL)
-		nfs_drc_complete(slot, r->xid, keep, keeplen);
+		(void)nfs_drc_complete_async(slot, r->xid, keep, keeplen,
+		    drc_nowait, NULL);
 	else if (slot >= 0)
-		nfs_drc_complete(slot, r->xid, b + RPC_REPLY_HDR,
-		    len - RPC_REPLY_HDR);
+		(void)nfs_drc_complete_async(slot, r->xid, b + RPC_REPLY_HDR,
+		    len - RPC_REPLY_HDR, drc_nowait, NULL);
 	iov.iov_base = b;
 	iov.iov_len = len;
 	conn_send(r->conn, &iov, 1);
