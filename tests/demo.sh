@@ -72,6 +72,10 @@ Try it (as root, in another terminal):
   # the admin CLI of each head
   $CLI -s $T_DIR/A/run/duonasd.sock status
   $CLI -s $T_DIR/B/run/duonasd.sock exports
+  # file locks (NLM v4 / NSM; a Linux client mounts without 'nolock'):
+  # the cluster lock table, the same on both heads, kept through failover
+  $CLI -s $T_DIR/A/run/duonasd.sock locks
+  $CLI -s $T_DIR/B/run/duonasd.sock locks
 
 Watch a failover:
   kill -9 $PID_A          # head A dies
