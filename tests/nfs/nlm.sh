@@ -49,6 +49,7 @@ nfs {
 nlm {
   grace-period 2
   callback-portmap-port $CBPORT
+  max-locks ${MAXLOCKS:-100000}
 }
 heartbeat {
   boot-wait 100
@@ -145,5 +146,33 @@ notified_udp() {
 	cat "$CBLOG"; return 1
 }
 check "SM_NOTIFY falls back to UDP for a statd without TCP" notified_udp
+check "server stops" stop
+
+# The table's limit: DENIED_NOLOCKS once max-locks entries are held
+# (non-adjacent one-byte ranges, so nothing merges); an unlock makes room.
+# (a new state directory: the configuration a head booted with lives in
+# its configuration database, a later edit of duonas.conf is not read)
+MAXLOCKS=100
+rm -rf "$T/A/state"
+check "server restarts with max-locks 100" start
+sleep 2.5		# the grace period of the cold start
+nolocks() {
+	local cmds=() out
+	for i in $(seq 0 100); do
+		cmds+=(lock $((i * 2)) 1 x)
+	done
+	cmds+=(unlock 0 1 lock 400 1 x)
+	out=$(timeout 120 "$B/tests/nfs/nlmtool" -p "$PMAP" -n limits \
+	    -s 7 "$IP" "$T/rw" f1 "${cmds[@]}" 2>&1)
+	[ "$(echo "$out" | grep -c '^lock=granted')" = 101 ] &&
+	    [ "$(echo "$out" | grep -c '^lock=denied_nolocks')" = 1 ] &&
+	    echo "$out" | sed -n '101p' | grep -q '^lock=denied_nolocks' &&
+	    return 0
+	echo "$out" | sort | uniq -c | sort -rn | head -5
+	grep "brl: lock table started" "$T/log"
+	return 1
+}
+check "the 101st lock gets DENIED_NOLOCKS, after an unlock one more fits" \
+    nolocks
 check "server stops cleanly" stop
 nfs_done
