@@ -28,6 +28,12 @@ void	log_debug(const char *, ...) LOG_FMT(1, 2);
 void	log_warn(const char *, ...) LOG_FMT(1, 2);
 void	log_warnx(const char *, ...) LOG_FMT(1, 2);
 void	log_vlog(int pri, const char *, va_list, int with_errno);
+/* Copy n bytes of src to dst (dstlen, NUL terminated) with control
+ * characters, DEL and bytes that are not valid UTF-8 written as \xNN;
+ * stops before a character that does not fit.  Returns the length.
+ * Every log line goes through it (pure, any thread). */
+#include <stddef.h>
+size_t	log_escape(char *dst, size_t dstlen, const char *src, size_t n);
 
 /*
  * At most one line per LOG_RATELIM_MS for one kind of event (a flood of

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/cfg.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "t.h"
 
@@ -260,6 +261,31 @@ test_files(void)
 	T_EQ(hex_decode(raw, sizeof(raw), "0g"), -1, "hex decode rejects");
 }
 
+/* log_escape: what a client-chosen name can put into a log line. */
+static void
+test_log_escape(void)
+{
+	char	o[64];
+	size_t	n;
+
+	n = log_escape(o, sizeof(o), "host-1.example", 14);
+	T_OK(n == 14 && strcmp(o, "host-1.example") == 0, "plain text kept");
+	n = log_escape(o, sizeof(o), "a\nb\033[2Jc\x7f", 9);
+	T_OK(strcmp(o, "a\\x0ab\\x1b[2Jc\\x7f") == 0,
+	    "newline, ESC and DEL escaped: %s", o);
+	n = log_escape(o, sizeof(o), "caf\xc3\xa9", 5);
+	T_OK(n == 5 && strcmp(o, "caf\xc3\xa9") == 0, "UTF-8 kept");
+	n = log_escape(o, sizeof(o), "\xc3(\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80",
+	    11);
+	T_OK(strcmp(o, "\\xc3(\\xc0\\xaf\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80")
+	    == 0, "truncated, overlong, surrogate, > U+10FFFF escaped: %s", o);
+	n = log_escape(o, sizeof(o), "x\0y", 3);
+	T_OK(strcmp(o, "x\\x00y") == 0, "NUL escaped");
+	n = log_escape(o, 6, "abc\001def", 7);
+	T_OK(n == 3 && strcmp(o, "abc") == 0,
+	    "an escape that does not fit is left out whole");
+}
+
 int
 main(void)
 {
@@ -269,6 +295,7 @@ main(void)
 	test_cfg();
 	test_tokenizer();
 	test_files();
+	test_log_escape();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	(void)!system(cmd);
