@@ -81,8 +81,9 @@ void	fsvc_unregister_all(void);
 int	fsvc_count(void);
 
 /*
- * The helpers.  Every one calls every registered service (also after one
- * failed) and returns -1 if any of them failed, else 0.
+ * The helpers.  Each calls every registered service, also after one
+ * failed; those returning int return -1 if any service failed, else 0.
+ * With no service registered they do nothing and succeed.
  */
 /* Registration order; each export id once, as the first service listing
  * it reports it.  Returns the number of distinct ids. */
