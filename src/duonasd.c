@@ -28,7 +28,6 @@
 #include "duonasd.h"
 #include "ha/ha.h"
 #include "link/link.h"
-#include "export/nfs.h"
 #include "lhm/lhm.h"
 #include "pso/brl.h"
 #include "pso/pso.h"

@@ -1,10 +1,15 @@
 /*
  * services.c — the file services a head runs (NFS now; SMB later), seen
- * from the daemon: start, stop, status lines, their admin commands.
+ * from the daemon: start, stop, status lines, their admin commands, and
+ * their registration with the file-service interface (fsvc.h), through
+ * which the HA controller moves exports and service addresses without
+ * knowing any protocol.  NFS is the first service registered.
  *
  * NFS starts only when the exports file exists: a head without exports
  * (a fresh install, the PSO tests) runs the cluster core alone and says
- * so in the log and in `duonas status`.
+ * so in the log and in `duonas status`.  It is registered either way,
+ * so the controller's calls reach it whether it runs or not, as they did
+ * before there was an interface.
  */
 #include <errno.h>
 #include <string.h>
@@ -18,12 +23,70 @@
 #include "duonasd.h"
 #include "export/nfs.h"
 #include "export/nfs_drc.h"
+#include "fsvc/fsvc.h"
 #include "vip/tickle.h"
 
 static int	nfs_running;
 
-/* NFS's client connections feed the tickle ACK lists (an SMB service
- * would report its own the same way). */
+/* ---- NFS as a file service (fsvc.h) ----------------------------------- */
+
+struct nfs_walk {
+	fsvc_export_cb	 cb;
+	void		*arg;
+};
+
+static void
+nfs_walk_cb(uint32_t id, const char *path, int online, int enabled,
+    void *arg)
+{
+	struct nfs_walk *w = arg;
+
+	(void)online; (void)enabled;
+	w->cb(id, path, w->arg);
+}
+
+static int
+nfs_fsvc_export_foreach(fsvc_export_cb cb, void *arg)
+{
+	struct nfs_walk w = { cb, arg };
+
+	return nfs_export_foreach(nfs_walk_cb, &w);
+}
+
+static void
+nfs_fsvc_status(struct buf *out, int json)
+{
+	if (json) {
+		buf_printf(out, ",\"nfs\":");
+		if (nfs_running)
+			nfs_status_json(out);
+		else
+			buf_printf(out, "{\"running\":false}");
+		return;
+	}
+	if (nfs_running)
+		nfs_status_text(out);
+	else
+		buf_printf(out, "nfs:         not running (no exports file "
+		    "%s)\n", dd.cfg->exports);
+}
+
+/* The nfs_* hooks have the interface's signatures (they were its model):
+ * only the export walk and the status need adapting. */
+static const struct fsvc_ops nfs_fsvc = {
+	.name = "NFS",
+	.export_foreach = nfs_fsvc_export_foreach,
+	.export_attach = nfs_export_attach,
+	.export_detach = nfs_export_detach,
+	.export_enable = nfs_export_enable,
+	.set_gate = nfs_set_gate,
+	.set_conn_hook = nfs_set_conn_hook,
+	.listen_add = nfs_listen_add,
+	.listen_remove = nfs_listen_remove,
+	.status = nfs_fsvc_status,
+};
+
+/* Every service's client connections feed the tickle ACK lists. */
 static void
 conn_hook(int up, const struct sockaddr *local, const struct sockaddr *remote,
     void *arg)
@@ -80,7 +143,10 @@ services_init(void)
 	nfs_drc_repl_init();
 	ha_opmode_register(drc_opmode_cb, NULL);
 	nfs_drc_repl_peer_alive(ha_peer_alive());
-	nfs_set_conn_hook(conn_hook, NULL);
+	if (fsvc_register(&nfs_fsvc) < 0)
+		return -1;
+	/* before any service starts, so that no connection is missed */
+	fsvc_set_conn_hook(conn_hook, NULL);
 	/* NLM/NSM on the cluster lock table (brl_init ran) */
 	nfs_set_locking(1);
 	if (access(dd.cfg->exports, R_OK) < 0 && errno == ENOENT) {
@@ -107,21 +173,12 @@ services_shutdown(void)
 void
 services_status(struct buf *out, int json)
 {
+	fsvc_status(out, json);
 	if (json) {
-		buf_printf(out, ",\"nfs\":");
-		if (nfs_running)
-			nfs_status_json(out);
-		else
-			buf_printf(out, "{\"running\":false}");
 		buf_printf(out, ",\"tickle\":");
 		tickle_status_json(out);
 		return;
 	}
-	if (nfs_running)
-		nfs_status_text(out);
-	else
-		buf_printf(out, "nfs:         not running (no exports file "
-		    "%s)\n", dd.cfg->exports);
 	tickle_status_text(out);
 }
 

@@ -19,7 +19,7 @@
 
 #include "common/log.h"
 #include "common/loop.h"
-#include "export/nfs.h"
+#include "fsvc/fsvc.h"
 #include "ha/ha_int.h"
 #include "ha/ha_msg.h"
 #include "link/link.h"
@@ -51,7 +51,6 @@ struct ha_ip {
 struct ha_exp {
 	uint32_t	id;
 	int		lun;		/* -1: not on a LUN: always served */
-	int		online;
 };
 
 struct ha_ctl	 ha;
@@ -154,12 +153,11 @@ path_under(const char *path, const char *root)
 }
 
 static void
-exp_cb(uint32_t id, const char *path, int online, int enabled, void *arg)
+exp_cb(uint32_t id, const char *path, void *arg)
 {
-	(void)enabled; (void)arg;
+	(void)arg;
 	exps = xrealloc(exps, (size_t)(nexps + 1) * sizeof(*exps));
 	exps[nexps].id = id;
-	exps[nexps].online = online;
 	exps[nexps].lun = -1;
 	for (int i = 0; i < ha.nluns; i++)
 		if (path_under(path, lun_data_root(ha.luns[i].cfg)))
@@ -173,13 +171,13 @@ exports_map(void)
 	free(exps);
 	exps = NULL;
 	nexps = 0;
-	nfs_export_foreach(exp_cb, NULL);
+	fsvc_export_foreach(exp_cb, NULL);
 	for (int i = 0; i < nexps; i++)
 		if (exps[i].lun >= 0 && !atomic_load(&ha.luns[exps[i].lun].serving))
-			nfs_export_enable(exps[i].id, 0);
+			fsvc_export_enable(exps[i].id, 0);
 }
 
-/* What the NFS gate says: served here with a valid lease. */
+/* What the services' gate says: served here with a valid lease. */
 static int
 lun_gate_open(int i)
 {
@@ -187,10 +185,11 @@ lun_gate_open(int i)
 	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
 }
 
-/* The NFS workers' gate: may this export be served right now?  Lock-free:
- * the LUN's serving flag and lease deadline are atomics. */
+/* The file services' gate, run by their workers: may this export be
+ * served right now?  Lock-free: the LUN's serving flag and lease
+ * deadline are atomics. */
 static int
-nfs_gate(uint32_t id, void *arg)
+exp_gate(uint32_t id, void *arg)
 {
 	(void)arg;
 	for (int i = 0; i < nexps; i++) {
@@ -209,12 +208,16 @@ lun_exports(int lun, int on)
 	for (int i = 0; i < nexps; i++) {
 		if (exps[i].lun != lun)
 			continue;
+		/* an export that fails to open stays enabled but offline
+		 * (its requests are dropped): the LUN is served all the same */
 		if (on) {
-			nfs_export_attach(exps[i].id);
-			nfs_export_enable(exps[i].id, 1);
+			fsvc_export_attach(exps[i].id);
+			fsvc_export_enable(exps[i].id, 1);
 		} else {
-			nfs_export_enable(exps[i].id, 0);
-			nfs_export_detach(exps[i].id);
+			/* refuse new requests before waiting for the ones
+			 * in flight (detach blocks until they are done) */
+			fsvc_export_enable(exps[i].id, 0);
+			fsvc_export_detach(exps[i].id);
 		}
 	}
 }
@@ -261,7 +264,7 @@ ip_release(struct ha_ip *ip)
 {
 	if (!ip->held)
 		return;
-	nfs_listen_remove(ip->v->addr);
+	fsvc_listen_remove(ip->v->addr);
 	vip_release(&ip->ann, ip->v);
 	ip->held = 0;
 	log_info("ha: service ip %s/%d released", ip->v->addr, ip->v->prefix);
@@ -384,14 +387,16 @@ head_luns_served(int h)
 static void
 ip_acquire(struct ha_ip *ip)
 {
+	const char *who;
+
 	if (ip->held || now_us() < ip->retry_us)
 		return;
 	if (vip_addr_add(ip->v) < 0) {
 		ip->retry_us = now_us() + 1000000;
 		return;
 	}
-	if (nfs_listen_add(ip->v->addr) < 0)
-		log_warnx("ha: NFS cannot listen on %s yet", ip->v->addr);
+	if (fsvc_listen_add(ip->v->addr, &who) < 0)
+		log_warnx("ha: %s cannot listen on %s yet", who, ip->v->addr);
 	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
 	    ha.cfg->garp_interval_ms);
 	tickle_ip_acquired(ip->v->addr);	/* its clients reconnect now */
@@ -406,7 +411,7 @@ ip_acquire(struct ha_ip *ip)
 
 /*
  * A served LUN whose lease ran out although the loop runs: the disk
- * thread is stuck (hung I/O).  Its gate is already closed (nfs_gate
+ * thread is stuck (hung I/O).  Its gate is already closed (exp_gate
  * reads the lease); fence it from here so the IPs go and the head
  * surrenders instead of holding addresses it cannot serve.  One tick of
  * slack: the disk thread renews on the same period.
@@ -1800,11 +1805,12 @@ ha_init(const struct cfg *cfg, int self_idx, int monitor)
 void
 ha_services_ready(void)
 {
-	/* Exports exist now (nfs_init ran): map them to LUNs, gate them. */
+	/* Exports exist now (the services started): map them to LUNs, gate
+	 * them. */
 	if (ha.nluns == 0)
 		return;
 	exports_map();
-	nfs_set_gate(nfs_gate, NULL);
+	fsvc_set_gate(exp_gate, NULL);
 	ha_reconcile();
 }
 
@@ -1825,7 +1831,7 @@ ha_shutdown(void)
 	ha_wdog_shutdown();
 	ha_mon_shutdown();
 	if (ha.nluns > 0)
-		nfs_set_gate(NULL, NULL);
+		fsvc_set_gate(NULL, NULL);
 	if (reset_ev) {
 		event_free(reset_ev);
 		reset_ev = NULL;

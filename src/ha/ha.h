@@ -27,8 +27,8 @@ typedef void (*ha_opmode_cb)(enum ha_opmode mode, int peer_alive, void *arg);
 /* monitor: no valid configuration (CTCM): go to MONITOR at once. */
 int		 ha_init(const struct cfg *cfg, int self_idx, int monitor);
 void		 ha_shutdown(void);
-/* After the services started (nfs_init): map exports to LUNs and gate
- * them.  Loop thread. */
+/* After the file services started and registered (fsvc.h): map their
+ * exports to LUNs and gate them.  Loop thread. */
 void		 ha_services_ready(void);
 /* The configuration was replaced in place (a new generation): pick up
  * service IPs and exports.  Loop thread. */

@@ -15,9 +15,9 @@
  *   data -> OWNED: renew every tick; lease valid until last renewal +
  *   lease/2.  A reservation that changed under us, or a lease that ran out
  *   (renewal failing, or this process was stopped), fences the LUN at
- *   once: the NFS gate closes (atomics), the loop thread is told, the data
- *   is force-detached.  The survivor waits a full lease, the owner stops
- *   after half of one: at no moment do both serve.
+ *   once: the file services' gate closes (atomics), the loop thread is
+ *   told, the data is force-detached.  The survivor waits a full lease,
+ *   the owner stops after half of one: at no moment do both serve.
  * Damage (docs/private-extent.md): a LUN is formatted only when its whole
  * private extent is empty; the super block copies are checked every
  * second and restored; an unreadable reservation is rebuilt by its owner
@@ -287,8 +287,8 @@ fence(struct ha_lun *l, const char *fmt, uint64_t x, uint64_t y)
 
 	snprintf(why, sizeof(why), fmt, (unsigned long long)x,
 	    (unsigned long long)y);
-	/* Close the gate before anything else: from here on no NFS request
-	 * on this LUN runs, whatever the loop thread is doing. */
+	/* Close the gate before anything else: from here on no file-service
+	 * request on this LUN runs, whatever the loop thread is doing. */
 	atomic_store(&l->lease_until_us, 0);
 	atomic_store(&l->serving, 0);
 	log_warnx("fence: lun %s: %s: stopped serving it", l->cfg->name, why);

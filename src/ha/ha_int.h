@@ -74,7 +74,7 @@ struct ha_lun {
 	uint32_t		 peer_mb_flags;
 	uint64_t		 peer_mb_arg;
 	uint16_t		 peer_gw_state;
-	/* atomics read by NFS workers (gate) */
+	/* atomics read by the file services' workers (gate) */
 	_Atomic int		 serving;	/* exports of it enabled here */
 	_Atomic uint64_t	 lease_until_us;/* 0: no valid lease */
 	/* loop thread only */
