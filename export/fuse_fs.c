@@ -46,6 +46,10 @@
 
 
 
+/* fi->fh of a file: the backing fd, and whether it is O_DIRECT */
+#define FH_FD(fi)	((int)((fi)->fh & 0xffffffffU))
+#define FH_DIRECT	(1ULL << 40)
+
 void
 procpath(char *p, int fd)
 {
@@ -307,8 +311,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 	ENTER(req);
 	procpath(p, n->fd);
 	if (valid & FUSE_SET_ATTR_MODE) {
-		r = fi != NULL ? fchmod(fi->fh, attr->st_mode) :
-		    chmod(p, attr->st_mode);
+		r = chmod(p, attr->st_mode);
 		if (r < 0)
 			goto fail;
 	}
@@ -323,7 +326,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			goto fail;
 	}
 	if (valid & FUSE_SET_ATTR_SIZE) {
-		r = fi != NULL ? ftruncate(fi->fh, attr->st_size) :
+		r = fi != NULL ? ftruncate(FH_FD(fi), attr->st_size) :
 		    truncate(p, attr->st_size);
 		if (r < 0)
 			goto fail;
@@ -341,8 +344,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 			ts[1].tv_nsec = UTIME_NOW;
 		else if (valid & FUSE_SET_ATTR_MTIME)
 			ts[1] = attr->st_mtim;
-		r = fi != NULL ? futimens(fi->fh, ts) :
-		    utimensat(AT_FDCWD, p, ts, 0);
+		r = utimensat(AT_FDCWD, p, ts, 0);
 		if (r < 0)
 			goto fail;
 	}
@@ -510,7 +512,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		fuse_reply_err(req, errno);
 		return;
 	}
-	fi->fh = fd;
+	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
 	fi->keep_cache = 0;	/* other heads' and NFS' writes show */
 	if (fuse_reply_open(req, fi) != 0)
 		close(fd);
@@ -537,11 +539,42 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		fuse_reply_err(req, err);
 		return;
 	}
-	fi->fh = fd;
+	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		close(fd);
 		inode_forget(fs_of(req), fs_inode(req, e.ino), 1);
 	}
+}
+
+/*
+ * O_DIRECT: the backing file is open with O_DIRECT too (no page cache
+ * on either side), which wants aligned memory; libfuse's buffers are
+ * not, so the data goes through one aligned buffer per worker thread.
+ */
+#define DIRECT_MAX	((1U << 20) + 4096)
+static pthread_key_t	direct_key;
+static pthread_once_t	direct_once = PTHREAD_ONCE_INIT;
+
+static void
+direct_key_make(void)
+{
+	pthread_key_create(&direct_key, free);
+}
+
+static char *
+direct_buf(size_t n)
+{
+	void	*p;
+
+	if (n > DIRECT_MAX)
+		return NULL;
+	pthread_once(&direct_once, direct_key_make);
+	if ((p = pthread_getspecific(direct_key)) == NULL) {
+		if (posix_memalign(&p, 4096, DIRECT_MAX) != 0)
+			return NULL;
+		pthread_setspecific(direct_key, p);
+	}
+	return p;
 }
 
 static void
@@ -552,10 +585,25 @@ op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 	(void)ino;
 	ENTER(req);
+	if (fi->fh & FH_DIRECT) {
+		char	*a = direct_buf(size);
+		ssize_t	 r;
+
+		if (a == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		r = pread(FH_FD(fi), a, size, off);
+		if (r < 0)
+			fuse_reply_err(req, errno);
+		else
+			fuse_reply_buf(req, a, (size_t)r);
+		return;
+	}
 	/* an fd buffer: libfuse splices it to /dev/fuse when the session
 	 * negotiated FUSE_CAP_SPLICE_WRITE, else reads into memory */
 	b.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	b.buf[0].fd = fi->fh;
+	b.buf[0].fd = FH_FD(fi);
 	b.buf[0].pos = off;
 	fuse_reply_data(req, &b, 0);
 }
@@ -569,8 +617,26 @@ op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 
 	(void)ino;
 	ENTER(req);
+	if (fi->fh & FH_DIRECT) {
+		struct fuse_bufvec	 ab = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+		char			*a = direct_buf(fuse_buf_size(in));
+
+		if (a == NULL) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		ab.buf[0].mem = a;
+		r = fuse_buf_copy(&ab, in, 0);
+		if (r >= 0 && (r = pwrite(FH_FD(fi), a, (size_t)r, off)) < 0)
+			r = -errno;
+		if (r < 0)
+			fuse_reply_err(req, (int)-r);
+		else
+			fuse_reply_write(req, (size_t)r);
+		return;
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = fi->fh;
+	out.buf[0].fd = FH_FD(fi);
 	out.buf[0].pos = off;
 	r = fuse_buf_copy(&out, in, 0);
 	if (r < 0)
@@ -589,7 +655,7 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fs_unlock_owner(fs_of(req), fs_inode(req, ino), fi->lock_owner, 0);
 	ENTER(req);
 	/* the backing file's own close-time errors (e.g. NFS) show here */
-	fd = dup(fi->fh);
+	fd = dup(FH_FD(fi));
 	if (fd < 0 || close(fd) < 0)
 		fuse_reply_err(req, errno);
 	else
@@ -602,7 +668,7 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flock_release)
 		fs_unlock_owner(fs_of(req), fs_inode(req, ino),
 		    fi->lock_owner, 1);
-	close(fi->fh);
+	close(FH_FD(fi));
 	fuse_reply_err(req, 0);
 }
 
@@ -614,7 +680,7 @@ op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	ENTER(req);
-	r = datasync ? fdatasync(fi->fh) : fsync(fi->fh);
+	r = datasync ? fdatasync(FH_FD(fi)) : fsync(FH_FD(fi));
 	fuse_reply_err(req, r < 0 ? errno : 0);
 }
 
