@@ -499,6 +499,23 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 		fuse_reply_entry(req, &e);
 }
 
+/*
+ * Flags for the backing open.  With the writeback cache the kernel
+ * reads pages around partial writes (so write-only becomes read-write)
+ * and places appends itself (so O_APPEND must not move them again).
+ */
+static int
+open_flags(const struct fuse_fs *fs, int flags)
+{
+	flags &= ~O_NOFOLLOW;
+	if (fs->conf.writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags;
+}
+
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -507,7 +524,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 	ENTER(req);
 	procpath(p, fs_inode(req, ino)->fd);
-	fd = open(p, (fi->flags & ~O_NOFOLLOW) | O_CLOEXEC);
+	fd = open(p, open_flags(fs_of(req), fi->flags) | O_CLOEXEC);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
 		return;
@@ -527,7 +544,7 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 	int			 fd, err;
 
 	ENTER(req);
-	fd = openat(p->fd, name, (fi->flags & ~O_NOFOLLOW) | O_CREAT |
+	fd = openat(p->fd, name, open_flags(fs_of(req), fi->flags) | O_CREAT |
 	    O_CLOEXEC | O_NOFOLLOW, mode);
 	if (fd < 0) {
 		fuse_reply_err(req, errno);
@@ -697,9 +714,16 @@ op_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE;
 	else
 		conn->want &= ~(FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-	/* the page cache is the kernel's, writes go through: what one
-	 * head wrote is on the backing file system when write returns */
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/*
+	 * Without the writeback cache (the default) writes go through:
+	 * what was written is on the backing file system when write
+	 * returns.  With it the kernel gathers writes in the mount's page
+	 * cache and sends them later, in parallel (docs/fuse.md).
+	 */
+	if (fs->conf.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+	else
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
 	conn->max_write = 1U << 20;
 	conn->max_read = 1U << 20;	/* = the mount option */
 	conn->max_readahead = 1U << 20;

@@ -49,6 +49,8 @@ struct fuse_fs_conf {
 	unsigned	 max_threads;	/* workers; 0: 16 */
 	double		 attr_timeout;	/* kernel attr/entry cache, seconds */
 	int		 splice;	/* read replies spliced from the file */
+	int		 writeback;	/* kernel writeback cache (docs/fuse.md);
+					 * stop flushes it first */
 };
 
 struct fuse_fs;

@@ -172,6 +172,17 @@ fuse_fs_stop(struct fuse_fs *fs)
 {
 	struct timespec	ts;
 
+	/* written data the kernel still holds goes to the backing file
+	 * system first, unless the gate is closed (fenced: it must not,
+	 * and those writes fail with EIO) */
+	if (fs->conf.writeback) {
+		int	fd = open(fs->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		if (fd >= 0) {
+			syncfs(fd);
+			close(fd);
+		}
+	}
 	atomic_store(&fs->stopping, 1);
 	fuse_session_exit(fs->se);
 	/* lazy: the mount point goes at once; without open files the

@@ -31,7 +31,8 @@ gate(uint32_t expid, void *arg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: duonas-fuse-test [--no-splice] [--threads N] "
+	fprintf(stderr, "usage: duonas-fuse-test [--no-splice] [--writeback] "
+	    "[--threads N] "
 	    "[--attr-timeout SECONDS] DIR MNT\n");
 	exit(2);
 }
@@ -54,6 +55,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "--no-splice") == 0)
 			c.splice = 0;
+		else if (strcmp(argv[i], "--writeback") == 0)
+			c.writeback = 1;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			c.max_threads = (unsigned)strtoul(argv[++i], &end, 10);
 			if (*end != '\0' || c.max_threads == 0 ||

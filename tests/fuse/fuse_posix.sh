@@ -9,6 +9,7 @@
 # 100 MiB round trip, a 5000-entry directory; then the gate (EIO while
 # closed) and stop (a waiting lock fails with EIO, the mount goes even
 # with a file held open).  Root; skipped only without /dev/fuse.
+# Env: FUSE_TEST_ARGS, extra duonas-fuse-test options (e.g. --writeback).
 set -u
 . "$(dirname "$0")/../lib.sh"
 t_init fuse_posix
@@ -27,7 +28,8 @@ chmod 755 "$BK"
 T_CLEANUP_CMDS+=("umount -l '$M'" "fusermount3 -u -z '$M'")
 NB=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 
-"$FT" "$BK" "$M" >"$T_DIR/ft.out" 2>"$T_DIR/ft.log" &
+# shellcheck disable=SC2086
+"$FT" ${FUSE_TEST_ARGS:-} "$BK" "$M" >"$T_DIR/ft.out" 2>"$T_DIR/ft.log" &
 FTP=$!
 T_PIDS+=("$FTP")
 wait_until 10 grep -q '^ready' "$T_DIR/ft.out"
