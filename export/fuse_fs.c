@@ -87,22 +87,27 @@ thread_init(void)
 }
 
 int
+fs_gate_ok(struct fuse_fs *fs)
+{
+	int	ok = 1;
+
+	if (atomic_load(&fs->stopping))
+		return 0;
+	pthread_rwlock_rdlock(&fs->gatelk);
+	if (fs->gate != NULL)
+		ok = fs->gate(fs->conf.expid, fs->gatearg) != 0;
+	pthread_rwlock_unlock(&fs->gatelk);
+	return ok;
+}
+
+int
 fs_enter(fuse_req_t req)
 {
 	struct fuse_fs	*fs = fs_of(req);
-	int		 ok = 1;
 
 	thread_init();
 	atomic_fetch_add(&fs->ops, 1);
-	if (atomic_load(&fs->stopping))
-		ok = 0;
-	else {
-		pthread_rwlock_rdlock(&fs->gatelk);
-		if (fs->gate != NULL)
-			ok = fs->gate(fs->conf.expid, fs->gatearg) != 0;
-		pthread_rwlock_unlock(&fs->gatelk);
-	}
-	if (ok)
+	if (fs_gate_ok(fs))
 		return 0;
 	atomic_fetch_add(&fs->gated, 1);
 	return EIO;

@@ -68,6 +68,8 @@ struct fs_inode *fs_inode(fuse_req_t, fuse_ino_t);
 struct fuse_fs *fs_of(fuse_req_t);
 /* 0: pass; EIO: fenced or stopping (the caller replies it) */
 int	fs_enter(fuse_req_t);
+/* the gate alone (no counting): 1 open, 0 closed or stopping */
+int	fs_gate_ok(struct fuse_fs *);
 
 /* fuse_fs_dir.c */
 void	op_opendir(fuse_req_t, fuse_ino_t, struct fuse_file_info *);

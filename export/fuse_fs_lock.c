@@ -181,7 +181,7 @@ do_lock(fuse_req_t req, const struct brl_file *f, const struct brl_owner *o,
 			ms += 10;
 		if (fuse_req_interrupted(req))
 			return EINTR;
-		if (fs_enter(req) != 0)
+		if (!fs_gate_ok(fs))
 			return EIO;
 	}
 }
