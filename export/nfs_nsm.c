@@ -29,6 +29,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@
 #define NSM_LOCK_MS	5000
 #define NOTIFY_ROUNDS	3
 #define NOTIFY_WAIT_MS	5000
+#define SHUTDOWN_WAIT_S	3	/* for the threads inside PSO calls */
 #define NOTIFY_TIMEOUT	2000
 
 /* A client to add, waiting for the adder thread. */
@@ -727,7 +729,8 @@ nfs_nsm_init(const struct cfg *cfg)
 void
 nfs_nsm_shutdown(void)
 {
-	struct nsm_add *q;
+	struct nsm_add	*q;
+	struct timespec	 dl;
 
 	if (!nfs_locking)
 		return;
@@ -741,8 +744,18 @@ nfs_nsm_shutdown(void)
 	nsm.running = 0;
 	pthread_cond_signal(&nsm.cv);
 	pthread_mutex_unlock(&nsm.mem);
-	pthread_join(nsm.th, NULL);
-	pthread_mutex_lock(&nsm.io);
+	/* The adder and the cold-start notifier call PSO, which needs the
+	 * event loop; at daemon exit the loop has stopped already, so a
+	 * thread inside a PSO call never returns.  Wait a bounded time
+	 * and leave the memory to the exit rather than hang it. */
+	clock_gettime(CLOCK_REALTIME, &dl);
+	dl.tv_sec += SHUTDOWN_WAIT_S;
+	if (pthread_timedjoin_np(nsm.th, NULL, &dl) != 0 ||
+	    pthread_mutex_timedlock(&nsm.io, &dl) != 0) {
+		log_warnx("nsm: a PSO call is still running at shutdown: "
+		    "not waiting for it");
+		return;
+	}
 	pthread_mutex_lock(&nsm.mem);
 	while ((q = nsm.qhead) != NULL) {
 		nsm.qhead = q->next;
