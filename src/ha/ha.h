@@ -3,8 +3,8 @@
  * mode (master or slave) and whether the peer is alive.
  *
  * Modules register one opmode callback each and are told of every mode
- * change (DESIGN.md: "opmode(mode, sysconfig)").  Callbacks run on the loop
- * thread, in registration order, after the state change is logged.
+ * change.  Callbacks run on the loop thread, in registration order,
+ * after the state change is logged.
  */
 #ifndef DUONAS_HA_H
 #define DUONAS_HA_H

@@ -51,7 +51,7 @@ static const struct {
 	/* Peer death while dual active. */
 	{HA_STA_DAC_M,	HA_EVT_PEER_DEAD,	HA_ACT_TAKEOVER, HA_STA_DEGRADED, HA_TR_FAILOVER, 0},
 	{HA_STA_DAC_S,	HA_EVT_PEER_DEAD,	HA_ACT_IMPERSONATE, HA_STA_DAC_M, HA_TR_IMPERSONATE, AGAIN},
-	/* The peer comes back: coordinated giveback (DESIGN.md §5). */
+	/* The peer comes back: coordinated giveback (docs/failover.md). */
 	{HA_STA_DEGRADED, HA_EVT_PEER_RETURNED,	HA_ACT_GIVEBACK, 0,		HA_TR_NONE, 0},
 	{HA_STA_DEGRADED, HA_EVT_GIVEBACK_DONE,	HA_ACT_FAILBACK, HA_STA_DAC_M,	HA_TR_FAILBACK, 0},
 	/* The master role moves without moving any resource: the master

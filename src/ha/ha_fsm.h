@@ -1,5 +1,5 @@
 /*
- * ha_fsm.h — the HA state machine (DESIGN.md §4, docs/ha-states.md).
+ * ha_fsm.h — the HA state machine (docs/ha-states.md).
  *
  * One table of (state set, event, action, resulting state, transition)
  * rows and one function, ha_fsm(), that is the only writer of the state.

@@ -2,7 +2,7 @@
  * hb.h — the status monitor's pure logic: per-channel liveness counting,
  * the verdict on the peer, and the heartbeat message format.
  *
- * Counting scheme (DESIGN.md §3): each channel (a network path, or the
+ * Counting scheme (docs/failover.md): each channel (a network path, or the
  * disk heartbeat in the private extent) has a count.  A heartbeat credits
  * it by how far the peer's sequence number advanced since the last one
  * credited on this channel: d heartbeats (d - 1 of them lost) earn

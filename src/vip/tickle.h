@@ -2,7 +2,7 @@
  * tickle.h — TCP tickle ACKs: the client connections of each service IP,
  * replicated to the peer, and the bare ACKs the new owner of an IP sends
  * them so that they reset at once instead of waiting out TCP's
- * retransmission backoff (DESIGN.md §6, docs/failover.md "Tickle ACKs").
+ * retransmission backoff (docs/failover.md "Tickle ACKs").
  *
  * A file service reports every client TCP connection it accepts and
  * closes (tickle_conn_add / tickle_conn_del, any thread).  The list is

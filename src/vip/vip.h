@@ -1,7 +1,7 @@
 /*
  * vip.h — service IP takeover: add/remove an address with rtnetlink and
  * announce it with gratuitous ARP / unsolicited neighbour advertisements
- * (DESIGN.md §6; frames in garp.h).
+ * (docs/failover.md; frames in garp.h).
  *
  * All functions run on the calling thread and block only on the kernel
  * (netlink replies are bounded by a 2 s receive timeout).  Errors are
