@@ -42,6 +42,9 @@ _pair_ok() {
 	    return 1
 	_ha_home
 }
+# _pair_stable: _pair_ok now and still 1.5 s later (longer than death
+# detection, <= 700 ms)
+_pair_stable() { _pair_ok && sleep 1.5 && _pair_ok; }
 # master_head: the head that is DAC(master) now (A if none)
 master_head() { if ha_is_state B 'DAC(master)'; then echo B; else echo A; fi; }
 slave_head() { if [ "$(master_head)" = A ]; then echo B; else echo A; fi; }
@@ -85,7 +88,12 @@ done
 FREEZE=(0.7 1.5 0.65 1.0 0.75)
 for r in $(seq 1 "$STUCK_ROUNDS"); do
 	if [ $((r % 2)) -eq 0 ]; then
-		# freeze the other head this time: hand it the master role
+		# freeze the other head this time: hand it the master role.
+		# A freeze close to the death detection time may still be
+		# judged a death just after the pair looked whole again (the
+		# master goes DEGRADED and gives back): move only a pair that
+		# stays whole past one detection time.
+		wait_until 20 _pair_stable
 		HA_CLI_TIMEOUT=20 ha_cli "$(master_head)" master move >/dev/null
 		t_ok $? "round $r: master moved to $(slave_head)"
 		wait_until 5 _pair_ok
