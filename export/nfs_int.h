@@ -314,6 +314,10 @@ void	nfs_req_garbage(struct nfs_req *);
 #define NFS_AUTH_TOOWEAK	5	/* flavor not allowed by the export,
 					 * or "secure" and a port >= 1024 */
 void	nfs_req_autherr(struct nfs_req *, uint32_t why);
+/* Text address (IPv4 or IPv6, no port) + port -> socket address: 0,
+ * or -1 when it is not an IP address.  Any thread. */
+int	nfs_addr_parse(const char *addr, int port,
+	    struct sockaddr_storage *, socklen_t *);
 /* Text of an address without port. */
 void	nfs_addr_text(const struct sockaddr *, char *, size_t);
 

@@ -461,6 +461,28 @@ accept_error_cb(struct evconnlistener *l, void *arg)
 		event_add(svc.resume, &tv);
 }
 
+/* An address in text (IPv4 or IPv6, no port) and a port as a socket
+ * address.  0, or -1 when addr is not an IP address. */
+int
+nfs_addr_parse(const char *addr, int port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr,
+	    &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+		ss->ss_family = AF_INET;
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+		*len = sizeof(struct sockaddr_in);
+	} else if (inet_pton(AF_INET6, addr,
+	    &((struct sockaddr_in6 *)ss)->sin6_addr) == 1) {
+		ss->ss_family = AF_INET6;
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+		*len = sizeof(struct sockaddr_in6);
+	} else
+		return -1;
+	return 0;
+}
+
 static struct evconnlistener *
 listen_one(const char *addr, int port)
 {
@@ -469,18 +491,7 @@ listen_one(const char *addr, int port)
 	int			 fd, one = 1;
 	struct evconnlistener	*l;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr,
-	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr,
-	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
+	if (nfs_addr_parse(addr, port, &ss, &len) < 0) {
 		log_warnx("nfs: '%s' is not an IP address", addr);
 		return NULL;
 	}
@@ -554,7 +565,8 @@ nfs_listen_add(const char *addr)
 int
 nfs_listen_remove(const char *addr)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage	ss;
+	socklen_t		len;
 
 	for (int i = 0; i < svc.nla; i++) {
 		if (strcmp(svc.la[i].addr, addr) != 0)
@@ -565,14 +577,7 @@ nfs_listen_remove(const char *addr)
 		if (nfs_locking)
 			nfs_udp_remove(addr);
 		svc.la[i] = svc.la[--svc.nla];
-		memset(&ss, 0, sizeof(ss));
-		if (inet_pton(AF_INET, addr,
-		    &((struct sockaddr_in *)&ss)->sin_addr) == 1)
-			ss.ss_family = AF_INET;
-		else if (inet_pton(AF_INET6, addr,
-		    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
-			ss.ss_family = AF_INET6;
-		if (ss.ss_family != 0)
+		if (nfs_addr_parse(addr, 0, &ss, &len) == 0)
 			nfs_conn_close_local((struct sockaddr *)&ss);
 		log_info("nfs: stopped listening on %s", addr);
 		return 0;

@@ -299,18 +299,7 @@ udp_open(const char *addr, int port)
 	socklen_t		len;
 	int			fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, addr,
-	    &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
-		ss.ss_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-		len = sizeof(struct sockaddr_in);
-	} else if (inet_pton(AF_INET6, addr,
-	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
-		ss.ss_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
-		len = sizeof(struct sockaddr_in6);
-	} else {
+	if (nfs_addr_parse(addr, port, &ss, &len) < 0) {
 		log_warnx("nfs: udp: '%s' is not an IP address", addr);
 		return -1;
 	}
