@@ -528,19 +528,9 @@ exec_nfs3(struct nfs_req *r)
 		nfs_svc_count(r->proc, 0, 0);
 		return 0;
 	}
-	if (nfs3_proc_nonidempotent(r->proc)) {
-		switch (nfs_drc_lookup((struct sockaddr *)&r->peer, r->xid,
-		    NFS_PROG_NFS, 3, r->proc, &slot, &b, &len)) {
-		case NFS_DRC_DONE:
-			send_body(r, b, len);
-			free(b);
-			return 0;
-		case NFS_DRC_INPROGRESS:
-			return 0;	/* the first one will answer */
-		case NFS_DRC_NEW:
-			break;
-		}
-	}
+	if (nfs3_proc_nonidempotent(r->proc) &&
+	    nfs_req_drc_begin(r, &slot, NULL, NULL))
+		return 0;	/* answered from the cache, or in progress */
 	r->drc = slot;
 	nfs3_run(r);
 	if (r->autherr != 0) {
@@ -591,8 +581,9 @@ exec_nfs3(struct nfs_req *r)
 	return 0;
 }
 
-/* The DRC for the non-idempotent calls of the other programs (NLM): the
- * same steps as exec_nfs3, for a procedure that answers itself. */
+/* The DRC lookup of a non-idempotent call (NFS v3, NLM): 1 when it is
+ * done with (the cached reply was sent, or given back in *prior; or the
+ * first copy is still running), 0 with *slot to complete or abort. */
 int
 nfs_req_drc_begin(struct nfs_req *r, int *slot, uint8_t **prior,
     size_t *priorlen)
