@@ -16,6 +16,7 @@ DUONAS="$DUONAS_BUILDDIR/duonas"
 
 T_N=0
 T_FAIL=0
+T_FAILED=()
 T_PIDS=()
 T_NETNS=()
 T_CLEANUP_CMDS=()
@@ -57,6 +58,10 @@ t_cleanup() {
 			echo "# ---- last lines of $f"
 			tail -n 40 "$f" | sed 's/^/# /'
 		done
+		# the failed checks again, last, where a log excerpt that
+		# keeps only the tail still shows them
+		echo "# ---- failed checks of $T_NAME"
+		printf '# %s\n' "${T_FAILED[@]}"
 	fi
 	[ -n "$T_DIR" ] && [ -z "${KEEP_TDIR:-}" ] && rm -rf "$T_DIR"
 	exit $rc
@@ -69,6 +74,7 @@ t_ok() {	# t_ok CONDITION-EXIT-CODE DESCRIPTION
 		echo "ok $T_N - $*"
 	else
 		T_FAIL=$((T_FAIL + 1))
+		T_FAILED+=("not ok $T_N - $*")
 		echo "not ok $T_N - $*"
 	fi
 }
