@@ -71,12 +71,15 @@ nfs_exports_parse(const char *text, size_t len, const char *file,
 		return -1;
 	t->v = xcalloc((size_t)(x.n ? x.n : 1), sizeof(*t->v));
 	for (int i = 0; i < x.n; i++) {
-		e = &t->v[i];
+		/* an SMB-only export is not the NFS server's (protocols=) */
+		if (!(x.v[i].protocols & EXPORTS_P_NFS))
+			continue;
+		e = &t->v[t->n];
 		e->fd = -1;
 		e->id = x.v[i].id;
 		e->line = x.v[i].line;
 		snprintf(e->path, sizeof(e->path), "%s", x.v[i].path);
-		t->n = i + 1;
+		t->n++;
 		for (int j = 0; j < x.v[i].nclients; j++)
 			if (client_take(file, &x.v[i], &x.v[i].clients[j],
 			    &e->clients[j], err, errlen) < 0)

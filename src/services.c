@@ -23,6 +23,7 @@
 #include "duonasd.h"
 #include "export/nfs.h"
 #include "export/nfs_drc.h"
+#include "export/smb.h"
 #include "fsvc/fsvc.h"
 #include "vip/tickle.h"
 
@@ -124,6 +125,9 @@ config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 		ha_services_ready();
 	}
 	ha_config_changed();
+	/* after the controller's export map: new SMB shares on a LUN this
+	 * head serves are mounted at once */
+	smb_reload(dd.cfg);
 	log_info("ctcm: generation %llu applied", (unsigned long long)gen);
 }
 
@@ -143,8 +147,11 @@ services_init(void)
 	nfs_drc_repl_init();
 	ha_opmode_register(drc_opmode_cb, NULL);
 	nfs_drc_repl_peer_alive(ha_peer_alive());
-	if (fsvc_register(&nfs_fsvc) < 0)
+	/* NFS first: exports come up NFS then SMB, go down SMB then NFS */
+	if (fsvc_register(&nfs_fsvc) < 0 || smb_register() < 0)
 		return -1;
+	if (smb_start(dd.cfg, dd.self) < 0)
+		log_warnx("smb: the SMB service did not start (see above)");
 	/* before any service starts, so that no connection is missed */
 	fsvc_set_conn_hook(conn_hook, NULL);
 	/* NLM/NSM on the cluster lock table (brl_init ran) */
@@ -165,6 +172,7 @@ services_init(void)
 void
 services_shutdown(void)
 {
+	smb_shutdown();
 	if (nfs_running)
 		nfs_shutdown();
 	nfs_running = 0;
@@ -192,10 +200,21 @@ exports_on_loop(void *p)
 {
 	struct exports_arg *a = p;
 
-	if (a->json)
-		nfs_exports_json(a->out);
-	else
-		nfs_exports_text(a->out);
+	if (a->json) {
+		/* {"exports":[NFS...],"smb_shares":[...]} */
+		if (nfs_running)
+			nfs_exports_json(a->out);
+		else
+			buf_printf(a->out, "{\"exports\":[]}");
+		a->out->len--;		/* reopen the object */
+		buf_printf(a->out, ",\"smb_shares\":");
+		smb_exports_json(a->out);
+		buf_printf(a->out, "}");
+	} else {
+		if (nfs_running)
+			nfs_exports_text(a->out);
+		smb_exports_text(a->out);
+	}
 }
 
 static int
@@ -206,9 +225,9 @@ cmd_exports(struct ctl_ctx *c, int argc, char **argv)
 	if (argc != 0)
 		return ctl_usage(c, "exports", "unexpected argument '%s'",
 		    argv[0]);
-	if (!nfs_running) {
-		ctl_printf(c, "duonas exports: the NFS service is not running "
-		    "(no exports file %s)\n", dd.cfg->exports);
+	if (!nfs_running && access(dd.cfg->exports, F_OK) < 0) {
+		ctl_printf(c, "duonas exports: no exports file %s\n",
+		    dd.cfg->exports);
 		return CTL_EX_FAIL;
 	}
 	ctl_run_on_loop(exports_on_loop, &a);

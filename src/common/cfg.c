@@ -350,6 +350,7 @@ static const struct tunable tunables[] = {
 	T("heartbeat", "tickle-count", tickle_count, 0, 10),
 	T("heartbeat", "tickle-interval", tickle_interval_ms, 1, 1000),
 	T("heartbeat", "watchdog-timeout", watchdog_timeout_s, 1, 60),
+	T("smb", "port", smb_port, 1, 65535),
 	T("nlm", "callback-portmap-port", nlm_cb_pmap_port, 1, 65535),
 	T("pso", "lock-timeout", pso_lock_timeout_ms, 0, 3600000),
 	T("pso", "request-timeout", pso_req_timeout_ms, 10, 600000),
@@ -413,6 +414,7 @@ cfg_defaults(struct cfg *c)
 	c->mount_port = 20048;
 	c->portmap_port = 111;
 	c->nlm_cb_pmap_port = 111;
+	c->smb_port = 445;
 	c->nfs_threads = 8;
 	c->nfs_max_conns = CFG_NFS_MAX_CONNS;
 	c->nfs_max_conns_client = CFG_NFS_MAX_CONNS_CLIENT;
@@ -566,7 +568,7 @@ block_kw(const char *s)
 {
 	static const char *const kw[] = {
 		"nfs", "link", "heartbeat", "pso", "config", "health",
-		"nlm",
+		"nlm", "smb",
 	};
 
 	for (size_t i = 0; i < nitems(kw); i++)

@@ -108,6 +108,9 @@ struct cfg {
 	int		nlm_cb_pmap_port;	/* clients' portmapper, for
 						 * GRANTED and SM_NOTIFY */
 
+	/* smb { }: the SMB service (export/smb_svc.c, docs/smb.md) */
+	int		smb_port;		/* smbd's TCP port */
+
 	/* pso { } */
 	int		pso_lock_timeout_ms;	/* default for CLI */
 	int		pso_req_timeout_ms;	/* peer request timeout */

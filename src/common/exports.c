@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "common/exports.h"
@@ -42,10 +43,111 @@ eerr(struct eparse *ps, const char *fmt, ...)
 	return -1;
 }
 
-/* Apply a comma-separated option list to *c; id goes to *id. */
+/* An SMB share name: what Samba and Windows accept in a share name,
+ * without the names Samba reserves. */
+static int
+share_check(struct eparse *ps, const char *v)
+{
+	static const char *const reserved[] = { "global", "homes",
+	    "printers", "print$", "ipc$" };
+	size_t n = strlen(v);
+
+	if (n == 0 || n >= EXPORTS_SHARE_MAX)
+		return eerr(ps, "share name '%s': 1 to %d characters", v,
+		    EXPORTS_SHARE_MAX - 1);
+	for (const char *p = v; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-' &&
+		    *p != '.' && !(*p == '$' && p[1] == 0))
+			return eerr(ps, "share name '%s': only letters, "
+			    "digits, '_', '-', '.' (and a final '$')", v);
+	for (size_t i = 0; i < nitems(reserved); i++)
+		if (strcasecmp(v, reserved[i]) == 0)
+			return eerr(ps, "share name '%s' is reserved by Samba",
+			    v);
+	return 0;
+}
+
+/* smb_users=a:b:c -> "a b c" in out; the names' syntax as `duonas smb
+ * user add` wants it (lower case, digits, '_', '.', '-'). */
+static int
+users_take(struct eparse *ps, const char *v, char *out, size_t outlen)
+{
+	char	*c = xstrdup(v), *u, *save = NULL;
+	size_t	 n = 0;
+	int	 rv = 0;
+
+	out[0] = 0;
+	if (*v == 0 || strlen(v) >= outlen)
+		rv = eerr(ps, "smb_users: a ':'-separated list of user names "
+		    "(at most %zu bytes)", outlen - 1);
+	for (u = strtok_r(c, ":", &save); u != NULL && rv == 0;
+	    u = strtok_r(NULL, ":", &save)) {
+		int ok = strlen(u) <= EXPORTS_USER_MAX &&
+		    (islower((unsigned char)u[0]) || u[0] == '_');
+
+		for (const char *p = u; ok && *p; p++)
+			ok = islower((unsigned char)*p) ||
+			    isdigit((unsigned char)*p) || *p == '_' ||
+			    *p == '.' || *p == '-';
+		if (!ok) {
+			rv = eerr(ps, "smb_users: '%s' is not a user name "
+			    "(a-z, 0-9, '_', '.', '-'; at most %d)", u,
+			    EXPORTS_USER_MAX);
+			break;
+		}
+		n += (size_t)snprintf(out + n, outlen - n, "%s%s",
+		    n ? " " : "", u);
+	}
+	free(c);
+	return rv;
+}
+
+/* Options of the export itself (e != NULL: in a "-options" word). */
+static int
+export_opt(struct eparse *ps, const char *o, struct exports_entry *e)
+{
+	int known = strncmp(o, "protocols=", 10) == 0 ||
+	    strncmp(o, "share=", 6) == 0 || strncmp(o, "smb_users=", 10) == 0 ||
+	    strcmp(o, "smb_rw") == 0 || strcmp(o, "smb_ro") == 0;
+
+	if (!known)
+		return eerr(ps, "unknown option '%s'", o);
+	if (e == NULL)
+		return eerr(ps, "'%s' is an option of the export: put it in "
+		    "the -options word, not after a client", o);
+	if (strncmp(o, "protocols=", 10) == 0) {
+		const char *v = o + 10;
+
+		if (strcmp(v, "nfs") == 0)
+			e->protocols = EXPORTS_P_NFS;
+		else if (strcmp(v, "smb") == 0)
+			e->protocols = EXPORTS_P_SMB;
+		else if (strcmp(v, "nfs:smb") == 0 || strcmp(v, "smb:nfs") == 0)
+			e->protocols = EXPORTS_P_NFS | EXPORTS_P_SMB;
+		else
+			return eerr(ps, "protocols '%s': nfs, smb or nfs:smb",
+			    v);
+		return 0;
+	}
+	if (strncmp(o, "share=", 6) == 0) {
+		if (share_check(ps, o + 6) < 0)
+			return -1;
+		snprintf(e->share, sizeof(e->share), "%s", o + 6);
+		return 0;
+	}
+	if (strncmp(o, "smb_users=", 10) == 0)
+		return users_take(ps, o + 10, e->smb_users,
+		    sizeof(e->smb_users));
+	e->smb_rw = strcmp(o, "smb_rw") == 0;	/* smb_rw or smb_ro */
+	return 0;
+}
+
+/* Apply a comma-separated option list to *c; id goes to *id, the
+ * export's own options to *e (NULL: a client's list, where they are
+ * refused). */
 static int
 parse_opts(struct eparse *ps, char *opts, struct exports_client *c,
-    long long *id)
+    long long *id, struct exports_entry *e)
 {
 	char		*o, *save = NULL;
 	const char	*es;
@@ -96,8 +198,8 @@ parse_opts(struct eparse *ps, char *opts, struct exports_client *c,
 				return eerr(ps, "two different ids (%lld and "
 				    "%lld) for one export", *id, v);
 			*id = v;
-		} else {
-			return eerr(ps, "unknown option '%s'", o);
+		} else if (export_opt(ps, o, e) < 0) {
+			return -1;
 		}
 	}
 	return 0;
@@ -192,7 +294,7 @@ parse_client(struct eparse *ps, char *w, const struct exports_client *def,
 			    "(...) right after the client, without spaces", w);
 		*paren = 0;
 		*end = 0;
-		if (parse_opts(ps, paren + 1, c, id) < 0)
+		if (parse_opts(ps, paren + 1, c, id, NULL) < 0)
 			return -1;
 	}
 	if (*w == 0)
@@ -234,6 +336,7 @@ parse_line(struct eparse *ps, char *line, struct exports_tab *t)
 			    w, t->v[i].line);
 	e = xcalloc(1, sizeof(*e));
 	e->line = ps->line;
+	e->smb_rw = -1;
 	snprintf(e->path, sizeof(e->path), "%s", w);
 	memset(&def, 0, sizeof(def));
 	def.flags = EXPORTS_F_DEFAULT;
@@ -241,7 +344,7 @@ parse_line(struct eparse *ps, char *line, struct exports_tab *t)
 	while ((w = strtok_r(NULL, " \t\r", &save)) != NULL) {
 		if (w[0] == '-') {
 			if (keep_opts(ps, e, w + 1) < 0 ||
-			    parse_opts(ps, w + 1, &def, &id) < 0)
+			    parse_opts(ps, w + 1, &def, &id, e) < 0)
 				goto fail;
 			continue;
 		}
@@ -268,6 +371,30 @@ parse_line(struct eparse *ps, char *line, struct exports_tab *t)
 		if (t->v[i].id == (uint32_t)id) {
 			eerr(ps, "id=%lld is already used by %s on line %d",
 			    id, t->v[i].path, t->v[i].line);
+			goto fail;
+		}
+	if (e->protocols == 0)
+		e->protocols = EXPORTS_P_NFS;
+	if (e->smb_rw < 0)
+		e->smb_rw = (def.flags & EXPORTS_F_RW) != 0;
+	if (e->share[0] == 0) {
+		const char *b = strrchr(e->path, '/') + 1;
+
+		snprintf(e->share, sizeof(e->share), "%s",
+		    *b ? b : "root");
+		if ((e->protocols & EXPORTS_P_SMB) &&
+		    share_check(ps, e->share) < 0) {
+			eerr(ps, "export %s: its directory name is no share "
+			    "name: give one with share=NAME", e->path);
+			goto fail;
+		}
+	}
+	for (int i = 0; i < t->n; i++)
+		if ((e->protocols & EXPORTS_P_SMB) &&
+		    (t->v[i].protocols & EXPORTS_P_SMB) &&
+		    strcasecmp(t->v[i].share, e->share) == 0) {
+			eerr(ps, "share name '%s' is already used by %s on "
+			    "line %d", e->share, t->v[i].path, t->v[i].line);
 			goto fail;
 		}
 	e->id = (uint32_t)id;

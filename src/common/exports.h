@@ -30,6 +30,14 @@
 #define EXPORTS_F_SECURE	0x20	/* source port < 1024 */
 #define EXPORTS_F_DEFAULT	(EXPORTS_F_ROOT_SQUASH | EXPORTS_F_AUTH_SYS)
 
+/* Export options (in the "-options" word only): which file services
+ * carry the export, and its SMB share. */
+#define EXPORTS_P_NFS		0x01
+#define EXPORTS_P_SMB		0x02
+#define EXPORTS_SHARE_MAX	81	/* share name, NUL included */
+#define EXPORTS_USERS_MAX	256	/* smb_users list, NUL included */
+#define EXPORTS_USER_MAX	32	/* one SMB user name (no NUL) */
+
 enum exports_kind {
 	EXPORTS_ANY = 0,	/* "*" */
 	EXPORTS_ADDR,		/* address or address/prefix: family, addr */
@@ -59,6 +67,13 @@ struct exports_entry {
 						 * by ',', id=N left out */
 	int		nclients;
 	struct exports_client clients[EXPORTS_MAX_CLIENTS];
+	unsigned	protocols;		/* EXPORTS_P_*, default NFS */
+	char		share[EXPORTS_SHARE_MAX]; /* SMB share name: share=
+						 * or the path's last part */
+	char		smb_users[EXPORTS_USERS_MAX]; /* smb_users=a:b as
+						 * "a b"; "" every user */
+	int		smb_rw;			/* smb_rw/smb_ro, else the
+						 * line's default rw/ro */
 };
 
 struct exports_tab {
@@ -75,7 +90,8 @@ struct exports_tab {
  * Parse len bytes of exports text.  Every rule and limit of
  * duonas-exports(5): absolute path without . or .., options known, one
  * id 1..4294967295 per export, at least one client, at most
- * EXPORTS_MAX_CLIENTS, EXPORTS_MAX exports, no duplicate path or id.
+ * EXPORTS_MAX_CLIENTS, EXPORTS_MAX exports, no duplicate path or id,
+ * no two SMB exports with one share name (compared without case).
  * Returns 0 with *t filled (free with exports_free), or -1 with
  * "FILE:LINE: problem" in err and *t empty.
  */

@@ -30,6 +30,71 @@ bad(const char *text, const char *want)
 	return 1;
 }
 
+
+/* The export options of duonas-exports(5) for SMB (protocols=, share=,
+ * smb_users=, smb_rw/smb_ro) and what the NFS server makes of them. */
+static void
+test_smb_opts(void)
+{
+	static const char text[] =
+	    "/srv/data -id=1,rw,protocols=nfs:smb 10.0.0.0/8\n"
+	    "/srv/win -id=2,protocols=smb,share=Office,smb_users=alice:bob_2,"
+	    "smb_rw *\n"
+	    "/srv/nfs -id=3,rw,smb_ro *\n";
+	struct exports_tab	x;
+	struct nfs_exptab	t;
+	char			err[256];
+	int			rc;
+
+	rc = exports_parse(text, strlen(text), "exports", 0, &x, err,
+	    sizeof(err));
+	T_OK(rc == 0 && x.n == 3, "SMB options parse (%s)", rc ? err : "ok");
+	if (rc != 0)
+		return;
+	T_OK(x.v[0].protocols == (EXPORTS_P_NFS | EXPORTS_P_SMB) &&
+	    strcmp(x.v[0].share, "data") == 0 && x.v[0].smb_rw == 1 &&
+	    x.v[0].smb_users[0] == 0,
+	    "nfs:smb, share = the directory's name, smb writable with -rw");
+	T_OK(x.v[1].protocols == EXPORTS_P_SMB &&
+	    strcmp(x.v[1].share, "Office") == 0 &&
+	    strcmp(x.v[1].smb_users, "alice bob_2") == 0 && x.v[1].smb_rw == 1,
+	    "smb only, share=, smb_users= as a list, smb_rw over the ro "
+	    "default");
+	T_OK(x.v[2].protocols == EXPORTS_P_NFS && x.v[2].smb_rw == 0,
+	    "default protocols nfs; smb_ro over -rw");
+	T_OK(strcmp(x.v[1].options, "protocols=smb,share=Office,"
+	    "smb_users=alice:bob_2,smb_rw") == 0,
+	    "options kept as written for editors ('%s')", x.v[1].options);
+	exports_free(&x);
+	rc = nfs_exports_parse(text, strlen(text), "exports", &t, err,
+	    sizeof(err));
+	T_OK(rc == 0 && t.n == 2 && t.v[0].id == 1 && t.v[1].id == 3,
+	    "the NFS server leaves the SMB-only export out");
+	if (rc == 0)
+		nfs_exports_free(&t);
+
+	T_OK(bad("/a -id=1,protocols=afp *\n", "protocols 'afp'"),
+	    "unknown protocol");
+	T_OK(bad("/a *(id=1,share=x)\n", "option of the export"),
+	    "share= after a client");
+	T_OK(bad("/a -id=1,protocols=smb,share=a/b *\n", "share name 'a/b'"),
+	    "bad share name");
+	T_OK(bad("/a -id=1,protocols=smb,share=IPC$ *\n", "reserved"),
+	    "reserved share name");
+	T_OK(bad("/x/a -id=1,protocols=smb *\n/y/A -id=2,protocols=smb *\n",
+	    "exports:2: share name 'A' is already used by /x/a"),
+	    "two SMB exports, one share name (case ignored)");
+	T_OK(bad("/a -id=1,protocols=smb,smb_users=Alice *\n",
+	    "'Alice' is not a user name"), "bad user name");
+	T_OK(bad("/a -id=1,protocols=smb,smb_users= *\n",
+	    "smb_users: a ':'-separated list"), "empty user list");
+	rc = exports_parse("/x/a -id=1 *\n/y/a -id=2 *\n", 26, "exports",
+	    0, &x, err, sizeof(err));
+	T_OK(rc == 0, "NFS-only exports may share a last path component");
+	if (rc == 0)
+		exports_free(&x);
+}
+
 static struct sockaddr_in
 v4(const char *a)
 {
@@ -172,5 +237,6 @@ main(void)
 	T_OK(bad("/a no-such-host.invalid(id=1)\n", "cannot resolve"),
 	    "unresolvable host");
 	test_limits();
+	test_smb_opts();
 	return t_done();
 }
