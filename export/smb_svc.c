@@ -35,11 +35,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -55,6 +57,7 @@
 #include "export/fuse_fs.h"
 #include "export/smb.h"
 #include "fsvc/fsvc.h"
+#include "pso/brl.h"
 #include "smb/smb_users.h"
 
 #define SMBD_PATH	"/usr/sbin/smbd"
@@ -484,6 +487,58 @@ conns_close(const char *addr)
 	return killed;
 }
 
+/* ---- locks of a mount that is gone ------------------------------------ */
+
+struct lockfree {
+	uint32_t	expid;
+	char		client[CFG_NAME_MAX];
+};
+
+static void *
+lockfree_thread(void *p)
+{
+	struct lockfree	*lf = p;
+	uint64_t	 n = 0;
+	int		 rc;
+
+	rc = brl_free_export_owner(lf->expid, BRL_PROTO_SMB, lf->client, &n);
+	if (rc != BRL_OK)
+		log_warnx("smb: export %u: releasing the locks of %s's mount: "
+		    "%s", lf->expid, lf->client, brl_strerror(rc));
+	else if (n > 0)
+		log_info("smb: export %u: released %llu lock(s) of %s's "
+		    "former mount", lf->expid, (unsigned long long)n,
+		    lf->client);
+	free(lf);
+	return NULL;
+}
+
+/*
+ * The SMB locks a FUSE mount of export expid held on head `client` die
+ * with that mount, as Samba releases a client's locks when its
+ * connection ends (no durable handles): so a takeover does not leave the
+ * dead head's locks blocking everybody for ever.  The call waits for
+ * the loop thread, so it runs on a thread of its own.
+ */
+static void
+locks_release(uint32_t expid, const char *client)
+{
+	struct lockfree	*lf = xcalloc(1, sizeof(*lf));
+	pthread_attr_t	 a;
+	pthread_t	 t;
+
+	lf->expid = expid;
+	snprintf(lf->client, sizeof(lf->client), "%s", client);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &a, lockfree_thread, lf) != 0) {
+		log_warnx("smb: export %u: cannot release %s's locks (no "
+		    "thread)", expid, client);
+		free(lf);
+	}
+	pthread_attr_destroy(&a);
+}
+
 /* ---- the file service (fsvc.h) ----------------------------------------- */
 
 static int
@@ -530,6 +585,10 @@ svc_export_attach(uint32_t id)
 		return -1;
 	}
 	fuse_fs_set_gate(x->fs, smb_gate, x);
+	/* only one head mounts an export: what the peer's mount held is
+	 * stale (it died, or it detached and released them already) */
+	if (smb.cfg->nheads == 2)
+		locks_release(id, smb.cfg->heads[1 - smb.self].name);
 	log_info("smb: export %u attached: share %s on %s", id, s->name, mp);
 	return 0;
 }
@@ -545,6 +604,7 @@ svc_export_detach(uint32_t id)
 	atomic_store(&x->enabled, 0);
 	fuse_fs_stop(x->fs);
 	x->fs = NULL;
+	locks_release(id, smb.cfg->heads[smb.self].name);
 	smb_share_mountpoint(smb.base, id, mp, sizeof(mp));
 	if (rmdir(mp) < 0 && errno != ENOENT)
 		log_warn("smb: export %u: rmdir %s", id, mp);
@@ -699,6 +759,32 @@ dirs_make(void)
 	return 0;
 }
 
+/* Mount points an earlier run left (duonasd killed: its FUSE mounts
+ * stay, dead, until unmounted): unmount and remove them, so that attach
+ * finds an empty directory to mount on. */
+static void
+stale_mounts(void)
+{
+	char		 dir[sizeof(smb.base) + 8], p[sizeof(dir) + 300];
+	DIR		*d;
+	struct dirent	*e;
+
+	snprintf(dir, sizeof(dir), "%s/mnt", smb.base);
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (umount2(p, MNT_DETACH) == 0)
+			log_warnx("smb: unmounted %s (left by an earlier run)",
+			    p);
+		if (rmdir(p) < 0 && errno != ENOENT)
+			log_warn("smb: stale mount point %s", p);
+	}
+	closedir(d);
+}
+
 int
 smb_start(const struct cfg *cfg, int self)
 {
@@ -739,6 +825,7 @@ smb_start(const struct cfg *cfg, int self)
 		}
 	}
 	stale_kill();
+	stale_mounts();
 	if (conf_write() < 0)
 		return -1;
 	passdb_write();

@@ -126,6 +126,10 @@ int	brl_free_client(uint8_t proto, const char *client, uint64_t *n);
 /* Release everything held on export expid (`duonas locks clear
  * --export`).  Same returns. */
 int	brl_free_export(uint32_t expid, uint64_t *n);
+/* Release what (proto, client) holds on export expid (proto 0 / client
+ * NULL: any) — the locks of a FUSE mount that stopped.  Same returns. */
+int	brl_free_export_owner(uint32_t expid, uint8_t proto,
+	    const char *client, uint64_t *n);
 
 /*
  * Grant callback: a waiter became a lock.  Called on a brl thread (never

@@ -141,12 +141,24 @@ brl_free_client(uint8_t proto, const char *client, uint64_t *n)
 int
 brl_free_export(uint32_t expid, uint64_t *n)
 {
+	return brl_free_export_owner(expid, 0, NULL, n);
+}
+
+int
+brl_free_export_owner(uint32_t expid, uint8_t proto, const char *client,
+    uint64_t *n)
+{
 	struct brl_call c;
 
 	if (n)
 		*n = 0;
+	if (client && strlen(client) >= BRL_CLIENT_MAX)
+		return BRL_INVAL;
 	call_init(&c, BRL_OP_FREE_EXPORT, NULL, NULL, NULL);
 	c.op.f.expid = expid;
+	c.op.o.proto = proto;
+	if (client)
+		snprintf(c.op.o.client, sizeof(c.op.o.client), "%s", client);
 	return run(&c, NULL, NULL, n);
 }
 

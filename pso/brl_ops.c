@@ -639,8 +639,11 @@ static int
 free_match(const struct brl_op *op, const struct brl_fent *fe,
     const struct brl_owner *o)
 {
-	if (op->op == BRL_OP_FREE_EXPORT)
-		return fe->f.expid == op->f.expid;
+	/* FREE_EXPORT: the export's entries, of one owner's protocol and
+	 * client when given (a FUSE mount that stopped); FREE_CLIENT:
+	 * the owner's on every export */
+	if (op->op == BRL_OP_FREE_EXPORT && fe->f.expid != op->f.expid)
+		return 0;
 	return (op->o.proto == 0 || op->o.proto == o->proto) &&
 	    (op->o.client[0] == '\0' || strcmp(op->o.client, o->client) == 0);
 }

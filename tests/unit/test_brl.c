@@ -368,16 +368,29 @@ test_free_limit_grace(void)
 	    "b's waiter was granted: %s", locks_of(f1));
 	T_OK(strcmp(locks_of(f3), "a:0-0s b:5-5s") == 0,
 	    "the smb owner named a stays: %s", locks_of(f3));
+	/* a FUSE mount that stopped: its owner's entries on its export */
+	memset(&p, 0, sizeof(p));
+	p.op = BRL_OP_FREE_EXPORT;
+	p.f.expid = 4;
+	p.o.proto = BRL_PROTO_SMB;
+	snprintf(p.o.client, sizeof(p.o.client), "a");
+	brl_tab_apply(T, &p, 0, 1000, &R, changed, NULL);
+	T_EQ(R.n, 0, "free export 4 of smb owner a: it holds nothing there");
+	p.f.expid = 5;
+	brl_tab_apply(T, &p, 0, 1000, &R, changed, NULL);
+	T_EQ(R.n, 1, "free export 5 of smb owner a: its one lock");
+	T_OK(strcmp(locks_of(f3), "b:5-5s") == 0,
+	    "the nlm owner b on export 5 stays: %s", locks_of(f3));
 	memset(&p, 0, sizeof(p));
 	p.op = BRL_OP_FREE_EXPORT;
 	p.f.expid = 4;
 	brl_tab_apply(T, &p, 0, 1000, &R, changed, NULL);
 	T_EQ(R.n, 2, "free export 4: b's two locks");
-	T_EQ(T->locks, 2, "the locks of export 5 stay");
+	T_EQ(T->locks, 1, "the lock of export 5 stays");
 	memset(&p, 0, sizeof(p));
 	p.op = BRL_OP_FREE_CLIENT;
 	brl_tab_apply(T, &p, 0, 1000, &R, changed, NULL);
-	T_EQ(R.n, 2, "free everything (proto 0, no client)");
+	T_EQ(R.n, 1, "free everything (proto 0, no client)");
 	T_EQ(T->locks + T->waiters + T->shares + T->files, 0, "empty");
 	brl_tab_free(T);
 
