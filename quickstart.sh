@@ -17,7 +17,7 @@ TOP=$(pwd)
 PKGS="build-essential autoconf automake libtool pkg-config \
 libevent-dev liblmdb-dev lmdb-utils libnfs-dev libnfs-utils libssl-dev \
 libmnl-dev libsystemd-dev libfuse3-dev fuse3 iproute2 procps psmisc e2fsprogs \
-util-linux kmod"
+util-linux kmod samba smbclient samba-testsuite passwd"
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 
@@ -36,6 +36,16 @@ install_pkgs() {
 	apt-get update -qq || die "apt-get update failed"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
 	    die "apt-get install ${missing[*]} failed"
+	# duonasd runs its own smbd per head (docs/smb.md); the
+	# distribution's Samba services, started by the package, would
+	# serve /etc/samba's shares on port 445 of every address
+	case " ${missing[*]} " in
+	*" samba "*)
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			echo "quickstart: disabling the distribution's smbd/nmbd services (duonasd starts its own smbd)"
+			systemctl disable --now smbd nmbd samba-ad-dc >/dev/null 2>&1 || true
+		fi ;;
+	esac
 }
 
 build() {	# build BUILDDIR CONFIGURE-ARGS...

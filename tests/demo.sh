@@ -6,9 +6,11 @@
 # bridge with a client namespace, so service IPs really move and gratuitous
 # ARP really updates the client.  Each head serves one NFS export from its
 # own LUN (a file holding the private extent + a directory) through one
-# service IP (A: 192.0.2.10, B: 192.0.2.20).  The demo writes a file over
-# NFS, shows a persistent shared object replicated between the heads, and
-# prints what to try: nfs-ls / nfs-cp from the client, kill -9 of head A,
+# service IP (A: 192.0.2.10, B: 192.0.2.20); A's export is also an SMB
+# share ("demo", user "demo", password "duonas-demo", Samba over the FUSE
+# export layer).  The demo writes a file over NFS, shows a persistent
+# shared object replicated between the heads, and prints what to try:
+# nfs-ls / nfs-cp and smbclient from the client, kill -9 of head A,
 # duonas status on B.  Foreground; Ctrl-C stops the heads and removes every
 # namespace, file and directory it created.  The same library drives the
 # failover tests (tests/ha/halib.sh, tests/ha/netns.sh).
@@ -19,6 +21,7 @@ export DUONAS_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$DUONAS_SRCDIR/tests/lib.sh"
 . "$DUONAS_SRCDIR/tests/ha/netns.sh"
 . "$DUONAS_SRCDIR/tests/ha/halib.sh"
+. "$DUONAS_SRCDIR/tests/ha/smblib.sh"
 
 # demo tunables: the product defaults except a shorter boot wait
 HA_LEASE_MS=3000
@@ -34,6 +37,15 @@ ns_setup || { echo "demo: cannot create the network namespaces" >&2; exit 1; }
 ha_mk_conf directory || exit 1
 sed -i "s/^cluster t-demo/cluster demo/" "$T_DIR/duonas.conf"
 pool_prepare directory || exit 1
+# A's export is an SMB share too (docs/smb.md); smbd works as the SMB
+# user, who must be able to reach the run directory
+SMB_DEMO=0
+if [ -x /usr/sbin/smbd ]; then
+	sed -i "1s/-id=1,rw,no_root_squash,sync \*/-id=1,rw,no_root_squash,sync,protocols=nfs:smb,share=demo */" "$T_DIR/exports"
+	chmod 0755 "$T_DIR"
+	chmod 0777 "$(ha_export_dir la)"
+	SMB_DEMO=1
+fi
 ha_start A && ha_start B || { echo "demo: a head did not start; see $T_DIR/*.log" >&2; exit 1; }
 echo "demo: waiting for both heads to serve (boot, INIT exchange, reservations) ..."
 if ! wait_until 30 ha_serving A la || ! wait_until 30 ha_serving B lb; then
@@ -48,6 +60,19 @@ URL_B="nfs://$NS_VIP_B$(ha_export_dir lb)"
 echo "hello from the duonas demo, $(date)" >"$T_DIR/hello.txt"
 $C nfs-cp "$T_DIR/hello.txt" "$URL_A/hello.txt" >/dev/null 2>&1
 "$CLI" -s "$T_DIR/A/run/duonasd.sock" pso set greeting "written on A at $(date +%T)" >/dev/null
+SMB_TRY="  (SMB: Samba is not installed; apt-get install samba smbclient)"
+if [ $SMB_DEMO = 1 ]; then
+	# the user is replicated to both heads; its Unix account (made by
+	# the heads) goes at exit unless it was there before
+	id demo >/dev/null 2>&1 || T_CLEANUP_CMDS+=("userdel demo")
+	if printf 'duonas-demo\n' | HA_CLI_TIMEOUT=20 ha_cli A smb user add demo >/dev/null; then
+		SMB_TRY="  # SMB: share 'demo' (A's export), user demo, password duonas-demo
+  $C smbclient -U demo%duonas-demo //$NS_VIP_A/demo -c 'ls; put /etc/hostname hostname.txt'
+  $CLI -s $T_DIR/A/run/duonasd.sock smb user ls"
+	else
+		SMB_TRY="  (SMB: adding the demo user failed; see $T_DIR/A.log)"
+	fi
+fi
 
 cat <<TXT
 
@@ -67,6 +92,7 @@ Try it (as root, in another terminal):
   $C nfs-ls $URL_A
   $C nfs-cat $URL_A/hello.txt
   $C nfs-cp /etc/hostname $URL_B/hostname
+$SMB_TRY
   # a shell on the client
   ip netns exec $NS_C bash
   # the admin CLI of each head
@@ -84,6 +110,7 @@ Watch a failover:
   ip -n $NS_C neigh       # the client's ARP entry for 192.0.2.10 now
                           # points at B's MAC (gratuitous ARP)
   $C nfs-cat $URL_A/hello.txt   # still works, through B
+  $C smbclient -U demo%duonas-demo //$NS_VIP_A/demo -c ls   # SMB too
 Logs: $T_DIR/A.log $T_DIR/B.log
 Press Ctrl-C to stop the demo and remove everything it created.
 ==============================================================================
