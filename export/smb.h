@@ -76,6 +76,9 @@ int	smb_start(const struct cfg *, int self);
 void	smb_reload(const struct cfg *);
 /* Stop smbd and unmount every export (daemon exit). */
 void	smb_shutdown(void);
+/* Test fault (`duonas health fault smbd on|off`): kill smbd and keep it
+ * from starting again, or let it start.  Any thread. */
+void	smb_test_fault(int on);
 /* `duonas exports`: the SMB shares and where they are served. */
 void	smb_exports_text(struct buf *out);
 void	smb_exports_json(struct buf *out);

@@ -57,6 +57,7 @@
 #include "export/fuse_fs.h"
 #include "export/smb.h"
 #include "fsvc/fsvc.h"
+#include "lhm/lhm.h"
 #include "pso/brl.h"
 #include "smb/smb_users.h"
 
@@ -65,6 +66,8 @@
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	30000
 #define STOP_WAIT_MS	3000
+#define SMBD_UP_MS	2000	/* smbd that ran this long started fine */
+#define SMBD_DOWN_MS	10000	/* the health probe fails after this */
 
 struct smb_exp {
 	uint32_t		 id;
@@ -93,6 +96,12 @@ static struct {
 	char			 addrs[2 * CFG_MAX_VIPS][64];
 	int			 naddrs;
 	uint64_t		 closed;	/* connections closed on release */
+	_Atomic uint64_t	 down_since_ms;	/* smbd should run but does
+						 * not (0: it runs, or need
+						 * not) */
+	atomic_int		 nshares;	/* for the health probe */
+	atomic_int		 restarts_a;
+	int			 fault;		/* test: smbd cannot start */
 } smb;
 
 /* ---- the gate: FUSE workers ---------------------------------------- */
@@ -248,6 +257,13 @@ smbd_spawn(void)
 	pid_t	 pid, parent = getpid();
 	int	 fd;
 
+	if (atomic_load(&smb.down_since_ms) == 0)
+		atomic_store(&smb.down_since_ms, now_ms());
+	if (smb.fault) {
+		log_warnx("smb: test fault: smbd not started");
+		smb.next_start_ms = now_ms() + (uint64_t)smb.backoff_ms;
+		return;
+	}
 	if (access(SMBD_PATH, X_OK) < 0) {
 		log_warnx("smb: %s not found: install Samba (the samba "
 		    "package); SMB shares are not served", SMBD_PATH);
@@ -339,9 +355,42 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		smb.backoff_ms = smb.backoff_ms * 2 > BACKOFF_MAX_MS ?
 		    BACKOFF_MAX_MS : smb.backoff_ms * 2;
 		smb.restarts++;
+		atomic_store(&smb.restarts_a, smb.restarts);
+		if (atomic_load(&smb.down_since_ms) == 0)
+			atomic_store(&smb.down_since_ms, now_ms());
 	}
+	if (smb.pid > 0 && now_ms() - smb.started_ms >= SMBD_UP_MS)
+		atomic_store(&smb.down_since_ms, 0);
 	if (smb.pid == 0 && smb.n > 0 && now_ms() >= smb.next_start_ms)
 		smbd_spawn();
+}
+
+/*
+ * The local health monitor's probe (monitor thread; atomics only): a
+ * head whose smbd has not stayed up for SMBD_DOWN_MS while it has SMB
+ * shares cannot serve them, and surrenders to the peer (policy
+ * software, docs/health.md).  Restarts shorter than that are smbd's own
+ * supervision.
+ */
+static int
+smbd_probe(void *arg, char *detail, size_t len)
+{
+	uint64_t down = atomic_load(&smb.down_since_ms), now = now_ms();
+
+	(void)arg;
+	if (atomic_load(&smb.nshares) == 0) {
+		snprintf(detail, len, "no SMB share");
+		return LHM_PROBE_IDLE;
+	}
+	if (down != 0 && now - down >= SMBD_DOWN_MS) {
+		snprintf(detail, len, "smbd not running for %llu ms (%d "
+		    "restarts)", (unsigned long long)(now - down),
+		    atomic_load(&smb.restarts_a));
+		return LHM_PROBE_FAIL;
+	}
+	snprintf(detail, len, "smbd %s, %d restarts", down ? "starting" :
+	    "running", atomic_load(&smb.restarts_a));
+	return LHM_PROBE_OK;
 }
 
 /* ---- client connections (/proc/net/tcp*) ----------------------------- */
@@ -801,6 +850,9 @@ smb_start(const struct cfg *cfg, int self)
 		smb.x[i].id = smb.v[i].id;
 	smb.backoff_ms = BACKOFF_MIN_MS;
 	smb.started = 1;
+	atomic_store(&smb.nshares, smb.n);
+	if (lhm_register("smbd", LHM_POL_SOFTWARE, -1, smbd_probe, NULL) < 0)
+		log_warnx("smb: smbd is not watched by the health monitor");
 	if (dirs_make() < 0) {
 		log_warn("smb: cannot make %s", smb.base);
 		return -1;
@@ -884,6 +936,9 @@ smb_reload(const struct cfg *cfg)
 	smb.v = nv;
 	smb.x = nx;
 	smb.n = nn;
+	atomic_store(&smb.nshares, nn);
+	if (nn == 0)
+		atomic_store(&smb.down_since_ms, 0);
 	conf_write();
 	passdb_write();
 	/* new shares on a LUN this head serves: the gate says so */
@@ -910,6 +965,7 @@ smb_shutdown(void)
 		event_free(smb.tick);
 		smb.tick = NULL;
 	}
+	atomic_store(&smb.nshares, 0);
 	smbd_stop();
 	for (int i = 0; i < smb.n; i++)
 		svc_export_detach(smb.v[i].id);
@@ -919,6 +975,22 @@ smb_shutdown(void)
 	smb.x = NULL;
 	smb.n = 0;
 	smb.started = 0;
+}
+
+static void
+fault_on_loop(void *arg)
+{
+	smb.fault = arg != NULL;
+	log_warnx("ctl: test fault: smbd %s", smb.fault ? "killed and kept "
+	    "from starting" : "may start again");
+	if (smb.fault && smb.pid > 0)
+		kill(-smb.pid, SIGKILL);	/* the tick reaps it */
+}
+
+void
+smb_test_fault(int on)
+{
+	loop_call(fault_on_loop, on ? (void *)1 : NULL);
 }
 
 void

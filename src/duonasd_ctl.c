@@ -24,6 +24,7 @@
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
 #include "export/nfs.h"
+#include "export/smb.h"
 #include "ha/ha.h"
 #include "lhm/lhm.h"
 #include "ha/ha_fsm.h"
@@ -750,13 +751,20 @@ cmd_health_fault(struct ctl_ctx *c, int argc, char **argv)
 
 	if (argc != 2)
 		return ctl_usage(c, "health fault", "needs WHAT and a value "
-		    "(nfs-worker on|off, loop MS)");
+		    "(nfs-worker on|off, smbd on|off, loop MS)");
 	if (strcmp(argv[0], "nfs-worker") == 0) {
 		if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)
 			return ctl_usage(c, "health fault", "nfs-worker takes "
 			    "on or off, not '%s'", argv[1]);
 		nfs_test_stuck(strcmp(argv[1], "on") == 0);
 		log_warnx("ctl: test fault: stuck nfs worker %s", argv[1]);
+		return CTL_EX_OK;
+	}
+	if (strcmp(argv[0], "smbd") == 0) {
+		if (strcmp(argv[1], "on") != 0 && strcmp(argv[1], "off") != 0)
+			return ctl_usage(c, "health fault", "smbd takes on or "
+			    "off, not '%s'", argv[1]);
+		smb_test_fault(strcmp(argv[1], "on") == 0);
 		return CTL_EX_OK;
 	}
 	if (strcmp(argv[0], "loop") == 0) {
@@ -769,7 +777,7 @@ cmd_health_fault(struct ctl_ctx *c, int argc, char **argv)
 		return CTL_EX_OK;
 	}
 	return ctl_usage(c, "health fault", "unknown fault '%s' (nfs-worker, "
-	    "loop)", argv[0]);
+	    "smbd, loop)", argv[0]);
 }
 
 /* ---- HA fault injection (tests) -------------------------------------- */

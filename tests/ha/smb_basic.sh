@@ -9,7 +9,8 @@
 # a 100 MiB round trip with checksums, owners on disk, a user without
 # access, a wrong password, a read-only share, a share the head does not
 # serve, status (smbd, shares, a connected client), a killed smbd
-# restarted, no password in any log.
+# restarted, an smbd that cannot start (test fault) makes the head hand
+# its exports to the peer, no password in any log.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -120,6 +121,19 @@ wait_until 20 eval 'ha_json A | grep -q "\"smb\":{\"running\":true,\"pid\":[0-9]
 t_ok $? "A restarted smbd ($(grep -c 'smb: smbd started' "$T_DIR/A.log") starts in A's log)"
 wait_until 20 smbc "$NS_VIP_A" sa "$SMB_U1" "$SMB_PW1" "ls"
 t_ok $? "and SMB works again through A"
+
+# ---- an smbd that cannot run: the head hands its exports over ----
+ha_cli A health | grep -q "smbd"
+t_ok $? "the health monitor watches smbd ($(ha_cli A health | grep smbd | head -n 1))"
+t0=$(date +%s%3N)
+ha_cli A health fault smbd on
+t_ok $? "test fault: A's smbd killed and kept from starting"
+wait_until 40 eval 'ha_serving B la && ha_ip_held B "$NS_VIP_A"'
+t_ok $? "A surrendered: B serves la and $NS_VIP_A ($(( $(date +%s%3N) - t0 )) ms; smbd down 10 s first)"
+wait_until 30 smbc "$NS_VIP_A" sa "$SMB_U1" "$SMB_PW1" "ls"
+t_ok $? "share sa works through $NS_VIP_A, now on B"
+grep -q "smbd not running" "$T_DIR/A.log"
+t_ok $? "A's log names the reason"
 
 ! grep -qF -e "$SMB_PW1" -e "$SMB_PW2" "$T_DIR/A.log" "$T_DIR/B.log"
 t_ok $? "no password in the heads' logs"
