@@ -500,6 +500,19 @@ conns_close(const char *addr)
 
 	if (smb.pid <= 0)
 		return 0;
+	/* the kernel's form of the address, as conns_list prints it */
+	{
+		uint8_t	a[16];
+		static char canon[64];
+
+		if (inet_pton(AF_INET, addr, a) == 1)
+			inet_ntop(AF_INET, a, canon, sizeof(canon));
+		else if (inet_pton(AF_INET6, addr, a) == 1)
+			inet_ntop(AF_INET6, a, canon, sizeof(canon));
+		else
+			snprintf(canon, sizeof(canon), "%s", addr);
+		addr = canon;
+	}
 	n = conns_list(c, (int)nitems(c));
 	if (n == 0 || (d = opendir("/proc")) == NULL)
 		return 0;
