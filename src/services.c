@@ -24,6 +24,7 @@
 #include "export/nfs.h"
 #include "export/nfs_drc.h"
 #include "fsvc/fsvc.h"
+#include "smb/smb_users_sync.h"
 #include "vip/tickle.h"
 
 static int	nfs_running;
@@ -140,6 +141,10 @@ int
 services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
+	/* SMB users: local accounts on every install (the SMB service
+	 * passes its passdb writer here) */
+	if (smb_users_sync_start(dd.me->statedir, NULL, NULL) < 0)
+		return -1;
 	nfs_drc_repl_init();
 	ha_opmode_register(drc_opmode_cb, NULL);
 	nfs_drc_repl_peer_alive(ha_peer_alive());
@@ -165,6 +170,7 @@ services_init(void)
 void
 services_shutdown(void)
 {
+	smb_users_sync_stop();
 	if (nfs_running)
 		nfs_shutdown();
 	nfs_running = 0;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -194,6 +195,69 @@ test_install(void)
 		T_OK(access(bp, R_OK) == 0, "bootstrap copy written");
 		free(bp);
 	}
+}
+
+/* The SMB users section is installed at <statedir>/smb/users (0600 in a
+ * 0700 directory) and vouched for by the stamp; a generation without it
+ * removes the file; the installed files rebuild the same bundle. */
+static void
+test_smbusers(void)
+{
+	static const char users[] =
+	    "user alice uid 30000 nthash 8846f7eaee8fb117ad06bdd830b7586c\n";
+	struct ctcm_local	l;
+	struct ctcm_stamp	st;
+	struct ctcm_bundle	b, r;
+	struct stat		sb;
+	char			why[512], err[512], up[400], ud[400];
+	int			listed = 0;
+
+	snprintf(up, sizeof(up), "%s/smb/users", state);
+	snprintf(ud, sizeof(ud), "%s/smb", state);
+	T_EQ(ctcm_local_open(&l, state, conf), 0, "local open");
+	T_OK(strcmp(l.users_path, up) == 0, "users path %s", l.users_path);
+	mkb(&b, 30, "/x -id=1 *\n");
+	ctcm_bundle_set(&b, CTCM_SEC_SMBUSERS, "smb/users", users,
+	    strlen(users));
+	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 30 "
+	    "with users");
+	T_OK(file_is(up, users), "users file installed");
+	T_OK(stat(up, &sb) == 0 && (sb.st_mode & 07777) == 0600,
+	    "users file mode 0600");
+	T_OK(stat(ud, &sb) == 0 && (sb.st_mode & 07777) == 0700,
+	    "smb directory mode 0700");
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_VALID, "valid");
+	for (int i = 0; i < st.nfiles; i++)
+		if (st.files[i].kind == CTCM_SEC_SMBUSERS &&
+		    strcmp(st.files[i].path, up) == 0 &&
+		    st.files[i].len == strlen(users))
+			listed = 1;
+	T_OK(listed, "the stamp lists the users file (kind 3)");
+	T_EQ(ctcm_local_from_files(&l, &r, err, sizeof(err)), 0,
+	    "bundle from the installed files");
+	T_EQ(ctcm_content_crc(&r), ctcm_content_crc(&b),
+	    "same content, users included");
+	ctcm_bundle_free(&r);
+	flip(up, 3);
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_INVALID, "a users file changed by hand: invalid");
+	T_OK(strstr(why, up) != NULL, "reason names it: %s", why);
+	flip(up, 3);
+	ctcm_bundle_free(&b);
+	mkb(&b, 31, "/x -id=1 *\n");
+	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 31 "
+	    "without users");
+	T_OK(access(up, F_OK) == -1, "users file removed");
+	T_OK(ctcm_local_check(&l, &st, NULL, why, sizeof(why)) ==
+	    CTCM_LOCAL_VALID, "valid (%s)", why);
+	T_EQ(ctcm_local_from_files(&l, &r, err, sizeof(err)), 0,
+	    "bundle from files");
+	T_OK(ctcm_bundle_get(&r, CTCM_SEC_SMBUSERS) == NULL &&
+	    ctcm_content_crc(&r) == ctcm_content_crc(&b),
+	    "no users section, same content");
+	ctcm_bundle_free(&r);
+	ctcm_bundle_free(&b);
 }
 
 /* Every step of an install fails in turn (FAIL mode) or crashes the
@@ -484,6 +548,7 @@ main(void)
 	}
 	write_conf(0);
 	test_install();
+	test_smbusers();
 	test_faults(0);
 	test_faults(1);
 	test_array();
