@@ -53,6 +53,10 @@ account_state(const struct smb_user *e, char *err, size_t errlen)
 	r = NULL;
 	if (getpwuid_r((uid_t)e->uid, &pw, sbuf, sizeof(sbuf), &r) == 0 &&
 	    r != NULL) {
+		/* created between the two lookups (the other head, on a
+		 * machine sharing /etc/passwd): the right account */
+		if (strcmp(pw.pw_name, e->name) == 0)
+			return 0;
 		snprintf(err, errlen, "SMB user %s (uid %u): uid %u is the "
 		    "local account %s", e->name, e->uid, e->uid, pw.pw_name);
 		return -1;
