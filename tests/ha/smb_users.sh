@@ -119,7 +119,7 @@ getent passwd "$U1" | grep -q ':/usr/sbin/nologin$'
 t_ok $? "the account has no login shell"
 # both heads create accounts on one /etc/passwd here: neither may
 # report a conflict or a failed useradd (the race is handled)
-! grep -h "smb: generation [0-9]*: .*\(SMB user\|useradd\)" \
+! grep -h "smb: generation [0-9]*: \(SMB user [^ ]* (uid\|useradd\)" \
     "$T_DIR/A.log" "$T_DIR/B.log"
 t_ok $? "no account errors in either head's log"
 
