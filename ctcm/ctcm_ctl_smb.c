@@ -84,9 +84,12 @@ smb_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
 		/* no users: no section, like a configuration from before */
 		if (o.len == 0)
 			ctcm_bundle_del(next, CTCM_SEC_SMBUSERS);
-		else
-			rv = ctcm_bundle_set(next, CTCM_SEC_SMBUSERS,
-			    "smb/users", o.data, o.len);
+		else if (ctcm_bundle_set(next, CTCM_SEC_SMBUSERS,
+		    "smb/users", o.data, o.len) != 0) {
+			snprintf(msg, msglen, "the configuration has no room "
+			    "for another section");
+			rv = -1;
+		}
 		if (o.len > 0)
 			memset(o.data, 0, o.len);
 		buf_free(&o);

@@ -142,9 +142,9 @@ services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
 	/* SMB users: local accounts on every install (the SMB service
-	 * passes its passdb writer here) */
-	if (smb_users_sync_start(dd.me->statedir, NULL, NULL) < 0)
-		return -1;
+	 * passes its passdb writer here); without the worker (logged) the
+	 * other services still run */
+	smb_users_sync_start(dd.me->statedir, NULL, NULL);
 	nfs_drc_repl_init();
 	ha_opmode_register(drc_opmode_cb, NULL);
 	nfs_drc_repl_peer_alive(ha_peer_alive());
