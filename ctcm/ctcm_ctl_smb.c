@@ -1,7 +1,8 @@
 /*
  * ctcm_ctl_smb.c — the admin commands for SMB users kept in the
  * replicated configuration (section kind 3, docs/smb-users.md):
- * `duonas smb user add|passwd|rm` (master only, one transaction each)
+ * `duonas smb user add|passwd|rm|disable|enable` (master only, one
+ * transaction each)
  * and `smb user ls` (either head).
  *
  * The password never reaches the daemon: the CLI (src/duonas.c) reads
@@ -21,7 +22,7 @@
 #include "ctcm/ctcm_txn.h"
 #include "smb/smb_users.h"
 
-enum { OP_ADD, OP_PASSWD, OP_RM };
+enum { OP_ADD, OP_PASSWD, OP_RM, OP_DISABLE, OP_ENABLE };
 
 struct sargs {
 	int		op;
@@ -32,7 +33,7 @@ struct sargs {
 };
 
 static const char *const op_cmd[] = { "smb user add", "smb user passwd",
-    "smb user rm" };
+    "smb user rm", "smb user disable", "smb user enable" };
 
 /* The users of a bundle (none when it has no section). */
 static int
@@ -72,8 +73,11 @@ smb_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
 		    msglen);
 	else if (a->op == OP_PASSWD)
 		rv = smb_users_set_hash(&u, a->name, a->nthash, msg, msglen);
-	else
+	else if (a->op == OP_RM)
 		rv = smb_users_remove(&u, a->name, msg, msglen);
+	else
+		rv = smb_users_set_disabled(&u, a->name, a->op == OP_DISABLE,
+		    msg, msglen);
 	if (rv == 0) {
 		int k = smb_users_find(&u, a->name);
 
@@ -130,7 +134,7 @@ smb_change(struct ctl_ctx *c, int argc, char **argv, int op)
 	a.op = op;
 	if (op == OP_ADD)
 		uid = ctl_opt_take(&argc, argv, "uid", &bad);
-	if (op != OP_RM)
+	if (op == OP_ADD || op == OP_PASSWD)
 		hash = ctl_opt_take(&argc, argv, "nthash", &bad);
 	if (bad)
 		return ctl_usage(c, cmd, "an option needs a value");
@@ -148,7 +152,7 @@ smb_change(struct ctl_ctx *c, int argc, char **argv, int op)
 			    uid, es, SMB_UID_MIN, SMB_UID_MAX);
 		a.uid = (uint32_t)v;
 	}
-	if (op != OP_RM && hash == NULL)
+	if ((op == OP_ADD || op == OP_PASSWD) && hash == NULL)
 		return ctl_usage(c, cmd, "no password: the duonas command "
 		    "asks for it (or reads one line from standard input)");
 	if (hash != NULL && parse_hash(hash, a.nthash) < 0)
@@ -186,6 +190,18 @@ static int
 cmd_smb_user_rm(struct ctl_ctx *c, int argc, char **argv)
 {
 	return smb_change(c, argc, argv, OP_RM);
+}
+
+static int
+cmd_smb_user_disable(struct ctl_ctx *c, int argc, char **argv)
+{
+	return smb_change(c, argc, argv, OP_DISABLE);
+}
+
+static int
+cmd_smb_user_enable(struct ctl_ctx *c, int argc, char **argv)
+{
+	return smb_change(c, argc, argv, OP_ENABLE);
 }
 
 static int
@@ -236,5 +252,7 @@ ctcm_ctl_smb_register(void)
 	ctl_register("smb user add", cmd_smb_user_add);
 	ctl_register("smb user passwd", cmd_smb_user_passwd);
 	ctl_register("smb user rm", cmd_smb_user_rm);
+	ctl_register("smb user disable", cmd_smb_user_disable);
+	ctl_register("smb user enable", cmd_smb_user_enable);
 	ctl_register("smb user ls", cmd_smb_user_ls);
 }

@@ -186,6 +186,10 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "smb user rm", "NAME",
 	  "Remove SMB user NAME (master only).  The local unix account "
 	  "stays: files keep its uid.", 0 },
+	{ "smb user disable", "NAME",
+	  "Keep SMB user NAME but refuse its logins (master only).", 0 },
+	{ "smb user enable", "NAME",
+	  "Allow a disabled SMB user's logins again (master only).", 0 },
 	{ "config show", "[--json]",
 	  "Show the configuration generation, its checksum, author and "
 	  "summary, the state of every array replica and the peer, and the "

@@ -387,6 +387,21 @@ smb_users_set_hash(struct smb_users *u, const char *name,
 }
 
 int
+smb_users_set_disabled(struct smb_users *u, const char *name, int disabled,
+    char *err, size_t errlen)
+{
+	int k = smb_users_find(u, name);
+
+	if (k < 0) {
+		snprintf(err, errlen, "no SMB user %s (duonas smb user ls "
+		    "lists them)", name);
+		return -1;
+	}
+	u->v[k].disabled = disabled != 0;
+	return 0;
+}
+
+int
 smb_users_path(const char *statedir, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%s/smb/users", statedir);

@@ -75,6 +75,9 @@ int	smb_users_remove(struct smb_users *, const char *name, char *err,
 	    size_t errlen);
 int	smb_users_set_hash(struct smb_users *, const char *name,
 	    const uint8_t nthash[SMB_NTHASH_LEN], char *err, size_t errlen);
+/* Disable (1) or enable (0) a user: kept, but Samba refuses its logins. */
+int	smb_users_set_disabled(struct smb_users *, const char *name,
+	    int disabled, char *err, size_t errlen);
 
 /* MD4 (RFC 1320) of len bytes. */
 void	smb_md4(const void *data, size_t len, uint8_t out[16]);

@@ -4,7 +4,8 @@
 # the master reaches both heads (`smb user ls`, the installed file
 # <statedir>/smb/users with mode 0600 and the expected lines, a local
 # unix account with the uid on the machine), passwd changes only the
-# hash, rm removes the line and keeps the account; the slave refuses
+# hash, disable/enable mark the line, rm removes it and keeps the
+# account; the slave refuses
 # changes; bad names, duplicates, an empty password commit nothing; the
 # passwords and hashes are in no head log and not in config show, diff
 # or the printed export; config export FILE + import round-trip users.
@@ -165,6 +166,20 @@ refused 64 "nthash is what duonas sends itself" 'x\n' smb user add "$U3" \
 t_eq "$(gen_of A)" "$G2" "nothing was committed (generation $G2)"
 getent passwd "$U3" >/dev/null
 t_ok $(( $? == 0 ? 1 : 0 )) "no account $U3"
+
+# ---- disable / enable -----------------------------------------------
+out=$(ha_cli A smb user disable "$U2" 2>&1); rc=$?
+t_ok $rc "disable $U2 ($out)"
+wait_until 10 grep -q "^user $U2 uid $UID2 nthash [0-9a-f]\{32\} disabled$" \
+    "$(users_file B)"
+t_ok $? "B: $U2's line says disabled"
+ha_cli B smb user ls | grep -Eq "^$U2 +$UID2 +disabled$"
+t_ok $? "ls on B shows $U2 disabled"
+out=$(ha_cli A smb user enable "$U2" 2>&1); rc=$?
+t_ok $rc "enable $U2 ($out)"
+wait_until 10 grep -q "^user $U2 uid $UID2 nthash [0-9a-f]\{32\}$" \
+    "$(users_file B)"
+t_ok $? "B: $U2 enabled again"
 
 # ---- rm: the line goes, the account stays ---------------------------
 out=$(ha_cli A smb user rm "$U2" 2>&1); rc=$?

@@ -289,6 +289,13 @@ test_edit(void)
 	T_OK(smb_users_set_hash(&u, "nope", h2, err, sizeof(err)) == -1 &&
 	    strncmp(err, "no SMB user nope", 16) == 0, "passwd of an unknown "
 	    "user: %s", err);
+	T_OK(smb_users_set_disabled(&u, "bea", 1, err, sizeof(err)) == 0 &&
+	    u.v[1].disabled == 1, "disable bea");
+	T_OK(smb_users_set_disabled(&u, "bea", 0, err, sizeof(err)) == 0 &&
+	    u.v[1].disabled == 0, "enable bea");
+	T_OK(smb_users_set_disabled(&u, "nope", 1, err, sizeof(err)) == -1 &&
+	    strncmp(err, "no SMB user nope", 16) == 0, "disable an unknown "
+	    "user: %s", err);
 	T_OK(smb_users_remove(&u, "bea", err, sizeof(err)) == 0 && u.n == 2 &&
 	    strcmp(u.v[1].name, "zed") == 0, "remove bea");
 	T_OK(smb_users_remove(&u, "bea", err, sizeof(err)) == -1,
