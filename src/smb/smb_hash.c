@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "smb/smb_hash.h"
 #include "smb/smb_users.h"
 
 /* ---- MD4 ---------------------------------------------------------------- */

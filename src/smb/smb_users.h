@@ -1,30 +1,28 @@
 /*
  * smb_users.h — the SMB user accounts of the cluster (docs/smb-users.md):
  * the text kept in the replicated configuration (CTCM section kind 3),
- * its parser and formatter, the NT password hash (MD4 of the UTF-16LE
- * password), Samba's smbpasswd(5) text built from the list, and the
- * local unix accounts every SMB user needs on each head.
+ * its parser and formatter, the edits of the admin commands, the
+ * installed file, and the local unix accounts every SMB user needs on
+ * each head.  The hashes and Samba's smbpasswd(5) text: smb_hash.h.
  *
  * Everything but smb_users_load() and smb_users_ensure_accounts() is
  * pure (no I/O, no global state) and safe from any thread.  Errors are
- * -1 with a message in err naming the problem ("line 3: uid 99 is ...").
+ * -1 with a message in err naming the problem ("line 3: uid 99 of user bob is outside 1000..60000").
  */
 #ifndef DUONAS_SMB_USERS_H
 #define DUONAS_SMB_USERS_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "common/util.h"
+#include "smb/smb_hash.h"
 
 #define SMB_USERS_MAX		1024
 #define SMB_USER_NAME_MAX	32	/* characters, without the NUL */
 #define SMB_UID_MIN		1000
 #define SMB_UID_MAX		60000
 #define SMB_UID_AUTO		30000	/* first uid the master assigns */
-#define SMB_NTHASH_LEN		16
-#define SMB_PASSWORD_MAX	256	/* bytes of UTF-8 */
 
 struct smb_user {
 	char		name[SMB_USER_NAME_MAX + 1];
@@ -78,23 +76,6 @@ int	smb_users_set_hash(struct smb_users *, const char *name,
 /* Disable (1) or enable (0) a user: kept, but Samba refuses its logins. */
 int	smb_users_set_disabled(struct smb_users *, const char *name,
 	    int disabled, char *err, size_t errlen);
-
-/* MD4 (RFC 1320) of len bytes. */
-void	smb_md4(const void *data, size_t len, uint8_t out[16]);
-/* NT hash = MD4(UTF-16LE(password)); password is UTF-8 (len bytes, at
- * most SMB_PASSWORD_MAX).  -1 with err on invalid UTF-8 (overlong forms,
- * surrogates, beyond U+10FFFF, truncated sequences) or a NUL byte. */
-int	smb_nthash(const char *password, size_t len,
-	    uint8_t out[SMB_NTHASH_LEN], char *err, size_t errlen);
-/* 32 lower-case hex digits + NUL. */
-void	smb_nthash_hex(const uint8_t h[SMB_NTHASH_LEN], char out[33]);
-
-/* Samba's smbpasswd(5) file text for the list, one line per user:
- *   NAME:UID:XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX:NTHASH:[U          ]:LCT-T:
- * (no LANMAN hash; NT hash in upper-case hex; flags [DU         ] for a
- * disabled user; T = lct as 8 upper-case hex digits). */
-void	smb_users_smbpasswd(const struct smb_users *, time_t lct,
-	    struct buf *out);
 
 /* Where ctcm installs the users text on a head: <statedir>/smb/users
  * (mode 0600, directory 0700).  0, or -1 when it does not fit. */
