@@ -7,7 +7,8 @@
  *
  * Everything but smb_users_load() and smb_users_ensure_accounts() is
  * pure (no I/O, no global state) and safe from any thread.  Errors are
- * -1 with a message in err naming the problem ("line 3: uid 99 of user bob is outside 1000..60000").
+ * -1 with a message in err naming the problem ("line 3: uid 99 of user
+ * bob is outside 1000..60000").
  */
 #ifndef DUONAS_SMB_USERS_H
 #define DUONAS_SMB_USERS_H
