@@ -17,6 +17,7 @@
 #include "common/util.h"
 #include "ctcm/ctcm_int.h"
 #include "pool/pext.h"
+#include "smb/smb_users.h"
 
 void
 ctcm_bundle_init(struct ctcm_bundle *b)
@@ -85,6 +86,20 @@ ctcm_bundle_set(struct ctcm_bundle *b, uint16_t kind, const char *name,
 	s->data[len] = 0;
 	s->len = len;
 	return 0;
+}
+
+void
+ctcm_bundle_del(struct ctcm_bundle *b, uint16_t kind)
+{
+	for (int i = 0; i < b->nsec; i++)
+		if (b->sec[i].kind == kind) {
+			free(b->sec[i].data);
+			memmove(&b->sec[i], &b->sec[i + 1],
+			    (size_t)(b->nsec - i - 1) * sizeof(b->sec[0]));
+			b->nsec--;
+			memset(&b->sec[b->nsec], 0, sizeof(b->sec[0]));
+			return;
+		}
 }
 
 const struct ctcm_section *
@@ -391,25 +406,67 @@ sec_name(uint16_t kind)
 		return "duonas.conf";
 	case CTCM_SEC_EXPORTS:
 		return "exports";
+	case CTCM_SEC_SMBUSERS:
+		return "smb/users";
 	}
 	return NULL;
 }
 
-void
-ctcm_text_export(const struct ctcm_bundle *b, struct buf *o)
+int
+ctcm_smb_users_count(const struct ctcm_bundle *b)
 {
+	const struct ctcm_section	*s = ctcm_bundle_get(b,
+					    CTCM_SEC_SMBUSERS);
+	struct smb_users		 u;
+	char				 err[256];
+	int				 n;
+
+	if (s == NULL)
+		return 0;
+	if (smb_users_parse((const char *)s->data, s->len, &u, err,
+	    sizeof(err)) < 0)
+		return -1;
+	n = u.n;
+	smb_users_free(&u);
+	return n;
+}
+
+static void
+text_export(const struct ctcm_bundle *b, int secrets, struct buf *o)
+{
+	int nusers = ctcm_smb_users_count(b);
+
 	buf_printf(o, "# duonas configuration, generation %llu, checksum "
 	    "%08x\n", (unsigned long long)b->gen, ctcm_content_crc(b));
+	/* before the first %%file line, so an import skips it; without the
+	 * section an import keeps the users the cluster has */
+	if (!secrets && ctcm_bundle_get(b, CTCM_SEC_SMBUSERS) != NULL)
+		buf_printf(o, "# smb users: %d (hashes not shown; duonas "
+		    "config export FILE writes them)\n", nusers);
 	for (int i = 0; i < b->nsec; i++) {
 		const struct ctcm_section *s = &b->sec[i];
 
 		if (sec_name(s->kind) == NULL)
 			continue;	/* binary/unknown kinds: not in text */
+		if (s->kind == CTCM_SEC_SMBUSERS && !secrets)
+			continue;
 		buf_printf(o, "%%%%file %s\n", sec_name(s->kind));
 		buf_add(o, s->data, s->len);
 		if (s->len > 0 && s->data[s->len - 1] != '\n')
 			buf_add_u8(o, '\n');
 	}
+}
+
+void
+ctcm_text_export(const struct ctcm_bundle *b, struct buf *o)
+{
+	text_export(b, 0, o);
+}
+
+void
+ctcm_text_export_secrets(const struct ctcm_bundle *b, struct buf *o)
+{
+	text_export(b, 1, o);
 }
 
 int
@@ -419,7 +476,7 @@ ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *b,
 	const char	*p = text, *end = text + len, *nl;
 	struct buf	 cur;
 	int		 kind = 0, lineno = 0, sawfile = 0;
-	int		 seen[3] = { 0, 0, 0 };
+	int		 seen[4] = { 0, 0, 0, 0 };
 
 	ctcm_bundle_init(b);
 	if (memchr(text, 0, len) != NULL) {
@@ -450,10 +507,12 @@ ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *b,
 				kind = CTCM_SEC_CONF;
 			else if (strcmp(name, "exports") == 0)
 				kind = CTCM_SEC_EXPORTS;
+			else if (strcmp(name, "smb/users") == 0)
+				kind = CTCM_SEC_SMBUSERS;
 			else {
 				snprintf(err, errlen, "line %d: unknown file "
-				    "'%s' (duonas.conf or exports)", lineno,
-				    name);
+				    "'%s' (duonas.conf, exports or smb/users)",
+				    lineno, name);
 				goto fail;
 			}
 			if (seen[kind]++) {

@@ -3,7 +3,7 @@
  * `duonas export add|rm|set`, `ip add|rm`, `lun add|rm` (man/duonas.8),
  * the helpers every ctcm command file shares, and the registration of
  * all of them (read-only ones: ctcm_ctl_show.c; rollback, import and test
- * hooks: ctcm_ctl_admin.c).
+ * hooks: ctcm_ctl_admin.c; SMB users: ctcm_ctl_smb.c).
  *
  * Changing commands check their arguments, then that this head is the
  * master (else exit 2 naming the master and its address), then run one
@@ -485,4 +485,5 @@ ctcm_ctl_register(void)
 	ctl_register("lun rm", cmd_lun_rm);
 	ctcm_ctl_show_register();
 	ctcm_ctl_admin_register();
+	ctcm_ctl_smb_register();
 }

@@ -20,6 +20,7 @@
 #include "ctcm/ctcm_ctl_int.h"
 #include "ctcm/ctcm_int.h"
 #include "ctcm/ctcm_txn.h"
+#include "smb/smb_users.h"
 
 /* ---- rollback / import ------------------------------------------------- */
 
@@ -33,6 +34,49 @@ copy_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
 	(void)msg;
 	(void)msglen;
 	ctcm_bundle_copy(next, src);
+	return 0;
+}
+
+/* Import: the text's configuration; its "%%file smb/users" section
+ * replaces the users (an empty one removes them all), and a text without
+ * one keeps the cluster's users, so importing what config export printed
+ * on a terminal (hashes left out) does not delete every SMB account. */
+static int
+import_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
+    void *arg, char *msg, size_t msglen)
+{
+	const struct ctcm_bundle	*src = arg;
+	const struct ctcm_section	*u;
+
+	(void)msg;
+	(void)msglen;
+	ctcm_bundle_copy(next, src);
+	if ((u = ctcm_bundle_get(src, CTCM_SEC_SMBUSERS)) == NULL) {
+		if ((u = ctcm_bundle_get(cur, CTCM_SEC_SMBUSERS)) != NULL)
+			ctcm_bundle_set(next, CTCM_SEC_SMBUSERS, "smb/users",
+			    u->data, u->len);
+	} else {
+		struct smb_users	l;
+		struct buf		o;
+		char			e[256];
+
+		/* canonical form (sorted, lower-case hex); text that does
+		 * not parse stays as it is and validation names the line */
+		if (smb_users_parse((const char *)u->data, u->len, &l, e,
+		    sizeof(e)) == 0) {
+			buf_init(&o);
+			smb_users_format(&l, &o);
+			if (o.len == 0)
+				ctcm_bundle_del(next, CTCM_SEC_SMBUSERS);
+			else
+				ctcm_bundle_set(next, CTCM_SEC_SMBUSERS,
+				    "smb/users", o.data, o.len);
+			if (o.len > 0)
+				memset(o.data, 0, o.len);
+			buf_free(&o);
+			smb_users_free(&l);
+		}
+	}
 	return 0;
 }
 
@@ -92,7 +136,7 @@ cmd_config_import(struct ctl_ctx *c, int argc, char **argv)
 		ctcm_bundle_free(&b);
 		return ex;
 	}
-	ex = ctcm_ctl_run_txn(c, copy_edit, &b, "config import", argc, argv,
+	ex = ctcm_ctl_run_txn(c, import_edit, &b, "config import", argc, argv,
 	    CTCM_TXN_MONITOR_OK);
 	ctcm_bundle_free(&b);
 	if (ex == CTL_EX_OK && monitor) {

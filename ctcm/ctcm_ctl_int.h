@@ -40,5 +40,6 @@ int	ctcm_ctl_export_edit(const struct ctcm_bundle *cur,
 
 void	ctcm_ctl_show_register(void);
 void	ctcm_ctl_admin_register(void);
+void	ctcm_ctl_smb_register(void);
 
 #endif

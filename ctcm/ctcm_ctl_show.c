@@ -24,6 +24,7 @@
 #include "ctcm/ctcm_int.h"
 #include "ctcm/ctcm_txn.h"
 #include "ha/ha.h"
+#include "smb/smb_users.h"
 
 static int
 cmd_export_ls(struct ctl_ctx *c, int argc, char **argv)
@@ -256,7 +257,8 @@ show_json(struct ctl_ctx *c, const struct snap *s, const struct ctcm_bundle *b,
 		ctl_printf(c, ",\"exports\":");
 		buf_add_json_str(&c->out, ctcm_bundle_text(b,
 		    CTCM_SEC_EXPORTS, NULL));
-		ctl_printf(c, "}");
+		/* password hashes never leave through show: a count */
+		ctl_printf(c, "},\"smb_users\":%d", ctcm_smb_users_count(b));
 	}
 	ctl_printf(c, "}\n");
 }
@@ -400,12 +402,47 @@ cmd_config_history(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* The text of section kind in a diff: the SMB users without their
+ * hashes (prev: the older side, so a changed hash shows as a changed
+ * line). */
+static void
+diff_text(const struct ctcm_bundle *b, const struct ctcm_bundle *prev,
+    uint16_t kind, struct buf *o)
+{
+	const struct ctcm_section	*s = ctcm_bundle_get(b, kind);
+	struct smb_users		 u, p;
+	char				 err[256];
+	int				 havep;
+
+	if (s == NULL)
+		return;
+	if (kind != CTCM_SEC_SMBUSERS) {
+		buf_add(o, s->data, s->len);
+		return;
+	}
+	if (smb_users_parse((const char *)s->data, s->len, &u, err,
+	    sizeof(err)) < 0) {
+		buf_printf(o, "# unreadable: %s\n", err);
+		return;
+	}
+	havep = prev != NULL && (s = ctcm_bundle_get(prev, kind)) != NULL &&
+	    smb_users_parse((const char *)s->data, s->len, &p, err,
+	    sizeof(err)) == 0;
+	smb_users_redact(&u, havep ? &p : NULL, o);
+	if (havep)
+		smb_users_free(&p);
+	smb_users_free(&u);
+}
+
 static int
 cmd_config_diff(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct ctcm_bundle	a, b;
 	int			rc;
-	static const uint16_t	kinds[] = { CTCM_SEC_CONF, CTCM_SEC_EXPORTS };
+	static const uint16_t	kinds[] = { CTCM_SEC_CONF, CTCM_SEC_EXPORTS,
+				    CTCM_SEC_SMBUSERS };
+	static const char *const names[] = { "duonas.conf", "exports",
+				    "smb/users" };
 
 	if (argc < 1 || argc > 2)
 		return ctl_usage(c, "config diff", "needs G1 [G2]");
@@ -425,16 +462,17 @@ cmd_config_diff(struct ctl_ctx *c, int argc, char **argv)
 		ctl_printf(c, "{\"from\":%llu,\"to\":%llu,\"files\":[",
 		    (unsigned long long)a.gen, (unsigned long long)b.gen);
 	for (size_t k = 0; k < nitems(kinds); k++) {
-		size_t		 al, bl;
-		const char	*at = ctcm_bundle_text(&a, kinds[k], &al);
-		const char	*bt = ctcm_bundle_text(&b, kinds[k], &bl);
-		struct buf	 o;
+		struct buf	 at, bt, o;
 		int		 ch;
-		const char	*name = kinds[k] == CTCM_SEC_CONF ?
-				    "duonas.conf" : "exports";
+		const char	*name = names[k];
 
+		buf_init(&at);
+		buf_init(&bt);
 		buf_init(&o);
-		ch = ctcm_diff(at, al, bt, bl, &o);
+		diff_text(&a, NULL, kinds[k], &at);
+		diff_text(&b, &a, kinds[k], &bt);
+		ch = ctcm_diff(at.len ? (char *)at.data : "", at.len,
+		    bt.len ? (char *)bt.data : "", bt.len, &o);
 		if (c->json) {
 			ctl_printf(c, "%s{\"name\":\"%s\",\"changed\":%d,"
 			    "\"diff\":", k ? "," : "", name, ch);
@@ -447,6 +485,8 @@ cmd_config_diff(struct ctl_ctx *c, int argc, char **argv)
 			    (unsigned long long)b.gen, (char *)o.data);
 		}
 		buf_free(&o);
+		buf_free(&at);
+		buf_free(&bt);
 	}
 	if (c->json)
 		ctl_printf(c, "]}\n");
@@ -472,7 +512,13 @@ cmd_config_export(struct ctl_ctx *c, int argc, char **argv)
 		return CTL_EX_FAIL;
 	}
 	buf_init(&o);
-	ctcm_text_export(&b, &o);
+	/* the file (mode 0600, written by the daemon) has the SMB users
+	 * with their hashes, so export and import round-trip them; what is
+	 * printed (a terminal, a log) does not */
+	if (argc == 1)
+		ctcm_text_export_secrets(&b, &o);
+	else
+		ctcm_text_export(&b, &o);
 	if (argc == 1) {
 		if (file_write_atomic(argv[0], o.data, o.len, 0600) < 0) {
 			ctl_printf(c, "duonas config export: %s: %s\n",
@@ -491,7 +537,8 @@ cmd_config_export(struct ctl_ctx *c, int argc, char **argv)
 		ctl_printf(c, ",\"exports\":");
 		buf_add_json_str(&c->out, ctcm_bundle_text(&b,
 		    CTCM_SEC_EXPORTS, NULL));
-		ctl_printf(c, "}}\n");
+		ctl_printf(c, "},\"smb_users\":%d}\n",
+		    ctcm_smb_users_count(&b));
 	} else if (argc == 0)
 		ctl_printf(c, "%s", (char *)o.data);
 	buf_free(&o);

@@ -23,6 +23,8 @@
 #define CTCM_MAX_SECTIONS	8
 #define CTCM_SEC_CONF		1
 #define CTCM_SEC_EXPORTS	2
+#define CTCM_SEC_SMBUSERS	3	/* SMB users (docs/smb-users.md);
+					 * present only when not empty */
 #define CTCM_AUTHOR_MAX		64
 #define CTCM_SUMMARY_MAX	256
 #define CTCM_FILE_MAX		(1u << 20)	/* one configuration file */
@@ -63,6 +65,8 @@ int	ctcm_bundle_copy(struct ctcm_bundle *dst, const struct ctcm_bundle *);
 /* Replace or add a section (data copied). 0, or CTCM_E_FORMAT when full. */
 int	ctcm_bundle_set(struct ctcm_bundle *, uint16_t kind, const char *name,
 	    const void *data, size_t len);
+/* Remove a section (no-op when absent). */
+void	ctcm_bundle_del(struct ctcm_bundle *, uint16_t kind);
 const struct ctcm_section *ctcm_bundle_get(const struct ctcm_bundle *,
 	    uint16_t kind);
 /* Text of a section ("" when absent). */
@@ -100,8 +104,17 @@ uint64_t ctcm_epoch_next(uint64_t seen, uint32_t node);
 int	ctcm_bundle_cfg(const struct ctcm_bundle *, struct cfg *out, char *err,
 	    size_t errlen);
 
-/* Text form (%%file sections).  Import: 0, or -1 with err. */
+/* Text form (%%file sections).  Import: 0, or -1 with err.
+ * ctcm_text_export leaves the SMB users section out (password hashes):
+ * a comment line counts the users instead; ctcm_text_export_secrets has
+ * it, for a file the daemon writes with mode 0600.  An imported text
+ * without a "%%file smb/users" section has no such section in b (the
+ * import keeps the cluster's users then, ctcm_ctl_admin.c). */
 void	ctcm_text_export(const struct ctcm_bundle *, struct buf *out);
+void	ctcm_text_export_secrets(const struct ctcm_bundle *, struct buf *out);
+/* Users in b's SMB users section: 0 when absent, -1 when it does not
+ * parse. */
+int	ctcm_smb_users_count(const struct ctcm_bundle *);
 int	ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *,
 	    char *err, size_t errlen);
 /* Line diff of two texts ("-"/"+" lines with context "  "); returns the
@@ -153,6 +166,7 @@ struct ctcm_stamp {
 struct ctcm_local {
 	char	dir[CFG_PATH_MAX];		/* <statedir>/ctcm */
 	char	conf_path[CFG_PATH_MAX];	/* where duonas.conf goes */
+	char	users_path[CFG_PATH_MAX];	/* <statedir>/smb/users */
 	int	history;			/* bundles kept locally */
 };
 

@@ -26,6 +26,7 @@
 #include "common/util.h"
 #include "ctcm/ctcm_int.h"
 #include "pool/pext.h"
+#include "smb/smb_users.h"
 
 #define STAMP_MAX	(64 * 1024)
 
@@ -41,7 +42,9 @@ ctcm_local_open(struct ctcm_local *l, const char *statedir,
 	if (snprintf(l->dir, sizeof(l->dir), "%s/ctcm", statedir) >=
 	    (int)sizeof(l->dir) ||
 	    snprintf(l->conf_path, sizeof(l->conf_path), "%s", conf_path) >=
-	    (int)sizeof(l->conf_path)) {
+	    (int)sizeof(l->conf_path) ||
+	    smb_users_path(statedir, l->users_path, sizeof(l->users_path)) <
+	    0) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -335,7 +338,8 @@ prune(const struct ctcm_local *l, uint64_t keep)
 /* ---- install ---------------------------------------------------------- */
 
 /* Where each section goes: duonas.conf at conf_path, exports where the
- * bundle's own duonas.conf says. */
+ * bundle's own duonas.conf says, the SMB users in the state directory
+ * (<statedir>/smb/users, docs/smb-users.md). */
 static int
 install_paths(const struct ctcm_local *l, const struct ctcm_bundle *b,
     char paths[][CFG_PATH_MAX], char *err, size_t errlen)
@@ -362,10 +366,28 @@ install_paths(const struct ctcm_local *l, const struct ctcm_bundle *b,
 			snprintf(paths[i], CFG_PATH_MAX, "%s", l->conf_path);
 		else if (b->sec[i].kind == CTCM_SEC_EXPORTS)
 			snprintf(paths[i], CFG_PATH_MAX, "%s", c->exports);
+		else if (b->sec[i].kind == CTCM_SEC_SMBUSERS)
+			snprintf(paths[i], CFG_PATH_MAX, "%s", l->users_path);
 	}
 	rv = 0;
 out:
 	free(c);
+	return rv;
+}
+
+/* The directory of the users file, mode 0700 even when it existed. */
+static int
+users_dir(const char *users_path)
+{
+	char	*d = xstrdup(users_path), *sl = strrchr(d, '/');
+	int	 rv = 0;
+
+	if (sl != NULL && sl != d) {
+		*sl = 0;
+		if (mkdir_p(d, 0700) < 0 || chmod(d, 0700) < 0)
+			rv = -1;
+	}
+	free(d);
 	return rv;
 }
 
@@ -424,10 +446,23 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 	/* 3: the files the daemon reads */
 	memset(&st, 0, sizeof(st));
 	for (int i = 0; i < b->nsec; i++) {
+		mode_t mode = 0644;
+
 		if (paths[i][0] == 0)
 			continue;
+		if (b->sec[i].kind == CTCM_SEC_CONF)
+			mode = 0600;
+		else if (b->sec[i].kind == CTCM_SEC_SMBUSERS) {
+			/* password hashes: root only, directory included */
+			mode = 0600;
+			if (users_dir(l->users_path) < 0) {
+				free(hp);
+				hp = xstrdup(l->users_path);
+				goto ioerr;
+			}
+		}
 		if (ctcm_file_write(paths[i], b->sec[i].data, b->sec[i].len,
-		    b->sec[i].kind == CTCM_SEC_CONF ? 0600 : 0644) < 0) {
+		    mode) < 0) {
 			free(hp);
 			hp = xstrdup(paths[i]);
 			goto ioerr;
@@ -438,6 +473,15 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 		st.files[st.nfiles].crc = pext_crc32c(0, b->sec[i].data,
 		    b->sec[i].len);
 		st.nfiles++;
+	}
+	/* a generation without SMB users (also one from before they
+	 * existed) has no users file; only an existing one costs a step */
+	if (ctcm_bundle_get(b, CTCM_SEC_SMBUSERS) == NULL &&
+	    access(l->users_path, F_OK) == 0 &&
+	    ctcm_file_unlink(l->users_path) < 0) {
+		free(hp);
+		hp = xstrdup(l->users_path);
+		goto ioerr;
 	}
 	/* 4: the stamp: the local commit point */
 	st.gen = b->gen;
@@ -506,6 +550,18 @@ ctcm_local_from_files(const struct ctcm_local *l, struct ctcm_bundle *b,
 		ctcm_bundle_set(b, CTCM_SEC_EXPORTS, "exports", "", 0);
 	} else
 		ctcm_bundle_set(b, CTCM_SEC_EXPORTS, "exports", d, len);
+	free(d);
+	d = NULL;
+	/* the users file exists exactly when the installed generation has
+	 * the section */
+	if (read_file(l->users_path, &d, &len) < 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", l->users_path,
+			    strerror(errno));
+			goto out;
+		}
+	} else
+		ctcm_bundle_set(b, CTCM_SEC_SMBUSERS, "smb/users", d, len);
 	rv = 0;
 out:
 	if (rv < 0)

@@ -27,6 +27,7 @@
 #include "ha/ha.h"
 #include "pool/pext.h"
 #include "pso/pso.h"
+#include "smb/smb_users.h"
 
 #define MAX_CBS		16
 
@@ -207,6 +208,19 @@ ctcm_validate(const struct ctcm_bundle *b, struct cfg *out, char *err,
 				    v[i].path, v[i].id, v[j].line);
 				goto out;
 			}
+	}
+	{
+		const struct ctcm_section *us = ctcm_bundle_get(b,
+		    CTCM_SEC_SMBUSERS);
+		struct smb_users u;
+
+		if (us != NULL && smb_users_parse((const char *)us->data,
+		    us->len, &u, e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "smb/users %s", e);
+			goto out;
+		}
+		if (us != NULL)
+			smb_users_free(&u);
 	}
 	for (int i = 0; i < nvalidators; i++)
 		if (validators[i].fn(out, exp, elen, err, errlen,

@@ -22,6 +22,7 @@
 
 struct buf;
 struct cfg;
+struct smb_users;
 
 /* One export as an SMB share. */
 struct smb_share {
@@ -74,6 +75,10 @@ int	smb_register(void);
 int	smb_start(const struct cfg *, int self);
 /* A new configuration generation: shares, users, smbd reloaded. */
 void	smb_reload(const struct cfg *);
+/* Write Samba's password database (<rundir>/smb/private/smbpasswd)
+ * from the configuration's SMB users.  Any thread. */
+void	smb_passdb_write(const struct cfg *, int self,
+	    const struct smb_users *);
 /* Stop smbd and unmount every export (daemon exit). */
 void	smb_shutdown(void);
 /* Test fault (`duonas health fault smbd on|off`): kill smbd and keep it

@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -59,6 +60,7 @@
 #include "fsvc/fsvc.h"
 #include "lhm/lhm.h"
 #include "pso/brl.h"
+#include "smb/smb_hash.h"
 #include "smb/smb_users.h"
 
 #define SMBD_PATH	"/usr/sbin/smbd"
@@ -151,39 +153,31 @@ conf_write(void)
 }
 
 /*
- * Samba's passdb from the users of the configuration (installed by the
- * configuration transactions at smb_users_path()), and a local account
- * for each: Samba maps every SMB user to a Unix one.  A head without the
- * users file has no SMB users.
+ * Samba's password database from the users of the installed generation
+ * (smb_users_sync.c calls this on its worker thread after each install,
+ * once the local accounts exist; also at start).  smbd reads the file at
+ * every logon, so no reload is needed.  Disabled users are written
+ * disabled ([DU ...]).
  */
-static int
-passdb_write(void)
+void
+smb_passdb_write(const struct cfg *cfg, int self, const struct smb_users *u)
 {
-	struct smb_users	u;
+	static pthread_mutex_t	mtx = PTHREAD_MUTEX_INITIALIZER;
+	char			dir[CFG_PATH_MAX + 16], path[CFG_PATH_MAX + 32];
 	struct buf		b;
-	char			path[CFG_PATH_MAX + 32], err[512];
-	int			rv = 0;
 
-	smb_users_path(smb.cfg->heads[smb.self].statedir, path, sizeof(path));
-	memset(&u, 0, sizeof(u));
-	if (smb_users_load(path, &u, err, sizeof(err)) < 0) {
-		log_warnx("smb: users: %s: no SMB user can log in", err);
-		memset(&u, 0, sizeof(u));
-		rv = -1;
-	}
-	if (smb_users_ensure_accounts(&u, err, sizeof(err)) < 0) {
-		log_warnx("smb: users: %s", err);
-		rv = -1;
-	}
+	snprintf(dir, sizeof(dir), "%s/smb/private", cfg->heads[self].rundir);
+	snprintf(path, sizeof(path), "%s/smbpasswd", dir);
 	buf_init(&b);
-	smb_users_smbpasswd(&u, &b);
-	if (file_write_atomic(smb.passdb, b.data, b.len, 0600) < 0) {
-		log_warn("smb: cannot write %s", smb.passdb);
-		rv = -1;
-	}
+	smb_users_smbpasswd(u, time(NULL), &b);
+	pthread_mutex_lock(&mtx);
+	if (mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0 ||
+	    file_write_atomic(path, b.data, b.len, 0600) < 0)
+		log_warn("smb: cannot write %s", path);
+	else
+		log_info("smb: password database written: %d user(s)", u->n);
+	pthread_mutex_unlock(&mtx);
 	buf_free(&b);
-	smb_users_free(&u);
-	return rv;
 }
 
 static int
@@ -893,7 +887,6 @@ smb_start(const struct cfg *cfg, int self)
 	stale_mounts();
 	if (conf_write() < 0)
 		return -1;
-	passdb_write();
 	smb.tick = event_new(loop_base(), -1, EV_PERSIST, tick_cb, NULL);
 	{
 		struct timeval tv = { 0, TICK_MS * 1000 };
@@ -953,7 +946,6 @@ smb_reload(const struct cfg *cfg)
 	if (nn == 0)
 		atomic_store(&smb.down_since_ms, 0);
 	conf_write();
-	passdb_write();
 	/* new shares on a LUN this head serves: the gate says so */
 	for (int j = 0; j < nn; j++)
 		if (nx[j].fs == NULL && (smb.gate == NULL ||

@@ -6,6 +6,10 @@
  * the shared table (so typos and --help never need the daemon), sends argv
  * and prints the reply.  Exit codes: 0 ok, 1 failed, 2 not the master,
  * 64 usage, 69 daemon unreachable.  `keygen` and `help` run locally.
+ *
+ * `smb user add|passwd` read the password here (twice with echo off on a
+ * terminal, else one line of standard input) and send only its NT hash
+ * (`--nthash HEX`): the password never crosses the admin socket.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -20,6 +25,7 @@
 #include "common/util.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
+#include "smb/smb_users.h"
 
 static void
 usage_all(FILE *f)
@@ -99,6 +105,164 @@ keygen(int argc, char **argv)
 		return CTL_EX_FAIL;
 	}
 	return 0;
+}
+
+/* One line of fd (without its newline, CR-LF too) into pw; the length,
+ * or -1 when longer than max bytes or unreadable. */
+static ssize_t
+read_line(int fd, char *pw, size_t max)
+{
+	size_t	n = 0;
+	char	ch;
+
+	for (;;) {
+		ssize_t r = read(fd, &ch, 1);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0 || ch == '\n')
+			break;
+		if (n == max) {
+			/* drain the rest of the line, keep nothing */
+			while ((r = read(fd, &ch, 1)) == 1 && ch != '\n')
+				;
+			return -2;
+		}
+		pw[n++] = ch;
+	}
+	if (n > 0 && pw[n - 1] == '\r')
+		n--;
+	pw[n] = 0;
+	return (ssize_t)n;
+}
+
+/* Prompt on the terminal with echo off; length or <0. */
+static ssize_t
+prompt_tty(const char *prompt, char *pw, size_t max)
+{
+	struct termios	old, raw;
+	ssize_t		n;
+
+	fprintf(stderr, "%s", prompt);
+	fflush(stderr);
+	if (tcgetattr(STDIN_FILENO, &old) < 0)
+		return -1;
+	raw = old;
+	raw.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
+	raw.c_lflag |= ECHONL;
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw) < 0)
+		return -1;
+	n = read_line(STDIN_FILENO, pw, max);
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+	return n;
+}
+
+/*
+ * smb user add|passwd: check the arguments, read the password, and run
+ * the command with "--nthash HEX" appended.  Returns the exit code.
+ */
+static int
+smb_user_pw(const struct ctl_cmd *c, const char *sock, int argc, char **argv,
+    int nw)
+{
+	char		 pw[SMB_PASSWORD_MAX + 2], pw2[SMB_PASSWORD_MAX + 2];
+	char		 hex[33], err[256], **nv;
+	const char	*name = NULL;
+	uint8_t		 h[SMB_NTHASH_LEN];
+	ssize_t		 n, n2;
+	int		 pos = 0, rc;
+
+	for (int i = nw; i < argc; i++) {
+		if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc &&
+		    strcmp(c->name, "smb user add") == 0) {
+			i++;
+			continue;
+		}
+		if (strncmp(argv[i], "--uid=", 6) == 0 &&
+		    strcmp(c->name, "smb user add") == 0)
+			continue;
+		if (strncmp(argv[i], "--nthash", 8) == 0) {
+			fprintf(stderr, "duonas %s: --nthash is what duonas "
+			    "sends itself; give the password on standard "
+			    "input\nusage: duonas %s %s\n", c->name, c->name,
+			    c->args);
+			return CTL_EX_USAGE;
+		}
+		if (argv[i][0] == '-' || pos++ > 0) {
+			fprintf(stderr, "duonas %s: unexpected argument "
+			    "'%s'\nusage: duonas %s %s\n", c->name, argv[i],
+			    c->name, c->args);
+			return CTL_EX_USAGE;
+		}
+		name = argv[i];
+	}
+	if (name == NULL) {
+		fprintf(stderr, "duonas %s: missing NAME\nusage: duonas %s "
+		    "%s\n", c->name, c->name, c->args);
+		return CTL_EX_USAGE;
+	}
+	if (strcmp(c->name, "smb user add") == 0 &&
+	    smb_user_name_check(name, err, sizeof(err)) < 0) {
+		fprintf(stderr, "duonas %s: %s\nusage: duonas %s %s\n",
+		    c->name, err, c->name, c->args);
+		return CTL_EX_USAGE;
+	}
+	if (isatty(STDIN_FILENO)) {
+		char prompt[96];
+
+		snprintf(prompt, sizeof(prompt), "New SMB password for %s: ",
+		    name);
+		n = prompt_tty(prompt, pw, SMB_PASSWORD_MAX + 1);
+		n2 = n < 0 ? n : prompt_tty("Retype the password: ", pw2,
+		    SMB_PASSWORD_MAX + 1);
+		if (n >= 0 && n2 >= 0 && (n != n2 || memcmp(pw, pw2,
+		    (size_t)n) != 0)) {
+			fprintf(stderr, "duonas %s: the passwords do not "
+			    "match; nothing changed\n", c->name);
+			rc = CTL_EX_USAGE;
+			goto out;
+		}
+	} else
+		n = n2 = read_line(STDIN_FILENO, pw, SMB_PASSWORD_MAX + 1);
+	if (n == -2 || n2 == -2 || n > SMB_PASSWORD_MAX) {
+		fprintf(stderr, "duonas %s: the password is longer than %d "
+		    "bytes\n", c->name, SMB_PASSWORD_MAX);
+		rc = CTL_EX_USAGE;
+		goto out;
+	}
+	if (n < 0 || n2 < 0) {
+		fprintf(stderr, "duonas %s: cannot read the password: %s\n",
+		    c->name, strerror(errno));
+		rc = CTL_EX_FAIL;
+		goto out;
+	}
+	if (n == 0) {
+		fprintf(stderr, "duonas %s: an empty password is refused "
+		    "(give it on standard input: printf 'pw\\n' | duonas "
+		    "%s NAME)\n", c->name, c->name);
+		rc = CTL_EX_USAGE;
+		goto out;
+	}
+	if (smb_nthash(pw, (size_t)n, h, err, sizeof(err)) < 0) {
+		fprintf(stderr, "duonas %s: %s\n", c->name, err);
+		rc = CTL_EX_USAGE;
+		goto out;
+	}
+	smb_nthash_hex(h, hex);
+	nv = xcalloc((size_t)argc + 3, sizeof(*nv));
+	memcpy(nv, argv, (size_t)argc * sizeof(*nv));
+	nv[argc] = "--nthash";
+	nv[argc + 1] = hex;
+	rc = ctl_client_run(sock, argc + 2, nv);
+	free(nv);
+out:
+	explicit_bzero(pw, sizeof(pw));
+	explicit_bzero(pw2, sizeof(pw2));
+	explicit_bzero(hex, sizeof(hex));
+	explicit_bzero(h, sizeof(h));
+	return rc;
 }
 
 int
@@ -208,5 +372,8 @@ main(int argc, char **argv)
 		    RUNSTATEDIR);
 		sock = defsock;
 	}
+	if (strcmp(c->name, "smb user add") == 0 ||
+	    strcmp(c->name, "smb user passwd") == 0)
+		return smb_user_pw(c, sock, argc, argv, nw);
 	return ctl_client_run(sock, argc, argv);
 }

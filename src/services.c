@@ -25,6 +25,7 @@
 #include "export/nfs_drc.h"
 #include "export/smb.h"
 #include "fsvc/fsvc.h"
+#include "smb/smb_users_sync.h"
 #include "vip/tickle.h"
 
 static int	nfs_running;
@@ -131,6 +132,18 @@ config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 	log_info("ctcm: generation %llu applied", (unsigned long long)gen);
 }
 
+/* The SMB users of the installed generation, their accounts made (a
+ * worker thread): Samba's password database follows. */
+static void
+users_applied_cb(uint64_t gen, const struct smb_users *u, int accounts_ok,
+    void *arg)
+{
+	(void)gen;
+	(void)accounts_ok;
+	(void)arg;
+	smb_passdb_write(dd.cfg, dd.self, u);
+}
+
 /* The DRC replication waits for the peer only while HA says it lives. */
 static void
 drc_opmode_cb(enum ha_opmode mode, int peer_alive, void *arg)
@@ -144,6 +157,10 @@ int
 services_init(void)
 {
 	ctcm_on_install(config_installed_cb, NULL);
+	/* SMB users: local accounts on every install (the SMB service
+	 * passes its passdb writer here); without the worker (logged) the
+	 * other services still run */
+	smb_users_sync_start(dd.me->statedir, users_applied_cb, NULL);
 	nfs_drc_repl_init();
 	ha_opmode_register(drc_opmode_cb, NULL);
 	nfs_drc_repl_peer_alive(ha_peer_alive());
@@ -172,6 +189,7 @@ services_init(void)
 void
 services_shutdown(void)
 {
+	smb_users_sync_stop();
 	smb_shutdown();
 	if (nfs_running)
 		nfs_shutdown();

@@ -168,6 +168,28 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "block; a LUN of another pool is refused.", 0 },
 	{ "lun rm", "NAME",
 	  "Remove a LUN that holds no export (master only).", 0 },
+	{ "smb user ls", "[--json]",
+	  "List the SMB users of the configuration: name, uid, state "
+	  "(never their password hashes).  Works on both heads.", 1 },
+	{ "smb user add", "NAME [--uid N]",
+	  "Add SMB user NAME (1-32 characters: lower-case letters, digits, "
+	  "'_', '.', '-', starting with a letter or '_'; not a system "
+	  "account's name) with uid N (1000-60000; default the lowest free "
+	  "from 30000).  Asks for the password twice on a terminal, else "
+	  "reads one line from standard input (printf 'pw\\n' | duonas smb "
+	  "user add NAME); only its NT hash is sent to the daemon.  Both "
+	  "heads create a local unix account NAME with that uid.  Master "
+	  "only: one configuration transaction.", 0 },
+	{ "smb user passwd", "NAME",
+	  "Set a new password for SMB user NAME (read like smb user add; "
+	  "master only).", 0 },
+	{ "smb user rm", "NAME",
+	  "Remove SMB user NAME (master only).  The local unix account "
+	  "stays: files keep its uid.", 0 },
+	{ "smb user disable", "NAME",
+	  "Keep SMB user NAME but refuse its logins (master only).", 0 },
+	{ "smb user enable", "NAME",
+	  "Allow a disabled SMB user's logins again (master only).", 0 },
 	{ "config show", "[--json]",
 	  "Show the configuration generation, its checksum, author and "
 	  "summary, the state of every array replica and the peer, and the "

@@ -185,6 +185,59 @@ test_text(void)
 	ctcm_bundle_free(&b);
 }
 
+/* SMB users (section kind 3): printed text leaves the hashes out and
+ * counts the users; the text for a 0600 file has them and imports back
+ * to the same content. */
+static void
+test_text_smbusers(void)
+{
+	static const char users[] =
+	    "user alice uid 30000 nthash 8846f7eaee8fb117ad06bdd830b7586c\n"
+	    "user bob uid 30001 nthash 31d6cfe0d16ae931b73c59d7e0c089c0\n";
+	struct ctcm_bundle	b, d;
+	struct buf		o;
+	char			err[256];
+
+	mk(&b, 5, "cluster a\n", "/srv/a -id=1 *\n");
+	ctcm_bundle_set(&b, CTCM_SEC_SMBUSERS, "smb/users", users,
+	    strlen(users));
+	T_EQ(ctcm_smb_users_count(&b), 2, "two users counted");
+	buf_init(&o);
+	ctcm_text_export(&b, &o);
+	T_OK(strstr((char *)o.data, "8846f7ee") == NULL &&
+	    strstr((char *)o.data, "8846f7eaee8fb117") == NULL &&
+	    strstr((char *)o.data, "%%file smb/users") == NULL,
+	    "printed export has no hash and no users section");
+	T_OK(strstr((char *)o.data, "\n# smb users: 2 (hashes not shown; "
+	    "duonas config export FILE writes them)\n%%file duonas.conf\n")
+	    != NULL, "it counts the users before the first section");
+	T_EQ(ctcm_text_import((char *)o.data, o.len, &d, err, sizeof(err)), 0,
+	    "the printed form imports");
+	T_OK(ctcm_bundle_get(&d, CTCM_SEC_SMBUSERS) == NULL,
+	    "without a users section (the import keeps the cluster's)");
+	ctcm_bundle_free(&d);
+	buf_reset(&o);
+	ctcm_text_export_secrets(&b, &o);
+	T_OK(strstr((char *)o.data, "%%file smb/users\nuser alice uid 30000 "
+	    "nthash 8846f7eaee8fb117ad06bdd830b7586c\n") != NULL,
+	    "the file form has the users");
+	T_EQ(ctcm_text_import((char *)o.data, o.len, &d, err, sizeof(err)), 0,
+	    "it imports");
+	T_EQ(ctcm_content_crc(&d), ctcm_content_crc(&b),
+	    "round trip keeps the users");
+	ctcm_bundle_free(&d);
+	T_EQ(ctcm_text_import("%%file duonas.conf\nx\n%%file smb/users\n",
+	    37, &d, err, sizeof(err)), 0, "an empty users section imports");
+	T_OK(ctcm_bundle_get(&d, CTCM_SEC_SMBUSERS) != NULL &&
+	    ctcm_smb_users_count(&d) == 0, "present and empty: no users");
+	ctcm_bundle_free(&d);
+	ctcm_bundle_del(&b, CTCM_SEC_SMBUSERS);
+	T_OK(ctcm_bundle_get(&b, CTCM_SEC_SMBUSERS) == NULL && b.nsec == 2,
+	    "section deleted");
+	buf_free(&o);
+	ctcm_bundle_free(&b);
+}
+
 static void
 test_diff(void)
 {
@@ -396,6 +449,7 @@ main(void)
 	test_golden();
 	test_image();
 	test_text();
+	test_text_smbusers();
 	test_diff();
 	test_decide();
 	test_numbers();

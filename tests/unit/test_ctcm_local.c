@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -196,6 +197,69 @@ test_install(void)
 	}
 }
 
+/* The SMB users section is installed at <statedir>/smb/users (0600 in a
+ * 0700 directory) and vouched for by the stamp; a generation without it
+ * removes the file; the installed files rebuild the same bundle. */
+static void
+test_smbusers(void)
+{
+	static const char users[] =
+	    "user alice uid 30000 nthash 8846f7eaee8fb117ad06bdd830b7586c\n";
+	struct ctcm_local	l;
+	struct ctcm_stamp	st;
+	struct ctcm_bundle	b, r;
+	struct stat		sb;
+	char			why[512], err[512], up[400], ud[400];
+	int			listed = 0;
+
+	snprintf(up, sizeof(up), "%s/smb/users", state);
+	snprintf(ud, sizeof(ud), "%s/smb", state);
+	T_EQ(ctcm_local_open(&l, state, conf), 0, "local open");
+	T_OK(strcmp(l.users_path, up) == 0, "users path %s", l.users_path);
+	mkb(&b, 30, "/x -id=1 *\n");
+	ctcm_bundle_set(&b, CTCM_SEC_SMBUSERS, "smb/users", users,
+	    strlen(users));
+	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 30 "
+	    "with users");
+	T_OK(file_is(up, users), "users file installed");
+	T_OK(stat(up, &sb) == 0 && (sb.st_mode & 07777) == 0600,
+	    "users file mode 0600");
+	T_OK(stat(ud, &sb) == 0 && (sb.st_mode & 07777) == 0700,
+	    "smb directory mode 0700");
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_VALID, "valid");
+	for (int i = 0; i < st.nfiles; i++)
+		if (st.files[i].kind == CTCM_SEC_SMBUSERS &&
+		    strcmp(st.files[i].path, up) == 0 &&
+		    st.files[i].len == strlen(users))
+			listed = 1;
+	T_OK(listed, "the stamp lists the users file (kind 3)");
+	T_EQ(ctcm_local_from_files(&l, &r, err, sizeof(err)), 0,
+	    "bundle from the installed files");
+	T_EQ(ctcm_content_crc(&r), ctcm_content_crc(&b),
+	    "same content, users included");
+	ctcm_bundle_free(&r);
+	flip(up, 3);
+	T_EQ(ctcm_local_check(&l, &st, NULL, why, sizeof(why)),
+	    CTCM_LOCAL_INVALID, "a users file changed by hand: invalid");
+	T_OK(strstr(why, up) != NULL, "reason names it: %s", why);
+	flip(up, 3);
+	ctcm_bundle_free(&b);
+	mkb(&b, 31, "/x -id=1 *\n");
+	T_EQ(ctcm_local_install(&l, &b, err, sizeof(err)), 0, "install 31 "
+	    "without users");
+	T_OK(access(up, F_OK) == -1, "users file removed");
+	T_OK(ctcm_local_check(&l, &st, NULL, why, sizeof(why)) ==
+	    CTCM_LOCAL_VALID, "valid (%s)", why);
+	T_EQ(ctcm_local_from_files(&l, &r, err, sizeof(err)), 0,
+	    "bundle from files");
+	T_OK(ctcm_bundle_get(&r, CTCM_SEC_SMBUSERS) == NULL &&
+	    ctcm_content_crc(&r) == ctcm_content_crc(&b),
+	    "no users section, same content");
+	ctcm_bundle_free(&r);
+	ctcm_bundle_free(&b);
+}
+
 /* Every step of an install fails in turn (FAIL mode) or crashes the
  * process right after it (CRASH mode, in a child): the database is then
  * either the old generation, fully valid, or invalid (restore at
@@ -271,6 +335,124 @@ test_faults(int crash)
 	T_OK(bad == 0, "%s at each of %ld steps: old, new or invalid; never "
 	    "a mix (old %d, invalid %d, new %d, bad %d)", crash ? "crash" :
 	    "failure", steps, old, inval, newv, bad);
+	T_OK(inval > 0 && old > 0, "both outcomes seen");
+}
+
+/* Like test_faults for the SMB users file: from a generation with users,
+ * a failure or crash at each step of installing the next one, which
+ * changes the users or has none (the file is removed): old, new or
+ * invalid, never a mix; a retry completes. */
+static void
+mkbu(struct ctcm_bundle *b, uint64_t gen, uint32_t uid, char *ul,
+    size_t ullen)
+{
+	mkb(b, gen, "/x -id=1 *\n");
+	ul[0] = 0;
+	if (uid == 0)
+		return;
+	snprintf(ul, ullen, "user u%llu uid %u nthash "
+	    "8846f7eaee8fb117ad06bdd830b7586c\n", (unsigned long long)gen,
+	    uid);
+	ctcm_bundle_set(b, CTCM_SEC_SMBUSERS, "smb/users", ul, strlen(ul));
+}
+
+/* Install generation gen with users of uid (0: none), no faults;
+ * returns the steps it counted, -1 when it failed. */
+static long
+install_users(struct ctcm_local *l, uint64_t gen, uint32_t uid, char *ul,
+    size_t ullen)
+{
+	struct ctcm_bundle	b;
+	char			err[512];
+	long			before = ctcm_fault_ops();
+	int			rc;
+
+	mkbu(&b, gen, uid, ul, ullen);
+	rc = ctcm_local_install(l, &b, err, sizeof(err));
+	ctcm_bundle_free(&b);
+	return rc == 0 ? ctcm_fault_ops() - before : -1;
+}
+
+static void
+test_faults_users(int crash)
+{
+	struct ctcm_local	l;
+	struct ctcm_stamp	st;
+	struct ctcm_bundle	b;
+	char			why[512], err[512], up[400], ul[128], uold[128];
+	long			steps[2];
+	int			bad = 0, old = 0, inval = 0, newv = 0;
+	uint64_t		g;
+
+	snprintf(up, sizeof(up), "%s/smb/users", state);
+	ctcm_local_open(&l, state, conf);
+	ctcm_local_check(&l, &st, NULL, why, sizeof(why));
+	g = st.gen;
+	/* the steps of an install after one with users: without users
+	 * (the file is removed: one step), with other users (a write) */
+	for (int with = 0; with < 2; with++) {
+		install_users(&l, ++g, 30000, uold, sizeof(uold));
+		steps[with] = install_users(&l, ++g, with ? 30001 : 0, ul,
+		    sizeof(ul));
+	}
+	T_OK(steps[0] > 0 && steps[1] == steps[0] + 3, "writing the users "
+	    "file costs 4 steps, removing it 1 (install: %ld, %ld steps)",
+	    steps[1], steps[0]);
+	for (int with = 0; with < 2; with++)
+		for (long k = 1; k <= steps[with]; k++) {
+			if (install_users(&l, ++g, 30000, uold,
+			    sizeof(uold)) < 0)
+				bad++;
+			mkbu(&b, ++g, with ? 30001 : 0, ul, sizeof(ul));
+			if (crash) {
+				pid_t	pid = fork();
+				int	ws;
+
+				if (pid == 0) {
+					ctcm_fault_arm(k, CTCM_FAULT_CRASH);
+					ctcm_local_install(&l, &b, err,
+					    sizeof(err));
+					_exit(0);
+				}
+				waitpid(pid, &ws, 0);
+				if (!WIFEXITED(ws) || WEXITSTATUS(ws) != 137)
+					bad++;
+			} else {
+				ctcm_fault_arm(k, CTCM_FAULT_FAIL);
+				if (ctcm_local_install(&l, &b, err,
+				    sizeof(err)) == 0)
+					bad++;
+				ctcm_fault_arm(0, CTCM_FAULT_OFF);
+			}
+			switch (ctcm_local_check(&l, &st, NULL, why,
+			    sizeof(why))) {
+			case CTCM_LOCAL_VALID:
+				if (st.gen == g - 1 && file_is(up, uold))
+					old++;
+				else if (st.gen == g && (with ? file_is(up,
+				    ul) : access(up, F_OK) == -1))
+					newv++;
+				else
+					bad++;
+				break;
+			case CTCM_LOCAL_INVALID:
+				inval++;
+				break;
+			default:
+				bad++;
+			}
+			/* the retry completes */
+			if (ctcm_local_install(&l, &b, err, sizeof(err)) != 0 ||
+			    ctcm_local_check(&l, &st, NULL, why,
+			    sizeof(why)) != CTCM_LOCAL_VALID || st.gen != g ||
+			    (with ? !file_is(up, ul) : access(up, F_OK) == 0))
+				bad++;
+			ctcm_bundle_free(&b);
+		}
+	T_OK(bad == 0, "users file: %s at each step of installs that change "
+	    "or remove it: old, new or invalid, never a mix (old %d, invalid "
+	    "%d, new %d, bad %d)", crash ? "crash" : "failure", old, inval,
+	    newv, bad);
 	T_OK(inval > 0 && old > 0, "both outcomes seen");
 }
 
@@ -484,8 +666,11 @@ main(void)
 	}
 	write_conf(0);
 	test_install();
+	test_smbusers();
 	test_faults(0);
 	test_faults(1);
+	test_faults_users(0);
+	test_faults_users(1);
 	test_array();
 	test_boot();
 	test_epochs();
