@@ -115,6 +115,7 @@ smb_conf_render(const struct smb_conf_in *in, const struct smb_share *v,
 	    "\tstore dos attributes = yes\n"
 	    "\tmap archive = no\n"
 	    "\tunix extensions = no\n"
+	    "\tsmb2 leases = yes\n"
 	    "\tdurable handles = no\n",
 	    in->netbios, in->port, in->passdb, in->base, in->base, in->base,
 	    in->base, in->base, in->base, in->base);
@@ -132,13 +133,12 @@ smb_conf_render(const struct smb_conf_in *in, const struct smb_share *v,
 		if (s->hosts[0])
 			buf_printf(out, "\thosts allow = %s\n"
 			    "\thosts deny = ALL\n", s->hosts);
+		/* leases (a global setting) need oplocks on the share */
 		if (s->nfs_too)
 			buf_printf(out, "\toplocks = no\n"
-			    "\tlevel2 oplocks = no\n"
-			    "\tsmb2 leases = no\n");
+			    "\tlevel2 oplocks = no\n");
 		else
 			buf_printf(out, "\toplocks = yes\n"
-			    "\tlevel2 oplocks = yes\n"
-			    "\tsmb2 leases = yes\n");
+			    "\tlevel2 oplocks = yes\n");
 	}
 }

@@ -163,14 +163,19 @@ void
 smb_passdb_write(const struct cfg *cfg, int self, const struct smb_users *u)
 {
 	static pthread_mutex_t	mtx = PTHREAD_MUTEX_INITIALIZER;
-	char			dir[CFG_PATH_MAX + 16], path[CFG_PATH_MAX + 32];
+	char			dir[CFG_PATH_MAX + 16], path[CFG_PATH_MAX + 48];
 	struct buf		b;
 
-	snprintf(dir, sizeof(dir), "%s/smb/private", cfg->heads[self].rundir);
-	snprintf(path, sizeof(path), "%s/smbpasswd", dir);
+	/* the service directory must let SMB users through to mnt/ (the
+	 * users may be applied before smb_start made it) */
+	snprintf(dir, sizeof(dir), "%s/smb", cfg->heads[self].rundir);
+	snprintf(path, sizeof(path), "%s/private/smbpasswd", dir);
 	buf_init(&b);
 	smb_users_smbpasswd(u, time(NULL), &b);
 	pthread_mutex_lock(&mtx);
+	if (mkdir_p(dir, 0755) == 0)
+		snprintf(dir + strlen(dir), sizeof(dir) - strlen(dir),
+		    "/private");
 	if (mkdir_p(dir, 0700) < 0 || chmod(dir, 0700) < 0 ||
 	    file_write_atomic(path, b.data, b.len, 0600) < 0)
 		log_warn("smb: cannot write %s", path);
@@ -557,8 +562,19 @@ lockfree_thread(void *p)
 	uint64_t	 n = 0;
 	int		 rc;
 
-	rc = brl_free_export_owner(lf->expid, BRL_PROTO_SMB, lf->client, &n);
-	if (rc != BRL_OK)
+	/* the table may not be ready yet (a head that is joining copies
+	 * it first): a few tries */
+	for (int i = 0; i < 20; i++) {
+		rc = brl_free_export_owner(lf->expid, BRL_PROTO_SMB,
+		    lf->client, &n);
+		if (rc != BRL_UNAVAIL)
+			break;
+		usleep(500 * 1000);
+	}
+	if (rc == BRL_UNAVAIL)
+		log_info("smb: export %u: lock table not available: %s's "
+		    "locks there were not released", lf->expid, lf->client);
+	else if (rc != BRL_OK)
 		log_warnx("smb: export %u: releasing the locks of %s's mount: "
 		    "%s", lf->expid, lf->client, brl_strerror(rc));
 	else if (n > 0)
@@ -802,7 +818,7 @@ dirs_make(void)
 	    "ncalrpc", "mnt" };
 	char p[sizeof(smb.base) + 16];
 
-	if (mkdir_p(smb.base, 0755) < 0)
+	if (mkdir_p(smb.base, 0755) < 0 || chmod(smb.base, 0755) < 0)
 		return -1;
 	for (size_t i = 0; i < nitems(sub); i++) {
 		snprintf(p, sizeof(p), "%s/%s", smb.base, sub[i]);

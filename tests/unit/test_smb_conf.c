@@ -24,7 +24,6 @@ static const char want_shares[] =
     "\tread only = no\n"
     "\toplocks = no\n"
     "\tlevel2 oplocks = no\n"
-    "\tsmb2 leases = no\n"
     "\n[Office]\n"
     "\tcomment = duonas export 3\n"
     "\tpath = /run/h/smb/mnt/3\n"
@@ -33,8 +32,7 @@ static const char want_shares[] =
     "\thosts allow = 10.1.0.0/16 fd00::/8\n"
     "\thosts deny = ALL\n"
     "\toplocks = yes\n"
-    "\tlevel2 oplocks = yes\n"
-    "\tsmb2 leases = yes\n";
+    "\tlevel2 oplocks = yes\n";
 
 int
 main(void)
@@ -81,6 +79,9 @@ main(void)
 	    strstr(g, "\tprivate dir = /run/h/smb/private\n") != NULL &&
 	    strstr(g, "\tpid directory = /run/h/smb/pid\n") != NULL,
 	    "Samba's directories under the service directory");
+	T_OK(strstr(g, "\tsmb2 leases = yes\n") != NULL &&
+	    strstr(g, "\n[both]") > strstr(g, "smb2 leases"),
+	    "leases on, in [global] (a global parameter)");
 	T_OK(strstr(g, "\tposix locking = yes\n") != NULL &&
 	    strstr(g, "\tkernel oplocks = no\n") != NULL,
 	    "posix locking: SMB locks reach the cluster lock table");
