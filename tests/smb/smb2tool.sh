@@ -128,6 +128,14 @@ rc=$?
 t_eq "$rc:$(kv s2 session)" "1:STATUS_LOGON_FAILURE" "a wrong password: LOGON_FAILURE, exit 1"
 grep -q 'wrong user name or password' "$T_DIR/s2.err"
 t_ok $? "the error message says what failed"
+# --nthash: the NT hash instead of the password (MD4 of its UTF-16LE)
+if H=$(printf '%s' "$PW" | iconv -f ASCII -t UTF-16LE |
+    openssl dgst -md4 -provider legacy -provider default -r 2>/dev/null |
+    cut -d' ' -f1) && [ ${#H} -eq 32 ]; then
+	smb s2h -U "$U" --nthash "$H" "$SRV" f read 0 5
+	t_eq "$?:$(kv s2h read)" "0:ok" "--nthash with the password's NT hash" ||
+	    show s2h
+fi
 smb s3 -U "$U%$PW" //127.0.0.1/nosuchshare f read 0 1
 rc=$?
 t_eq "$rc:$(kv s3 tree)" "1:STATUS_BAD_NETWORK_NAME" "an unknown share: BAD_NETWORK_NAME, exit 1"
@@ -239,7 +247,21 @@ wait_until 10 grep -q '^status=' "$T_DIR/c3"
 t_eq "$(kv c3 status)" 0 "the SMB client ends (its locks go with its handle)"
 t_eq "$("$PR" trylock "$SH/f" 2000 10 w)" ok "the host's fcntl lock is granted after it"
 
-# ---- transport errors
+# ---- a client holding a lock sees smbd go (a head's smbd stopped)
+"$TOOL" -p "$P" -U "$U%$PW" "$SRV" f lock X 5000 1 hold 20000 \
+    >"$T_DIR/d1" 2>"$T_DIR/d1.err" </dev/null &
+D1=$!
+T_PIDS+=("$D1")
+wait_until 10 grep -q '^lock=granted' "$T_DIR/d1"
+kill "$SMBD"
+wait_until 10 grep -q '^status=' "$T_DIR/d1"
+wait "$D1"
+t_eq "$?:$(kv d1 hold):$(kv d1 status)" "2:disconnected:2" \
+    "smbd stopped during a hold: hold=disconnected, exit 2" || show d1
+grep -q 'closed the connection during a hold' "$T_DIR/d1.err"
+t_ok $? "... and the message says so"
+
+# ---- transport and protocol errors
 smb e1 -U "$U%$PW" -t 2000 -p 1 "$SRV" f read 0 1
 t_eq "$?" 2 "a closed port: transport error, exit 2"
 grep -q 'transport: cannot connect' "$T_DIR/e1.err"
