@@ -266,50 +266,52 @@ smb e1 -U "$U%$PW" -t 2000 -p 1 "$SRV" f read 0 1
 t_eq "$?" 2 "a closed port: transport error, exit 2"
 grep -q 'transport: cannot connect' "$T_DIR/e1.err"
 t_ok $? "the message names the transport error"
-# a fake server on another port answers the NEGOTIATE badly: a frame
-# over the limit, a truncated reply, or nothing at all
-FP=$((P + 1))
-fake() {	# fake MODE: serve one connection in the background
-	python3 - "$FP" "$1" <<'EOF' >"$T_DIR/fake-$1.log" 2>&1 &
-import socket, struct, sys, time
-port, mode = int(sys.argv[1]), sys.argv[2]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", port))
-s.listen(1)
-s.settimeout(20)
-c, _ = s.accept()
-s.close()
-c.settimeout(20)
-c.recv(4096)
-hdr = b"\xfeSMB" + struct.pack("<HHIHHIIQIIQ16s", 64, 0, 0, 0, 1, 1, 0, 0,
-    0, 0, 0, b"\0" * 16)
-if mode == "big":
-    c.sendall(b"\0\xff\xff\xff")
-elif mode == "short":
-    m = hdr + struct.pack("<HH", 65, 0) + b"\0" * 10
-    c.sendall(struct.pack(">I", len(m)) + m)
-time.sleep(5)
-c.close()
-EOF
-	T_PIDS+=("$!")
-	wait_until 10 sh -c "ss -Hltn 'sport = :$FP' | grep -q ."
-}
-fake big
-smb e2 -U "$U%$PW" -t 3000 -p "$FP" "$SRV" f read 0 1
-t_eq "$?:$(grep -c 'protocol: bad frame' "$T_DIR/e2.err")" "2:1" \
-    "an oversized frame is refused: protocol error, exit 2" || show e2
-fake short
-smb e3 -U "$U%$PW" -t 3000 -p "$FP" "$SRV" f read 0 1
-t_eq "$?:$(grep -c 'malformed NEGOTIATE reply' "$T_DIR/e3.err")" "2:1" \
-    "a truncated NEGOTIATE reply is refused: protocol error, exit 2" || show e3
-fake silent
-t0=$(date +%s%N)
-smb e4 -U "$U%$PW" -t 1000 -p "$FP" "$SRV" f read 0 1
-rc=$?
-el=$(( ($(date +%s%N) - t0) / 1000000 ))
-t_eq "$rc:$(grep -c 'no reply within 1000 ms' "$T_DIR/e4.err")" "2:1" \
-    "a server that does not answer: timeout after -t, exit 2" || show e4
-[ "$el" -lt 3000 ]
-t_ok $? "... within the timeout (${el} ms)"
+if command -v python3 >/dev/null 2>&1; then
+	# a fake server on another port answers the NEGOTIATE badly: a frame
+	# over the limit, a truncated reply, or nothing at all
+	FP=$((P + 1))
+	fake() {	# fake MODE: serve one connection in the background
+		python3 - "$FP" "$1" <<-'EOF' >"$T_DIR/fake-$1.log" 2>&1 &
+	import socket, struct, sys, time
+	port, mode = int(sys.argv[1]), sys.argv[2]
+	s = socket.socket()
+	s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	s.bind(("127.0.0.1", port))
+	s.listen(1)
+	s.settimeout(20)
+	c, _ = s.accept()
+	s.close()
+	c.settimeout(20)
+	c.recv(4096)
+	hdr = b"\xfeSMB" + struct.pack("<HHIHHIIQIIQ16s", 64, 0, 0, 0, 1, 1, 0, 0,
+	    0, 0, 0, b"\0" * 16)
+	if mode == "big":
+	    c.sendall(b"\0\xff\xff\xff")
+	elif mode == "short":
+	    m = hdr + struct.pack("<HH", 65, 0) + b"\0" * 10
+	    c.sendall(struct.pack(">I", len(m)) + m)
+	time.sleep(5)
+	c.close()
+	EOF
+		T_PIDS+=("$!")
+		wait_until 10 sh -c "ss -Hltn 'sport = :$FP' | grep -q ."
+	}
+	fake big
+	smb e2 -U "$U%$PW" -t 3000 -p "$FP" "$SRV" f read 0 1
+	t_eq "$?:$(grep -c 'protocol: bad frame' "$T_DIR/e2.err")" "2:1" \
+	    "an oversized frame is refused: protocol error, exit 2" || show e2
+	fake short
+	smb e3 -U "$U%$PW" -t 3000 -p "$FP" "$SRV" f read 0 1
+	t_eq "$?:$(grep -c 'malformed NEGOTIATE reply' "$T_DIR/e3.err")" "2:1" \
+	    "a truncated NEGOTIATE reply is refused: protocol error, exit 2" || show e3
+	fake silent
+	t0=$(date +%s%N)
+	smb e4 -U "$U%$PW" -t 1000 -p "$FP" "$SRV" f read 0 1
+	rc=$?
+	el=$(( ($(date +%s%N) - t0) / 1000000 ))
+	t_eq "$rc:$(grep -c 'no reply within 1000 ms' "$T_DIR/e4.err")" "2:1" \
+	    "a server that does not answer: timeout after -t, exit 2" || show e4
+	[ "$el" -lt 3000 ]
+	t_ok $? "... within the timeout (${el} ms)"
+fi
 t_done
