@@ -8,7 +8,8 @@
 # smb user add` (replicated configuration).  Checked: file operations,
 # a 100 MiB round trip with checksums, owners on disk, a user without
 # access, a wrong password, a read-only share, a share the head does not
-# serve, status (smbd, shares, a connected client), a killed smbd
+# serve, status (smbd, shares, a connected client), a share added and
+# removed by configuration commands while serving, a killed smbd
 # restarted, an smbd that cannot start (test fault) makes the head hand
 # its exports to the peer, no password in any log.
 . "$(dirname "$0")/../lib.sh"
@@ -112,6 +113,22 @@ grep -q "smb share sa .*export 1 .* served, writable, also NFS" "$T_DIR/ex.out"
 t_ok $? "duonas exports lists the SMB shares"
 exec 7>&-
 wait "$HOLD" 2>/dev/null
+
+# ---- a live configuration change: a share added and removed ----
+mkdir -p "$DA/live"
+chmod 0777 "$DA/live"
+HA_CLI_TIMEOUT=20 ha_cli A export add "$DA/live" --id 7 \
+    --options rw,protocols=smb,share=live --clients '*' >"$T_DIR/ea.out" 2>&1
+t_ok $? "export add of an SMB-only export on la ($(head -c 200 "$T_DIR/ea.out"))"
+wait_until 20 smbc "$NS_VIP_A" live "$SMB_U1" "$SMB_PW1" "put $T_DIR/f1 lf"
+t_ok $? "the new share 'live' takes a file through A at once (no restart)"
+[ -f "$DA/live/lf" ]
+t_ok $? "the file is in the new export's directory"
+HA_CLI_TIMEOUT=20 ha_cli A export rm 7 >"$T_DIR/er.out" 2>&1
+t_ok $? "export rm of it"
+wait_until 20 eval '! smbc "$NS_VIP_A" live "$SMB_U1" "$SMB_PW1" "ls" &&
+    grep -q NT_STATUS_BAD_NETWORK_NAME "$T_DIR/smbc.out"'
+t_ok $? "the share is gone (NT_STATUS_BAD_NETWORK_NAME)"
 
 # ---- a dead smbd is restarted ----
 p0=$(ha_json A | grep -o '"smb":{"running":true,"pid":[0-9]*' | grep -o '[0-9]*$')
