@@ -217,6 +217,7 @@ inode_forget(struct fuse_fs *fs, struct fs_inode *n, uint64_t count)
 	fs->icount--;
 	pthread_mutex_unlock(&fs->imu);
 	close(n->fd);
+	fs_inode_locks_free(n);
 	pthread_mutex_destroy(&n->khmu);
 	free(n);
 }
@@ -690,6 +691,7 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flock_release)
 		fs_unlock_owner(fs_of(req), fs_inode(req, ino),
 		    fi->lock_owner, 1);
+	fs_release_locks(fs_of(req), fs_inode(req, ino), fi->fh);
 	close(FH_FD(fi));
 	fuse_reply_err(req, 0);
 }

@@ -5,7 +5,8 @@
 # ownership and permissions of a non-root caller, rename (over an
 # existing file, RENAME_NOREPLACE, RENAME_EXCHANGE), links, symlinks,
 # directories, xattrs, fcntl locks between processes (conflict, F_GETLK,
-# release on close, blocking wait and its interrupt), flock, statfs, a
+# release on close, blocking wait and its interrupt), open file
+# description locks and their release, flock, statfs, a
 # 100 MiB round trip, a 5000-entry directory; then the gate (EIO while
 # closed) and stop (a waiting lock fails with EIO, the mount goes even
 # with a file held open).  Root; skipped only without /dev/fuse.
@@ -165,6 +166,11 @@ wait_until 5 grep -q locked "$T_DIR/h3.out"
 sleep 0.5
 t_eq "$("$PR" trylock "$M/lk" 0 10 w)" ok "closing any descriptor of the file releases the process' locks (POSIX)"
 kill "$H3" 2>/dev/null; wait "$H3" 2>/dev/null
+
+# open file description locks (F_OFD_SETLK, what Samba takes): the
+# kernel does not send their release on close, the layer must drop them
+t_eq "$("$PR" ofd "$M/lk")" ok "OFD locks: held across a dup's close, gone with the last close"
+t_eq "$("$PR" trylock "$M/lk" 0 100 w)" ok "... and nothing of them is left in the lock table"
 
 # ---- flock
 flock -x "$M/lk" -c "echo held >'$T_DIR/fl.out'; sleep 3" &
