@@ -222,6 +222,25 @@ inode_forget(struct fuse_fs *fs, struct fs_inode *n, uint64_t count)
 	free(n);
 }
 
+/* the known inode of st, with one more kernel reference, or NULL */
+static struct fs_inode *
+inode_find(struct fuse_fs *fs, const struct stat *st)
+{
+	struct fs_inode	*n;
+
+	if (st->st_dev == fs->root.dev && st->st_ino == fs->root.ino)
+		return &fs->root;
+	pthread_mutex_lock(&fs->imu);
+	for (n = fs->itab[ihash(fs, st->st_dev, st->st_ino)]; n != NULL;
+	    n = n->next)
+		if (n->dev == st->st_dev && n->ino == st->st_ino) {
+			n->nlookup++;
+			break;
+		}
+	pthread_mutex_unlock(&fs->imu);
+	return n;
+}
+
 fuse_ino_t
 node_id(struct fuse_fs *fs, struct fs_inode *n)
 {
@@ -238,6 +257,19 @@ do_lookup(struct fuse_fs *fs, struct fs_inode *p, const char *name,
 
 	memset(e, 0, sizeof(*e));
 	e->attr_timeout = e->entry_timeout = fs->conf.attr_timeout;
+	/*
+	 * The inode is often known already (a readdirplus names every
+	 * entry again, and Samba scans a directory for a case-insensitive
+	 * match before each create): then one stat of the name does, and
+	 * the entry's O_PATH descriptor pins the inode number, so the
+	 * attributes are that inode's even if the name moved meanwhile.
+	 */
+	if (fstatat(p->fd, name, &e->attr, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	if ((n = inode_find(fs, &e->attr)) != NULL) {
+		e->ino = node_id(fs, n);
+		return 0;
+	}
 	fd = openat(p->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;

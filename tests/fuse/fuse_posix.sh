@@ -97,6 +97,16 @@ t_eq "$("$PR" exchange "$M/rb" "$M/re"):$(cat "$M/rb")$(cat "$M/re")" "ok:ca" "R
 mkdir -p "$M/rdir/sub"
 t_eq "$("$PR" noreplace "$M/rb" "$M/rdir/sub/moved"):$(cat "$M/rdir/sub/moved")" "ok:c" "rename into another directory"
 
+# a name replaced beside the mount (as NFS would): after the attribute
+# time (1 s) the mount finds the new file, not the entry it knows
+echo old >"$M/swap"
+ino_old=$(stat -c %i "$M/swap")
+echo new >"$BK/swap.tmp"
+mv "$BK/swap.tmp" "$BK/swap"
+sleep 1.2
+t_eq "$(cat "$M/swap"):$(stat -c %i "$M/swap")" "new:$(stat -c %i "$BK/swap")" "a name replaced on the backing directory shows the new file"
+t_ok $([ "$ino_old" != "$(stat -c %i "$M/swap")" ]; echo $?) "... with the new inode number"
+
 # ---- links
 echo l >"$M/l1"
 ln "$M/l1" "$M/l2"
