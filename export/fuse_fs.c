@@ -569,6 +569,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
 	fi->keep_cache = 0;	/* other heads' and NFS' writes show */
+	fi->direct_io = fs_of(req)->conf.direct_io != 0;
 	if (fuse_reply_open(req, fi) != 0)
 		close(fd);
 }
@@ -595,6 +596,7 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
+	fi->direct_io = fs_of(req)->conf.direct_io != 0;
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		close(fd);
 		inode_forget(fs_of(req), fs_inode(req, e.ino), 1);

@@ -1,16 +1,18 @@
 #!/bin/bash
 # torture.sh — Samba conformance over the FUSE export layer, without the
-# cluster: export/duonas-fuse-test mounts backing directory X; Samba
-# instance D shares that mount, instance N shares a native directory Y,
-# both with the settings duonasd uses for an SMB-only share (oplocks on,
-# kernel oplocks off, posix locking, no vfs objects, xattrs for EAs and
-# DOS attributes), each on its own loopback port.  smbtorture runs the
-# same suites against both; per suite the two pass counts are printed,
-# and the test fails only where D fails a test that N passes and that is
-# not a known difference (docs/smb.md, "Conformance").
+# cluster: export/duonas-fuse-test mounts backing directory X (with
+# --direct-io, as Samba is to be served); Samba instances D share that
+# mount, instances N a native directory Y, with the settings duonasd
+# writes for an SMB-only share (tests/smb/smblib.sh) in two
+# configurations (plain, and with NT ACLs and streams in xattrs), each
+# on its own loopback port.  smbtorture runs the same suites against
+# both; per suite the two pass counts are printed, and the test fails
+# only where D fails a test that N passes and that is not a known
+# difference (docs/smb.md, "Conformance").
 # Root; skipped only without smbd, smbtorture, smbclient or /dev/fuse.
-# Env: TORTURE_SUITES (space separated, replaces the default list),
-#      FUSE_TEST_ARGS (extra duonas-fuse-test options).
+# Env: TORTURE_SUITES, TORTURE_SUITES_XATTR (space separated, replace
+#      the lists below), SUITE_LIMIT (seconds per suite and instance),
+#      FUSE_TEST_ARGS (duonas-fuse-test options, default --direct-io).
 set -u
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/smblib.sh"
@@ -58,7 +60,7 @@ mkdir -p "$X" "$Y" "$M"
 chmod 777 "$X" "$Y"
 T_CLEANUP_CMDS+=("umount -l '$M'")
 # shellcheck disable=SC2086
-"$FT" ${FUSE_TEST_ARGS:-} "$X" "$M" >"$T_DIR/ft.out" 2>"$T_DIR/ft.log" &
+"$FT" ${FUSE_TEST_ARGS---direct-io} "$X" "$M" >"$T_DIR/ft.out" 2>"$T_DIR/ft.log" &
 T_PIDS+=("$!")
 wait_until 10 grep -q '^ready' "$T_DIR/ft.out"
 t_ok $? "duonas-fuse-test mounts $X on $M"
