@@ -217,8 +217,28 @@ inode_forget(struct fuse_fs *fs, struct fs_inode *n, uint64_t count)
 	fs->icount--;
 	pthread_mutex_unlock(&fs->imu);
 	close(n->fd);
+	fs_inode_locks_free(n);
 	pthread_mutex_destroy(&n->khmu);
 	free(n);
+}
+
+/* the known inode of st, with one more kernel reference, or NULL */
+static struct fs_inode *
+inode_find(struct fuse_fs *fs, const struct stat *st)
+{
+	struct fs_inode	*n;
+
+	if (st->st_dev == fs->root.dev && st->st_ino == fs->root.ino)
+		return &fs->root;
+	pthread_mutex_lock(&fs->imu);
+	for (n = fs->itab[ihash(fs, st->st_dev, st->st_ino)]; n != NULL;
+	    n = n->next)
+		if (n->dev == st->st_dev && n->ino == st->st_ino) {
+			n->nlookup++;
+			break;
+		}
+	pthread_mutex_unlock(&fs->imu);
+	return n;
 }
 
 fuse_ino_t
@@ -237,6 +257,19 @@ do_lookup(struct fuse_fs *fs, struct fs_inode *p, const char *name,
 
 	memset(e, 0, sizeof(*e));
 	e->attr_timeout = e->entry_timeout = fs->conf.attr_timeout;
+	/*
+	 * The inode is often known already (a readdirplus names every
+	 * entry again, and Samba scans a directory for a case-insensitive
+	 * match before each create): then one stat of the name does, and
+	 * the entry's O_PATH descriptor pins the inode number, so the
+	 * attributes are that inode's even if the name moved meanwhile.
+	 */
+	if (fstatat(p->fd, name, &e->attr, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno;
+	if ((n = inode_find(fs, &e->attr)) != NULL) {
+		e->ino = node_id(fs, n);
+		return 0;
+	}
 	fd = openat(p->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno;
@@ -536,6 +569,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
 	fi->keep_cache = 0;	/* other heads' and NFS' writes show */
+	fi->direct_io = fs_of(req)->conf.direct_io != 0;
 	if (fuse_reply_open(req, fi) != 0)
 		close(fd);
 }
@@ -562,6 +596,7 @@ op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
 		return;
 	}
 	fi->fh = (uint64_t)fd | ((fi->flags & O_DIRECT) ? FH_DIRECT : 0);
+	fi->direct_io = fs_of(req)->conf.direct_io != 0;
 	if (fuse_reply_create(req, &e, fi) != 0) {
 		close(fd);
 		inode_forget(fs_of(req), fs_inode(req, e.ino), 1);
@@ -690,6 +725,7 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (fi->flock_release)
 		fs_unlock_owner(fs_of(req), fs_inode(req, ino),
 		    fi->lock_owner, 1);
+	fs_release_locks(fs_of(req), fs_inode(req, ino), fi->fh);
 	close(FH_FD(fi));
 	fuse_reply_err(req, 0);
 }

@@ -51,6 +51,8 @@ struct fuse_fs_conf {
 	int		 splice;	/* read replies spliced from the file */
 	int		 writeback;	/* kernel writeback cache (docs/fuse.md);
 					 * stop flushes it first */
+	int		 direct_io;	/* files bypass the mount's page cache
+					 * (docs/fuse.md, "I/O") */
 };
 
 struct fuse_fs;

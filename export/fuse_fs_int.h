@@ -22,6 +22,16 @@ struct fs_inode {
 	pthread_mutex_t	 khmu;
 	int		 khok;
 	struct brl_file	 bf;
+	/* under khmu: which lock owner locked through which open file
+	 * (fi->fh), so that release can drop an open file description's
+	 * own (OFD) locks; see fs_release_locks() */
+	struct fs_lkuse	*lku;
+	size_t		 nlku, caplku;
+};
+
+struct fs_lkuse {
+	uint64_t	fh;
+	uint64_t	owner;
 };
 
 struct fuse_fs {
@@ -97,4 +107,9 @@ void	fs_flock(fuse_req_t, fuse_ino_t, struct fuse_file_info *, int op);
 /* release every POSIX lock (flock 0) or the flock (1) of lock_owner */
 void	fs_unlock_owner(struct fuse_fs *, struct fs_inode *, uint64_t owner,
 	    int flock);
+/* the open file fh is released: drop the locks of owners that locked
+ * only through it (open file description locks) */
+void	fs_release_locks(struct fuse_fs *, struct fs_inode *, uint64_t fh);
+/* free what the inode's lock bookkeeping holds (the inode goes) */
+void	fs_inode_locks_free(struct fs_inode *);
 #endif

@@ -16,6 +16,16 @@
  * file system.  The kernel does not say which process holds a
  * conflicting lock, so F_GETLK reports l_pid 0.
  *
+ * Open file description locks (F_OFD_SETLK, which Samba uses): the
+ * kernel names their owner by the open file, but does not tell a FUSE
+ * file system when such a lock goes with the last close (it handles
+ * only POSIX locks at flush, and flock at release).  So the layer notes
+ * which owner locked through which open file (fi->fh) and, when that
+ * file is released, drops the locks of every owner that used no other
+ * open file: an OFD owner only ever uses its own file; a process' POSIX
+ * owner that locked through another open file of the same inode keeps
+ * its locks (flush dropped them at each close already).
+ *
  * A blocking F_SETLKW polls (10 ms growing to 100 ms) instead of
  * queuing a waiter: the worker thread is free to notice a FUSE interrupt
  * (the caller got a signal: EINTR), a closed gate or fuse_fs_stop (EIO);
@@ -186,6 +196,81 @@ do_lock(fuse_req_t req, const struct brl_file *f, const struct brl_owner *o,
 	}
 }
 
+/* note that owner locked through open file fh of n (once) */
+static int
+lkuse_note(struct fs_inode *n, uint64_t fh, uint64_t owner)
+{
+	struct fs_lkuse	*nv;
+	size_t		 i;
+	int		 err = 0;
+
+	pthread_mutex_lock(&n->khmu);
+	for (i = 0; i < n->nlku; i++)
+		if (n->lku[i].fh == fh && n->lku[i].owner == owner)
+			goto out;
+	if (n->nlku == n->caplku) {
+		size_t	nc = n->caplku ? n->caplku * 2 : 4;
+
+		if ((nv = realloc(n->lku, nc * sizeof(*nv))) == NULL) {
+			err = ENOMEM;
+			goto out;
+		}
+		n->lku = nv;
+		n->caplku = nc;
+	}
+	n->lku[n->nlku].fh = fh;
+	n->lku[n->nlku].owner = owner;
+	n->nlku++;
+out:
+	pthread_mutex_unlock(&n->khmu);
+	return err;
+}
+
+void
+fs_release_locks(struct fuse_fs *fs, struct fs_inode *n, uint64_t fh)
+{
+	uint64_t	 stack[8], *drop = stack;
+	size_t		 i, j, nd = 0, keep;
+	int		 other;
+
+	pthread_mutex_lock(&n->khmu);
+	if (n->nlku > 8 && (drop = malloc(n->nlku * sizeof(*drop))) == NULL)
+		drop = stack;	/* drop at most 8 now; the rest stay */
+	for (i = 0, keep = 0; i < n->nlku; i++) {
+		if (n->lku[i].fh != fh) {
+			n->lku[keep++] = n->lku[i];
+			continue;
+		}
+		if (drop == stack && nd == 8) {
+			n->lku[keep++] = n->lku[i];
+			continue;
+		}
+		drop[nd++] = n->lku[i].owner;
+	}
+	n->nlku = keep;
+	pthread_mutex_unlock(&n->khmu);
+	for (i = 0; i < nd; i++) {
+		other = 0;
+		pthread_mutex_lock(&n->khmu);
+		for (j = 0; j < n->nlku; j++)
+			if (n->lku[j].owner == drop[i])
+				other = 1;
+		pthread_mutex_unlock(&n->khmu);
+		if (!other)
+			fs_unlock_owner(fs, n, drop[i], 0);
+	}
+	if (drop != stack)
+		free(drop);
+}
+
+void
+fs_inode_locks_free(struct fs_inode *n)
+{
+	free(n->lku);
+	n->lku = NULL;
+	n->nlku = n->caplku = 0;
+}
+
 void
 fs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
     struct flock *lock, int sleep)
@@ -206,8 +291,14 @@ fs_setlk(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 		return;
 	}
 	owner_make(fs, fi->lock_owner, 0, &o);
-	fuse_reply_err(req, do_lock(req, &f, &o, &r, lock->l_type == F_UNLCK,
-	    sleep));
+	err = do_lock(req, &f, &o, &r, lock->l_type == F_UNLCK, sleep);
+	if (err == 0 && lock->l_type != F_UNLCK &&
+	    lkuse_note(fs_inode(req, ino), fi->fh, fi->lock_owner) != 0) {
+		/* without the note the lock could outlive its file */
+		do_lock(req, &f, &o, &r, 1, 0);
+		err = ENOLCK;
+	}
+	fuse_reply_err(req, err);
 }
 
 void

@@ -43,12 +43,14 @@ free_inodes(struct fuse_fs *fs)
 		for (n = fs->itab[i]; n != NULL; n = next) {
 			next = n->next;
 			close(n->fd);
+			fs_inode_locks_free(n);
 			pthread_mutex_destroy(&n->khmu);
 			free(n);
 		}
 	free(fs->itab);
 	if (fs->root.fd >= 0)
 		close(fs->root.fd);
+	fs_inode_locks_free(&fs->root);
 	pthread_mutex_destroy(&fs->root.khmu);
 	pthread_mutex_destroy(&fs->imu);
 	pthread_rwlock_destroy(&fs->gatelk);

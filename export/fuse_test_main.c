@@ -32,7 +32,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: duonas-fuse-test [--no-splice] [--writeback] "
-	    "[--threads N] "
+	    "[--direct-io] [--threads N] "
 	    "[--attr-timeout SECONDS] DIR MNT\n");
 	exit(2);
 }
@@ -57,6 +57,8 @@ main(int argc, char **argv)
 			c.splice = 0;
 		else if (strcmp(argv[i], "--writeback") == 0)
 			c.writeback = 1;
+		else if (strcmp(argv[i], "--direct-io") == 0)
+			c.direct_io = 1;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
 			c.max_threads = (unsigned)strtoul(argv[++i], &end, 10);
 			if (*end != '\0' || c.max_threads == 0 ||

@@ -139,6 +139,7 @@ smb_conf_render(const struct smb_conf_in *in, const struct smb_share *v,
 			    "\tlevel2 oplocks = no\n");
 		else
 			buf_printf(out, "\toplocks = yes\n"
-			    "\tlevel2 oplocks = yes\n");
+			    "\tlevel2 oplocks = yes\n"
+			    "\tvfs objects = acl_xattr streams_xattr\n");
 	}
 }

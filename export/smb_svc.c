@@ -651,6 +651,10 @@ svc_export_attach(uint32_t id)
 	/* no kernel writeback cache: a write smbd was told is done must
 	 * be in the backing file if duonasd dies the next moment */
 	fc.writeback = 0;
+	/* no page cache on the mount: one FUSE request per MiB, no double
+	 * copy, and a change made beside the mount (NFS) is seen at once
+	 * (docs/fuse.md; smbd does not mmap) */
+	fc.direct_io = 1;
 	if ((x->fs = fuse_fs_start(&fc, err, sizeof(err))) == NULL) {
 		log_warnx("smb: export %u: %s", id, err);
 		rmdir(mp);

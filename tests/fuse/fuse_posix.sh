@@ -5,7 +5,9 @@
 # ownership and permissions of a non-root caller, rename (over an
 # existing file, RENAME_NOREPLACE, RENAME_EXCHANGE), links, symlinks,
 # directories, xattrs, fcntl locks between processes (conflict, F_GETLK,
-# release on close, blocking wait and its interrupt), flock, statfs, a
+# release on close, blocking wait and its interrupt), open file
+# description locks and their release, flock, statfs, a --direct-io
+# mount (I/O through it, no stale cache), a
 # 100 MiB round trip, a 5000-entry directory; then the gate (EIO while
 # closed) and stop (a waiting lock fails with EIO, the mount goes even
 # with a file held open).  Root; skipped only without /dev/fuse.
@@ -96,6 +98,16 @@ t_eq "$("$PR" exchange "$M/rb" "$M/re"):$(cat "$M/rb")$(cat "$M/re")" "ok:ca" "R
 mkdir -p "$M/rdir/sub"
 t_eq "$("$PR" noreplace "$M/rb" "$M/rdir/sub/moved"):$(cat "$M/rdir/sub/moved")" "ok:c" "rename into another directory"
 
+# a name replaced beside the mount (as NFS would): after the attribute
+# time (1 s) the mount finds the new file, not the entry it knows
+echo old >"$M/swap"
+ino_old=$(stat -c %i "$M/swap")
+echo new >"$BK/swap.tmp"
+mv "$BK/swap.tmp" "$BK/swap"
+sleep 1.2
+t_eq "$(cat "$M/swap"):$(stat -c %i "$M/swap")" "new:$(stat -c %i "$BK/swap")" "a name replaced on the backing directory shows the new file"
+t_ok $([ "$ino_old" != "$(stat -c %i "$M/swap")" ]; echo $?) "... with the new inode number"
+
 # ---- links
 echo l >"$M/l1"
 ln "$M/l1" "$M/l2"
@@ -166,6 +178,11 @@ sleep 0.5
 t_eq "$("$PR" trylock "$M/lk" 0 10 w)" ok "closing any descriptor of the file releases the process' locks (POSIX)"
 kill "$H3" 2>/dev/null; wait "$H3" 2>/dev/null
 
+# open file description locks (F_OFD_SETLK, what Samba takes): the
+# kernel does not send their release on close, the layer must drop them
+t_eq "$("$PR" ofd "$M/lk")" ok "OFD locks: held across a dup's close, gone with the last close"
+t_eq "$("$PR" trylock "$M/lk" 0 100 w)" ok "... and nothing of them is left in the lock table"
+
 # ---- flock
 flock -x "$M/lk" -c "echo held >'$T_DIR/fl.out'; sleep 3" &
 F1=$!
@@ -195,6 +212,40 @@ mkdir "$M/many"
 t_eq "$(ls "$M/many" | wc -l)" 5000 "readdir lists 5000 entries"
 t_eq "$(ls -l "$M/many" | grep -c '^-')" 5000 "readdirplus (ls -l) lists 5000 files with attributes"
 t_eq "$(ls -U "$M/many" | sort -u | wc -l)" 5000 "no entry twice across readdir buffers"
+
+# ---- a second mount of the same directory with --direct-io (how Samba
+# is served): files bypass that mount's page cache
+M2=$T_DIR/mnt2
+mkdir -p "$M2"
+T_CLEANUP_CMDS+=("umount -l '$M2'")
+"$FT" --direct-io "$BK" "$M2" >"$T_DIR/ft2.out" 2>"$T_DIR/ft2.log" &
+FT2P=$!
+T_PIDS+=("$FT2P")
+wait_until 10 grep -q '^ready' "$T_DIR/ft2.out"
+t_ok $? "a --direct-io mount of the same directory"
+dd if=/dev/urandom of="$T_DIR/big" bs=1M count=20 status=none
+want=$(sha256sum <"$T_DIR/big" | cut -d' ' -f1)
+dd if="$T_DIR/big" of="$M2/dio" bs=1M conv=fsync status=none
+t_eq "$(sha256sum <"$BK/dio" | cut -d' ' -f1)" "$want" "direct_io: 20 MiB written, the backing file holds them"
+t_eq "$(dd if="$M2/dio" bs=64k status=none | sha256sum | cut -d' ' -f1)" "$want" "direct_io: read back in 64 KiB requests"
+echo tail >>"$M2/dio"
+t_eq "$(stat -c %s "$M2/dio"):$(tail -c 5 "$BK/dio")" "$((20 * 1048576 + 5)):tail" "direct_io: append lands at the end"
+truncate -s 100 "$M2/dio"
+t_eq "$(stat -c %s "$BK/dio"):$(stat -c %s "$M2/dio")" "100:100" "direct_io: truncate"
+# one open file: read the start, change what follows beside the mount,
+# read on (a page-cache mount would serve the page it read already)
+printf 'aaaaaabbbbbb' >"$M2/dio2"
+exec 7<"$M2/dio2"
+first=$(dd bs=6 count=1 status=none <&7)
+printf 'cccccc' | dd of="$BK/dio2" bs=6 seek=1 conv=notrunc status=none
+second=$(dd bs=6 count=1 status=none <&7)
+exec 7<&-
+t_eq "$first$second" "aaaaaacccccc" "direct_io: a write beside the mount shows at once to an open file (no page cache)"
+rm -f "$M2/dio2"
+rm -f "$T_DIR/big" "$M2/dio"
+kill -TERM "$FT2P"
+wait_until 10 grep -q '^stopped' "$T_DIR/ft2.out"
+t_ok $? "the --direct-io mount stops"
 
 # ---- the gate
 kill -USR1 "$FTP"

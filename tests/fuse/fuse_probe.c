@@ -12,6 +12,12 @@
  *   fuse_probe getlk FILE START LEN r|w	prints unlck or TYPE START LEN
  *   fuse_probe waitlock FILE START LEN r|w SECONDS
  *	F_SETLKW, interrupted by SIGALRM after SECONDS: ok or EINTR
+ *   fuse_probe ofd FILE
+ *	open file description locks (Samba's kind): A write-locks bytes
+ *	0-7 through one open file, B (another open file of the same
+ *	process) is refused, dup'd copy of A closed: still refused, A
+ *	closed: B gets it (within 1 s: the release reaches the file system
+ *	after close returned).  Prints "ok" or what went wrong
  *   fuse_probe setx FILE NAME VALUE | getx FILE NAME | listx FILE |
  *	rmx FILE NAME		extended attributes (listx: one per line)
  */
@@ -55,6 +61,56 @@ mkflock(char **a, struct flock *l)
 	return 0;
 }
 
+static int
+ofd_try(int fd)
+{
+	struct flock	l;
+
+	memset(&l, 0, sizeof(l));
+	l.l_type = F_WRLCK;
+	l.l_whence = SEEK_SET;
+	l.l_len = 8;
+	return fcntl(fd, F_OFD_SETLK, &l) < 0 ? errno : 0;
+}
+
+static int
+ofd(const char *path)
+{
+	int	a, a2, b, e;
+
+	if ((a = open(path, O_RDWR)) < 0 || (b = open(path, O_RDWR)) < 0)
+		return fail();
+	if ((e = ofd_try(a)) != 0) {
+		errno = e;
+		return fail();
+	}
+	if ((e = ofd_try(b)) != EAGAIN) {
+		printf("B not refused while A holds the lock (%s)\n",
+		    e ? strerrorname_np(e) : "granted");
+		return 1;
+	}
+	if ((a2 = dup(a)) < 0)
+		return fail();
+	close(a2);	/* a flush, but A's description stays open */
+	if ((e = ofd_try(b)) != EAGAIN) {
+		printf("B not refused after a copy of A was closed (%s)\n",
+		    e ? strerrorname_np(e) : "granted");
+		return 1;
+	}
+	close(a);	/* the last reference: the lock goes */
+	/* the kernel sends FUSE's release after close(2) has returned, so
+	 * give it up to a second */
+	for (int i = 0; i < 100 && (e = ofd_try(b)) == EAGAIN; i++)
+		usleep(10000);
+	if (e != 0) {
+		printf("B refused after A was closed (%s)\n",
+		    strerrorname_np(e));
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -93,6 +149,8 @@ main(int argc, char **argv)
 			printf("%s\n", v + i);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "ofd") == 0)
+		return ofd(argv[2]);
 	if (argc < 6 || mkflock(argv + 3, &l) < 0) {
 		fprintf(stderr, "fuse_probe: bad arguments (see the source)\n");
 		return 2;

@@ -32,7 +32,8 @@ static const char want_shares[] =
     "\thosts allow = 10.1.0.0/16 fd00::/8\n"
     "\thosts deny = ALL\n"
     "\toplocks = yes\n"
-    "\tlevel2 oplocks = yes\n";
+    "\tlevel2 oplocks = yes\n"
+    "\tvfs objects = acl_xattr streams_xattr\n";
 
 int
 main(void)
