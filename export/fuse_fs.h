@@ -7,8 +7,8 @@
  * One struct fuse_fs is one mount.  fuse_fs_start() mounts and starts a
  * multithreaded session loop on its own threads; fuse_fs_stop() fails
  * every further and every waiting operation with EIO, tears the mount
- * down and joins the threads.  Not yet used by duonasd: the file-service
- * interface will start one per export served over SMB.
+ * down and joins the threads.  duonasd's SMB service (smb_svc.c) starts
+ * one per SMB export the head serves.
  */
 #ifndef DUONAS_FUSE_FS_H
 #define DUONAS_FUSE_FS_H
