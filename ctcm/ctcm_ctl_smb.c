@@ -68,9 +68,15 @@ smb_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
 
 	if (users_of(cur, &u, msg, msglen) < 0)
 		return -1;
-	if (a->op == OP_ADD)
-		rv = smb_users_add(&u, a->name, a->uid, a->nthash, msg,
+	if (a->op == OP_ADD) {
+		uint32_t uid = 0;
+
+		rv = smb_users_pick_uid(&u, a->name, a->uid, &uid, msg,
 		    msglen);
+		if (rv == 0)
+			rv = smb_users_add(&u, a->name, uid, a->nthash, msg,
+			    msglen);
+	}
 	else if (a->op == OP_PASSWD)
 		rv = smb_users_set_hash(&u, a->name, a->nthash, msg, msglen);
 	else if (a->op == OP_RM)

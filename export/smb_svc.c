@@ -92,7 +92,6 @@ static struct {
 	pid_t			 pid;		/* smbd; 0 none */
 	uint64_t		 next_start_ms;
 	int			 backoff_ms;
-	int			 restarts;
 	uint64_t		 started_ms;
 	struct event		*tick;
 	char			 addrs[2 * CFG_MAX_VIPS][64];
@@ -102,7 +101,7 @@ static struct {
 						 * not (0: it runs, or need
 						 * not) */
 	atomic_int		 nshares;	/* for the health probe */
-	atomic_int		 restarts_a;
+	atomic_int		 restarts;	/* smbd deaths seen */
 	int			 fault;		/* test: smbd cannot start */
 } smb;
 
@@ -306,18 +305,20 @@ smbd_spawn(void)
 static void
 smbd_stop(void)
 {
-	int		ws;
+	int		ws, reaped = 0;
 	uint64_t	until;
 
 	if (smb.pid <= 0)
 		return;
 	kill(-smb.pid, SIGTERM);
 	until = now_ms() + STOP_WAIT_MS;
-	while (waitpid(smb.pid, &ws, WNOHANG) == 0 && now_ms() < until)
+	while (!(reaped = waitpid(smb.pid, &ws, WNOHANG) == smb.pid) &&
+	    now_ms() < until)
 		usleep(20000);
+	/* what is left of the group (children, or smbd itself) goes now */
 	kill(-smb.pid, SIGKILL);
-	waitpid(smb.pid, &ws, WNOHANG) == 0 ? (void)waitpid(smb.pid, &ws, 0)
-	    : (void)0;
+	if (!reaped)
+		waitpid(smb.pid, &ws, 0);
 	smb.pid = 0;
 }
 
@@ -353,8 +354,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 		log_info("smb: restarting smbd in %d ms", smb.backoff_ms);
 		smb.backoff_ms = smb.backoff_ms * 2 > BACKOFF_MAX_MS ?
 		    BACKOFF_MAX_MS : smb.backoff_ms * 2;
-		smb.restarts++;
-		atomic_store(&smb.restarts_a, smb.restarts);
+		atomic_fetch_add(&smb.restarts, 1);
 		if (atomic_load(&smb.down_since_ms) == 0)
 			atomic_store(&smb.down_since_ms, now_ms());
 	}
@@ -384,11 +384,11 @@ smbd_probe(void *arg, char *detail, size_t len)
 	if (down != 0 && now - down >= SMBD_DOWN_MS) {
 		snprintf(detail, len, "smbd not running for %llu ms (%d "
 		    "restarts)", (unsigned long long)(now - down),
-		    atomic_load(&smb.restarts_a));
+		    atomic_load(&smb.restarts));
 		return LHM_PROBE_FAIL;
 	}
 	snprintf(detail, len, "smbd %s, %d restarts", down ? "starting" :
-	    "running", atomic_load(&smb.restarts_a));
+	    "running", atomic_load(&smb.restarts));
 	return LHM_PROBE_OK;
 }
 
@@ -488,6 +488,21 @@ pid_has_socket(long pid, unsigned long ino)
 	return found;
 }
 
+/* The kernel's form of an address, as conns_list prints it (an IPv6
+ * service IP may be written another way in the configuration). */
+static void
+addr_canon(const char *addr, char *out, size_t outlen)
+{
+	uint8_t a[16];
+
+	if (inet_pton(AF_INET, addr, a) == 1)
+		inet_ntop(AF_INET, a, out, (socklen_t)outlen);
+	else if (inet_pton(AF_INET6, addr, a) == 1)
+		inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
+	else
+		snprintf(out, outlen, "%s", addr);
+}
+
 /* End the smbd children serving connections that came in on addr. */
 static int
 conns_close(const char *addr)
@@ -495,23 +510,12 @@ conns_close(const char *addr)
 	struct conn	 c[256];
 	DIR		*d;
 	struct dirent	*e;
+	char		 canon[64];
 	int		 n, killed = 0;
 
 	if (smb.pid <= 0)
 		return 0;
-	/* the kernel's form of the address, as conns_list prints it */
-	{
-		uint8_t	a[16];
-		static char canon[64];
-
-		if (inet_pton(AF_INET, addr, a) == 1)
-			inet_ntop(AF_INET, a, canon, sizeof(canon));
-		else if (inet_pton(AF_INET6, addr, a) == 1)
-			inet_ntop(AF_INET6, a, canon, sizeof(canon));
-		else
-			snprintf(canon, sizeof(canon), "%s", addr);
-		addr = canon;
-	}
+	addr_canon(addr, canon, sizeof(canon));
 	n = conns_list(c, (int)nitems(c));
 	if (n == 0 || (d = opendir("/proc")) == NULL)
 		return 0;
@@ -537,7 +541,7 @@ conns_close(const char *addr)
 		    pgrp != (long)smb.pid)
 			continue;
 		for (int i = 0; i < n; i++)
-			if (strcmp(c[i].local, addr) == 0 &&
+			if (strcmp(c[i].local, canon) == 0 &&
 			    pid_has_socket(pid, c[i].inode)) {
 				kill((pid_t)pid, SIGTERM);
 				killed++;
@@ -755,7 +759,7 @@ svc_status(struct buf *out, int json)
 		    "\"port\":%d,\"restarts\":%d,\"closed_on_release\":%llu,"
 		    "\"shares\":[", smb.pid > 0 ? "true" : "false",
 		    (long)smb.pid, smb.cfg ? smb.cfg->smb_port : 0,
-		    smb.restarts, (unsigned long long)smb.closed);
+		    atomic_load(&smb.restarts), (unsigned long long)smb.closed);
 		for (int i = 0; i < smb.n; i++) {
 			buf_printf(out, "%s{\"name\":", i ? "," : "");
 			buf_add_json_str(out, smb.v[i].name);
@@ -782,7 +786,8 @@ svc_status(struct buf *out, int json)
 	}
 	buf_printf(out, "smb: %s, port %d, %d share(s), %d served here, "
 	    "%d restart(s)\n", smb.pid > 0 ? "smbd running" : "smbd NOT "
-	    "running", smb.cfg->smb_port, smb.n, served, smb.restarts);
+	    "running", smb.cfg->smb_port, smb.n, served,
+	    atomic_load(&smb.restarts));
 	for (int i = 0; i < smb.n; i++)
 		buf_printf(out, "  share %s: export %u %s%s\n", smb.v[i].name,
 		    smb.v[i].id, smb.x[i].fs ? "served" : "not served here",

@@ -64,7 +64,7 @@ SMB_TRY="  (SMB: Samba is not installed; apt-get install samba smbclient)"
 if [ $SMB_DEMO = 1 ]; then
 	# the user is replicated to both heads; its Unix account (made by
 	# the heads) goes at exit unless it was there before
-	id demo >/dev/null 2>&1 || T_CLEANUP_CMDS+=("userdel demo")
+	id demo >/dev/null 2>&1 || T_CLEANUP_CMDS+=("userdel -f demo")
 	if printf 'duonas-demo\n' | HA_CLI_TIMEOUT=20 ha_cli A smb user add demo >/dev/null; then
 		SMB_TRY="  # SMB: share 'demo' (A's export), user demo, password duonas-demo
   $C smbclient -U demo%duonas-demo //$NS_VIP_A/demo -c 'ls; put /etc/hostname hostname.txt'

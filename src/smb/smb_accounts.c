@@ -143,6 +143,83 @@ run_useradd(const struct smb_user *e, char *err, size_t errlen)
 	return -1;
 }
 
+/* 1 when this machine has an account with uid, else 0. */
+static int
+uid_local(uint32_t uid)
+{
+	struct passwd	pw, *r = NULL;
+	char		sbuf[4096];
+
+	return getpwuid_r((uid_t)uid, &pw, sbuf, sizeof(sbuf), &r) == 0 &&
+	    r != NULL;
+}
+
+int
+smb_users_pick_uid(const struct smb_users *u, const char *name,
+    uint32_t want, uint32_t *out, char *err, size_t errlen)
+{
+	struct passwd	pw, *r = NULL;
+	char		sbuf[4096];
+	int		byname;
+
+	/* a name or uid the configuration already has: smb_users_add
+	 * names that conflict */
+	for (int i = 0; i < u->n; i++)
+		if (strcmp(u->v[i].name, name) == 0 ||
+		    (want != 0 && u->v[i].uid == want)) {
+			*out = want;
+			return 0;
+		}
+	byname = getpwnam_r(name, &pw, sbuf, sizeof(sbuf), &r) == 0 &&
+	    r != NULL;
+	if (byname && want != 0 && pw.pw_uid != want) {
+		snprintf(err, errlen, "%s is already a local account on this "
+		    "head with uid %u, not %u (give --uid %u, or another "
+		    "name)", name, (unsigned)pw.pw_uid, want,
+		    (unsigned)pw.pw_uid);
+		return -1;
+	}
+	if (byname) {
+		/* the administrator's account: keep its uid, so the files
+		 * it already owns stay its own */
+		if (pw.pw_uid < SMB_UID_MIN || pw.pw_uid > SMB_UID_MAX) {
+			snprintf(err, errlen, "%s is already a local account "
+			    "on this head with uid %u, outside %d..%d",
+			    name, (unsigned)pw.pw_uid, SMB_UID_MIN,
+			    SMB_UID_MAX);
+			return -1;
+		}
+		*out = pw.pw_uid;
+		return 0;
+	}
+	if (want != 0) {
+		r = NULL;
+		if (getpwuid_r((uid_t)want, &pw, sbuf, sizeof(sbuf), &r) ==
+		    0 && r != NULL) {
+			snprintf(err, errlen, "uid %u is the local account %s "
+			    "on this head (choose another --uid)", want,
+			    pw.pw_name);
+			return -1;
+		}
+		*out = want;
+		return 0;
+	}
+	/* free in the configuration and on this head */
+	for (uint32_t uid = SMB_UID_AUTO; uid <= SMB_UID_MAX; uid++) {
+		int taken = 0;
+
+		for (int i = 0; i < u->n && !taken; i++)
+			taken = u->v[i].uid == uid;
+		if (!taken && !uid_local(uid)) {
+			*out = uid;
+			return 0;
+		}
+	}
+	snprintf(err, errlen, "no free uid left in %d..%d (give one with "
+	    "--uid)", SMB_UID_AUTO, SMB_UID_MAX);
+	return -1;
+}
+
 int
 smb_users_ensure_accounts(const struct smb_users *u, char *err, size_t errlen)
 {

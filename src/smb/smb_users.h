@@ -99,6 +99,18 @@ int	smb_users_load(const char *path, struct smb_users *u, char *err,
  * accounts created, or -1 with err (the first problem; the other users
  * are still handled).
  */
+/*
+ * The uid a new SMB user NAME gets on the master: want (non-zero, from
+ * --uid) unless this head has an account with that uid under another
+ * name, or NAME is a local account with another uid; with want 0, the
+ * uid of NAME's local account if it has one, else the lowest uid from
+ * SMB_UID_AUTO up that neither the configuration u nor this head's
+ * accounts use.  So a committed user can get its account here.  Checks
+ * the local accounts (getpw*_r: may read files, fine on the loop for
+ * one lookup per uid tried).  0 with *out, or -1 with err.
+ */
+int	smb_users_pick_uid(const struct smb_users *u, const char *name,
+	    uint32_t want, uint32_t *out, char *err, size_t errlen);
 int	smb_users_ensure_accounts(const struct smb_users *, char *err,
 	    size_t errlen);
 

@@ -27,21 +27,24 @@ S=$(( $$ % 100000 ))
 U1=dsmb${S}a
 U2=dsmb${S}b
 U3=dsmb${S}c
-for u in "$U1" "$U2" "$U3"; do
+U4=dsmb${S}d	# a local account made here before it becomes an SMB user
+U5=dsmb${S}e	# a local account holding the next automatic uid
+for u in "$U1" "$U2" "$U3" "$U4" "$U5"; do
 	getent passwd "$u" >/dev/null && t_skip_all "account $u exists already"
-	T_CLEANUP_CMDS+=("userdel $u")
+	T_CLEANUP_CMDS+=("userdel -f $u")
 done
-# uids: U1 takes the first automatic one when this machine has no
-# account with it; U2 a free one given with --uid
-AUTO=30000
-getent passwd "$AUTO" >/dev/null && AUTO=
-UID2=$(( 40000 + S % 10000 ))
-for _ in $(seq 1 200); do
-	getent passwd "$UID2" >/dev/null || break
-	UID2=$(( UID2 + 1 ))
-done
-UID1=${AUTO:-$(( UID2 + 1 ))}
-while getent passwd "$UID1" >/dev/null; do UID1=$(( UID1 + 1 )); done
+# uids: U1 takes the first automatic one, the lowest from 30000 up that
+# no account of this machine has; U2 a free one given with --uid
+free_uid() {	# free_uid FROM -> the lowest uid from FROM up with no account
+	local u=$1
+	for _ in $(seq 1 500); do
+		getent passwd "$u" >/dev/null || break
+		u=$(( u + 1 ))
+	done
+	echo "$u"
+}
+UID1=$(free_uid 30000)
+UID2=$(free_uid $(( 40000 + S % 10000 )))
 PW1="Sesame-$S-first"
 PW2="Other-$S-p\xc3\xa4ss"	# printf '%b' makes it UTF-8 (a-umlaut)
 PW3="Changed-$S-third"
@@ -80,11 +83,7 @@ t_ok $? "smb user add on the slave: exit 2 naming the master ($rc: $out)"
 G0=$(gen_of A)
 
 # ---- add two users --------------------------------------------------
-if [ -n "$AUTO" ]; then
-	out=$(pw_cli A "$PW1" smb user add "$U1" 2>&1)
-else
-	out=$(pw_cli A "$PW1" smb user add "$U1" --uid "$UID1" 2>&1)
-fi
+out=$(pw_cli A "$PW1" smb user add "$U1" 2>&1)
 rc=$?
 [ $rc -eq 0 ] && echo "$out" | grep -q "smb user $U1: uid $UID1"
 t_ok $? "add $U1 on the master: uid $UID1 ($rc: $out)"
@@ -166,6 +165,34 @@ refused 64 "nthash is what duonas sends itself" 'x\n' smb user add "$U3" \
 t_eq "$(gen_of A)" "$G2" "nothing was committed (generation $G2)"
 getent passwd "$U3" >/dev/null
 t_ok $(( $? == 0 ? 1 : 0 )) "no account $U3"
+
+# ---- accounts the head has already ----------------------------------
+# a committed user must be able to get its account: the master picks
+# uids no local account holds, adopts the uid of a local account of the
+# same name, and refuses a name or uid that another account holds
+UID4=$(free_uid $(( 45000 + S % 5000 )))
+UID5=$(free_uid $(( UID1 + 1 )))
+useradd -M -N -s /usr/sbin/nologin -u "$UID4" "$U4" &&
+    useradd -M -N -s /usr/sbin/nologin -u "$UID5" "$U5"
+t_ok $? "local accounts $U4 (uid $UID4) and $U5 (uid $UID5, the next automatic uid) made"
+refused 1 "uid $UID4 is the local account $U4 on this head" 'x\n' \
+    smb user add "$U3" --uid "$UID4"
+refused 1 "$U4 is already a local account on this head with uid $UID4" \
+    'x\n' smb user add "$U4" --uid "$(( UID4 + 1 ))"
+t_eq "$(gen_of A)" "$G2" "still nothing committed (generation $G2)"
+out=$(pw_cli A "$PW3" smb user add "$U4" 2>&1)
+echo "$out" | grep -q "smb user $U4: uid $UID4"
+t_ok $? "add $U4 (a local account): keeps its uid $UID4 ($out)"
+out=$(pw_cli A "$PW3" smb user add "$U3" 2>&1)
+UID3=$(echo "$out" | sed -n "s/.*smb user $U3: uid \([0-9]*\).*/\1/p")
+[ -n "$UID3" ] && [ "$UID3" != "$UID5" ] && [ "$UID3" -gt "$UID1" ]
+t_ok $? "add $U3: an automatic uid that skips $U5's $UID5 (got '$UID3': $out)"
+wait_until 15 has_uid "$U3" "$UID3"
+t_ok $? "$U3's account is made with uid $UID3 ($(getent passwd "$U3"))"
+ha_cli A smb user rm "$U3" >/dev/null 2>&1 &&
+    ha_cli A smb user rm "$U4" >/dev/null 2>&1
+t_ok $? "rm $U3 and $U4"
+G2=$(gen_of A)
 
 # ---- disable / enable -----------------------------------------------
 out=$(ha_cli A smb user disable "$U2" 2>&1); rc=$?

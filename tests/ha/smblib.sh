@@ -38,7 +38,7 @@ smb_exports() {
 
 smb_user_add() {
 	local u=$1 pw=$2
-	T_CLEANUP_CMDS+=("userdel $u")
+	T_CLEANUP_CMDS+=("userdel -f $u")
 	printf '%s\n' "$pw" | HA_CLI_TIMEOUT=20 ha_cli A smb user add "$u"
 }
 

@@ -132,7 +132,7 @@ smb_user_add() {	# smb_user_add PASSDB PASSWORD -> SMB_USER
 	u=dsmb$(printf '%05d' $(($$ % 100000)))$((RANDOM % 100))
 	useradd -M -N -g 100 -d /nonexistent -s /usr/sbin/nologin "$u" \
 		>/dev/null 2>&1 || return 1
-	T_CLEANUP_CMDS+=("userdel '$u'")
+	T_CLEANUP_CMDS+=("userdel -f '$u'")
 	# smbpasswd wants a configuration naming the passdb
 	conf=$(mktemp) || return 1
 	printf '[global]\n  passdb backend = smbpasswd:%s\n  private dir = %s\n' \
