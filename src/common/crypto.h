@@ -28,4 +28,16 @@ void	*hmac_sha256_new(const uint8_t *key, size_t keylen);
  * no-op. */
 void	 hmac_sha256_free(void *ctx);
 
+/*
+ * SHA-256 of n bytes into out (32 bytes).  Returns 0, or -1 when
+ * libcrypto cannot provide it.  Incremental: sha256_begin() returns a
+ * context (NULL on failure) for sha256_add(); sha256_end() writes the
+ * digest, frees the context and returns 0 or -1.  Any thread.
+ */
+#define SHA256_LEN	32
+int	 sha256(const void *p, size_t n, uint8_t out[SHA256_LEN]);
+void	*sha256_begin(void);
+int	 sha256_add(void *ctx, const void *p, size_t n);
+int	 sha256_end(void *ctx, uint8_t out[SHA256_LEN]);
+
 #endif

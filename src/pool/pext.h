@@ -304,4 +304,28 @@ int		 pext_psomark_encode(uint8_t *blk, const struct pext_psomark *);
 int		 pext_psomark_decode(const uint8_t *blk,
 		    const struct pext_where *w, struct pext_psomark *out);
 
+/*
+ * Software image store (docs/boot-images.md, "Image store"): region 5
+ * (PEXT_R_IMAGE, from the super block's region table) is two image
+ * slots of equal size, each a header block (type 6) followed by the
+ * bytes of one software image file.
+ */
+#define PEXT_T_IMGSLOT		6
+#define PEXT_IMG_VERSION_MAX	31
+
+struct pext_imgslot {
+	struct pext_hdr	h;
+	uint32_t	slot;		/* 0 or 1 (must match where it is) */
+	uint32_t	flags;		/* 0 */
+	uint64_t	seq;		/* store sequence, highest = newest */
+	uint64_t	length;		/* image bytes after the header block */
+	uint8_t		digest[32];	/* SHA-256 of those bytes */
+	char		version[PEXT_IMG_VERSION_MAX + 1];
+};
+
+/* Same contract as the other encoders/decoders above. */
+int		 pext_imgslot_encode(uint8_t *blk, const struct pext_imgslot *);
+int		 pext_imgslot_decode(const uint8_t *blk,
+		    const struct pext_where *w, struct pext_imgslot *out);
+
 #endif

@@ -140,4 +140,37 @@ int	 pool_psomark_read(struct pool_lun *, int slot, struct pext_psomark *);
 int	 pool_psomark_write(struct pool_lun *, int slot,
 	    const struct pext_psomark *);
 
+/*
+ * Software image store (region 5; docs/boot-images.md).  The LUN must be
+ * loaded.
+ *
+ * pool_img_list: both slot headers; hdr[i] is meaningful when rc[i] is 0
+ * (else PEXT_E_EMPTY for a never-written slot, another PEXT_E_* or an
+ * errno).  Headers only: the data is not checked.  Returns 0 or errno
+ * when the region is missing from the region table (EINVAL).
+ *
+ * pool_img_read: the image whose digest is want (NULL: the newest valid
+ * one by seq) in a malloc'd buffer (*datap, free() it), checked against
+ * the header's SHA-256; *hdr gets its header.  PEXT_E_EMPTY when no
+ * valid slot holds it (a slot whose data does not match its digest is
+ * not valid), else 0 or errno.
+ *
+ * pool_img_write: store len bytes (an image file whose SHA-256 is
+ * digest, version copied into the header) in the slot that does not
+ * hold the newest valid image, with seq = highest seq seen + 1; data
+ * first, header block last (a torn write leaves the other slot intact).
+ * When a valid slot already holds this digest, nothing is written (0).
+ * EFBIG when len does not fit a slot.  progress (may be NULL) is called
+ * after each chunk with the bytes written so far.
+ */
+int	 pool_img_list(struct pool_lun *, struct pext_imgslot hdr[2],
+	    int rc[2]);
+int	 pool_img_read(struct pool_lun *, const uint8_t *want, void **datap,
+	    size_t *lenp, struct pext_imgslot *hdr);
+int	 pool_img_write(struct pool_lun *, const void *data, size_t len,
+	    const uint8_t digest[32], const char *version,
+	    void (*progress)(uint64_t done, void *arg), void *arg);
+/* Bytes one image slot can hold on this LUN (0 when no region 5). */
+uint64_t pool_img_capacity(struct pool_lun *);
+
 #endif
