@@ -366,6 +366,8 @@ static const struct tunable tunables[] = {
 	T("health", "io-timeout", health_io_timeout_ms, 100, 3600000),
 	T("health", "wellness", health_wellness_s, 0, 86400),
 	T("health", "data-probe", health_lun_probe, 0, 1),
+	T("boot", "attempts", boot_attempts, 1, 100),
+	T("boot", "good-after", boot_good_after_s, 0, 86400),
 };
 #undef T
 
@@ -379,6 +381,12 @@ tunable_stmt(struct pstate *ps, const char *block, char **tok, int ntok)
 		ps->cfg->pso_mapsize_mb = v;
 		return 0;
 	}
+	if (strcmp(block, "boot") == 0 && strcmp(tok[0], "dir") == 0)
+		return str_arg(ps, tok, ntok, ps->cfg->boot_dir,
+		    sizeof(ps->cfg->boot_dir));
+	if (strcmp(block, "boot") == 0 && strcmp(tok[0], "keys") == 0)
+		return str_arg(ps, tok, ntok, ps->cfg->boot_keys,
+		    sizeof(ps->cfg->boot_keys));
 	for (size_t i = 0; i < nitems(tunables); i++) {
 		if (strcmp(tunables[i].block, block) != 0 ||
 		    strcmp(tunables[i].kw, tok[0]) != 0)
@@ -454,6 +462,10 @@ cfg_defaults(struct cfg *c)
 	c->health_io_timeout_ms = 10000;
 	c->health_wellness_s = 3600;
 	c->health_lun_probe = 1;
+	c->boot_attempts = 3;
+	c->boot_good_after_s = 60;
+	snprintf(c->boot_keys, sizeof(c->boot_keys),
+	    "%s/duonas/image-keys.pub", SYSCONFDIR);
 }
 
 static int
@@ -568,7 +580,7 @@ block_kw(const char *s)
 {
 	static const char *const kw[] = {
 		"nfs", "link", "heartbeat", "pso", "config", "health",
-		"nlm", "smb",
+		"nlm", "smb", "boot",
 	};
 
 	for (size_t i = 0; i < nitems(kw); i++)
@@ -846,4 +858,21 @@ cfg_key_load(const struct cfg *c, uint8_t *key, size_t *keylen, char *err,
 	}
 	free(data);
 	return 0;
+}
+
+void
+cfg_boot_dir(const struct cfg *c, const struct cfg_head *h, char *out,
+    size_t outlen)
+{
+	const char *pct;
+
+	/* "%n" stands for the head's name: two heads on one machine (the
+	 * demo, tests) need two slot directories */
+	if (c->boot_dir[0] != 0 && (pct = strstr(c->boot_dir, "%n")) != NULL)
+		snprintf(out, outlen, "%.*s%s%s", (int)(pct - c->boot_dir),
+		    c->boot_dir, h->name, pct + 2);
+	else if (c->boot_dir[0] != 0)
+		snprintf(out, outlen, "%s", c->boot_dir);
+	else
+		snprintf(out, outlen, "%s/boot", h->statedir);
 }

@@ -133,7 +133,18 @@ struct cfg {
 	int		health_io_timeout_ms;	/* data-area probe I/O */
 	int		health_wellness_s;	/* wellness line, 0 = none */
 	int		health_lun_probe;	/* data-area I/O probe on/off */
+
+	/* boot { } (software slots, docs/boot-images.md) */
+	char		boot_dir[CFG_PATH_MAX];	/* "" = <statedir>/boot */
+	char		boot_keys[CFG_PATH_MAX]; /* trusted keys before any
+						  * configuration exists */
+	int		boot_attempts;		/* boots of a new slot */
+	int		boot_good_after_s;	/* DAC/DEGRADED this long */
 };
+
+/* The slot directory of head h: boot dir, else <statedir>/boot. */
+void	cfg_boot_dir(const struct cfg *, const struct cfg_head *h, char *out,
+	    size_t outlen);
 
 /*
  * Parse path into *cfg (zeroed first, defaults applied).
