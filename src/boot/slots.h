@@ -158,4 +158,36 @@ struct boot_out {
  */
 void	boot_decide(const struct boot_in *, struct boot_out *);
 
+/* ---- what duonas-boot tells the daemon, and the daemon's answer -------- */
+
+/*
+ * DUONAS_BOOT_INFO, set by duonas-boot for the daemon it execs:
+ * "slot=A dir=PATH version=V digest=HEX64 state=new attempts=1
+ * note=TEXT" (note last: the rest of the string; dir without blanks).
+ */
+#define BOOT_INFO_ENV	"DUONAS_BOOT_INFO"
+
+struct boot_info {
+	int		slot;			/* 0 A, 1 B */
+	char		dir[256];
+	char		version[IMG_VERSION_MAX + 1];
+	uint8_t		digest[IMG_DIGEST_LEN];
+	int		state;			/* enum slot_state */
+	int		attempts;
+	char		note[SLOTREC_NOTE_MAX + 1];
+};
+
+void	boot_info_format(const struct boot_info *, char *out, size_t outlen);
+/* 0, or -1 (a field missing or malformed). */
+int	boot_info_parse(const char *s, struct boot_info *);
+
+/*
+ * The daemon reached good (DAC or DEGRADED for boot { good-after }):
+ * the record's slot, when it still holds digest and is new, becomes
+ * good with attempts 0.  0 when it changed it, 1 when there was nothing
+ * to do, -1 with err.
+ */
+int	slots_mark_good(const char *dir, int slot,
+	    const uint8_t digest[IMG_DIGEST_LEN], char *err, size_t errlen);
+
 #endif
