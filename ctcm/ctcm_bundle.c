@@ -408,6 +408,8 @@ sec_name(uint16_t kind)
 		return "exports";
 	case CTCM_SEC_SMBUSERS:
 		return "smb/users";
+	case CTCM_SEC_IMAGE:
+		return "image/boot";
 	}
 	return NULL;
 }
@@ -476,7 +478,7 @@ ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *b,
 	const char	*p = text, *end = text + len, *nl;
 	struct buf	 cur;
 	int		 kind = 0, lineno = 0, sawfile = 0;
-	int		 seen[4] = { 0, 0, 0, 0 };
+	int		 seen[CTCM_SEC_IMAGE + 1] = { 0 };
 
 	ctcm_bundle_init(b);
 	if (memchr(text, 0, len) != NULL) {
@@ -509,9 +511,12 @@ ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *b,
 				kind = CTCM_SEC_EXPORTS;
 			else if (strcmp(name, "smb/users") == 0)
 				kind = CTCM_SEC_SMBUSERS;
+			else if (strcmp(name, "image/boot") == 0)
+				kind = CTCM_SEC_IMAGE;
 			else {
 				snprintf(err, errlen, "line %d: unknown file "
-				    "'%s' (duonas.conf, exports or smb/users)",
+				    "'%s' (duonas.conf, exports, smb/users or "
+				    "image/boot)",
 				    lineno, name);
 				goto fail;
 			}

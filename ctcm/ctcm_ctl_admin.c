@@ -51,6 +51,12 @@ import_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 	(void)msg;
 	(void)msglen;
 	ctcm_bundle_copy(next, src);
+	/* the image section is the cluster's software, never an import's:
+	 * `image upload|rollback|key` change it (docs/boot-images.md) */
+	ctcm_bundle_del(next, CTCM_SEC_IMAGE);
+	if ((u = ctcm_bundle_get(cur, CTCM_SEC_IMAGE)) != NULL)
+		ctcm_bundle_set(next, CTCM_SEC_IMAGE, "image/boot", u->data,
+		    u->len);
 	if ((u = ctcm_bundle_get(src, CTCM_SEC_SMBUSERS)) == NULL) {
 		if ((u = ctcm_bundle_get(cur, CTCM_SEC_SMBUSERS)) != NULL)
 			ctcm_bundle_set(next, CTCM_SEC_SMBUSERS, "smb/users",

@@ -440,9 +440,9 @@ cmd_config_diff(struct ctl_ctx *c, int argc, char **argv)
 	struct ctcm_bundle	a, b;
 	int			rc;
 	static const uint16_t	kinds[] = { CTCM_SEC_CONF, CTCM_SEC_EXPORTS,
-				    CTCM_SEC_SMBUSERS };
+				    CTCM_SEC_SMBUSERS, CTCM_SEC_IMAGE };
 	static const char *const names[] = { "duonas.conf", "exports",
-				    "smb/users" };
+				    "smb/users", "image/boot" };
 
 	if (argc < 1 || argc > 2)
 		return ctl_usage(c, "config diff", "needs G1 [G2]");

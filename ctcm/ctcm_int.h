@@ -25,6 +25,10 @@
 #define CTCM_SEC_EXPORTS	2
 #define CTCM_SEC_SMBUSERS	3	/* SMB users (docs/smb-users.md);
 					 * present only when not empty */
+#define CTCM_SEC_IMAGE		4	/* image/boot: trusted keys, the
+					 * preferred image, floor
+					 * (docs/boot-images.md); present
+					 * only when not empty */
 #define CTCM_AUTHOR_MAX		64
 #define CTCM_SUMMARY_MAX	256
 #define CTCM_FILE_MAX		(1u << 20)	/* one configuration file */
@@ -167,6 +171,7 @@ struct ctcm_local {
 	char	dir[CFG_PATH_MAX];		/* <statedir>/ctcm */
 	char	conf_path[CFG_PATH_MAX];	/* where duonas.conf goes */
 	char	users_path[CFG_PATH_MAX];	/* <statedir>/smb/users */
+	char	image_path[CFG_PATH_MAX];	/* <statedir>/image/boot */
 	int	history;			/* bundles kept locally */
 };
 

@@ -44,7 +44,8 @@ ctcm_local_open(struct ctcm_local *l, const char *statedir,
 	    snprintf(l->conf_path, sizeof(l->conf_path), "%s", conf_path) >=
 	    (int)sizeof(l->conf_path) ||
 	    smb_users_path(statedir, l->users_path, sizeof(l->users_path)) <
-	    0) {
+	    0 || snprintf(l->image_path, sizeof(l->image_path),
+	    "%s/image/boot", statedir) >= (int)sizeof(l->image_path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -368,6 +369,8 @@ install_paths(const struct ctcm_local *l, const struct ctcm_bundle *b,
 			snprintf(paths[i], CFG_PATH_MAX, "%s", c->exports);
 		else if (b->sec[i].kind == CTCM_SEC_SMBUSERS)
 			snprintf(paths[i], CFG_PATH_MAX, "%s", l->users_path);
+		else if (b->sec[i].kind == CTCM_SEC_IMAGE)
+			snprintf(paths[i], CFG_PATH_MAX, "%s", l->image_path);
 	}
 	rv = 0;
 out:
@@ -452,7 +455,18 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 			continue;
 		if (b->sec[i].kind == CTCM_SEC_CONF)
 			mode = 0600;
-		else if (b->sec[i].kind == CTCM_SEC_SMBUSERS) {
+		else if (b->sec[i].kind == CTCM_SEC_IMAGE) {
+			/* public: duonas-boot reads it before the daemon */
+			char *d = xstrdup(l->image_path);
+
+			*strrchr(d, '/') = 0;
+			if (mkdir_p(d, 0755) < 0) {
+				free(hp);
+				hp = d;
+				goto ioerr;
+			}
+			free(d);
+		} else if (b->sec[i].kind == CTCM_SEC_SMBUSERS) {
 			/* password hashes: root only, directory included */
 			mode = 0600;
 			if (users_dir(l->users_path) < 0) {
@@ -481,6 +495,13 @@ ctcm_local_install(const struct ctcm_local *l, const struct ctcm_bundle *b,
 	    ctcm_file_unlink(l->users_path) < 0) {
 		free(hp);
 		hp = xstrdup(l->users_path);
+		goto ioerr;
+	}
+	if (ctcm_bundle_get(b, CTCM_SEC_IMAGE) == NULL &&
+	    access(l->image_path, F_OK) == 0 &&
+	    ctcm_file_unlink(l->image_path) < 0) {
+		free(hp);
+		hp = xstrdup(l->image_path);
 		goto ioerr;
 	}
 	/* 4: the stamp: the local commit point */
@@ -562,6 +583,16 @@ ctcm_local_from_files(const struct ctcm_local *l, struct ctcm_bundle *b,
 		}
 	} else
 		ctcm_bundle_set(b, CTCM_SEC_SMBUSERS, "smb/users", d, len);
+	free(d);
+	d = NULL;
+	if (read_file(l->image_path, &d, &len) < 0) {
+		if (errno != ENOENT) {
+			snprintf(err, errlen, "%s: %s", l->image_path,
+			    strerror(errno));
+			goto out;
+		}
+	} else
+		ctcm_bundle_set(b, CTCM_SEC_IMAGE, "image/boot", d, len);
 	rv = 0;
 out:
 	if (rv < 0)

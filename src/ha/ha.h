@@ -129,6 +129,22 @@ int		 ha_master_move(char *why, size_t len);
  * the reason in why. */
 int		 ha_admin_reset(char *why, size_t len);
 int		 ha_admin_shutdown(char *why, size_t len);
+/*
+ * Software versions (docs/boot-images.md): sw_self(buf, len) writes the
+ * version string this head's heartbeats carry (at most 63 printable
+ * characters); sw_compat(peer, why, len) judges the peer's: 1 when the
+ * two heads may pair, else 0 with the reason.  An incompatible peer is
+ * never paired with: a head in INIT stays there (nothing served) and a
+ * serving head does not take the peer back; status says why.  Without
+ * hooks the heartbeat carries PACKAGE_VERSION and every peer pairs.
+ * Call before ha_init().
+ */
+typedef void	(*ha_sw_self_fn)(char *buf, size_t len);
+typedef int	(*ha_sw_compat_fn)(const char *peer, char *why, size_t len);
+void		 ha_sw_hooks(ha_sw_self_fn self, ha_sw_compat_fn compat);
+/* The peer's software string as last heard ("" none).  Loop thread. */
+const char	*ha_peer_swver(void);
+
 /* LUNs (served or reserved) and service IPs this head still holds. */
 int		 ha_held_count(void);
 /* 1 when what the current state wants is served, nothing else held. */

@@ -88,6 +88,47 @@ sta_name(unsigned s)
 	return ha_fsm_state_name(s);
 }
 
+/* ---- software versions (ha_sw_hooks) ------------------------------- */
+
+static ha_sw_self_fn	sw_self;
+static ha_sw_compat_fn	sw_compat;
+static char		sw_why[256];	/* "" or why the peer is refused */
+
+void
+ha_sw_hooks(ha_sw_self_fn self, ha_sw_compat_fn compat)
+{
+	sw_self = self;
+	sw_compat = compat;
+}
+
+const char *
+ha_peer_swver(void)
+{
+	return mon.seen ? mon.last.swver : "";
+}
+
+/* 1 when the peer's software may pair with ours; logs a refusal once
+ * per different reason. */
+static int
+sw_agrees(void)
+{
+	char why[sizeof(sw_why)];
+
+	if (sw_compat == NULL || sw_compat(mon.last.swver, why, sizeof(why)))
+	{
+		if (sw_why[0])
+			log_info("ha: the peer's software (%s) is compatible "
+			    "again", mon.last.swver);
+		sw_why[0] = 0;
+		return 1;
+	}
+	if (strcmp(why, sw_why) != 0)
+		log_warnx("ha: not pairing with the peer: incompatible "
+		    "software: %s", why);
+	snprintf(sw_why, sizeof(sw_why), "%s", why);
+	return 0;
+}
+
 void
 ha_mon_send_now(void)
 {
@@ -108,7 +149,10 @@ ha_mon_send_now(void)
 	m.seq = ++mon.seq;
 	m.cfg_gen = ctcm_generation();
 	m.boot_id = ha.boot_id;
-	snprintf(m.swver, sizeof(m.swver), "%s", PACKAGE_VERSION);
+	if (sw_self != NULL)
+		sw_self(m.swver, sizeof(m.swver));
+	else
+		snprintf(m.swver, sizeof(m.swver), "%s", PACKAGE_VERSION);
 	if ((n = hb_msg_encode(buf, sizeof(buf), &m)) < 0)
 		return;
 	for (int i = 0; i < mon.nnet; i++)
@@ -156,6 +200,10 @@ gen_agrees(void)
 static void
 init_ready(void)
 {
+	if (!sw_agrees()) {
+		mon.ev_peerstate = 0;	/* look again next time */
+		return;
+	}
 	if (gen_agrees()) {
 		log_info("ha: INIT exchange: the peer is %s, configuration "
 		    "generation %llu here, %llu there: READY",
@@ -217,7 +265,7 @@ peer_events(void)
 			/* keep serving while the returning head catches up
 			 * with the configuration: then its READY follows
 			 * the giveback at once */
-			if (gen_agrees())
+			if (sw_agrees() && gen_agrees())
 				ha_evt(HA_EVT_PEER_RETURNED);
 			else
 				mon.ev_peerstate = 0;
@@ -657,6 +705,13 @@ ha_mon_status_text(struct buf *b)
 		buf_printf(b, "             waiting %llu ms for the "
 		    "configuration catch-up before READY\n",
 		    (unsigned long long)(now_us() - mon.gen_wait_us) / 1000);
+	if (mon.seen)
+		buf_printf(b, "             software %s (here: see duonas "
+		    "image status)\n", mon.last.swver[0] ? mon.last.swver :
+		    "?");
+	if (sw_why[0])
+		buf_printf(b, "             NOT PAIRING: incompatible software: "
+		    "%s\n", sw_why);
 	if (mon.seen && mon.verdict == HB_PEER_PARTITION)
 		buf_printf(b, "             PARTITION: network paths down, disk "
 		    "heartbeat alive: no takeover\n");
@@ -695,7 +750,7 @@ ha_mon_status_json(struct buf *b)
 	buf_add_json_str(b, peer->name);
 	buf_printf(b, ",\"node_id\":%u,\"verdict\":\"%s\",\"alive\":%s,"
 	    "\"link_up\":%s,\"state\":\"%s\",\"boot_id\":\"%016llx\","
-	    "\"heard_ms_ago\":%lld,\"cfg_gen\":%llu,\"channels\":[",
+	    "\"heard_ms_ago\":%lld,\"cfg_gen\":%llu",
 	    ha.peer_id, mon.seen ? hb_verdict_name(mon.verdict) : "unknown",
 	    ha_peer_alive() ? "true" : "false",
 	    link_peer_up() ? "true" : "false",
@@ -703,6 +758,11 @@ ha_mon_status_json(struct buf *b)
 	    (unsigned long long)mon.last.boot_id,
 	    mon.seen ? (long long)((now_us() - mon.last_us) / 1000) : -1LL,
 	    (unsigned long long)mon.last.cfg_gen);
+	buf_printf(b, ",\"software\":");
+	buf_add_json_str(b, mon.seen ? mon.last.swver : "");
+	buf_printf(b, ",\"incompatible\":");
+	buf_add_json_str(b, sw_why);
+	buf_printf(b, ",\"channels\":[");
 	for (int i = 0; i < mon.nnet; i++) {
 		buf_printf(b, "%s{\"path\":%d,", i ? "," : "", i);
 		chan_json(b, &mon.net[i]);
