@@ -37,6 +37,16 @@ img_store_lun_open(const struct cfg *cfg, const struct cfg_lun *l,
 	return rc;
 }
 
+/* An open/load failure in words: an empty extent is a LUN nobody has
+ * formatted yet (the store never formats one). */
+static const char *
+lun_strerror(int rc)
+{
+	if (rc == PEXT_E_EMPTY)
+		return "private extent not formatted";
+	return pool_strerror(rc);
+}
+
 /* Append "; what" to err (the first without the separator). */
 static void
 err_add(char *err, size_t errlen, const char *fmt, ...)
@@ -120,9 +130,9 @@ img_store_put(const struct cfg *cfg, uint32_t self_id, int replicas,
 
 		if ((rc = img_store_lun_open(cfg, l, self_id, &pl)) != 0) {
 			log_warnx("image store: LUN %s (%s): not used: %s",
-			    l->name, l->path, pool_strerror(rc));
+			    l->name, l->path, lun_strerror(rc));
 			err_add(err, errlen, "LUN %s: %s", l->name,
-			    pool_strerror(rc));
+			    lun_strerror(rc));
 			continue;
 		}
 		rc = pool_img_write(&pl, data, len, digest, version,
@@ -167,9 +177,9 @@ img_store_get(const struct cfg *cfg, uint32_t self_id,
 
 		if ((rc = img_store_lun_open(cfg, l, self_id, &pl)) != 0) {
 			log_warnx("image store: LUN %s (%s): %s", l->name,
-			    l->path, pool_strerror(rc));
+			    l->path, lun_strerror(rc));
 			err_add(err, errlen, "LUN %s: %s", l->name,
-			    pool_strerror(rc));
+			    lun_strerror(rc));
 			continue;
 		}
 		rc = pool_img_read(&pl, digest, data, len, NULL);
