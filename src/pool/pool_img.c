@@ -348,8 +348,11 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 		if (rc[i] == 0 && h[i].seq > seq)
 			seq = h[i].seq;
 	}
-	/* Already there and intact: nothing to write. */
-	for (i = 0; i < 2; i++)
+	/* Already there and intact: nothing to write.  Newest first, so
+	 * an image held twice is found in its newest slot. */
+	by_seq(h, rc, order);
+	for (s = 0; s < 2; s++) {
+		i = order[s];
 		if (rc[i] == 0 && h[i].length == len &&
 		    memcmp(h[i].digest, digest, SHA256_LEN) == 0) {
 			if ((r = data_check(lun, &g, &h[i], i, NULL)) > 0)
@@ -373,9 +376,9 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 			}
 			valid[i] = -1;		/* checked: corrupt */
 		}
+	}
 	/* The newest valid image stays: only the newest by seq has to be
 	 * read to know, the other when the newest is not valid. */
-	by_seq(h, rc, order);
 	ws = 0;
 	for (i = 0; i < 2; i++) {
 		s = order[i];
