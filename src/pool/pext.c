@@ -74,6 +74,14 @@
 #define CS_LEN		64
 #define CS_DCRC		72
 
+/* Image slot header payload (docs/boot-images.md, "Image store"). */
+#define IS_SLOT		48
+#define IS_FLAGS	52
+#define IS_SEQ		56
+#define IS_LEN		64
+#define IS_DIGEST	72
+#define IS_VERSION	104
+
 /* Reflected CRC32C table (polynomial 0x82F63B78); test_pext.c rebuilds it
  * bit by bit and compares. */
 static const uint32_t crc32c_tab[256] = {
@@ -691,4 +699,68 @@ pext_psomark_decode(const uint8_t *blk, const struct pext_where *w,
 	m->objects = get_be64(blk + PM_OBJECTS);
 	m->max_version = get_be64(blk + PM_MAXVER);
 	return psomark_check(m);
+}
+
+/* ---- image slot header (type 6) ---- */
+
+/* The version is 1..31 printable ASCII characters, NUL-padded to 32
+ * bytes: it is shown to the admin and compared, never interpreted here. */
+static int
+imgslot_check(const struct pext_imgslot *s)
+{
+	size_t	n, i;
+
+	if (s->slot > 1 || s->flags != 0 || s->length == 0)
+		return PEXT_E_FIELD;
+	n = strnlen(s->version, sizeof(s->version));
+	if (n == 0 || n > PEXT_IMG_VERSION_MAX)
+		return PEXT_E_FIELD;
+	for (i = 0; i < n; i++)
+		if (s->version[i] <= ' ' || s->version[i] > '~')
+			return PEXT_E_FIELD;
+	return PEXT_OK;
+}
+
+int
+pext_imgslot_encode(uint8_t *blk, const struct pext_imgslot *s)
+{
+	memset(blk, 0, PEXT_BLOCK_SIZE);
+	if (imgslot_check(s) != PEXT_OK)
+		return PEXT_E_FIELD;
+	hdr_put(blk, &s->h, PEXT_T_IMGSLOT);
+	put_be32(blk + IS_SLOT, s->slot);
+	put_be32(blk + IS_FLAGS, s->flags);
+	put_be64(blk + IS_SEQ, s->seq);
+	put_be64(blk + IS_LEN, s->length);
+	memcpy(blk + IS_DIGEST, s->digest, sizeof(s->digest));
+	memcpy(blk + IS_VERSION, s->version, strlen(s->version));
+	crc_put(blk);
+	return PEXT_OK;
+}
+
+int
+pext_imgslot_decode(const uint8_t *blk, const struct pext_where *w,
+    struct pext_imgslot *s)
+{
+	size_t	n, i;
+	int	rc;
+
+	memset(s, 0, sizeof(*s));
+	if ((rc = hdr_get(blk, w, PEXT_T_IMGSLOT, &s->h)) != PEXT_OK)
+		return rc;
+	s->slot = get_be32(blk + IS_SLOT);
+	s->flags = get_be32(blk + IS_FLAGS);
+	s->seq = get_be64(blk + IS_SEQ);
+	s->length = get_be64(blk + IS_LEN);
+	memcpy(s->digest, blk + IS_DIGEST, sizeof(s->digest));
+	/* NUL-padded: a 32nd character or bytes after the first NUL mean
+	 * a writer this code does not know. */
+	n = strnlen((const char *)blk + IS_VERSION, PEXT_IMG_VERSION_MAX + 1);
+	if (n > PEXT_IMG_VERSION_MAX)
+		return PEXT_E_FIELD;
+	for (i = n; i <= PEXT_IMG_VERSION_MAX; i++)
+		if (blk[IS_VERSION + i] != 0)
+			return PEXT_E_FIELD;
+	memcpy(s->version, blk + IS_VERSION, n);
+	return imgslot_check(s);
 }

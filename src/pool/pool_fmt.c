@@ -400,8 +400,8 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 		    "%llu", lun->path, (unsigned long long)gen);
 	lun->loaded = 0;
 	blk = pool_blocks_alloc(1);
-	/* Zero everything but the image store (which may be large and is
-	 * reserved in version 1: zero only its first block). */
+	/* Zero everything but the image store's data (48 MiB): zeroing
+	 * the header blocks of its two slots empties the store. */
 	chunk = 256;
 	zero = pool_blocks_alloc(chunk);
 	for (b = 0; b < PEXT_V1_IMG_START + 1; b += chunk) {
@@ -410,6 +410,9 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 		if ((rc = pool_io_full(lun, 1, zero, n * BS, b * BS)) != 0)
 			goto out;
 	}
+	if ((rc = pool_io_full(lun, 1, zero, BS, (PEXT_V1_IMG_START +
+	    PEXT_V1_IMG_BLOCKS / 2) * BS)) != 0)
+		goto out;
 
 	pext_super_init(&sb, lun->pool_id, lun->lun_id, cluster, lun_name);
 	pool_hdr_stamp(lun, 0, &sb.h);

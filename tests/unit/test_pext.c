@@ -896,11 +896,109 @@ test_gw_record(void)
 	T_EQ(pext_hb_encode(blk, &hb), PEXT_E_FIELD, "unknown mailbox flag");
 }
 
+/* Image slot header (type 6, docs/boot-images.md "Image store"). */
+static void
+sample_is(struct pext_imgslot *s)
+{
+	int	i;
+
+	memset(s, 0, sizeof(*s));
+	s->h.pool_id = W_HB.pool_id;
+	s->h.lun_id = 7;
+	s->h.blockno = PEXT_V1_IMG_START + PEXT_V1_IMG_BLOCKS / 2;
+	s->h.writer = 2;
+	s->h.time_ms = 3000;
+	s->slot = 1;
+	s->seq = 5;
+	s->length = 3 * 1024 * 1024;
+	for (i = 0; i < 32; i++)
+		s->digest[i] = (uint8_t)i;
+	strcpy(s->version, "0.2.0");
+}
+
+static void
+test_imgslot(void)
+{
+	struct pext_imgslot	s, s2;
+	struct pext_where	w = W_HB;
+	uint8_t			blk[BS];
+
+	sample_is(&s);
+	T_EQ(pext_imgslot_encode(blk, &s), 0, "imgslot encode");
+	check_golden(blk,
+	    "44504558 0001 0006 0102030405060708 00000007 00002800"
+	    " 00000002 00000000 0000000000000bb8 0000000000000000"
+	    " 00000001 00000000 0000000000000005 0000000000300000"
+	    " 000102030405060708090a0b0c0d0e0f"
+	    " 101112131415161718191a1b1c1d1e1f"
+	    " 302e322e30", 0xb099812bu, "imgslot");
+	w.blockno = PEXT_V1_IMG_START + PEXT_V1_IMG_BLOCKS / 2;
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), 0, "imgslot decode");
+	s.h.version = PEXT_VERSION;
+	s.h.type = PEXT_T_IMGSLOT;
+	T_OK(memcmp(&s, &s2, sizeof(s)) == 0, "imgslot round trip");
+
+	/* refusals, each with a good CRC so the field check is reached */
+	T_EQ(pext_cfgslot_decode(blk, &w, &(struct pext_cfgslot){ 0 }),
+	    PEXT_E_TYPE, "image slot header read as a config slot header");
+	w.blockno = PEXT_V1_IMG_START;
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_BLOCKNO,
+	    "slot 1's header found in slot 0's place");
+	w.blockno = PEXT_V1_IMG_START + PEXT_V1_IMG_BLOCKS / 2;
+	blk[200] ^= 1;
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_CRC,
+	    "a flipped bit in the padding");
+	pext_imgslot_encode(blk, &s);
+	put_be32(blk + 48, 2);
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD, "slot 2");
+	pext_imgslot_encode(blk, &s);
+	put_be32(blk + 52, 1);
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD, "flags 1");
+	pext_imgslot_encode(blk, &s);
+	put_be64(blk + 64, 0);
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD, "length 0");
+	pext_imgslot_encode(blk, &s);
+	memset(blk + 104, 'a', 32);
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD,
+	    "version of 32 characters (no NUL)");
+	pext_imgslot_encode(blk, &s);
+	blk[104 + 10] = 'x';
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD,
+	    "a byte after the version's NUL");
+	pext_imgslot_encode(blk, &s);
+	blk[104 + 1] = '\n';
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD,
+	    "a control character in the version");
+	pext_imgslot_encode(blk, &s);
+	memset(blk + 104, 0, 32);
+	put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	T_EQ(pext_imgslot_decode(blk, &w, &s2), PEXT_E_FIELD,
+	    "empty version");
+	s2 = s;
+	s2.version[0] = '\0';
+	T_EQ(pext_imgslot_encode(blk, &s2), PEXT_E_FIELD,
+	    "encode: empty version");
+	s2 = s;
+	s2.slot = 3;
+	T_EQ(pext_imgslot_encode(blk, &s2), PEXT_E_FIELD, "encode: slot 3");
+	s2 = s;
+	memset(s2.version, 'v', sizeof(s2.version));
+	T_EQ(pext_imgslot_encode(blk, &s2), PEXT_E_FIELD,
+	    "encode: version without NUL");
+}
+
 int
 main(void)
 {
 	test_crc();
 	test_golden();
+	test_imgslot();
 	test_gw_record();
 	test_bitflips();
 	test_torn();
