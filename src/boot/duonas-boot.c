@@ -427,10 +427,12 @@ cmd_status(struct ctx *c)
 	if ((c->self = pick_head(&c->cfg, c->head)) < 0)
 		return EX_CONFIG_;
 	cfg_boot_dir(&c->cfg, &c->cfg.heads[c->self], c->dir, sizeof(c->dir));
-	if ((rv = slotrec_read(c->dir, &rec, err, sizeof(err))) != 0) {
+	if ((rv = slotrec_read(c->dir, &rec, err, sizeof(err))) < 0) {
 		say("%s", err);
-		return rv < 0 ? EX_IOERR_ : EX_CONFIG_;
+		return EX_IOERR_;
 	}
+	if (rv > 0)	/* what a start would make it from: nothing yet */
+		printf("no slot record: %s\n", err);
 	printf("slot directory %s, record seq %llu, primary %s, last booted "
 	    "%s\n", c->dir, (unsigned long long)rec.seq,
 	    slot_name(rec.primary), rec.last_booted == 255 ? "none" :
