@@ -261,7 +261,7 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 	struct boot_in	 in;
 	struct boot_out	 out;
 	char		 err[512];
-	int		 rv;
+	int		 rv, dirty = 0;
 
 	if ((rv = setup(c, NULL)) != 0)
 		return rv;
@@ -277,15 +277,17 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 	verify_slots(c, &in);
 	for (int round = 0; ; round++) {
 		boot_decide(&in, &out);
+		dirty |= out.changed;
 		say("%s", out.note);
 		if (out.action != BOOT_INSTALL)
 			break;
+		/* what this round decided (bad marks) stands either way */
+		in.rec = out.rec;
 		if (dry || round > 0) {
 			/* one install per start; dry run: just say it */
 			in.preferred.set = 0;
 			continue;
 		}
-		in.rec = out.rec;
 		if (install_preferred(c, &in, out.slot, &in.rec) < 0) {
 			say("keeping what this head has");
 			in.preferred.set = 0;
@@ -295,6 +297,7 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 			say("%s", err);
 			return EX_IOERR_;
 		}
+		dirty = 0;
 		/* check what is now on disk, as every boot does */
 		in.valid[out.slot] = slot_verify(c->dir, out.slot,
 		    (const uint8_t (*)[IMG_PUBKEY_LEN])c->keys, c->nkeys,
@@ -302,13 +305,13 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 		    sizeof(in.why_invalid[out.slot])) == 0;
 	}
 	if (out.action == BOOT_NONE) {
-		if (!dry && out.changed &&
+		if (!dry && dirty &&
 		    slotrec_write(c->dir, &out.rec, err, sizeof(err)) < 0)
 			say("%s", err);
 		say("no valid slot in %s: nothing to run", c->dir);
 		return EX_CONFIG_;
 	}
-	if (!dry && out.changed &&
+	if (!dry && dirty &&
 	    slotrec_write(c->dir, &out.rec, err, sizeof(err)) < 0) {
 		say("%s", err);
 		return EX_IOERR_;
