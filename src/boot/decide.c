@@ -187,11 +187,13 @@ boot_decide(const struct boot_in *in, struct boot_out *o)
 	r->last_booted = (uint8_t)p;
 	o->action = BOOT_RUN;
 	o->slot = p;
-	if (o->note[0] == 0 || strncmp(o->note, "preferred", 9) == 0) {
-		snprintf(m, sizeof(m), "%s%sboot %s %s (%s, attempt %u)",
-		    o->note, o->note[0] ? "; " : "", slot_name(p),
-		    r->s[p].version, slot_state_name(r->s[p].state),
-		    r->s[p].attempts);
+	if (o->note[0] == 0) {
+		if (r->s[p].state == SLOT_NEW)
+			snprintf(m, sizeof(m), "boot %s %s (new, attempt %u)",
+			    slot_name(p), r->s[p].version, r->s[p].attempts);
+		else
+			snprintf(m, sizeof(m), "boot %s %s (%s)", slot_name(p),
+			    r->s[p].version, slot_state_name(r->s[p].state));
 		copy_cut(o->note, sizeof(o->note), m);
 	}
 	o->changed = rec_differs(&in->rec, r);

@@ -339,6 +339,8 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 		printf("\n%s=%s\n", BOOT_INFO_ENV, info);
 		return EX_OK_;
 	}
+	say("exec %s (%s %s, %s)", prog, slot_name(out.slot), e->version,
+	    slot_state_name(e->state));
 	if (setenv(BOOT_INFO_ENV, info, 1) < 0) {
 		say("setenv: %s", strerror(errno));
 		return EX_IOERR_;
