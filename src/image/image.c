@@ -700,7 +700,8 @@ img_extract(const uint8_t *data, const struct img_info *info,
 		tmp = xasprintf("%s/.%s.XXXXXX", dir, f->name);
 		dst = xasprintf("%s/%s", dir, f->name);
 		if ((fd = mkstemp(tmp)) < 0) {
-			fail(err, errlen, "%s: %s", tmp, strerror(errno));
+			fail(err, errlen, "%s: cannot create a temporary file "
+			    "for %s: %s", dir, f->name, strerror(errno));
 			free(tmp);
 			tmp = NULL;
 			goto out;
