@@ -317,7 +317,8 @@ manifest_parse(const char *text, size_t len, struct img_manifest *m,
 	if (memchr(text, '\0', len) != NULL)
 		return fail(err, errlen, "manifest holds a NUL byte");
 	if (text[len - 1] != '\n')
-		return fail(err, errlen, "manifest does not end with a newline");
+		return fail(err, errlen, "manifest does not end with a "
+		    "newline");
 	copy = xmalloc(len + 1);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
@@ -346,7 +347,8 @@ manifest_parse(const char *text, size_t len, struct img_manifest *m,
 			break;
 		case MK_VERSION:
 			if (ntok != 2 || !img_version_valid(tok[1]))
-				MFAIL("bad version '%s'", ntok > 1 ? tok[1] : "");
+				MFAIL("bad version '%s'",
+				    ntok > 1 ? tok[1] : "");
 			strcpy(m->version, tok[1]);
 			break;
 		case MK_BUILD_ID:

@@ -395,7 +395,8 @@ test_refusals(void)
 	    strcmp(info.m.version, "1.2.4") == 0,
 	    "a changed manifest still parses (1.2.4)");
 	T_ERR(img_verify(d, n, (const uint8_t (*)[32])tpub, 1, &info, err,
-	    sizeof(err)), err, "signature does not verify with any trusted key");
+	    sizeof(err)), err, "signature does not verify with any "
+	    "trusted key");
 	RESET();
 	d[info.payload_off + 3] ^= 0x20;	/* in duonasd */
 	T_ERR(img_verify(d, n, (const uint8_t (*)[32])tpub, 1, &info, err,
@@ -403,7 +404,8 @@ test_refusals(void)
 	RESET();
 	d[n - 1 - 25] ^= 1;
 	T_ERR(img_verify(d, n, (const uint8_t (*)[32])tpub, 1, &info, err,
-	    sizeof(err)), err, "signature does not verify with any trusted key");
+	    sizeof(err)), err, "signature does not verify with any "
+	    "trusted key");
 	RESET();
 	{
 		uint8_t keys[2][IMG_PUBKEY_LEN], id[8];
@@ -633,7 +635,8 @@ test_keyfiles(void)
 	T_OK(img_keygen(tpath("k2"), err, sizeof(err)) == 0, "keygen k2");
 	chmod(tpath("k2.key"), 0644);
 	T_OK(img_key_load_private(tpath("k2.key"), err, sizeof(err)) == NULL &&
-	    strstr(err, "k2.key: mode 0644: group or others can read") != NULL,
+	    strstr(err, "k2.key: mode 0644: group or others have access")
+	    != NULL,
 	    "0644 private key refused: %s", err);
 	chmod(tpath("k2.key"), 0640);
 	T_OK(img_key_load_private(tpath("k2.key"), err, sizeof(err)) == NULL,
