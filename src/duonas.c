@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "common/cfg.h"
 #include "common/util.h"
 #include "ctl/ctl.h"
+#include "image/image.h"
 #include "ctl/ctl_int.h"
 #include "smb/smb_users.h"
 
@@ -265,6 +267,151 @@ out:
 	return rc;
 }
 
+/* duonas image keygen PREFIX: a new Ed25519 pair for signing images,
+ * made here (the private key never reaches a daemon). */
+static int
+image_keygen(int argc, char **argv)
+{
+	char err[512];
+
+	if (argc != 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
+		fprintf(argc == 2 ? stdout : stderr, "usage: duonas image "
+		    "keygen PREFIX\n\nWrite a new Ed25519 key pair for "
+		    "signing software images: PREFIX.key (private, mode 0600: "
+		    "keep it with the administrator, never on the heads) and "
+		    "PREFIX.pub (duonas image key add PREFIX.pub trusts it; "
+		    "boot { keys } names it on a new head).  Refuses to "
+		    "overwrite.\n");
+		return argc == 2 ? 0 : CTL_EX_USAGE;
+	}
+	if (img_keygen(argv[1], err, sizeof(err)) < 0) {
+		fprintf(stderr, "duonas image keygen: %s\n", err);
+		return CTL_EX_FAIL;
+	}
+	printf("image keygen: %s.key (private, 0600) and %s.pub written\n",
+	    argv[1], argv[1]);
+	return 0;
+}
+
+/* image upload FILE / image key add FILE: the daemon reads the file, so
+ * it gets an absolute path. */
+static int
+image_path_cmd(const struct ctl_cmd *c, const char *sock, int argc,
+    char **argv, int nw)
+{
+	char	 path[PATH_MAX], **nv;
+	int	 rc, file = -1;
+
+	for (int i = nw; i < argc; i++)
+		if (argv[i][0] != '-') {
+			if (file >= 0) {
+				fprintf(stderr, "duonas %s: unexpected argument "
+				    "'%s'\nusage: duonas %s %s\n", c->name,
+				    argv[i], c->name, c->args);
+				return CTL_EX_USAGE;
+			}
+			file = i;
+		}
+	if (file < 0) {
+		fprintf(stderr, "duonas %s: missing FILE\nusage: duonas %s "
+		    "%s\n", c->name, c->name, c->args);
+		return CTL_EX_USAGE;
+	}
+	if (realpath(argv[file], path) == NULL) {
+		fprintf(stderr, "duonas %s: %s: %s\n", c->name, argv[file],
+		    strerror(errno));
+		return CTL_EX_FAIL;
+	}
+	nv = xcalloc((size_t)argc + 1, sizeof(*nv));
+	memcpy(nv, argv, (size_t)argc * sizeof(*nv));
+	nv[file] = path;
+	rc = ctl_client_run(sock, argc, nv);
+	free(nv);
+	return rc;
+}
+
+/* A JSON string member's value (no escapes expected), or "". */
+static void
+json_str(const char *j, const char *key, char *out, size_t outlen)
+{
+	char		 pat[64];
+	const char	*p, *e;
+
+	out[0] = 0;
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	if ((p = strstr(j, pat)) == NULL)
+		return;
+	p += strlen(pat);
+	if ((e = strchr(p, '"')) == NULL)
+		return;
+	snprintf(out, outlen, "%.*s", (int)(e - p), p);
+}
+
+/*
+ * image upgrade: the master restarts the slave and waits for it; when it
+ * then restarts itself, its answer ends with "this head restarts now":
+ * wait for this head's daemon to come back running the preferred image,
+ * good.
+ */
+static int
+image_upgrade(const char *sock, int argc, char **argv)
+{
+	struct buf	 out;
+	char		*sv[3] = { "image", "status", "--json" };
+	char		 want[80] = "", dig[80], state[16], *p;
+	long		 tmo = 600000;
+	uint64_t	 t0;
+	int		 rc;
+
+	for (int i = 2; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--timeout") == 0)
+			tmo = strtol(argv[i + 1], NULL, 10);
+	buf_init(&out);
+	rc = ctl_client_call(sock, argc, argv, &out, 0);
+	buf_add_u8(&out, 0);
+	fputs((char *)out.data, rc == 0 ? stdout : stderr);
+	fflush(stdout);
+	if (rc != 0 || (p = strstr((char *)out.data, "this head restarts "
+	    "now")) == NULL) {
+		buf_free(&out);
+		return rc;
+	}
+	/* "...; waiting for it: VERSION" */
+	if ((p = strstr(p, "waiting for it: ")) != NULL)
+		sscanf(p + 16, "%79s", want);
+	t0 = now_ms();
+	for (;;) {
+		usleep(500000);
+		buf_reset(&out);
+		rc = ctl_client_call(sock, 3, sv, &out, 1);
+		buf_add_u8(&out, 0);
+		if (rc == 0) {
+			json_str((char *)out.data, "version", dig, sizeof(dig));
+			json_str((char *)out.data, "state", state,
+			    sizeof(state));
+			if (strcmp(dig, want) == 0 && strcmp(state, "good") ==
+			    0) {
+				printf("image upgrade: this head is back, runs "
+				    "%s, good, after %llu ms: both heads run "
+				    "%s\n", dig, (unsigned long long)(now_ms() -
+				    t0), want);
+				buf_free(&out);
+				return 0;
+			}
+		}
+		if (now_ms() - t0 > (uint64_t)tmo) {
+			fprintf(stderr, "duonas image upgrade: this head did not "
+			    "come back running %s, good, within %ld ms (last: "
+			    "%s %s; duonas image status)\n", want, tmo,
+			    rc == 0 ? dig : "daemon not answering",
+			    rc == 0 ? state : "");
+			buf_free(&out);
+			return CTL_EX_FAIL;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -323,6 +470,9 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[0], "keygen") == 0)
 		return keygen(argc, argv);
+	if (argc >= 2 && strcmp(argv[0], "image") == 0 &&
+	    strcmp(argv[1], "keygen") == 0)
+		return image_keygen(argc - 1, argv + 1);
 	if ((c = ctl_cmd_find(argc, argv, &nw)) == NULL) {
 		int group = 0;
 		for (int i = 0; i < ctl_ncmds; i++)
@@ -375,5 +525,10 @@ main(int argc, char **argv)
 	if (strcmp(c->name, "smb user add") == 0 ||
 	    strcmp(c->name, "smb user passwd") == 0)
 		return smb_user_pw(c, sock, argc, argv, nw);
+	if (strcmp(c->name, "image upload") == 0 ||
+	    strcmp(c->name, "image key add") == 0)
+		return image_path_cmd(c, sock, argc, argv, nw);
+	if (strcmp(c->name, "image upgrade") == 0)
+		return image_upgrade(sock, argc, argv);
 	return ctl_client_run(sock, argc, argv);
 }

@@ -26,6 +26,7 @@
 #include "ctcm/ctcm.h"
 #include "ctl/ctl.h"
 #include "duonasd.h"
+#include "duonasd_image.h"
 #include "ha/ha.h"
 #include "link/link.h"
 #include "lhm/lhm.h"
@@ -217,6 +218,10 @@ main(int argc, char **argv)
 		return 73;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	/* what duonas-boot decided, and the software string the heartbeats
+	 * carry (docs/boot-images.md) */
+	dimg_init(dd.cfg, dd.self, conf, debug);
+	dimg_ha_hooks();
 
 	/* Service IPs a crashed or killed earlier run left on this host's
 	 * interfaces go before anything else: the kernel would keep
@@ -258,6 +263,7 @@ main(int argc, char **argv)
 		return 1;
 	if (tickle_init(dd.cfg) < 0)
 		return 1;
+	dimg_start();
 	if (ha_init(dd.cfg, dd.self, dd.monitor) < 0)
 		return 1;
 	if (!dd.monitor) {
@@ -288,6 +294,7 @@ main(int argc, char **argv)
 		return 1;
 	ctcm_ctl_register();
 	ctl_handlers_register();
+	dimg_ctl_register();
 	if (ctl_init(dd.me->socket) < 0)
 		return 1;
 	pidfile = xasprintf("%s/duonasd.pid", dd.me->rundir);
@@ -321,11 +328,17 @@ main(int argc, char **argv)
 		brl_shutdown();
 		pso_shutdown();
 	}
+	dimg_stop();
 	link_shutdown();
 	unlink(pidfile);
 	free(pidfile);
 	event_free(sigint_ev);
 	event_free(sigterm_ev);
 	log_info("duonasd: stopped");
+	if (dimg_reexec_wanted()) {
+		/* image restart/upgrade: the loader picks the slot */
+		dimg_reexec();
+		return 1;
+	}
 	return 0;
 }

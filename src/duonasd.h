@@ -20,6 +20,11 @@ struct duonasd {
 extern struct duonasd	dd;
 
 void	ctl_handlers_register(void);
+struct ctl_ctx;
+/* Hand everything to the peer and stay HALTED (duonas shutdown); prints
+ * as cmd into c, returns an exit code.  Ctl worker threads. */
+int	head_release_all(struct ctl_ctx *c, const char *cmd, int tmo,
+	    int force);
 /* `duonas locks ...` (duonasd_locks.c). */
 void	locks_ctl_register(void);
 /* File services (NFS) — started after PSO; 0 or -1 (logged). */

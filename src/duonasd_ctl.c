@@ -23,6 +23,7 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
+#include "duonasd_image.h"
 #include "export/nfs.h"
 #include "export/smb.h"
 #include "ha/ha.h"
@@ -87,8 +88,11 @@ status_on_loop(void *p)
 		ha_status_json(a->out);
 		buf_printf(a->out, ",\"cluster\":");
 		buf_add_json_str(a->out, dd.cfg->cluster);
-		buf_printf(a->out, ",\"version\":\"%s\",\"uptime_ms\":%llu,"
-		    "\"links\":", PACKAGE_VERSION,
+		buf_printf(a->out, ",\"version\":");
+		buf_add_json_str(a->out, dimg_version());
+		buf_printf(a->out, ",\"software\":");
+		dimg_status(a->out, 1);
+		buf_printf(a->out, ",\"uptime_ms\":%llu,\"links\":",
 		    (unsigned long long)(now_ms() - dd.start_ms));
 		link_status_json(a->out);
 		ctcm_status_json(a->out);
@@ -98,8 +102,10 @@ status_on_loop(void *p)
 	} else {
 		ha_status_text(a->out);
 		buf_printf(a->out, "cluster:     %s, duonasd %s, up %llu s\n",
-		    dd.cfg->cluster, PACKAGE_VERSION,
+		    dd.cfg->cluster, dimg_version(),
 		    (unsigned long long)(now_ms() - dd.start_ms) / 1000);
+		buf_printf(a->out, "software:    ");
+		dimg_status(a->out, 0);
 		buf_printf(a->out, "links:\n");
 		link_status_text(a->out);
 		ctcm_status_text(a->out);
@@ -1206,12 +1212,61 @@ peer_took(const struct ha_adm *a)
 	return a->peer_owns;
 }
 
-static int
-cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
+/*
+ * Hand everything this head holds to the peer and stay HALTED: `duonas
+ * shutdown`, and the first half of a restart through duonas-boot
+ * (duonasd_image.c).  Prints as cmd; returns an exit code.
+ */
+int
+head_release_all(struct ctl_ctx *c, const char *cmd, int tmo, int force)
 {
 	struct ha_adm	a;
 	long long	ms;
-	int		tmo, rc, force;
+
+	memset(&a, 0, sizeof(a));
+	a.op = 3;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (!force && (a.peer & (HA_STA_DAC | HA_STA_DEGRADED)) == 0) {
+		ctl_printf(c, "%s: refused: the peer is %s: nobody would "
+		    "serve this head's LUNs (--force to stop anyway)\n", cmd,
+		    peer_name(a.peer));
+		return CTL_EX_FAIL;
+	}
+	a.op = 2;
+	ctl_run_on_loop(ha_adm_on_loop, &a);
+	if (a.rc != 0) {
+		ctl_printf(c, "%s: refused: %s\n", cmd, a.why);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "%s: %s releases its IPs, exports and LUNs to the "
+	    "peer and stays HALTED; waiting up to %d ms\n", cmd, dd.me->name,
+	    tmo);
+	if ((ms = ha_adm_wait(&a, handed_over, tmo)) < 0) {
+		ctl_printf(c, "%s: this head is %s and still holds %d "
+		    "resource(s) after %d ms\n", cmd, ha_fsm_state_name(a.me),
+		    a.held, tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "%s: released everything in %lld ms; this head "
+	    "is HALTED\n", cmd, ms);
+	if (force && a.peer == 0)
+		return CTL_EX_OK;
+	/* the handover is done when the peer reserved every LUN (it
+	 * serves them, then claims the IPs, right after) */
+	if ((ms = ha_adm_wait(&a, peer_took, tmo)) < 0) {
+		ctl_printf(c, "%s: the peer (%s) has not reserved every "
+		    "LUN within %d ms\n", cmd, peer_name(a.peer), tmo);
+		return CTL_EX_FAIL;
+	}
+	ctl_printf(c, "%s: the peer (%s) reserved every LUN %lld ms "
+	    "after the release\n", cmd, peer_name(a.peer), ms);
+	return CTL_EX_OK;
+}
+
+static int
+cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
+{
+	int	tmo, rc, force;
 
 	if ((rc = ha_adm_timeout(c, "shutdown", &argc, argv, 30000,
 	    &tmo)) != 0)
@@ -1220,44 +1275,11 @@ cmd_shutdown(struct ctl_ctx *c, int argc, char **argv)
 	if (argc != 0)
 		return ctl_usage(c, "shutdown", "unexpected argument '%s'",
 		    argv[0]);
-	memset(&a, 0, sizeof(a));
-	a.op = 3;
-	ctl_run_on_loop(ha_adm_on_loop, &a);
-	if (!force && (a.peer & (HA_STA_DAC | HA_STA_DEGRADED)) == 0) {
-		ctl_printf(c, "shutdown: refused: the peer is %s: nobody would "
-		    "serve this head's LUNs (--force to stop anyway)\n",
-		    peer_name(a.peer));
-		return CTL_EX_FAIL;
-	}
-	a.op = 2;
-	ctl_run_on_loop(ha_adm_on_loop, &a);
-	if (a.rc != 0) {
-		ctl_printf(c, "shutdown: refused: %s\n", a.why);
-		return CTL_EX_FAIL;
-	}
-	ctl_printf(c, "shutdown: %s releases its IPs, exports and LUNs to the "
-	    "peer and stays HALTED; waiting up to %d ms\n", dd.me->name,
-	    tmo);
-	if ((ms = ha_adm_wait(&a, handed_over, tmo)) < 0) {
-		ctl_printf(c, "shutdown: this head is %s and still holds %d "
-		    "resource(s) after %d ms\n", ha_fsm_state_name(a.me),
-		    a.held, tmo);
-		return CTL_EX_FAIL;
-	}
-	ctl_printf(c, "shutdown: released everything in %lld ms; this head "
-	    "is HALTED (duonas reset starts it again)\n", ms);
-	if (force && a.peer == 0)
-		return CTL_EX_OK;
-	/* the handover is done when the peer reserved every LUN (it
-	 * serves them, then claims the IPs, right after) */
-	if ((ms = ha_adm_wait(&a, peer_took, tmo)) < 0) {
-		ctl_printf(c, "shutdown: the peer (%s) has not reserved every "
-		    "LUN within %d ms\n", peer_name(a.peer), tmo);
-		return CTL_EX_FAIL;
-	}
-	ctl_printf(c, "shutdown: the peer (%s) reserved every LUN %lld ms "
-	    "after the release\n", peer_name(a.peer), ms);
-	return CTL_EX_OK;
+	rc = head_release_all(c, "shutdown", tmo, force);
+	if (rc == CTL_EX_OK)
+		ctl_printf(c, "shutdown: duonas reset starts this head "
+		    "again\n");
+	return rc;
 }
 
 static int

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "boot/slots.h"
 #include "common/cfg.h"
 #include "common/util.h"
@@ -344,6 +345,16 @@ cmd_boot(struct ctx *c, int dry, char **dargs, int ndargs)
 	if (setenv(BOOT_INFO_ENV, info, 1) < 0) {
 		say("setenv: %s", strerror(errno));
 		return EX_IOERR_;
+	}
+	/* the daemon restarts through this loader (image upgrade) */
+	{
+		char self[4096];
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		if (n > 0) {
+			self[n] = 0;
+			setenv("DUONAS_BOOT_PATH", self, 1);
+		}
 	}
 	char **argv = xcalloc((size_t)ndargs + 6, sizeof(char *));
 	int n = 0;

@@ -18,7 +18,8 @@
 
 
 int
-ctl_client_run(const char *path, int argc, char **argv)
+ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
+    int quiet)
 {
 	struct sockaddr_un	 sun;
 	struct buf		 req;
@@ -35,9 +36,11 @@ ctl_client_run(const char *path, int argc, char **argv)
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-		fprintf(stderr, "duonas: cannot reach duonasd at %s: %s\n"
-		    "  (is the daemon running on this head? use -s SOCKET or "
-		    "-c CONF -n HEAD)\n", path, strerror(errno));
+		if (!quiet)
+			fprintf(stderr, "duonas: cannot reach duonasd at %s: "
+			    "%s\n  (is the daemon running on this head? use -s "
+			    "SOCKET or -c CONF -n HEAD)\n", path,
+			    strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return CTL_EX_UNAVAIL;
@@ -49,8 +52,9 @@ ctl_client_run(const char *path, int argc, char **argv)
 	put_be32(req.data, (uint32_t)(req.len - 4));
 	if (fd_io_full(fd, req.data, req.len, 1) < 0 ||
 	    fd_io_full(fd, hdr, 5, 0) < 0) {
-		fprintf(stderr, "duonas: lost connection to duonasd at %s\n",
-		    path);
+		if (!quiet)
+			fprintf(stderr, "duonas: lost connection to duonasd at "
+			    "%s\n", path);
 		goto out;
 	}
 	len = get_be32(hdr);
@@ -64,10 +68,24 @@ ctl_client_run(const char *path, int argc, char **argv)
 		goto out;
 	}
 	rc = hdr[4];
-	fwrite(rep, 1, len - 1, rc == 0 ? stdout : stderr);
+	buf_add(out, rep, len - 1);
 out:
 	free(rep);
 	buf_free(&req);
 	close(fd);
+	return rc;
+}
+
+int
+ctl_client_run(const char *path, int argc, char **argv)
+{
+	struct buf	out;
+	int		rc;
+
+	buf_init(&out);
+	rc = ctl_client_call(path, argc, argv, &out, 0);
+	if (out.len > 0)
+		fwrite(out.data, 1, out.len, rc == 0 ? stdout : stderr);
+	buf_free(&out);
 	return rc;
 }

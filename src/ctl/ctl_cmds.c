@@ -174,8 +174,9 @@ const struct ctl_cmd ctl_cmds[] = {
 	{ "smb user add", "NAME [--uid N]",
 	  "Add SMB user NAME (1-32 characters: lower-case letters, digits, "
 	  "'_', '.', '-', starting with a letter or '_'; not a system "
-	  "account's name) with uid N (1000-60000; default the lowest free "
-	  "from 30000).  Asks for the password twice on a terminal, else "
+	  "account's name) with uid N (1000-60000; default: the uid of the "
+	  "master's local account NAME, else the lowest from 30000 that no "
+	  "SMB user and no local account of the master has).  Asks for the password twice on a terminal, else "
 	  "reads one line from standard input (printf 'pw\\n' | duonas smb "
 	  "user add NAME); only its NT hash is sent to the daemon.  Both "
 	  "heads create a local unix account NAME with that uid.  Master "
@@ -190,6 +191,53 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "Keep SMB user NAME but refuse its logins (master only).", 0 },
 	{ "smb user enable", "NAME",
 	  "Allow a disabled SMB user's logins again (master only).", 0 },
+	/* ---- boot software (docs/boot-images.md) ---- */
+	{ "image status", "[--json]",
+	  "The software of this head: the running image (version, digest, "
+	  "slot, good or new, boot attempt), both local slots (state, "
+	  "attempts, why bad), the cluster's preferred and previous image, "
+	  "the floor, the trusted keys, the peer's software and what the "
+	  "image store of each LUN holds.  Works on both heads.", 1 },
+	{ "image upload", "FILE [--allow-downgrade]",
+	  "Verify the image FILE (signature by a trusted key, every file's "
+	  "SHA-256, this machine's architecture, formats this cluster "
+	  "speaks), store it on the LUNs' image store and make it the "
+	  "preferred image (master only, one configuration transaction).  "
+	  "An image older than the floor or the preferred image needs "
+	  "--allow-downgrade.  Prints bytes, time and rate.  Nothing "
+	  "restarts: duonas image upgrade does that.", 0 },
+	{ "image upgrade", "[--timeout MS]",
+	  "Lock-step rolling upgrade to the preferred image (master only, "
+	  "both heads dual active): the slave hands its LUNs and IPs to "
+	  "the master, restarts through duonas-boot into the preferred "
+	  "image, comes back and takes them back; it must be good (dual "
+	  "active for boot { good-after }) before this head does the same.  "
+	  "If a head does not come back good, stops, makes the previous "
+	  "image preferred again and says why.  Waits (default 600000 ms) "
+	  "for this head to come back too.", 0 },
+	{ "image rollback", "[--allow-downgrade]",
+	  "Make the previous image preferred again (master only); below the "
+	  "floor only with --allow-downgrade.  duonas image upgrade then "
+	  "moves the heads to it.", 0 },
+	{ "image restart", "[--timeout MS]",
+	  "Hand everything this head serves to the peer, then restart it "
+	  "through duonas-boot (which installs the preferred image when "
+	  "this head does not run it).  Only on a head started by "
+	  "duonas-boot.", 0 },
+	{ "image key add", "FILE",
+	  "Trust the Ed25519 public key in FILE (as written by duonas image "
+	  "keygen) for images (master only).", 0 },
+	{ "image key rm", "KEYID",
+	  "Stop trusting the key KEYID (16 hex digits, from duonas image "
+	  "status; master only).  The last key is kept while an image is "
+	  "preferred.", 0 },
+	{ "image floor", "VERSION [--allow-downgrade]",
+	  "Set the anti-rollback floor: images older than VERSION are "
+	  "refused (master only; lowering it needs --allow-downgrade).", 0 },
+	{ "image keygen", "PREFIX",
+	  "Make a new Ed25519 key pair for signing images: PREFIX.key "
+	  "(mode 0600; keep it off the heads) and PREFIX.pub.  Runs in the "
+	  "duonas command, not in the daemon.", 0 },
 	{ "config show", "[--json]",
 	  "Show the configuration generation, its checksum, author and "
 	  "summary, the state of every array replica and the peer, and the "

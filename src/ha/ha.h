@@ -142,6 +142,15 @@ int		 ha_admin_shutdown(char *why, size_t len);
 typedef void	(*ha_sw_self_fn)(char *buf, size_t len);
 typedef int	(*ha_sw_compat_fn)(const char *peer, char *why, size_t len);
 void		 ha_sw_hooks(ha_sw_self_fn self, ha_sw_compat_fn compat);
+/*
+ * Cold start of both heads (both in INIT): hold(peer, master) returns 1
+ * while the heads must not pair yet because one of them is about to
+ * restart into the other's software (the newest compatible version
+ * wins, docs/boot-images.md); called on every INIT exchange look, loop
+ * thread, must not block.  NULL: never hold.
+ */
+typedef int	(*ha_sw_hold_fn)(const char *peer, int master);
+void		 ha_sw_hold_hook(ha_sw_hold_fn hold);
 /* The peer's software string as last heard ("" none).  Loop thread. */
 const char	*ha_peer_swver(void);
 

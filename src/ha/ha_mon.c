@@ -92,6 +92,7 @@ sta_name(unsigned s)
 
 static ha_sw_self_fn	sw_self;
 static ha_sw_compat_fn	sw_compat;
+static ha_sw_hold_fn	sw_hold;
 static char		sw_why[256];	/* "" or why the peer is refused */
 
 void
@@ -99,6 +100,12 @@ ha_sw_hooks(ha_sw_self_fn self, ha_sw_compat_fn compat)
 {
 	sw_self = self;
 	sw_compat = compat;
+}
+
+void
+ha_sw_hold_hook(ha_sw_hold_fn hold)
+{
+	sw_hold = hold;
 }
 
 const char *
@@ -200,7 +207,9 @@ gen_agrees(void)
 static void
 init_ready(void)
 {
-	if (!sw_agrees()) {
+	if (!sw_agrees() || (sw_hold != NULL && (mon.last.state &
+	    HA_STA_INIT) && sw_hold(mon.last.swver, ha.fsm.state ==
+	    HA_STA_INIT_M))) {
 		mon.ev_peerstate = 0;	/* look again next time */
 		return;
 	}
@@ -405,6 +414,12 @@ evaluate(void)
 	v = hb_verdict(mon.net, (size_t)mon.nnet,
 	    mon.has_disk ? &mon.disk : NULL, mon.disk_after >= need,
 	    mon.fault || mon.last.state == HA_STA_HALTED);
+	/* A partition is the network cut off.  While the link has a path
+	 * to the peer up (a thawed or reset peer reconnected, its first
+	 * heartbeats not yet here) it is not: wait (SUSPECT, no takeover
+	 * either way) instead of raising a false alarm. */
+	if (v == HB_PEER_PARTITION && link_peer_up())
+		v = HB_PEER_SUSPECT;
 	set_verdict(v);
 	peer_events();
 }

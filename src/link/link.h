@@ -36,6 +36,9 @@
 #define LINK_T_EXP_LAST		95
 #define LINK_T_VIP_FIRST	96	/* 96..103 service IPs (tickle lists) */
 #define LINK_T_VIP_LAST		103
+#define LINK_T_IMG_RESTART	104	/* boot images: the master asks the
+					 * slave to restart into the
+					 * preferred image (image upgrade) */
 #define LINK_T_MAX		127
 
 #define LINK_PAYLOAD_MAX	(16u << 20)	/* 16 MiB */

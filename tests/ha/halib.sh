@@ -128,6 +128,9 @@ ha_mk_conf() {
 			if [ $lun = lb ]; then echo "  home B"; else echo "  home A"; fi
 			echo "}"
 		done
+		# HA_CONF_EXTRA: more lines (e.g. a boot { } block)
+		[ -n "${HA_CONF_EXTRA:-}" ] && printf '%s\n' "$HA_CONF_EXTRA"
+		true
 	} >"$T_DIR/duonas.conf"
 	# One export per LUN, by path, export id = LUN id.  (There is no
 	# export -> LUN keyword yet; the controller maps by path/id.)

@@ -1,0 +1,189 @@
+#!/bin/bash
+# image_upgrade.sh — boot software (issue 13, docs/boot-images.md): both
+# heads started through duonas-boot under a supervisor (as systemd does),
+# from images signed with a test key.
+#
+# Checked: factory initialisation (the master uploads the image it runs),
+# image status on both heads, refused uploads (another key, a corrupt
+# image, another architecture, formats the cluster does not speak, below
+# the floor, on the slave) that commit nothing, a lock-step rolling
+# upgrade while NFS writers run through both service IPs (every
+# acknowledged record read back, the longest pause printed), a rollback
+# that switches the slot designation back without copying a slot, and an
+# upgrade to an image whose daemon exits at once: the slave falls back
+# to its good slot after boot { attempts }, the upgrade stops, the
+# previous image is preferred again and the master never restarts.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/halib.sh"
+. "$(dirname "$0")/bootlib.sh"
+
+PAUSE_BOUND=${IMG_PAUSE_BOUND_MS:-10000}
+t_init ha_image_upgrade
+ha_require
+boot_require
+HA_CONF_EXTRA=$(boot_conf_extra)
+ha_pair_prepare directory "pool and configuration prepared"
+boot_keys && boot_mkimage "$T_DIR/v1.img" 1.0.0 &&
+    boot_mkimage "$T_DIR/v2.img" 1.1.0
+t_ok $? "key pair and images 1.0.0 and 1.1.0 built"
+boot_install A "$T_DIR/v1.img" >"$T_DIR/inst.out" 2>&1 &&
+    boot_install B "$T_DIR/v1.img" >>"$T_DIR/inst.out" 2>&1
+t_ok $? "duonas-boot install 1.0.0 on both heads ($(tr '\n' ' ' <"$T_DIR/inst.out" | head -c 300))"
+boot_start A && boot_start B
+t_ok $? "both heads started through duonas-boot"
+ha_wait_up 60
+[ "$T_FAIL" -eq 0 ] || t_done
+ha_monitor_start
+
+# ---- factory initialisation -------------------------------------------
+_pref_is() { [ "$(img_preferred "$1")" = "$2" ]; }
+wait_until 30 _pref_is A 1.0.0
+t_ok $? "factory initialisation: the master made its image preferred ($(img_preferred A))"
+wait_until 10 _pref_is B 1.0.0
+t_ok $? "B's configuration names it too"
+ha_cli A image status >"$T_DIR/st.out" 2>&1
+grep -q "^store: .*lun la slot [01]: 1.0.0" "$T_DIR/st.out"
+t_ok $? "the image store of la holds it ($(grep '^store:' "$T_DIR/st.out" | head -n 2 | tr '\n' ';'))"
+wait_until 20 img_runs A 1.0.0 && wait_until 20 img_runs B 1.0.0
+t_ok $? "both heads run 1.0.0 and their slots are good"
+grep -q "^floor: *1.0.0" "$T_DIR/st.out"
+t_ok $? "the floor is the first image's version"
+
+# ---- refusals ----------------------------------------------------------
+gen_of() {
+	ha_cli "$1" config show --json 2>/dev/null |
+	    grep -o '"generation":[0-9]*' | head -n 1 | cut -d: -f2
+}
+G0=$(gen_of A)
+refused() {	# refused WANT_RC PATTERN FILE [args]
+	local want=$1 pat=$2 o r; shift 2
+	o=$(ha_cli A image upload "$@" 2>&1); r=$?
+	[ $r -eq "$want" ] && echo "$o" | grep -qi -- "$pat"
+	t_ok $? "upload refused: $(basename "$1") -> exit $r: $(echo "$o" | tail -n 1 | head -c 200)"
+}
+"$DUONAS" image keygen "$T_DIR/other" >/dev/null &&
+    "$DUONAS_MKIMAGE" -k "$T_DIR/other.key" -o "$T_DIR/otherkey.img" \
+    --version 1.1.0 "$DUONAS_BUILDDIR" >/dev/null
+refused 1 "trusted key" "$T_DIR/otherkey.img"
+cp "$T_DIR/v2.img" "$T_DIR/corrupt.img"
+sz=$(stat -c %s "$T_DIR/corrupt.img")
+printf '\xff' | dd of="$T_DIR/corrupt.img" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
+refused 1 "sha-256\|digest\|mismatch" "$T_DIR/corrupt.img"
+boot_mkimage "$T_DIR/arch.img" 1.1.0 --arch sparc64
+refused 1 "sparc64" "$T_DIR/arch.img"
+boot_mkimage "$T_DIR/wire.img" 1.1.0 --wire 7:7
+refused 1 "could not pair" "$T_DIR/wire.img"
+boot_mkimage "$T_DIR/old.img" 0.9.0
+refused 1 "floor" "$T_DIR/old.img"
+refused 1 "preferred image already" "$T_DIR/v1.img"
+o=$(ha_cli B image upload "$T_DIR/v2.img" 2>&1)
+t_eq $? 2 "the slave refuses image upload (exit 2): $(echo "$o" | head -c 150)"
+t_eq "$(gen_of A)" "$G0" "nothing was committed (generation $G0)"
+
+# ---- a lock-step rolling upgrade with writers on both heads ------------
+max_gap() {	# max_gap ACKFILE FROM_EPOCH_MS
+	awk -v f="$2" 'NR > 1 { if (p != "" && $2 > f && $2 - p > m) m = $2 - p
+	    p = $2 } END { print m + 0 }' "$1"
+}
+ha_writers_start 20 30 -T 500 -C 60000
+t_ok $? "NFS writers running through both service IPs"
+o=$(ha_cli A image upload "$T_DIR/v2.img" 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "1.1.0 is the preferred image"
+t_ok $? "upload 1.1.0 ($(echo "$o" | grep -o 'stored on.*' | head -n 1))"
+wait_until 10 _pref_is B 1.1.0
+t_ok $? "B's configuration names 1.1.0"
+t0=$(date +%s%3N)
+o=$(HA_CLI_TIMEOUT=300 ha_cli A image upgrade 2>&1); rc=$?
+t1=$(date +%s%3N)
+printf '%s\n' "$o" | sed 's/^/#   /'
+t_ok $rc "image upgrade: exit $rc after $((t1 - t0)) ms"
+echo "$o" | grep -q "B runs 1.1.0, dual active and good" &&
+    echo "$o" | grep -q "both heads run 1.1.0"
+t_ok $? "it moved B, then A, and says so"
+wait_until 30 img_runs A 1.1.0 && wait_until 30 img_runs B 1.1.0
+t_ok $? "both heads run 1.1.0, good"
+wait_until 30 ha_dual_active
+t_ok $? "dual active again ($(ha_state A), $(ha_state B))"
+wait_until 30 _ha_home
+t_ok $? "each head serves its own LUN again"
+ha_wait_acks wa 20 30 && ha_wait_acks wb 20 30
+t_ok $? "the writers go on"
+ga=$(max_gap "$T_DIR/wa.ack" "$t0") gb=$(max_gap "$T_DIR/wb.ack" "$t0")
+echo "# upgrade_total_ms=$((t1 - t0)) client_pause_ms wa=$ga wb=$gb"
+[ "$ga" -le "$PAUSE_BOUND" ] && [ "$gb" -le "$PAUSE_BOUND" ]
+t_ok $? "the writers' longest pause: $ga ms (la), $gb ms (lb) (bound $PAUSE_BOUND ms)"
+
+# who is the master now (the master role is not handed back)
+M=A
+ha_is_state B 'DAC(master)' && M=B
+S=$([ $M = A ] && echo B || echo A)
+
+# ---- rollback: back to 1.0.0 by switching slots, no copy --------------
+sd() { echo "$T_DIR/$1/state/boot"; }
+slot_of() {	# slot_of HEAD VERSION: the slot directory holding VERSION
+	local s
+	for s in A B; do
+		"$DUONAS_MKIMAGE" --show "$(sd "$1")/$s/image" 2>/dev/null |
+		    grep -q "^version $2$" && { echo "$s"; return 0; }
+	done
+	return 1
+}
+for h in A B; do
+	s=$(slot_of $h 1.0.0)
+	eval "INO_$h=\$(stat -c %i:%Y \"$(sd $h)/$s/image\" 2>/dev/null)"
+done
+o=$(ha_cli $M image rollback 2>&1)
+t_ok $? "image rollback on the master $M: $(echo "$o" | tail -n 1)"
+o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1); rc=$?
+printf '%s\n' "$o" | sed 's/^/#   /'
+t_ok $rc "image upgrade back to 1.0.0"
+wait_until 30 img_runs A 1.0.0 && wait_until 30 img_runs B 1.0.0
+t_ok $? "both heads run 1.0.0 again"
+for h in A B; do
+	s=$(slot_of $h 1.0.0)
+	t_eq "$(stat -c %i:%Y "$(sd $h)/$s/image" 2>/dev/null)" "$(eval echo \$INO_$h)" \
+	    "$h: 1.0.0 runs from the slot it was in (inode and time unchanged: no copy)"
+done
+wait_until 30 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "dual active, each head serving its own"
+
+# ---- an image whose daemon exits at once -------------------------------
+M=A
+ha_is_state B 'DAC(master)' && M=B
+S=$([ $M = A ] && echo B || echo A)
+printf '#!/bin/sh\necho "broken duonasd: exiting" >&2\nexit 3\n' >"$T_DIR/broken.sh"
+chmod +x "$T_DIR/broken.sh"
+boot_mkimage "$T_DIR/broken.img" 1.2.0 --file "duonasd=$T_DIR/broken.sh" \
+    --file "duonas=$DUONAS_BUILDDIR/duonas" \
+    --file "duonas-boot=$DUONAS_BUILDDIR/duonas-boot"
+t_ok $? "image 1.2.0 whose duonasd exits at once"
+o=$(ha_cli $M image upload "$T_DIR/broken.img" 2>&1)
+t_ok $? "upload 1.2.0 ($(echo "$o" | tail -n 1))"
+o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1); rc=$?
+printf '%s\n' "$o" | sed 's/^/#   /'
+[ $rc -eq 1 ] && echo "$o" | grep -q "came back on 1.0.0, not 1.2.0"
+t_ok $? "the upgrade stops: $S came back on 1.0.0 (exit $rc)"
+echo "$o" | grep -q "preferred image is 1.0.0 again"
+t_ok $? "and 1.0.0 is preferred again"
+wait_until 10 _pref_is $S 1.0.0
+t_ok $? "$S's configuration names 1.0.0 again"
+t_eq "$(img_field $M version)" 1.0.0 "the master $M was never restarted (runs 1.0.0)"
+ha_cli $S image status >"$T_DIR/st2.out" 2>&1
+grep -q "1.2.0 .* bad.*did not reach good in $BOOT_ATTEMPTS attempts" "$T_DIR/st2.out"
+t_ok $? "$S's slot record: 1.2.0 bad, with the reason ($(grep '^slot' "$T_DIR/st2.out" | tr '\n' ';'))"
+grep -q "broken duonasd: exiting" "$T_DIR/$S.log"
+t_ok $? "the broken daemon did run on $S (and exited)"
+wait_until 30 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "dual active, each head serving its own"
+
+# ---- the clients lost nothing ------------------------------------------
+ha_writer_stop wa
+t_ok $? "writer wa ran to the end without a write error"
+ha_writer_stop wb
+t_ok $? "writer wb ran to the end without a write error"
+ha_verify wa "$NS_VIP_A" la
+ha_verify wb "$NS_VIP_B" lb
+ha_monitor_stop
+ha_monitor_check
+t_done
