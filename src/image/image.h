@@ -80,6 +80,14 @@ int	img_verify(const uint8_t *data, size_t len,
 	    const uint8_t keys[][IMG_PUBKEY_LEN], int nkeys,
 	    struct img_info *out, char *err, size_t errlen);
 /*
+ * Every file's SHA-256 against the manifest of a parsed image (info from
+ * img_parse() of data): what img_verify() checks after the signature,
+ * for callers that have no key to check (duonas-mkimage --show).  0 or
+ * -1 naming the first file that differs.
+ */
+int	img_check_payload(const uint8_t *data, const struct img_info *info,
+	    char *err, size_t errlen);
+/*
  * Build an image: m gives version, build_id, build_time, arch,
  * hardware, format ranges, nfiles and each file's name and mode (sizes,
  * digests and offsets are computed here, m is not changed); paths[i] is
