@@ -7,6 +7,8 @@
  * duonasd with DUONAS_BOOT_INFO.  Also `install IMAGE` (an admin's
  * explicit install, the first one on a new head) and `status`.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
