@@ -145,7 +145,9 @@ t_eq "$(stamp "$SLOTS/A/image" "$SLOTS/A/duonasd")" "$A_BEFORE" \
     "A not copied or touched"
 t_eq "$(stamp "$SLOTS/B/image")" "$B_INST" "B not installed again"
 
-# kill -9 at each step of an install (the hook pauses 1.5 s after each)
+# kill -9 at each step of an install (the hook pauses 1.5 s after each:
+# image written, files extracted, old slot removed)
+KILL_AT=(0 0.7 2.2 3.7)
 for step in 1 2 3; do
 	echo corrupt >>"$SLOTS/B/image"	# so the start reinstalls B
 	rm -f "$OUT"
@@ -153,16 +155,44 @@ for step in 1 2 3; do
 	    >"$T_DIR/kill.log" 2>&1 &
 	pid=$!
 	T_PIDS+=("$pid")
-	sleep "$(echo "0.7 + 1.5 * ($step - 1)" | bc)"
+	sleep "${KILL_AT[$step]}"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	t_ok "$( [ -f "$OUT" ] && echo 1 || echo 0)" \
 	    "kill -9 in install step $step: the daemon was not started"
+	case $step in
+	1|2) [ -d "$SLOTS/B.new" ] && [ -d "$SLOTS/B" ] ;;
+	3) [ -d "$SLOTS/B.new" ] && [ ! -e "$SLOTS/B" ] ;;
+	esac
+	t_ok $? "killed where meant: $(cd "$SLOTS" && echo *)"
 	boot
 	rc=$?
 	t_eq "$rc $(ran version)" "0 0.2.0" \
 	    "after the kill at step $step: 0.2.0 boots ($(field slot))"
 done
+
+# the floor: a preferred image older than it is not installed
+echo corrupt >>"$SLOTS/B/image"
+{ echo "preferred 0.2.0 $D2 $(stat -c %s "$T_DIR/img2")"; echo "floor 0.3.0"; } \
+    >"$STATE/image/boot"
+boot
+t_eq "$?$(ran version)" "00.1.0" "below the floor: A boots"
+grep -q "older than the floor 0.3.0: refused" "$LOG"
+t_ok $? "log: refused below the floor"
+[ ! -e "$SLOTS/B.new" ]
+t_ok $? "nothing half-installed"
+
+# an image signed by a key nobody trusts is refused by install
+t_cmd "other key made" "$MKIMAGE" --keygen "$T_DIR/other"
+t_cmd "image with the other key" "$MKIMAGE" -k "$T_DIR/other.key" \
+    --version 0.3.0 --file duonasd="$T_DIR/d2" -o "$T_DIR/img3"
+BEFORE=$(stamp "$SLOTS/A/image" "$SLOTS/B/image" "$SLOTS/slotrec")
+"$BOOT" install "$T_DIR/img3" -c "$CONF" -n A >"$LOG" 2>&1
+t_eq "$?" 65 "untrusted image: install exit 65 ($(cat "$LOG"))"
+t_eq "$(stamp "$SLOTS/A/image" "$SLOTS/B/image" "$SLOTS/slotrec")" \
+    "$BEFORE" "untrusted image: no slot or record touched"
+t_cmd "with --keys it installs" "$BOOT" install "$T_DIR/img3" -c "$CONF" \
+    -n A --keys "$T_DIR/other.pub"
 
 # no valid slot at all
 unset DUONAS_BOOT_TEST_STORE
