@@ -395,7 +395,15 @@ cmd_install(struct ctx *c, const char *image, const char *keys)
 		free(data);
 		return EX_IOERR_;
 	}
-	slot = rv > 0 ? 0 : 1 - rec.primary;
+	if (rv > 0) {
+		/* no record: A, unless A holds something (a lost record must
+		 * not cost the image this head may be running) */
+		char a[4200];
+
+		snprintf(a, sizeof(a), "%s/A/image", c->dir);
+		slot = access(a, F_OK) == 0 ? 1 : 0;
+	} else
+		slot = 1 - rec.primary;
 	if (slot_install(c->dir, slot, data, len, &info, err,
 	    sizeof(err)) < 0) {
 		say("%s", err);
