@@ -40,7 +40,8 @@ struct ctx {
 	char		 dir[4096];		/* slot directory */
 	char		 secpath[4096];		/* <state>/image/boot */
 	struct boot_sec	 sec;
-	uint8_t		 keys[IMG_MAX_KEYS + 1][IMG_PUBKEY_LEN];
+	/* the section's, boot { keys }, --keys */
+	uint8_t		 keys[IMG_MAX_KEYS + 2][IMG_PUBKEY_LEN];
 	int		 nkeys;
 };
 
@@ -147,8 +148,6 @@ setup(struct ctx *c, const char *extra_keys)
 			continue;
 		if (i == 0 && stat(files[i], &st) < 0 && errno == ENOENT)
 			continue;
-		if (c->nkeys == IMG_MAX_KEYS + 1)
-			break;
 		if (img_pubkey_load(files[i], c->keys[c->nkeys], err,
 		    sizeof(err)) < 0) {
 			say("%s", err);
