@@ -100,6 +100,14 @@ t_eq "$(field slot) $(field state)" "A good" "boot info: slot A, good"
 t_eq "$(field digest)" "$(sha256sum "$T_DIR/img1" | cut -d' ' -f1)" \
     "boot info: digest of the image"
 
+R_BEFORE=$(stamp "$SLOTS/slotrec")
+rm -f "$OUT"
+"$BOOT" --dry-run -c "$CONF" -n A >"$T_DIR/dry" 2>&1
+t_ok $? "dry run"
+grep -q "^would exec $SLOTS/A/duonasd -c $CONF -n A" "$T_DIR/dry" &&
+    [ ! -f "$OUT" ] && [ "$(stamp "$SLOTS/slotrec")" = "$R_BEFORE" ]
+t_ok $? "dry run: says what it would run, runs and writes nothing"
+
 # a second install goes into the other slot; a corrupt slot is bad
 t_cmd "install 0.2.0" "$BOOT" install "$T_DIR/img2" -c "$CONF" -n A
 boot
