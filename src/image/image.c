@@ -10,10 +10,10 @@
  * unknown keys) because the manifest is machine-written and signed: a
  * lenient reader would only hide a bug in the writer.
  *
- * Keys (generation, PEM files, public key lines) live in image_key.c.
+ * Keys (generation, PEM files, public key lines) live in image_key.c,
+ * version strings and compatibility in image_ver.c.
  */
 #include <sys/stat.h>
-#include <sys/utsname.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,151 +54,6 @@ fail(char *err, size_t errlen, const char *fmt, ...)
 	err_atv(err, errlen, NULL, 0, fmt, ap);
 	va_end(ap);
 	return -1;
-}
-
-/* ---- versions and compatibility --------------------------------------- */
-
-/* Digits of one version number: no sign, no leading zero, at most 9
- * digits so that every number fits comfortably in a long. */
-static const char *
-ver_num(const char *p, long *out)
-{
-	const char	*s = p;
-	long		 v = 0;
-
-	while (*p >= '0' && *p <= '9') {
-		v = v * 10 + (*p - '0');
-		p++;
-	}
-	if (p == s || p - s > 9 || (p - s > 1 && *s == '0'))
-		return NULL;
-	*out = v;
-	return p;
-}
-
-/* Split v into up to 4 numbers and the tag ("" without one).  0 / -1. */
-static int
-ver_split(const char *v, long num[4], int *nnum, const char **tag)
-{
-	const char	*p = v;
-	int		 n = 0;
-
-	if (strlen(v) > IMG_VERSION_MAX)
-		return -1;
-	for (;;) {
-		if (n == 4 || (p = ver_num(p, &num[n])) == NULL)
-			return -1;
-		n++;
-		if (*p != '.')
-			break;
-		p++;
-	}
-	*nnum = n;
-	*tag = "";
-	if (*p == '\0')
-		return 0;
-	if (*p != '-')
-		return -1;
-	p++;
-	if (*p == '\0' || strlen(p) > 15 || strspn(p,
-	    "abcdefghijklmnopqrstuvwxyz0123456789.") != strlen(p))
-		return -1;
-	*tag = p;
-	return 0;
-}
-
-int
-img_version_valid(const char *v)
-{
-	long		 num[4];
-	int		 n;
-	const char	*tag;
-
-	return ver_split(v, num, &n, &tag) == 0;
-}
-
-int
-img_version_cmp(const char *a, const char *b)
-{
-	long		 na[4] = { 0 }, nb[4] = { 0 };
-	int		 ca, cb;
-	const char	*ta, *tb;
-
-	if (ver_split(a, na, &ca, &ta) < 0 || ver_split(b, nb, &cb, &tb) < 0)
-		return strcmp(a, b);	/* callers pass valid ones */
-	/* missing numbers count as 0: 1.2 == 1.2.0 */
-	for (int i = 0; i < 4; i++) {
-		long x = i < ca ? na[i] : 0, y = i < cb ? nb[i] : 0;
-		if (x != y)
-			return x < y ? -1 : 1;
-	}
-	/* a pre-release tag is older than the release itself */
-	if (*ta == '\0' || *tb == '\0')
-		return (*ta == '\0') - (*tb == '\0');
-	return strcmp(ta, tb) < 0 ? -1 : strcmp(ta, tb) > 0;
-}
-
-int
-img_compatible(const struct img_manifest *a, const struct img_manifest *b,
-    char *why, size_t whylen)
-{
-	if (a->wire_min > b->wire_max || b->wire_min > a->wire_max) {
-		snprintf(why, whylen, "wire formats %" PRIu32 "..%" PRIu32
-		    " and %" PRIu32 "..%" PRIu32 " do not overlap",
-		    a->wire_min, a->wire_max, b->wire_min, b->wire_max);
-		return 0;
-	}
-	if (a->disk_min > b->disk_max || b->disk_min > a->disk_max) {
-		snprintf(why, whylen, "disk formats %" PRIu32 "..%" PRIu32
-		    " and %" PRIu32 "..%" PRIu32 " do not overlap",
-		    a->disk_min, a->disk_max, b->disk_min, b->disk_max);
-		return 0;
-	}
-	if (strcmp(a->arch, b->arch) != 0) {
-		snprintf(why, whylen, "architectures %s and %s differ",
-		    a->arch, b->arch);
-		return 0;
-	}
-	if (strcmp(a->hardware, "any") != 0 &&
-	    strcmp(b->hardware, "any") != 0 &&
-	    strcmp(a->hardware, b->hardware) != 0) {
-		snprintf(why, whylen, "hardware %s and %s differ",
-		    a->hardware, b->hardware);
-		return 0;
-	}
-	if (whylen > 0)
-		why[0] = '\0';
-	return 1;
-}
-
-/*
- * This machine names no platform of its own ("any"), so only the
- * architecture decides; an image for a named platform runs wherever its
- * architecture does.
- */
-int
-img_runs_here(const struct img_manifest *m, char *why, size_t whylen)
-{
-	struct utsname	u;
-
-	if (uname(&u) < 0) {
-		snprintf(why, whylen, "uname: %s", strerror(errno));
-		return 0;
-	}
-	if (strcmp(m->arch, u.machine) != 0) {
-		snprintf(why, whylen, "image is for %s, this machine is %s",
-		    m->arch, u.machine);
-		return 0;
-	}
-	if (whylen > 0)
-		why[0] = '\0';
-	return 1;
-}
-
-void
-img_digest_hex(const uint8_t d[IMG_DIGEST_LEN], char *dst)
-{
-	hex_encode(dst, d, IMG_DIGEST_LEN);
 }
 
 /* ---- manifest ---------------------------------------------------------- */
@@ -317,7 +172,8 @@ manifest_parse(const char *text, size_t len, struct img_manifest *m,
 	if (memchr(text, '\0', len) != NULL)
 		return fail(err, errlen, "manifest holds a NUL byte");
 	if (text[len - 1] != '\n')
-		return fail(err, errlen, "manifest does not end with a newline");
+		return fail(err, errlen, "manifest does not end with a "
+		    "newline");
 	copy = xmalloc(len + 1);
 	memcpy(copy, text, len);
 	copy[len] = '\0';
@@ -346,7 +202,8 @@ manifest_parse(const char *text, size_t len, struct img_manifest *m,
 			break;
 		case MK_VERSION:
 			if (ntok != 2 || !img_version_valid(tok[1]))
-				MFAIL("bad version '%s'", ntok > 1 ? tok[1] : "");
+				MFAIL("bad version '%s'",
+				    ntok > 1 ? tok[1] : "");
 			strcpy(m->version, tok[1]);
 			break;
 		case MK_BUILD_ID:
@@ -700,7 +557,8 @@ img_extract(const uint8_t *data, const struct img_info *info,
 		tmp = xasprintf("%s/.%s.XXXXXX", dir, f->name);
 		dst = xasprintf("%s/%s", dir, f->name);
 		if ((fd = mkstemp(tmp)) < 0) {
-			fail(err, errlen, "%s: %s", tmp, strerror(errno));
+			fail(err, errlen, "%s: cannot create a temporary file "
+			    "for %s: %s", dir, f->name, strerror(errno));
 			free(tmp);
 			tmp = NULL;
 			goto out;

@@ -50,8 +50,9 @@ img_key_id(const uint8_t pub[IMG_PUBKEY_LEN], uint8_t id[IMG_KEYID_LEN])
 {
 	uint8_t	d[SHA256_LEN];
 
+	/* no SHA-256: an id no image has, so nothing verifies */
 	if (sha256(pub, IMG_PUBKEY_LEN, d) < 0)
-		memset(d, 0, sizeof(d));	/* no SHA-256: nothing verifies */
+		memset(d, 0, sizeof(d));
 	memcpy(id, d, IMG_KEYID_LEN);
 }
 
@@ -184,8 +185,8 @@ img_key_load_private(const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-		kfail(err, errlen, "%s: mode %04o: group or others can read "
-		    "this private key (chmod 600 it)", path,
+		kfail(err, errlen, "%s: mode %04o: group or others have "
+		    "access to this private key (chmod 600 it)", path,
 		    (unsigned)(st.st_mode & 07777));
 		goto out;
 	}

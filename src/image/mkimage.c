@@ -271,8 +271,8 @@ main(int argc, char **argv)
 		m.build_time = t;
 	}
 	if (uname(&u) == 0)
-		snprintf(m.arch, sizeof(m.arch), "%.*s", (int)sizeof(m.arch) - 1,
-		    u.machine);
+		snprintf(m.arch, sizeof(m.arch), "%.*s",
+		    (int)sizeof(m.arch) - 1, u.machine);
 	strcpy(m.hardware, "any");
 	m.wire_min = IMG_WIRE_MIN;
 	m.wire_max = IMG_WIRE_MAX;
@@ -315,7 +315,8 @@ main(int argc, char **argv)
 			break;
 		case 'A':
 		case 'H':
-			if (*optarg == '\0' || strlen(optarg) >= sizeof(m.arch)) {
+			if (*optarg == '\0' ||
+			    strlen(optarg) >= sizeof(m.arch)) {
 				fprintf(stderr, "duonas-mkimage: --%s '%s': "
 				    "1 to %zu characters\n", ch == 'A' ?
 				    "arch" : "hardware", optarg,
@@ -335,7 +336,8 @@ main(int argc, char **argv)
 				return EX_USAGE;
 			break;
 		case 'F':
-			if (strchr(optarg, '=') == NULL || nx == IMG_FILES_MAX) {
+			if (strchr(optarg, '=') == NULL ||
+			    nx == IMG_FILES_MAX) {
 				fprintf(stderr, "duonas-mkimage: --file '%s': "
 				    "expected NAME=PATH (at most %d)\n",
 				    optarg, IMG_FILES_MAX);

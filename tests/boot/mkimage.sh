@@ -108,12 +108,20 @@ cp "$T_DIR/k.key" "$T_DIR/open.key"
 chmod 644 "$T_DIR/open.key"
 "$MK" -k "$T_DIR/open.key" -o "$T_DIR/x.img" "${EXTRA[@]}" "$TREE" >"$T_DIR/out" 2>&1
 t_eq $? 65 "a private key others can read: exit 65"
-grep -q "open.key: mode 0644: group or others can read" "$T_DIR/out"
+grep -q "open.key: mode 0644: group or others have access" "$T_DIR/out"
 t_ok $? "... saying why"
 "$MK" -k "$T_DIR/k.key" -o "$T_DIR/nodir/x.img" "${EXTRA[@]}" "$TREE" >"$T_DIR/out" 2>&1
 t_eq $? 74 "OUT in a missing directory: exit 74"
 grep -q "nodir/x.img: cannot create a temporary file" "$T_DIR/out"
 t_ok $? "... naming OUT"
+if [ "$(id -u)" -ne 0 ]; then
+	mkdir "$T_DIR/ro"
+	chmod 555 "$T_DIR/ro"
+	"$MK" -k "$T_DIR/k.key" -o "$T_DIR/ro/x.img" "${EXTRA[@]}" "$TREE" >"$T_DIR/out" 2>&1
+	t_eq $? 74 "OUT in a read-only directory: exit 74"
+	grep -q "ro/x.img: cannot create a temporary file next to it: Permission denied" "$T_DIR/out"
+	t_ok $? "... naming OUT"
+fi
 mkdir "$T_DIR/partial"
 cp "$TREE/duonasd" "$TREE/duonas" "$T_DIR/partial/"
 "$MK" -k "$T_DIR/k.key" -o "$T_DIR/x.img" "$T_DIR/partial" >"$T_DIR/out" 2>&1
