@@ -159,8 +159,12 @@ int	 pool_psomark_write(struct pool_lun *, int slot,
  * digest, version copied into the header) in the slot that does not
  * hold the newest valid image, with seq = highest seq seen + 1; data
  * first, header block last (a torn write leaves the other slot intact).
- * When a valid slot already holds this digest, nothing is written (0).
- * EFBIG when len does not fit a slot.  progress (may be NULL) is called
+ * When a valid slot already holds this digest, no data is written (0):
+ * nothing at all when it is the newest, else only its header, with a
+ * new seq, so that it is the newest and the next write replaces the
+ * other image.  digest is trusted (img_store_put checks it): a wrong one
+ * only makes the slot written invalid.  EFBIG when len does not fit a
+ * slot, EINVAL for len 0 or a version not of 1..31 characters.  progress (may be NULL) is called
  * after each chunk with the bytes written so far.
  */
 int	 pool_img_list(struct pool_lun *, struct pext_imgslot hdr[2],

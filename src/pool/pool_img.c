@@ -16,6 +16,7 @@
  * caller's business (img_store.c, the configuration).
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,41 +98,96 @@ hdr_load(struct pool_lun *lun, const struct img_geom *g, int slot,
 	return rc;
 }
 
+/* One chunk read by a helper thread while the caller hashes the one
+ * before: reading and hashing take about as long each, so overlapping
+ * them nearly halves a check. */
+struct rd_job {
+	pthread_t	 tid;
+	struct pool_lun	*lun;
+	uint8_t		*p;
+	uint64_t	 len;		/* whole blocks */
+	uint64_t	 off;
+	int		 rc;
+};
+
+static void *
+rd_run(void *arg)
+{
+	struct rd_job	*j = arg;
+
+	j->rc = pool_io_full(j->lun, 0, j->p, j->len, j->off);
+	return NULL;
+}
+
+/* Start reading n bytes (the tail padded to a block) into p; without a
+ * thread the read is done here. */
+static void
+rd_start(struct rd_job *j, struct pool_lun *lun, uint8_t *p, uint64_t n,
+    uint64_t off, int *threaded)
+{
+	j->lun = lun;
+	j->p = p;
+	j->len = (n + BS - 1) / BS * BS;
+	j->off = off;
+	j->rc = 0;
+	*threaded = pthread_create(&j->tid, NULL, rd_run, j) == 0;
+	if (!*threaded)
+		rd_run(j);
+}
+
+static int
+rd_wait(struct rd_job *j, int threaded)
+{
+	if (threaded)
+		pthread_join(j->tid, NULL);
+	return j->rc;
+}
+
 /*
  * Read slot's data and check it against the header's digest.  With
  * datap, the whole image is returned in one aligned buffer (malloc'd);
- * without, it is streamed through one chunk.  0 valid, PEXT_E_CRC when
+ * without, it is streamed through two chunks.  0 valid, PEXT_E_CRC when
  * the data does not match (logged), errno.
  */
 static int
 data_check(struct pool_lun *lun, const struct img_geom *g,
     const struct pext_imgslot *h, int slot, uint8_t **datap)
 {
-	uint8_t		*buf, md[SHA256_LEN];
-	uint64_t	 off, nb, done, n;
+	struct rd_job	 j;
+	uint8_t		*buf, *p, md[SHA256_LEN];
+	uint64_t	 off, nb, done, n, nn;
 	void		*ctx;
-	int		 rc = 0;
+	int		 rc = 0, th, k;
 
 	nb = (h->length + BS - 1) / BS;
 	off = (slot_block(g, slot) + 1) * BS;
 	if (datap != NULL)
 		buf = pool_blocks_alloc(nb);
 	else
-		buf = pool_blocks_alloc(IMG_CHUNK / BS);
+		buf = pool_blocks_alloc(2 * IMG_CHUNK / BS);
 	if ((ctx = sha256_begin()) == NULL) {
 		log_warnx("pool: %s: SHA-256 not available", lun->path);
 		free(buf);
 		return ENOSYS;
 	}
-	for (done = 0; done < h->length && rc == 0; done += n) {
-		uint8_t *p = datap != NULL ? buf + done : buf;
-
-		n = MIN((uint64_t)IMG_CHUNK, h->length - done);
-		/* transfers stay whole blocks: the tail is padded */
-		rc = pool_io_full(lun, 0, p, (n + BS - 1) / BS * BS,
-		    off + done);
-		if (rc == 0 && sha256_add(ctx, p, n) != 0)
+	n = MIN((uint64_t)IMG_CHUNK, h->length);
+	rd_start(&j, lun, buf, n, off, &th);
+	for (done = 0, k = 0; done < h->length; done += n, n = nn, k++) {
+		p = datap != NULL ? buf + done : buf + (k % 2) * IMG_CHUNK;
+		if ((rc = rd_wait(&j, th)) != 0)
+			break;
+		/* the next chunk is read while this one is hashed */
+		nn = MIN((uint64_t)IMG_CHUNK, h->length - done - n);
+		if (nn > 0)
+			rd_start(&j, lun, datap != NULL ? buf + done + n :
+			    buf + ((k + 1) % 2) * IMG_CHUNK, nn,
+			    off + done + n, &th);
+		if (sha256_add(ctx, p, n) != 0) {
 			rc = ENOSYS;
+			if (nn > 0)
+				rd_wait(&j, th);
+			break;
+		}
 	}
 	if (sha256_end(ctx, md) != 0 && rc == 0)
 		rc = ENOSYS;
@@ -292,8 +348,11 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 		if (rc[i] == 0 && h[i].seq > seq)
 			seq = h[i].seq;
 	}
-	/* Already there and intact: nothing to write. */
-	for (i = 0; i < 2; i++)
+	/* Already there and intact: nothing to write.  Newest first, so
+	 * an image held twice is found in its newest slot. */
+	by_seq(h, rc, order);
+	for (s = 0; s < 2; s++) {
+		i = order[s];
 		if (rc[i] == 0 && h[i].length == len &&
 		    memcmp(h[i].digest, digest, SHA256_LEN) == 0) {
 			if ((r = data_check(lun, &g, &h[i], i, NULL)) > 0)
@@ -317,9 +376,9 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 			}
 			valid[i] = -1;		/* checked: corrupt */
 		}
+	}
 	/* The newest valid image stays: only the newest by seq has to be
 	 * read to know, the other when the newest is not valid. */
-	by_seq(h, rc, order);
 	ws = 0;
 	for (i = 0; i < 2; i++) {
 		s = order[i];

@@ -3,7 +3,7 @@
  * "Image store") on sparse LUN files formatted with pool_lun_format:
  * pool_img_* on one LUN (round trip, slot alternation, the same image
  * twice, a corrupt newest copy, a torn write, the size limit, a full
- * slot) and img_store_* over a configuration's LUNs (put skipping a LUN
+ * slot, tmpfs without O_DIRECT) and img_store_* over a configuration's LUNs (put skipping a LUN
  * that does not open, get skipping a corrupt copy, list).
  */
 #include <errno.h>
@@ -288,6 +288,36 @@ test_one(void)
 	free(big.data);
 }
 
+/* tmpfs refuses O_DIRECT on older kernels: the O_DSYNC fallback must
+ * store and read images the same way. */
+static void
+test_tmpfs(void)
+{
+	struct pool_lun	lun;
+	struct img	a;
+	char		path[] = "/dev/shm/duonas-t-pimg.XXXXXX";
+	int		fd;
+
+	if ((fd = mkstemp(path)) == -1) {
+		T_OK(1, "# SKIP no /dev/shm");
+		return;
+	}
+	T_OK(ftruncate(fd, (off_t)PEXT_V1_EXTENT_BLOCKS * BS) == 0,
+	    "sparse tmpfs file");
+	close(fd);
+	T_EQ(pool_lun_open(&lun, path, pext_pool_id(CLUSTER), 2, 1), 0,
+	    "open on tmpfs");
+	T_EQ(pool_lun_format(&lun, CLUSTER, "shm", 0), 0, "format");
+	img_make(&a, 1536 * 1024 + 7, 21, "2.0");
+	T_OK(pool_img_write(&lun, a.data, a.len, a.md, a.version, NULL,
+	    NULL) == 0, "write on tmpfs (%s)", lun.direct ? "O_DIRECT" :
+	    "O_DSYNC");
+	T_EQ(img_is(&lun, &a, a.md, NULL, NULL), 0, "read it back");
+	pool_lun_close(&lun);
+	unlink(path);
+	free(a.data);
+}
+
 static uint64_t	st_done, st_total;
 
 static void
@@ -423,6 +453,7 @@ main(void)
 		return 1;
 	}
 	test_one();
+	test_tmpfs();
 	test_store();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
