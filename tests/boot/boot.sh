@@ -6,7 +6,8 @@
 # a test store (DUONAS_BOOT_TEST_STORE), a new slot that never reaches
 # good (fallback after 3 attempts, no copy made, no reinstall), kill -9
 # at each step of an install (the next start boots a valid slot), and no
-# valid slot (exit 78).
+# valid slot (exit 78); the image fetched from the LUNs' image store
+# (put there by tests/boot/store_put).
 . "${DUONAS_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 t_init boot
 
@@ -202,8 +203,21 @@ t_eq "$(stamp "$SLOTS/A/image" "$SLOTS/B/image" "$SLOTS/slotrec")" \
 t_cmd "with --keys it installs" "$BOOT" install "$T_DIR/img3" -c "$CONF" \
     -n A --keys "$T_DIR/other.pub"
 
-# no valid slot at all
+# the real image store of the LUNs (B holds an image signed by a key the
+# boot does not trust: it is bad, and the preferred image goes there)
 unset DUONAS_BOOT_TEST_STORE
+echo "preferred 0.2.0 $D2 $(stat -c %s "$T_DIR/img2")" >"$STATE/image/boot"
+boot
+t_eq "$?$(ran version)" "00.1.0" "store empty (no LUN file): A boots"
+grep -q "keeping what this head has" "$LOG"
+t_ok $? "log: the fetch failed, keeping what it has ($(grep 'preferred 0.2.0:' "$LOG"))"
+t_cmd "0.2.0 put into the LUNs' store" "$DUONAS_BUILDDIR/tests/boot/store_put" \
+    "$CONF" "$T_DIR/img2"
+boot
+t_eq "$?$(ran version) $(field slot) $(field state)" "00.2.0 B new" \
+    "installed from the LUNs' store into B"
+
+# no valid slot at all
 : >"$STATE/image/boot"
 echo corrupt >>"$SLOTS/A/image"
 echo corrupt >>"$SLOTS/B/image"
