@@ -7,6 +7,8 @@
  * duonasd with DUONAS_BOOT_INFO.  Also `install IMAGE` (an admin's
  * explicit install, the first one on a new head) and `status`.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -39,7 +41,8 @@ struct ctx {
 	char		 dir[4096];		/* slot directory */
 	char		 secpath[4096];		/* <state>/image/boot */
 	struct boot_sec	 sec;
-	uint8_t		 keys[IMG_MAX_KEYS + 1][IMG_PUBKEY_LEN];
+	/* the section's, boot { keys }, --keys */
+	uint8_t		 keys[IMG_MAX_KEYS + 2][IMG_PUBKEY_LEN];
 	int		 nkeys;
 };
 
@@ -146,8 +149,6 @@ setup(struct ctx *c, const char *extra_keys)
 			continue;
 		if (i == 0 && stat(files[i], &st) < 0 && errno == ENOENT)
 			continue;
-		if (c->nkeys == IMG_MAX_KEYS + 1)
-			break;
 		if (img_pubkey_load(files[i], c->keys[c->nkeys], err,
 		    sizeof(err)) < 0) {
 			say("%s", err);
@@ -404,7 +405,15 @@ cmd_install(struct ctx *c, const char *image, const char *keys)
 		free(data);
 		return EX_IOERR_;
 	}
-	slot = rv > 0 ? 0 : 1 - rec.primary;
+	if (rv > 0) {
+		/* no record: A, unless A holds something (a lost record must
+		 * not cost the image this head may be running) */
+		char a[4200];
+
+		snprintf(a, sizeof(a), "%s/A/image", c->dir);
+		slot = access(a, F_OK) == 0 ? 1 : 0;
+	} else
+		slot = 1 - rec.primary;
 	if (slot_install(c->dir, slot, data, len, &info, err,
 	    sizeof(err)) < 0) {
 		say("%s", err);

@@ -6,7 +6,8 @@
 # a test store (DUONAS_BOOT_TEST_STORE), a new slot that never reaches
 # good (fallback after 3 attempts, no copy made, no reinstall), kill -9
 # at each step of an install (the next start boots a valid slot), and no
-# valid slot (exit 78).
+# valid slot (exit 78); the image fetched from the LUNs' image store
+# (put there by tests/boot/store_put).
 . "${DUONAS_SRCDIR:-$(dirname "$0")/../..}/tests/lib.sh"
 t_init boot
 
@@ -100,6 +101,14 @@ t_eq "$(field slot) $(field state)" "A good" "boot info: slot A, good"
 t_eq "$(field digest)" "$(sha256sum "$T_DIR/img1" | cut -d' ' -f1)" \
     "boot info: digest of the image"
 
+R_BEFORE=$(stamp "$SLOTS/slotrec")
+rm -f "$OUT"
+"$BOOT" --dry-run -c "$CONF" -n A >"$T_DIR/dry" 2>&1
+t_ok $? "dry run"
+grep -q "^would exec $SLOTS/A/duonasd -c $CONF -n A" "$T_DIR/dry" &&
+    [ ! -f "$OUT" ] && [ "$(stamp "$SLOTS/slotrec")" = "$R_BEFORE" ]
+t_ok $? "dry run: says what it would run, runs and writes nothing"
+
 # a second install goes into the other slot; a corrupt slot is bad
 t_cmd "install 0.2.0" "$BOOT" install "$T_DIR/img2" -c "$CONF" -n A
 boot
@@ -145,7 +154,9 @@ t_eq "$(stamp "$SLOTS/A/image" "$SLOTS/A/duonasd")" "$A_BEFORE" \
     "A not copied or touched"
 t_eq "$(stamp "$SLOTS/B/image")" "$B_INST" "B not installed again"
 
-# kill -9 at each step of an install (the hook pauses 1.5 s after each)
+# kill -9 at each step of an install (the hook pauses 1.5 s after each:
+# image written, files extracted, old slot removed)
+KILL_AT=(0 0.7 2.2 3.7)
 for step in 1 2 3; do
 	echo corrupt >>"$SLOTS/B/image"	# so the start reinstalls B
 	rm -f "$OUT"
@@ -153,19 +164,60 @@ for step in 1 2 3; do
 	    >"$T_DIR/kill.log" 2>&1 &
 	pid=$!
 	T_PIDS+=("$pid")
-	sleep "$(echo "0.7 + 1.5 * ($step - 1)" | bc)"
+	sleep "${KILL_AT[$step]}"
 	kill -9 "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	t_ok "$( [ -f "$OUT" ] && echo 1 || echo 0)" \
 	    "kill -9 in install step $step: the daemon was not started"
+	case $step in
+	1|2) [ -d "$SLOTS/B.new" ] && [ -d "$SLOTS/B" ] ;;
+	3) [ -d "$SLOTS/B.new" ] && [ ! -e "$SLOTS/B" ] ;;
+	esac
+	t_ok $? "killed where meant: $(cd "$SLOTS" && echo *)"
 	boot
 	rc=$?
 	t_eq "$rc $(ran version)" "0 0.2.0" \
 	    "after the kill at step $step: 0.2.0 boots ($(field slot))"
 done
 
-# no valid slot at all
+# the floor: a preferred image older than it is not installed
+echo corrupt >>"$SLOTS/B/image"
+{ echo "preferred 0.2.0 $D2 $(stat -c %s "$T_DIR/img2")"; echo "floor 0.3.0"; } \
+    >"$STATE/image/boot"
+boot
+t_eq "$?$(ran version)" "00.1.0" "below the floor: A boots"
+grep -q "older than the floor 0.3.0: refused" "$LOG"
+t_ok $? "log: refused below the floor"
+[ ! -e "$SLOTS/B.new" ]
+t_ok $? "nothing half-installed"
+
+# an image signed by a key nobody trusts is refused by install
+t_cmd "other key made" "$MKIMAGE" --keygen "$T_DIR/other"
+t_cmd "image with the other key" "$MKIMAGE" -k "$T_DIR/other.key" \
+    --version 0.3.0 --file duonasd="$T_DIR/d2" -o "$T_DIR/img3"
+BEFORE=$(stamp "$SLOTS/A/image" "$SLOTS/B/image" "$SLOTS/slotrec")
+"$BOOT" install "$T_DIR/img3" -c "$CONF" -n A >"$LOG" 2>&1
+t_eq "$?" 65 "untrusted image: install exit 65 ($(cat "$LOG"))"
+t_eq "$(stamp "$SLOTS/A/image" "$SLOTS/B/image" "$SLOTS/slotrec")" \
+    "$BEFORE" "untrusted image: no slot or record touched"
+t_cmd "with --keys it installs" "$BOOT" install "$T_DIR/img3" -c "$CONF" \
+    -n A --keys "$T_DIR/other.pub"
+
+# the real image store of the LUNs (B holds an image signed by a key the
+# boot does not trust: it is bad, and the preferred image goes there)
 unset DUONAS_BOOT_TEST_STORE
+echo "preferred 0.2.0 $D2 $(stat -c %s "$T_DIR/img2")" >"$STATE/image/boot"
+boot
+t_eq "$?$(ran version)" "00.1.0" "store empty (no LUN file): A boots"
+grep -q "keeping what this head has" "$LOG"
+t_ok $? "log: the fetch failed, keeping what it has ($(grep 'preferred 0.2.0:' "$LOG"))"
+t_cmd "0.2.0 put into the LUNs' store" "$DUONAS_BUILDDIR/tests/boot/store_put" \
+    "$CONF" "$T_DIR/img2"
+boot
+t_eq "$?$(ran version) $(field slot) $(field state)" "00.2.0 B new" \
+    "installed from the LUNs' store into B"
+
+# no valid slot at all
 : >"$STATE/image/boot"
 echo corrupt >>"$SLOTS/A/image"
 echo corrupt >>"$SLOTS/B/image"
