@@ -190,7 +190,8 @@ dimg_status(struct buf *out, int json)
 /* ---- the heartbeat's software string and compatibility ------------------ */
 
 /*
- * "VERSION DIGEST8 STATE wMIN-MAX dMIN-MAX ARCH": STATE g (slot good),
+ * "VERSION;DIGEST8;STATE;wMIN-MAX;dMIN-MAX;ARCH" (no blanks: a
+ * heartbeat's string is printable ASCII without spaces): STATE g (slot good),
  * n (new: not yet good), - (not started by duonas-boot; DIGEST8 "-"
  * too).  At most 63 characters: the arch is left out when it does not
  * fit.  A peer from before images sends only its version.
@@ -208,11 +209,11 @@ sw_self(char *buf, size_t len)
 		img_digest_hex(im.bi.digest, hex);
 		hex[8] = 0;
 	}
-	n = snprintf(buf, len, "%s %s %c w%u-%u d%u-%u %s", dimg_version(),
+	n = snprintf(buf, len, "%s;%s;%c;w%u-%u;d%u-%u;%s", dimg_version(),
 	    hex, !im.booted ? '-' : atomic_load(&im.good) ? 'g' : 'n', wmin,
 	    wmax, dmin, dmax, arch);
 	if (n < 0 || (size_t)n >= len)
-		snprintf(buf, len, "%s %s %c w%u-%u d%u-%u", dimg_version(),
+		snprintf(buf, len, "%s;%s;%c;w%u-%u;d%u-%u", dimg_version(),
 		    hex, !im.booted ? '-' : atomic_load(&im.good) ? 'g' : 'n',
 		    wmin, wmax, dmin, dmax);
 }
@@ -220,24 +221,29 @@ sw_self(char *buf, size_t len)
 int
 dimg_swver_parse(const char *s, struct dimg_sw *p)
 {
-	char	v[64], d[16], st[4], w[32], dk[32], a[40];
-	int	n;
+	char	 buf[80], *f[6], *save = NULL, *t;
+	int	 n = 0;
 
 	memset(p, 0, sizeof(*p));
-	n = sscanf(s, "%63s %15s %3s %31s %31s %39s", v, d, st, w, dk, a);
-	if (n < 1)
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (t = strtok_r(buf, ";", &save); t != NULL && n < 6;
+	    t = strtok_r(NULL, ";", &save))
+		f[n++] = t;
+	if (n < 1 || strlen(f[0]) >= sizeof(p->version))
 		return -1;
-	snprintf(p->version, sizeof(p->version), "%s", v);
-	if (n < 5)
+	snprintf(p->version, sizeof(p->version), "%s", f[0]);
+	if (n == 1)
 		return 0;		/* an older head: version only */
-	p->full = 1;
-	snprintf(p->digest8, sizeof(p->digest8), "%s", d);
-	p->state = st[0];
-	if (sscanf(w, "w%u-%u", &p->wmin, &p->wmax) != 2 ||
-	    sscanf(dk, "d%u-%u", &p->dmin, &p->dmax) != 2)
+	if (n < 5 || strlen(f[1]) >= sizeof(p->digest8) ||
+	    strlen(f[2]) != 1 ||
+	    sscanf(f[3], "w%u-%u", &p->wmin, &p->wmax) != 2 ||
+	    sscanf(f[4], "d%u-%u", &p->dmin, &p->dmax) != 2)
 		return -1;
+	p->full = 1;
+	snprintf(p->digest8, sizeof(p->digest8), "%s", f[1]);
+	p->state = f[2][0];
 	if (n >= 6)
-		snprintf(p->arch, sizeof(p->arch), "%s", a);
+		snprintf(p->arch, sizeof(p->arch), "%.39s", f[5]);
 	return 0;
 }
 
@@ -755,125 +761,102 @@ static struct {
 	struct dimg_sw	peer;		/* for the thread */
 } cold;
 
-/* The master's side: make the newer image preferred, then restart the
- * head that does not run it (the slave through type 104, or itself). */
+/* The head running the older software (a cold start of a new cluster):
+ * once the peer's image is in the store, verify it, leave it to
+ * duonas-boot as <statedir>/image/adopt and restart into it.  Nothing is
+ * served meanwhile (both heads hold in INIT). */
 static void *
 cold_thread(void *arg)
 {
 	struct dimg_sw		 p = cold.peer;
-	struct pargs		 a;
-	struct boot_sec		 s;
-	struct ctcm_result	*res = xcalloc(1, sizeof(*res));
+	struct boot_sec		 s, hint;
 	struct img_store_ent	 st[2 * CFG_MAX_LUNS];
+	struct img_info		 info;
+	uint8_t			 keys[IMG_MAX_KEYS][IMG_PUBKEY_LEN];
+	uint8_t			 fk[IMG_PUBKEY_LEN], d[IMG_DIGEST_LEN];
 	uint8_t			*data = NULL;
 	size_t			 len = 0;
 	char			 e[512], hex[2 * IMG_DIGEST_LEN + 1];
-	int			 mine_newer, n;
+	char			 path[CFG_PATH_MAX + 32];
+	struct buf		 o;
+	struct ctl_ctx		 c;
+	int			 n, nk, hfk, found = 0;
 
 	(void)arg;
-	memset(&a, 0, sizeof(a));
-	a.allow_downgrade = 1;
-	mine_newer = img_version_cmp(dimg_version(), p.version) >= 0;
-	log_info("image: cold start: this head runs %s, the peer %s: %s wins "
-	    "before either serves", dimg_version(), p.version, mine_newer ?
-	    dimg_version() : p.version);
-	if (mine_newer) {
-		if (slot_read_image(im.bi.dir, im.bi.slot, &data, &len, e,
-		    sizeof(e)) < 0)
-			goto fail;
-	} else {
-		/* the slave stores its image (sw_hold on its side): find it
-		 * on the LUNs by its digest prefix */
-		uint8_t	 d[IMG_DIGEST_LEN];
-		int	 found = 0;
-
-		for (int t = 0; t < 300 && !found; t++) {
-			n = img_store_list(im.cfg, im.cfg->heads[im.self].id,
-			    st, (int)nitems(st));
-			for (int i = 0; i < n && !found; i++) {
-				img_digest_hex(st[i].digest, hex);
-				if (st[i].valid_hdr && strncmp(hex, p.digest8, 8) ==
-				    0) {
-					memcpy(d, st[i].digest, sizeof(d));
-					found = 1;
-				}
-			}
-			if (!found)
-				usleep(200000);
-		}
-		if (!found) {
-			snprintf(e, sizeof(e), "the peer's image %s (%s) did "
-			    "not appear in the image store", p.version,
-			    p.digest8);
-			goto fail;
-		}
-		if ((n = img_store_get(im.cfg, im.cfg->heads[im.self].id, d,
-		    (void **)&data, &len, e, sizeof(e))) != 0) {
-			if (n > 0)
-				snprintf(e, sizeof(e), "no LUN holds a valid "
-				    "copy of the peer's image");
-			goto fail;
-		}
-	}
-	a.data = data;
-	a.len = len;
 	if (section_now(&s, NULL, e, sizeof(e)) < 0)
 		goto fail;
-	if (mine_newer) {
-		if (verify_and_store(NULL, &a, "cold start") < 0) {
-			snprintf(e, sizeof(e), "this head's image could not "
-			    "be stored");
-			goto fail;
-		}
-	} else {
-		uint8_t keys[IMG_MAX_KEYS][IMG_PUBKEY_LEN];
-		int nk = trusted_keys(&s, keys, a.key, &a.add_key);
-
-		if (img_verify(data, len, (const uint8_t (*)[IMG_PUBKEY_LEN])
-		    keys, nk, &a.info, e, sizeof(e)) < 0 ||
-		    !img_runs_here(&a.info.m, e, sizeof(e)))
-			goto fail;
-		a.add_key = 0;
+	if (s.preferred.set) {
+		/* an existing cluster: its preferred image decides, and
+		 * duonas-boot already went for it; mixed versions pair */
+		log_info("image: cold start: the cluster prefers %s; not "
+		    "adopting the peer's %s", s.preferred.version, p.version);
+		cold.gave_up = 1;
+		return NULL;
 	}
-	if (!s.preferred.set || memcmp(s.preferred.digest, a.info.digest,
-	    IMG_DIGEST_LEN) != 0) {
-		if (ctcm_txn_run(prefer_edit, &a, "duonasd", "image cold start: "
-		    "the newest version wins", 0, res) != 0) {
-			snprintf(e, sizeof(e), "%.500s", res->msg);
-			goto fail;
+	log_info("image: cold start: this head runs %s, the peer %s: %s wins "
+	    "before either serves", dimg_version(), p.version, p.version);
+	for (int t = 0; t < 300 && !found; t++) {
+		n = img_store_list(im.cfg, im.cfg->heads[im.self].id, st,
+		    (int)nitems(st));
+		for (int i = 0; i < n && !found; i++) {
+			img_digest_hex(st[i].digest, hex);
+			if (st[i].valid_hdr && strncmp(hex, p.digest8, 8) == 0) {
+				memcpy(d, st[i].digest, sizeof(d));
+				found = 1;
+			}
 		}
-		log_info("image: cold start: %s is the preferred image: %s",
-		    a.info.m.version, res->msg);
+		if (!found)
+			usleep(200000);
 	}
-	if (mine_newer) {
-		if (ask_peer_restart(a.info.digest, e, sizeof(e)) < 0)
-			goto fail;
-		log_info("image: cold start: the peer restarts into %s",
-		    a.info.m.version);
-	} else {
-		struct ctl_ctx c;
-
-		memset(&c, 0, sizeof(c));
-		buf_init(&c.out);
-		log_info("image: cold start: this head restarts into %s",
-		    a.info.m.version);
-		if (restart_self(&c, "cold start", RESTART_TIMEOUT_MS) !=
-		    CTL_EX_OK) {
-			buf_add_u8(&c.out, 0);
-			snprintf(e, sizeof(e), "%s", (char *)c.out.data);
-			buf_free(&c.out);
-			goto fail;
-		}
-		buf_free(&c.out);
+	if (!found) {
+		snprintf(e, sizeof(e), "the peer's image %s (%s) did not "
+		    "appear in the image store", p.version, p.digest8);
+		goto fail;
+	}
+	if ((n = img_store_get(im.cfg, im.cfg->heads[im.self].id, d,
+	    (void **)&data, &len, e, sizeof(e))) != 0) {
+		if (n > 0)
+			snprintf(e, sizeof(e), "no LUN holds a valid copy of "
+			    "the peer's image");
+		goto fail;
+	}
+	nk = trusted_keys(&s, keys, fk, &hfk);
+	if (img_verify(data, len, (const uint8_t (*)[IMG_PUBKEY_LEN])keys, nk,
+	    &info, e, sizeof(e)) < 0 || !img_runs_here(&info.m, e, sizeof(e)))
+		goto fail;
+	memset(&hint, 0, sizeof(hint));
+	ref_of(&info, &hint.preferred);
+	buf_init(&o);
+	boot_sec_format(&hint, &o);
+	snprintf(path, sizeof(path), "%s/image",
+	    im.cfg->heads[im.self].statedir);
+	mkdir_p(path, 0755);
+	snprintf(path, sizeof(path), "%s/image/adopt",
+	    im.cfg->heads[im.self].statedir);
+	n = file_write_atomic(path, o.data, o.len, 0644);
+	buf_free(&o);
+	if (n < 0) {
+		snprintf(e, sizeof(e), "%s: %s", path, strerror(errno));
+		goto fail;
 	}
 	free(data);
-	free(res);
-	/* busy stays set until the heads agree (or the hold gives up) */
+	data = NULL;
+	memset(&c, 0, sizeof(c));
+	buf_init(&c.out);
+	log_info("image: cold start: this head restarts into %s",
+	    info.m.version);
+	if (restart_self(&c, "cold start", RESTART_TIMEOUT_MS) != CTL_EX_OK) {
+		buf_add_u8(&c.out, 0);
+		snprintf(e, sizeof(e), "%.500s", (char *)c.out.data);
+		buf_free(&c.out);
+		goto fail;
+	}
+	buf_free(&c.out);
+	/* busy stays set: the restart is under way */
 	return NULL;
 fail:
 	log_warnx("image: cold start: %s", e);
 	free(data);
-	free(res);
 	sleep(2);
 	atomic_store(&cold.busy, 0);
 	return NULL;
@@ -923,6 +906,7 @@ sw_hold(const char *peer, int master)
 	struct dimg_sw	p;
 	char		hex[2 * IMG_DIGEST_LEN + 1];
 	uint64_t	now = now_ms();
+	int		cmp;
 
 	if (!im.booted || !im.have_run || dimg_swver_parse(peer, &p) < 0 ||
 	    !p.full || p.digest8[0] == '-')
@@ -951,12 +935,16 @@ sw_hold(const char *peer, int master)
 		cold.gave_up = 1;
 		return 0;
 	}
-	if (master && !atomic_exchange(&cold.busy, 1)) {
-		cold.peer = p;
-		if (start_thread(cold_thread) < 0)
-			atomic_store(&cold.busy, 0);
-	} else if (!master && img_version_cmp(dimg_version(), p.version) > 0 &&
-	    !atomic_exchange(&cold.offered, 1)) {
+	/* the older software adopts the newer; equal versions with other
+	 * contents: the master's wins */
+	cmp = img_version_cmp(dimg_version(), p.version);
+	if (cmp < 0 || (cmp == 0 && !master)) {
+		if (!atomic_exchange(&cold.busy, 1)) {
+			cold.peer = p;
+			if (start_thread(cold_thread) < 0)
+				atomic_store(&cold.busy, 0);
+		}
+	} else if (!atomic_exchange(&cold.offered, 1)) {
 		if (start_thread(offer_thread) < 0)
 			atomic_store(&cold.offered, 0);
 	}
@@ -980,6 +968,26 @@ factory_start(void)
 	return NULL;
 }
 
+/* The cold-start hint (<statedir>/image/adopt) is needed only until
+ * the configuration names a preferred image. */
+static void
+hint_cleanup(void)
+{
+	char		path[CFG_PATH_MAX + 32], e[CFG_PATH_MAX + 32], e2[256];
+	struct boot_sec	s;
+
+	snprintf(path, sizeof(path), "%s/image/adopt",
+	    im.cfg->heads[im.self].statedir);
+	if (access(path, F_OK) != 0)
+		return;
+	snprintf(e, sizeof(e), "%s/image/boot",
+	    im.cfg->heads[im.self].statedir);
+	if (boot_sec_load(e, &s, e2, sizeof(e2)) == 0 && s.preferred.set &&
+	    unlink(path) == 0)
+		log_info("image: the cluster prefers %s: cold-start hint "
+		    "removed", s.preferred.version);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -995,6 +1003,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (im.good_since_ms == 0)
 		im.good_since_ms = now;
+	hint_cleanup();
 	if (im.booted && !atomic_load(&im.good) && now - im.good_since_ms >=
 	    (uint64_t)im.cfg->boot_good_after_s * 1000) {
 		int rc = slots_mark_good(im.bi.dir, im.bi.slot, im.bi.digest,

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "boot/slots.h"
 #include "common/cfg.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "pool/img_store.h"
 
@@ -137,6 +138,23 @@ setup(struct ctx *c, const char *extra_keys)
 		 * the slots hold with the bootstrap keys */
 		say("%s; ignoring the image section", err);
 		memset(&c->sec, 0, sizeof(c->sec));
+	}
+	/* A cold start of a new cluster (no preferred image yet) whose
+	 * peer runs newer software: the daemon left the peer's image as
+	 * <statedir>/image/adopt ("preferred V DIGEST SIZE") before it
+	 * restarted; it counts as the preferred image until the cluster
+	 * names one (docs/boot-images.md, "Which image a head runs"). */
+	if (!c->sec.preferred.set) {
+		struct boot_sec	hint;
+
+		snprintf(path, sizeof(path), "%s/image/adopt",
+		    c->cfg.heads[c->self].statedir);
+		if (boot_sec_load(path, &hint, err, sizeof(err)) == 0 &&
+		    hint.preferred.set) {
+			c->sec.preferred = hint.preferred;
+			say("cold start: adopting the peer's image %s",
+			    hint.preferred.version);
+		}
 	}
 	c->nkeys = 0;
 	for (int i = 0; i < c->sec.nkeys; i++)
@@ -490,6 +508,7 @@ main(int argc, char **argv)
 	const char	*cmd = NULL, *keys = NULL, *image = NULL;
 	int		 ch, dry = 0;
 
+	log_init("duonas-boot", 0, 0);
 	c->conf = SYSCONFDIR "/duonas/duonas.conf";
 	if (argc > 1 && (strcmp(argv[1], "install") == 0 ||
 	    strcmp(argv[1], "status") == 0)) {

@@ -35,7 +35,7 @@ struct handler {
 	ctl_handler	 fn;
 };
 
-static struct handler	 handlers[64];
+static struct handler	 handlers[160];	/* >= every command of ctl_cmds.c */
 static int		 nhandlers;
 static int		 listen_fd = -1;
 static struct event	*listen_ev;

@@ -249,8 +249,14 @@ peer_events(void)
 	case HA_STA_INIT_M:
 		if (ps & (HA_STA_INIT_S | HA_STA_DAC_S))
 			init_ready();
-		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M))
-			ha_evt(HA_EVT_PEER_DEGRADED);
+		else if (ps & (HA_STA_DEGRADED | HA_STA_DAC_M)) {
+			/* joining a serving peer: not with software it
+			 * cannot pair with (stay in INIT, say why) */
+			if (sw_agrees())
+				ha_evt(HA_EVT_PEER_DEGRADED);
+			else
+				mon.ev_peerstate = 0;
+		}
 		else if ((ps & HA_STA_INIT_M) || ((ps & HA_STA_MONITOR) &&
 		    (mon.last.flags & HB_F_CONFLICT))) {
 			log_warnx("ha: both heads claim master (configuration "
@@ -265,8 +271,12 @@ peer_events(void)
 	case HA_STA_INIT_S:
 		if (ps & (HA_STA_INIT_M | HA_STA_DAC_M))
 			init_ready();
-		else if (ps & HA_STA_DEGRADED)
-			ha_evt(HA_EVT_PEER_DEGRADED);
+		else if (ps & HA_STA_DEGRADED) {
+			if (sw_agrees())
+				ha_evt(HA_EVT_PEER_DEGRADED);
+			else
+				mon.ev_peerstate = 0;
+		}
 		break;
 	case HA_STA_DEGRADED:
 	case HA_STA_DAC_M:

@@ -71,6 +71,11 @@ boot_stop() {
 	eval "SUP_$h="
 }
 
+# boot_primary HEAD: the version in HEAD's primary slot (duonas-boot status)
+boot_primary() {
+	"$DUONAS_BOOT" status -c "$T_DIR/duonas.conf" -n "$1" 2>/dev/null |
+	    sed -n 's/^\* [AB]: version \([^ ]*\) .*/\1/p'
+}
 img_json() { ha_cli "$1" image status --json 2>/dev/null; }
 img_field() {	# img_field HEAD KEY: the first "KEY":"value" of image status
 	img_json "$1" | grep -o "\"$2\":\"[^\"]*\"" | head -n 1 |

@@ -55,7 +55,7 @@ t_ok $? "B stopped (A serves both)"
     >"$T_DIR/inst.out" 2>&1
 t_ok $? "an administrator installs 1.2.0 on B by hand ($(tail -n 1 "$T_DIR/inst.out"))"
 "$DUONAS_BOOT" status -c "$T_DIR/duonas.conf" -n B >"$T_DIR/bs.out" 2>&1
-grep -q "primary.*1.2.0\|1.2.0.*primary" "$T_DIR/bs.out"
+[ "$(boot_primary B)" = 1.2.0 ]
 t_ok $? "B's primary slot holds 1.2.0 ($(tr '\n' ';' <"$T_DIR/bs.out" | head -c 300))"
 boot_start B
 wait_until 60 ha_dual_active
@@ -63,8 +63,7 @@ t_ok $? "B joins ($(ha_state A), $(ha_state B))"
 wait_until 20 img_runs B 1.1.0
 t_ok $? "B runs the cluster's 1.1.0, not its newer 1.2.0 ($(img_field B version))"
 "$DUONAS_BOOT" status -c "$T_DIR/duonas.conf" -n B >"$T_DIR/bs.out" 2>&1
-grep -q "primary.*1.1.0\|1.1.0.*primary" "$T_DIR/bs.out" &&
-    grep -q "1.2.0" "$T_DIR/bs.out"
+[ "$(boot_primary B)" = 1.1.0 ] && grep -q "version 1.2.0" "$T_DIR/bs.out"
 t_ok $? "its primary designation went back to the 1.1.0 slot; 1.2.0 stays in the other"
 wait_until 30 _ha_home
 t_ok $? "each head serves its own"
@@ -78,7 +77,7 @@ t_ok $? "B stopped, A serves lb"
 "$DUONAS_BOOT" install "$T_DIR/w7.img" -c "$T_DIR/duonas.conf" -n B \
     >"$T_DIR/inst.out" 2>&1
 W7S=$("$DUONAS_BOOT" status -c "$T_DIR/duonas.conf" -n B 2>/dev/null |
-    sed -n 's/^slot \([AB]\).*2\.0\.0.*/\1/p' | head -n 1)
+    sed -n 's/^[* ] \([AB]\): version 2\.0\.0 .*/\1/p' | head -n 1)
 W7D=$(sha256sum <"$T_DIR/w7.img" | cut -d' ' -f1)
 [ -n "$W7S" ]
 t_ok $? "2.0.0 installed in B's slot $W7S"
@@ -126,8 +125,9 @@ o=$(HA_CLI_TIMEOUT=60 ha_cli B image restart 2>&1)
 t_ok $? "image restart on B ($(echo "$o" | tail -n 1))"
 wait_until 60 img_runs B 1.2.0
 t_ok $? "B runs 1.2.0 ($(img_field B version))"
-grep -q "duonas-boot.*\(la\|lun 1\).*\(corrupt\|mismatch\|does not match\|invalid\)" "$T_DIR/B.log"
-t_ok $? "duonas-boot logged la's bad copy and used another LUN"
+grep -q "duonas-boot.*la.img: image slot $slot .*does not match its SHA-256" "$T_DIR/B.log" &&
+    grep -q "duonas-boot: installed 1.2.0 into [AB] from the store" "$T_DIR/B.log"
+t_ok $? "duonas-boot logged la's bad copy and installed 1.2.0 from another LUN"
 wait_until 60 ha_dual_active && wait_until 30 _ha_home
 t_ok $? "dual active, each head serving its own (A on 1.1.0, B on 1.2.0: compatible)"
 t_done

@@ -65,7 +65,7 @@ refused() {	# refused WANT_RC PATTERN FILE [args]
 "$DUONAS" image keygen "$T_DIR/other" >/dev/null &&
     "$DUONAS_MKIMAGE" -k "$T_DIR/other.key" -o "$T_DIR/otherkey.img" \
     --version 1.1.0 "$DUONAS_BUILDDIR" >/dev/null
-refused 1 "trusted key" "$T_DIR/otherkey.img"
+refused 1 "not trusted" "$T_DIR/otherkey.img"
 cp "$T_DIR/v2.img" "$T_DIR/corrupt.img"
 sz=$(stat -c %s "$T_DIR/corrupt.img")
 printf '\xff' | dd of="$T_DIR/corrupt.img" bs=1 seek=$((sz / 2)) conv=notrunc 2>/dev/null
