@@ -67,28 +67,12 @@ sig_cb(evutil_socket_t sig, short ev, void *arg)
 static int
 pick_head(struct cfg *cfg, const char *name)
 {
-	char	host[256];
+	char	err[CFG_PATH_MAX + 128];
 	int	i;
 
-	if (name != NULL) {
-		if ((i = cfg_head_find(cfg, name)) < 0)
-			log_warnx("%s: no head named '%s' (heads: %s, %s)",
-			    cfg->file, name, cfg->heads[0].name,
-			    cfg->heads[1].name);
-		return i;
-	}
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = 0;
-		char *dot = strchr(host, '.');
-		if (dot)
-			*dot = 0;
-		if ((i = cfg_head_find(cfg, host)) >= 0)
-			return i;
-	}
-	log_warnx("%s: this host (%s) is not one of the heads %s, %s; "
-	    "use -n HEAD", cfg->file, host, cfg->heads[0].name,
-	    cfg->heads[1].name);
-	return -1;
+	if ((i = cfg_pick_head(cfg, name, err, sizeof(err))) < 0)
+		log_warnx("%s", err);
+	return i;
 }
 
 /* The health monitor's actions are the HA controller's (loop thread). */

@@ -1492,29 +1492,11 @@ cmd_image_floor(struct ctl_ctx *c, int argc, char **argv)
 }
 
 static int
-parse_timeout(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
-    int def, int *ms)
-{
-	const char	*v, *es;
-	long long	 n;
-	int		 bad = 0;
-
-	*ms = def;
-	if ((v = ctl_opt_take(argc, argv, "timeout", &bad)) == NULL)
-		return bad ? ctl_usage(c, cmd, "--timeout needs a value") : 0;
-	if (parse_num(v, 100, 3600000, &n, &es) < 0)
-		return ctl_usage(c, cmd, "--timeout '%s' is %s (100..3600000 "
-		    "ms)", v, es);
-	*ms = (int)n;
-	return 0;
-}
-
-static int
 cmd_image_restart(struct ctl_ctx *c, int argc, char **argv)
 {
 	int tmo, rc;
 
-	if ((rc = parse_timeout(c, "image restart", &argc, argv,
+	if ((rc = ha_adm_timeout(c, "image restart", &argc, argv,
 	    RESTART_TIMEOUT_MS, &tmo)) != 0)
 		return rc;
 	if (argc != 0)
@@ -1612,7 +1594,7 @@ cmd_image_upgrade(struct ctl_ctx *c, int argc, char **argv)
 	int		 tmo, rc, ex, mine_ok;
 	uint64_t	 t0 = now_ms(), t1, old_boot;
 
-	if ((rc = parse_timeout(c, "image upgrade", &argc, argv,
+	if ((rc = ha_adm_timeout(c, "image upgrade", &argc, argv,
 	    UPGRADE_TIMEOUT_MS, &tmo)) != 0)
 		return rc;
 	if (argc != 0)

@@ -223,18 +223,6 @@ slotrec_read(const char *dir, struct slotrec *r, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-fsync_path(const char *path)
-{
-	int	fd, rv;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
 int
 slotrec_write(const char *dir, struct slotrec *r, char *err, size_t errlen)
 {
@@ -277,7 +265,7 @@ slotrec_write(const char *dir, struct slotrec *r, char *err, size_t errlen)
 		return -1;
 	}
 	close(fd);
-	if (created && fsync_path(dir) < 0) {
+	if (created && fsync_dir(dir) < 0) {
 		snprintf(err, errlen, "%s: fsync: %s", dir, strerror(errno));
 		return -1;
 	}

@@ -81,18 +81,6 @@ slot_verify(const char *dir, int slot, const uint8_t keys[][IMG_PUBKEY_LEN],
 	return 0;
 }
 
-static int
-fsync_dir(const char *path)
-{
-	int	fd, rv;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rv = fsync(fd);
-	close(fd);
-	return rv;
-}
-
 /* Remove a slot directory: it holds only regular files (no subdirs). */
 static int
 rm_slotdir(const char *path)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/cfg.h"
 #include "common/util.h"
@@ -875,4 +876,31 @@ cfg_boot_dir(const struct cfg *c, const struct cfg_head *h, char *out,
 		snprintf(out, outlen, "%s", c->boot_dir);
 	else
 		snprintf(out, outlen, "%s/boot", h->statedir);
+}
+
+int
+cfg_pick_head(const struct cfg *cfg, const char *name, char *err,
+    size_t errlen)
+{
+	char	host[256] = "?", *dot;
+	int	i;
+
+	if (name != NULL) {
+		if ((i = cfg_head_find(cfg, name)) < 0)
+			snprintf(err, errlen, "%s: no head named '%s' (heads: "
+			    "%s, %s)", cfg->file, name, cfg->heads[0].name,
+			    cfg->heads[1].name);
+		return i;
+	}
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = 0;
+		if ((dot = strchr(host, '.')) != NULL)
+			*dot = 0;
+		if ((i = cfg_head_find(cfg, host)) >= 0)
+			return i;
+	}
+	snprintf(err, errlen, "%s: this host (%s) is not one of the heads %s, "
+	    "%s; use -n HEAD", cfg->file, host, cfg->heads[0].name,
+	    cfg->heads[1].name);
+	return -1;
 }

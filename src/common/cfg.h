@@ -142,6 +142,10 @@ struct cfg {
 	int		boot_good_after_s;	/* DAC/DEGRADED this long */
 };
 
+/* This head: the one named name, else the one named like this host
+ * (up to the first dot).  Its index, or -1 with err naming the heads. */
+int	cfg_pick_head(const struct cfg *, const char *name, char *err,
+	    size_t errlen);
 /* The slot directory of head h: boot dir, else <statedir>/boot. */
 void	cfg_boot_dir(const struct cfg *, const struct cfg_head *h, char *out,
 	    size_t outlen);

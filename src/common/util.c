@@ -361,17 +361,25 @@ random_u64(void)
 	return v;
 }
 
+int
+fsync_dir(const char *dir)
+{
+	int fd, rv = 0;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fsync(fd) < 0)
+		rv = -1;
+	close(fd);
+	return rv;
+}
+
 static int
 fsync_dir_of(const char *path)
 {
 	char	*d = xstrdup(path);
-	int	 fd, rv = 0;
+	int	 rv = fsync_dir(dirname(d));
 
-	fd = open(dirname(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || fsync(fd) < 0)
-		rv = -1;
-	if (fd >= 0)
-		close(fd);
 	free(d);
 	return rv;
 }

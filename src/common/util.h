@@ -84,6 +84,8 @@ uint64_t	 random_u64(void);
 
 /* Replace path atomically: write path.tmp, fsync, rename, fsync dir.
  * Returns 0 or -1 with errno set. */
+/* fsync a directory (after creating, renaming or removing in it). */
+int		 fsync_dir(const char *dir);
 int		 file_write_atomic(const char *path, const void *, size_t,
 		    mode_t mode);
 /* Read a whole file (max maxlen bytes). Returns 0 or -1 with errno set;

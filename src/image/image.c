@@ -532,18 +532,6 @@ out:
 
 /* ---- extract, check ----------------------------------------------------- */
 
-static int
-fsync_dir(const char *dir)
-{
-	int	fd, rc;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 int
 img_extract(const uint8_t *data, const struct img_info *info,
     const char *dir, char *err, size_t errlen)
