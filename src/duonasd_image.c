@@ -196,90 +196,48 @@ dimg_status(struct buf *out, int json)
  * too).  At most 63 characters: the arch is left out when it does not
  * fit.  A peer from before images sends only its version.
  */
+/* This head's software string fields (format ranges from the manifest
+ * it runs, else from this build). */
+static void
+sw_here(struct sw_string *w)
+{
+	const char *arch;
+	char hex[2 * IMG_DIGEST_LEN + 1];
+
+	memset(w, 0, sizeof(*w));
+	w->full = 1;
+	snprintf(w->version, sizeof(w->version), "%s", dimg_version());
+	snprintf(w->digest8, sizeof(w->digest8), "-");
+	if (im.booted) {
+		img_digest_hex(im.bi.digest, hex);
+		snprintf(w->digest8, sizeof(w->digest8), "%.8s", hex);
+	}
+	w->state = !im.booted ? '-' : atomic_load(&im.good) ? 'g' : 'n';
+	ranges_here(&w->wmin, &w->wmax, &w->dmin, &w->dmax, &arch);
+	snprintf(w->arch, sizeof(w->arch), "%.31s", arch);
+}
+
 static void
 sw_self(char *buf, size_t len)
 {
-	uint32_t	 wmin, wmax, dmin, dmax;
-	const char	*arch;
-	char		 hex[2 * IMG_DIGEST_LEN + 1] = "-";
-	int		 n;
+	struct sw_string w;
 
-	ranges_here(&wmin, &wmax, &dmin, &dmax, &arch);
-	if (im.booted) {
-		img_digest_hex(im.bi.digest, hex);
-		hex[8] = 0;
-	}
-	n = snprintf(buf, len, "%s;%s;%c;w%u-%u;d%u-%u;%s", dimg_version(),
-	    hex, !im.booted ? '-' : atomic_load(&im.good) ? 'g' : 'n', wmin,
-	    wmax, dmin, dmax, arch);
-	if (n < 0 || (size_t)n >= len)
-		snprintf(buf, len, "%s;%s;%c;w%u-%u;d%u-%u", dimg_version(),
-		    hex, !im.booted ? '-' : atomic_load(&im.good) ? 'g' : 'n',
-		    wmin, wmax, dmin, dmax);
-}
-
-int
-dimg_swver_parse(const char *s, struct dimg_sw *p)
-{
-	char	 buf[80], *f[6], *save = NULL, *t;
-	int	 n = 0;
-
-	memset(p, 0, sizeof(*p));
-	snprintf(buf, sizeof(buf), "%s", s);
-	for (t = strtok_r(buf, ";", &save); t != NULL && n < 6;
-	    t = strtok_r(NULL, ";", &save))
-		f[n++] = t;
-	if (n < 1 || strlen(f[0]) >= sizeof(p->version))
-		return -1;
-	snprintf(p->version, sizeof(p->version), "%s", f[0]);
-	if (n == 1)
-		return 0;		/* an older head: version only */
-	if (n < 5 || strlen(f[1]) >= sizeof(p->digest8) ||
-	    strlen(f[2]) != 1 ||
-	    sscanf(f[3], "w%u-%u", &p->wmin, &p->wmax) != 2 ||
-	    sscanf(f[4], "d%u-%u", &p->dmin, &p->dmax) != 2)
-		return -1;
-	p->full = 1;
-	snprintf(p->digest8, sizeof(p->digest8), "%s", f[1]);
-	p->state = f[2][0];
-	if (n >= 6)
-		snprintf(p->arch, sizeof(p->arch), "%.39s", f[5]);
-	return 0;
+	sw_here(&w);
+	sw_format(buf, len, &w);
 }
 
 static int
 sw_compat(const char *peer, char *why, size_t len)
 {
-	struct dimg_sw	 p;
-	uint32_t	 wmin, wmax, dmin, dmax;
-	const char	*arch;
+	struct sw_string me, p;
 
-	if (dimg_swver_parse(peer, &p) < 0) {
+	if (sw_parse(peer, &p) < 0) {
 		snprintf(why, len, "the peer's software string '%.70s' is "
 		    "malformed", peer);
 		return 0;
 	}
-	if (!p.full)
-		return 1;
-	ranges_here(&wmin, &wmax, &dmin, &dmax, &arch);
-	if (p.wmax < wmin || p.wmin > wmax) {
-		snprintf(why, len, "the peer (%s) speaks wire formats %u..%u, "
-		    "this head (%s) %u..%u: they do not overlap", p.version,
-		    p.wmin, p.wmax, dimg_version(), wmin, wmax);
-		return 0;
-	}
-	if (p.dmax < dmin || p.dmin > dmax) {
-		snprintf(why, len, "the peer (%s) reads disk formats %u..%u, "
-		    "this head (%s) %u..%u: they do not overlap", p.version,
-		    p.dmin, p.dmax, dimg_version(), dmin, dmax);
-		return 0;
-	}
-	if (p.arch[0] && strcmp(p.arch, arch) != 0) {
-		snprintf(why, len, "the peer runs %s software, this head %s",
-		    p.arch, arch);
-		return 0;
-	}
-	return 1;
+	sw_here(&me);
+	return sw_compatible(&me, &p, why, len);
 }
 
 static int sw_hold(const char *peer, int master);
@@ -758,7 +716,7 @@ static struct {
 	int		gave_up;
 	_Atomic int	busy;		/* cold_thread running */
 	_Atomic int	offered;	/* slave: stored its image */
-	struct dimg_sw	peer;		/* for the thread */
+	struct sw_string	peer;		/* for the thread */
 } cold;
 
 /* The head running the older software (a cold start of a new cluster):
@@ -768,7 +726,7 @@ static struct {
 static void *
 cold_thread(void *arg)
 {
-	struct dimg_sw		 p = cold.peer;
+	struct sw_string		 p = cold.peer;
 	struct boot_sec		 s, hint;
 	struct img_store_ent	 st[2 * CFG_MAX_LUNS];
 	struct img_info		 info;
@@ -903,12 +861,12 @@ start_thread(void *(*fn)(void *))
 static int
 sw_hold(const char *peer, int master)
 {
-	struct dimg_sw	p;
+	struct sw_string	p;
 	char		hex[2 * IMG_DIGEST_LEN + 1];
 	uint64_t	now = now_ms();
 	int		cmp;
 
-	if (!im.booted || !im.have_run || dimg_swver_parse(peer, &p) < 0 ||
+	if (!im.booted || !im.have_run || sw_parse(peer, &p) < 0 ||
 	    !p.full || p.digest8[0] == '-')
 		return 0;
 	img_digest_hex(im.bi.digest, hex);
@@ -1589,7 +1547,7 @@ cmd_image_upgrade(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct boot_sec	 s;
 	struct snap	 sn;
-	struct dimg_sw	 p;
+	struct sw_string	 p;
 	char		 e[512], hex[2 * IMG_DIGEST_LEN + 1];
 	int		 tmo, rc, ex, mine_ok;
 	uint64_t	 t0 = now_ms(), t1, old_boot;
@@ -1624,7 +1582,7 @@ cmd_image_upgrade(struct ctl_ctx *c, int argc, char **argv)
 		    ha_fsm_state_name(sn.peer) : "not heard");
 		return CTL_EX_FAIL;
 	}
-	if (dimg_swver_parse(sn.peer_sw, &p) < 0 || !p.full) {
+	if (sw_parse(sn.peer_sw, &p) < 0 || !p.full) {
 		ctl_printf(c, "duonas image upgrade: the peer's software (%s) "
 		    "does not say which image it runs\n", sn.peer_sw);
 		return CTL_EX_FAIL;
@@ -1660,7 +1618,7 @@ cmd_image_upgrade(struct ctl_ctx *c, int argc, char **argv)
 			snap_take(&sn);
 			if (sn.peer_boot != old_boot && (sn.peer & HA_STA_DAC_S) &&
 			    sn.me == HA_STA_DAC_M &&
-			    dimg_swver_parse(sn.peer_sw, &p) == 0 && p.full &&
+			    sw_parse(sn.peer_sw, &p) == 0 && p.full &&
 			    p.state == 'g')
 				break;
 			if (now_ms() - t0 > (uint64_t)tmo) {

@@ -35,15 +35,5 @@ void	dimg_status(struct buf *out, int json);
 /* `duonas image ...` commands (before ctl_init). */
 void	dimg_ctl_register(void);
 
-/* A head's software string from its heartbeats, parsed. */
-struct dimg_sw {
-	int		full;		/* more than a version */
-	char		version[64];
-	char		digest8[16];	/* "-" when not booted from a slot */
-	char		state;		/* 'g', 'n', '-' */
-	uint32_t	wmin, wmax, dmin, dmax;
-	char		arch[40];
-};
-int	dimg_swver_parse(const char *s, struct dimg_sw *);
 
 #endif

@@ -190,4 +190,32 @@ int	boot_info_parse(const char *s, struct boot_info *);
 int	slots_mark_good(const char *dir, int slot,
 	    const uint8_t digest[IMG_DIGEST_LEN], char *err, size_t errlen);
 
+/* ---- the heartbeat's software string (swver.c, pure) ------------------- */
+
+/*
+ * "VERSION;DIGEST8;STATE;wMIN-MAX;dMIN-MAX;ARCH" (no blanks: printable
+ * ASCII without spaces, what every head's heartbeat decoder accepts):
+ * STATE g (slot good), n (new), - (not started by duonas-boot, DIGEST8
+ * "-" too).  A head from before images sends only "VERSION" (full 0).
+ */
+struct sw_string {
+	int		full;
+	char		version[IMG_VERSION_MAX + 1];
+	char		digest8[16];
+	char		state;
+	uint32_t	wmin, wmax, dmin, dmax;
+	char		arch[32];
+};
+
+/* At most len - 1 characters; the arch is left out when it does not
+ * fit. */
+void	sw_format(char *out, size_t len, const struct sw_string *);
+/* 0, or -1 when malformed. */
+int	sw_parse(const char *s, struct sw_string *);
+/* May a head running me pair with one running p?  Format ranges
+ * overlap and the archs match (either side version-only: yes).  1, or
+ * 0 with why. */
+int	sw_compatible(const struct sw_string *me, const struct sw_string *p,
+	    char *why, size_t whylen);
+
 #endif

@@ -473,6 +473,66 @@ test_info(void)
 	T_EQ(boot_info_parse("", &g), -1, "empty refused");
 }
 
+/* The heartbeat's software string: golden text, round trip, refusals,
+ * compatibility (swver.c). */
+static void
+test_swver(void)
+{
+	struct sw_string	a, b, p;
+	char			out[64], why[256];
+
+	memset(&a, 0, sizeof(a));
+	a.full = 1;
+	strcpy(a.version, "1.1.0");
+	strcpy(a.digest8, "3fa4c2d1");
+	a.state = 'g';
+	a.wmin = a.wmax = a.dmin = a.dmax = 1;
+	strcpy(a.arch, "x86_64");
+	sw_format(out, sizeof(out), &a);
+	T_OK(strcmp(out, "1.1.0;3fa4c2d1;g;w1-1;d1-1;x86_64") == 0,
+	    "golden software string (%s)", out);
+	T_OK(strchr(out, ' ') == NULL, "no blank in it");
+	T_OK(sw_parse(out, &p) == 0 && p.full && strcmp(p.version, "1.1.0") ==
+	    0 && strcmp(p.digest8, "3fa4c2d1") == 0 && p.state == 'g' &&
+	    p.wmin == 1 && p.wmax == 1 && p.dmin == 1 && p.dmax == 1 &&
+	    strcmp(p.arch, "x86_64") == 0, "parse round trip");
+	/* a long version: the arch goes, the rest fits 63 bytes */
+	strcpy(a.version, "1234567890.1234567890.123456789");
+	strcpy(a.arch, "averylongarchitecturename");
+	sw_format(out, 64, &a);
+	T_OK(strlen(out) <= 63 && strstr(out, "averylong") == NULL &&
+	    sw_parse(out, &p) == 0 && p.full && p.arch[0] == 0,
+	    "too long: the arch is left out (%s)", out);
+	T_OK(sw_parse("0.1.0", &p) == 0 && !p.full &&
+	    strcmp(p.version, "0.1.0") == 0, "a head from before images: "
+	    "version only");
+	T_OK(sw_parse("1.0;abc;x;w1-1;d1-1", &p) < 0, "bad state refused");
+	T_OK(sw_parse("1.0;abc;g;w2-1;d1-1", &p) < 0, "wire min > max refused");
+	T_OK(sw_parse("1.0;abc;g;1-1;d1-1", &p) < 0, "missing 'w' refused");
+	T_OK(sw_parse("1.0;abc;g;w1-1", &p) < 0, "too few fields refused");
+	T_OK(sw_parse("1.0;a;g;w1-1;d1-1;x;extra", &p) < 0,
+	    "too many fields refused");
+	T_OK(sw_parse("", &p) < 0, "empty refused");
+	/* compatibility */
+	T_OK(sw_parse("1.0.0;11111111;g;w1-2;d1-1;x86_64", &a) == 0 &&
+	    sw_parse("2.0.0;22222222;n;w2-3;d1-1;x86_64", &b) == 0 &&
+	    sw_compatible(&a, &b, why, sizeof(why)) == 1,
+	    "overlapping wire ranges pair");
+	T_OK(sw_parse("2.0.0;22222222;n;w7-7;d1-1;x86_64", &b) == 0 &&
+	    sw_compatible(&a, &b, why, sizeof(why)) == 0 &&
+	    strstr(why, "wire formats 7..7") != NULL,
+	    "disjoint wire ranges refused (%s)", why);
+	T_OK(sw_parse("2.0.0;22222222;n;w1-1;d2-2;x86_64", &b) == 0 &&
+	    sw_compatible(&a, &b, why, sizeof(why)) == 0 &&
+	    strstr(why, "disk formats 2..2") != NULL,
+	    "disjoint disk ranges refused (%s)", why);
+	T_OK(sw_parse("2.0.0;22222222;n;w1-1;d1-1;aarch64", &b) == 0 &&
+	    sw_compatible(&a, &b, why, sizeof(why)) == 0 &&
+	    strstr(why, "aarch64") != NULL, "another arch refused (%s)", why);
+	T_OK(sw_parse("0.0.9", &b) == 0 && sw_compatible(&a, &b, why,
+	    sizeof(why)) == 1, "a version-only peer pairs");
+}
+
 int
 main(void)
 {
@@ -485,6 +545,7 @@ main(void)
 	test_decide();
 	test_sec();
 	test_info();
+	test_swver();
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	if (system(cmd) != 0)
