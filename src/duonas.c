@@ -15,9 +15,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -294,6 +296,35 @@ image_keygen(int argc, char **argv)
 	return 0;
 }
 
+/* The progress of an upload, from image status --json, on one line of
+ * standard error until killed (a child of image_path_cmd). */
+static int
+upload_progress(const char *sock)
+{
+	char			*sv[3] = { "image", "status", "--json" };
+	struct buf		 out;
+	unsigned long long	 done, total, ms;
+	const char		*p;
+
+	buf_init(&out);
+	for (int i = 0; i < 36000; i++) {
+		usleep(300000);
+		buf_reset(&out);
+		if (ctl_client_call(sock, 3, sv, &out, 1) != 0)
+			continue;
+		buf_add_u8(&out, 0);
+		if ((p = strstr((char *)out.data, "\"upload\":{")) == NULL ||
+		    sscanf(p, "\"upload\":{\"done\":%llu,\"total\":%llu,"
+		    "\"ms\":%llu", &done, &total, &ms) != 3 || total == 0)
+			continue;
+		fprintf(stderr, "\r\033[Kimage upload: stored %.1f of %.1f MB "
+		    "(%.1f MB/s)", done / 1e6, total / 1e6, ms > 0 ?
+		    done / 1e3 / (double)ms : 0.0);
+	}
+	buf_free(&out);
+	return 0;
+}
+
 /* image upload FILE / image key add FILE: the daemon reads the file, so
  * it gets an absolute path. */
 static int
@@ -302,6 +333,7 @@ image_path_cmd(const struct ctl_cmd *c, const char *sock, int argc,
 {
 	char	 path[PATH_MAX], **nv;
 	int	 rc, file = -1;
+	pid_t	 poller = -1;
 
 	for (int i = nw; i < argc; i++)
 		if (argv[i][0] != '-') {
@@ -326,7 +358,16 @@ image_path_cmd(const struct ctl_cmd *c, const char *sock, int argc,
 	nv = xcalloc((size_t)argc + 1, sizeof(*nv));
 	memcpy(nv, argv, (size_t)argc * sizeof(*nv));
 	nv[file] = path;
+	/* on a terminal, show the store write's progress meanwhile */
+	if (strcmp(c->name, "image upload") == 0 && isatty(STDERR_FILENO) &&
+	    (poller = fork()) == 0)
+		_exit(upload_progress(sock));
 	rc = ctl_client_run(sock, argc, nv);
+	if (poller > 0) {
+		kill(poller, SIGTERM);
+		waitpid(poller, NULL, 0);
+		fputs("\r\033[K", stderr);
+	}
 	free(nv);
 	return rc;
 }

@@ -402,12 +402,18 @@ struct progress {
 	uint64_t	 total;
 };
 
+/* The store write under way, for image status --json (the CLI's
+ * progress display). */
+static _Atomic uint64_t	up_done, up_total, up_start_ms;
+
 static void
 upload_progress(uint64_t done, uint64_t total, void *arg)
 {
 	struct progress *p = arg;
 	uint64_t now = now_us();
 
+	atomic_store(&up_total, total);
+	atomic_store(&up_done, done);
 	p->total = total;
 	if (p->c == NULL || now - p->last_us < 500000)
 		return;
@@ -472,9 +478,13 @@ verify_and_store(struct ctl_ctx *c, struct pargs *a, const char *cmd)
 	memset(&pr, 0, sizeof(pr));
 	pr.c = c;
 	t0 = now_us();
+	atomic_store(&up_done, 0);
+	atomic_store(&up_total, 0);
+	atomic_store(&up_start_ms, now_ms());
 	n = img_store_put(im.cfg, im.cfg->heads[im.self].id,
 	    im.cfg->ctcm_replicas, a->data, a->len, a->info.digest,
 	    a->info.m.version, upload_progress, &pr, e, sizeof(e));
+	atomic_store(&up_start_ms, 0);
 	if (n <= 0)
 		goto fail;
 	img_digest_hex(a->info.digest, hex);
@@ -1084,7 +1094,15 @@ cmd_image_status(struct ctl_ctx *c, int argc, char **argv)
 			buf_add_json_str(&c->out, r.s[i].reason);
 			ctl_printf(c, "}");
 		}
-		ctl_printf(c, "],\"slot_note\":");
+		if (atomic_load(&up_start_ms) != 0)
+			ctl_printf(c, "],\"upload\":{\"done\":%llu,\"total\":%llu,"
+			    "\"ms\":%llu}", (unsigned long long)
+			    atomic_load(&up_done), (unsigned long long)
+			    atomic_load(&up_total), (unsigned long long)(now_ms() -
+			    atomic_load(&up_start_ms)));
+		else
+			ctl_printf(c, "],\"upload\":null");
+		ctl_printf(c, ",\"slot_note\":");
 		buf_add_json_str(&c->out, rrc == 0 ? r.note : "");
 		ctl_printf(c, ",\"generation\":%llu", (unsigned long long)gen);
 		if (srok) {

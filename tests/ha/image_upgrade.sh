@@ -160,6 +160,8 @@ boot_mkimage "$T_DIR/broken.img" 1.2.0 --file "duonasd=$T_DIR/broken.sh" \
 t_ok $? "image 1.2.0 whose duonasd exits at once"
 o=$(ha_cli $M image upload "$T_DIR/broken.img" 2>&1)
 t_ok $? "upload 1.2.0 ($(echo "$o" | tail -n 1))"
+s=$(slot_of $S 1.0.0)
+GOOD_INO=$(stat -c %i:%Y "$(sd $S)/$s/image" 2>/dev/null)
 o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1); rc=$?
 printf '%s\n' "$o" | sed 's/^/#   /'
 [ $rc -eq 1 ] && echo "$o" | grep -q "came back on 1.0.0, not 1.2.0"
@@ -172,6 +174,8 @@ t_eq "$(img_field $M version)" 1.0.0 "the master $M was never restarted (runs 1.
 ha_cli $S image status >"$T_DIR/st2.out" 2>&1
 grep -q "1.2.0 .* bad.*did not reach good in $BOOT_ATTEMPTS attempts" "$T_DIR/st2.out"
 t_ok $? "$S's slot record: 1.2.0 bad, with the reason ($(grep '^slot' "$T_DIR/st2.out" | tr '\n' ';'))"
+t_eq "$(stat -c %i:%Y "$(sd $S)/$(slot_of $S 1.0.0)/image" 2>/dev/null)" "$GOOD_INO" \
+    "$S fell back to the slot 1.0.0 was in, without a copy"
 grep -q "broken duonasd: exiting" "$T_DIR/$S.log"
 t_ok $? "the broken daemon did run on $S (and exited)"
 wait_until 30 ha_dual_active && wait_until 30 _ha_home
