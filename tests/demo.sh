@@ -22,6 +22,7 @@ export DUONAS_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 . "$DUONAS_SRCDIR/tests/ha/netns.sh"
 . "$DUONAS_SRCDIR/tests/ha/halib.sh"
 . "$DUONAS_SRCDIR/tests/ha/smblib.sh"
+. "$DUONAS_SRCDIR/tests/ha/bootlib.sh"
 
 # demo tunables: the product defaults except a shorter boot wait
 HA_LEASE_MS=3000
@@ -34,6 +35,11 @@ if [ "$(id -u)" -ne 0 ] || ! ip netns list >/dev/null 2>&1; then
 	exit 1
 fi
 ns_setup || { echo "demo: cannot create the network namespaces" >&2; exit 1; }
+# Both heads run a signed software image from their slot A, started
+# through duonas-boot as systemd would (docs/boot-images.md): a
+# development key made here, the image made from the build directory.
+BOOT_GOOD_AFTER=10
+HA_CONF_EXTRA=$(boot_conf_extra)
 ha_mk_conf directory || exit 1
 sed -i "s/^cluster t-demo/cluster demo/" "$T_DIR/duonas.conf"
 pool_prepare directory || exit 1
@@ -46,7 +52,24 @@ if [ -x /usr/sbin/smbd ]; then
 	chmod 0777 "$(ha_export_dir la)"
 	SMB_DEMO=1
 fi
-ha_start A && ha_start B || { echo "demo: a head did not start; see $T_DIR/*.log" >&2; exit 1; }
+DEMO_VERSION=$("$DUONASD" -V | awk '{ print $2 }')
+if ! boot_keys || ! boot_mkimage "$T_DIR/duonas.img" "$DEMO_VERSION" ||
+    ! boot_install A "$T_DIR/duonas.img" >>"$T_DIR/A.log" 2>&1 ||
+    ! boot_install B "$T_DIR/duonas.img" >>"$T_DIR/B.log" 2>&1; then
+	echo "demo: cannot make or install the software image; see $T_DIR/*.log" >&2
+	exit 1
+fi
+demo_start() {	# duonas-boot picks the slot and execs its duonasd (same PID)
+	local h=$1 pid
+	ip netns exec "$(ns_name "$h")" "$DUONAS_BOOT" -c "$T_DIR/duonas.conf" \
+	    -n "$h" -- -d >>"$T_DIR/$h.log" 2>&1 &
+	pid=$!
+	disown "$pid"
+	T_PIDS+=("$pid")
+	eval "PID_$h=$pid"
+	wait_until 10 ha_cli "$h" version
+}
+demo_start A && demo_start B || { echo "demo: a head did not start; see $T_DIR/*.log" >&2; exit 1; }
 echo "demo: waiting for both heads to serve (boot, INIT exchange, reservations) ..."
 if ! wait_until 30 ha_serving A la || ! wait_until 30 ha_serving B lb; then
 	echo "demo: the heads did not come up; logs:" >&2
@@ -102,6 +125,14 @@ $SMB_TRY
   # the cluster lock table, the same on both heads, kept through failover
   $CLI -s $T_DIR/A/run/duonasd.sock locks
   $CLI -s $T_DIR/B/run/duonasd.sock locks
+
+Software (signed images in A/B slots, docs/boot-images.md):
+  $CLI -s $T_DIR/A/run/duonasd.sock image status
+  # a new version of the same build, signed with the demo key, then a
+  # rolling upgrade (each head hands its exports to the other in turn)
+  $DUONAS_MKIMAGE -k $T_DIR/k.key -o $T_DIR/new.img --version $DEMO_VERSION.1 $DUONAS_BUILDDIR
+  $CLI -s $T_DIR/A/run/duonasd.sock image upload $T_DIR/new.img
+  $CLI -s $T_DIR/A/run/duonasd.sock image upgrade
 
 Watch a failover:
   kill -9 $PID_A          # head A dies
