@@ -12,10 +12,13 @@
  * worker threads.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -221,13 +224,129 @@ out:
 	return rv;
 }
 
+/*
+ * "Committed" must mean working (docs/ctcm.md): what the master can check
+ * on its own before a change is committed.  0 to go on; else the exit
+ * code, the problem printed.  force: print it as a warning and go on.
+ */
+static int
+refuse_or_warn(struct ctl_ctx *c, const char *cmd, int force,
+    const char *problem)
+{
+	if (force) {
+		ctl_printf(c, "%s: WARNING: %s (committing anyway: --force)\n",
+		    cmd, problem);
+		return 0;
+	}
+	ctl_printf(c, "duonas %s: %s (--force commits it anyway)\n", cmd,
+	    problem);
+	return CTL_EX_FAIL;
+}
+
+/* export add: the directory exists where this head can see it (a
+ * directory-mode LUN's data directory is shared; an ext4 LUN's file
+ * system is mounted only on the head serving it). */
+static int
+export_dir_check(struct ctl_ctx *c, const char *path, int force)
+{
+	struct cfg	*cf = xcalloc(1, sizeof(*cf));
+	struct stat	 st, pst;
+	char		 e[CFG_PATH_MAX + 128], parent[CFG_PATH_MAX + 4];
+	int		 self, ex = 0;
+	const struct cfg_lun *l = NULL;
+
+	ctcm_ctl_snap_cfg(cf, &self);
+	for (int i = 0; i < cf->nluns; i++) {
+		const char	*root = cf->luns[i].mode == CFG_LUN_EXT4 ?
+				    cf->luns[i].mountpoint : cf->luns[i].data;
+		size_t		 rl = strlen(root);
+
+		if (rl > 0 && strncmp(path, root, rl) == 0 &&
+		    (path[rl] == 0 || path[rl] == '/'))
+			l = &cf->luns[i];
+	}
+	if (l == NULL)
+		goto out;	/* the transaction names that problem */
+	if (l->mode == CFG_LUN_EXT4) {
+		/* mounted here: st_dev differs from its parent's */
+		snprintf(parent, sizeof(parent), "%s/..", l->mountpoint);
+		if (stat(l->mountpoint, &st) < 0 || stat(parent, &pst) < 0 ||
+		    st.st_dev == pst.st_dev) {
+			ctl_printf(c, "export add: note: LUN %s is not mounted "
+			    "on this head: %s is checked when its head serves "
+			    "it\n", l->name, path);
+			goto out;
+		}
+	}
+	if (stat(path, &st) < 0) {
+		snprintf(e, sizeof(e), "%s: %s", path, strerror(errno));
+		ex = refuse_or_warn(c, "export add", force, e);
+	} else if (!S_ISDIR(st.st_mode)) {
+		snprintf(e, sizeof(e), "%s is not a directory", path);
+		ex = refuse_or_warn(c, "export add", force, e);
+	}
+out:
+	free(cf);
+	return ex;
+}
+
+/* ip add on this head: the interface exists here and takes the
+ * address family.  The peer's interfaces are its own: it reports a
+ * problem in its status when it applies the change. */
+static int
+ip_dev_check(struct ctl_ctx *c, const char *head, const char *cidr,
+    const char *dev, int force)
+{
+	struct cfg	*cf = xcalloc(1, sizeof(*cf));
+	char		 e[256], path[128], v[8] = "";
+	int		 self, h, ex = 0, fd;
+	ssize_t		 r;
+
+	ctcm_ctl_snap_cfg(cf, &self);
+	if ((h = cfg_head_find(cf, head)) < 0)
+		goto out;	/* the transaction names that problem */
+	if (dev == NULL)
+		dev = cf->heads[h].nvips > 0 ? cf->heads[h].vips[0].dev : "lo";
+	if (h != self) {
+		ctl_printf(c, "ip add: note: %s's interface %s is checked when "
+		    "%s applies the change (its duonas status says so when it "
+		    "cannot)\n", head, dev, head);
+		goto out;
+	}
+	if (if_nametoindex(dev) == 0) {
+		snprintf(e, sizeof(e), "this head (%s) has no interface %s",
+		    head, dev);
+		ex = refuse_or_warn(c, "ip add", force, e);
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+	    dev);
+	if (strchr(cidr, ':') != NULL) {
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			snprintf(v, sizeof(v), "1");	/* no IPv6 at all */
+		else {
+			r = read(fd, v, sizeof(v) - 1);
+			v[r > 0 ? r : 0] = 0;
+			close(fd);
+		}
+		if (v[0] == '1') {
+			snprintf(e, sizeof(e), "IPv6 is disabled on %s (%s)",
+			    dev, path);
+			ex = refuse_or_warn(c, "ip add", force, e);
+		}
+	}
+out:
+	free(cf);
+	return ex;
+}
+
 static int
 export_change(struct ctl_ctx *c, int argc, char **argv, int op)
 {
 	static const char *const names[] = { "export add", "export rm",
 	    "export set" };
 	struct ctcm_eargs	 a;
-	int		 bad = 0, ex, n = argc;
+	int		 bad = 0, ex, n = argc, force;
 	const char	*id;
 	long long	 v;
 	const char	*es;
@@ -242,6 +361,7 @@ export_change(struct ctl_ctx *c, int argc, char **argv, int op)
 	a.clients = ctl_opt_take(&argc, argv, "clients", &bad);
 	a.options = ctl_opt_take(&argc, argv, "options", &bad);
 	id = op == 0 ? ctl_opt_take(&argc, argv, "id", &bad) : NULL;
+	force = op == 0 && ctl_flag_take(&argc, argv, "force");
 	if (bad)
 		return ctl_usage(c, names[op], "an option needs a value");
 	if (argc != 1 || argv[0][0] == '-')
@@ -256,6 +376,8 @@ export_change(struct ctl_ctx *c, int argc, char **argv, int op)
 	}
 	a.key = argv[0];
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
+		return ex;
+	if (op == 0 && (ex = export_dir_check(c, a.key, force)) != 0)
 		return ex;
 	return ctcm_ctl_run_txn(c, ctcm_ctl_export_edit, &a, names[op], n,
 	    sv, 0);
@@ -324,7 +446,7 @@ static int
 cmd_ip_add(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct iargs	 a = { NULL, NULL, NULL, 0 };
-	int		 bad = 0, ex, n = argc;
+	int		 bad = 0, ex, n = argc, force;
 	char		*sv[8];
 
 	if (argc > 8)
@@ -334,6 +456,7 @@ cmd_ip_add(struct ctl_ctx *c, int argc, char **argv)
 	a.dev = ctl_opt_take(&argc, argv, "dev", &bad);
 	if (bad)
 		return ctl_usage(c, "ip add", "--dev needs an interface name");
+	force = ctl_flag_take(&argc, argv, "force");
 	if (argc == 4 && strcmp(argv[2], "dev") == 0 && a.dev == NULL)
 		a.dev = argv[3], argc = 2;
 	if (argc != 2)
@@ -351,6 +474,8 @@ cmd_ip_add(struct ctl_ctx *c, int argc, char **argv)
 		}
 	}
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
+		return ex;
+	if ((ex = ip_dev_check(c, a.head, a.cidr, a.dev, force)) != 0)
 		return ex;
 	return ctcm_ctl_run_txn(c, ip_edit, &a, "ip add", n, sv, 0);
 }
@@ -452,7 +577,13 @@ cmd_lun_add(struct ctl_ctx *c, int argc, char **argv)
 		a.data = mp;
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
-	return ctcm_ctl_run_txn(c, lun_edit, &a, "lun add", n, sv, 0);
+	ex = ctcm_ctl_run_txn(c, lun_edit, &a, "lun add", n, sv, 0);
+	if (ex == CTL_EX_OK)
+		ctl_printf(c, "lun add: NOTE: the heads serve LUN %s after they "
+		    "restart, one at a time (duonas image restart on each, or "
+		    "systemctl restart duonasd): LUNs are not added live\n",
+		    a.name);
+	return ex;
 }
 
 static int
@@ -468,7 +599,12 @@ cmd_lun_rm(struct ctl_ctx *c, int argc, char **argv)
 	a.rm = 1;
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
-	return ctcm_ctl_run_txn(c, lun_edit, &a, "lun rm", argc, argv, 0);
+	ex = ctcm_ctl_run_txn(c, lun_edit, &a, "lun rm", argc, argv, 0);
+	if (ex == CTL_EX_OK)
+		ctl_printf(c, "lun rm: NOTE: the heads stop using LUN %s after "
+		    "they restart, one at a time: LUNs are not removed live\n",
+		    a.name);
+	return ex;
 }
 
 /* ---- registration ------------------------------------------------------ */

@@ -139,12 +139,14 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "List the exports of the configuration (id, path, options, "
 	  "clients).  Works on both heads.", 1 },
 	{ "export add", "PATH [--id N] [--clients \"SPEC ...\"] "
-	  "[--options OPTS]",
+	  "[--options OPTS] [--force]",
 	  "Export PATH (inside a LUN's data directory) to the clients "
 	  "(default *; each \"*\", an address, ADDRESS/PREFIX or a host name, "
 	  "optionally with (options)), with default OPTIONS such as rw or "
 	  "no_root_squash.  The id defaults to the highest id + 1.  Master "
-	  "only: one configuration transaction; both heads apply it at once.",
+	  "only: one configuration transaction; both heads apply it at once.  "
+	  "A PATH that does not exist (where this head can see it) is refused "
+	  "unless --force.",
 	  0 },
 	{ "export rm", "PATH|ID",
 	  "Remove an export (master only).", 0 },
@@ -153,9 +155,11 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "only).", 0 },
 	{ "ip ls", "[--json]",
 	  "List the service IPs of both heads.", 1 },
-	{ "ip add", "HEAD ADDRESS/PREFIX [dev IF | --dev IF]",
+	{ "ip add", "HEAD ADDRESS/PREFIX [dev IF | --dev IF] [--force]",
 	  "Add a service IP homed on HEAD (master only).  The interface "
-	  "defaults to that of HEAD's first service IP.", 0 },
+	  "defaults to that of HEAD's first service IP.  On the master's own "
+	  "head, an interface that does not exist or has IPv6 disabled (for "
+	  "an IPv6 address) is refused unless --force.", 0 },
 	{ "ip rm", "ADDRESS",
 	  "Remove a service IP (master only).", 0 },
 	{ "lun ls", "[--json]",

@@ -1,0 +1,68 @@
+#!/bin/bash
+# config_checks.sh — "committed" means working (issue 14): what the
+# master checks before it commits a change, and the notes it prints.
+#
+# Checked: ip add on the master's own head with an interface that does
+# not exist, or an IPv6 address on an interface with IPv6 disabled, is
+# refused (exit 1, the problem named) and commits nothing; --force
+# commits it with a WARNING; an address for the peer's head says its
+# interface is checked there; export add of a directory that does not
+# exist is refused, --force commits it with a warning, an existing one is
+# committed; lun add prints that the heads use the LUN after a restart.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/netns.sh"
+. "$(dirname "$0")/halib.sh"
+
+t_init ha_config_checks
+ha_require
+ha_pair_up directory 60
+
+gen() {
+	ha_cli A config show --json 2>/dev/null |
+	    grep -o '"generation":[0-9]*' | head -n 1 | cut -d: -f2
+}
+G0=$(gen)
+o=$(ha_cli A ip add A 192.0.2.50/24 dev eth9 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$o" | grep -q "this head (A) has no interface eth9"
+t_ok $? "ip add with a missing interface: refused ($rc: $o)"
+ip netns exec "$(ns_name A)" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+o=$(ha_cli A ip add A 2001:db8::50/64 dev eth0 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$o" | grep -q "IPv6 is disabled on eth0"
+t_ok $? "ip add of an IPv6 address on an interface without IPv6: refused ($rc: $o)"
+ip netns exec "$(ns_name A)" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+t_eq "$(gen)" "$G0" "nothing committed (generation $G0)"
+o=$(ha_cli A ip add A 192.0.2.51/24 dev eth9 --force 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "WARNING: this head (A) has no interface eth9"
+t_ok $? "--force commits it with a warning ($rc: $(echo "$o" | head -n 2 | tr '\n' ' '))"
+ha_cli A ip rm 192.0.2.51 >/dev/null 2>&1
+t_ok $? "and it can be removed again"
+o=$(ha_cli A ip add B 192.0.2.52/24 dev eth0 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "B's interface eth0 is checked when B applies"
+t_ok $? "an address for the peer's head: committed, with where it is checked ($rc)"
+ha_cli A ip rm 192.0.2.52 >/dev/null 2>&1
+
+G1=$(gen)
+D=$(ha_export_dir la)
+o=$(ha_cli A export add "$D/nosuch" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$o" | grep -q "$D/nosuch: No such file or directory"
+t_ok $? "export add of a missing directory: refused ($rc: $o)"
+t_eq "$(gen)" "$G1" "nothing committed"
+touch "$D/afile"
+o=$(ha_cli A export add "$D/afile" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$o" | grep -q "is not a directory"
+t_ok $? "export add of a file: refused ($rc)"
+o=$(ha_cli A export add "$D/later" --force 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "WARNING: $D/later: No such file or directory"
+t_ok $? "--force commits a missing directory with a warning ($rc)"
+ha_cli A export rm "$D/later" >/dev/null 2>&1
+mkdir -p "$D/projects"
+o=$(ha_cli A export add "$D/projects" 2>&1)
+t_ok $? "export add of an existing directory: committed ($(echo "$o" | head -n 1))"
+
+truncate -s 80M "$T_DIR/lc.img"
+mkdir -p "$T_DIR/lc.data"
+o=$(HA_CLI_TIMEOUT=20 ha_cli A lun add lc --id 3 --path "$T_DIR/lc.img" \
+    --home A --data "$T_DIR/lc.data" 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "NOTE: the heads serve LUN lc after they restart"
+t_ok $? "lun add says the heads use the LUN after a restart ($rc: $(echo "$o" | tail -n 1))"
+t_done
