@@ -46,6 +46,8 @@ struct ha_ip {
 	uint64_t		 hold_until_us;	/* not wanted, kept until the
 						 * peer claims it (giveback) */
 	struct vip_ann		 ann;
+	char			 err[96];	/* why the last add failed
+						 * ("" none): for status */
 };
 
 struct ha_exp {
@@ -267,6 +269,7 @@ ip_release(struct ha_ip *ip)
 	fsvc_listen_remove(ip->v->addr);
 	vip_release(&ip->ann, ip->v);
 	ip->held = 0;
+	ip->err[0] = 0;
 	log_info("ha: service ip %s/%d released", ip->v->addr, ip->v->prefix);
 }
 
@@ -392,9 +395,12 @@ ip_acquire(struct ha_ip *ip)
 	if (ip->held || now_us() < ip->retry_us)
 		return;
 	if (vip_addr_add(ip->v) < 0) {
+		snprintf(ip->err, sizeof(ip->err), "%s", errno == ENODEV ?
+		    "no such interface here" : strerror(errno));
 		ip->retry_us = now_us() + 1000000;
 		return;
 	}
+	ip->err[0] = 0;
 	if (fsvc_listen_add(ip->v->addr, &who) < 0)
 		log_warnx("ha: %s cannot listen on %s yet", who, ip->v->addr);
 	vip_announce_start(&ip->ann, loop_base(), ip->v, ha.cfg->garp_count,
@@ -2055,12 +2061,14 @@ ha_status_text(struct buf *b)
 			    lun_fault[i]);
 	}
 	for (int i = 0; i < nips; i++)
-		buf_printf(b, "%s %s/%d dev %s (home %s): %s\n",
+		buf_printf(b, "%s %s/%d dev %s (home %s): %s%s%s\n",
 		    i ? "            " : "ips:        ", ips[i].v->addr,
 		    ips[i].v->prefix, ips[i].v->dev,
 		    ha.cfg->heads[ips[i].head].name,
 		    !ips[i].held ? "not here" : ips[i].hold_until_us ?
-		    "held here until the peer claims it" : "held here");
+		    "held here until the peer claims it" : "held here",
+		    !ips[i].held && ips[i].err[0] ? ", WANTED HERE BUT CANNOT "
+		    "BE ADDED: " : "", !ips[i].held ? ips[i].err : "");
 }
 
 void
@@ -2131,9 +2139,11 @@ ha_status_json(struct buf *b)
 		buf_add_json_str(b, ips[i].v->dev);
 		buf_printf(b, ",\"home\":");
 		buf_add_json_str(b, ha.cfg->heads[ips[i].head].name);
-		buf_printf(b, ",\"held\":%s,\"handoff\":%s}",
+		buf_printf(b, ",\"held\":%s,\"handoff\":%s,\"error\":",
 		    ips[i].held ? "true" : "false",
 		    ips[i].held && ips[i].hold_until_us ? "true" : "false");
+		buf_add_json_str(b, ips[i].held ? "" : ips[i].err);
+		buf_printf(b, "}");
 	}
 	buf_printf(b, "]");
 }

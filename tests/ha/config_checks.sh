@@ -34,6 +34,12 @@ t_eq "$(gen)" "$G0" "nothing committed (generation $G0)"
 o=$(ha_cli A ip add A 192.0.2.51/24 dev eth9 --force 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$o" | grep -q "WARNING: this head (A) has no interface eth9"
 t_ok $? "--force commits it with a warning ($rc: $(echo "$o" | head -n 2 | tr '\n' ' '))"
+_cannot() { ha_cli A status | grep -q "192.0.2.51/24 dev eth9 (home A): not here, WANTED HERE BUT CANNOT BE ADDED: no such interface here"; }
+wait_until 10 _cannot
+t_ok $? "A's status says why the address is not served ($(ha_cli A status | grep 192.0.2.51))"
+# ha_json strips blanks
+ha_json A | grep -q '"addr":"192.0.2.51","prefix":24,"dev":"eth9","home":"A","held":false,"handoff":false,"error":"nosuchinterfacehere"'
+t_ok $? "status --json has the error"
 ha_cli A ip rm 192.0.2.51 >/dev/null 2>&1
 t_ok $? "and it can be removed again"
 o=$(ha_cli A ip add B 192.0.2.52/24 dev eth0 2>&1); rc=$?
