@@ -2002,6 +2002,7 @@ ha_status_text(struct buf *b)
 {
 	const struct cfg_head *me = &ha.cfg->heads[ha.self];
 
+	ha_mon_cluster_text(b);
 	buf_printf(b, "head:        %s (node %u, configured %s)\n", me->name,
 	    me->id, me->role == CFG_ROLE_MASTER ? "master" : "slave");
 	buf_printf(b, "state:       %s (opmode %s, for %llu ms, %llu changes, "

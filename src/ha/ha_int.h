@@ -126,6 +126,7 @@ int		 ha_mon_peer_state(unsigned *state, uint64_t *boot_id);
 int		 ha_mon_link_alive(void);
 void		 ha_mon_boot_timer(int on);
 void		 ha_mon_status_text(struct buf *);
+void		 ha_mon_cluster_text(struct buf *);
 void		 ha_mon_status_json(struct buf *);
 
 /* ha_disk.c — the disk thread */

@@ -712,6 +712,62 @@ verdict_word(void)
 	return "?";
 }
 
+/*
+ * The two heads side by side (the first lines of `duonas status`): state,
+ * software, what each one serves now (LUN owners from the reservations,
+ * service IPs this head holds; the peer's are the wanted ones it does
+ * not), as an administrator of a pair wants to see it first.
+ */
+void
+ha_mon_cluster_text(struct buf *b)
+{
+	const struct cfg_head	*me = &ha.cfg->heads[ha.self];
+	const struct cfg_head	*pe = &ha.cfg->heads[1 - ha.self];
+	char			 mine[HB_SWVER_MAX + 1] = "", col[2][160];
+	int			 n[2] = { 0, 0 };
+	int			 peer_serves = mon.seen &&
+				    mon.verdict == HB_PEER_ALIVE &&
+				    (mon.last.state & (HA_STA_DAC |
+				    HA_STA_DEGRADED));
+
+	if (sw_self != NULL)
+		sw_self(mine, sizeof(mine));
+	else
+		snprintf(mine, sizeof(mine), "%s", PACKAGE_VERSION);
+	buf_printf(b, "%-12s %-34s %s\n", "cluster:", me->name,
+	    pe->name);
+	buf_printf(b, "%-12s %-34s %s\n", "  state", ha_state_name(),
+	    mon.seen && mon.verdict == HB_PEER_ALIVE ?
+	    sta_name(mon.last.state) : mon.seen ? verdict_word() :
+	    "not heard");
+	buf_printf(b, "%-12s %-34s %s\n", "  software", mine,
+	    mon.seen ? mon.last.swver : "?");
+	col[0][0] = col[1][0] = 0;
+	for (int i = 0; i < ha.nluns; i++) {
+		enum ha_lun_st	st;
+		uint32_t	owner;
+		int		ok, w;
+
+		/* this head knows its own reservations; a LUN it does not
+		 * serve is the peer's when the peer serves and it is placed
+		 * there (this head does not open it) */
+		ha_disk_get(i, &st, &owner, &ok);
+		if (owner == ha.self_id && atomic_load(&ha.luns[i].serving))
+			w = 0;
+		else if (peer_serves && ha_lun_where(i) == 1 - ha.self)
+			w = 1;
+		else
+			continue;
+		n[w] += snprintf(col[w] + n[w], sizeof(col[w]) - (size_t)n[w] >
+		    1 ? sizeof(col[w]) - (size_t)n[w] : 1, "%s%s",
+		    n[w] ? " " : "", ha.luns[i].cfg->name);
+		if (n[w] >= (int)sizeof(col[w]))
+			n[w] = (int)sizeof(col[w]) - 1;
+	}
+	buf_printf(b, "%-12s %-34s %s\n", "  luns", col[0][0] ? col[0] : "-",
+	    col[1][0] ? col[1] : "-");
+}
+
 void
 ha_mon_status_text(struct buf *b)
 {

@@ -17,6 +17,15 @@ t_init ha_config_checks
 ha_require
 ha_pair_up directory 60
 
+# one cluster view: both heads side by side at the top of duonas status
+ha_cli A status >"$T_DIR/st.out" 2>&1
+sed -n 1,4p "$T_DIR/st.out" | sed "s/^/#   /"
+grep -Eq "^cluster: +A +B$" "$T_DIR/st.out" &&
+    grep -Eq "^  state +DAC\(master\) +DAC\(slave\)$" "$T_DIR/st.out" &&
+    grep -Eq "^  software +[^ ]+ +[^ ]+$" "$T_DIR/st.out" &&
+    grep -Eq "^  luns +la +lb$" "$T_DIR/st.out"
+t_ok $? "duonas status starts with both heads side by side"
+
 gen() {
 	ha_cli A config show --json 2>/dev/null |
 	    grep -o '"generation":[0-9]*' | head -n 1 | cut -d: -f2
