@@ -59,6 +59,13 @@ void	nfs_shutdown(void);
  * 0 or -1.
  */
 int	nfs_exports_reload(void);
+/*
+ * nfs { threads } of a new configuration: more workers start at once;
+ * fewer take effect when the daemon restarts (a worker may be in the
+ * middle of a call).  Returns 0 applied, 1 needs a restart.  Loop
+ * thread.
+ */
+int	nfs_set_threads(int n);
 
 /*
  * Failover hooks.  nfs_export_enable(id, 0) makes every mount of export

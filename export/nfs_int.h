@@ -373,7 +373,11 @@ void	nfs_conn_accept(int fd, const struct sockaddr *, socklen_t);
 void	nfs_conn_close_local(const struct sockaddr *);
 int	nfs_conn_count(void);
 int	nfs_conn_clients(void);
+#define NFS_WORKERS_MAX	256	/* nfs { threads } range */
 int	nfs_workers_start(int);
+/* Start workers until there are n (live: nfs { threads } raised);
+ * returns how many there are now, or -1. */
+int	nfs_workers_grow(int n);
 void	nfs_workers_stop(void);
 
 /* Limits on connections and their input (duonas.conf nfs { }); set

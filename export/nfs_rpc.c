@@ -939,9 +939,19 @@ nfs_workers_start(int n)
 		log_warn("nfs: epoll_ctl");
 		return -1;
 	}
-	workers = xcalloc(n, sizeof(*workers));
-	wlive = xcalloc(n, sizeof(*wlive));
-	for (int i = 0; i < n; i++) {
+	/* room for the most workers a configuration may ask for, so that
+	 * nfs_workers_grow() never moves a worker's state */
+	workers = xcalloc(NFS_WORKERS_MAX, sizeof(*workers));
+	wlive = xcalloc(NFS_WORKERS_MAX, sizeof(*wlive));
+	return nfs_workers_grow(n);
+}
+
+int
+nfs_workers_grow(int n)
+{
+	if (n > NFS_WORKERS_MAX)
+		n = NFS_WORKERS_MAX;
+	for (int i = nworkers; i < n; i++) {
 		char name[32];
 
 		wlive[i].idx = i;
@@ -955,7 +965,7 @@ nfs_workers_start(int n)
 		wlive[i].lhm_id = lhm_register(name, LHM_POL_SOFTWARE, -1,
 		    worker_probe, &wlive[i]);
 	}
-	return 0;
+	return nworkers;
 }
 
 /* Stop the workers, then free every connection and queued call. */

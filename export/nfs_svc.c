@@ -735,6 +735,30 @@ fail:
 	return -1;
 }
 
+int
+nfs_set_threads(int n)
+{
+	int got;
+
+	if (!svc.started || n == svc.threads)
+		return 0;
+	if (n < svc.threads) {
+		log_info("nfs: threads %d (now %d): fewer workers take effect "
+		    "when the daemon restarts", n, svc.threads);
+		return 1;
+	}
+	if ((got = nfs_workers_grow(n)) < n) {
+		if (got > svc.threads)
+			svc.threads = got;
+		log_warnx("nfs: could start only %d of %d workers",
+		    svc.threads, n);
+		return 1;
+	}
+	log_info("nfs: %d worker(s) now (were %d)", n, svc.threads);
+	svc.threads = n;
+	return 0;
+}
+
 void
 nfs_shutdown(void)
 {

@@ -117,6 +117,8 @@ config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 		*dd.cfg = *newcfg;
 		memcpy(dd.cfg->file, file, sizeof(file));
 	}
+	if (nfs_running)
+		nfs_set_threads(dd.cfg->nfs_threads);
 	if (nfs_running && nfs_exports_reload() < 0)
 		log_warnx("nfs: generation %llu: exports not reloaded",
 		    (unsigned long long)gen);

@@ -74,6 +74,17 @@ mkdir -p "$D/projects"
 o=$(ha_cli A export add "$D/projects" 2>&1)
 t_ok $? "export add of an existing directory: committed ($(echo "$o" | head -n 1))"
 
+# nfs { threads } raised by a configuration import: applied live
+_workers() { ha_cli "$1" status | grep -q "^nfs: running, .*, $2 worker(s)"; }
+_workers A 4 && _workers B 4
+t_ok $? "4 NFS workers on both heads"
+ha_cli A config export "$T_DIR/cfg.txt" >/dev/null 2>&1 &&
+    sed -i 's/^  threads 4$/  threads 6/' "$T_DIR/cfg.txt" &&
+    ha_cli A config import "$T_DIR/cfg.txt" >"$T_DIR/imp.out" 2>&1
+t_ok $? "config import with threads 6 ($(head -n 1 "$T_DIR/imp.out"))"
+wait_until 10 _workers A 6 && wait_until 10 _workers B 6
+t_ok $? "both heads run 6 NFS workers now, without a restart"
+
 truncate -s 80M "$T_DIR/lc.img"
 mkdir -p "$T_DIR/lc.data"
 o=$(HA_CLI_TIMEOUT=20 ha_cli A lun add lc --id 3 --path "$T_DIR/lc.img" \
