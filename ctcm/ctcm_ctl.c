@@ -40,15 +40,13 @@ ctcm_ctl_snap_cfg(struct cfg *c, int *self)
 	pthread_mutex_unlock(&ctcm_g.mtx);
 }
 
+/* A head's management address: its first peer-link address (the
+ * admin reaches the head there; a service IP moves with failover). */
 static void
 head_addr(const struct cfg_head *h, char *s, size_t n)
 {
 	char *colon;
 
-	if (h->nvips > 0) {
-		snprintf(s, n, "%s", h->vips[0].addr);
-		return;
-	}
 	if (h->nlinks > 0) {
 		snprintf(s, n, "%s", h->links[0].text);
 		if (s[0] == '[') {
@@ -57,6 +55,10 @@ head_addr(const struct cfg_head *h, char *s, size_t n)
 				*colon = 0;
 		} else if ((colon = strrchr(s, ':')) != NULL)
 			*colon = 0;
+		return;
+	}
+	if (h->nvips > 0) {
+		snprintf(s, n, "%s", h->vips[0].addr);
 		return;
 	}
 	snprintf(s, n, "address unknown");
@@ -86,8 +88,8 @@ ctcm_ctl_need_master(struct ctl_ctx *c)
 	head_addr(&cf->heads[peer], addr, sizeof(addr));
 	if (m == HA_OPMODE_SLAVE)
 		ctl_printf(c, "duonas: this head (%s) is the slave; run this "
-		    "on the master (%s, %s)\n", cf->heads[self].name,
-		    cf->heads[peer].name, addr);
+		    "on the master (%s, %s), or add --forward\n",
+		    cf->heads[self].name, cf->heads[peer].name, addr);
 	else
 		ctl_printf(c, "duonas: this head (%s) is not the master yet "
 		    "(state %s); retry when it is\n", cf->heads[self].name,

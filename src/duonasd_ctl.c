@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1292,9 +1293,188 @@ cmd_version(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* ---- --forward: a command run by the master (LINK_T_CTL_FWD) -------- */
+
+/*
+ * Request: the command's argv, each NUL-terminated (without --forward).
+ * Reply: one byte, the exit code, then the master's answer.  The master
+ * runs it like a command on its own socket; the link authenticated the
+ * sender with the cluster key.  File arguments name files on the
+ * master.  docs/admin-protocol.md.
+ */
+#define FWD_TIMEOUT_MS	600000		/* image upgrade runs that long */
+#define FWD_MAX_ARGS	64
+
+struct fwd_wait {
+	struct loop_wait	 w;
+	struct buf		 req, rep;
+	int			 rc;
+};
+
+static void
+fwd_done(int status, const uint8_t *p, size_t len, void *arg)
+{
+	struct fwd_wait *f = arg;
+
+	if (status != 0 || len < 1) {
+		buf_printf(&f->rep, "duonas: forwarding to the master failed: "
+		    "%s\n", status ? strerror(status) : "empty reply");
+		f->rc = CTL_EX_UNAVAIL;
+	} else {
+		f->rc = p[0];
+		buf_add(&f->rep, p + 1, len - 1);
+	}
+	loop_wait_done(&f->w, 0);
+}
+
+static void
+fwd_send(void *arg)
+{
+	struct fwd_wait *f = arg;
+
+	link_request(LINK_T_CTL_FWD, f->req.data, f->req.len, FWD_TIMEOUT_MS,
+	    fwd_done, f);
+}
+
+struct fwd_where {
+	int	opmode;
+	int	peer_up;
+};
+
+static void
+fwd_where_on_loop(void *arg)
+{
+	struct fwd_where *w = arg;
+
+	w->opmode = (int)ha_opmode();
+	w->peer_up = link_peer_up();
+}
+
+static int
+forward_cmd(int argc, char **argv, struct buf *out)
+{
+	const struct cfg_head	*peer = &dd.cfg->heads[1 - dd.self];
+	struct fwd_where	 w;
+	struct fwd_wait		 f;
+
+	loop_call_wait(fwd_where_on_loop, &w);
+	if (w.opmode == HA_OPMODE_MASTER)
+		return -1;		/* this head runs it */
+	if (w.opmode != HA_OPMODE_SLAVE || !w.peer_up) {
+		buf_printf(out, "duonas: not forwarded: this head (%s) is %s "
+		    "and the master is not known to be %s\n", dd.me->name,
+		    ha_state_name(), peer->name);
+		return CTL_EX_NOTMASTER;
+	}
+	memset(&f, 0, sizeof(f));
+	buf_init(&f.req);
+	buf_init(&f.rep);
+	for (int i = 0; i < argc; i++)
+		buf_add(&f.req, argv[i], strlen(argv[i]) + 1);
+	loop_wait_init(&f.w);
+	loop_call(fwd_send, &f);
+	loop_wait(&f.w);
+	loop_wait_destroy(&f.w);
+	buf_printf(out, "(forwarded to the master %s over the peer link)\n",
+	    peer->name);
+	buf_add(out, f.rep.data, f.rep.len);
+	buf_free(&f.req);
+	buf_free(&f.rep);
+	return f.rc;
+}
+
+struct fwd_job {
+	struct link_req	*rq;
+	uint8_t		*req;
+	size_t		 len;
+	struct buf	 out;
+	int		 rc;
+};
+
+static void
+fwd_reply_on_loop(void *arg)
+{
+	struct fwd_job	*j = arg;
+	struct buf	 r;
+
+	buf_init(&r);
+	buf_add_u8(&r, (uint8_t)j->rc);
+	buf_add(&r, j->out.data, j->out.len);
+	link_reply(j->rq, r.data, r.len);
+	buf_free(&r);
+	buf_free(&j->out);
+	free(j->req);
+	free(j);
+}
+
+static void *
+fwd_thread(void *arg)
+{
+	struct fwd_job	*j = arg;
+	char		*argv[FWD_MAX_ARGS];
+	int		 argc = 0;
+
+	for (size_t off = 0; off < j->len && argc < FWD_MAX_ARGS;
+	    off += strlen((char *)j->req + off) + 1)
+		argv[argc++] = (char *)j->req + off;
+	j->rc = ctl_dispatch(argc, argv, &j->out);
+	loop_call(fwd_reply_on_loop, j);
+	return NULL;
+}
+
+static void
+fwd_rx(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
+    void *arg)
+{
+	struct fwd_job	*j;
+	pthread_t	 t;
+	int		 nargs = 0;
+	char		 msg[160];
+
+	(void)type; (void)arg;
+	if (rq == NULL)
+		return;
+	for (size_t i = 0; i < len; i++)
+		nargs += p[i] == 0;
+	if (len == 0 || len > (1u << 20) || p[len - 1] != 0 ||
+	    nargs > FWD_MAX_ARGS) {
+		msg[0] = CTL_EX_USAGE;
+		snprintf(msg + 1, sizeof(msg) - 1, "duonas: malformed "
+		    "forwarded command\n");
+		link_reply(rq, msg, 1 + strlen(msg + 1));
+		return;
+	}
+	if (ha_opmode() != HA_OPMODE_MASTER) {
+		msg[0] = CTL_EX_NOTMASTER;
+		snprintf(msg + 1, sizeof(msg) - 1, "duonas: %s is not the "
+		    "master either (%s): not run\n", dd.me->name,
+		    ha_state_name());
+		link_reply(rq, msg, 1 + strlen(msg + 1));
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->rq = rq;
+	j->req = xmalloc(len);
+	memcpy(j->req, p, len);
+	j->len = len;
+	buf_init(&j->out);
+	if (pthread_create(&t, NULL, fwd_thread, j) != 0) {
+		j->rc = CTL_EX_FAIL;
+		buf_printf(&j->out, "duonas: the master cannot start a "
+		    "thread\n");
+		fwd_reply_on_loop(j);
+		return;
+	}
+	pthread_detach(t);
+	log_info("ctl: running a command forwarded by the peer: %s",
+	    (const char *)p);
+}
+
 void
 ctl_handlers_register(void)
 {
+	ctl_set_forward(forward_cmd);
+	link_register(LINK_T_CTL_FWD, fwd_rx, NULL);
 	ctl_register("status", cmd_status);
 	ctl_register("version", cmd_version);
 	ctl_register("master move", cmd_master_move);

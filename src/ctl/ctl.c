@@ -148,6 +148,14 @@ ctl_run_on_loop(void (*fn)(void *), void *arg)
 	loop_call_wait(fn, arg);
 }
 
+static ctl_forward_fn	forward_fn;
+
+void
+ctl_set_forward(ctl_forward_fn fwd)
+{
+	forward_fn = fwd;
+}
+
 int
 ctl_dispatch(int argc, char **argv, struct buf *out)
 {
@@ -157,6 +165,11 @@ ctl_dispatch(int argc, char **argv, struct buf *out)
 
 	memset(&c, 0, sizeof(c));
 	buf_init(&c.out);
+	/* --forward: to the master (on this head when it is the master) */
+	if (ctl_flag_take(&argc, argv, "forward") && forward_fn != NULL &&
+	    ctl_cmd_find(argc, argv, &nw) != NULL &&
+	    (rc = forward_fn(argc, argv, &c.out)) >= 0)
+		goto out;
 	cc = ctl_cmd_find(argc, argv, &nw);
 	if (cc == NULL) {
 		ctl_printf(&c, "duonas: unknown command '%s' (duonas help "

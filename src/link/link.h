@@ -39,6 +39,8 @@
 #define LINK_T_IMG_RESTART	104	/* boot images: the master asks the
 					 * slave to restart into the
 					 * preferred image (image upgrade) */
+#define LINK_T_CTL_FWD		112	/* an admin command forwarded to
+					 * the master (duonas --forward) */
 #define LINK_T_MAX		127
 
 #define LINK_PAYLOAD_MAX	(16u << 20)	/* 16 MiB */

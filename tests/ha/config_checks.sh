@@ -85,6 +85,23 @@ t_ok $? "config import with threads 6 ($(head -n 1 "$T_DIR/imp.out"))"
 wait_until 10 _workers A 6 && wait_until 10 _workers B 6
 t_ok $? "both heads run 6 NFS workers now, without a restart"
 
+# the slave names the master's management (peer-link) address, and
+# --forward runs the command on the master
+mkdir -p "$D/fwd"
+o=$(ha_cli B export add "$D/fwd" 2>&1); rc=$?
+[ $rc -eq 2 ] && echo "$o" | grep -q "run this on the master (A, ${NS_LINK_A[0]}), or add --forward"
+t_ok $? "the slave refuses, naming the master's link address ($rc: $o)"
+o=$(ha_cli B export add "$D/fwd" --forward 2>&1); rc=$?
+[ $rc -eq 0 ] && echo "$o" | grep -q "forwarded to the master A over the peer link" &&
+    echo "$o" | grep -q "committed"
+t_ok $? "--forward on the slave: the master committed it ($rc: $(echo "$o" | tr '\n' ' '))"
+o=$(ha_cli B export add "$D/nosuch2" --forward 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$o" | grep -q "No such file or directory"
+t_ok $? "--forward carries the master's refusal and exit code ($rc)"
+o=$(ha_cli A status --forward 2>&1)
+echo "$o" | grep -q "^head: *A "
+t_ok $? "--forward on the master runs the command there"
+
 truncate -s 80M "$T_DIR/lc.img"
 mkdir -p "$T_DIR/lc.data"
 o=$(HA_CLI_TIMEOUT=20 ha_cli A lun add lc --id 3 --path "$T_DIR/lc.img" \
