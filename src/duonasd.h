@@ -25,7 +25,7 @@ struct ctl_ctx;
  * as cmd into c, returns an exit code.  Ctl worker threads. */
 int	head_release_all(struct ctl_ctx *c, const char *cmd, int tmo,
 	    int force);
-/* Take "--timeout MS" (100..3600000) from argv: 0 with *ms (def when
+/* Take "--timeout MS" (100..600000) from argv: 0 with *ms (def when
  * absent), or the usage exit code (printed). */
 int	ha_adm_timeout(struct ctl_ctx *c, const char *cmd, int *argc,
 	    char **argv, int def, int *ms);

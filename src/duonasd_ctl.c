@@ -1025,9 +1025,9 @@ ha_adm_timeout(struct ctl_ctx *c, const char *cmd, int *argc, char **argv,
 	if ((v = ctl_opt_take(argc, argv, "timeout", &bad)) == NULL && bad)
 		return ctl_usage(c, cmd, "--timeout needs a value (ms)");
 	if (v != NULL) {
-		if (parse_num(v, 100, 3600000, &n, &es) < 0)
+		if (parse_num(v, 100, 600000, &n, &es) < 0)
 			return ctl_usage(c, cmd, "--timeout '%s' is %s "
-			    "(100..3600000 ms)", v, es);
+			    "(100..600000 ms)", v, es);
 		*ms = (int)n;
 	}
 	return 0;
