@@ -73,11 +73,47 @@ cmd_export_ls(struct ctl_ctx *c, int argc, char **argv)
 	return CTL_EX_OK;
 }
 
+/* Where the LUNs and service IPs are now (ip ls, lun ls): this head
+ * knows what it serves and where each one is placed. */
+struct where_snap {
+	const struct cfg	*cf;
+	int			 self;
+	int			 lun_on[CFG_MAX_LUNS], lun_here[CFG_MAX_LUNS];
+	int			 ip_on[2][CFG_MAX_VIPS], ip_here[2][CFG_MAX_VIPS];
+};
+
+static void
+where_on_loop(void *arg)
+{
+	struct where_snap *w = arg;
+
+	for (int i = 0; i < w->cf->nluns; i++) {
+		w->lun_on[i] = ha_lun_where(i);
+		w->lun_here[i] = ha_lun_here(i);
+	}
+	for (int h = 0; h < w->cf->nheads; h++)
+		for (int i = 0; i < w->cf->heads[h].nvips; i++)
+			w->ip_on[h][i] = ha_ip_where(w->cf->heads[h].vips[i].addr,
+			    &w->ip_here[h][i]);
+}
+
+/* "A" (served here), "B" (placed on the peer), "-" (nowhere now). */
+static const char *
+where_name(const struct where_snap *w, int on, int here)
+{
+	if (here)
+		return w->cf->heads[w->self].name;
+	if (on >= 0 && on != w->self)
+		return w->cf->heads[on].name;
+	return "-";
+}
+
 static int
 cmd_ip_ls(struct ctl_ctx *c, int argc, char **argv)
 {
-	struct cfg	*cf = xmalloc(sizeof(*cf));
-	int		 self, k = 0;
+	struct cfg		*cf = xmalloc(sizeof(*cf));
+	struct where_snap	*w;
+	int			 self, k = 0;
 
 	if (argc != 0) {
 		free(cf);
@@ -85,10 +121,15 @@ cmd_ip_ls(struct ctl_ctx *c, int argc, char **argv)
 		    argv[0]);
 	}
 	ctcm_ctl_snap_cfg(cf, &self);
+	w = xcalloc(1, sizeof(*w));
+	w->cf = cf;
+	w->self = self;
+	ctcm_run_on_loop(where_on_loop, w);
 	if (c->json)
 		ctl_printf(c, "[");
 	else
-		ctl_printf(c, "%-8s %-40s %s\n", "HEAD", "ADDRESS", "DEV");
+		ctl_printf(c, "%-8s %-40s %-10s %s\n", "HEAD", "ADDRESS", "DEV",
+		    "NOW ON");
 	for (int h = 0; h < cf->nheads; h++)
 		for (int i = 0; i < cf->heads[h].nvips; i++) {
 			const struct cfg_vip *v = &cf->heads[h].vips[i];
@@ -99,15 +140,20 @@ cmd_ip_ls(struct ctl_ctx *c, int argc, char **argv)
 				ctl_printf(c, ",\"address\":\"%s/%d\",\"dev\":",
 				    v->addr, v->prefix);
 				buf_add_json_str(&c->out, v->dev);
+				ctl_printf(c, ",\"now\":");
+				buf_add_json_str(&c->out, where_name(w,
+				    w->ip_on[h][i], w->ip_here[h][i]));
 				ctl_printf(c, "}");
 			} else
-				ctl_printf(c, "%-8s %s/%-*d %s\n",
+				ctl_printf(c, "%-8s %s/%-*d %-10s %s\n",
 				    cf->heads[h].name, v->addr,
 				    (int)(39 - strlen(v->addr)), v->prefix,
-				    v->dev);
+				    v->dev, where_name(w, w->ip_on[h][i],
+				    w->ip_here[h][i]));
 		}
 	if (c->json)
 		ctl_printf(c, "]\n");
+	free(w);
 	free(cf);
 	return CTL_EX_OK;
 }
@@ -115,8 +161,9 @@ cmd_ip_ls(struct ctl_ctx *c, int argc, char **argv)
 static int
 cmd_lun_ls(struct ctl_ctx *c, int argc, char **argv)
 {
-	struct cfg	*cf = xmalloc(sizeof(*cf));
-	int		 self, set;
+	struct cfg		*cf = xmalloc(sizeof(*cf));
+	struct where_snap	*w;
+	int			 self, set;
 
 	if (argc != 0) {
 		free(cf);
@@ -125,11 +172,15 @@ cmd_lun_ls(struct ctl_ctx *c, int argc, char **argv)
 	}
 	ctcm_ctl_snap_cfg(cf, &self);
 	set = ctcm_array_setsize(cf, ctcm_g.nreplicas);
+	w = xcalloc(1, sizeof(*w));
+	w->cf = cf;
+	w->self = self;
+	ctcm_run_on_loop(where_on_loop, w);
 	if (c->json)
 		ctl_printf(c, "[");
 	else
-		ctl_printf(c, "%-12s %-6s %-9s %-8s %-7s %s\n", "NAME", "ID",
-		    "MODE", "HOME", "REPLICA", "PATH / DATA");
+		ctl_printf(c, "%-12s %-6s %-9s %-8s %-7s %-7s %s\n", "NAME",
+		    "ID", "MODE", "HOME", "NOW ON", "REPLICA", "PATH / DATA");
 	for (int i = 0; i < cf->nluns; i++) {
 		const struct cfg_lun *l = &cf->luns[i];
 		const char *d = l->mode == CFG_LUN_EXT4 ? l->mountpoint :
@@ -147,15 +198,20 @@ cmd_lun_ls(struct ctl_ctx *c, int argc, char **argv)
 			buf_add_json_str(&c->out, l->path);
 			ctl_printf(c, ",\"data\":");
 			buf_add_json_str(&c->out, d);
+			ctl_printf(c, ",\"now\":");
+			buf_add_json_str(&c->out, where_name(w, w->lun_on[i],
+			    w->lun_here[i]));
 			ctl_printf(c, "}");
 		} else
-			ctl_printf(c, "%-12s %-6u %-9s %-8s %-7s %s  %s\n",
+			ctl_printf(c, "%-12s %-6u %-9s %-8s %-7s %-7s %s  %s\n",
 			    l->name, l->id, l->mode == CFG_LUN_EXT4 ? "ext4" :
 			    "directory", cf->heads[l->home].name,
+			    where_name(w, w->lun_on[i], w->lun_here[i]),
 			    i < set ? "yes" : "no", l->path, d);
 	}
 	if (c->json)
 		ctl_printf(c, "]\n");
+	free(w);
 	free(cf);
 	return CTL_EX_OK;
 }

@@ -755,6 +755,25 @@ ha_lun_where(int lun)
 	return lun_on(lun);
 }
 
+int
+ha_lun_here(int lun)
+{
+	return lun >= 0 && lun < ha.nluns &&
+	    atomic_load(&ha.luns[lun].serving);
+}
+
+int
+ha_ip_where(const char *addr, int *here)
+{
+	*here = 0;
+	for (int i = 0; i < nips; i++)
+		if (strcmp(ips[i].v->addr, addr) == 0) {
+			*here = ips[i].held;
+			return ip_on(&ips[i]);
+		}
+	return -1;
+}
+
 /* ---- control messages (PLACE, KILL, FAULT) ---------------------------- */
 
 static void

@@ -83,6 +83,11 @@ int		 ha_lun_handover(int lun, const char *why);
 void		 ha_surrender(const char *why, int permanent);
 int		 ha_place_lun(int lun, int head, const char *why);
 int		 ha_lun_where(int lun);
+/* LUN lun is served here now (1) or not. */
+int		 ha_lun_here(int lun);
+/* Where service IP addr is placed (head index; -1 unknown) and whether
+ * this head holds it (*here).  Loop thread, like the others. */
+int		 ha_ip_where(const char *addr, int *here);
 /* Tests only: suspend the clock and lease checks and all disk I/O (a
  * head whose storage hangs inside a paused VM: only kill messages can
  * stop it).  duonas ha fault blind on|off. */

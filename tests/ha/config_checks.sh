@@ -26,6 +26,18 @@ grep -Eq "^cluster: +A +B$" "$T_DIR/st.out" &&
     grep -Eq "^  luns +la +lb$" "$T_DIR/st.out"
 t_ok $? "duonas status starts with both heads side by side"
 
+# ip ls / lun ls: where each one is now, next to its home
+ha_cli B ip ls >"$T_DIR/ipls.out" 2>&1
+grep -Eq "^A +192.0.2.10/24 +eth0 +A$" "$T_DIR/ipls.out" &&
+    grep -Eq "^B +192.0.2.20/24 +eth0 +B$" "$T_DIR/ipls.out"
+t_ok $? "ip ls shows where each address is now ($(tr '\n' '|' <"$T_DIR/ipls.out"))"
+ha_cli A lun ls >"$T_DIR/lunls.out" 2>&1
+grep -Eq "^la +1 +directory +A +A " "$T_DIR/lunls.out" &&
+    grep -Eq "^lb +2 +directory +B +B " "$T_DIR/lunls.out"
+t_ok $? "lun ls shows where each LUN is served now ($(tr '\n' '|' <"$T_DIR/lunls.out" | head -c 300))"
+ha_cli A lun ls --json | grep -q '"name":"lb".*"now":"B"'
+t_ok $? "lun ls --json has now"
+
 gen() {
 	ha_cli A config show --json 2>/dev/null |
 	    grep -o '"generation":[0-9]*' | head -n 1 | cut -d: -f2
