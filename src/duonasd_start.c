@@ -93,7 +93,8 @@ check_dir(const char *what, const char *path)
 			}
 			return 0;
 		}
-		if (errno != ENOENT) {
+		/* ENOTDIR: an ancestor is a file, found further up */
+		if (errno != ENOENT && errno != ENOTDIR) {
 			printf("%s %s: %s: %s\n", what, path, p,
 			    strerror(errno));
 			return 1;
