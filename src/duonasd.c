@@ -42,13 +42,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: duonasd [-d] [-c CONF] [-n HEAD]\n"
+	    "       duonasd -t [-c CONF] [-n HEAD]\n"
 	    "       duonasd -R [-c CONF]\n\n"
 	    "Run one head of a duonas cluster in the foreground.\n\n"
 	    "  -c CONF   configuration file (default %s/duonas/duonas.conf)\n"
 	    "  -n HEAD   which head of CONF this is (default: the head named "
 	    "like this host)\n"
 	    "  -d        debug logging\n"
-	    "  -t        check the configuration and exit\n"
+	    "  -t        check everything a start reads (configuration, "
+	    "key, exports,\n"
+	    "            LUNs, directories), print each problem, exit 78 "
+	    "or 0\n"
 	    "  -R        remove every service IP of CONF from this host's "
 	    "interfaces and exit\n"
 	    "            (systemd ExecStopPost: a crashed daemon leaves them "
