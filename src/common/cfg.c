@@ -110,9 +110,10 @@ cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
  *     CR, ...) is an error, also inside a quoted string;
  *   - '{' and '}' are always tokens of their own, also glued to a word
  *     ("head A{" is "head" "A" "{");
- *   - '#' starts a comment where a token could start (at the start of
- *     the line, after a blank, '{', '}' or a quoted string); inside a
- *     word it is part of the word ("pass#1" is one word);
+ *   - '#' outside a quoted string starts a comment, also glued to a
+ *     word ("cluster demo#note" is "cluster" "demo"), as duonas.conf(5)
+ *     has always said: reading it as part of the word would silently
+ *     change the value of an existing "path /dev/sdb#old" line;
  *   - "quoted strings" (backslash quotes the next character) must stand
  *     apart from words: a quote glued to a word, or a word glued to a
  *     closing quote, is an error, since either reading would guess;
@@ -177,7 +178,7 @@ tokenize(struct pstate *ps, const char *line, size_t n, char *out,
 			size_t s = i;
 
 			while (i < n && !BLANK(line[i]) && line[i] != '{' &&
-			    line[i] != '}' && line[i] != '"')
+			    line[i] != '}' && line[i] != '"' && line[i] != '#')
 				PUT(line[i++]);
 			if (i < n && line[i] == '"')
 				return perr(ps, "a quote glued to the word "
