@@ -118,6 +118,8 @@ cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
  *     apart from words: a quote glued to a word, or a word glued to a
  *     closing quote, is an error, since either reading would guess;
  *   - at most MAXTOK tokens.
+ * Bit i of *brace is set when token i is a brace (a quoted "{" is a
+ * word, not a block opening).
  * Every error names the line; nothing of the line is dropped silently.
  * The tokens are copied NUL-terminated into out (outlen bytes); each
  * input byte yields at most one output byte and each token one NUL, and
@@ -127,11 +129,12 @@ cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
  */
 static int
 tokenize(struct pstate *ps, const char *line, size_t n, char *out,
-    size_t outlen, char **tok)
+    size_t outlen, char **tok, unsigned *brace)
 {
 	size_t	 i = 0, w = 0;
 	int	 ntok = 0;
 
+	*brace = 0;
 #define BLANK(c)	((c) == ' ' || (c) == '\t')
 #define PUT(c) do {							\
 	if (w >= outlen)						\
@@ -158,6 +161,7 @@ tokenize(struct pstate *ps, const char *line, size_t n, char *out,
 			    "%d)", MAXTOK);
 		tok[ntok++] = out + w;
 		if (line[i] == '{' || line[i] == '}') {
+			*brace |= 1u << (ntok - 1);
 			PUT(line[i]);
 			i++;
 		} else if (line[i] == '"') {
@@ -637,18 +641,22 @@ block_kw(const char *s)
 	return 0;
 }
 
-/* What line L is, given the block it is in; errors name the line. */
+/* What line L is, given the block it is in and which of its tokens
+ * are braces; errors name the line. */
 static int
-classify(struct pstate *ps, struct cfg_line *L, const char *block)
+classify(struct pstate *ps, struct cfg_line *L, const char *block,
+    unsigned brace)
 {
 	char	**tok = L->tok;
 	int	  ntok = L->ntok;
+	int	  open_last = ntok > 0 && (brace & (1u << (ntok - 1))) &&
+		      tok[ntok - 1][0] == '{';
 
 	if (ntok == 0) {
 		L->kind = CFG_L_BLANK;
 		return 0;
 	}
-	if (strcmp(tok[0], "}") == 0) {
+	if ((brace & 1) && tok[0][0] == '}') {
 		if (ntok != 1)
 			return perr(ps, "text after '}'");
 		if (block[0] == 0)
@@ -657,14 +665,14 @@ classify(struct pstate *ps, struct cfg_line *L, const char *block)
 		return 0;
 	}
 	if (block[0] != 0) {
-		if (strcmp(tok[ntok - 1], "{") == 0)
+		if (open_last)
 			return perr(ps, "blocks do not nest (missing '}' for "
 			    "the %s block?)", block);
 		L->kind = CFG_L_STMT;
 		return 0;
 	}
 	if (strcmp(tok[0], "head") == 0 || strcmp(tok[0], "lun") == 0) {
-		if (ntok != 3 || strcmp(tok[2], "{") != 0)
+		if (ntok != 3 || !open_last)
 			return perr(ps, "usage: %s NAME {", tok[0]);
 		if (!valid_name(tok[1]))
 			return perr(ps, "%s name '%s': use 1-%d letters, "
@@ -674,7 +682,7 @@ classify(struct pstate *ps, struct cfg_line *L, const char *block)
 		L->name = tok[1];
 		return 0;
 	}
-	if (ntok == 2 && strcmp(tok[1], "{") == 0 && block_kw(tok[0])) {
+	if (ntok == 2 && open_last && block_kw(tok[0])) {
 		L->kind = CFG_L_OPEN;
 		return 0;
 	}
@@ -689,6 +697,7 @@ walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
 	char		*out = NULL, *tok[MAXTOK];
 	char		 block[16] = "", name[CFG_NAME_MAX] = "";
 	size_t		 i = 0, e, n;
+	unsigned	 brace = 0;
 	int		 rv = -1;
 
 	/* a NUL byte is a control character like the others: tokenize()
@@ -710,8 +719,8 @@ walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
 		L.block = block;
 		L.name = name;
 		if ((L.ntok = tokenize(ps, text + i, n, out, 2 * n + 2,
-		    tok)) < 0 ||
-		    classify(ps, &L, block) < 0)
+		    tok, &brace)) < 0 ||
+		    classify(ps, &L, block, brace) < 0)
 			goto out;
 		if (L.kind == CFG_L_OPEN) {
 			snprintf(block, sizeof(block), "%s", tok[0]);

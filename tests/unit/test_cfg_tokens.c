@@ -92,6 +92,10 @@ test_split(void)
 	TOK("k \"a\\\"b\"\n", "k a\"b");
 	TOK("k \"\"\n", "k ");
 	TOK("k \"#x\" \"{\"\n", "k #x {");
+	/* a quoted brace is a word: it neither opens nor closes a block */
+	TOK("nfs {\n k \"}\"\n}\n", "nfs {|k }|}");
+	TOKERR("nfs {\n\"}\"\n", "t.conf:2: end of file inside the nfs");
+	TOK("\"}\"\n", "}");
 	TOKERR("k \"abc\n", "t.conf:1: unterminated quoted string");
 	TOKERR("a\nk \"abc\\\"\n", "t.conf:2: unterminated quoted string");
 	TOKERR("a\nk\"v\"\nb\n", "t.conf:2: a quote glued to the word 'k'");
