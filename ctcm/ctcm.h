@@ -40,6 +40,8 @@ enum ctcm_boot_rc {
 	CTCM_BOOT_RESTORED = 1,	/* local files rewritten: restart init */
 	CTCM_BOOT_MONITOR = 2,	/* nothing valid: link + admin only */
 	CTCM_BOOT_ERROR = 3,	/* cannot even check (why says) */
+	CTCM_BOOT_INVALID = 4,	/* first start: the installed files are not
+				 * a valid configuration, nothing stored */
 };
 
 /*

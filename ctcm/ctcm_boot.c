@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/exports.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "ctcm/ctcm_int.h"
@@ -366,17 +367,35 @@ out:
 	return rv;
 }
 
+/* 0, -1 (cannot store: why says), -2 (the installed files are not a
+ * valid configuration: nothing stored, why says) */
 static int
 boot_factory(const struct cfg *cfg, int self_idx, char *why, size_t whylen)
 {
 	struct ctcm_state	*g = &ctcm_g;
 	struct ctcm_bundle	 fb;
+	const struct ctcm_section *ex;
+	struct exports_tab	 x;
 	char			 err[512];
 
 	if (ctcm_local_from_files(&g->local, &fb, err, sizeof(err)) < 0) {
 		snprintf(why, whylen, "factory initialisation: %s", err);
-		return -1;
+		return -2;
 	}
+	/* Generation 1 is what both heads and the array keep from now on:
+	 * only a configuration the services will accept becomes it.  The
+	 * exports file is checked with the parser the NFS and SMB servers
+	 * use; a bad one is refused before anything is stored. */
+	ex = ctcm_bundle_get(&fb, CTCM_SEC_EXPORTS);
+	if (ex != NULL && exports_parse((const char *)ex->data, ex->len,
+	    cfg->exports, 0, &x, err, sizeof(err)) < 0) {
+		snprintf(why, whylen, "factory initialisation refused, "
+		    "nothing stored: %s", err);
+		ctcm_bundle_free(&fb);
+		return -2;
+	}
+	if (ex != NULL)
+		exports_free(&x);
 	fb.gen = 1;
 	fb.time_ms = wall_ms();
 	fb.author_id = cfg->heads[self_idx].id;
@@ -541,8 +560,9 @@ ctcm_boot(const char *conf_path, const struct cfg *cfg, int self_idx,
 		    CTCM_BOOT_OK;
 		break;
 	case CTCM_ACT_FACTORY:
-		rv = boot_factory(cfg, self_idx, why, whylen) < 0 ?
-		    CTCM_BOOT_ERROR : CTCM_BOOT_OK;
+		r = boot_factory(cfg, self_idx, why, whylen);
+		rv = r == -2 ? CTCM_BOOT_INVALID : r < 0 ? CTCM_BOOT_ERROR :
+		    CTCM_BOOT_OK;
 		break;
 	case CTCM_ACT_MONITOR:
 	default:

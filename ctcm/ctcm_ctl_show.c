@@ -324,7 +324,9 @@ show_text(struct ctl_ctx *c, const struct snap *s, const struct ctcm_bundle *b,
     const struct ctcm_replica *rep, int nluns)
 {
 	if (s->monitor)
-		ctl_printf(c, "state:       MONITOR: %s\n", s->why);
+		ctl_printf(c, "state:       MONITOR: %s\n"
+		    "way out:     duonas config import FILE (on this head)\n",
+		    s->why);
 	if (b != NULL)
 		ctl_printf(c, "generation:  %llu (checksum %08x, epoch %llu)\n"
 		    "committed:   %llu ms since epoch by %s\n"
@@ -610,7 +612,11 @@ ctcm_status_text(struct buf *o)
 	pthread_mutex_lock(&ctcm_g.mtx);
 	if (ctcm_g.monitor)
 		buf_printf(o, "config:      MONITOR (administration only): "
-		    "%s\n", ctcm_g.why);
+		    "%s\n"
+		    "             way out: `duonas config import FILE` on "
+		    "this head (FILE: a valid duonas.conf, or config export "
+		    "text with its exports); it then restarts and serves\n",
+		    ctcm_g.why);
 	else {
 		buf_printf(o, "config:      generation %llu (checksum %08x, "
 		    "epoch %llu), %llu commits, ", (unsigned long long)ctcm_g.gen,

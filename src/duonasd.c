@@ -27,6 +27,7 @@
 #include "ctl/ctl.h"
 #include "duonasd.h"
 #include "duonasd_image.h"
+#include "duonasd_start.h"
 #include "ha/ha.h"
 #include "link/link.h"
 #include "lhm/lhm.h"
@@ -41,13 +42,17 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: duonasd [-d] [-c CONF] [-n HEAD]\n"
+	    "       duonasd -t [-c CONF] [-n HEAD]\n"
 	    "       duonasd -R [-c CONF]\n\n"
 	    "Run one head of a duonas cluster in the foreground.\n\n"
 	    "  -c CONF   configuration file (default %s/duonas/duonas.conf)\n"
 	    "  -n HEAD   which head of CONF this is (default: the head named "
 	    "like this host)\n"
 	    "  -d        debug logging\n"
-	    "  -t        check the configuration and exit\n"
+	    "  -t        check everything a start reads (configuration, "
+	    "key, exports,\n"
+	    "            LUNs, directories), print each problem, exit 78 "
+	    "or 0\n"
 	    "  -R        remove every service IP of CONF from this host's "
 	    "interfaces and exit\n"
 	    "            (systemd ExecStopPost: a crashed daemon leaves them "
@@ -114,7 +119,7 @@ main(int argc, char **argv)
 	const char	*conf = SYSCONFDIR "/duonas/duonas.conf";
 	const char	*head = NULL;
 	char		 err[512], *pidfile;
-	int		 ch, debug = 0, checkonly = 0, release = 0, rv;
+	int		 ch, debug = 0, checkonly = 0, release = 0, rv, lockfd;
 	struct event	*sigint_ev, *sigterm_ev;
 
 	while ((ch = getopt(argc, argv, "c:n:dfRthV")) != -1) {
@@ -186,19 +191,34 @@ main(int argc, char **argv)
 		return 78;
 	dd.me = &dd.cfg->heads[dd.self];
 	log_settag(dd.me->name);
-	if (cfg_key_load(dd.cfg, dd.key, &dd.keylen, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return 78;
-	}
 	if (checkonly) {
+		/* every input a start reads, each problem on its own line */
+		if ((rv = dstart_check(dd.cfg, dd.self)) > 0) {
+			printf("%s: %d problem(s)\n", conf, rv);
+			return 78;
+		}
 		printf("%s: configuration OK (this is head %s)\n", conf,
 		    dd.me->name);
 		return 0;
 	}
-	if (mkdir_p(dd.me->statedir, 0700) < 0 ||
-	    mkdir_p(dd.me->rundir, 0755) < 0) {
-		log_warn("cannot create %s or %s", dd.me->statedir,
-		    dd.me->rundir);
+	if (cfg_key_load(dd.cfg, dd.key, &dd.keylen, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return 78;
+	}
+	if (mkdir_p(dd.me->statedir, 0700) < 0) {
+		log_warn("cannot create %s", dd.me->statedir);
+		return 73;
+	}
+	/* One daemon per head, decided before anything shared is opened
+	 * (service IPs, LUNs, the store, the link): exit 75, the other one
+	 * runs (duonasd(8), EXIT STATUS). */
+	if ((lockfd = dstart_lock(dd.me->statedir, err,
+	    sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		return lockfd == -2 ? 75 : 73;
+	}
+	if (mkdir_p(dd.me->rundir, 0755) < 0) {
+		log_warn("cannot create %s", dd.me->rundir);
 		return 73;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -217,7 +237,7 @@ main(int argc, char **argv)
 	 * before anything is started from the local files. */
 	ctcm_set_tunables(dd.cfg->ctcm_replicas, dd.cfg->ctcm_history);
 	rv = ctcm_boot(conf, dd.cfg, dd.self, err, sizeof(err));
-	if (err[0])
+	if (err[0] && rv != CTCM_BOOT_INVALID)
 		log_info("ctcm: %s", err);
 	switch (rv) {
 	case CTCM_BOOT_OK:
@@ -228,6 +248,11 @@ main(int argc, char **argv)
 		ctcm_reexec();
 		log_warn("ctcm: cannot re-execute");
 		return 1;
+	case CTCM_BOOT_INVALID:
+		/* first start with files the services would refuse: no
+		 * generation 1 is stored, the admin fixes the files */
+		log_warnx("ctcm: %s", err);
+		return 78;
 	case CTCM_BOOT_MONITOR:
 		dd.monitor = 1;
 		log_warnx("ctcm: no valid configuration anywhere: MONITOR "

@@ -15,11 +15,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/cfg.h"
@@ -102,47 +104,96 @@ cfg_addr_parse(const char *s, int defport, struct cfg_addr *a)
 }
 
 /*
- * Split one line into tokens: words, "quoted strings" (backslash quotes
- * the next character), '{' and '}'; '#' starts a comment.  A word ends
- * at blank space and at any of { } # " (which then start the next
- * token).  The tokens are copied NUL-terminated into out, which must
- * hold 2 * strlen(line) + 2 bytes (every character may become a token of
- * its own); the line itself is left alone.  Returns the count or -1.
+ * Split one line (n bytes, without its newline) into tokens.  The rules
+ * (duonas.conf(5), "Syntax"):
+ *   - blanks are spaces and tabs; any other control character (NUL,
+ *     CR, ...) is an error, also inside a quoted string;
+ *   - '{' and '}' are always tokens of their own, also glued to a word
+ *     ("head A{" is "head" "A" "{");
+ *   - '#' outside a quoted string starts a comment, also glued to a
+ *     word ("cluster demo#note" is "cluster" "demo"), as duonas.conf(5)
+ *     has always said: reading it as part of the word would silently
+ *     change the value of an existing "path /dev/sdb#old" line;
+ *   - "quoted strings" (backslash quotes the next character) must stand
+ *     apart from words: a quote glued to a word, or a word glued to a
+ *     closing quote, is an error, since either reading would guess;
+ *   - at most MAXTOK tokens.
+ * Bit i of *brace is set when token i is a brace (a quoted "{" is a
+ * word, not a block opening).
+ * Every error names the line; nothing of the line is dropped silently.
+ * The tokens are copied NUL-terminated into out (outlen bytes); each
+ * input byte yields at most one output byte and each token one NUL, and
+ * a token takes at least one input byte, so 2 * n + 1 bytes always
+ * suffice; every write is checked against outlen all the same.  The
+ * line itself is not modified.  Returns the token count or -1.
  */
 static int
-tokenize(struct pstate *ps, const char *line, char *out, char **tok)
+tokenize(struct pstate *ps, const char *line, size_t n, char *out,
+    size_t outlen, char **tok, unsigned *brace)
 {
-	const char	*p = line;
-	char		*w = out;
-	int		 n = 0;
+	size_t	 i = 0, w = 0;
+	int	 ntok = 0;
 
-	for (;;) {
-		while (isspace((unsigned char)*p))
-			p++;
-		if (*p == 0 || *p == '#')
-			break;
-		if (n == MAXTOK)
-			return perr(ps, "too many words on one line");
-		tok[n++] = w;
-		if (*p == '"') {
-			for (p++; *p != 0 && *p != '"'; p++) {
-				if (*p == '\\' && p[1] != 0)
-					p++;
-				*w++ = *p;
-			}
-			if (*p != '"')
-				return perr(ps, "unterminated quoted string");
-			p++;
-		} else if (*p == '{' || *p == '}') {
-			*w++ = *p++;
-		} else {
-			while (*p != 0 && !isspace((unsigned char)*p) &&
-			    *p != '#' && *p != '{' && *p != '}' && *p != '"')
-				*w++ = *p++;
-		}
-		*w++ = 0;
+	*brace = 0;
+#define BLANK(c)	((c) == ' ' || (c) == '\t')
+#define PUT(c) do {							\
+	if (w >= outlen)						\
+		return perr(ps, "line too long for the tokenizer");	\
+	out[w++] = (c);							\
+} while (0)
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)line[i];
+
+		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return perr(ps, "control character 0x%02x in column "
+			    "%zu%s", c, i + 1, c == '\r' ? " (a DOS line "
+			    "end? duonas.conf uses plain newlines)" : "");
 	}
-	return n;
+	i = 0;
+	for (;;) {
+		while (i < n && BLANK(line[i]))
+			i++;
+		if (i == n || line[i] == '#')
+			break;
+		if (ntok == MAXTOK)
+			return perr(ps, "too many words on one line (at most "
+			    "%d)", MAXTOK);
+		tok[ntok++] = out + w;
+		if (line[i] == '{' || line[i] == '}') {
+			*brace |= 1u << (ntok - 1);
+			PUT(line[i]);
+			i++;
+		} else if (line[i] == '"') {
+			for (i++; i < n && line[i] != '"'; i++) {
+				if (line[i] == '\\' && i + 1 < n)
+					i++;
+				PUT(line[i]);
+			}
+			if (i == n)
+				return perr(ps, "unterminated quoted string");
+			i++;
+			if (i < n && !BLANK(line[i]) && line[i] != '{' &&
+			    line[i] != '}' && line[i] != '#')
+				return perr(ps, "text glued to the end of a "
+				    "quoted string (column %zu): put a blank "
+				    "between them", i + 1);
+		} else {
+			size_t s = i;
+
+			while (i < n && !BLANK(line[i]) && line[i] != '{' &&
+			    line[i] != '}' && line[i] != '"' && line[i] != '#')
+				PUT(line[i++]);
+			if (i < n && line[i] == '"')
+				return perr(ps, "a quote glued to the word "
+				    "'%.*s' (column %zu): put a blank before "
+				    "the quote", (int)(i - s), line + s, i + 1);
+		}
+		PUT(0);
+	}
+	return ntok;
+#undef PUT
+#undef BLANK
 }
 
 static int
@@ -590,18 +641,22 @@ block_kw(const char *s)
 	return 0;
 }
 
-/* What line L is, given the block it is in; errors name the line. */
+/* What line L is, given the block it is in and which of its tokens
+ * are braces; errors name the line. */
 static int
-classify(struct pstate *ps, struct cfg_line *L, const char *block)
+classify(struct pstate *ps, struct cfg_line *L, const char *block,
+    unsigned brace)
 {
 	char	**tok = L->tok;
 	int	  ntok = L->ntok;
+	int	  open_last = ntok > 0 && (brace & (1u << (ntok - 1))) &&
+		      tok[ntok - 1][0] == '{';
 
 	if (ntok == 0) {
 		L->kind = CFG_L_BLANK;
 		return 0;
 	}
-	if (strcmp(tok[0], "}") == 0) {
+	if ((brace & 1) && tok[0][0] == '}') {
 		if (ntok != 1)
 			return perr(ps, "text after '}'");
 		if (block[0] == 0)
@@ -610,14 +665,14 @@ classify(struct pstate *ps, struct cfg_line *L, const char *block)
 		return 0;
 	}
 	if (block[0] != 0) {
-		if (strcmp(tok[ntok - 1], "{") == 0)
+		if (open_last)
 			return perr(ps, "blocks do not nest (missing '}' for "
 			    "the %s block?)", block);
 		L->kind = CFG_L_STMT;
 		return 0;
 	}
 	if (strcmp(tok[0], "head") == 0 || strcmp(tok[0], "lun") == 0) {
-		if (ntok != 3 || strcmp(tok[2], "{") != 0)
+		if (ntok != 3 || !open_last)
 			return perr(ps, "usage: %s NAME {", tok[0]);
 		if (!valid_name(tok[1]))
 			return perr(ps, "%s name '%s': use 1-%d letters, "
@@ -627,7 +682,7 @@ classify(struct pstate *ps, struct cfg_line *L, const char *block)
 		L->name = tok[1];
 		return 0;
 	}
-	if (ntok == 2 && strcmp(tok[1], "{") == 0 && block_kw(tok[0])) {
+	if (ntok == 2 && open_last && block_kw(tok[0])) {
 		L->kind = CFG_L_OPEN;
 		return 0;
 	}
@@ -639,26 +694,22 @@ static int
 walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
 {
 	struct cfg_line	 L;
-	char		*line = NULL, *out = NULL, *tok[MAXTOK];
+	char		*out = NULL, *tok[MAXTOK];
 	char		 block[16] = "", name[CFG_NAME_MAX] = "";
 	size_t		 i = 0, e, n;
+	unsigned	 brace = 0;
 	int		 rv = -1;
 
+	/* a NUL byte is a control character like the others: tokenize()
+	 * reports it with its line */
 	ps->line = 0;
-	if (memchr(text, 0, len) != NULL) {
-		snprintf(ps->err, ps->errlen, "%s: contains a NUL byte (not a "
-		    "text file)", ps->file);
-		return -1;
-	}
 	while (i < len) {
 		const char *nl = memchr(text + i, '\n', len - i);
 
 		e = nl ? (size_t)(nl - text) + 1 : len;
 		n = e - i - (nl ? 1 : 0);
 		ps->line++;
-		line = xrealloc(line, n + 1);
-		memcpy(line, text + i, n);
-		line[n] = 0;
+		/* sized from this line: see tokenize() */
 		out = xrealloc(out, 2 * n + 2);
 		memset(&L, 0, sizeof(L));
 		L.lineno = ps->line;
@@ -667,8 +718,9 @@ walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
 		L.tok = tok;
 		L.block = block;
 		L.name = name;
-		if ((L.ntok = tokenize(ps, line, out, tok)) < 0 ||
-		    classify(ps, &L, block) < 0)
+		if ((L.ntok = tokenize(ps, text + i, n, out, 2 * n + 2,
+		    tok, &brace)) < 0 ||
+		    classify(ps, &L, block, brace) < 0)
 			goto out;
 		if (L.kind == CFG_L_OPEN) {
 			snprintf(block, sizeof(block), "%s", tok[0]);
@@ -688,7 +740,6 @@ walk(struct pstate *ps, const char *text, size_t len, walk_fn fn, void *arg)
 	}
 	rv = 0;
 out:
-	free(line);
 	free(out);
 	return rv;
 }
@@ -829,18 +880,71 @@ cfg_head_find(const struct cfg *c, const char *name)
 }
 
 int
+cfg_key_check(const char *path, const struct stat *st, char *err,
+    size_t errlen)
+{
+	uid_t	euid = geteuid();
+
+	/* Whoever reads the key can join or impersonate a head, whoever
+	 * writes it can lock both heads out: the owner only, and the
+	 * owner is root or the daemon's own user. */
+	if (!S_ISREG(st->st_mode)) {
+		snprintf(err, errlen, "cluster key %s: not a regular file",
+		    path);
+		return -1;
+	}
+	if (st->st_mode & (S_IRWXG | S_IRWXO)) {
+		snprintf(err, errlen, "cluster key %s: mode %04o: group or "
+		    "others have access (chmod 600 %s)", path,
+		    (unsigned)(st->st_mode & 07777), path);
+		return -1;
+	}
+	if (st->st_uid != 0 && st->st_uid != euid) {
+		snprintf(err, errlen, "cluster key %s: owned by uid %u, not "
+		    "by root%s (chown root %s)", path, (unsigned)st->st_uid,
+		    euid == 0 ? "" : " or by this process's user", path);
+		return -1;
+	}
+	return 0;
+}
+
+int
 cfg_key_load(const struct cfg *c, uint8_t *key, size_t *keylen, char *err,
     size_t errlen)
 {
-	uint8_t	*data;
-	size_t	 len;
-	int	 n;
+	uint8_t		 data[4097];
+	struct stat	 st;
+	size_t		 len = 0;
+	ssize_t		 r;
+	int		 fd, n;
 
-	if (file_read_all(c->keyfile, 4096, &data, &len) < 0) {
+	/* mode and owner of the file actually read (fstat, not stat) */
+	if ((fd = open(c->keyfile, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0) {
 		snprintf(err, errlen, "cluster key %s: %s", c->keyfile,
 		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
+	if (cfg_key_check(c->keyfile, &st, err, errlen) < 0) {
+		close(fd);
+		return -1;
+	}
+	while (len < sizeof(data) - 1 &&
+	    (r = read(fd, data + len, sizeof(data) - 1 - len)) != 0) {
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errlen, "cluster key %s: %s",
+			    c->keyfile, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		len += (size_t)r;
+	}
+	close(fd);
+	data[len] = 0;
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' ||
 	    data[len - 1] == ' '))
 		data[--len] = 0;
@@ -854,10 +958,10 @@ cfg_key_load(const struct cfg *c, uint8_t *key, size_t *keylen, char *err,
 		snprintf(err, errlen, "cluster key %s: must hold %d-%d bytes "
 		    "(raw or hex), found %zu", c->keyfile, CFG_KEY_MIN,
 		    CFG_KEY_MAX, len);
-		free(data);
+		explicit_bzero(data, sizeof(data));
 		return -1;
 	}
-	free(data);
+	explicit_bzero(data, sizeof(data));
 	return 0;
 }
 

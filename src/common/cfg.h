@@ -188,9 +188,18 @@ int	cfg_walk(const char *name, const char *text, size_t len,
 	    cfg_walk_cb cb, void *arg, char *err, size_t errlen);
 /* Index of the head called name, or -1. */
 int	cfg_head_find(const struct cfg *, const char *name);
-/* Read the cluster key (raw bytes, or hex text); 0 or -1 with err. */
+/*
+ * Read the cluster key (raw bytes, or hex text); 0 or -1 with err.  The
+ * file must be a regular file no group or other may read or write, owned
+ * by root or by the calling process's user (cfg_key_check()).
+ */
 int	cfg_key_load(const struct cfg *, uint8_t *key, size_t *keylen,
 	    char *err, size_t errlen);
+/* The mode/owner rule of cfg_key_load() for a file's stat: 0, or -1
+ * with "cluster key PATH: problem" in err. */
+struct stat;
+int	cfg_key_check(const char *path, const struct stat *, char *err,
+	    size_t errlen);
 /* Parse "host:port" / "[v6]:port" / "host" (defport) into a. 0 or -1. */
 int	cfg_addr_parse(const char *s, int defport, struct cfg_addr *a);
 /*

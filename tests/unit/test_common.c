@@ -156,85 +156,6 @@ test_cfg(void)
 	}
 }
 
-/* The body of GOOD after its first three lines (comment, cluster, key). */
-static const char *
-good_heads(void)
-{
-	const char *p = GOOD;
-
-	for (int i = 0; i < 3; i++)
-		p = strchr(p, '\n') + 1;
-	return p;
-}
-
-static int
-parse_text(const char *text, struct cfg *c, char *err, size_t errlen)
-{
-	return cfg_parse_buf("t.conf", text, strlen(text), c, err, errlen);
-}
-
-/*
- * Issue 10: the tokenizer split "word{" / "word#" / "word\"" by moving
- * the rest of the line one byte right, in place: past the end of the
- * buffer on the last line (a{a{b crashed), and over the first byte of
- * the next line otherwise, which then looked empty and ended the file.
- */
-static void
-test_tokenizer(void)
-{
-	struct cfg	*c = malloc(sizeof(*c));
-	char		 err[512], text[4096], *big;
-	size_t		 n;
-
-	T_EQ(parse_text("cluster x\na{a{b", c, err, sizeof(err)), -1,
-	    "last line a{a{b: an error, no crash");
-	T_OK(strstr(err, "t.conf:2:") != NULL, "names line 2: %s", err);
-	big = malloc(20000);
-	n = (size_t)snprintf(big, 20000, "cluster x\nx");
-	for (int i = 0; i < 2000; i++)
-		n += (size_t)snprintf(big + n, 20000 - n, "{x");
-	T_EQ(parse_text(big, c, err, sizeof(err)), -1,
-	    "last line of 2000 glued braces: an error, no overflow");
-	n = (size_t)snprintf(big, 20000, "cluster x\nx");
-	for (int i = 0; i < 2000; i++)
-		n += (size_t)snprintf(big + n, 20000 - n, "\"x\"x");
-	T_EQ(parse_text(big, c, err, sizeof(err)), -1,
-	    "last line of glued quotes: an error, no overflow");
-	free(big);
-
-	/* a comment glued to a word must not eat the next line */
-	snprintf(text, sizeof(text), "%scluster demo#the demo\n"
-	    "key \"/tmp/k2\"\n", good_heads());
-	T_EQ(parse_text(text, c, err, sizeof(err)), 0, "word#comment parses");
-	T_OK(strcmp(c->cluster, "demo") == 0, "cluster demo (%s)",
-	    c->cluster);
-	T_OK(strcmp(c->keyfile, "/tmp/k2") == 0,
-	    "the line after word#comment is read (key %s)", c->keyfile);
-	/* "head A{" opens the block and keeps the next line */
-	snprintf(text, sizeof(text), "cluster demo\n%s", good_heads());
-	*strstr(text, "head A {") = 0;
-	snprintf(text + strlen(text), sizeof(text) - strlen(text),
-	    "head A{%s", strstr(good_heads(), "head A {") + 8);
-	T_OK(parse_text(text, c, err, sizeof(err)) == 0, "head A{ parses: %s",
-	    err);
-	T_EQ(c->heads[0].id, 1, "the line after head A{ is read (id 1)");
-	/* word"quoted" */
-	snprintf(text, sizeof(text), "%scluster demo\nkey\"/tmp/k3\"\n"
-	    "exports \"/tmp/e3\"\n", good_heads());
-	T_OK(parse_text(text, c, err, sizeof(err)) == 0, "key\"...\" parses: "
-	    "%s", err);
-	T_OK(strcmp(c->keyfile, "/tmp/k3") == 0 &&
-	    strcmp(c->exports, "/tmp/e3") == 0,
-	    "glued quote: both lines read (%s, %s)", c->keyfile, c->exports);
-	/* "}" glued to a statement is an error, not a lost line */
-	snprintf(text, sizeof(text), "cluster demo\n%s"
-	    "nfs {\n port 2050}\n}\nkey \"/tmp/k4\"\n", good_heads());
-	T_EQ(parse_text(text, c, err, sizeof(err)), -1,
-	    "'port 2050}' is refused");
-	T_OK(strstr(err, "'port' takes one number") != NULL, "%s", err);
-	free(c);
-}
-
 static void
 test_files(void)
 {
@@ -293,7 +214,6 @@ main(void)
 		return 99;
 	test_buf();
 	test_cfg();
-	test_tokenizer();
 	test_files();
 	test_log_escape();
 	char cmd[600];
