@@ -556,9 +556,21 @@ image_upgrade(const char *sock, int argc, char **argv)
 	uint64_t	 t0;
 	int		 rc;
 
-	for (int i = 2; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--timeout") == 0)
-			tmo = strtol(argv[i + 1], NULL, 10);
+	for (int i = 2; i < argc; i++) {
+		long long	 v;
+		const char	*es;
+
+		if (strcmp(argv[i], "--timeout") != 0)
+			continue;
+		if (i + 1 >= argc || parse_num(argv[i + 1], 1, 86400000, &v,
+		    &es) < 0) {
+			fprintf(stderr, "duonas image upgrade: --timeout needs "
+			    "MS, 1..86400000\nusage: duonas image upgrade "
+			    "[--timeout MS]\n");
+			return CTL_EX_USAGE;
+		}
+		tmo = (long)v;
+	}
 	buf_init(&out);
 	rc = ctl_client_call(sock, argc, argv, &out, 0);
 	buf_add_u8(&out, 0);
