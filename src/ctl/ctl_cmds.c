@@ -243,10 +243,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "summary, the state of every array replica and the peer, and the "
 	  "files.  In MONITOR, says why.", 1 },
 	{ "config history", "[--json]",
-	  "List the generations kept: generation, time, author, summary.", 1 },
+	  "List the generations this head keeps (its last 16): generation, "
+	  "commit date, author, summary (--json: time_ms since 1970).", 1 },
 	{ "config diff", "G1 [G2] [--json]",
-	  "Line diff of the files of generation G1 and G2 (default: the "
-	  "current one).", 1 },
+	  "The differences between the files of generation G1 and G2 "
+	  "(default: the current one) as unified-diff hunks with 3 lines of "
+	  "context, per file.", 1 },
 	{ "config rollback", "G",
 	  "Commit the content of generation G as a new generation (master "
 	  "only).", 0 },
