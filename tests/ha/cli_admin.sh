@@ -11,9 +11,9 @@
 # 4. -c CONF without -n picks the head named like this host (run in a UTS
 #    namespace named B); a host that is no head is a usage error; -s with
 #    -n is refused.
-# 5. config diff after an `export add`: unified hunks (@@ -a,b +c,d @@,
-#    the added line as +, at most 3 lines of context), not the whole
-#    file; --json keeps {"from","to","files"}.
+# 5. config diff after an `export add` and an `ip add`: unified hunks
+#    (@@ -a,b +c,d @@, the added line as +, at most 3 lines of context),
+#    not the whole file; --json keeps {"from","to","files"}.
 # 6. config history and config show print dates, not epoch milliseconds;
 #    status prints durations; --json keeps the numbers.
 . "$(dirname "$0")/../lib.sh"
@@ -103,7 +103,7 @@ t_eq "$rc" 64 "-s with -n: 64"
 g0=$(ha_cli A config show --json | grep -o '"generation":[0-9]*' | head -n 1 |
     cut -d: -f2)
 mkdir -p "$(ha_export_dir la)/cli"
-rc=$(rc_of env HA_CLI_TIMEOUT=20 ha_cli A export add "$(ha_export_dir la)/cli" \
+rc=$(HA_CLI_TIMEOUT=20 rc_of ha_cli A export add "$(ha_export_dir la)/cli" \
     --id 42 --options rw)
 t_eq "$rc" 0 "export add commits ($(last))"
 ha_cli A config diff "$g0" >"$T_DIR/diff.out" 2>&1
@@ -124,6 +124,20 @@ n=$(grep -c '^ ' "$T_DIR/diff.out")
     ! grep -v '^[-+ @]' "$T_DIR/diff.out" | grep -q .
 t_ok $? "hunks, not whole files ($n context lines, \
 $(wc -l <"$T_DIR/diff.out") lines)"
+# a change inside the long duonas.conf: one hunk, not the file
+g1=$((g0 + 1))
+rc=$(HA_CLI_TIMEOUT=20 rc_of ha_cli A ip add A 192.0.2.11/24)
+t_eq "$rc" 0 "ip add commits ($(last))"
+ha_cli A config diff "$g1" >"$T_DIR/diff2.out" 2>&1
+conf_lines=$(wc -l <"$T_DIR/duonas.conf")
+grep -q '^+.*192\.0\.2\.11/24' "$T_DIR/diff2.out" &&
+    [ "$(grep -c '^@@' "$T_DIR/diff2.out")" -eq 1 ] &&
+    [ "$(grep -c '^ ' "$T_DIR/diff2.out")" -le 6 ] &&
+    [ "$(wc -l <"$T_DIR/diff2.out")" -lt "$conf_lines" ]
+t_ok $? "duonas.conf ($conf_lines lines): one hunk of $(wc -l \
+<"$T_DIR/diff2.out") lines: $(tr '\n' '|' <"$T_DIR/diff2.out" | cut -c1-300)"
+HA_CLI_TIMEOUT=20 ha_cli A ip rm 192.0.2.11 >/dev/null 2>&1
+t_ok $? "ip rm 192.0.2.11"
 ha_cli A config diff "$g0" --json | tr -d '\n' >"$T_DIR/diff.json"
 grep -q '"from":'"$g0"',"to":' "$T_DIR/diff.json" &&
     grep -q '"name":"exports","changed":1,"diff":"@@ ' "$T_DIR/diff.json"
@@ -132,7 +146,7 @@ t_ok $? "--json: from, to, files with the hunks: $(head -c 200 "$T_DIR/diff.json
 # ---- 6. dates and durations ----
 date_re='[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} [A-Z+0-9-]+'
 ha_cli A config history >"$T_DIR/hist.out" 2>&1
-grep -Eq "^\* +$((g0 + 1)) +$date_re " "$T_DIR/hist.out"
+grep -Eq "^\* +$((g0 + 3)) +$date_re " "$T_DIR/hist.out"
 t_ok $? "config history shows dates: $(sed -n 2p "$T_DIR/hist.out")"
 ! grep -Eq '[0-9]{13}' "$T_DIR/hist.out"
 t_ok $? "no epoch milliseconds in config history"
