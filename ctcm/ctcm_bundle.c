@@ -1,6 +1,7 @@
 /*
  * ctcm_bundle.c — the configuration bundle and the replica image as
- * bytes, their text form for export/import, and a line diff.
+ * bytes, their text form for export/import, and a line diff as
+ * unified-diff hunks.
  *
  * Everything here is pure (no I/O, no global state) so it can be tested
  * against golden bytes.  Formats: docs/ctcm.md ("Bundle format",

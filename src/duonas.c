@@ -1,11 +1,15 @@
 /*
  * duonas.c — the admin CLI.
  *
- * Finds the local daemon's admin socket (-s, $DUONAS_SOCKET, the head's
- * socket from -c CONF -n HEAD, or the default), checks the command against
- * the shared table (so typos and --help never need the daemon), sends argv
- * and prints the reply.  Exit codes: 0 ok, 1 failed, 2 not the master,
- * 64 usage, 69 daemon unreachable.  `keygen` and `help` run locally.
+ * Finds the local daemon's admin socket (-s; the head's socket from -c
+ * CONF with -n HEAD or else the head named like this host, -n alone
+ * reading the default CONF; $DUONAS_SOCKET; or the default), checks the
+ * command against the shared table (so unknown commands, with the
+ * closest names suggested, group words, which list their commands, and
+ * --help never need the daemon), sends argv and prints the reply.  Exit
+ * codes: 0 ok, 1 failed, 2 not the master, 64 usage (whoever finds it,
+ * this program or the daemon), 69 daemon unreachable.  `keygen` and
+ * `help` run locally.
  *
  * `smb user add|passwd` read the password here (twice with echo off on a
  * terminal, else one line of standard input) and send only its NT hash

@@ -3,7 +3,9 @@
  * it for --help and to reject unknown commands before dialing the daemon)
  * and by the daemon (which binds handlers to the same names).
  * Adding a command: one row here, one ctl_register() in the daemon, one
- * paragraph in man/duonas.8.
+ * paragraph in man/duonas.8.  Also the table's pure lookups for the CLI:
+ * group words (the leading words of several-word names) and the typo
+ * suggestions for an unknown command.
  */
 #include <string.h>
 
