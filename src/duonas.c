@@ -176,15 +176,16 @@ help_words(int argc, char **argv)
 	const struct ctl_cmd	*c;
 	int			 nw, k;
 
-	if (argc == 0) {
+	if (argc == 0 || (argc == 1 && (strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0))) {
 		usage_all(stdout);
 		return 0;
 	}
 	if (argc == 1 && strcmp(argv[0], "help") == 0) {
 		printf("usage: duonas help [GROUP | COMMAND]\n\nWithout an "
-		    "argument: the groups, commands and options.  With a group "
-		    "word (ip, smb user, ...): its commands with their "
-		    "arguments.  With a command: its text.\n");
+		    "argument: the groups, commands and options.  With a\n"
+		    "group word (ip, smb user, ...): its commands with their "
+		    "arguments.  With a\ncommand: its text.\n");
 		return 0;
 	}
 	if (argc == 1 && strcmp(argv[0], "keygen") == 0) {
