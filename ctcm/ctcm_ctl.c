@@ -11,6 +11,7 @@
  * problem is reported before anything is written.  Handlers run on ctl
  * worker threads.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -377,6 +378,18 @@ cmd_ip_rm(struct ctl_ctx *c, int argc, char **argv)
 
 	if (argc != 1)
 		return ctl_usage(c, "ip rm", "needs one ADDRESS");
+	{
+		char	 addr[64], *slash;
+		uint8_t	 bin[16];
+
+		snprintf(addr, sizeof(addr), "%s", argv[0]);
+		if ((slash = strchr(addr, '/')) != NULL)
+			*slash = 0;
+		if (inet_pton(AF_INET, addr, bin) != 1 &&
+		    inet_pton(AF_INET6, addr, bin) != 1)
+			return ctl_usage(c, "ip rm", "'%s' is not an IP "
+			    "address", argv[0]);
+	}
 	a.cidr = argv[0];
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
@@ -495,8 +508,9 @@ cmd_lun_rm(struct ctl_ctx *c, int argc, char **argv)
 	int		ex;
 
 	memset(&a, 0, sizeof(a));
-	if (argc != 1)
-		return ctl_usage(c, "lun rm", "needs one NAME");
+	if (argc != 1 || argv[0][0] == '-')
+		return ctl_usage(c, "lun rm", argc == 1 ? "unexpected "
+		    "option '%s'" : "needs one NAME", argv[0]);
 	a.name = argv[0];
 	a.rm = 1;
 	if ((ex = ctcm_ctl_need_master(c)) != 0)

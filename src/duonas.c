@@ -244,7 +244,14 @@ keygen(int argc, char **argv)
 	char	hex[65];
 	int	fd;
 
-	if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+	if (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0) {
+		fprintf(stderr, "duonas keygen: unexpected option '%s'\n"
+		    "usage: duonas keygen FILE\n", argv[1]);
+		return CTL_EX_USAGE;
+	}
+	if (argc != 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc == 2 ? stdout : stderr,
 		    "usage: duonas keygen FILE\n\nWrite a new random 32-byte "
 		    "cluster key (hex) to FILE (mode 0600); refuses to "
@@ -432,6 +439,12 @@ image_keygen(int argc, char **argv)
 {
 	char err[512];
 
+	if (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0) {
+		fprintf(stderr, "duonas image keygen: unexpected option '%s'\n"
+		    "usage: duonas image keygen PREFIX\n", argv[1]);
+		return CTL_EX_USAGE;
+	}
 	if (argc != 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc == 2 ? stdout : stderr, "usage: duonas image "
