@@ -1,6 +1,7 @@
 /*
  * ctcm_bundle.c — the configuration bundle and the replica image as
- * bytes, their text form for export/import, and a line diff.
+ * bytes, their text form for export/import, and a line diff as
+ * unified-diff hunks.
  *
  * Everything here is pure (no I/O, no global state) so it can be tested
  * against golden bytes.  Formats: docs/ctcm.md ("Bundle format",
@@ -586,47 +587,143 @@ line_eq(const struct lines *a, int i, const struct lines *b, int j)
 	return a->n[i] == b->n[j] && memcmp(a->s[i], b->s[j], a->n[i]) == 0;
 }
 
+/*
+ * Unified-diff hunks ("@@ -a,b +c,d @@", ctx lines of context around
+ * each change, hunks closer than 2*ctx merged) of two texts; returns the
+ * number of changed lines.  The LCS table is quadratic, so the common
+ * head and tail are cut off first and a middle larger than
+ * CTCM_DIFF_CELLS cells is shown as one replacement.
+ */
+#define CTCM_DIFF_CELLS	(4u << 20)
+
+/* One hunk's range in GNU diff's spelling: "start,count", the count
+ * left out when 1, the start being the line before when the count is 0. */
+static void
+hunk_range(struct buf *o, int start, int count)
+{
+	if (count == 1)
+		buf_printf(o, "%d", start + 1);
+	else
+		buf_printf(o, "%d,%d", count == 0 ? start : start + 1, count);
+}
+
 int
-ctcm_diff(const char *at, size_t alen, const char *bt, size_t blen,
-    struct buf *o)
+ctcm_diff_ctx(const char *at, size_t alen, const char *bt, size_t blen,
+    int ctx, struct buf *o)
 {
 	struct lines	 a, b;
-	uint32_t	*t;
-	int		 i, j, changed = 0, w;
+	uint32_t	*t = NULL;
+	char		*op;		/* the edit script: ' ', '-', '+' */
+	int		 i, j, n = 0, changed = 0, w, pre = 0, suf = 0, ma, mb;
 
 	split_lines(at, alen, &a);
 	split_lines(bt, blen, &b);
-	w = b.count + 1;
-	t = xcalloc((size_t)(a.count + 1) * (size_t)w, sizeof(*t));
-	/* t[i][j] = LCS length of a[i..] and b[j..] */
-	for (i = a.count - 1; i >= 0; i--)
-		for (j = b.count - 1; j >= 0; j--)
-			t[i * w + j] = line_eq(&a, i, &b, j) ?
-			    t[(i + 1) * w + j + 1] + 1 :
-			    MAX(t[(i + 1) * w + j], t[i * w + j + 1]);
+	while (pre < a.count && pre < b.count && line_eq(&a, pre, &b, pre))
+		pre++;
+	while (suf < a.count - pre && suf < b.count - pre &&
+	    line_eq(&a, a.count - 1 - suf, &b, b.count - 1 - suf))
+		suf++;
+	ma = a.count - pre - suf;
+	mb = b.count - pre - suf;
+	w = mb + 1;
+	if ((uint64_t)(ma + 1) * (uint64_t)w <= CTCM_DIFF_CELLS) {
+		t = xcalloc((size_t)(ma + 1) * (size_t)w, sizeof(*t));
+		/* t[i][j] = LCS length of the middles' a[i..] and b[j..] */
+		for (i = ma - 1; i >= 0; i--)
+			for (j = mb - 1; j >= 0; j--)
+				t[i * w + j] = line_eq(&a, pre + i, &b,
+				    pre + j) ? t[(i + 1) * w + j + 1] + 1 :
+				    MAX(t[(i + 1) * w + j], t[i * w + j + 1]);
+	}
+	op = xmalloc((size_t)a.count + (size_t)b.count + 1);
+	for (i = 0; i < pre; i++)
+		op[n++] = ' ';
 	i = j = 0;
-	while (i < a.count || j < b.count) {
-		if (i < a.count && j < b.count && line_eq(&a, i, &b, j)) {
-			buf_printf(o, "  %.*s\n", (int)a.n[i], a.s[i]);
+	while (i < ma || j < mb) {
+		if (t != NULL && i < ma && j < mb && line_eq(&a, pre + i, &b,
+		    pre + j)) {
+			op[n++] = ' ';
 			i++;
 			j++;
-		} else if (i < a.count && (j == b.count ||
+		} else if (i < ma && (j == mb || t == NULL ||
 		    t[(i + 1) * w + j] >= t[i * w + j + 1])) {
-			buf_printf(o, "- %.*s\n", (int)a.n[i], a.s[i]);
+			op[n++] = '-';
 			i++;
-			changed++;
 		} else {
-			buf_printf(o, "+ %.*s\n", (int)b.n[j], b.s[j]);
+			op[n++] = '+';
 			j++;
-			changed++;
 		}
 	}
+	for (i = 0; i < suf; i++)
+		op[n++] = ' ';
+	/* walk the script; ai/bi: the line numbers (0-based) at position k */
+	for (int k = 0, ai = 0, bi = 0; k < n; ) {
+		int hs, he, lc, as, bs, ac = 0, bc = 0;
+
+		if (op[k] == ' ') {
+			k++;
+			ai++;
+			bi++;
+			continue;
+		}
+		/* a change at k: the hunk starts ctx lines before it and
+		 * ends ctx lines after its last change, a change fewer
+		 * than 2*ctx equal lines after another joining it */
+		hs = k - MIN(ctx, k);
+		for (he = k, lc = k; he < n; he++) {
+			if (op[he] != ' ')
+				lc = he;
+			else if (he - lc > 2 * ctx)
+				break;
+		}
+		he = MIN(n, lc + 1 + ctx);
+		as = ai - (k - hs);
+		bs = bi - (k - hs);
+		for (int x = hs; x < he; x++) {
+			if (op[x] != '+')
+				ac++;
+			if (op[x] != '-')
+				bc++;
+		}
+		buf_printf(o, "@@ -");
+		hunk_range(o, as, ac);
+		buf_printf(o, " +");
+		hunk_range(o, bs, bc);
+		buf_printf(o, " @@\n");
+		for (int x = hs, ia = as, ib = bs; x < he; x++) {
+			if (op[x] == '+') {
+				buf_printf(o, "+%.*s\n", (int)b.n[ib],
+				    b.s[ib]);
+				ib++;
+				changed++;
+			} else {
+				buf_printf(o, "%c%.*s\n", op[x], (int)a.n[ia],
+				    a.s[ia]);
+				if (op[x] == '-')
+					changed++;
+				else
+					ib++;
+				ia++;
+			}
+		}
+		ai = as + ac;
+		bi = bs + bc;
+		k = he;
+	}
+	free(op);
 	free(t);
 	free(a.s);
 	free(a.n);
 	free(b.s);
 	free(b.n);
 	return changed;
+}
+
+int
+ctcm_diff(const char *at, size_t alen, const char *bt, size_t blen,
+    struct buf *o)
+{
+	return ctcm_diff_ctx(at, alen, bt, blen, 3, o);
 }
 
 const char *

@@ -11,6 +11,7 @@
  * problem is reported before anything is written.  Handlers run on ctl
  * worker threads.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -405,6 +406,20 @@ cmd_export_set(struct ctl_ctx *c, int argc, char **argv)
 
 /* ---- ip ----------------------------------------------------------------- */
 
+/* The index of the head named name in the running configuration, or -1
+ * (for usage checks before a transaction). */
+static int
+head_named(const char *name)
+{
+	struct cfg	*cf = xcalloc(1, sizeof(*cf));
+	int		 self, i;
+
+	ctcm_ctl_snap_cfg(cf, &self);
+	i = cfg_head_find(cf, name);
+	free(cf);
+	return i;
+}
+
 struct iargs {
 	const char	*head, *cidr, *dev;
 	int		 rm;
@@ -465,15 +480,15 @@ cmd_ip_add(struct ctl_ctx *c, int argc, char **argv)
 		return ctl_usage(c, "ip add", "needs HEAD ADDRESS/PREFIX");
 	a.head = argv[0];
 	a.cidr = argv[1];
+	if (head_named(a.head) < 0)
+		return ctl_usage(c, "ip add", "'%s' is not a head", a.head);
 	{
 		char addr[64], e[256];
 		int pfx;
 
 		if (ctcm_check_cidr(a.cidr, addr, sizeof(addr), &pfx, e,
-		    sizeof(e)) < 0) {
-			ctl_printf(c, "duonas ip add: %s\n", e);
-			return CTL_EX_USAGE;
-		}
+		    sizeof(e)) < 0)
+			return ctl_usage(c, "ip add", "%s", e);
 	}
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
@@ -490,6 +505,18 @@ cmd_ip_rm(struct ctl_ctx *c, int argc, char **argv)
 
 	if (argc != 1)
 		return ctl_usage(c, "ip rm", "needs one ADDRESS");
+	{
+		char	 addr[64], *slash;
+		uint8_t	 bin[16];
+
+		snprintf(addr, sizeof(addr), "%s", argv[0]);
+		if ((slash = strchr(addr, '/')) != NULL)
+			*slash = 0;
+		if (inet_pton(AF_INET, addr, bin) != 1 &&
+		    inet_pton(AF_INET6, addr, bin) != 1)
+			return ctl_usage(c, "ip rm", "'%s' is not an IP "
+			    "address", argv[0]);
+	}
 	a.cidr = argv[0];
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
@@ -573,6 +600,25 @@ cmd_lun_add(struct ctl_ctx *c, int argc, char **argv)
 	if (id == NULL || parse_num(id, 1, 65535, &v, &es) < 0)
 		return ctl_usage(c, "lun add", "--id 1-65535 is required");
 	a.id = (uint32_t)v;
+	/* what the arguments alone show is a usage error (64); what only
+	 * the configuration shows is a refusal of the transaction (1) */
+	if (a.path == NULL || a.path[0] != '/')
+		return ctl_usage(c, "lun add", "--path DEV (an absolute path) "
+		    "is required");
+	if ((a.data == NULL) == (mp == NULL))
+		return ctl_usage(c, "lun add", "give one of --data DIR and "
+		    "--mountpoint DIR");
+	if ((mp != NULL ? mp : a.data)[0] != '/')
+		return ctl_usage(c, "lun add", "--%s '%s' must be an absolute "
+		    "path", mp != NULL ? "mountpoint" : "data", mp != NULL ?
+		    mp : a.data);
+	if (a.mode != NULL && strcmp(a.mode, "directory") != 0 &&
+	    strcmp(a.mode, "ext4") != 0)
+		return ctl_usage(c, "lun add", "--mode must be directory or "
+		    "ext4, not '%s'", a.mode);
+	if (a.home == NULL || (ex = head_named(a.home)) < 0)
+		return ctl_usage(c, "lun add", a.home == NULL ? "--home HEAD "
+		    "is required" : "--home '%s' is not a head", a.home);
 	if (a.mode == NULL)
 		a.mode = mp ? "ext4" : "directory";
 	if (mp != NULL)
@@ -595,8 +641,9 @@ cmd_lun_rm(struct ctl_ctx *c, int argc, char **argv)
 	int		ex;
 
 	memset(&a, 0, sizeof(a));
-	if (argc != 1)
-		return ctl_usage(c, "lun rm", "needs one NAME");
+	if (argc != 1 || argv[0][0] == '-')
+		return ctl_usage(c, "lun rm", argc == 1 ? "unexpected "
+		    "option '%s'" : "needs one NAME", argv[0]);
 	a.name = argv[0];
 	a.rm = 1;
 	if ((ex = ctcm_ctl_need_master(c)) != 0)

@@ -327,12 +327,18 @@ show_text(struct ctl_ctx *c, const struct snap *s, const struct ctcm_bundle *b,
 		ctl_printf(c, "state:       MONITOR: %s\n"
 		    "way out:     duonas config import FILE (on this head)\n",
 		    s->why);
-	if (b != NULL)
+	if (b != NULL) {
+		char		when[64], ago[32];
+		uint64_t	now = wall_ms();
+
 		ctl_printf(c, "generation:  %llu (checksum %08x, epoch %llu)\n"
-		    "committed:   %llu ms since epoch by %s\n"
+		    "committed:   %s (%s ago) by %s\n"
 		    "summary:     %s\n", (unsigned long long)b->gen,
 		    b->content_crc, (unsigned long long)b->vepoch,
-		    (unsigned long long)b->time_ms, b->author, b->summary);
+		    fmt_date_ms(when, sizeof(when), b->time_ms, 0),
+		    fmt_dur_ms(ago, sizeof(ago), now > b->time_ms ?
+		    now - b->time_ms : 0), b->author, b->summary);
+	}
 	if (b != NULL && s->installing)
 		ctl_printf(c, "local:       generation %llu; installing %llu "
 		    "(%s), retrying\n", (unsigned long long)s->inst_gen,
@@ -431,8 +437,8 @@ cmd_config_history(struct ctl_ctx *c, int argc, char **argv)
 	if (c->json)
 		ctl_printf(c, "[");
 	else
-		ctl_printf(c, "%-4s %-10s %-15s %-16s %s\n", "", "GENERATION",
-		    "TIME (ms)", "AUTHOR", "SUMMARY");
+		ctl_printf(c, "%-4s %-10s %-23s %-16s %s\n", "", "GENERATION",
+		    "TIME", "AUTHOR", "SUMMARY");
 	for (int i = 0, k = 0; i < n; i++) {
 		struct ctcm_bundle b;
 
@@ -448,11 +454,14 @@ cmd_config_history(struct ctl_ctx *c, int argc, char **argv)
 			ctl_printf(c, ",\"summary\":");
 			buf_add_json_str(&c->out, b.summary);
 			ctl_printf(c, "}");
-		} else
-			ctl_printf(c, "%-4s %-10llu %-15llu %-16s %s\n",
+		} else {
+			char when[64];
+
+			ctl_printf(c, "%-4s %-10llu %-23s %-16s %s\n",
 			    b.gen == cur ? "*" : "", (unsigned long long)b.gen,
-			    (unsigned long long)b.time_ms, b.author,
-			    b.summary);
+			    fmt_date_ms(when, sizeof(when), b.time_ms, 0),
+			    b.author, b.summary);
+		}
 		ctcm_bundle_free(&b);
 	}
 	if (c->json)

@@ -121,10 +121,13 @@ void	ctcm_text_export_secrets(const struct ctcm_bundle *, struct buf *out);
 int	ctcm_smb_users_count(const struct ctcm_bundle *);
 int	ctcm_text_import(const char *text, size_t len, struct ctcm_bundle *,
 	    char *err, size_t errlen);
-/* Line diff of two texts ("-"/"+" lines with context "  "); returns the
- * number of changed lines. */
+/* Line diff of two texts as unified-diff hunks ("@@ -a,b +c,d @@",
+ * then " ", "-", "+" lines) with ctx lines of context (ctcm_diff: 3);
+ * returns the number of changed lines, 0 and no output when equal. */
 int	ctcm_diff(const char *a, size_t alen, const char *b, size_t blen,
 	    struct buf *out);
+int	ctcm_diff_ctx(const char *a, size_t alen, const char *b, size_t blen,
+	    int ctx, struct buf *out);
 
 /* ---- crash-safe I/O + fault injection (ctcm_io.c) ------------------ */
 

@@ -1,11 +1,15 @@
 /*
  * duonas.c — the admin CLI.
  *
- * Finds the local daemon's admin socket (-s, $DUONAS_SOCKET, the head's
- * socket from -c CONF -n HEAD, or the default), checks the command against
- * the shared table (so typos and --help never need the daemon), sends argv
- * and prints the reply.  Exit codes: 0 ok, 1 failed, 2 not the master,
- * 64 usage, 69 daemon unreachable.  `keygen` and `help` run locally.
+ * Finds the local daemon's admin socket (-s; the head's socket from -c
+ * CONF with -n HEAD or else the head named like this host, -n alone
+ * reading the default CONF; $DUONAS_SOCKET; or the default), checks the
+ * command against the shared table (so unknown commands, with the
+ * closest names suggested, group words, which list their commands, and
+ * --help never need the daemon), sends argv and prints the reply.  Exit
+ * codes: 0 ok, 1 failed, 2 not the master, 64 usage (whoever finds it,
+ * this program or the daemon), 69 daemon unreachable.  `keygen` and
+ * `help` run locally.
  *
  * `smb user add|passwd` read the password here (twice with echo off on a
  * terminal, else one line of standard input) and send only its NT hash
@@ -31,27 +35,179 @@
 #include "ctl/ctl_int.h"
 #include "smb/smb_users.h"
 
+/* Commands that run here, not in the daemon (for suggestions). */
+static const char *const local_cmds[] = { "keygen", "help", NULL };
+
+/* The group words' listing: "  ip          ls, add, rm, move" for each
+ * first word that begins longer command names. */
+static void
+usage_groups(FILE *f)
+{
+	for (int i = 0; i < ctl_ncmds; i++) {
+		const char	*n = ctl_cmds[i].name;
+		size_t		 w = strcspn(n, " ");
+		int		 seen = 0, col;
+
+		if (n[w] == 0)
+			continue;
+		for (int j = 0; j < i && !seen; j++)
+			seen = strncmp(ctl_cmds[j].name, n, w) == 0 &&
+			    ctl_cmds[j].name[w] == ' ';
+		if (seen)
+			continue;
+		fprintf(f, "  %-8.*s", (int)w, n);
+		col = 10;
+		for (int j = i, k = 0; j < ctl_ncmds; j++) {
+			const char *m = ctl_cmds[j].name;
+
+			if (strncmp(m, n, w) != 0 || m[w] != ' ')
+				continue;
+			if (col + (int)strlen(m + w + 1) + 2 > 78) {
+				fprintf(f, ",\n%10s", "");
+				col = 10;
+				k = 0;
+			}
+			col += fprintf(f, "%s%s", k++ ? ", " : " ", m + w + 1);
+		}
+		fputc('\n', f);
+	}
+}
+
 static void
 usage_all(FILE *f)
 {
 	fprintf(f,
-	    "usage: duonas [-s SOCKET | [-c CONF] -n HEAD] COMMAND [ARGS] "
-	    "[--json]\n"
+	    "usage: duonas [-s SOCKET | -c CONF [-n HEAD] | -n HEAD] COMMAND "
+	    "[ARGS] [--json]\n"
+	    "       duonas help [GROUP | COMMAND]\n"
 	    "       duonas COMMAND --help\n\n"
 	    "Administer the duonas head this runs on.  Read-only commands "
-	    "work on both heads.\n\ncommands:\n");
+	    "work on both heads.\n\ngroups (duonas help GROUP lists a group's "
+	    "commands with their arguments):\n");
+	usage_groups(f);
+	fprintf(f, "\ncommands:\n");
 	for (int i = 0; i < ctl_ncmds; i++)
 		fprintf(f, "  %-14s %s\n", ctl_cmds[i].name, ctl_cmds[i].args);
 	fprintf(f, "  %-14s %s\n", "keygen", "FILE");
-	fprintf(f, "  %-14s %s\n", "help", "[COMMAND]");
+	fprintf(f, "  %-14s %s\n", "help", "[GROUP | COMMAND]");
 	fprintf(f, "\noptions:\n"
 	    "  -s SOCKET   admin socket of the daemon (default: $DUONAS_SOCKET "
 	    "or %s/duonas/duonasd.sock)\n"
-	    "  -c CONF     duonas.conf to find the socket of head -n HEAD\n"
-	    "  -n HEAD     talk to head HEAD: its socket from -c CONF "
-	    "(default %s/duonas/duonas.conf)\n"
+	    "  -c CONF     talk to a head of CONF: -n HEAD, else the head named "
+	    "like\n"
+	    "              this host (as duonasd picks its head)\n"
+	    "  -n HEAD     talk to head HEAD: its socket from CONF (default "
+	    "%s/duonas/duonas.conf)\n"
 	    "  -h, --help  this text\n"
-	    "  --version   print the version\n", RUNSTATEDIR, SYSCONFDIR);
+	    "  --version   print the version\n\n"
+	    "exit: 0 ok, 1 failed, 2 not the master, 64 usage error (also a "
+	    "group word\nalone, an unknown command or option, a missing or "
+	    "bad argument), 69 daemon\nunreachable\n", RUNSTATEDIR, SYSCONFDIR);
+}
+
+/* The commands of the group of the k words argv[0..k-1] with their
+ * arguments (the group word itself first when it is a command too). */
+static void
+print_group(FILE *f, int k, char **argv)
+{
+	const struct ctl_cmd	*self;
+	int			 nw, w = 0;
+
+	fprintf(f, "usage: duonas");
+	for (int i = 0; i < k; i++)
+		fprintf(f, " %s", argv[i]);
+	fprintf(f, " COMMAND [ARGS]\n\ncommands:\n");
+	self = ctl_cmd_find(k, argv, &nw);
+	if (self != NULL && nw != k)
+		self = NULL;
+	for (int i = ctl_group_next(k, argv, 0); i >= 0;
+	    i = ctl_group_next(k, argv, i + 1))
+		if ((int)strlen(ctl_cmds[i].name) > w)
+			w = (int)strlen(ctl_cmds[i].name);
+	if (w > 22)
+		w = 22;
+	if (self != NULL)
+		fprintf(f, "  duonas %-*s %s\n", w, self->name, self->args);
+	for (int i = ctl_group_next(k, argv, 0); i >= 0;
+	    i = ctl_group_next(k, argv, i + 1))
+		fprintf(f, "  duonas %-*s %s\n", w, ctl_cmds[i].name,
+		    ctl_cmds[i].args);
+	fprintf(f, "\nduonas COMMAND --help explains one.\n");
+}
+
+/*
+ * An unknown command: the closest known ones, else the group's listing
+ * when the leading words are a group, else the pointer to duonas help.
+ * Always a usage error.
+ */
+static int
+unknown_cmd(int argc, char **argv)
+{
+	char	sug[4][CTL_NAME_MAX];
+	int	n, k, show;
+
+	n = ctl_cmd_suggest(argc, argv, local_cmds, sug, 4);
+	k = ctl_group_find(argc, argv);
+	show = k < argc ? k + 1 : argc;
+	fprintf(stderr, "duonas: unknown command '");
+	for (int i = 0; i < show; i++)
+		fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+	fprintf(stderr, "'\n");
+	if (n > 0) {
+		fprintf(stderr, "did you mean:");
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, "%s duonas %s", i ? "," : "", sug[i]);
+		fprintf(stderr, "?\n");
+	} else if (k > 0) {
+		fputc('\n', stderr);
+		print_group(stderr, k, argv);
+	} else
+		fprintf(stderr, "(duonas help lists the commands)\n");
+	return CTL_EX_USAGE;
+}
+
+/* duonas help [WORDS]: a command's text, a group's commands, or all. */
+static void help_cmd(const struct ctl_cmd *);
+static int keygen(int, char **);
+
+static int
+help_words(int argc, char **argv)
+{
+	const struct ctl_cmd	*c;
+	int			 nw, k;
+
+	if (argc == 0 || (argc == 1 && (strcmp(argv[0], "--help") == 0 ||
+	    strcmp(argv[0], "-h") == 0))) {
+		usage_all(stdout);
+		return 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "help") == 0) {
+		printf("usage: duonas help [GROUP | COMMAND]\n\nWithout an "
+		    "argument: the groups, commands and options.  With a\n"
+		    "group word (ip, smb user, ...): its commands with their "
+		    "arguments.  With a\ncommand: its text.\n");
+		return 0;
+	}
+	if (argc == 1 && strcmp(argv[0], "keygen") == 0) {
+		char *kv[] = { "keygen", "--help", NULL };
+
+		return keygen(2, kv);
+	}
+	c = ctl_cmd_find(argc, argv, &nw);
+	k = ctl_group_find(argc, argv);
+	if (c != NULL && nw == argc) {
+		help_cmd(c);
+		if (k == argc) {
+			printf("\n");
+			print_group(stdout, k, argv);
+		}
+		return 0;
+	}
+	if (k > 0 && k == argc) {
+		print_group(stdout, k, argv);
+		return 0;
+	}
+	return unknown_cmd(argc, argv);
 }
 
 static void
@@ -88,7 +244,14 @@ keygen(int argc, char **argv)
 	char	hex[65];
 	int	fd;
 
-	if (argc != 2 || strcmp(argv[1], "--help") == 0) {
+	if (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0) {
+		fprintf(stderr, "duonas keygen: unexpected option '%s'\n"
+		    "usage: duonas keygen FILE\n", argv[1]);
+		return CTL_EX_USAGE;
+	}
+	if (argc != 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc == 2 ? stdout : stderr,
 		    "usage: duonas keygen FILE\n\nWrite a new random 32-byte "
 		    "cluster key (hex) to FILE (mode 0600); refuses to "
@@ -276,6 +439,12 @@ image_keygen(int argc, char **argv)
 {
 	char err[512];
 
+	if (argc == 2 && argv[1][0] == '-' && strcmp(argv[1], "--help") != 0 &&
+	    strcmp(argv[1], "-h") != 0) {
+		fprintf(stderr, "duonas image keygen: unexpected option '%s'\n"
+		    "usage: duonas image keygen PREFIX\n", argv[1]);
+		return CTL_EX_USAGE;
+	}
 	if (argc != 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		fprintf(argc == 2 ? stdout : stderr, "usage: duonas image "
@@ -405,9 +574,21 @@ image_upgrade(const char *sock, int argc, char **argv)
 	uint64_t	 t0;
 	int		 rc;
 
-	for (int i = 2; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--timeout") == 0)
-			tmo = strtol(argv[i + 1], NULL, 10);
+	for (int i = 2; i < argc; i++) {
+		long long	 v;
+		const char	*es;
+
+		if (strcmp(argv[i], "--timeout") != 0)
+			continue;
+		if (i + 1 >= argc || parse_num(argv[i + 1], 1, 86400000, &v,
+		    &es) < 0) {
+			fprintf(stderr, "duonas image upgrade: --timeout needs "
+			    "MS, 1..86400000\nusage: duonas image upgrade "
+			    "[--timeout MS]\n");
+			return CTL_EX_USAGE;
+		}
+		tmo = (long)v;
+	}
 	buf_init(&out);
 	rc = ctl_client_call(sock, argc, argv, &out, 0);
 	buf_add_u8(&out, 0);
@@ -461,7 +642,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char		*sock = getenv("DUONAS_SOCKET");
+	const char		*sock = NULL;
 	const char		*conf = NULL, *head = NULL;
 	const struct ctl_cmd	*c;
 	char			 defsock[256];
@@ -496,50 +677,51 @@ main(int argc, char **argv)
 		usage_all(stderr);
 		return CTL_EX_USAGE;
 	}
-	if (strcmp(argv[0], "help") == 0) {
-		if (argc == 1) {
-			usage_all(stdout);
-			return 0;
-		}
-		if ((c = ctl_cmd_find(argc - 1, argv + 1, &nw)) == NULL) {
-			fprintf(stderr, "duonas: unknown command '%s'\n",
-			    argv[1]);
-			return CTL_EX_USAGE;
-		}
-		help_cmd(c);
-		return 0;
-	}
+	if (strcmp(argv[0], "help") == 0)
+		return help_words(argc - 1, argv + 1);
 	if (strcmp(argv[0], "keygen") == 0)
 		return keygen(argc, argv);
 	if (argc >= 2 && strcmp(argv[0], "image") == 0 &&
 	    strcmp(argv[1], "keygen") == 0)
 		return image_keygen(argc - 1, argv + 1);
 	if ((c = ctl_cmd_find(argc, argv, &nw)) == NULL) {
-		int group = 0;
-		for (int i = 0; i < ctl_ncmds; i++)
-			if (strncmp(ctl_cmds[i].name, argv[0],
-			    strlen(argv[0])) == 0 &&
-			    ctl_cmds[i].name[strlen(argv[0])] == ' ')
-				group = 1;
-		fprintf(stderr, "duonas: unknown command '%s%s%s' (duonas "
-		    "help lists them)\n", argv[0], group && argc > 1 ? " " : "",
-		    group && argc > 1 ? argv[1] : "");
-		return CTL_EX_USAGE;
+		int k = ctl_group_find(argc, argv);
+
+		/* a group word alone lists the group: asked for with
+		 * --help (exit 0), else a usage error */
+		if (k > 0 && k < argc && (strcmp(argv[k], "--help") == 0 ||
+		    strcmp(argv[k], "-h") == 0)) {
+			print_group(stdout, k, argv);
+			return 0;
+		}
+		if (k > 0 && k == argc) {
+			fprintf(stderr, "duonas: '");
+			for (int i = 0; i < k; i++)
+				fprintf(stderr, "%s%s", i ? " " : "", argv[i]);
+			fprintf(stderr, "' needs a command\n");
+			print_group(stderr, k, argv);
+			return CTL_EX_USAGE;
+		}
+		return unknown_cmd(argc, argv);
 	}
 	for (int i = nw; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			help_cmd(c);
 			return 0;
 		}
-	/* -n alone: that head of the default configuration (both heads'
-	 * sockets are named there, so an administrator on either machine,
-	 * or a test, can address a head by name) */
-	if (head != NULL && conf == NULL)
-		conf = SYSCONFDIR "/duonas/duonas.conf";
-	if (conf != NULL && head == NULL) {
-		fprintf(stderr, "duonas: -c needs -n HEAD\n");
+	/*
+	 * Which daemon: -s SOCKET; or a head of a configuration (-c CONF,
+	 * default the installed one, with -n HEAD or else the head named
+	 * like this host, as duonasd picks it); or $DUONAS_SOCKET; or the
+	 * default socket.  -s together with -c/-n would name it twice.
+	 */
+	if (sock != NULL && (conf != NULL || head != NULL)) {
+		fprintf(stderr, "duonas: give either -s SOCKET or -c CONF / "
+		    "-n HEAD, not both\n");
 		return CTL_EX_USAGE;
 	}
+	if (head != NULL && conf == NULL)
+		conf = SYSCONFDIR "/duonas/duonas.conf";
 	if (conf != NULL) {
 		struct cfg	*cfg = xmalloc(sizeof(*cfg));
 		char		 err[512];
@@ -547,17 +729,20 @@ main(int argc, char **argv)
 
 		if (cfg_parse(conf, cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "duonas: %s\n", err);
+			free(cfg);
 			return CTL_EX_USAGE;
 		}
-		if ((i = cfg_head_find(cfg, head)) < 0) {
-			fprintf(stderr, "duonas: %s has no head '%s'\n", conf,
-			    head);
+		if ((i = cfg_pick_head(cfg, head, err, sizeof(err))) < 0) {
+			fprintf(stderr, "duonas: %s\n", err);
+			free(cfg);
 			return CTL_EX_USAGE;
 		}
 		snprintf(defsock, sizeof(defsock), "%s", cfg->heads[i].socket);
 		sock = defsock;
 		free(cfg);
 	}
+	if (sock == NULL)
+		sock = getenv("DUONAS_SOCKET");
 	if (sock == NULL) {
 		snprintf(defsock, sizeof(defsock), "%s/duonas/duonasd.sock",
 		    RUNSTATEDIR);

@@ -102,9 +102,11 @@ status_on_loop(void *p)
 		lhm_status_json(a->out);
 	} else {
 		ha_status_text(a->out);
-		buf_printf(a->out, "cluster:     %s, duonasd %s, up %llu s\n",
-		    dd.cfg->cluster, dimg_version(),
-		    (unsigned long long)(now_ms() - dd.start_ms) / 1000);
+		char up[32];
+
+		buf_printf(a->out, "cluster:     %s, duonasd %s, up %s\n",
+		    dd.cfg->cluster, dimg_version(), fmt_dur_ms(up, sizeof(up),
+		    now_ms() - dd.start_ms));
 		buf_printf(a->out, "software:    ");
 		dimg_status(a->out, 0);
 		buf_printf(a->out, "links:\n");

@@ -335,6 +335,47 @@ wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* For people: text output shows dates and durations, JSON the numbers. */
+char *
+fmt_date_ms(char *out, size_t len, uint64_t epoch_ms, int utc)
+{
+	time_t		t = (time_t)(epoch_ms / 1000);
+	struct tm	tm;
+
+	if (epoch_ms == 0)
+		snprintf(out, len, "never");
+	else if ((utc ? gmtime_r(&t, &tm) : localtime_r(&t, &tm)) == NULL ||
+	    strftime(out, len, utc ? "%Y-%m-%d %H:%M:%S UTC" :
+	    "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(out, len, "%llu ms since 1970",
+		    (unsigned long long)epoch_ms);
+	return out;
+}
+
+char *
+fmt_dur_ms(char *out, size_t len, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+
+	if (ms < 1000)
+		snprintf(out, len, "%llu ms", (unsigned long long)ms);
+	else if (ms < 10000)
+		snprintf(out, len, "%llu.%llu s", (unsigned long long)s,
+		    (unsigned long long)(ms % 1000) / 100);
+	else if (s < 60)
+		snprintf(out, len, "%llu s", (unsigned long long)s);
+	else if (s < 3600)
+		snprintf(out, len, "%llu min %llu s", (unsigned long long)s / 60,
+		    (unsigned long long)s % 60);
+	else if (s < 86400)
+		snprintf(out, len, "%llu h %llu min", (unsigned long long)s /
+		    3600, (unsigned long long)s % 3600 / 60);
+	else
+		snprintf(out, len, "%llu d %llu h", (unsigned long long)s /
+		    86400, (unsigned long long)s % 86400 / 3600);
+	return out;
+}
+
 void
 random_bytes(void *p, size_t n)
 {

@@ -77,6 +77,13 @@ uint64_t	 get_be64(const uint8_t *);
 uint64_t	 now_us(void);		/* CLOCK_MONOTONIC, microseconds */
 uint64_t	 now_ms(void);
 uint64_t	 wall_ms(void);		/* CLOCK_REALTIME, milliseconds */
+/* A wall-clock time in ms since 1970 as "2026-12-01 04:05:06 UTC" (utc)
+ * or local time with the zone's abbreviation; 0 is "never".  Returns
+ * out. */
+char		*fmt_date_ms(char *out, size_t len, uint64_t epoch_ms, int utc);
+/* A duration for people: "850 ms", "2.5 s", "42 s", "3 min 12 s",
+ * "5 h 7 min", "2 d 3 h".  Returns out. */
+char		*fmt_dur_ms(char *out, size_t len, uint64_t ms);
 
 /* Random bytes from getrandom(2); fatal on failure. */
 void		 random_bytes(void *, size_t);

@@ -31,6 +31,20 @@ struct ctl_cmd {
 extern const struct ctl_cmd	ctl_cmds[];
 extern const int		ctl_ncmds;
 const struct ctl_cmd	*ctl_cmd_find(int argc, char **argv, int *nwords);
+/* Group words: the most leading words of argv (0: none) that begin at
+ * least one longer command name ("ip", "smb user", "locks"). */
+int	ctl_group_find(int argc, char **argv);
+/* The index of the next command (from index from) in the group of the k
+ * words argv[0..k-1], or -1. */
+int	ctl_group_next(int k, char **argv, int from);
+/* Suggestions for an unknown command: the names (or leading words of
+ * names, e.g. "smb user") of the table and of extra (NULL-terminated,
+ * may be NULL) closest to argv by edit distance per word; more words
+ * matched first, then the smallest distance; ties all given, up to max.
+ * Returns how many were written to out. */
+#define CTL_NAME_MAX	48
+int	ctl_cmd_suggest(int argc, char **argv, const char *const *extra,
+	    char out[][CTL_NAME_MAX], int max);
 
 struct ctl_ctx {
 	struct buf	 out;

@@ -39,7 +39,7 @@ ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
 		if (!quiet)
 			fprintf(stderr, "duonas: cannot reach duonasd at %s: "
 			    "%s\n  (is the daemon running on this head? use -s "
-			    "SOCKET or -c CONF -n HEAD)\n", path,
+			    "SOCKET, -c CONF or -n HEAD)\n", path,
 			    strerror(errno));
 		if (fd >= 0)
 			close(fd);

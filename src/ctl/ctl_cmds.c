@@ -3,7 +3,9 @@
  * it for --help and to reject unknown commands before dialing the daemon)
  * and by the daemon (which binds handlers to the same names).
  * Adding a command: one row here, one ctl_register() in the daemon, one
- * paragraph in man/duonas.8.
+ * paragraph in man/duonas.8.  Also the table's pure lookups for the CLI:
+ * group words (the leading words of several-word names) and the typo
+ * suggestions for an unknown command.
  */
 #include <string.h>
 
@@ -247,10 +249,12 @@ const struct ctl_cmd ctl_cmds[] = {
 	  "summary, the state of every array replica and the peer, and the "
 	  "files.  In MONITOR, says why.", 1 },
 	{ "config history", "[--json]",
-	  "List the generations kept: generation, time, author, summary.", 1 },
+	  "List the generations this head keeps (its last 16): generation, "
+	  "commit date, author, summary (--json: time_ms since 1970).", 1 },
 	{ "config diff", "G1 [G2] [--json]",
-	  "Line diff of the files of generation G1 and G2 (default: the "
-	  "current one).", 1 },
+	  "The differences between the files of generation G1 and G2 "
+	  "(default: the current one) as unified-diff hunks with 3 lines of "
+	  "context, per file.", 1 },
 	{ "config rollback", "G",
 	  "Commit the content of generation G as a new generation (master "
 	  "only).", 0 },
@@ -335,4 +339,149 @@ ctl_cmd_find(int argc, char **argv, int *nwords)
 	if (nwords)
 		*nwords = bestn;
 	return best;
+}
+
+/* ---- group words and typo suggestions (the CLI's, pure) ---------------- */
+
+/* Does name begin with the k words argv[0..k-1], followed by more? */
+static int
+name_under(const char *name, int k, char **argv)
+{
+	const char *p = name;
+
+	for (int w = 0; w < k; w++) {
+		size_t n = strcspn(p, " ");
+
+		if (strlen(argv[w]) != n || strncmp(argv[w], p, n) != 0)
+			return 0;
+		p += n;
+		if (*p != ' ')
+			return 0;
+		p++;
+	}
+	return 1;
+}
+
+int
+ctl_group_find(int argc, char **argv)
+{
+	int best = 0;
+
+	for (int i = 0; i < ctl_ncmds; i++)
+		for (int k = argc; k > best; k--)
+			if (name_under(ctl_cmds[i].name, k, argv)) {
+				best = k;
+				break;
+			}
+	return best;
+}
+
+int
+ctl_group_next(int k, char **argv, int from)
+{
+	for (int i = from; i < ctl_ncmds; i++)
+		if (name_under(ctl_cmds[i].name, k, argv))
+			return i;
+	return -1;
+}
+
+/* Optimal string alignment distance (edits and adjacent swaps) of two
+ * short words; words longer than 31 bytes count as far apart. */
+static int
+word_dist(const char *a, size_t la, const char *b, size_t lb)
+{
+	int d[32][32];
+
+	if (la > 31 || lb > 31)
+		return 99;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int c = a[i - 1] != b[j - 1];
+			int v = d[i - 1][j - 1] + c;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb];
+}
+
+/* How far word w is from the table's word t (n bytes): the edit
+ * distance, 1 for an abbreviation of 3 or more letters; -1 when too
+ * far to be a typo (more than 1 edit for words under 6 letters, 2
+ * else). */
+static int
+typo_dist(const char *w, const char *t, size_t n)
+{
+	size_t	lw = strlen(w);
+	int	d;
+
+	if (lw >= 3 && lw < n && strncmp(w, t, lw) == 0)
+		return 1;
+	d = word_dist(w, lw, t, n);
+	return d <= (n >= 6 ? 2 : 1) ? d : -1;
+}
+
+int
+ctl_cmd_suggest(int argc, char **argv, const char *const *extra,
+    char out[][CTL_NAME_MAX], int max)
+{
+	int bestk = 0, bestd = 0, nout = 0, ncand = ctl_ncmds;
+
+	for (const char *const *e = extra; e != NULL && *e != NULL; e++)
+		ncand++;
+	for (int i = 0; i < ncand; i++) {
+		const char	*name = i < ctl_ncmds ? ctl_cmds[i].name :
+				    extra[i - ctl_ncmds];
+		const char	*p = name;
+		int		 d = 0;
+
+		/* every leading part of the name ("smb", "smb user", "smb
+		 * user add") is a candidate, scored on as many words */
+		for (int k = 1; *p != 0 && k <= argc; k++) {
+			size_t	n = strcspn(p, " ");
+			int	wd = typo_dist(argv[k - 1], p, n);
+
+			if (wd < 0)
+				break;
+			d += wd;
+			p += n;
+			if (d == 0)
+				goto next;	/* not a typo: look further */
+			/* longer matches first, then closer ones */
+			if (k < bestk || (k == bestk && d > bestd))
+				goto next;
+			if (k > bestk || d < bestd)
+				nout = 0;
+			bestk = k;
+			bestd = d;
+			if (nout < max) {
+				size_t len = (size_t)(p - name);
+				int dup = 0;
+
+				if (len >= CTL_NAME_MAX)
+					len = CTL_NAME_MAX - 1;
+				for (int o = 0; o < nout; o++)
+					if (strlen(out[o]) == len &&
+					    strncmp(out[o], name, len) == 0)
+						dup = 1;
+				if (!dup) {
+					memcpy(out[nout], name, len);
+					out[nout++][len] = 0;
+				}
+			}
+next:
+			p += strspn(p, " ");
+		}
+	}
+	return nout;
 }

@@ -2019,15 +2019,16 @@ node_name(uint32_t id)
 void
 ha_status_text(struct buf *b)
 {
-	const struct cfg_head *me = &ha.cfg->heads[ha.self];
+	const struct cfg_head	*me = &ha.cfg->heads[ha.self];
+	char			 dur[32];
 
 	ha_mon_cluster_text(b);
 	buf_printf(b, "head:        %s (node %u, configured %s)\n", me->name,
 	    me->id, me->role == CFG_ROLE_MASTER ? "master" : "slave");
-	buf_printf(b, "state:       %s (opmode %s, for %llu ms, %llu changes, "
+	buf_printf(b, "state:       %s (opmode %s, for %s, %llu changes, "
 	    "%llu events ignored)\n", ha_state_name(),
-	    ha_opmode_name(ha_opmode()),
-	    (unsigned long long)(now_us() - ha.fsm.changed_us) / 1000,
+	    ha_opmode_name(ha_opmode()), fmt_dur_ms(dur, sizeof(dur),
+	    (now_us() - ha.fsm.changed_us) / 1000),
 	    (unsigned long long)ha.fsm.nchanges,
 	    (unsigned long long)ha.fsm.nignored);
 	if (fault_why[0])

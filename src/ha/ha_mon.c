@@ -771,21 +771,22 @@ ha_mon_cluster_text(struct buf *b)
 void
 ha_mon_status_text(struct buf *b)
 {
-	const struct cfg_head *peer = &ha.cfg->heads[1 - ha.self];
+	const struct cfg_head	*peer = &ha.cfg->heads[1 - ha.self];
+	char			 dur[32];
 
 	buf_printf(b, "peer:        %s (node %u): %s", peer->name, ha.peer_id,
 	    verdict_word());
 	if (mon.seen)
-		buf_printf(b, ", state %s, heard %llu ms ago, configuration "
+		buf_printf(b, ", state %s, heard %s ago, configuration "
 		    "generation %llu (here %llu)", sta_name(mon.last.state),
-		    (unsigned long long)(now_us() - mon.last_us) / 1000,
-		    (unsigned long long)mon.last.cfg_gen,
+		    fmt_dur_ms(dur, sizeof(dur), (now_us() - mon.last_us) /
+		    1000), (unsigned long long)mon.last.cfg_gen,
 		    (unsigned long long)ctcm_generation());
 	buf_printf(b, "\n");
 	if (mon.gen_wait_us != 0 && (ha.fsm.state & HA_STA_INIT))
-		buf_printf(b, "             waiting %llu ms for the "
-		    "configuration catch-up before READY\n",
-		    (unsigned long long)(now_us() - mon.gen_wait_us) / 1000);
+		buf_printf(b, "             waiting %s for the "
+		    "configuration catch-up before READY\n", fmt_dur_ms(dur,
+		    sizeof(dur), (now_us() - mon.gen_wait_us) / 1000));
 	if (mon.seen)
 		buf_printf(b, "             software %s (here: see duonas "
 		    "image status)\n", mon.last.swver[0] ? mon.last.swver :

@@ -655,13 +655,13 @@ lhm_status_text(struct buf *b)
 	}
 	if (lhm.last.at_us != 0) {
 		struct tm	tm;
-		char		ts[32];
+		char		ts[32], ago[32];
 
 		localtime_r(&lhm.last.wall, &tm);
 		strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S", &tm);
-		buf_printf(b, "  last fault: %s at %s (%llu s ago): %s -> %s\n",
-		    lhm.last.name, ts, (unsigned long long)(now_us() -
-		    lhm.last.at_us) / 1000000, lhm.last.why, lhm.last.action);
+		buf_printf(b, "  last fault: %s at %s (%s ago): %s -> %s\n",
+		    lhm.last.name, ts, fmt_dur_ms(ago, sizeof(ago), (now_us() -
+		    lhm.last.at_us) / 1000), lhm.last.why, lhm.last.action);
 	}
 	pthread_mutex_unlock(&lhm.mtx);
 }

@@ -69,7 +69,7 @@ cli A config history | grep -q "export add $T_DIR/data1/b"
 t_ok $? "history lists the commits"
 cli B config history --json | grep -q '"generation":5,'
 t_ok $? "history --json on the slave"
-cli A config diff 4 5 | grep -q "^+ $T_DIR/data1/b -id=2,rw"
+cli A config diff 4 5 | grep -q "^+$T_DIR/data1/b -id=2,rw"
 t_ok $? "diff shows the change"
 t_cmd "rollback to 3" cli A config rollback 3
 t_eq "$(gen_of A) $(gen_of B)" "6 6" "rollback is a new generation"

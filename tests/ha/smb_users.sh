@@ -137,7 +137,7 @@ else
 	t_ok $? "B: $U1's line changed"
 fi
 diff_out=$(ha_cli A config diff "$G1" 2>&1)
-echo "$diff_out" | grep -q "^+ user $U1 uid $UID1 nthash (changed)$"
+echo "$diff_out" | grep -q "^+user $U1 uid $UID1 nthash (changed)$"
 t_ok $? "config diff shows the change without the hash: $(echo $diff_out | head -c 300)"
 
 # ---- refused changes commit nothing ---------------------------------

@@ -243,13 +243,48 @@ test_diff(void)
 {
 	struct buf	o;
 	const char	*a = "x\ny\nz\n", *b = "x\nY\nz\nw\n";
+	/* 1..20; then 3 changed, 13 removed, 20 appended */
+	const char	*l = "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n"
+			    "14\n15\n16\n17\n18\n19\n20\n";
+	const char	*m = "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n"
+			    "14\n15\n16\n17\n18\n19\n20\n21\n";
 
 	buf_init(&o);
 	T_EQ(ctcm_diff(a, strlen(a), b, strlen(b), &o), 3, "3 changed lines");
-	T_OK(strcmp((char *)o.data, "  x\n- y\n+ Y\n  z\n+ w\n") == 0,
-	    "diff text");
+	buf_add_u8(&o, 0);
+	T_OK(strcmp((char *)o.data, "@@ -1,3 +1,4 @@\n x\n-y\n+Y\n z\n+w\n")
+	    == 0, "one hunk: %s", (char *)o.data);
 	buf_reset(&o);
 	T_EQ(ctcm_diff(a, strlen(a), a, strlen(a), &o), 0, "no change");
+	T_EQ((int)o.len, 0, "no change, no output");
+	/* two hunks, 3 lines of context, far changes apart */
+	buf_reset(&o);
+	T_EQ(ctcm_diff(l, strlen(l), m, strlen(m), &o), 4, "4 changed lines");
+	buf_add_u8(&o, 0);
+	/* golden: what diff -u prints for these two files */
+	T_OK(strcmp((char *)o.data,
+	    "@@ -1,6 +1,6 @@\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n"
+	    "@@ -10,7 +10,6 @@\n 10\n 11\n 12\n-13\n 14\n 15\n 16\n"
+	    "@@ -18,3 +17,4 @@\n 18\n 19\n 20\n+21\n") == 0,
+	    "three hunks: %s", (char *)o.data);
+	/* a file that appears or goes: counts 0 name the line before */
+	buf_reset(&o);
+	T_EQ(ctcm_diff("a\nb\n", 4, "", 0, &o), 2, "file emptied");
+	buf_add_u8(&o, 0);
+	T_OK(strcmp((char *)o.data, "@@ -1,2 +0,0 @@\n-a\n-b\n") == 0,
+	    "emptied: %s", (char *)o.data);
+	buf_reset(&o);
+	T_EQ(ctcm_diff("", 0, "a\nb\n", 4, &o), 2, "file created");
+	buf_add_u8(&o, 0);
+	T_OK(strcmp((char *)o.data, "@@ -0,0 +1,2 @@\n+a\n+b\n") == 0,
+	    "created: %s", (char *)o.data);
+	/* no context: diff -U0 */
+	buf_reset(&o);
+	T_EQ(ctcm_diff_ctx(l, strlen(l), m, strlen(m), 0, &o), 4, "ctx 0");
+	buf_add_u8(&o, 0);
+	T_OK(strcmp((char *)o.data, "@@ -3 +3 @@\n-3\n+three\n"
+	    "@@ -13 +12,0 @@\n-13\n@@ -20,0 +20 @@\n+21\n") == 0,
+	    "ctx 0: %s", (char *)o.data);
 	buf_free(&o);
 }
 
