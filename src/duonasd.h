@@ -34,6 +34,9 @@ void	locks_ctl_register(void);
 /* File services (NFS) — started after PSO; 0 or -1 (logged). */
 int	services_init(void);
 void	services_shutdown(void);
+/* The `duonas status --json` document (with its newline) into out, for
+ * the admin socket and GET /status.  Loop thread. */
+void	status_json(struct buf *out);
 
 #endif
 

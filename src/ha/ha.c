@@ -2137,3 +2137,34 @@ ha_status_json(struct buf *b)
 	}
 	buf_printf(b, "]");
 }
+
+/* ---- read-only views for the metrics page ------------------------------ */
+
+const struct ha_fsm *
+ha_fsm_view(void)
+{
+	return &ha.fsm;
+}
+
+int
+ha_lun_serving(int lun)
+{
+	return lun >= 0 && lun < ha.nluns && lun_gate_open(lun);
+}
+
+long long
+ha_lun_move_pause_ms(int lun)
+{
+	return lun >= 0 && lun < ha.nluns ? (long long)move_pause_ms[lun] : -1;
+}
+
+int
+ha_ip_view(int i, const struct cfg_vip **v, int *home, int *held)
+{
+	if (i < 0 || i >= nips)
+		return -1;
+	*v = ips[i].v;
+	*home = ips[i].head;
+	*held = ips[i].held;
+	return 0;
+}
