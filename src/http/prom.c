@@ -84,6 +84,8 @@ prom_sample_f(struct buf *b, const char *name, double v, ...)
 		buf_printf(b, " %s\n", v > 0 ? "+Inf" : "-Inf");
 	else if (isnan(v))
 		buf_printf(b, " NaN\n");
+	else if (fabs(v) >= 1e6)	/* timestamps: keep the milliseconds */
+		buf_printf(b, " %.3f\n", v);
 	else
 		buf_printf(b, " %.9g\n", v);
 }
