@@ -185,6 +185,10 @@ int		 ha_lun_serving(int lun);
 /* How long LUN lun was out of service across its last coordinated move
  * (handover, giveback) in ms; -1 when none was measured. */
 long long	 ha_lun_move_pause_ms(int lun);
+/* The last takeover (decision to all served) and giveback (start to the
+ * peer's resources released) on this head in ms; -1: none yet. */
+void		 ha_last_durations(long long *takeover_ms,
+		    long long *giveback_ms);
 int		 ha_ip_view(int i, const struct cfg_vip **v, int *home,
 		    int *held);
 const struct hb_chan	*ha_mon_chan(int i, int *disk);

@@ -44,6 +44,7 @@ static void
 m_ha(struct buf *b)
 {
 	const struct ha_fsm	*f = ha_fsm_view();
+	long long		 tk, gb;
 
 	prom_head(b, "duonas_ha_state", "gauge",
 	    "1 for the HA state this head is in, 0 for the others.");
@@ -70,6 +71,23 @@ m_ha(struct buf *b)
 	    "Wall-clock time of the last HA state change (0: none yet).");
 	prom_sample_f(b, "duonas_ha_state_changed_timestamp_seconds",
 	    (double)f->changed_wall_ms / 1000.0, NULL);
+	/* the durations exist only once measured (no HELP without a
+	 * sample) */
+	ha_last_durations(&tk, &gb);
+	if (tk >= 0) {
+		prom_head(b, "duonas_ha_last_takeover_seconds", "gauge",
+		    "How long this head's last takeover took, from the "
+		    "decision to every LUN and IP served.");
+		prom_sample_f(b, "duonas_ha_last_takeover_seconds",
+		    (double)tk / 1000.0, NULL);
+	}
+	if (gb >= 0) {
+		prom_head(b, "duonas_ha_last_giveback_seconds", "gauge",
+		    "How long this head's last giveback took, from its start "
+		    "to the peer's LUNs and IPs released.");
+		prom_sample_f(b, "duonas_ha_last_giveback_seconds",
+		    (double)gb / 1000.0, NULL);
+	}
 	prom_head(b, "duonas_ha_peer_alive", "gauge",
 	    "1 while the peer head is alive by the heartbeats.");
 	prom_sample_u(b, "duonas_ha_peer_alive", ha_peer_alive() != 0, NULL);
@@ -201,14 +219,18 @@ m_placement(struct buf *b)
 		prom_sample_u(b, "duonas_lun_home", cfg->luns[i].home ==
 		    dd.self, "lun", cfg->luns[i].name, "home",
 		    cfg->heads[cfg->luns[i].home].name, NULL);
-	prom_head(b, "duonas_lun_move_pause_seconds", "gauge",
-	    "How long the LUN was out of service across its last "
-	    "coordinated move (handover, giveback) seen by this head.");
-	for (int i = 0; i < cfg->nluns && ha_lun_where(i) >= 0; i++)
-		if ((ms = ha_lun_move_pause_ms(i)) >= 0)
-			prom_sample_f(b, "duonas_lun_move_pause_seconds",
-			    (double)ms / 1000.0, "lun", cfg->luns[i].name,
-			    NULL);
+	for (int i = 0, head = 0; i < cfg->nluns && ha_lun_where(i) >= 0;
+	    i++) {
+		if ((ms = ha_lun_move_pause_ms(i)) < 0)
+			continue;
+		if (!head++)
+			prom_head(b, "duonas_lun_move_pause_seconds", "gauge",
+			    "How long the LUN was out of service across its "
+			    "last coordinated move (handover, giveback) seen "
+			    "by this head.");
+		prom_sample_f(b, "duonas_lun_move_pause_seconds",
+		    (double)ms / 1000.0, "lun", cfg->luns[i].name, NULL);
+	}
 	prom_head(b, "duonas_service_ip_held", "gauge",
 	    "1 while this head holds the service IP.");
 	for (int i = 0; ha_ip_view(i, &v, &home, &held) == 0; i++)

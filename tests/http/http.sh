@@ -153,4 +153,16 @@ t_ok $? "B starts while its http port is taken"
 wait_until 10 grep -q 'http: cannot listen on' "$T_DIR/B.log"
 t_ok $? "the bind failure is logged"
 ha_wait_up 30	# checks that both heads are up
+# A took B's LUN and IP over while B was down and gave them back
+hget A /metrics >"$T_DIR/a2.metrics"
+grep -Eq '^duonas_ha_last_takeover_seconds [0-9.e+-]+$' "$T_DIR/a2.metrics"
+t_ok $? "A reports its takeover's duration ($(grep '^duonas_ha_last_takeover_seconds' "$T_DIR/a2.metrics"))"
+grep -Eq '^duonas_ha_last_giveback_seconds [0-9.e+-]+$' "$T_DIR/a2.metrics"
+t_ok $? "A reports its giveback's duration ($(grep '^duonas_ha_last_giveback_seconds' "$T_DIR/a2.metrics"))"
+[ "$(metric A duonas_ha_state_transitions_total)" -ge 5 ]
+t_ok $? "A counted the DEGRADED round trip in its state transitions"
+if [ -n "$PROMTOOL" ]; then
+	"$PROMTOOL" check metrics <"$T_DIR/a2.metrics" >>"$T_DIR/promtool.log" 2>&1
+	t_ok $? "promtool accepts A's page after takeover and giveback"
+fi
 t_done
