@@ -56,7 +56,8 @@ m_ha(struct buf *b)
 	prom_sample_u(b, "duonas_ha_state_transitions_total", f->nchanges,
 	    NULL);
 	prom_head(b, "duonas_ha_transitions_total", "counter",
-	    "HA state changes by named transition.");
+	    "HA state table rows taken, by named transition (NONE: an "
+	    "action without a state change).");
 	for (int i = 0; i < HA_TR_COUNT; i++)
 		prom_sample_u(b, "duonas_ha_transitions_total", f->ntr[i],
 		    "transition", ha_fsm_tr_name((enum ha_tr)i), NULL);
