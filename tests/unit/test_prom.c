@@ -1,9 +1,13 @@
 /*
  * test_prom.c — the Prometheus text format writer (src/http/prom.c):
  * HELP/TYPE lines, label escaping, integer and fractional samples,
- * compared against golden text.
+ * compared against golden text; and the `http` keyword of duonas.conf
+ * (what the listener accepts as an address).
  */
 #include <math.h>
+#include <stdlib.h>
+
+#include "common/cfg.h"
 
 #include "http/http_int.h"
 #include "t.h"
@@ -19,10 +23,54 @@ is(struct buf *b, const char *want)
 	return ok;
 }
 
+/* A minimal configuration whose head A has line `http` (NULL: none). */
+static int
+parse_http(const char *http, struct cfg *c, char *err, size_t errlen)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "cluster demo\nkey \"/tmp/k\"\n"
+	    "head A {\n id 1\n role master\n link 127.0.0.11\n%s%s%s}\n"
+	    "head B {\n id 2\n role slave\n link 127.0.0.12\n}\n"
+	    "lun l0 {\n id 1\n path /tmp/l0.img\n data /tmp/l0\n home A\n}\n",
+	    http ? " http " : "", http ? http : "", http ? "\n" : "");
+	return cfg_parse_buf("t.conf", text, strlen(text), c, err, errlen);
+}
+
+static void
+test_http_keyword(void)
+{
+	static const char *good[] = {
+		"off", "127.0.0.1:9477", "0.0.0.0:80", "10.1.2.3", "[::1]:9478",
+		"[fd00::5]", "\"127.0.0.1:9100\"",
+	};
+	static const char *bad[] = {
+		"localhost:9477", "1.2.3.4:0", "1.2.3.4:65536", "1.2.3.4:x",
+		"999.1.2.3:80", "[::1", "::1:80x", "on", "",
+	};
+	struct cfg	*c = malloc(sizeof(*c));
+	char		 err[512];
+
+	T_EQ(parse_http(NULL, c, err, sizeof(err)), 0, "no http line parses");
+	T_OK(c->heads[0].http[0] == 0, "no http line: empty (the default)");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		T_OK(parse_http(good[i], c, err, sizeof(err)) == 0,
+		    "http %s accepted (%s)", good[i], err);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		T_OK(parse_http(bad[i], c, err, sizeof(err)) == -1 &&
+		    strstr(err, "t.conf:7:") != NULL,
+		    "http '%s' refused with its line: %s", bad[i], err);
+	}
+	free(c);
+}
+
 int
 main(void)
 {
 	struct buf b;
+
+	test_http_keyword();
 
 	buf_init(&b);
 	prom_head(&b, "duonas_x_total", "counter", "a \\ b\nc \"q\"");
