@@ -126,6 +126,38 @@ n=$(hget A /metrics -I | wc -c)
 hget A /metrics -I | grep -qi '^content-type: text/plain; version=0.0.4'
 t_ok $? "HEAD answers the Prometheus content type (headers only, $n bytes)"
 
+# ---- the connection limit: 16 kept-alive connections, the 17th gets 503;
+# once one closes, a new one is served ----
+ip netns exec "$(ns_name A)" python3 - >"$T_DIR/conns.out" 2>&1 <<'PY'
+import http.client, time
+def get(c):
+    c.request("GET", "/status")
+    r = c.getresponse()
+    r.read()
+    return r.status
+cs = [http.client.HTTPConnection("127.0.0.1", 9477, timeout=5)
+      for _ in range(16)]
+print("kept", [get(c) for c in cs].count(200))
+extra = http.client.HTTPConnection("127.0.0.1", 9477, timeout=5)
+print("17th", get(extra))
+extra.close()
+cs[0].close()
+for _ in range(50):
+    time.sleep(0.1)
+    c = http.client.HTTPConnection("127.0.0.1", 9477, timeout=5)
+    st = get(c)
+    c.close()
+    if st == 200:
+        break
+print("after", st)
+PY
+grep -q '^kept 16$' "$T_DIR/conns.out" && grep -q '^17th 503$' "$T_DIR/conns.out"
+t_ok $? "16 connections served, the 17th answered 503 ($(tr '\n' ' ' <"$T_DIR/conns.out"))"
+grep -q '^after 200$' "$T_DIR/conns.out"
+t_ok $? "after one closed, a new connection is served"
+[ "$(metric A duonas_http_connections_refused_total)" -ge 1 ]
+t_ok $? "the refusal is counted"
+
 # ---- configuration: a bad address refused, a failed bind survived ----
 sed 's/^  http .*/  http 999.1.2.3:80/' "$T_DIR/duonas.conf" >"$T_DIR/bad.conf"
 out=$("$DUONASD" -t -c "$T_DIR/bad.conf" -n B 2>&1)
