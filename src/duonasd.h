@@ -35,7 +35,8 @@ void	locks_ctl_register(void);
 int	services_init(void);
 void	services_shutdown(void);
 /* The `duonas status --json` document (with its newline) into out, for
- * the admin socket and GET /status.  Loop thread. */
+ * GET /status; the admin command builds the same document from the same
+ * parts (duonasd_ctl.c).  Loop thread. */
 void	status_json(struct buf *out);
 
 #endif

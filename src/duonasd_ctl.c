@@ -114,30 +114,25 @@ status_on_loop(void *p)
 	}
 }
 
-/* The PSO and lock-table part: counters under their modules' mutexes
- * (nothing here waits for the loop), so any thread. */
+/* The end of the JSON document: PSO and the lock table.  Their counters
+ * sit under their modules' mutexes (nothing here waits for the loop), so
+ * this runs on the loop thread for GET /status and on a worker for the
+ * admin command. */
 static void
-status_pso_json(struct buf *out)
+status_pso_json(struct buf *out, const struct pso_stats *st)
 {
-	struct pso_stats	st;
-
-	if (dd.monitor) {
-		buf_printf(out, ",\"pso\":null}\n");
-		return;
-	}
-	pso_stats_get(&st);
 	buf_printf(out, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
 	    "\"lock_waiters\":%llu,\"writes\":%llu,"
 	    "\"replicated_in\":%llu,\"conflicts\":%llu,\"synced\":%s,"
 	    "\"arbiter\":%s,\"store\":\"%s\"}",
-	    (unsigned long long)st.objects,
-	    (unsigned long long)st.locks_held,
-	    (unsigned long long)st.lock_waiters,
-	    (unsigned long long)st.writes,
-	    (unsigned long long)st.repl_applied,
-	    (unsigned long long)st.conflicts,
-	    st.synced ? "true" : "false",
-	    st.arbiter ? "true" : "false", store_state_name(st.store));
+	    (unsigned long long)st->objects,
+	    (unsigned long long)st->locks_held,
+	    (unsigned long long)st->lock_waiters,
+	    (unsigned long long)st->writes,
+	    (unsigned long long)st->repl_applied,
+	    (unsigned long long)st->conflicts,
+	    st->synced ? "true" : "false",
+	    st->arbiter ? "true" : "false", store_state_name(st->store));
 	buf_printf(out, ",\"locks\":");
 	brl_status_json(out);
 	buf_printf(out, "}\n");
@@ -147,50 +142,51 @@ void
 status_json(struct buf *out)
 {
 	struct status_arg	a = { out, 1 };
+	struct pso_stats	st;
 
 	status_on_loop(&a);
-	status_pso_json(out);
-}
-
-static void
-status_json_on_loop(void *p)
-{
-	status_json(p);
+	if (dd.monitor) {
+		buf_printf(out, ",\"pso\":null}\n");
+		return;
+	}
+	pso_stats_get(&st);
+	status_pso_json(out, &st);
 }
 
 static int
 cmd_status(struct ctl_ctx *c, int argc, char **argv)
 {
-	struct status_arg	a = { &c->out, 0 };
+	struct status_arg	a = { &c->out, c->json };
 	struct pso_stats	st;
 
 	(void)argv;
 	if (argc != 0)
 		return ctl_usage(c, "status", "unexpected argument '%s'",
 		    argv[0]);
-	if (c->json) {
-		ctl_run_on_loop(status_json_on_loop, &c->out);
-		return CTL_EX_OK;
-	}
 	ctl_run_on_loop(status_on_loop, &a);
 	if (dd.monitor) {
-		ctl_printf(c, "pso:         not running (MONITOR)\n");
+		ctl_printf(c, c->json ? ",\"pso\":null}\n" :
+		    "pso:         not running (MONITOR)\n");
 		return CTL_EX_OK;
 	}
 	pso_stats_get(&st);
-	if (st.store != PSO_STORE_OK)
-		ctl_printf(c, "pso:         store %s: %s\n",
-		    store_state_name(st.store), store_state_hint(st.store));
-	ctl_printf(c, "pso:         %llu objects, %llu locks held, "
-	    "%llu waiting, %llu writes, %llu replicated in, %s%s\n",
-	    (unsigned long long)st.objects,
-	    (unsigned long long)st.locks_held,
-	    (unsigned long long)st.lock_waiters,
-	    (unsigned long long)st.writes,
-	    (unsigned long long)st.repl_applied,
-	    st.synced ? "in sync" : "NOT in sync",
-	    st.arbiter ? ", lock arbiter" : "");
-	brl_status_text(&c->out);
+	if (c->json) {
+		status_pso_json(&c->out, &st);
+	} else {
+		if (st.store != PSO_STORE_OK)
+			ctl_printf(c, "pso:         store %s: %s\n",
+			    store_state_name(st.store), store_state_hint(st.store));
+		ctl_printf(c, "pso:         %llu objects, %llu locks held, "
+		    "%llu waiting, %llu writes, %llu replicated in, %s%s\n",
+		    (unsigned long long)st.objects,
+		    (unsigned long long)st.locks_held,
+		    (unsigned long long)st.lock_waiters,
+		    (unsigned long long)st.writes,
+		    (unsigned long long)st.repl_applied,
+		    st.synced ? "in sync" : "NOT in sync",
+		    st.arbiter ? ", lock arbiter" : "");
+		brl_status_text(&c->out);
+	}
 	return CTL_EX_OK;
 }
 
