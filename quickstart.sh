@@ -46,6 +46,15 @@ install_pkgs() {
 			systemctl disable --now smbd nmbd samba-ad-dc >/dev/null 2>&1 || true
 		fi ;;
 	esac
+	# the tests need only promtool (tests/http/http.sh), not the
+	# Prometheus server the package starts
+	case " ${missing[*]} " in
+	*" prometheus "*)
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			echo "quickstart: disabling the distribution's prometheus service (the tests use only promtool)"
+			systemctl disable --now prometheus >/dev/null 2>&1 || true
+		fi ;;
+	esac
 }
 
 build() {	# build BUILDDIR CONFIGURE-ARGS...
