@@ -192,5 +192,7 @@ void		 ha_last_durations(long long *takeover_ms,
 int		 ha_ip_view(int i, const struct cfg_vip **v, int *home,
 		    int *held);
 const struct hb_chan	*ha_mon_chan(int i, int *disk);
+/* Heartbeats this head has sent (its sequence number). */
+uint64_t	 ha_mon_sent(void);
 
 #endif

@@ -803,6 +803,12 @@ ha_mon_status_json(struct buf *b)
 	buf_printf(b, "}");
 }
 
+uint64_t
+ha_mon_sent(void)
+{
+	return mon.seq;
+}
+
 const struct hb_chan *
 ha_mon_chan(int i, int *disk)
 {

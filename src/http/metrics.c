@@ -181,6 +181,10 @@ m_heartbeat(struct buf *b)
 	char			 ch[16];
 	int			 disk;
 
+	prom_head(b, "duonas_heartbeat_sent_total", "counter",
+	    "Heartbeats this head has sent on the link (one per interval, "
+	    "on every path).");
+	prom_sample_u(b, "duonas_heartbeat_sent_total", ha_mon_sent(), NULL);
 #define CHAN(i)	(disk ? "disk" : (snprintf(ch, sizeof(ch), "path%d", (i)), ch))
 	prom_head(b, "duonas_heartbeat_channel_good", "gauge",
 	    "1 while the heartbeat channel hears the peer.");

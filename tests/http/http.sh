@@ -95,6 +95,21 @@ t_ok $? "link path 0 is up (metric)"
 grep -q '^duonas_software_info{version="[^"]*",slot="[^"]*",head="A"} 1$' \
     "$T_DIR/a.metrics"
 t_ok $? "software info metric"
+[ "$(metric A duonas_heartbeat_sent_total)" -gt 0 ]
+t_ok $? "A counts the heartbeats it sent"
+t_eq "$(metric A 'duonas_heartbeat_channel_good{channel="path0"}')" 1 \
+    "A hears B's heartbeats on path 0"
+t_eq "$(metric A duonas_pso_store_ok)" 1 "A's PSO store is ok (metric)"
+gen=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["config"]["generation"])' \
+    "$T_DIR/a.status.json")
+t_eq "$(metric A duonas_config_generation)" "$gen" \
+    "duonas_config_generation equals /status' config generation"
+# every family on the page is described in docs/metrics.md
+undoc=$(grep '^# TYPE ' "$T_DIR/a.metrics" | awk '{ print $3 }' |
+    while read -r m; do
+	grep -q "\`$m[{\`]" "$DUONAS_SRCDIR/docs/metrics.md" || echo "$m"
+    done)
+t_eq "$undoc" "" "docs/metrics.md describes every metric family"
 
 # ---- NFS counters grow with client traffic ----
 w0=$(metric A 'duonas_nfs_request_duration_seconds_count{procedure="write"}')
