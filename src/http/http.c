@@ -1,6 +1,6 @@
 /*
  * http.c — the HTTP listener of duonasd: GET /status (the `duonas status
- * --json` document) and GET /metrics (Prometheus text, metrics.c).
+ * --json` document) and GET /metrics (Prometheus text, http_metrics.c).
  *
  * libevent's evhttp on the loop thread, so every page is built from the
  * modules' loop-thread state without locks or copies.  Bounded: at most
@@ -91,13 +91,13 @@ reply_text(struct evhttp_request *req, int code, const char *reason,
 static void
 m_http(struct buf *b)
 {
-	prom_head(b, "duonas_http_requests_total", "counter",
+	http_prom_head(b, "duonas_http_requests_total", "counter",
 	    "Requests to this status and metrics listener.");
-	prom_sample_u(b, "duonas_http_requests_total", hs.requests, NULL);
-	prom_head(b, "duonas_http_connections_refused_total", "counter",
-	    "Connections answered 503 because too many were open.");
-	prom_sample_u(b, "duonas_http_connections_refused_total", hs.refused,
-	    NULL);
+	http_prom_sample_u(b, "duonas_http_requests_total", hs.requests, NULL);
+	http_prom_head(b, "duonas_http_connections_refused_total",
+	    "counter", "Connections answered 503 because too many were open.");
+	http_prom_sample_u(b, "duonas_http_connections_refused_total",
+	    hs.refused, NULL);
 }
 
 static void
@@ -135,7 +135,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	metrics = strcmp(path, "/metrics") == 0;
 	buf_init(&b);
 	if (metrics) {
-		metrics_build(&b);
+		http_metrics_build(&b);
 		m_http(&b);
 	} else
 		status_json(&b);

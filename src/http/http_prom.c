@@ -1,9 +1,9 @@
 /*
- * prom.c — writing the Prometheus text exposition format, version 0.0.4:
+ * http_prom.c — writing the Prometheus text exposition format, version 0.0.4:
  * HELP and TYPE lines and samples with escaped label values.
  *
  * Pure (a struct buf in, nothing else), so the unit test compares its
- * bytes.  Which metrics exist is metrics.c's business, not this file's.
+ * bytes.  Which metrics exist is http_metrics.c's business, not this file's.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -30,7 +30,7 @@ escape(struct buf *b, const char *s, int quote)
 }
 
 void
-prom_head(struct buf *b, const char *name, const char *type,
+http_prom_head(struct buf *b, const char *name, const char *type,
     const char *help)
 {
 	buf_printf(b, "# HELP %s ", name);
@@ -39,7 +39,7 @@ prom_head(struct buf *b, const char *name, const char *type,
 }
 
 void
-prom_label_value(struct buf *b, const char *v)
+http_prom_label_value(struct buf *b, const char *v)
 {
 	escape(b, v, 1);
 }
@@ -62,7 +62,7 @@ labels(struct buf *b, const char *name, va_list ap)
 }
 
 void
-prom_sample_u(struct buf *b, const char *name, uint64_t v, ...)
+http_prom_sample_u(struct buf *b, const char *name, uint64_t v, ...)
 {
 	va_list ap;
 
@@ -73,7 +73,7 @@ prom_sample_u(struct buf *b, const char *name, uint64_t v, ...)
 }
 
 void
-prom_sample_f(struct buf *b, const char *name, double v, ...)
+http_prom_sample_f(struct buf *b, const char *name, double v, ...)
 {
 	va_list ap;
 

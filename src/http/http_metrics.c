@@ -1,5 +1,5 @@
 /*
- * metrics.c — the /metrics page: every counter and gauge duonasd shows
+ * http_metrics.c — the /metrics page: every counter and gauge duonasd shows
  * to Prometheus, read from the modules' read-only accessors on the loop
  * thread (docs/metrics.md lists them all; keep the two in step).
  *
@@ -29,14 +29,14 @@
 static void
 m_software(struct buf *b)
 {
-	prom_head(b, "duonas_software_info", "gauge",
+	http_prom_head(b, "duonas_software_info", "gauge",
 	    "The running duonasd software: version, and the boot slot it was "
 	    "started from (none without duonas-boot).");
-	prom_sample_u(b, "duonas_software_info", 1, "version",
+	http_prom_sample_u(b, "duonas_software_info", 1, "version",
 	    dimg_version(), "slot", dimg_slot(), "head", dd.me->name, NULL);
-	prom_head(b, "duonas_uptime_seconds", "gauge",
+	http_prom_head(b, "duonas_uptime_seconds", "gauge",
 	    "Seconds since this duonasd started.");
-	prom_sample_f(b, "duonas_uptime_seconds",
+	http_prom_sample_f(b, "duonas_uptime_seconds",
 	    (double)(now_ms() - dd.start_ms) / 1000.0, NULL);
 }
 
@@ -46,52 +46,55 @@ m_ha(struct buf *b)
 	const struct ha_fsm	*f = ha_fsm_view();
 	long long		 tk, gb;
 
-	prom_head(b, "duonas_ha_state", "gauge",
+	http_prom_head(b, "duonas_ha_state", "gauge",
 	    "1 for the HA state this head is in, 0 for the others.");
 	for (int i = 0; i < HA_STA_COUNT; i++)
-		prom_sample_u(b, "duonas_ha_state", f->state == (1u << i),
+		http_prom_sample_u(b, "duonas_ha_state", f->state == (1u << i),
 		    "state", ha_fsm_state_name(1u << i), NULL);
-	prom_head(b, "duonas_ha_state_transitions_total", "counter",
+	http_prom_head(b, "duonas_ha_state_transitions_total", "counter",
 	    "HA state changes since start.");
-	prom_sample_u(b, "duonas_ha_state_transitions_total", f->nchanges,
+	http_prom_sample_u(b, "duonas_ha_state_transitions_total", f->nchanges,
 	    NULL);
-	prom_head(b, "duonas_ha_transitions_total", "counter",
+	http_prom_head(b, "duonas_ha_transitions_total", "counter",
 	    "HA state table rows taken, by named transition (NONE: an "
 	    "action without a state change).");
 	for (int i = 0; i < HA_TR_COUNT; i++)
-		prom_sample_u(b, "duonas_ha_transitions_total", f->ntr[i],
+		http_prom_sample_u(b, "duonas_ha_transitions_total", f->ntr[i],
 		    "transition", ha_fsm_tr_name((enum ha_tr)i), NULL);
-	prom_head(b, "duonas_ha_events_ignored_total", "counter",
+	http_prom_head(b, "duonas_ha_events_ignored_total", "counter",
 	    "HA events that had no row in the state table.");
-	prom_sample_u(b, "duonas_ha_events_ignored_total", f->nignored, NULL);
-	prom_head(b, "duonas_ha_actions_failed_total", "counter",
+	http_prom_sample_u(b, "duonas_ha_events_ignored_total", f->nignored,
+	    NULL);
+	http_prom_head(b, "duonas_ha_actions_failed_total", "counter",
 	    "HA state machine actions that failed (the state did not "
 	    "change).");
-	prom_sample_u(b, "duonas_ha_actions_failed_total", f->nfailed, NULL);
-	prom_head(b, "duonas_ha_state_changed_timestamp_seconds", "gauge",
+	http_prom_sample_u(b, "duonas_ha_actions_failed_total", f->nfailed,
+	    NULL);
+	http_prom_head(b, "duonas_ha_state_changed_timestamp_seconds", "gauge",
 	    "Wall-clock time of the last HA state change (0: none yet).");
-	prom_sample_f(b, "duonas_ha_state_changed_timestamp_seconds",
+	http_prom_sample_f(b, "duonas_ha_state_changed_timestamp_seconds",
 	    (double)f->changed_wall_ms / 1000.0, NULL);
 	/* the durations exist only once measured (no HELP without a
 	 * sample) */
 	ha_last_durations(&tk, &gb);
 	if (tk >= 0) {
-		prom_head(b, "duonas_ha_last_takeover_seconds", "gauge",
+		http_prom_head(b, "duonas_ha_last_takeover_seconds", "gauge",
 		    "How long this head's last takeover took, from the "
 		    "decision to every LUN and IP served.");
-		prom_sample_f(b, "duonas_ha_last_takeover_seconds",
+		http_prom_sample_f(b, "duonas_ha_last_takeover_seconds",
 		    (double)tk / 1000.0, NULL);
 	}
 	if (gb >= 0) {
-		prom_head(b, "duonas_ha_last_giveback_seconds", "gauge",
+		http_prom_head(b, "duonas_ha_last_giveback_seconds", "gauge",
 		    "How long this head's last giveback took, from its start "
 		    "to the peer's LUNs and IPs released.");
-		prom_sample_f(b, "duonas_ha_last_giveback_seconds",
+		http_prom_sample_f(b, "duonas_ha_last_giveback_seconds",
 		    (double)gb / 1000.0, NULL);
 	}
-	prom_head(b, "duonas_ha_peer_alive", "gauge",
+	http_prom_head(b, "duonas_ha_peer_alive", "gauge",
 	    "1 while the peer head is alive by the heartbeats.");
-	prom_sample_u(b, "duonas_ha_peer_alive", ha_peer_alive() != 0, NULL);
+	http_prom_sample_u(b, "duonas_ha_peer_alive", ha_peer_alive() != 0,
+	    NULL);
 }
 
 static void
@@ -120,35 +123,36 @@ m_link(struct buf *b)
 	struct link_path_stats	 s;
 	char			 idx[16];
 
-	prom_head(b, "duonas_link_path_up", "gauge",
+	http_prom_head(b, "duonas_link_path_up", "gauge",
 	    "1 while the peer-link path is established.");
 	for (int i = 0; link_path_stats(i, &s) == 0; i++) {
 		snprintf(idx, sizeof(idx), "%d", i);
-		prom_sample_u(b, "duonas_link_path_up", s.up, "path", idx,
+		http_prom_sample_u(b, "duonas_link_path_up", s.up, "path", idx,
 		    "local", s.local, "remote", s.remote, NULL);
 	}
-	prom_head(b, "duonas_link_path_best", "gauge",
+	http_prom_head(b, "duonas_link_path_best", "gauge",
 	    "1 for the path the link sends on.");
 	for (int i = 0; link_path_stats(i, &s) == 0; i++) {
 		snprintf(idx, sizeof(idx), "%d", i);
-		prom_sample_u(b, "duonas_link_path_best", s.best, "path", idx,
-		    NULL);
+		http_prom_sample_u(b, "duonas_link_path_best", s.best,
+		    "path", idx, NULL);
 	}
-	prom_head(b, "duonas_link_path_rtt_seconds", "gauge",
+	http_prom_head(b, "duonas_link_path_rtt_seconds", "gauge",
 	    "Smoothed round-trip time of the path (0: not measured yet).");
 	for (int i = 0; link_path_stats(i, &s) == 0; i++) {
 		snprintf(idx, sizeof(idx), "%d", i);
-		prom_sample_f(b, "duonas_link_path_rtt_seconds",
+		http_prom_sample_f(b, "duonas_link_path_rtt_seconds",
 		    (double)s.srtt_us / 1e6, "path", idx, NULL);
 	}
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-		prom_head(b, fam[f].name, fam[f].type, fam[f].help);
+		http_prom_head(b, fam[f].name, fam[f].type, fam[f].help);
 		for (int i = 0; link_path_stats(i, &s) == 0; i++) {
 			uint64_t v;
 
 			memcpy(&v, (const char *)&s + fam[f].off, sizeof(v));
 			snprintf(idx, sizeof(idx), "%d", i);
-			prom_sample_u(b, fam[f].name, v, "path", idx, NULL);
+			http_prom_sample_u(b, fam[f].name, v, "path", idx,
+			    NULL);
 		}
 	}
 }
@@ -181,24 +185,26 @@ m_heartbeat(struct buf *b)
 	char			 ch[16];
 	int			 disk;
 
-	prom_head(b, "duonas_heartbeat_sent_total", "counter",
+	http_prom_head(b, "duonas_heartbeat_sent_total", "counter",
 	    "Heartbeats this head has sent on the link (one per interval, "
 	    "on every path).");
-	prom_sample_u(b, "duonas_heartbeat_sent_total", ha_mon_sent(), NULL);
-#define CHAN(i)	(disk ? "disk" : (snprintf(ch, sizeof(ch), "path%d", (i)), ch))
-	prom_head(b, "duonas_heartbeat_channel_good", "gauge",
+	http_prom_sample_u(b, "duonas_heartbeat_sent_total", ha_mon_sent(),
+	    NULL);
+#define CHAN(i)	(disk ? "disk" :					\
+	    (snprintf(ch, sizeof(ch), "path%d", (i)), ch))
+	http_prom_head(b, "duonas_heartbeat_channel_good", "gauge",
 	    "1 while the heartbeat channel hears the peer.");
 	for (int i = 0; (c = ha_mon_chan(i, &disk)) != NULL; i++)
-		prom_sample_u(b, "duonas_heartbeat_channel_good",
+		http_prom_sample_u(b, "duonas_heartbeat_channel_good",
 		    c->state == HB_GOOD, "channel", CHAN(i), NULL);
 	for (size_t f = 0; f < sizeof(fam) / sizeof(fam[0]); f++) {
-		prom_head(b, fam[f].name, fam[f].type, fam[f].help);
+		http_prom_head(b, fam[f].name, fam[f].type, fam[f].help);
 		for (int i = 0; (c = ha_mon_chan(i, &disk)) != NULL; i++) {
 			uint64_t v;
 
 			memcpy(&v, (const char *)c + fam[f].off, sizeof(v));
-			prom_sample_u(b, fam[f].name, v, "channel", CHAN(i),
-			    NULL);
+			http_prom_sample_u(b, fam[f].name, v, "channel",
+			    CHAN(i), NULL);
 		}
 	}
 #undef CHAN
@@ -212,16 +218,16 @@ m_placement(struct buf *b)
 	int			 home, held;
 	long long		 ms;
 
-	prom_head(b, "duonas_lun_served", "gauge",
+	http_prom_head(b, "duonas_lun_served", "gauge",
 	    "1 while this head serves the LUN.");
 	for (int i = 0; i < cfg->nluns && ha_lun_where(i) >= 0; i++)
-		prom_sample_u(b, "duonas_lun_served", ha_lun_serving(i),
+		http_prom_sample_u(b, "duonas_lun_served", ha_lun_serving(i),
 		    "lun", cfg->luns[i].name, NULL);
-	prom_head(b, "duonas_lun_home", "gauge",
+	http_prom_head(b, "duonas_lun_home", "gauge",
 	    "1 when this head is the LUN's home head (the home head's name "
 	    "in the label).");
 	for (int i = 0; i < cfg->nluns && ha_lun_where(i) >= 0; i++)
-		prom_sample_u(b, "duonas_lun_home", cfg->luns[i].home ==
+		http_prom_sample_u(b, "duonas_lun_home", cfg->luns[i].home ==
 		    dd.self, "lun", cfg->luns[i].name, "home",
 		    cfg->heads[cfg->luns[i].home].name, NULL);
 	for (int i = 0, head = 0; i < cfg->nluns && ha_lun_where(i) >= 0;
@@ -229,17 +235,17 @@ m_placement(struct buf *b)
 		if ((ms = ha_lun_move_pause_ms(i)) < 0)
 			continue;
 		if (!head++)
-			prom_head(b, "duonas_lun_move_pause_seconds", "gauge",
-			    "How long the LUN was out of service across its "
-			    "last coordinated move (handover, giveback) seen "
-			    "by this head.");
-		prom_sample_f(b, "duonas_lun_move_pause_seconds",
+			http_prom_head(b, "duonas_lun_move_pause_seconds",
+			    "gauge", "How long the LUN was out of service "
+			    "across its last coordinated move (handover, "
+			    "giveback) seen by this head.");
+		http_prom_sample_f(b, "duonas_lun_move_pause_seconds",
 		    (double)ms / 1000.0, "lun", cfg->luns[i].name, NULL);
 	}
-	prom_head(b, "duonas_service_ip_held", "gauge",
+	http_prom_head(b, "duonas_service_ip_held", "gauge",
 	    "1 while this head holds the service IP.");
 	for (int i = 0; ha_ip_view(i, &v, &home, &held) == 0; i++)
-		prom_sample_u(b, "duonas_service_ip_held", held != 0,
+		http_prom_sample_u(b, "duonas_service_ip_held", held != 0,
 		    "address", v->addr, "dev", v->dev, "home",
 		    cfg->heads[home].name, NULL);
 }
@@ -253,7 +259,7 @@ m_nfs(struct buf *b)
 	uint64_t		 rb, wb, cum;
 	int			 conns;
 
-	prom_head(b, "duonas_nfs_request_duration_seconds", "histogram",
+	http_prom_head(b, "duonas_nfs_request_duration_seconds", "histogram",
 	    "NFSv3 calls served by this head, by procedure, and how long "
 	    "they took.");
 	for (uint32_t p = 0; nfs_proc_stats(p, &s, &name) == 0; p++) {
@@ -265,30 +271,31 @@ m_nfs(struct buf *b)
 				    (double)nfs_lat_bound_us[i] / 1e6);
 			else
 				snprintf(le, sizeof(le), "+Inf");
-			prom_sample_u(b,
+			http_prom_sample_u(b,
 			    "duonas_nfs_request_duration_seconds_bucket", cum,
 			    "procedure", name, "le", le, NULL);
 		}
-		prom_sample_f(b, "duonas_nfs_request_duration_seconds_sum",
+		http_prom_sample_f(b, "duonas_nfs_request_duration_seconds_sum",
 		    (double)s.sum_us / 1e6, "procedure", name, NULL);
-		prom_sample_u(b, "duonas_nfs_request_duration_seconds_count",
-		    cum, "procedure", name, NULL);
+		http_prom_sample_u(b,
+		    "duonas_nfs_request_duration_seconds_count", cum,
+		    "procedure", name, NULL);
 	}
-	prom_head(b, "duonas_nfs_request_errors_total", "counter",
+	http_prom_head(b, "duonas_nfs_request_errors_total", "counter",
 	    "NFSv3 calls answered with an error status, by procedure.");
 	for (uint32_t p = 0; nfs_proc_stats(p, &s, &name) == 0; p++)
-		prom_sample_u(b, "duonas_nfs_request_errors_total", s.errors,
-		    "procedure", name, NULL);
+		http_prom_sample_u(b, "duonas_nfs_request_errors_total",
+		    s.errors, "procedure", name, NULL);
 	nfs_io_stats(&rb, &wb, &conns);
-	prom_head(b, "duonas_nfs_read_bytes_total", "counter",
+	http_prom_head(b, "duonas_nfs_read_bytes_total", "counter",
 	    "File data bytes returned by successful NFSv3 READ calls.");
-	prom_sample_u(b, "duonas_nfs_read_bytes_total", rb, NULL);
-	prom_head(b, "duonas_nfs_written_bytes_total", "counter",
+	http_prom_sample_u(b, "duonas_nfs_read_bytes_total", rb, NULL);
+	http_prom_head(b, "duonas_nfs_written_bytes_total", "counter",
 	    "File data bytes stored by successful NFSv3 WRITE calls.");
-	prom_sample_u(b, "duonas_nfs_written_bytes_total", wb, NULL);
-	prom_head(b, "duonas_nfs_connections", "gauge",
+	http_prom_sample_u(b, "duonas_nfs_written_bytes_total", wb, NULL);
+	http_prom_head(b, "duonas_nfs_connections", "gauge",
 	    "Open NFS (TCP) client connections.");
-	prom_sample_u(b, "duonas_nfs_connections", (uint64_t)conns, NULL);
+	http_prom_sample_u(b, "duonas_nfs_connections", (uint64_t)conns, NULL);
 }
 
 static void
@@ -297,15 +304,15 @@ m_smb(struct buf *b)
 	int shares, up, restarts;
 
 	smb_stats(&shares, &up, &restarts);
-	prom_head(b, "duonas_smb_shares", "gauge",
+	http_prom_head(b, "duonas_smb_shares", "gauge",
 	    "SMB shares configured on this head.");
-	prom_sample_u(b, "duonas_smb_shares", (uint64_t)shares, NULL);
-	prom_head(b, "duonas_smb_smbd_up", "gauge",
+	http_prom_sample_u(b, "duonas_smb_shares", (uint64_t)shares, NULL);
+	http_prom_head(b, "duonas_smb_smbd_up", "gauge",
 	    "1 while smbd runs.");
-	prom_sample_u(b, "duonas_smb_smbd_up", (uint64_t)up, NULL);
-	prom_head(b, "duonas_smb_smbd_restarts_total", "counter",
+	http_prom_sample_u(b, "duonas_smb_smbd_up", (uint64_t)up, NULL);
+	http_prom_head(b, "duonas_smb_smbd_restarts_total", "counter",
 	    "smbd deaths seen (each is restarted).");
-	prom_sample_u(b, "duonas_smb_smbd_restarts_total",
+	http_prom_sample_u(b, "duonas_smb_smbd_restarts_total",
 	    (uint64_t)restarts, NULL);
 }
 
@@ -318,31 +325,31 @@ m_pso(struct buf *b)
 	if (dd.monitor)
 		return;
 	pso_stats_get(&st);
-	prom_head(b, "duonas_pso_objects", "gauge",
+	http_prom_head(b, "duonas_pso_objects", "gauge",
 	    "Objects in this head's PSO store.");
-	prom_sample_u(b, "duonas_pso_objects", st.objects, NULL);
-	prom_head(b, "duonas_pso_locks_held", "gauge", "PSO locks held.");
-	prom_sample_u(b, "duonas_pso_locks_held", st.locks_held, NULL);
-	prom_head(b, "duonas_pso_lock_waiters", "gauge",
+	http_prom_sample_u(b, "duonas_pso_objects", st.objects, NULL);
+	http_prom_head(b, "duonas_pso_locks_held", "gauge", "PSO locks held.");
+	http_prom_sample_u(b, "duonas_pso_locks_held", st.locks_held, NULL);
+	http_prom_head(b, "duonas_pso_lock_waiters", "gauge",
 	    "Callers waiting for a PSO lock.");
-	prom_sample_u(b, "duonas_pso_lock_waiters", st.lock_waiters, NULL);
-	prom_head(b, "duonas_pso_writes_total", "counter",
+	http_prom_sample_u(b, "duonas_pso_lock_waiters", st.lock_waiters, NULL);
+	http_prom_head(b, "duonas_pso_writes_total", "counter",
 	    "PSO writes committed by this head.");
-	prom_sample_u(b, "duonas_pso_writes_total", st.writes, NULL);
-	prom_head(b, "duonas_pso_replicated_in_total", "counter",
+	http_prom_sample_u(b, "duonas_pso_writes_total", st.writes, NULL);
+	http_prom_head(b, "duonas_pso_replicated_in_total", "counter",
 	    "PSO writes applied from the peer.");
-	prom_sample_u(b, "duonas_pso_replicated_in_total", st.repl_applied,
+	http_prom_sample_u(b, "duonas_pso_replicated_in_total", st.repl_applied,
 	    NULL);
-	prom_head(b, "duonas_pso_conflicts_total", "counter",
+	http_prom_head(b, "duonas_pso_conflicts_total", "counter",
 	    "PSO records resolved by a resync with the peer.");
-	prom_sample_u(b, "duonas_pso_conflicts_total", st.conflicts, NULL);
-	prom_head(b, "duonas_pso_synced", "gauge",
+	http_prom_sample_u(b, "duonas_pso_conflicts_total", st.conflicts, NULL);
+	http_prom_head(b, "duonas_pso_synced", "gauge",
 	    "1 when the PSO store is in sync with the peer.");
-	prom_sample_u(b, "duonas_pso_synced", st.synced != 0, NULL);
-	prom_head(b, "duonas_pso_store_ok", "gauge",
+	http_prom_sample_u(b, "duonas_pso_synced", st.synced != 0, NULL);
+	http_prom_head(b, "duonas_pso_store_ok", "gauge",
 	    "1 when this head's PSO store is intact (not damaged, lost or "
 	    "behind).");
-	prom_sample_u(b, "duonas_pso_store_ok", st.store == PSO_STORE_OK,
+	http_prom_sample_u(b, "duonas_pso_store_ok", st.store == PSO_STORE_OK,
 	    NULL);
 }
 
@@ -352,31 +359,31 @@ m_config(struct buf *b)
 	struct ctcm_counters k;
 
 	ctcm_counters_get(&k);
-	prom_head(b, "duonas_config_generation", "gauge",
+	http_prom_head(b, "duonas_config_generation", "gauge",
 	    "The newest committed configuration generation this head knows.");
-	prom_sample_u(b, "duonas_config_generation", k.generation, NULL);
-	prom_head(b, "duonas_config_installed_generation", "gauge",
+	http_prom_sample_u(b, "duonas_config_generation", k.generation, NULL);
+	http_prom_head(b, "duonas_config_installed_generation", "gauge",
 	    "The configuration generation this head runs (0 in MONITOR).");
-	prom_sample_u(b, "duonas_config_installed_generation", k.installed,
+	http_prom_sample_u(b, "duonas_config_installed_generation", k.installed,
 	    NULL);
-	prom_head(b, "duonas_config_commits_total", "counter",
+	http_prom_head(b, "duonas_config_commits_total", "counter",
 	    "Configuration transactions this head committed.");
-	prom_sample_u(b, "duonas_config_commits_total", k.commits, NULL);
-	prom_head(b, "duonas_config_aborts_total", "counter",
+	http_prom_sample_u(b, "duonas_config_commits_total", k.commits, NULL);
+	http_prom_head(b, "duonas_config_aborts_total", "counter",
 	    "Configuration transactions this head aborted.");
-	prom_sample_u(b, "duonas_config_aborts_total", k.aborts, NULL);
-	prom_head(b, "duonas_config_push_failures_total", "counter",
+	http_prom_sample_u(b, "duonas_config_aborts_total", k.aborts, NULL);
+	http_prom_head(b, "duonas_config_push_failures_total", "counter",
 	    "Committed configurations the peer did not take.");
-	prom_sample_u(b, "duonas_config_push_failures_total",
+	http_prom_sample_u(b, "duonas_config_push_failures_total",
 	    k.push_failures, NULL);
-	prom_head(b, "duonas_config_replica_writes_total", "counter",
+	http_prom_head(b, "duonas_config_replica_writes_total", "counter",
 	    "Configuration replica images written to LUNs by this head.");
-	prom_sample_u(b, "duonas_config_replica_writes_total",
+	http_prom_sample_u(b, "duonas_config_replica_writes_total",
 	    k.replica_writes, NULL);
 }
 
 void
-metrics_build(struct buf *b)
+http_metrics_build(struct buf *b)
 {
 	m_software(b);
 	m_ha(b);
