@@ -17,7 +17,7 @@ TOP=$(pwd)
 PKGS="build-essential autoconf automake libtool pkg-config \
 libevent-dev liblmdb-dev lmdb-utils libnfs-dev libnfs-utils libssl-dev \
 libmnl-dev libsystemd-dev libfuse3-dev fuse3 iproute2 procps psmisc e2fsprogs \
-util-linux kmod samba smbclient samba-testsuite passwd"
+util-linux kmod samba smbclient samba-testsuite passwd curl prometheus"
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 
@@ -44,6 +44,15 @@ install_pkgs() {
 		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
 			echo "quickstart: disabling the distribution's smbd/nmbd services (duonasd starts its own smbd)"
 			systemctl disable --now smbd nmbd samba-ad-dc >/dev/null 2>&1 || true
+		fi ;;
+	esac
+	# the tests need only promtool (tests/http/http.sh), not the
+	# Prometheus server the package starts
+	case " ${missing[*]} " in
+	*" prometheus "*)
+		if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+			echo "quickstart: disabling the distribution's prometheus service (the tests use only promtool)"
+			systemctl disable --now prometheus >/dev/null 2>&1 || true
 		fi ;;
 	esac
 }

@@ -115,6 +115,13 @@ void	ctcm_status_text(struct buf *);
  * the heartbeat carries it for the HA INIT exchange.  Any thread. */
 uint64_t ctcm_generation(void);
 void	ctcm_status_json(struct buf *);
+/* Counters for the metrics page, any thread: the committed generation
+ * this head knows, commits and aborts it ran, replica images written. */
+struct ctcm_counters {
+	uint64_t	generation, installed, commits, aborts, push_failures;
+	uint64_t	replica_writes;
+};
+void	ctcm_counters_get(struct ctcm_counters *);
 
 /* Re-execute the daemon with its original arguments (/proc/self). Does
  * not return on success; returns -1 (logged) if exec fails. */

@@ -15,6 +15,8 @@
  * boot, before anything else).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +265,22 @@ out:
 	return rc;
 }
 
+/* Replica images written (each LUN counts), for the metrics page. */
+static _Atomic uint64_t	ctcm_replica_writes;
+
+void
+ctcm_counters_get(struct ctcm_counters *k)
+{
+	pthread_mutex_lock(&ctcm_g.mtx);
+	k->generation = ctcm_g.gen;
+	k->installed = ctcm_g.monitor ? 0 : ctcm_g.inst_gen;
+	k->commits = ctcm_g.commits;
+	k->aborts = ctcm_g.aborts;
+	k->push_failures = ctcm_g.push_fail;
+	pthread_mutex_unlock(&ctcm_g.mtx);
+	k->replica_writes = atomic_load(&ctcm_replica_writes);
+}
+
 int
 ctcm_array_write(const struct cfg *c, int self_idx, int nreplicas,
     uint64_t epoch, uint64_t gen, const void *img, size_t len,
@@ -331,5 +349,6 @@ ctcm_array_write(const struct cfg *c, int self_idx, int nreplicas,
 		rep[i].content_crc = ccrc;
 		ok++;
 	}
+	atomic_fetch_add(&ctcm_replica_writes, (uint64_t)ok);
 	return ok;
 }

@@ -145,6 +145,22 @@ void	nfs_set_conn_hook(void (*fn)(int up, const struct sockaddr *local,
 void	nfs_status_text(struct buf *);
 void	nfs_status_json(struct buf *);
 void	nfs_exports_text(struct buf *);
+
+/* NFSv3 counters for the metrics page, any thread.  Latency buckets
+ * (upper bounds in microseconds, not cumulative counts) per procedure:
+ * nfs_proc_stats fills s for procedure proc (its name in *name), -1 past
+ * the last one; nfs_io_stats: payload bytes of successful READ/WRITE
+ * calls, open connections and connections accepted. */
+#define NFS_LAT_NBUCKETS	12
+extern const uint64_t nfs_lat_bound_us[NFS_LAT_NBUCKETS];
+struct nfs_proc_stats {
+	uint64_t	count, errors, sum_us;
+	uint64_t	bucket[NFS_LAT_NBUCKETS + 1];	/* last: +Inf */
+};
+int	nfs_proc_stats(uint32_t proc, struct nfs_proc_stats *s,
+	    const char **name);
+void	nfs_io_stats(uint64_t *read_bytes, uint64_t *written_bytes,
+	    int *conns);
 void	nfs_exports_json(struct buf *);
 
 /*

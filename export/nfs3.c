@@ -221,6 +221,7 @@ p_read(struct nfs3_ctx *x, void *va, void *vr)
 		r->READ3res_u.resok.data.data_len = done;
 		r->READ3res_u.resok.data.data_val = NULL;
 		x->r->hint = done;
+		nfs_svc_count_bytes(0, done);
 		goto out;
 	}
 	buf = nfs_req_alloc(x->r, count > 0 ? count : 1);
@@ -244,6 +245,7 @@ p_read(struct nfs3_ctx *x, void *va, void *vr)
 	r->READ3res_u.resok.data.data_len = done;
 	r->READ3res_u.resok.data.data_val = buf;
 	x->r->hint = done;
+	nfs_svc_count_bytes(0, done);
 out:
 	if (rc != 0)
 		nfs3_post_st(x, &st, &r->READ3res_u.resfail.file_attributes);
@@ -294,6 +296,7 @@ p_write(struct nfs3_ctx *x, void *va, void *vr)
 		goto out;
 	}
 	r->WRITE3res_u.resok.count = done;
+	nfs_svc_count_bytes(1, done);
 	r->WRITE3res_u.resok.committed = a->stable == UNSTABLE ? UNSTABLE :
 	    a->stable;
 	memcpy(r->WRITE3res_u.resok.verf, nfs_write_verf, NFS3_WRITEVERFSIZE);

@@ -418,6 +418,8 @@ void	nfs_svc_count_garbage(void);
 void	nfs_svc_count_drop(void);
 void	nfs_svc_count_autherr(void);
 void	nfs_svc_count_nlm(uint32_t proc);
+/* Payload bytes of one successful READ (write 0) or WRITE (write 1). */
+void	nfs_svc_count_bytes(int write, uint64_t n);
 /* The portmapper's list: up to max (prog, vers, prot, port) served. */
 int	nfs_svc_maps(uint32_t (*maps)[4], int max);
 

@@ -79,6 +79,14 @@ static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
 static _Atomic uint64_t	 st_autherr, st_nlm;
 static _Atomic uint64_t	 st_proc[NFS3_NPROC];
 static _Atomic uint64_t	 st_accept_err;
+/* Per procedure for the metrics page: errors, latency sum and buckets. */
+static _Atomic uint64_t	 st_proc_err[NFS3_NPROC], st_proc_us[NFS3_NPROC];
+static _Atomic uint64_t	 st_proc_lat[NFS3_NPROC][NFS_LAT_NBUCKETS + 1];
+static _Atomic uint64_t	 st_rbytes, st_wbytes;
+const uint64_t nfs_lat_bound_us[NFS_LAT_NBUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+	250000, 1000000
+};
 static struct log_ratelim rl_accept;
 /* Kept open to be closed at EMFILE: room for one accept(2) + close. */
 static int		 spare_fd = -1;
@@ -283,8 +291,48 @@ nfs_svc_count(uint32_t proc, int status, uint64_t us)
 	st_us += us;
 	if (status != 0)
 		st_err++;
-	if (proc < NFS3_NPROC)
+	if (proc < NFS3_NPROC) {
+		int b = 0;
+
 		st_proc[proc]++;
+		st_proc_us[proc] += us;
+		if (status != 0)
+			st_proc_err[proc]++;
+		while (b < NFS_LAT_NBUCKETS && us > nfs_lat_bound_us[b])
+			b++;
+		st_proc_lat[proc][b]++;
+	}
+}
+
+void
+nfs_svc_count_bytes(int write, uint64_t n)
+{
+	if (write)
+		st_wbytes += n;
+	else
+		st_rbytes += n;
+}
+
+int
+nfs_proc_stats(uint32_t proc, struct nfs_proc_stats *s, const char **name)
+{
+	if (proc >= NFS3_NPROC)
+		return -1;
+	s->count = st_proc[proc];
+	s->errors = st_proc_err[proc];
+	s->sum_us = st_proc_us[proc];
+	for (int b = 0; b <= NFS_LAT_NBUCKETS; b++)
+		s->bucket[b] = st_proc_lat[proc][b];
+	*name = nfs3_proc_name(proc);
+	return 0;
+}
+
+void
+nfs_io_stats(uint64_t *read_bytes, uint64_t *written_bytes, int *conns)
+{
+	*read_bytes = st_rbytes;
+	*written_bytes = st_wbytes;
+	*conns = nfs_conn_count();
 }
 
 void

@@ -87,5 +87,8 @@ void	smb_test_fault(int on);
 /* `duonas exports`: the SMB shares and where they are served. */
 void	smb_exports_text(struct buf *out);
 void	smb_exports_json(struct buf *out);
+/* For the metrics page (loop thread): SMB shares configured, smbd
+ * running (pid known), smbd restarts since start. */
+void	smb_stats(int *shares, int *up, int *restarts);
 
 #endif

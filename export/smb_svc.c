@@ -1050,3 +1050,11 @@ smb_exports_json(struct buf *out)
 	}
 	buf_printf(out, "]");
 }
+
+void
+smb_stats(int *shares, int *up, int *restarts)
+{
+	*shares = smb.n;
+	*up = smb.started && smb.pid > 0;
+	*restarts = atomic_load(&smb.restarts);
+}

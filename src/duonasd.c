@@ -29,6 +29,7 @@
 #include "duonasd_image.h"
 #include "duonasd_start.h"
 #include "ha/ha.h"
+#include "http/http.h"
 #include "link/link.h"
 #include "lhm/lhm.h"
 #include "pso/brl.h"
@@ -306,6 +307,8 @@ main(int argc, char **argv)
 	dimg_ctl_register();
 	if (ctl_init(dd.me->socket) < 0)
 		return 1;
+	if (http_init(dd.me) < 0)
+		return 78;
 	pidfile = xasprintf("%s/duonasd.pid", dd.me->rundir);
 	{
 		char pid[32];
@@ -326,6 +329,7 @@ main(int argc, char **argv)
 	/* no health action may start while the head shuts down */
 	lhm_probes_stop();
 	lhm_stop();
+	http_shutdown();
 	ctl_shutdown();
 	/* Give up IPs and LUNs before the services go, so clients move to
 	 * the peer instead of hitting a closed port. */

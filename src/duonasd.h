@@ -34,6 +34,10 @@ void	locks_ctl_register(void);
 /* File services (NFS) — started after PSO; 0 or -1 (logged). */
 int	services_init(void);
 void	services_shutdown(void);
+/* The `duonas status --json` document (with its newline) into out, for
+ * GET /status; the admin command builds the same document from the same
+ * parts (duonasd_ctl.c).  Loop thread. */
+void	status_json(struct buf *out);
 
 #endif
 

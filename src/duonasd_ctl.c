@@ -117,6 +117,45 @@ status_on_loop(void *p)
 	}
 }
 
+/* The end of the JSON document: PSO and the lock table.  Their counters
+ * sit under their modules' mutexes (nothing here waits for the loop), so
+ * this runs on the loop thread for GET /status and on a worker for the
+ * admin command. */
+static void
+status_pso_json(struct buf *out, const struct pso_stats *st)
+{
+	buf_printf(out, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
+	    "\"lock_waiters\":%llu,\"writes\":%llu,"
+	    "\"replicated_in\":%llu,\"conflicts\":%llu,\"synced\":%s,"
+	    "\"arbiter\":%s,\"store\":\"%s\"}",
+	    (unsigned long long)st->objects,
+	    (unsigned long long)st->locks_held,
+	    (unsigned long long)st->lock_waiters,
+	    (unsigned long long)st->writes,
+	    (unsigned long long)st->repl_applied,
+	    (unsigned long long)st->conflicts,
+	    st->synced ? "true" : "false",
+	    st->arbiter ? "true" : "false", store_state_name(st->store));
+	buf_printf(out, ",\"locks\":");
+	brl_status_json(out);
+	buf_printf(out, "}\n");
+}
+
+void
+status_json(struct buf *out)
+{
+	struct status_arg	a = { out, 1 };
+	struct pso_stats	st;
+
+	status_on_loop(&a);
+	if (dd.monitor) {
+		buf_printf(out, ",\"pso\":null}\n");
+		return;
+	}
+	pso_stats_get(&st);
+	status_pso_json(out, &st);
+}
+
 static int
 cmd_status(struct ctl_ctx *c, int argc, char **argv)
 {
@@ -135,21 +174,7 @@ cmd_status(struct ctl_ctx *c, int argc, char **argv)
 	}
 	pso_stats_get(&st);
 	if (c->json) {
-		ctl_printf(c, ",\"pso\":{\"objects\":%llu,\"locks_held\":%llu,"
-		    "\"lock_waiters\":%llu,\"writes\":%llu,"
-		    "\"replicated_in\":%llu,\"conflicts\":%llu,\"synced\":%s,"
-		    "\"arbiter\":%s,\"store\":\"%s\"}",
-		    (unsigned long long)st.objects,
-		    (unsigned long long)st.locks_held,
-		    (unsigned long long)st.lock_waiters,
-		    (unsigned long long)st.writes,
-		    (unsigned long long)st.repl_applied,
-		    (unsigned long long)st.conflicts,
-		    st.synced ? "true" : "false",
-		    st.arbiter ? "true" : "false", store_state_name(st.store));
-		ctl_printf(c, ",\"locks\":");
-		brl_status_json(&c->out);
-		ctl_printf(c, "}\n");
+		status_pso_json(&c->out, &st);
 	} else {
 		if (st.store != PSO_STORE_OK)
 			ctl_printf(c, "pso:         store %s: %s\n",

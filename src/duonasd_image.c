@@ -106,6 +106,12 @@ dimg_version(void)
 	return im.have_run ? im.run.m.version : PACKAGE_VERSION;
 }
 
+const char *
+dimg_slot(void)
+{
+	return im.booted ? slot_name(im.bi.slot) : "none";
+}
+
 int
 dimg_init(const struct cfg *cfg, int self, const char *conf, int debug)
 {

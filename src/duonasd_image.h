@@ -25,6 +25,8 @@ void	dimg_start(void);
 void	dimg_stop(void);
 /* The running version (the image's, else PACKAGE_VERSION). */
 const char *dimg_version(void);
+/* The slot duonas-boot started ("A", "B"; "none" without it). */
+const char *dimg_slot(void);
 /* After the daemon stopped: exec duonas-boot when a restart was asked
  * for (returns only when the exec failed). */
 int	dimg_reexec_wanted(void);

@@ -318,7 +318,14 @@ head_stmt(struct pstate *ps, struct cfg_head *h, char **tok, int ntok)
 	} else if (strcmp(tok[0], "nfs-bind") == 0) {
 		return str_arg(ps, tok, ntok, h->nfs_bind, sizeof(h->nfs_bind));
 	} else if (strcmp(tok[0], "http") == 0) {
-		return str_arg(ps, tok, ntok, h->http, sizeof(h->http));
+		struct cfg_addr a;
+
+		if (str_arg(ps, tok, ntok, h->http, sizeof(h->http)) < 0)
+			return -1;
+		if (strcmp(h->http, "off") != 0 &&
+		    cfg_addr_parse(h->http, CFG_HTTP_PORT, &a) < 0)
+			return perr(ps, "http '%s': not \"off\" or a numeric "
+			    "ADDRESS[:PORT]", h->http);
 	} else if (strcmp(tok[0], "watchdog") == 0) {
 		if (str_arg(ps, tok, ntok, h->watchdog,
 		    sizeof(h->watchdog)) < 0)

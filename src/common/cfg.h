@@ -48,6 +48,7 @@ struct cfg_head {
 	char		socket[CFG_PATH_MAX];	/* admin socket */
 	char		nfs_bind[64];	/* address NFS binds (empty: vips) */
 	char		http[64];	/* status/metrics listen address */
+#define CFG_HTTP_PORT	9477		/* its default port */
 	char		watchdog[CFG_PATH_MAX];	/* watchdog device ("" none) */
 };
 

@@ -88,6 +88,9 @@ static uint64_t		 nclaim_rx;
 static uint64_t		 move_stop_us[CFG_MAX_LUNS];	/* stopped here */
 static uint64_t		 move_rel_us[CFG_MAX_LUNS];	/* peer stopped */
 static int64_t		 move_pause_ms[CFG_MAX_LUNS];	/* -1: none */
+/* last takeover (decision -> all served) and giveback (start -> peer's
+ * resources released) in ms, for the metrics page; -1: none yet */
+static int64_t		 last_takeover_ms = -1, last_giveback_ms = -1;
 #define HA_IP_HOLD_MS	5000	/* at most, waiting for the peer's claim */
 
 /* surrender policy (see "faults" below) */
@@ -535,9 +538,10 @@ ha_reconcile(void)
 		for (int i = 0; i < nips; i++)
 			buf_printf(&b, "%sip %s announced", b.len ? ", " : "",
 			    ips[i].v->addr);
+		last_takeover_ms = (int64_t)(now_us() - ha.res_mode_us) / 1000;
 		log_info("takeover: serving %s (%llu ms after the decision)",
 		    b.len ? (char *)b.data : "nothing (no LUNs, no IPs)",
-		    (unsigned long long)(now_us() - ha.res_mode_us) / 1000);
+		    (unsigned long long)last_takeover_ms);
 		buf_free(&b);
 	}
 	if (ha.giveback_pending) {
@@ -558,6 +562,8 @@ ha_reconcile(void)
 				peer_left = 1;
 		if (!peer_left) {
 			ha.giveback_pending = 0;
+			last_giveback_ms = (int64_t)(now_us() -
+			    ha.res_mode_us) / 1000;
 			log_info("ha: giveback done: the peer's LUNs and IPs "
 			    "are released");
 			ha_fsm(&ha.fsm, HA_EVT_GIVEBACK_DONE);
@@ -2167,4 +2173,42 @@ ha_status_json(struct buf *b)
 		buf_printf(b, "}");
 	}
 	buf_printf(b, "]");
+}
+
+/* ---- read-only views for the metrics page ------------------------------ */
+
+const struct ha_fsm *
+ha_fsm_view(void)
+{
+	return &ha.fsm;
+}
+
+int
+ha_lun_serving(int lun)
+{
+	return lun >= 0 && lun < ha.nluns && lun_gate_open(lun);
+}
+
+long long
+ha_lun_move_pause_ms(int lun)
+{
+	return lun >= 0 && lun < ha.nluns ? (long long)move_pause_ms[lun] : -1;
+}
+
+void
+ha_last_durations(long long *takeover_ms, long long *giveback_ms)
+{
+	*takeover_ms = last_takeover_ms;
+	*giveback_ms = last_giveback_ms;
+}
+
+int
+ha_ip_view(int i, const struct cfg_vip **v, int *home, int *held)
+{
+	if (i < 0 || i >= nips)
+		return -1;
+	*v = ips[i].v;
+	*home = ips[i].head;
+	*held = ips[i].held;
+	return 0;
 }

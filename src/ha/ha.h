@@ -179,4 +179,25 @@ void		 ha_pair_states(unsigned *me, unsigned *peer);
  */
 void		 ha_set_health_check(int (*fn)(char *why, size_t len));
 
+/* Read-only views for the metrics page (loop thread).  The state
+ * machine (its counters); 1 when LUN lun is served here; service IP i
+ * (-1 past the last) with its home head and whether it is held here;
+ * heartbeat channel i (paths first, then the disk; NULL past the last). */
+struct ha_fsm;
+struct hb_chan;
+const struct ha_fsm	*ha_fsm_view(void);
+int		 ha_lun_serving(int lun);
+/* How long LUN lun was out of service across its last coordinated move
+ * (handover, giveback) in ms; -1 when none was measured. */
+long long	 ha_lun_move_pause_ms(int lun);
+/* The last takeover (decision to all served) and giveback (start to the
+ * peer's resources released) on this head in ms; -1: none yet. */
+void		 ha_last_durations(long long *takeover_ms,
+		    long long *giveback_ms);
+int		 ha_ip_view(int i, const struct cfg_vip **v, int *home,
+		    int *held);
+const struct hb_chan	*ha_mon_chan(int i, int *disk);
+/* Heartbeats this head has sent (its sequence number). */
+uint64_t	 ha_mon_sent(void);
+
 #endif

@@ -859,3 +859,22 @@ ha_mon_status_json(struct buf *b)
 		buf_printf(b, "null");
 	buf_printf(b, "}");
 }
+
+uint64_t
+ha_mon_sent(void)
+{
+	return mon.seq;
+}
+
+const struct hb_chan *
+ha_mon_chan(int i, int *disk)
+{
+	*disk = 0;
+	if (i >= 0 && i < mon.nnet)
+		return &mon.net[i];
+	if (i == mon.nnet && mon.has_disk) {
+		*disk = 1;
+		return &mon.disk;
+	}
+	return NULL;
+}

@@ -901,3 +901,26 @@ link_path_peer_closed(int path)
 		return 0;
 	return lk.paths[path].state != LK_PS_UP && lk.paths[path].peer_closed;
 }
+
+int
+link_path_stats(int i, struct link_path_stats *s)
+{
+	const struct lk_path *p;
+
+	if (!lk.running || i < 0 || i >= lk.npaths)
+		return -1;
+	p = &lk.paths[i];
+	memset(s, 0, sizeof(*s));
+	s->up = p->state == LK_PS_UP;
+	s->best = i == best;
+	snprintf(s->local, sizeof(s->local), "%s", p->local->text);
+	snprintf(s->remote, sizeof(s->remote), "%s", p->remote->text);
+	s->sent = p->st.sent;
+	s->received = p->st.received;
+	s->sent_bytes = p->st.sent_bytes;
+	s->recv_bytes = p->st.recv_bytes;
+	s->errors = p->st.errors;
+	s->connects = p->st.connects;
+	s->srtt_us = p->st.srtt_us;
+	return 0;
+}

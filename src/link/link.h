@@ -122,6 +122,15 @@ uint64_t link_peer_boot_id(void);
  * reason, last rtt, best). */
 void	link_status_text(struct buf *out);
 void	link_status_json(struct buf *out);
+/* Counters of path i for the metrics page: 0, or -1 past the last path
+ * (or when the link is not running).  Loop thread. */
+struct link_path_stats {
+	int		up, best;
+	char		local[96], remote[96];
+	uint64_t	sent, received, sent_bytes, recv_bytes;
+	uint64_t	errors, connects, srtt_us;
+};
+int	link_path_stats(int i, struct link_path_stats *s);
 
 /* Fault injection for tests: 1 = path i refuses traffic (as if cut). */
 void	link_path_block(int path, int blocked);

@@ -1,0 +1,30 @@
+/*
+ * http_int.h — internals of src/http/: the metrics page and the pieces
+ * of the Prometheus text format (http_metrics.c, http_prom.c).
+ */
+#ifndef DUONAS_HTTP_INT_H
+#define DUONAS_HTTP_INT_H
+
+#include <stdint.h>
+
+#include "common/util.h"
+
+/* The whole /metrics page into out.  Loop thread. */
+void	http_metrics_build(struct buf *out);
+
+/* ---- the text format 0.0.4 (http_prom.c, pure) ---------------------- */
+
+/* "# HELP name help\n# TYPE name type\n" (help escaped). */
+void	http_prom_head(struct buf *, const char *name, const char *type,
+	    const char *help);
+/* A label value with \, " and newline escaped (no quotes added). */
+void	http_prom_label_value(struct buf *, const char *v);
+/*
+ * One sample line: name, then labels given as "k1", "v1", "k2", "v2"
+ * ... NULL (values escaped), then the value.  http_prom_sample_u for
+ * integers, http_prom_sample_f for seconds and other fractions.
+ */
+void	http_prom_sample_u(struct buf *, const char *name, uint64_t v, ...);
+void	http_prom_sample_f(struct buf *, const char *name, double v, ...);
+
+#endif
