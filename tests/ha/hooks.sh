@@ -49,6 +49,10 @@ cp "$EV/20-noexec" "$EV/.30-hidden"
 cp "$EV/20-noexec" "$EV/40-backup~"
 chmod 755 "$EV/10-record" "$EV/50-sleep" "$EV/.30-hidden" "$EV/40-backup~"
 chmod 644 "$EV/20-noexec"
+# the sample hook, appending to a file of ours (it also calls logger)
+sed "s|^log_file=\"\"|log_file=\"$T_DIR/sample.\$DUONAS_HEAD\"|" \
+    "$DUONAS_SRCDIR/etc/events.d/50-log" >"$EV/60-sample"
+chmod 755 "$EV/60-sample"
 
 ha_pair_start 30
 
@@ -128,6 +132,13 @@ t_ok $? "the hook sleeping past the time limit was killed and logged"
 grep -q "hooks: 50-sleep: going to sleep" "$T_DIR/$M.log" &&
     ! grep -q "hooks: 50-sleep: woke up" "$T_DIR/$M.log"
 t_ok $? "the sleeper's output before the kill is logged, nothing after"
+grep -Eq "head=A state=DAC\(master\) event=ip-added $VA eth0" \
+    "$T_DIR/sample.A" 2>/dev/null
+t_ok $? "the sample hook (etc/events.d/50-log) logged A's events"
+ha_cli "$M" status | grep -Eq "^hooks: +$EV: [0-9]+ events, [0-9]+ runs, 0 failed, 1 killed"
+t_ok $? "status shows the hooks' counters: $(ha_cli "$M" status | grep '^hooks:')"
+ha_json "$M" | grep -q "\"hooks\":{\"dir\":\"$EV\",\"events\":[0-9]*,"
+t_ok $? "status --json has the hooks' counters"
 ha_dual_active
 t_ok $? "both heads still dual active ($(ha_state A), $(ha_state B))"
 t_done
