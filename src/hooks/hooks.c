@@ -1,9 +1,10 @@
 /*
  * hooks.c — event hooks (docs/hooks.md): for every event this head posts
  * (HA state change, LUN served or released, service IP added or
- * released, fault, configuration generation installed), every executable
- * in the events { dir } directory is run, in byte order of the names,
- * with the event as arguments and DUONAS_* environment variables.
+ * released, fault, configuration generation installed, boot slot good
+ * or restart), every executable in the events { dir } directory is run,
+ * in byte order of the names, with the event as arguments and DUONAS_*
+ * environment variables.
  *
  * Posting copies the event into a bounded queue and returns: the HA code
  * calls it on the event loop, in the middle of a failover, so it never
@@ -45,6 +46,7 @@ static const char *const evt_names[] = {
 	[HOOK_IP_RELEASED] = "ip-released",
 	[HOOK_FAULT] = "fault",
 	[HOOK_CONFIG] = "config",
+	[HOOK_BOOT] = "boot",
 };
 _Static_assert(nitems(evt_names) == HOOK_EVT_COUNT, "hook event names");
 
@@ -76,6 +78,8 @@ hook_ev_fill(struct hook_ev *ev, enum hook_evt e, const struct hook_args *a,
 	cpy(ev->ip, sizeof(ev->ip), a->ip);
 	cpy(ev->dev, sizeof(ev->dev), a->dev);
 	ev->gen = a->gen;
+	cpy(ev->slot, sizeof(ev->slot), a->slot);
+	cpy(ev->version, sizeof(ev->version), a->version);
 }
 
 int
@@ -138,6 +142,11 @@ hook_cmd_build(struct hook_cmd *c, const struct hook_ev *ev,
 		c->argv[na++] = c->num[0];
 		c->argv[na++] = (char *)(uintptr_t)ev->why;
 		break;
+	case HOOK_BOOT:
+		c->argv[na++] = (char *)(uintptr_t)ev->why;
+		c->argv[na++] = (char *)(uintptr_t)ev->slot;
+		c->argv[na++] = (char *)(uintptr_t)ev->version;
+		break;
 	default:
 		return -1;
 	}
@@ -172,6 +181,11 @@ hook_cmd_build(struct hook_cmd *c, const struct hook_ev *ev,
 	case HOOK_CONFIG:
 		env_add(c, &ne, "DUONAS_GENERATION", c->num[0]);
 		env_add(c, &ne, "DUONAS_SUMMARY", ev->why);
+		break;
+	case HOOK_BOOT:
+		env_add(c, &ne, "DUONAS_REASON", ev->why);
+		env_add(c, &ne, "DUONAS_SLOT", ev->slot);
+		env_add(c, &ne, "DUONAS_VERSION", ev->version);
 		break;
 	default:
 		break;

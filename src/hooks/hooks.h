@@ -1,7 +1,8 @@
 /*
  * hooks.h — event hooks: executables in the events { dir } directory run
- * for every HA state change, LUN and service IP move, fault and
- * configuration install of this head (docs/hooks.md).
+ * for every HA state change, LUN and service IP move, fault,
+ * configuration install and boot software event of this head
+ * (docs/hooks.md).
  *
  * Hooks are notifications, run after the fact on a worker thread: posting
  * an event never blocks the caller and never waits for a hook, so a hook
@@ -24,6 +25,7 @@ enum hook_evt {
 	HOOK_IP_RELEASED,	/* ip, dev */
 	HOOK_FAULT,		/* why */
 	HOOK_CONFIG,		/* gen, why (the generation's summary) */
+	HOOK_BOOT,		/* why ("good", "restart"), slot, version */
 	HOOK_EVT_COUNT
 };
 
@@ -38,6 +40,8 @@ struct hook_args {
 	const char	*ip;
 	const char	*dev;
 	uint64_t	 gen;
+	const char	*slot;		/* HOOK_BOOT: "A", "B" */
+	const char	*version;	/* HOOK_BOOT: the software's version */
 };
 
 /*
@@ -59,9 +63,11 @@ void	hooks_post(enum hook_evt, const struct hook_args *);
 int	hooks_start(const struct cfg *cfg, const char *head);
 void	hooks_stop(void);
 
-/* Counters for status: "hooks: N runs, N failed, N timed out, N dropped" */
-void	hooks_status(struct buf *out, int json);
+/* The hooks' counters for duonas status: a "hooks:" line (nothing when
+ * hooks are off), or a JSON object {"dir","events","runs","failed",
+ * "timed_out","dropped"}.  Any thread. */
 
+void	hooks_status(struct buf *out, int json);
 const char *hooks_evt_name(enum hook_evt);
 
 #endif

@@ -33,6 +33,8 @@ struct hook_ev {
 	char		ip[64];
 	char		dev[32];
 	uint64_t	gen;
+	char		slot[8];
+	char		version[64];
 };
 
 /* Fill ev from an event and its arguments (strings cut to fit, NULL as

@@ -131,6 +131,18 @@ test_cmd(void)
 	    "DUONAS_GENERATION, DUONAS_SUMMARY");
 	hook_cmd_free(&c);
 
+	hook_ev_fill(&ev, HOOK_BOOT, &(const struct hook_args){
+	    .why = "good", .slot = "B", .version = "1.2.3" }, "DAC(master)");
+	T_EQ(hook_cmd_build(&c, &ev, "h", NULL), 0, "boot: built");
+	T_OK(argc_of(&c) == 5 && strcmp(c.argv[1], "boot") == 0 &&
+	    strcmp(c.argv[2], "good") == 0 && strcmp(c.argv[3], "B") == 0 &&
+	    strcmp(c.argv[4], "1.2.3") == 0, "boot good SLOT VERSION");
+	T_OK(strcmp(env_get(c.envp, "DUONAS_REASON"), "good") == 0 &&
+	    strcmp(env_get(c.envp, "DUONAS_SLOT"), "B") == 0 &&
+	    strcmp(env_get(c.envp, "DUONAS_VERSION"), "1.2.3") == 0,
+	    "DUONAS_REASON, DUONAS_SLOT, DUONAS_VERSION");
+	hook_cmd_free(&c);
+
 	ev.evt = HOOK_EVT_COUNT;
 	T_EQ(hook_cmd_build(&c, &ev, "h", NULL), -1, "unknown event refused");
 	hook_cmd_free(&c);
