@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "common/cfg.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "hooks/hooks_int.h"
@@ -232,6 +234,45 @@ test_lines(void)
 	    "a long line is cut at %d bytes, the rest dropped", HOOK_LINE_MAX);
 }
 
+/* the events { } block of duonas.conf (src/common/cfg.c) */
+#define CONF_HEADS \
+	"cluster demo\n" \
+	"head A {\n id 1\n role master\n link 127.0.0.11:7401\n}\n" \
+	"head B {\n id 2\n role slave\n link 127.0.0.12:7401\n}\n"
+
+static void
+test_cfg(void)
+{
+	struct cfg	*c = xcalloc(1, sizeof(*c));
+	char		 err[512];
+	const char	*t;
+
+	t = CONF_HEADS;
+	T_EQ(cfg_parse_buf("t.conf", t, strlen(t), c, err, sizeof(err)), 0,
+	    "a configuration without events { }");
+	T_OK(strcmp(c->events_dir, SYSCONFDIR "/duonas/events.d") == 0 &&
+	    c->events_timeout_s == 10 && c->events_queue == 64,
+	    "defaults: %s, 10 s, 64 events", c->events_dir);
+	t = CONF_HEADS "events {\n dir \"/srv/hooks\"\n timeout 3\n"
+	    " queue 5\n}\n";
+	T_EQ(cfg_parse_buf("t.conf", t, strlen(t), c, err, sizeof(err)), 0,
+	    "events { dir timeout queue }");
+	T_OK(strcmp(c->events_dir, "/srv/hooks") == 0 &&
+	    c->events_timeout_s == 3 && c->events_queue == 5,
+	    "read: %s, %d s, %d events", c->events_dir, c->events_timeout_s,
+	    c->events_queue);
+	t = CONF_HEADS "events {\n dir \"\"\n}\n";
+	T_OK(cfg_parse_buf("t.conf", t, strlen(t), c, err, sizeof(err)) < 0 &&
+	    strstr(err, "empty value") != NULL, "dir \"\" refused: %s", err);
+	t = CONF_HEADS "events {\n timeout 0\n}\n";
+	T_OK(cfg_parse_buf("t.conf", t, strlen(t), c, err, sizeof(err)) < 0 &&
+	    strstr(err, "t.conf:13:") != NULL, "timeout 0 refused: %s", err);
+	t = CONF_HEADS "events {\n script /x\n}\n";
+	T_OK(cfg_parse_buf("t.conf", t, strlen(t), c, err, sizeof(err)) < 0 &&
+	    strstr(err, "script") != NULL, "unknown keyword refused: %s", err);
+	free(c);
+}
+
 /* ---- the worker, for real -------------------------------------------- */
 
 static char	dir[128], rec[160];
@@ -359,6 +400,7 @@ main(void)
 	test_names();
 	test_queue();
 	test_lines();
+	test_cfg();
 	test_worker();
 	return t_done();
 }
