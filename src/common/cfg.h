@@ -142,7 +142,7 @@ struct cfg {
 	int		boot_good_after_s;	/* DAC/DEGRADED this long */
 
 	/* events { } (event hooks, docs/hooks.md) */
-	char		events_dir[CFG_PATH_MAX]; /* "" = no hooks */
+	char		events_dir[CFG_PATH_MAX]; /* the hooks */
 	int		events_timeout_s;	/* per hook run */
 	int		events_queue;		/* events waiting, at most */
 };
