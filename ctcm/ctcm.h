@@ -88,6 +88,9 @@ void	ctcm_shutdown(void);
 typedef void (*ctcm_install_cb)(uint64_t gen, const struct cfg *newcfg,
     void *arg);
 void	ctcm_on_install(ctcm_install_cb cb, void *arg);
+/* The one-line summary of generation gen if it is the current one, else
+ * "" (for event hooks); written to out (len bytes), which is returned. */
+const char *ctcm_summary(uint64_t gen, char *out, size_t len);
 
 /*
  * Extra validation of a proposed configuration, on the admin worker

@@ -85,6 +85,16 @@ ctcm_installed(const struct ctcm_bundle *b, const struct cfg *newcfg)
 	loop_call(installed_on_loop, in);
 }
 
+const char *
+ctcm_summary(uint64_t gen, char *out, size_t len)
+{
+	pthread_mutex_lock(&ctcm_g.mtx);
+	snprintf(out, len, "%s", gen != 0 && gen == ctcm_g.gen ?
+	    ctcm_g.cur.summary : "");
+	pthread_mutex_unlock(&ctcm_g.mtx);
+	return out;
+}
+
 int
 ctcm_current(struct ctcm_bundle *b)
 {

@@ -30,6 +30,7 @@
 #include "duonasd_start.h"
 #include "ha/ha.h"
 #include "http/http.h"
+#include "hooks/hooks.h"
 #include "link/link.h"
 #include "lhm/lhm.h"
 #include "pso/brl.h"
@@ -274,6 +275,7 @@ main(int argc, char **argv)
 	if (tickle_init(dd.cfg) < 0)
 		return 1;
 	dimg_start();
+	hooks_start(dd.cfg, dd.me->name);	/* before HA's first event */
 	if (ha_init(dd.cfg, dd.self, dd.monitor) < 0)
 		return 1;
 	if (!dd.monitor) {
@@ -335,6 +337,7 @@ main(int argc, char **argv)
 	 * the peer instead of hitting a closed port. */
 	ha_shutdown();
 	services_shutdown();
+	hooks_stop();		/* runs the shutdown's events first */
 	tickle_shutdown();
 	ctcm_shutdown();
 	if (!dd.monitor) {

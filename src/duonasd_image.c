@@ -37,6 +37,7 @@
 #include "duonasd_image.h"
 #include "ha/ha.h"
 #include "ha/ha_fsm.h"
+#include "hooks/hooks.h"
 #include "image/image.h"
 #include "link/link.h"
 #include "pool/img_store.h"
@@ -658,6 +659,9 @@ restart_self(struct ctl_ctx *c, const char *cmd, int tmo)
 	}
 	ctl_printf(c, "%s: %s restarts through duonas-boot now\n", cmd,
 	    im.cfg->heads[im.self].name);
+	/* run at shutdown, before the exec (hooks_stop) */
+	hooks_event(HOOK_BOOT, .why = "restart", .slot = slot_name(im.bi.slot),
+	    .version = im.bi.version);
 	atomic_store(&im.reexec, 1);
 	loop_call(exit_on_loop, NULL);
 	return CTL_EX_OK;
@@ -991,6 +995,9 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			log_info("boot: slot %s (%s) is good: %s for %d s",
 			    slot_name(im.bi.slot), im.bi.version,
 			    ha_state_name(), im.cfg->boot_good_after_s);
+			hooks_event(HOOK_BOOT, .why = "good",
+			    .slot = slot_name(im.bi.slot),
+			    .version = im.bi.version);
 		}
 	}
 	if (im.booted && ha_opmode() == HA_OPMODE_MASTER &&

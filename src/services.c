@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "ctcm/ctcm.h"
 #include "ha/ha.h"
+#include "hooks/hooks.h"
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 #include "duonasd.h"
@@ -105,6 +106,8 @@ conn_hook(int up, const struct sockaddr *local, const struct sockaddr *remote,
 static void
 config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 {
+	char summary[256];
+
 	(void)arg;
 	if (newcfg != NULL && newcfg != dd.cfg) {
 		if (newcfg->nluns != dd.cfg->nluns)
@@ -132,6 +135,8 @@ config_installed_cb(uint64_t gen, const struct cfg *newcfg, void *arg)
 	 * head serves are mounted at once */
 	smb_reload(dd.cfg);
 	log_info("ctcm: generation %llu applied", (unsigned long long)gen);
+	hooks_event(HOOK_CONFIG, .gen = gen,
+	    .why = ctcm_summary(gen, summary, sizeof(summary)));
 }
 
 /* The SMB users of the installed generation, their accounts made (a
@@ -205,9 +210,12 @@ services_status(struct buf *out, int json)
 	if (json) {
 		buf_printf(out, ",\"tickle\":");
 		tickle_status_json(out);
+		buf_printf(out, ",\"hooks\":");
+		hooks_status(out, json);
 		return;
 	}
 	tickle_status_text(out);
+	hooks_status(out, json);
 }
 
 struct exports_arg {

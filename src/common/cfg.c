@@ -427,6 +427,8 @@ static const struct tunable tunables[] = {
 	T("health", "data-probe", health_lun_probe, 0, 1),
 	T("boot", "attempts", boot_attempts, 1, 100),
 	T("boot", "good-after", boot_good_after_s, 0, 86400),
+	T("events", "timeout", events_timeout_s, 1, 3600),
+	T("events", "queue", events_queue, 1, 4096),
 };
 #undef T
 
@@ -446,6 +448,9 @@ tunable_stmt(struct pstate *ps, const char *block, char **tok, int ntok)
 	if (strcmp(block, "boot") == 0 && strcmp(tok[0], "keys") == 0)
 		return str_arg(ps, tok, ntok, ps->cfg->boot_keys,
 		    sizeof(ps->cfg->boot_keys));
+	if (strcmp(block, "events") == 0 && strcmp(tok[0], "dir") == 0)
+		return str_arg(ps, tok, ntok, ps->cfg->events_dir,
+		    sizeof(ps->cfg->events_dir));
 	for (size_t i = 0; i < nitems(tunables); i++) {
 		if (strcmp(tunables[i].block, block) != 0 ||
 		    strcmp(tunables[i].kw, tok[0]) != 0)
@@ -525,6 +530,10 @@ cfg_defaults(struct cfg *c)
 	c->boot_good_after_s = 60;
 	snprintf(c->boot_keys, sizeof(c->boot_keys),
 	    "%s/duonas/image-keys.pub", SYSCONFDIR);
+	snprintf(c->events_dir, sizeof(c->events_dir), "%s/duonas/events.d",
+	    SYSCONFDIR);
+	c->events_timeout_s = 10;
+	c->events_queue = 64;
 }
 
 static int
@@ -639,7 +648,7 @@ block_kw(const char *s)
 {
 	static const char *const kw[] = {
 		"nfs", "link", "heartbeat", "pso", "config", "health",
-		"nlm", "smb", "boot",
+		"nlm", "smb", "boot", "events",
 	};
 
 	for (size_t i = 0; i < nitems(kw); i++)

@@ -141,6 +141,11 @@ struct cfg {
 						  * configuration exists */
 	int		boot_attempts;		/* boots of a new slot */
 	int		boot_good_after_s;	/* DAC/DEGRADED this long */
+
+	/* events { } (event hooks, docs/hooks.md) */
+	char		events_dir[CFG_PATH_MAX]; /* the hooks */
+	int		events_timeout_s;	/* per hook run */
+	int		events_queue;		/* events waiting, at most */
 };
 
 /* This head: the one named name, else the one named like this host

@@ -22,6 +22,7 @@
 #include "fsvc/fsvc.h"
 #include "ha/ha_int.h"
 #include "ha/ha_msg.h"
+#include "hooks/hooks.h"
 #include "link/link.h"
 #include "vip/tickle.h"
 
@@ -251,6 +252,8 @@ ha_lun_attached(int lun)
 		    (long long)move_pause_ms[lun]);
 	} else
 		log_info("ha: lun %s served here", l->cfg->name);
+	hooks_event(HOOK_LUN_SERVED, .lun = l->cfg->name,
+	    .lun_id = l->cfg->id);
 	ha_reconcile();
 }
 
@@ -274,6 +277,7 @@ ip_release(struct ha_ip *ip)
 	ip->held = 0;
 	ip->err[0] = 0;
 	log_info("ha: service ip %s/%d released", ip->v->addr, ip->v->prefix);
+	hooks_event(HOOK_IP_RELEASED, .ip = ip->v->addr, .dev = ip->v->dev);
 }
 
 static void
@@ -413,6 +417,7 @@ ip_acquire(struct ha_ip *ip)
 	ip->hold_until_us = 0;
 	log_info("ha: service ip %s/%d on %s added and announced",
 	    ip->v->addr, ip->v->prefix, ip->v->dev);
+	hooks_event(HOOK_IP_ADDED, .ip = ip->v->addr, .dev = ip->v->dev);
 	/* the peer may still hold it (a coordinated giveback): it drops
 	 * it, and its clients' connections, now that ours is announced */
 	ipclaim_send(ip);
@@ -441,6 +446,9 @@ leases_check(uint64_t now)
 			    "and not renewed (disk thread stuck)",
 			    (unsigned long long)(now - until) / 1000);
 			atomic_store(&ha.luns[i].serving, 0);
+			hooks_event(HOOK_LUN_RELEASED,
+			    .lun = ha.luns[i].cfg->name,
+			    .lun_id = ha.luns[i].cfg->id);
 			ha_lun_fenced(i, why);
 			return;
 		}
@@ -515,6 +523,8 @@ ha_reconcile(void)
 			move_stop_us[i] = now;
 			log_info("ha: lun %s no longer served here",
 			    l->cfg->name);
+			hooks_event(HOOK_LUN_RELEASED, .lun = l->cfg->name,
+			    .lun_id = l->cfg->id);
 		}
 		ha_disk_set_want(i, w);
 	}
@@ -1351,6 +1361,7 @@ surrender(const char *why, int permanent, int announce, int count)
 	snprintf(fault_why, sizeof(fault_why), "%s", why);
 	log_warnx("ha: surrender: %s%s", why, permanent ? " (permanent: "
 	    "disabled until the daemon restarts)" : "");
+	hooks_event(HOOK_FAULT, .why = why);
 	if (announce) {
 		ha.announce_fault = 1;
 		ha_disk_mailbox_all(PEXT_MB_FAULT, 0);
@@ -1402,6 +1413,9 @@ fence_all(const char *why)
 		if (atomic_load(&ha.luns[i].serving)) {
 			atomic_store(&ha.luns[i].serving, 0);
 			lun_exports(i, 0);
+			hooks_event(HOOK_LUN_RELEASED,
+			    .lun = ha.luns[i].cfg->name,
+			    .lun_id = ha.luns[i].cfg->id);
 		}
 	}
 	surrender(why, 0, 1, 1);
@@ -1689,7 +1703,9 @@ act_release_all(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
 static void
 fsm_changed(struct ha_fsm *f, const struct ha_fsm_change *c, void *arg)
 {
-	(void)f; (void)c; (void)arg;
+	(void)f; (void)arg;
+	hooks_event(HOOK_STATE, .old = ha_fsm_state_name(c->from),
+	    .state = ha_fsm_state_name(c->to), .why = ha_fsm_evt_name(c->evt));
 	ha_mon_send_now();
 	publish();
 }
@@ -1857,6 +1873,9 @@ ha_shutdown(void)
 		if (atomic_load(&ha.luns[i].serving)) {
 			atomic_store(&ha.luns[i].serving, 0);
 			lun_exports(i, 0);
+			hooks_event(HOOK_LUN_RELEASED,
+			    .lun = ha.luns[i].cfg->name,
+			    .lun_id = ha.luns[i].cfg->id);
 		}
 	ha_disk_shutdown(1);
 	ha_wdog_shutdown();
