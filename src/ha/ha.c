@@ -960,11 +960,19 @@ peer_gw_set(int i, const struct ha_msg_gw *g)
 		peer_gw[i].progress = g->progress;
 		return;
 	}
-	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE)
-		log_info("ha: lun %s: the peer's giveback record: %s "
-		    "(progress 0x%x)%s%s", ha.luns[i].cfg->name,
-		    gw_name(g->state),
-		    g->progress, g->reason[0] ? ": " : "", g->reason);
+	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE) {
+		char key[192], more[64];
+
+		/* a record that keeps coming back (every disk pass while the
+		 * peer retries) is logged once per LOG_RATELIM_MS */
+		snprintf(key, sizeof(key), "ha gw %s %u %s",
+		    ha.luns[i].cfg->name, g->state, g->reason);
+		if (log_ratelim_key(key, more, sizeof(more)))
+			log_info("ha: lun %s: the peer's giveback record: %s "
+			    "(progress 0x%x)%s%s%s", ha.luns[i].cfg->name,
+			    gw_name(g->state), g->progress,
+			    g->reason[0] ? ": " : "", g->reason, more);
+	}
 	peer_gw[i] = *g;
 	if (g->state == PEXT_GW_DONE && move_stop_us[i] != 0 &&
 	    !atomic_load(&ha.luns[i].serving)) {

@@ -226,6 +226,7 @@ lun_open(struct ha_lun *l)
 	if ((rc = pool_lun_open(&l->pl, c->path, dk.pool_id, c->id,
 	    ha.self_id)) != 0)
 		return -1;
+	pool_lun_setname(&l->pl, c->name);
 	/* PEXT_E_EMPTY only when the whole private extent is empty; a
 	 * damaged one is repaired by the load, never re-formatted. */
 	rc = pool_lun_load(&l->pl);
