@@ -240,8 +240,14 @@ lun_open(struct ha_lun *l)
 	}
 	if (rc != 0) {
 		if (rc != PEXT_E_EMPTY) {
-			log_warnx("pool: lun %s (%s): %s", c->name, c->path,
-			    pool_strerror(rc));
+			char key[128], more[64];
+
+			/* retried every second: one line per 10 s */
+			snprintf(key, sizeof(key), "pool load %s %d", c->name,
+			    rc);
+			if (log_ratelim_key(key, more, sizeof(more)))
+				log_warnx("pool: lun %s (%s): %s%s", c->name,
+				    c->path, pool_strerror(rc), more);
 			snprintf(why, sizeof(why), "private extent not used: "
 			    "%s", pool_strerror(rc));
 			damage_sync(l, why);

@@ -160,8 +160,14 @@ pool_lun_open(struct pool_lun *lun, const char *path, uint64_t pool_id,
 			    "using O_DSYNC (tests/demo only)", lun->label);
 	}
 	if (lun->fd == -1) {
+		char key[300], more[64];
+
 		rc = errno;
-		log_warn("pool: %s: open", lun->label);
+		/* the HA retries a LUN it cannot open every second */
+		snprintf(key, sizeof(key), "pool open %s %d", path, rc);
+		if (log_ratelim_key(key, more, sizeof(more)))
+			log_warnx("pool: %s: open: %s%s", lun->label,
+			    strerror(rc), more);
 		goto fail;
 	}
 	if ((rc = lun_size(lun)) != 0)
