@@ -125,7 +125,7 @@ o=$(HA_CLI_TIMEOUT=60 ha_cli B image restart 2>&1)
 t_ok $? "image restart on B ($(echo "$o" | tail -n 1))"
 wait_until 60 img_runs B 1.2.0
 t_ok $? "B runs 1.2.0 ($(img_field B version))"
-grep -q "duonas-boot.*la.img: image slot $slot .*does not match its SHA-256" "$T_DIR/B.log" &&
+grep -q "duonas-boot.*lun la (.*la.img): image slot $slot .*does not match its SHA-256" "$T_DIR/B.log" &&
     grep -q "duonas-boot: installed 1.2.0 into [AB] from the store" "$T_DIR/B.log"
 t_ok $? "duonas-boot logged la's bad copy and installed 1.2.0 from another LUN"
 wait_until 60 ha_dual_active && wait_until 30 _ha_home
