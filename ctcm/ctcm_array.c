@@ -42,8 +42,12 @@ static int
 lun_open(const struct cfg *c, int self_idx, const struct cfg_lun *l,
     struct pool_lun *pl)
 {
-	return pool_lun_open(pl, l->path, pext_pool_id(c->cluster), l->id,
-	    c->heads[self_idx].id);
+	int	rc;
+
+	if ((rc = pool_lun_open(pl, l->path, pext_pool_id(c->cluster), l->id,
+	    c->heads[self_idx].id)) == 0)
+		pool_lun_setname(pl, l->name);
+	return rc;
 }
 
 /* Decode what pool_cfg_read() returned; checks the key. */

@@ -56,6 +56,7 @@ lun_open(int i, struct pool_lun *pl)
 	if ((rc = pool_lun_open(pl, l->path, pext_pool_id(pso_g.cfg->cluster),
 	    l->id, pso_g.self_node)) != 0)
 		return rc;
+	pool_lun_setname(pl, l->name);
 	if ((rc = pool_lun_load(pl)) != 0)
 		pool_lun_close(pl);
 	return rc;

@@ -158,7 +158,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 64;
 	}
-	log_init("duonasd", debug, 0);
+	/* The daemon logs to syslog too unless -d (foreground debugging)
+	 * or under systemd (stderr is the journal: log.c); -t and -R are
+	 * commands whose output is for the one who ran them. */
+	log_init("duonasd", debug, !debug && !checkonly && !release);
 	dd.cfg = xcalloc(1, sizeof(*dd.cfg));
 	if (release) {
 		/* Needs only the addresses: no head, no key, no state.  A

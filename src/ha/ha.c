@@ -1001,11 +1001,23 @@ peer_gw_set(int i, const struct ha_msg_gw *g)
 		peer_gw[i].progress = g->progress;
 		return;
 	}
-	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE)
-		log_info("ha: lun %s: the peer's giveback record: %s "
-		    "(progress 0x%x)%s%s", ha.luns[i].cfg->name,
-		    gw_name(g->state),
-		    g->progress, g->reason[0] ? ": " : "", g->reason);
+	if (g->state != PEXT_GW_NONE || peer_gw[i].state != PEXT_GW_DONE) {
+		char key[192], more[64] = "";
+
+		/* A peer that cannot get ready retries every disk pass and
+		 * its record swings between PREPARING and FAILED (with the
+		 * same reasons): those are logged once per LOG_RATELIM_MS
+		 * each; the milestones (GIVEWAIT, READY, DONE) always. */
+		snprintf(key, sizeof(key), "ha gw %s %u %s",
+		    ha.luns[i].cfg->name, g->state, g->reason);
+		if ((g->state != PEXT_GW_PREPARING &&
+		    g->state != PEXT_GW_FAILED) ||
+		    log_ratelim_key(key, more, sizeof(more)))
+			log_info("ha: lun %s: the peer's giveback record: %s "
+			    "(progress 0x%x)%s%s%s", ha.luns[i].cfg->name,
+			    gw_name(g->state), g->progress,
+			    g->reason[0] ? ": " : "", g->reason, more);
+	}
 	peer_gw[i] = *g;
 	if (g->state == PEXT_GW_DONE && move_stop_us[i] != 0 &&
 	    !atomic_load(&ha.luns[i].serving)) {

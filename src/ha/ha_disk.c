@@ -226,6 +226,7 @@ lun_open(struct ha_lun *l)
 	if ((rc = pool_lun_open(&l->pl, c->path, dk.pool_id, c->id,
 	    ha.self_id)) != 0)
 		return -1;
+	pool_lun_setname(&l->pl, c->name);
 	/* PEXT_E_EMPTY only when the whole private extent is empty; a
 	 * damaged one is repaired by the load, never re-formatted. */
 	rc = pool_lun_load(&l->pl);
@@ -239,8 +240,14 @@ lun_open(struct ha_lun *l)
 	}
 	if (rc != 0) {
 		if (rc != PEXT_E_EMPTY) {
-			log_warnx("pool: lun %s (%s): %s", c->name, c->path,
-			    pool_strerror(rc));
+			char key[128], more[64];
+
+			/* retried every second: one line per 10 s */
+			snprintf(key, sizeof(key), "pool load %s %d", c->name,
+			    rc);
+			if (log_ratelim_key(key, more, sizeof(more)))
+				log_warnx("pool: lun %s (%s): %s%s", c->name,
+				    c->path, pool_strerror(rc), more);
 			snprintf(why, sizeof(why), "private extent not used: "
 			    "%s", pool_strerror(rc));
 			damage_sync(l, why);

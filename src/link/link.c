@@ -171,6 +171,8 @@ path_better(const struct lk_path *a, const struct lk_path *b)
 	return a->idx < b->idx;
 }
 
+static void	best_log(void);
+
 static void
 best_update(void)
 {
@@ -196,8 +198,45 @@ best_update(void)
 			best = cand->idx;
 	}
 	if (best != old && lk.running)
-		log_info("link: best path is now %d%s", best,
-		    best < 0 ? " (none established)" : "");
+		best_log();
+}
+
+/*
+ * Paths with nearly equal round trips can swap places every few pings:
+ * the best path's changes are logged at most once per LK_BEST_LOG_MS
+ * (log_flap), the line after a busy window carrying the count; the 1 s
+ * timer logs a pending change when no path event comes.
+ */
+#define LK_BEST_LOG_MS	10000
+static struct log_flap	 best_flap;
+static struct event	*best_log_ev;
+static const struct timeval best_log_tv = { 1, 0 };
+
+static void
+best_log(void)
+{
+	unsigned	n;
+	uint64_t	now = now_ms();
+
+	if (!log_flap_step(&best_flap, best, now, LK_BEST_LOG_MS, &n))
+		return;
+	if (n <= 1)
+		log_info("link: best path is now %d%s", best_flap.shown,
+		    best_flap.shown < 0 ? " (none established)" : "");
+	else
+		log_info("link: best path is now %d%s (%u changes in the "
+		    "last %llu s)", best_flap.shown,
+		    best_flap.shown < 0 ? " (none established)" : "", n,
+		    (unsigned long long)(now - best_flap.since_ms + 999) /
+		    1000);
+}
+
+static void
+best_log_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	if (lk.running)
+		best_log();
 }
 
 static struct lk_path *
@@ -464,6 +503,7 @@ link_init(const struct cfg *cfg, int self_idx, const uint8_t *key,
 	const struct cfg_head	*self, *peer;
 	struct lk_path		*p;
 	int			 i;
+	unsigned		 n;
 
 	if (lk.running) {
 		log_warnx("link: already initialised");
@@ -532,6 +572,14 @@ link_init(const struct cfg *cfg, int self_idx, const uint8_t *key,
 	state_ev = event_new(loop_base(), -1, 0, state_notify_cb, NULL);
 	if (state_ev == NULL)
 		fatalx("link: event_new failed");
+	best_log_ev = event_new(loop_base(), -1, EV_PERSIST, best_log_cb,
+	    NULL);
+	if (best_log_ev == NULL)
+		fatalx("link: event_new failed");
+	evtimer_add(best_log_ev, &best_log_tv);
+	/* starts at "none": the first path up is logged at once */
+	memset(&best_flap, 0, sizeof(best_flap));
+	(void)log_flap_step(&best_flap, -1, now_ms(), LK_BEST_LOG_MS, &n);
 	link_gen++;
 	rc_clear();
 	best = -1;
@@ -568,6 +616,9 @@ link_shutdown(void)
 	if (state_ev)
 		event_free(state_ev);
 	state_ev = NULL;
+	if (best_log_ev)
+		event_free(best_log_ev);
+	best_log_ev = NULL;
 	best = -1;
 	peer_up = notified_up = 0;
 	peer_boot = notified_boot = 0;

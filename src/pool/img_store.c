@@ -32,6 +32,7 @@ img_store_lun_open(const struct cfg *cfg, const struct cfg_lun *l,
 	if ((rc = pool_lun_open(pl, l->path, pext_pool_id(cfg->cluster),
 	    l->id, self_id)) != 0)
 		return rc;
+	pool_lun_setname(pl, l->name);
 	if ((rc = pool_lun_load(pl)) != 0)
 		pool_lun_close(pl);
 	return rc;

@@ -218,6 +218,7 @@ data_offset(const struct cfg_lun *l, uint64_t *off, uint64_t *size)
 		errno = rc;
 		return -1;
 	}
+	pool_lun_setname(&pl, l->name);
 	rc = pool_lun_load(&pl);
 	if (rc == 0) {
 		*off = pl.sb.extent_blocks * PEXT_BLOCK_SIZE;

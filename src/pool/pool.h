@@ -21,6 +21,9 @@ struct pool_lun {
 	int			fd;		/* -1 when closed */
 	int			direct;		/* 1: O_DIRECT, 0: O_DSYNC */
 	char			path[256];
+	char			label[336];	/* "lun NAME (path)" or "lun
+						 * id N (path)": what log
+						 * lines name it by */
 	uint64_t		pool_id;
 	uint32_t		lun_id;
 	uint32_t		self_id;	/* node id written as writer */
@@ -52,6 +55,9 @@ struct pool_scan {
  */
 int	 pool_lun_open(struct pool_lun *, const char *path, uint64_t pool_id,
 	    uint32_t lun_id, uint32_t self_id);
+/* The LUN's configured name for log lines (after pool_lun_open, which
+ * names it by id and path). */
+void	 pool_lun_setname(struct pool_lun *, const char *name);
 /* Close (safe on a closed or zeroed-then-failed struct). */
 void	 pool_lun_close(struct pool_lun *);
 

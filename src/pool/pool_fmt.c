@@ -53,7 +53,7 @@ note(struct pool_lun *lun, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	log_warnx("pool: %s: %s", lun->path, line);
+	log_warnx("pool: %s: %s", lun->label, line);
 	if (strstr(lun->damage, line) != NULL)
 		return;
 	snprintf(lun->damage + n, sizeof(lun->damage) - n, "%s%s",
@@ -131,7 +131,7 @@ static int
 sync_lun(struct pool_lun *lun)
 {
 	if (fdatasync(lun->fd) == -1) {
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		return errno;
 	}
 	return 0;
@@ -176,7 +176,7 @@ report(struct pool_lun *lun, const struct pool_scan *sc, int ro)
 			    PEXT_CB_SUPER) {
 				/* formatted before backups existed */
 				log_info("pool: %s: no backup super block yet "
-				    "(block %u): %s", lun->path,
+				    "(block %u): %s", lun->label,
 				    PEXT_V1_SB_BACKUP, ro ? "not written "
 				    "(read-only check)" : "written now");
 				continue;
@@ -210,12 +210,12 @@ load_damaged(struct pool_lun *lun, struct pext_super *sb)
 		    not_ours(sc->rc[PEXT_CB_BACKUP]) ?
 		    sc->rc[PEXT_CB_BACKUP] : PEXT_E_POOL;
 		log_warnx("pool: %s: super block: %s: not touching it",
-		    lun->path, pext_strerror(rc));
+		    lun->label, pext_strerror(rc));
 		goto out;
 	case PEXT_J_UNKNOWN:
 		log_warnx("pool: %s: no valid super block (block 0: %s; "
 		    "block %u: %s) and the private extent is not empty: not "
-		    "touching it", lun->path,
+		    "touching it", lun->label,
 		    pext_strerror(sc->rc[PEXT_CB_SUPER]), PEXT_V1_SB_BACKUP,
 		    pext_strerror(sc->rc[PEXT_CB_BACKUP]));
 		rc = PEXT_E_NOSUPER;
@@ -282,7 +282,7 @@ pool_lun_load(struct pool_lun *lun)
 	}
 	if (lun->size < sb[0].extent_blocks * BS) {
 		log_warnx("pool: %s: LUN (%llu bytes) is smaller than its "
-		    "private extent", lun->path,
+		    "private extent", lun->label,
 		    (unsigned long long)lun->size);
 		return PEXT_E_FIELD;
 	}
@@ -372,7 +372,7 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 
 	if (lun->size < (uint64_t)PEXT_V1_EXTENT_BLOCKS * BS) {
 		log_warnx("pool: %s: LUN is %llu bytes, the private extent "
-		    "alone needs %u", lun->path,
+		    "alone needs %u", lun->label,
 		    (unsigned long long)lun->size, PEXT_V1_EXTENT_BLOCKS * BS);
 		rc = ENOSPC;
 		goto out;
@@ -384,7 +384,7 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 			if (sc->rc[cb] != PEXT_E_EMPTY)
 				break;
 		log_warnx("pool: %s: not formatting: the private extent is "
-		    "not empty (block %u, %s: %s)%s", lun->path,
+		    "not empty (block %u, %s: %s)%s", lun->label,
 		    pext_cb_blockno(cb), pext_cb_name(cb),
 		    sc->rc[cb] ? pext_strerror(sc->rc[cb]) : "valid",
 		    sc->j.verdict == PEXT_J_OK || sc->j.verdict ==
@@ -397,7 +397,7 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 	if (sc->j.verdict != PEXT_J_EMPTY)
 		log_warnx("pool: %s: forced format over a private extent that "
 		    "is not empty; the reservation continues at generation "
-		    "%llu", lun->path, (unsigned long long)gen);
+		    "%llu", lun->label, (unsigned long long)gen);
 	lun->loaded = 0;
 	blk = pool_blocks_alloc(1);
 	/* Zero everything but the image store's data (48 MiB): zeroing
@@ -446,7 +446,7 @@ pool_lun_format(struct pool_lun *lun, const char *cluster,
 		goto out;
 	lun->sb = sb;
 	lun->loaded = 1;
-	log_info("pool: %s: formatted LUN %u (%s) of cluster %s", lun->path,
+	log_info("pool: %s: formatted LUN %u (%s) of cluster %s", lun->label,
 	    lun->lun_id, sb.lun_name, sb.cluster);
 	rc = 0;
 out:

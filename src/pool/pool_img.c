@@ -42,7 +42,7 @@ img_geom(struct pool_lun *lun, struct img_geom *g)
 	uint32_t	i;
 
 	if (!lun->loaded) {
-		log_warnx("pool: %s: private extent not loaded", lun->path);
+		log_warnx("pool: %s: private extent not loaded", lun->label);
 		return EINVAL;
 	}
 	for (i = 0; i < lun->sb.nregions; i++) {
@@ -58,7 +58,7 @@ img_geom(struct pool_lun *lun, struct img_geom *g)
 		return 0;
 	}
 	log_warnx("pool: %s: super block has no image store region",
-	    lun->path);
+	    lun->label);
 	return EINVAL;
 }
 
@@ -93,7 +93,7 @@ hdr_load(struct pool_lun *lun, const struct img_geom *g, int slot,
 	    h->length > slot_capacity(g)))
 		rc = PEXT_E_FIELD;
 	if (rc != 0 && rc != PEXT_E_EMPTY)
-		log_warnx("pool: %s: image slot %d header: %s", lun->path,
+		log_warnx("pool: %s: image slot %d header: %s", lun->label,
 		    slot, pext_strerror(rc));
 	return rc;
 }
@@ -166,7 +166,7 @@ data_check(struct pool_lun *lun, const struct img_geom *g,
 	else
 		buf = pool_blocks_alloc(2 * IMG_CHUNK / BS);
 	if ((ctx = sha256_begin()) == NULL) {
-		log_warnx("pool: %s: SHA-256 not available", lun->path);
+		log_warnx("pool: %s: SHA-256 not available", lun->label);
 		free(buf);
 		return ENOSYS;
 	}
@@ -194,7 +194,7 @@ data_check(struct pool_lun *lun, const struct img_geom *g,
 	if (rc == 0 && memcmp(md, h->digest, sizeof(md)) != 0) {
 		log_warnx("pool: %s: image slot %d (version %s, seq %llu): "
 		    "data does not match its SHA-256 (torn or corrupt)",
-		    lun->path, slot, h->version, (unsigned long long)h->seq);
+		    lun->label, slot, h->version, (unsigned long long)h->seq);
 		rc = PEXT_E_CRC;
 	}
 	if (rc == 0 && datap != NULL)
@@ -296,7 +296,7 @@ hdr_commit(struct pool_lun *lun, const struct img_geom *g, int slot,
 	memcpy(n.digest, digest, SHA256_LEN);
 	memcpy(n.version, version, strlen(version));
 	if ((r = pext_imgslot_encode(lun->iobuf, &n)) != 0) {
-		log_warnx("pool: %s: image slot header: %s", lun->path,
+		log_warnx("pool: %s: image slot header: %s", lun->label,
 		    pext_strerror(r));
 		return r;
 	}
@@ -305,11 +305,11 @@ hdr_commit(struct pool_lun *lun, const struct img_geom *g, int slot,
 		return r;
 	if (fdatasync(lun->fd) == -1) {
 		r = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		return r;
 	}
 	log_info("pool: %s: image %s (%llu bytes) in slot %d, seq %llu",
-	    lun->path, version, (unsigned long long)len, slot,
+	    lun->label, version, (unsigned long long)len, slot,
 	    (unsigned long long)seq);
 	return 0;
 }
@@ -332,12 +332,12 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 	if (len == 0 || version == NULL || strlen(version) == 0 ||
 	    strlen(version) > PEXT_IMG_VERSION_MAX) {
 		log_warnx("pool: %s: image write: empty image or bad version",
-		    lun->path);
+		    lun->label);
 		return EINVAL;
 	}
 	if (len > slot_capacity(&g)) {
 		log_warnx("pool: %s: image of %zu bytes does not fit an image "
-		    "slot (%llu)", lun->path, len,
+		    "slot (%llu)", lun->label, len,
 		    (unsigned long long)slot_capacity(&g));
 		return EFBIG;
 	}
@@ -369,7 +369,7 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 			}
 			if (r == 0) {
 				log_debug("pool: %s: image %s already in slot "
-				    "%d", lun->path, version, i);
+				    "%d", lun->label, version, i);
 				if (progress != NULL)
 					progress(len, arg);
 				return 0;
@@ -411,7 +411,7 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 	 * the data must be stable before a header vouches for it. */
 	if (fdatasync(lun->fd) == -1) {
 		r = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		goto out;
 	}
 	r = hdr_commit(lun, &g, ws, seq + 1, len, digest, version);

@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,17 +49,17 @@ io_full(struct pool_lun *lun, int wr, void *buf, size_t len, uint64_t off)
 			int e = errno;
 
 			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more)))
-				log_warnx("pool: lun %u (%s): %s at offset %llu: "
-				    "%s%s", lun->lun_id, lun->path,
+				log_warnx("pool: %s: %s at offset %llu: "
+				    "%s%s", lun->label,
 				    wr ? "write" : "read",
 				    (unsigned long long)off, strerror(e), more);
 			return e;
 		}
 		if (n == 0) {
 			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more)))
-				log_warnx("pool: lun %u (%s): short %s at offset "
+				log_warnx("pool: %s: short %s at offset "
 				    "%llu (past the end of the LUN?)%s",
-				    lun->lun_id, lun->path,
+				    lun->label,
 				    wr ? "write" : "read",
 				    (unsigned long long)off, more);
 			return EIO;
@@ -88,12 +89,12 @@ lun_size(struct pool_lun *lun)
 	uint64_t	sz;
 
 	if (fstat(lun->fd, &st) == -1) {
-		log_warn("pool: %s: fstat", lun->path);
+		log_warn("pool: %s: fstat", lun->label);
 		return errno;
 	}
 	if (S_ISBLK(st.st_mode)) {
 		if (ioctl(lun->fd, BLKGETSIZE64, &sz) == -1) {
-			log_warn("pool: %s: BLKGETSIZE64", lun->path);
+			log_warn("pool: %s: BLKGETSIZE64", lun->label);
 			return errno;
 		}
 		lun->size = sz;
@@ -101,10 +102,17 @@ lun_size(struct pool_lun *lun)
 		lun->size = (uint64_t)st.st_size;
 	} else {
 		log_warnx("pool: %s: not a regular file or block device",
-		    lun->path);
+		    lun->label);
 		return EINVAL;
 	}
 	return 0;
+}
+
+void
+pool_lun_setname(struct pool_lun *lun, const char *name)
+{
+	snprintf(lun->label, sizeof(lun->label), "lun %s (%s)", name,
+	    lun->path);
 }
 
 int
@@ -125,6 +133,8 @@ pool_lun_open(struct pool_lun *lun, const char *path, uint64_t pool_id,
 		return EINVAL;
 	}
 	strcpy(lun->path, path);
+	snprintf(lun->label, sizeof(lun->label), "lun id %u (%s)", lun_id,
+	    path);
 	lun->pool_id = pool_id;
 	lun->lun_id = lun_id;
 	lun->self_id = self_id;
@@ -147,11 +157,17 @@ pool_lun_open(struct pool_lun *lun, const char *path, uint64_t pool_id,
 		lun->fd = open(path, O_RDWR | O_DSYNC | O_CLOEXEC);
 		if (lun->fd != -1)
 			log_info("pool: %s: O_DIRECT not supported here, "
-			    "using O_DSYNC (tests/demo only)", path);
+			    "using O_DSYNC (tests/demo only)", lun->label);
 	}
 	if (lun->fd == -1) {
+		char key[300], more[64];
+
 		rc = errno;
-		log_warn("pool: open %s", path);
+		/* the HA retries a LUN it cannot open every second */
+		snprintf(key, sizeof(key), "pool open %s %d", path, rc);
+		if (log_ratelim_key(key, more, sizeof(more)))
+			log_warnx("pool: %s: open: %s%s", lun->label,
+			    strerror(rc), more);
 		goto fail;
 	}
 	if ((rc = lun_size(lun)) != 0)
@@ -228,12 +244,12 @@ need_region(struct pool_lun *lun, uint32_t type, uint64_t idx,
 	const struct pext_region *r;
 
 	if (!lun->loaded) {
-		log_warnx("pool: %s: private extent not loaded", lun->path);
+		log_warnx("pool: %s: private extent not loaded", lun->label);
 		return EINVAL;
 	}
 	if ((r = region(lun, type)) == NULL || idx >= r->count) {
 		log_warnx("pool: %s: super block has no region %u[%llu]",
-		    lun->path, type, (unsigned long long)idx);
+		    lun->label, type, (unsigned long long)idx);
 		return EINVAL;
 	}
 	*blocknop = r->start + idx;
@@ -283,7 +299,7 @@ pool_hb_read(struct pool_lun *lun, int slot, struct pext_hb *hb)
 		return rc;
 	where(lun, b, &w);
 	if ((rc = pext_hb_decode(lun->iobuf, &w, hb)) != 0)
-		log_warnx("pool: %s: heartbeat block %d: %s", lun->path, slot,
+		log_warnx("pool: %s: heartbeat block %d: %s", lun->label, slot,
 		    pext_strerror(rc));
 	return rc;
 }
@@ -301,7 +317,7 @@ pool_hb_write(struct pool_lun *lun, int slot, const struct pext_hb *hb)
 		return rc;
 	stamp(lun, b, &c.h);
 	if ((rc = pext_hb_encode(lun->iobuf, &c)) != 0) {
-		log_warnx("pool: %s: heartbeat block: %s", lun->path,
+		log_warnx("pool: %s: heartbeat block: %s", lun->label,
 		    pext_strerror(rc));
 		return rc;
 	}
@@ -320,7 +336,7 @@ pool_res_read(struct pool_lun *lun, struct pext_res *res)
 		return rc;
 	where(lun, b, &w);
 	if ((rc = pext_res_decode(lun->iobuf, &w, res)) != 0)
-		log_warnx("pool: %s: reservation: %s", lun->path,
+		log_warnx("pool: %s: reservation: %s", lun->label,
 		    pext_strerror(rc));
 	return rc;
 }
@@ -336,7 +352,7 @@ pool_res_write(struct pool_lun *lun, const struct pext_res *res)
 		return rc;
 	stamp(lun, b, &c.h);
 	if ((rc = pext_res_encode(lun->iobuf, &c)) != 0) {
-		log_warnx("pool: %s: reservation: %s", lun->path,
+		log_warnx("pool: %s: reservation: %s", lun->label,
 		    pext_strerror(rc));
 		return rc;
 	}
@@ -373,7 +389,7 @@ cfg_slot_load(struct pool_lun *lun, int idx, struct pext_cfgslot *s,
 	if (rc != 0) {
 		if (rc != PEXT_E_EMPTY)
 			log_warnx("pool: %s: config slot %c header: %s",
-			    lun->path, 'A' + idx, pext_strerror(rc));
+			    lun->label, 'A' + idx, pext_strerror(rc));
 		return 0;
 	}
 	nb = (s->length + BS - 1) / BS;
@@ -385,7 +401,7 @@ cfg_slot_load(struct pool_lun *lun, int idx, struct pext_cfgslot *s,
 	}
 	if (pext_crc32c(0, data, s->length) != s->data_crc) {
 		log_warnx("pool: %s: config slot %c (generation %llu): data "
-		    "checksum mismatch", lun->path, 'A' + idx,
+		    "checksum mismatch", lun->label, 'A' + idx,
 		    (unsigned long long)s->generation);
 		free(data);
 		return 0;
@@ -414,14 +430,14 @@ pool_cfg_write(struct pool_lun *lun, uint64_t gen, const void *data,
 	pext_cfg_pick(s, valid, &ws, &next);
 	if (gen < next) {
 		log_warnx("pool: %s: config generation %llu is not newer "
-		    "than the replica's %llu", lun->path,
+		    "than the replica's %llu", lun->label,
 		    (unsigned long long)gen, (unsigned long long)next - 1);
 		return EINVAL;
 	}
 	r = region(lun, ws ? PEXT_R_CFG_B : PEXT_R_CFG_A);
 	if (len > (r->count - 1) * BS) {
 		log_warnx("pool: %s: configuration of %zu bytes does not fit "
-		    "a slot (%llu)", lun->path, len,
+		    "a slot (%llu)", lun->label, len,
 		    (unsigned long long)(r->count - 1) * BS);
 		return EFBIG;
 	}
@@ -436,7 +452,7 @@ pool_cfg_write(struct pool_lun *lun, uint64_t gen, const void *data,
 		goto out;
 	if (fdatasync(lun->fd) == -1) {
 		rc = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		goto out;
 	}
 	memset(&n, 0, sizeof(n));
@@ -450,7 +466,7 @@ pool_cfg_write(struct pool_lun *lun, uint64_t gen, const void *data,
 		goto out;
 	if (fdatasync(lun->fd) == -1) {
 		rc = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		goto out;
 	}
 	rc = 0;
@@ -512,7 +528,7 @@ psomark_block(struct pool_lun *lun, int slot, uint64_t *blocknop)
 		if (b >= lun->sb.regions[i].start &&
 		    b < lun->sb.regions[i].start + lun->sb.regions[i].count) {
 			log_warnx("pool: %s: block %llu belongs to region %u: "
-			    "no PSO marker in this layout", lun->path,
+			    "no PSO marker in this layout", lun->label,
 			    (unsigned long long)b, lun->sb.regions[i].type);
 			return EINVAL;
 		}
@@ -533,7 +549,7 @@ pool_psomark_read(struct pool_lun *lun, int slot, struct pext_psomark *m)
 	where(lun, b, &w);
 	if ((rc = pext_psomark_decode(lun->iobuf, &w, m)) != 0 &&
 	    rc != PEXT_E_EMPTY)
-		log_warnx("pool: %s: PSO marker %d: %s", lun->path, slot,
+		log_warnx("pool: %s: PSO marker %d: %s", lun->label, slot,
 		    pext_strerror(rc));
 	return rc;
 }
@@ -550,7 +566,7 @@ pool_psomark_write(struct pool_lun *lun, int slot,
 		return rc;
 	stamp(lun, b, &c.h);
 	if ((rc = pext_psomark_encode(lun->iobuf, &c)) != 0) {
-		log_warnx("pool: %s: PSO marker: %s", lun->path,
+		log_warnx("pool: %s: PSO marker: %s", lun->label,
 		    pext_strerror(rc));
 		return rc;
 	}
@@ -558,7 +574,7 @@ pool_psomark_write(struct pool_lun *lun, int slot,
 		return rc;
 	if (fdatasync(lun->fd) == -1) {
 		rc = errno;
-		log_warn("pool: %s: fdatasync", lun->path);
+		log_warn("pool: %s: fdatasync", lun->label);
 		return rc;
 	}
 	return 0;

@@ -67,8 +67,14 @@ vip_parse(const struct cfg_vip *vip, struct vip_parsed *p)
 		return -1;
 	}
 	if ((p->ifindex = (int)if_nametoindex(vip->dev)) == 0) {
-		log_warnx("vip: %s: no such interface %s", vip->addr,
+		char key[128], more[64];
+
+		/* the HA retries every second until the interface comes */
+		snprintf(key, sizeof(key), "vip noif %s %s", vip->addr,
 		    vip->dev);
+		if (log_ratelim_key(key, more, sizeof(more)))
+			log_warnx("vip: %s: no such interface %s%s", vip->addr,
+			    vip->dev, more);
 		errno = ENODEV;
 		return -1;
 	}
@@ -163,9 +169,15 @@ vip_addr_change(const struct cfg_vip *vip, int add)
 		    vip->dev);
 		rc = 0;
 	} else {
+		char key[128], more[64];
+
 		e = errno;
-		log_warn("vip: cannot %s %s/%d %s %s", add ? "add" : "remove",
-		    vip->addr, vip->prefix, add ? "to" : "from", vip->dev);
+		snprintf(key, sizeof(key), "vip %s %s/%d %s", add ? "add" :
+		    "del", vip->addr, vip->prefix, vip->dev);
+		if (log_ratelim_key(key, more, sizeof(more)))
+			log_warnx("vip: cannot %s %s/%d %s %s: %s%s",
+			    add ? "add" : "remove", vip->addr, vip->prefix,
+			    add ? "to" : "from", vip->dev, strerror(e), more);
 		errno = e;
 	}
 	mnl_socket_close(nl);

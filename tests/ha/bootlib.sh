@@ -46,7 +46,7 @@ boot_start() {
 	local h=$1 pid
 	mkdir -p "$T_DIR/$h"
 	rm -f "$T_DIR/$h/stop"
-	echo "==== $(date +%T.%3N) test: starting $h through duonas-boot" \
+	echo "==== $(date -u +%FT%T.%3NZ) test: starting $h through duonas-boot" \
 	    >>"$T_DIR/$h.log"
 	ip netns exec "$(ns_name "$h")" "$(dirname "${BASH_SOURCE[0]}")/boot_supervise.sh" \
 	    "$T_DIR/$h/stop" 30 "$DUONAS_BOOT" -c "$T_DIR/duonas.conf" -n "$h" \

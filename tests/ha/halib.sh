@@ -202,7 +202,7 @@ _ha_forget_pid() {	# drop a reaped PID so cleanup never signals a reuse
 ha_start() {
 	local h=$1 pid
 	mkdir -p "$T_DIR/$h"
-	echo "==== $(date +%T.%3N) test: starting $h" >>"$T_DIR/$h.log"
+	echo "==== $(date -u +%FT%T.%3NZ) test: starting $h" >>"$T_DIR/$h.log"
 	if [ -n "${HA_START_PRE:-}" ]; then
 		ip netns exec "$(ns_name "$h")" sh -c "$HA_START_PRE"' && exec "$0" "$@"' \
 		    "$DUONASD" -d -c "$T_DIR/duonas.conf" \

@@ -81,7 +81,7 @@ W7S=$("$DUONAS_BOOT" status -c "$T_DIR/duonas.conf" -n B 2>/dev/null |
 W7D=$(sha256sum <"$T_DIR/w7.img" | cut -d' ' -f1)
 [ -n "$W7S" ]
 t_ok $? "2.0.0 installed in B's slot $W7S"
-echo "==== $(date +%T.%3N) test: starting B on 2.0.0 (wire 7)" >>"$T_DIR/B.log"
+echo "==== $(date -u +%FT%T.%3NZ) test: starting B on 2.0.0 (wire 7)" >>"$T_DIR/B.log"
 ip netns exec "$(ns_name B)" env \
     DUONAS_BOOT_INFO="slot=$W7S dir=$T_DIR/B/state/boot version=2.0.0 digest=$W7D state=good attempts=0 note=test" \
     "$DUONASD" -d -c "$T_DIR/duonas.conf" -n B >>"$T_DIR/B.log" 2>&1 &
@@ -125,7 +125,7 @@ o=$(HA_CLI_TIMEOUT=60 ha_cli B image restart 2>&1)
 t_ok $? "image restart on B ($(echo "$o" | tail -n 1))"
 wait_until 60 img_runs B 1.2.0
 t_ok $? "B runs 1.2.0 ($(img_field B version))"
-grep -q "duonas-boot.*la.img: image slot $slot .*does not match its SHA-256" "$T_DIR/B.log" &&
+grep -q "duonas-boot.*lun la (.*la.img): image slot $slot .*does not match its SHA-256" "$T_DIR/B.log" &&
     grep -q "duonas-boot: installed 1.2.0 into [AB] from the store" "$T_DIR/B.log"
 t_ok $? "duonas-boot logged la's bad copy and installed 1.2.0 from another LUN"
 wait_until 60 ha_dual_active && wait_until 30 _ha_home
