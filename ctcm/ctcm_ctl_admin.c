@@ -86,12 +86,64 @@ import_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 	return 0;
 }
 
+/*
+ * What a new configuration changes that the heads apply only when they
+ * restart (everything else is applied live: exports, service IPs, SMB
+ * users, more NFS workers, the image section).  Printed after an import
+ * or a rollback so that "committed" never hides a pending restart.
+ */
+static void
+restart_note(struct ctl_ctx *c, const char *cmd, const struct cfg *o,
+    const struct cfg *n)
+{
+	struct buf	b;
+
+	buf_init(&b);
+#define DIFF_INT(f, name) do {						\
+	if (o->f != n->f)						\
+		buf_printf(&b, "%s%s", b.len ? ", " : "", name);	\
+} while (0)
+	if (o->nluns != n->nluns)
+		buf_printf(&b, "%sthe LUNs", b.len ? ", " : "");
+	DIFF_INT(nfs_port, "nfs port");
+	DIFF_INT(mount_port, "nfs mount-port");
+	DIFF_INT(portmap_port, "nfs portmap-port");
+	if (n->nfs_threads < o->nfs_threads)
+		buf_printf(&b, "%sfewer nfs threads", b.len ? ", " : "");
+	DIFF_INT(smb_port, "smb port");
+	DIFF_INT(link_ping_ms, "link ping");
+	DIFF_INT(link_dead_ms, "link dead");
+	DIFF_INT(hb_interval_ms, "heartbeat interval");
+	DIFF_INT(lease_ms, "heartbeat lease");
+	DIFF_INT(pso_mapsize_mb, "pso mapsize");
+	DIFF_INT(health_interval_ms, "health interval");
+	for (int h = 0; h < 2 && h < o->nheads && h < n->nheads; h++) {
+		if (strcmp(o->heads[h].http, n->heads[h].http) != 0)
+			buf_printf(&b, "%shead %s http", b.len ? ", " : "",
+			    n->heads[h].name);
+		if (o->heads[h].nlinks != n->heads[h].nlinks ||
+		    memcmp(o->heads[h].links, n->heads[h].links,
+		    sizeof(o->heads[h].links)) != 0)
+			buf_printf(&b, "%shead %s links", b.len ? ", " : "",
+			    n->heads[h].name);
+	}
+#undef DIFF_INT
+	if (b.len > 0) {
+		buf_add_u8(&b, 0);
+		ctl_printf(c, "%s: NOTE: takes effect when the heads restart, "
+		    "one at a time (duonas image restart on each): %s\n", cmd,
+		    (char *)b.data);
+	}
+	buf_free(&b);
+}
+
 static int
 cmd_config_rollback(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct ctcm_bundle	b;
 	char			summary[64];
-	int			rc, ex;
+	int			rc, ex, self;
+	struct cfg		*before, *after;
 
 	if (argc != 1)
 		return ctl_usage(c, "config rollback", "needs one GENERATION");
@@ -101,13 +153,22 @@ cmd_config_rollback(struct ctl_ctx *c, int argc, char **argv)
 		ctcm_bundle_free(&b);
 		return ex;
 	}
+	before = xcalloc(1, sizeof(*before));
+	after = xcalloc(1, sizeof(*after));
 	snprintf(summary, sizeof(summary), "to %llu",
 	    (unsigned long long)b.gen);
+	ctcm_ctl_snap_cfg(before, &self);
 	{
 		char *sv[1] = { summary };
 		ex = ctcm_ctl_run_txn(c, copy_edit, &b, "config rollback", 1,
 		    sv, 0);
 	}
+	if (ex == CTL_EX_OK) {
+		ctcm_ctl_snap_cfg(after, &self);
+		restart_note(c, "config rollback", before, after);
+	}
+	free(before);
+	free(after);
 	ctcm_bundle_free(&b);
 	return ex;
 }
@@ -119,7 +180,8 @@ cmd_config_import(struct ctl_ctx *c, int argc, char **argv)
 	uint8_t			*d = NULL;
 	size_t			 len;
 	char			 err[512];
-	int			 ex, monitor;
+	int			 ex, monitor, self;
+	struct cfg		*before, *after;
 
 	if (argc != 1)
 		return ctl_usage(c, "config import", "needs one FILE");
@@ -142,8 +204,18 @@ cmd_config_import(struct ctl_ctx *c, int argc, char **argv)
 		ctcm_bundle_free(&b);
 		return ex;
 	}
+	before = xcalloc(1, sizeof(*before));
+	after = xcalloc(1, sizeof(*after));
+	if (!monitor)
+		ctcm_ctl_snap_cfg(before, &self);
 	ex = ctcm_ctl_run_txn(c, import_edit, &b, "config import", argc, argv,
 	    CTCM_TXN_MONITOR_OK);
+	if (ex == CTL_EX_OK && !monitor) {
+		ctcm_ctl_snap_cfg(after, &self);
+		restart_note(c, "config import", before, after);
+	}
+	free(before);
+	free(after);
 	ctcm_bundle_free(&b);
 	if (ex == CTL_EX_OK && monitor) {
 		ctl_printf(c, "restarting duonasd with the imported "

@@ -96,6 +96,8 @@ ha_cli A config export "$T_DIR/cfg.txt" >/dev/null 2>&1 &&
 t_ok $? "config import with threads 6 ($(head -n 1 "$T_DIR/imp.out"))"
 wait_until 10 _workers A 6 && wait_until 10 _workers B 6
 t_ok $? "both heads run 6 NFS workers now, without a restart"
+! grep -q "NOTE: takes effect" "$T_DIR/imp.out"
+t_ok $? "and the import's answer asks for no restart"
 
 # the slave names the master's management (peer-link) address, and
 # --forward runs the command on the master
@@ -120,4 +122,11 @@ o=$(HA_CLI_TIMEOUT=20 ha_cli A lun add lc --id 3 --path "$T_DIR/lc.img" \
     --home A --data "$T_DIR/lc.data" 2>&1); rc=$?
 [ $rc -eq 0 ] && echo "$o" | grep -q "NOTE: the heads serve LUN lc after they restart"
 t_ok $? "lun add says the heads use the LUN after a restart ($rc: $(echo "$o" | tail -n 1))"
+# a change that needs a restart says so
+ha_cli A config export "$T_DIR/cfg2.txt" >/dev/null 2>&1 &&
+    sed -i 's/^  interval .*$//; s/^heartbeat {$/heartbeat {\n  interval 90/' "$T_DIR/cfg2.txt" &&
+    ha_cli A config import "$T_DIR/cfg2.txt" >"$T_DIR/imp2.out" 2>&1
+t_ok $? "config import changing the heartbeat interval ($(head -n 1 "$T_DIR/imp2.out"))"
+grep -q "NOTE: takes effect when the heads restart.*heartbeat interval" "$T_DIR/imp2.out"
+t_ok $? "its answer says the heads apply it when they restart ($(grep NOTE "$T_DIR/imp2.out"))"
 t_done

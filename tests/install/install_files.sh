@@ -55,12 +55,19 @@ ex=$DEST$docdir/examples
 grep -q '^lun [a-z0-9]* {' "$ex/duonas.conf"
 t_ok $? "sample duonas.conf has a lun block"
 "$DEST$sbindir/duonas" keygen "$T_DIR/cluster.key" >/dev/null 2>&1
+# duonasd -t also opens the LUNs and the state and run directories: the
+# sample's shared disk becomes a sparse file here, the directories go
+# under the test's own
+truncate -s 64M "$T_DIR/lun.img"
 sed -e "s|^key .*|key \"$T_DIR/cluster.key\"|" \
-    -e "s|^exports .*|exports \"$ex/exports\"|" "$ex/duonas.conf" \
+    -e "s|^exports .*|exports \"$ex/exports\"|" \
+    -e "s|^  path /dev/.*|  path \"$T_DIR/lun.img\"|" \
+    -e "s|^\(  statedir \).*|\1\"$T_DIR/state\"|" \
+    -e "s|^\(  rundir \).*|\1\"$T_DIR/run\"|" "$ex/duonas.conf" \
     >"$T_DIR/sample.conf"
 "$DEST$sbindir/duonasd" -t -c "$T_DIR/sample.conf" -n alpha \
     >"$T_DIR/t.log" 2>&1
-t_ok $? "installed duonasd -t accepts the sample (with a fresh key)"
+t_ok $? "installed duonasd -t accepts the sample (with a fresh key; $(tail -n 3 "$T_DIR/t.log" | tr '\n' ' '))"
 
 # The man pages state the defaults the binaries use.
 m8=$DEST$mandir/man8
