@@ -258,13 +258,22 @@ dimg_ha_hooks(void)
 
 /* ---- the image section and trusted keys --------------------------------- */
 
+/* The image section of a bundle, parsed (for the edit functions). */
+static int
+sec_of(const struct ctcm_bundle *b, struct boot_sec *s, char *msg,
+    size_t msglen)
+{
+	size_t		 len = 0;
+	const char	*t = ctcm_bundle_text(b, CTCM_SEC_IMAGE, &len);
+
+	return boot_sec_parse(t, len, s, msg, msglen);
+}
+
 /* The committed image section (empty when there is none). */
 static int
 section_now(struct boot_sec *s, uint64_t *gen, char *err, size_t errlen)
 {
 	struct ctcm_bundle	 b;
-	const char		*t;
-	size_t			 len = 0;
 	int			 rc;
 
 	memset(s, 0, sizeof(*s));
@@ -274,8 +283,7 @@ section_now(struct boot_sec *s, uint64_t *gen, char *err, size_t errlen)
 	}
 	if (gen != NULL)
 		*gen = b.gen;
-	t = ctcm_bundle_text(&b, CTCM_SEC_IMAGE, &len);
-	rc = boot_sec_parse(t, len, s, err, errlen);
+	rc = sec_of(&b, s, err, errlen);
 	ctcm_bundle_free(&b);
 	return rc;
 }
@@ -355,11 +363,8 @@ prefer_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 {
 	struct pargs	*a = arg;
 	struct boot_sec	 s;
-	const char	*t;
-	size_t		 len = 0;
 
-	t = ctcm_bundle_text(cur, CTCM_SEC_IMAGE, &len);
-	if (boot_sec_parse(t, len, &s, msg, msglen) < 0)
+	if (sec_of(cur, &s, msg, msglen) < 0)
 		return -1;
 	if (a->factory && s.preferred.set) {
 		snprintf(msg, msglen, "the cluster has a preferred image "
@@ -1264,11 +1269,8 @@ rollback_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 	struct rargs	*a = arg;
 	struct boot_sec	 s;
 	struct boot_ref	 t;
-	const char	*txt;
-	size_t		 len = 0;
 
-	txt = ctcm_bundle_text(cur, CTCM_SEC_IMAGE, &len);
-	if (boot_sec_parse(txt, len, &s, msg, msglen) < 0)
+	if (sec_of(cur, &s, msg, msglen) < 0)
 		return -1;
 	if (!s.previous.set) {
 		snprintf(msg, msglen, "there is no previous image to return "
@@ -1327,12 +1329,9 @@ key_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
 {
 	struct kargs	*a = arg;
 	struct boot_sec	 s;
-	const char	*txt;
-	size_t		 len = 0;
 	int		 k = -1;
 
-	txt = ctcm_bundle_text(cur, CTCM_SEC_IMAGE, &len);
-	if (boot_sec_parse(txt, len, &s, msg, msglen) < 0)
+	if (sec_of(cur, &s, msg, msglen) < 0)
 		return -1;
 	for (int i = 0; i < s.nkeys; i++) {
 		uint8_t	id[IMG_KEYID_LEN];
@@ -1438,11 +1437,8 @@ floor_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 {
 	struct rargs	*a = arg;
 	struct boot_sec	 s;
-	const char	*txt;
-	size_t		 len = 0;
 
-	txt = ctcm_bundle_text(cur, CTCM_SEC_IMAGE, &len);
-	if (boot_sec_parse(txt, len, &s, msg, msglen) < 0)
+	if (sec_of(cur, &s, msg, msglen) < 0)
 		return -1;
 	if (!a->allow_downgrade && s.floor[0] &&
 	    img_version_cmp(a->version, s.floor) < 0) {
