@@ -82,6 +82,14 @@ pick_head(struct cfg *cfg, const char *name)
 	return i;
 }
 
+/* systemd's STATUS=: the HA state, what this head serves, the software */
+static void
+sd_status(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s, %d LUN(s) and IP(s) held, software %s",
+	    ha_state_name(), ha_held_count(), dimg_version());
+}
+
 /* The health monitor's actions are the HA controller's (loop thread). */
 static void
 lhm_lun_handover(int lun, const char *why)
@@ -304,6 +312,7 @@ main(int argc, char **argv)
 	 * where systemd's watchdog still needs its beat), the NFS workers
 	 * (registered by the service), the LUNs and the interfaces. */
 	lhm_actions_install();
+	lhm_notify_status_fn(sd_status);
 	if (lhm_start(dd.cfg, dd.self) < 0 || (!dd.monitor &&
 	    lhm_probes_start(dd.cfg, dd.self) < 0))
 		return 1;

@@ -503,12 +503,33 @@ lhm_wake(void)
 
 /* ---- the event loop's heartbeat ----------------------------------------- */
 
+static lhm_status_fn	status_fn;
+static char		status_last[160];
+
+void
+lhm_notify_status_fn(lhm_status_fn fn)
+{
+	status_fn = fn;
+}
+
+/* The loop's beat: WATCHDOG=1, and STATUS= (what `systemctl status`
+ * shows) when the daemon's one-line state changed. */
 static void
 beat_cb(evutil_socket_t fd, short ev, void *arg)
 {
+	char st[sizeof(status_last)], msg[sizeof(status_last) + 8];
+
 	(void)fd; (void)ev; (void)arg;
 	atomic_store(&lhm.beat_us, now_us());
 	notify("WATCHDOG=1");
+	if (status_fn == NULL)
+		return;
+	status_fn(st, sizeof(st));
+	if (strcmp(st, status_last) != 0) {
+		snprintf(status_last, sizeof(status_last), "%s", st);
+		snprintf(msg, sizeof(msg), "STATUS=%s", st);
+		notify(msg);
+	}
 }
 
 static int

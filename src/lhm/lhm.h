@@ -84,6 +84,10 @@ void	lhm_stop(void);
 /* systemd: READY=1 (once everything started), STOPPING=1. No-ops
  * without a NOTIFY_SOCKET. */
 void	lhm_notify_ready(void);
+/* fn(buf, len) writes the daemon's one-line state; sent to systemd as
+ * STATUS= on the loop's beat whenever it changed.  Loop thread. */
+typedef void (*lhm_status_fn)(char *buf, size_t len);
+void	lhm_notify_status_fn(lhm_status_fn fn);
 void	lhm_notify_stopping(void);
 
 /* Thresholds other modules' probes use (milliseconds). */

@@ -222,6 +222,15 @@ test_registry(void)
 	    "names");
 }
 
+/* The daemon's state line for STATUS=: changes once during the run. */
+static void
+test_status(char *buf, size_t len)
+{
+	static int calls;
+
+	snprintf(buf, len, "test state %d", ++calls <= 3 ? 1 : 2);
+}
+
 static void
 exit_cb(evutil_socket_t fd, short ev, void *arg)
 {
@@ -239,6 +248,7 @@ test_notify(void)
 	struct buf		 b;
 	char			 err[256], msg[64];
 	int			 fd, ready = 0, dog = 0, stopping = 0, other = 0;
+	int			 status = 0;
 	ssize_t			 n;
 
 	memset(&sun, 0, sizeof(sun));
@@ -254,6 +264,7 @@ test_notify(void)
 	    sizeof(err)), 0, "cluster with a 50 ms health interval");
 	loop_init();
 	T_EQ(lhm_start(&c, 0), 0, "monitor started");
+	lhm_notify_status_fn(test_status);
 	lhm_notify_ready();
 	ev = evtimer_new(loop_base(), exit_cb, NULL);
 	evtimer_add(ev, &tv);
@@ -276,9 +287,13 @@ test_notify(void)
 			dog++;
 		else if (strcmp(msg, "STOPPING=1") == 0)
 			stopping++;
+		else if (strncmp(msg, "STATUS=", 7) == 0)
+			status += strcmp(msg, "STATUS=test state 1") == 0 ? 1 :
+			    strcmp(msg, "STATUS=test state 2") == 0 ? 10 : 100;
 		else
 			other++;
 	}
+	T_EQ(status, 11, "STATUS= once per change of the state line");
 	T_EQ(ready, 1, "READY=1 once");
 	T_OK(dog >= 4, "WATCHDOG=1 from the loop every interval (%d in 400 ms)",
 	    dog);
