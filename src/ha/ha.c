@@ -2103,6 +2103,28 @@ ha_status_text(struct buf *b)
 		    atomic_load(&ha.luns[i].serving) ? ", LEASE EXPIRED" : "",
 		    ok ? "" : ha.luns[i].opened ? ", I/O FAILING" :
 		    ", not open yet");
+		{
+			/* its exports, and where they are served instead:
+			 * the answer to "why is export N not served here" */
+			int ne = 0;
+
+			for (int e = 0; e < nexps; e++)
+				if (exps[e].lun == i) {
+					if (ne++ == 0)
+						buf_printf(b, "             lun %s "
+						    "exports ", ha.luns[i].cfg->name);
+					buf_printf(b, "%s%u", ne > 1 ? "," : "",
+					    exps[e].id);
+				}
+			if (ne > 0 && lun_gate_open(i))
+				buf_printf(b, ": served here\n");
+			else if (ne > 0 && lun_on(i) == ha.self)
+				buf_printf(b, ": NOT served: the LUN is not "
+				    "served here yet (state above)\n");
+			else if (ne > 0)
+				buf_printf(b, ": not here: the LUN is placed on "
+				    "%s\n", ha.cfg->heads[lun_on(i)].name);
+		}
 		if (dmg[0])
 			buf_printf(b, "             lun %s DAMAGED: %s\n",
 			    ha.luns[i].cfg->name, dmg);

@@ -38,6 +38,10 @@ t_ok $? "lun ls shows where each LUN is served now ($(tr '\n' '|' <"$T_DIR/lunls
 ha_cli A lun ls --json | grep -q '"name":"lb".*"now":"B"'
 t_ok $? "lun ls --json has now"
 
+grep -q "lun la exports 1: served here" "$T_DIR/st.out" &&
+    grep -q "lun lb exports 2: not here: the LUN is placed on B" "$T_DIR/st.out"
+t_ok $? "status says where each export is served and why not here"
+
 gen() {
 	ha_cli A config show --json 2>/dev/null |
 	    grep -o '"generation":[0-9]*' | head -n 1 | cut -d: -f2
