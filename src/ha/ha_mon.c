@@ -734,7 +734,7 @@ ha_mon_cluster_text(struct buf *b)
 		sw_self(mine, sizeof(mine));
 	else
 		snprintf(mine, sizeof(mine), "%s", PACKAGE_VERSION);
-	buf_printf(b, "%-12s %-34s %s\n", "cluster:", me->name,
+	buf_printf(b, "%-12s %-34s %s\n", "heads:", me->name,
 	    pe->name);
 	buf_printf(b, "%-12s %-34s %s\n", "  state", ha_state_name(),
 	    mon.seen && mon.verdict == HB_PEER_ALIVE ?

@@ -20,7 +20,7 @@ ha_pair_up directory 60
 # one cluster view: both heads side by side at the top of duonas status
 ha_cli A status >"$T_DIR/st.out" 2>&1
 sed -n 1,4p "$T_DIR/st.out" | sed "s/^/#   /"
-grep -Eq "^cluster: +A +B$" "$T_DIR/st.out" &&
+grep -Eq "^heads: +A +B$" "$T_DIR/st.out" &&
     grep -Eq "^  state +DAC\(master\) +DAC\(slave\)$" "$T_DIR/st.out" &&
     grep -Eq "^  software +[^ ]+ +[^ ]+$" "$T_DIR/st.out" &&
     grep -Eq "^  luns +la +lb$" "$T_DIR/st.out"
