@@ -47,12 +47,17 @@ BOUND_MS=${TICKLE_BOUND_MS:-1000}
 ns_setup || t_done
 
 # log_ms HEAD PATTERN: epoch ms of HEAD's last log line matching PATTERN
-# (log lines start with the local wall time HH:MM:SS.mmm)
+# (log lines start with the UTC date and time, 2026-12-01T04:05:06.123Z)
 log_ms() {
 	local ts
 	ts=$(grep -- "$2" "$T_DIR/$1.log" | tail -n 1 | cut -d' ' -f1)
 	[ -n "$ts" ] || return 1
-	date -d "$(date +%F) $ts" +%s%3N
+	# dated UTC lines (2026-12-01T04:05:06.123Z); a bare time of day from
+	# an older daemon is today's
+	case $ts in
+	*T*Z) date -d "$ts" +%s%3N ;;
+	*) date -d "$(date +%F) $ts" +%s%3N ;;
+	esac
 }
 # tickle_json HEAD KEY: a number from HEAD's status "tickle" object
 tickle_json() {
