@@ -1,8 +1,10 @@
 /*
  * fuzz_pext.c — the private-extent block decoders (src/pool/pext.c):
  * super, heartbeat, reservation, configuration slot, PSO mark and image
- * slot.  The first byte picks the decoder, the next four (big endian)
- * the block number the block is read from; the rest is the block (zero padded, as a
+ * slot.  The first byte picks the decoder (low bits) and whether the
+ * block's CRC is set right before decoding (0x80: the fuzzer then gets
+ * past the CRC check to the fields), the next four (big endian) the
+ * block number the block is read from; the rest is the block (zero padded, as a
  * short read of the disk would not be: the decoders always get a whole
  * block).
  */
@@ -31,7 +33,9 @@ LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	w.pool_id = 0x0102030405060708ULL;	/* as in tests/fuzz/mkseeds.c */
 	w.lun_id = 7;
 	w.blockno = get_be32(d + 1);
-	switch (d[0] % 6) {
+	if (d[0] & 0x80)
+		put_be32(blk + PEXT_CRC_OFF, pext_crc32c(0, blk, PEXT_CRC_OFF));
+	switch ((d[0] & 0x7f) % 6) {
 	case 0: (void)pext_super_decode(blk, &w, &u.s); break;
 	case 1: (void)pext_hb_decode(blk, &w, &u.h); break;
 	case 2: (void)pext_res_decode(blk, &w, &u.r); break;

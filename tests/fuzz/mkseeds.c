@@ -43,7 +43,7 @@ put_pext(const char *name, int which, uint32_t blockno, const uint8_t *blk)
 {
 	uint8_t	b[5 + PEXT_BLOCK_SIZE];
 
-	b[0] = (uint8_t)which;
+	b[0] = (uint8_t)which | 0x80;	/* CRC set right by the target */
 	put_be32(b + 1, blockno);
 	memcpy(b + 5, blk, PEXT_BLOCK_SIZE);
 	put("pext", name, b, sizeof(b));
@@ -185,7 +185,7 @@ seeds_link(void)
 static void
 seeds_slotrec(void)
 {
-	uint8_t		b[SLOTREC_COPY_LEN];
+	uint8_t		b[1 + SLOTREC_COPY_LEN];
 	struct slotrec	r;
 
 	memset(&r, 0, sizeof(r));
@@ -199,7 +199,8 @@ seeds_slotrec(void)
 	snprintf(r.s[1].version, sizeof(r.s[1].version), "%s", "1.3.0");
 	snprintf(r.s[1].reason, sizeof(r.s[1].reason), "%s", "installed");
 	snprintf(r.note, sizeof(r.note), "%s", "fuzz seed");
-	if (slotrec_encode(&r, b) != 0)
+	b[0] = 1;			/* CRC set right by the target */
+	if (slotrec_encode(&r, b + 1) != 0)
 		errx(1, "slotrec");
 	put("slotrec", "two", b, sizeof(b));
 }
@@ -212,7 +213,7 @@ seeds_ctcm(void)
 	static const char exp[] = "/pool/lun0/share 10.0.0.0/24(rw)\n";
 	struct ctcm_bundle	b;
 	struct buf		out, img, txt;
-	uint8_t			sel = 0;
+	uint8_t			sel = 2;	/* bundle, CRC set right */
 
 	ctcm_bundle_init(&b);
 	b.gen = 5;
@@ -225,11 +226,11 @@ seeds_ctcm(void)
 	    "exports", exp, strlen(exp)) != 0)
 		errx(1, "bundle");
 	buf_init(&out);
-	buf_add_u8(&out, sel);		/* fuzz_ctcm_bundle: 0 bundle */
+	buf_add_u8(&out, sel);
 	ctcm_bundle_encode(&b, &out);
 	put("ctcm_bundle", "bundle", out.data, out.len);
 	buf_init(&img);
-	sel = 1;			/* 1 replica image */
+	sel = 3;			/* replica image, CRC set right */
 	buf_add_u8(&img, sel);
 	if (ctcm_image_encode(&b, 1, 3, 0, &img) < 1)
 		errx(1, "image");
@@ -331,6 +332,7 @@ seeds_image(void)
 	m.files[0].mode = 0755;
 	paths[0] = pay;
 	buf_init(&out);
+	buf_add_u8(&out, 1);		/* CRC set right by the target */
 	if (img_build(&m, paths, pk, &out, e, sizeof(e)) != 0)
 		errx(1, "image: %s", e);
 	put("image", "one_file", out.data, out.len);

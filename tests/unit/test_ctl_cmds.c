@@ -107,9 +107,40 @@ test_fmt(void)
 	    "%s", b);
 }
 
+/* A request body cut into words in place; what is not NUL-terminated
+ * or has more than CTL_MAX_ARGS words is refused (fuzz_ctl_req feeds
+ * it everything else). */
+static void
+test_req_split(void)
+{
+	char		 ok[] = "lun\0ls\0--json", *argv[CTL_MAX_ARGS];
+	char		 bad[] = { 's', 't' }, empty[] = "", many[200];
+	struct buf	 err;
+
+	buf_init(&err);
+	T_EQ(ctl_req_split(ok, sizeof(ok), argv, &err), 3, "three words");
+	T_OK(strcmp(argv[0], "lun") == 0 && strcmp(argv[1], "ls") == 0 &&
+	    strcmp(argv[2], "--json") == 0, "the words");
+	T_EQ(ctl_req_split(empty, 1, argv, &err), 1, "one empty word");
+	T_EQ(ctl_req_split(bad, sizeof(bad), argv, &err), -1,
+	    "unterminated: refused");
+	buf_add_u8(&err, 0);
+	T_OK(strstr((char *)err.data, "malformed") != NULL,
+	    "says malformed");
+	T_EQ(ctl_req_split(bad, 0, argv, &err), -1, "empty body refused");
+	memset(many, 0, sizeof(many));	/* 200 empty words */
+	buf_reset(&err);
+	T_EQ(ctl_req_split(many, sizeof(many), argv, &err), -1,
+	    "too many words refused");
+	buf_add_u8(&err, 0);
+	T_OK(strstr((char *)err.data, "too many") != NULL, "says too many");
+	buf_free(&err);
+}
+
 int
 main(void)
 {
+	test_req_split();
 	test_suggest();
 	test_groups();
 	test_fmt();
