@@ -93,12 +93,17 @@ ctl_usage(struct ctl_ctx *c, const char *cmd, const char *fmt, ...)
 	return CTL_EX_USAGE;
 }
 
+/* Remove argv[i..i+n-1].  Only argv[0..argc-1] is read: the daemon's
+ * argv (ctl_req_split) has no argv[argc] when a request fills all
+ * CTL_MAX_ARGS entries.  The old last slot gets NULL, so an argv that was
+ * NULL-terminated (main's) still is. */
 static void
 argv_remove(int *argc, char **argv, int i, int n)
 {
-	for (int j = i; j + n <= *argc; j++)
+	for (int j = i; j + n < *argc; j++)
 		argv[j] = argv[j + n];
 	*argc -= n;
+	argv[*argc] = NULL;
 }
 
 const char *

@@ -137,10 +137,33 @@ test_req_split(void)
 	buf_free(&err);
 }
 
+/* Found by fuzz_ctl_req: a request of exactly CTL_MAX_ARGS words ending
+ * in a flag made argv_remove() read argv[CTL_MAX_ARGS], past the
+ * daemon's array (an ASan build reports it; here the result is
+ * checked). */
+static void
+test_flag_take_full(void)
+{
+	char	*argv[CTL_MAX_ARGS];
+	int	 argc = CTL_MAX_ARGS;
+
+	for (int i = 0; i < CTL_MAX_ARGS - 1; i++)
+		argv[i] = "x";
+	argv[CTL_MAX_ARGS - 1] = "--json";
+	T_EQ(ctl_flag_take(&argc, argv, "json"), 1, "last word --json taken");
+	T_EQ(argc, CTL_MAX_ARGS - 1, "one word fewer");
+	T_OK(argv[argc] == NULL, "argv stays NULL-terminated");
+	argv[0] = "--forward";
+	T_EQ(ctl_flag_take(&argc, argv, "forward"), 1, "first word taken");
+	T_OK(argc == CTL_MAX_ARGS - 2 && strcmp(argv[0], "x") == 0 &&
+	    argv[argc] == NULL, "the rest moved down");
+}
+
 int
 main(void)
 {
 	test_req_split();
+	test_flag_take_full();
 	test_suggest();
 	test_groups();
 	test_fmt();
