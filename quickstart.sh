@@ -115,8 +115,8 @@ run_tests() {
 	done
 	# the fuzz step (tests/fuzz/fuzz.sh, last in make check): its
 	# fuzz_TARGET_execs/crashes lines
-	[ -f "$b/tests/fuzz/fuzz.sh.log" ] &&
-		grep -E '^(fuzz_[a-z0-9_]+=|SKIP)' "$b/tests/fuzz/fuzz.sh.log"
+	[ -f "$b/tests/fuzz/fuzz.log" ] &&
+		grep -E '^(fuzz_[a-z0-9_]+=|SKIP)' "$b/tests/fuzz/fuzz.log"
 	summarize "$b" "$mrc"
 }
 
