@@ -101,6 +101,9 @@ run_tests() {
 		cfgargs+=(--enable-sanitizers)
 		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+		# the fuzz targets are ASan/UBSan builds already: the
+		# plain test run fuzzes, this one need not again
+		export DUONAS_FUZZ_SECONDS=${DUONAS_FUZZ_SECONDS:-0}
 	fi
 	build "$b" "${cfgargs[@]}"
 	echo "quickstart: running the test suite in $b"
@@ -110,6 +113,10 @@ run_tests() {
 	for f in $(find "$b" -name '*.log' -newer "$b/Makefile" -path '*tests*' | sort); do
 		grep -q '^not ok\|^FAIL' "$f" && { echo "---- $f"; tail -n 60 "$f"; }
 	done
+	# the fuzz step (tests/fuzz/fuzz.sh, last in make check): its
+	# fuzz_TARGET_execs/crashes lines
+	[ -f "$b/tests/fuzz/fuzz.log" ] &&
+		grep -E '^(fuzz_[a-z0-9_]+=|SKIP)' "$b/tests/fuzz/fuzz.log"
 	summarize "$b" "$mrc"
 }
 

@@ -121,15 +121,29 @@ skip_opaque(struct rd *r, uint32_t max, int str, int *nul)
 	return 0;
 }
 
+/* An XDR bool (the discriminant of set_mode3 ... sattrguard3): 0 or 1.
+ * libnfs refuses any other value, so the walk must too: a record it
+ * passes and libnfs cannot decode would get INVAL instead of
+ * GARBAGE_ARGS (found by fuzz_rpc_call).  Another value sets r->err. */
+static int
+rd_bool(struct rd *r)
+{
+	uint32_t v = rd_u32(r);
+
+	if (v > 1)
+		r->err = 1;
+	return v == 1;
+}
+
 static int
 skip_sattr3(struct rd *r)
 {
 	uint32_t how;
 
 	for (int i = 0; i < 3; i++)		/* mode, uid, gid */
-		if (rd_u32(r))
+		if (rd_bool(r))
 			rd_u32(r);
-	if (rd_u32(r))				/* size */
+	if (rd_bool(r))				/* size */
 		rd_u64(r);
 	for (int i = 0; i < 2; i++) {		/* atime, mtime */
 		how = rd_u32(r);
@@ -195,7 +209,7 @@ walk(struct rd *r, const char *layout, int *nul)
 				return -1;
 			break;
 		case 'g':
-			if (rd_u32(r))
+			if (rd_bool(r))
 				rd_u64(r);
 			break;
 		case 'c':

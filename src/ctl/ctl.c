@@ -26,7 +26,6 @@
 #include "ctl/ctl_int.h"
 
 #define CTL_REQ_MAX		(1u << 20)
-#define CTL_MAX_ARGS		64
 #define CTL_IO_TIMEOUT		10	/* seconds */
 #define CTL_MAX_WORKERS		64
 
@@ -94,12 +93,17 @@ ctl_usage(struct ctl_ctx *c, const char *cmd, const char *fmt, ...)
 	return CTL_EX_USAGE;
 }
 
+/* Remove argv[i..i+n-1].  Only argv[0..argc-1] is read: the daemon's
+ * argv (ctl_req_split) has no argv[argc] when a request fills all
+ * CTL_MAX_ARGS entries.  The old last slot gets NULL, so an argv that was
+ * NULL-terminated (main's) still is. */
 static void
 argv_remove(int *argc, char **argv, int i, int n)
 {
-	for (int j = i; j + n <= *argc; j++)
+	for (int j = i; j + n < *argc; j++)
 		argv[j] = argv[j + n];
 	*argc -= n;
+	argv[*argc] = NULL;
 }
 
 const char *
@@ -200,6 +204,26 @@ out:
 	return rc;
 }
 
+int
+ctl_req_split(char *req, uint32_t len, char **argv, struct buf *err)
+{
+	int	argc = 0;
+
+	/* a request is NUL-terminated words: a last byte that is not NUL
+	 * would let strlen() below run past the request */
+	if (len == 0 || req[len - 1] != 0) {
+		buf_printf(err, "duonas: malformed request\n");
+		return -1;
+	}
+	for (uint32_t off = 0; off < len; off += strlen(req + off) + 1) {
+		if (argc == CTL_MAX_ARGS) {
+			buf_printf(err, "duonas: too many arguments\n");
+			return -1;
+		}
+		argv[argc++] = req + off;
+	}
+	return argc;
+}
 
 static void *
 ctl_worker(void *arg)
@@ -223,19 +247,9 @@ ctl_worker(void *arg)
 	req = xmalloc(len + 1);
 	if (fd_io_full(fd, req, len, 0) < 0)
 		goto out;
-	req[len] = 0;
-	if (req[len - 1] != 0) {
-		buf_printf(&out, "duonas: malformed request\n");
+	if ((argc = ctl_req_split((char *)req, len, argv, &out)) < 0) {
 		rc = CTL_EX_USAGE;
 		goto reply;
-	}
-	for (uint32_t off = 0; off < len; off += strlen((char *)req + off) + 1) {
-		if (argc == CTL_MAX_ARGS) {
-			buf_printf(&out, "duonas: too many arguments\n");
-			rc = CTL_EX_USAGE;
-			goto reply;
-		}
-		argv[argc++] = (char *)req + off;
 	}
 	rc = ctl_dispatch(argc, argv, &out);
 reply:

@@ -55,6 +55,14 @@ struct ctl_ctx {
  * already removed; returns an exit code. */
 typedef int (*ctl_handler)(struct ctl_ctx *, int argc, char **argv);
 
+#define CTL_MAX_ARGS	64	/* words in one request */
+/*
+ * Cut a request body (len bytes of NUL-terminated words, as the CLI
+ * sends it) into argv (CTL_MAX_ARGS entries) in place.  Returns argc, or
+ * -1 with the reason in err (not NUL-terminated, too many words).
+ */
+int	ctl_req_split(char *req, uint32_t len, char **argv, struct buf *err);
+
 int	ctl_init(const char *sockpath);		/* loop thread, once */
 void	ctl_shutdown(void);
 void	ctl_register(const char *name, ctl_handler fn);

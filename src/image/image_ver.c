@@ -23,10 +23,12 @@ ver_num(const char *p, long *out)
 	long		 v = 0;
 
 	while (*p >= '0' && *p <= '9') {
+		if (p - s == 9)
+			return NULL;	/* a 10th digit; v must not overflow */
 		v = v * 10 + (*p - '0');
 		p++;
 	}
-	if (p == s || p - s > 9 || (p - s > 1 && *s == '0'))
+	if (p == s || (p - s > 1 && *s == '0'))
 		return NULL;
 	*out = v;
 	return p;

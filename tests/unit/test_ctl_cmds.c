@@ -107,9 +107,63 @@ test_fmt(void)
 	    "%s", b);
 }
 
+/* A request body cut into words in place; what is not NUL-terminated
+ * or has more than CTL_MAX_ARGS words is refused (fuzz_ctl_req feeds
+ * it everything else). */
+static void
+test_req_split(void)
+{
+	char		 ok[] = "lun\0ls\0--json", *argv[CTL_MAX_ARGS];
+	char		 bad[] = { 's', 't' }, empty[] = "", many[200];
+	struct buf	 err;
+
+	buf_init(&err);
+	T_EQ(ctl_req_split(ok, sizeof(ok), argv, &err), 3, "three words");
+	T_OK(strcmp(argv[0], "lun") == 0 && strcmp(argv[1], "ls") == 0 &&
+	    strcmp(argv[2], "--json") == 0, "the words");
+	T_EQ(ctl_req_split(empty, 1, argv, &err), 1, "one empty word");
+	T_EQ(ctl_req_split(bad, sizeof(bad), argv, &err), -1,
+	    "unterminated: refused");
+	buf_add_u8(&err, 0);
+	T_OK(strstr((char *)err.data, "malformed") != NULL,
+	    "says malformed");
+	T_EQ(ctl_req_split(bad, 0, argv, &err), -1, "empty body refused");
+	memset(many, 0, sizeof(many));	/* 200 empty words */
+	buf_reset(&err);
+	T_EQ(ctl_req_split(many, sizeof(many), argv, &err), -1,
+	    "too many words refused");
+	buf_add_u8(&err, 0);
+	T_OK(strstr((char *)err.data, "too many") != NULL, "says too many");
+	buf_free(&err);
+}
+
+/* Found by fuzz_ctl_req: a request of exactly CTL_MAX_ARGS words ending
+ * in a flag made argv_remove() read argv[CTL_MAX_ARGS], past the
+ * daemon's array (an ASan build reports it; here the result is
+ * checked). */
+static void
+test_flag_take_full(void)
+{
+	char	*argv[CTL_MAX_ARGS];
+	int	 argc = CTL_MAX_ARGS;
+
+	for (int i = 0; i < CTL_MAX_ARGS - 1; i++)
+		argv[i] = "x";
+	argv[CTL_MAX_ARGS - 1] = "--json";
+	T_EQ(ctl_flag_take(&argc, argv, "json"), 1, "last word --json taken");
+	T_EQ(argc, CTL_MAX_ARGS - 1, "one word fewer");
+	T_OK(argv[argc] == NULL, "argv stays NULL-terminated");
+	argv[0] = "--forward";
+	T_EQ(ctl_flag_take(&argc, argv, "forward"), 1, "first word taken");
+	T_OK(argc == CTL_MAX_ARGS - 2 && strcmp(argv[0], "x") == 0 &&
+	    argv[argc] == NULL, "the rest moved down");
+}
+
 int
 main(void)
 {
+	test_req_split();
+	test_flag_take_full();
 	test_suggest();
 	test_groups();
 	test_fmt();

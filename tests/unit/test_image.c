@@ -487,6 +487,10 @@ test_versions(void)
 		{ "1.2.", 0 }, { "1.2-", 0 }, { "1.2-RC1", 0 }, { "01", 0 },
 		{ "1.2-abcdefghijklmnop", 0 }, { "1234567890", 0 },
 		{ "1 2", 0 }, { "-rc1", 0 }, { "1.2-rc_1", 0 },
+		{ "999999999", 1 },
+		/* found by fuzz_image: 20 digits overflowed the long the
+		 * digits were summed in before the length was checked */
+		{ "1.21344390277134439068", 0 },
 	};
 
 	for (size_t i = 0; i < nitems(v); i++) {

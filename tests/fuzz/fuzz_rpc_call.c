@@ -1,0 +1,80 @@
+/*
+ * fuzz_rpc_call.c — an ONC RPC record body as the NFS server takes it
+ * apart: the call header, the AUTH_SYS credential and the argument walk
+ * of every NFS3, MOUNT3, portmapper, NLM4 and NSM procedure
+ * (export/nfs_xdr.c), then, for what the walk passes, the libnfs
+ * decoder the server runs next (export/nfs3.c, nfs_mnt.c, nfs_rpc.c).
+ * The walk exists so that libnfs never sees a record it would read
+ * past: a record the walk passes that libnfs cannot decode breaks that
+ * promise (the server's "cannot happen" branches), so it aborts here.
+ */
+#include "export/nfs_int.h"
+#include "tests/fuzz/fuzz.h"
+
+/* the NFS3 argument decoders, by procedure, as in export/nfs3.c
+ * (WRITE is decoded in place by nfs3.c's own dec_write) */
+static const zdrproc_t nfs3_dec[] = {
+	NULL,
+	(zdrproc_t)zdr_GETATTR3args, (zdrproc_t)zdr_SETATTR3args,
+	(zdrproc_t)zdr_LOOKUP3args, (zdrproc_t)zdr_ACCESS3args,
+	(zdrproc_t)zdr_READLINK3args, (zdrproc_t)zdr_READ3args,
+	NULL,
+	(zdrproc_t)zdr_CREATE3args, (zdrproc_t)zdr_MKDIR3args,
+	(zdrproc_t)zdr_SYMLINK3args, (zdrproc_t)zdr_MKNOD3args,
+	(zdrproc_t)zdr_REMOVE3args, (zdrproc_t)zdr_RMDIR3args,
+	(zdrproc_t)zdr_RENAME3args, (zdrproc_t)zdr_LINK3args,
+	(zdrproc_t)zdr_READDIR3args, (zdrproc_t)zdr_READDIRPLUS3args,
+	(zdrproc_t)zdr_FSSTAT3args, (zdrproc_t)zdr_FSINFO3args,
+	(zdrproc_t)zdr_PATHCONF3args, (zdrproc_t)zdr_COMMIT3args,
+};
+
+static void
+decode(const struct nfs_callhdr *h, uint8_t *p, size_t n)
+{
+	static union {
+		uint64_t	align;
+		uint8_t		b[4096];
+	} args;
+	zdrproc_t	 dec = NULL;
+	char		*path = NULL;
+	ZDR		 z;
+	int		 ok = 1;
+
+	memset(&args, 0, sizeof(args));
+	zdrmem_create(&z, (char *)p + h->argoff, (uint32_t)(n - h->argoff),
+	    ZDR_DECODE);
+	if (h->prog == NFS_PROG_NFS && h->vers == 3 &&
+	    h->proc < sizeof(nfs3_dec) / sizeof(nfs3_dec[0]))
+		dec = nfs3_dec[h->proc];
+	else if (h->prog == NFS_PROG_PMAP && h->vers == 2 && h->proc >= 1 &&
+	    h->proc <= 3)
+		dec = (zdrproc_t)zdr_pmap2_mapping;
+	if (dec != NULL)
+		ok = dec(&z, &args);
+	else if (h->prog == NFS_PROG_MOUNT && h->vers == 3 &&
+	    (h->proc == MOUNT3_MNT || h->proc == MOUNT3_UMNT))
+		ok = zdr_dirpath(&z, &path) && path != NULL;
+	zdr_destroy(&z);
+	if (!ok)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	struct nfs_callhdr	h;
+	struct nfs_cred		c;
+	uint8_t			*p;
+
+	/* an exact-size copy: a read past the record is an ASan error */
+	if ((p = malloc(n ? n : 1)) == NULL)
+		abort();
+	memcpy(p, d, n);
+	if (nfs_xdr_callhdr(p, n, &h) == 0) {
+		(void)nfs_xdr_cred(&h, &c);
+		if (nfs_xdr_args_ok(&h, p, n) == NFS_ARGS_OK)
+			decode(&h, p, n);
+	}
+	free(p);
+	return 0;
+}
