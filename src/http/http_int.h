@@ -26,5 +26,11 @@ void	http_prom_label_value(struct buf *, const char *v);
  */
 void	http_prom_sample_u(struct buf *, const char *name, uint64_t v, ...);
 void	http_prom_sample_f(struct buf *, const char *name, double v, ...);
+/* A metric with one unlabeled sample: its HELP/TYPE lines and the sample
+ * under the same name. */
+void	http_prom_one_u(struct buf *, const char *name, const char *type,
+	    const char *help, uint64_t v);
+void	http_prom_one_f(struct buf *, const char *name, const char *type,
+	    const char *help, double v);
 
 #endif

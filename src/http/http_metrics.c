@@ -34,10 +34,9 @@ m_software(struct buf *b)
 	    "started from (none without duonas-boot).");
 	http_prom_sample_u(b, "duonas_software_info", 1, "version",
 	    dimg_version(), "slot", dimg_slot(), "head", dd.me->name, NULL);
-	http_prom_head(b, "duonas_uptime_seconds", "gauge",
-	    "Seconds since this duonasd started.");
-	http_prom_sample_f(b, "duonas_uptime_seconds",
-	    (double)(now_ms() - dd.start_ms) / 1000.0, NULL);
+	http_prom_one_f(b, "duonas_uptime_seconds", "gauge",
+	    "Seconds since this duonasd started.",
+	    (double)(now_ms() - dd.start_ms) / 1000.0);
 }
 
 static void
@@ -51,29 +50,22 @@ m_ha(struct buf *b)
 	for (int i = 0; i < HA_STA_COUNT; i++)
 		http_prom_sample_u(b, "duonas_ha_state", f->state == (1u << i),
 		    "state", ha_fsm_state_name(1u << i), NULL);
-	http_prom_head(b, "duonas_ha_state_transitions_total", "counter",
-	    "HA state changes since start.");
-	http_prom_sample_u(b, "duonas_ha_state_transitions_total", f->nchanges,
-	    NULL);
+	http_prom_one_u(b, "duonas_ha_state_transitions_total", "counter",
+	    "HA state changes since start.", f->nchanges);
 	http_prom_head(b, "duonas_ha_transitions_total", "counter",
 	    "HA state table rows taken, by named transition (NONE: an "
 	    "action without a state change).");
 	for (int i = 0; i < HA_TR_COUNT; i++)
 		http_prom_sample_u(b, "duonas_ha_transitions_total", f->ntr[i],
 		    "transition", ha_fsm_tr_name((enum ha_tr)i), NULL);
-	http_prom_head(b, "duonas_ha_events_ignored_total", "counter",
-	    "HA events that had no row in the state table.");
-	http_prom_sample_u(b, "duonas_ha_events_ignored_total", f->nignored,
-	    NULL);
-	http_prom_head(b, "duonas_ha_actions_failed_total", "counter",
-	    "HA state machine actions that failed (the state did not "
-	    "change).");
-	http_prom_sample_u(b, "duonas_ha_actions_failed_total", f->nfailed,
-	    NULL);
-	http_prom_head(b, "duonas_ha_state_changed_timestamp_seconds", "gauge",
-	    "Wall-clock time of the last HA state change (0: none yet).");
-	http_prom_sample_f(b, "duonas_ha_state_changed_timestamp_seconds",
-	    (double)f->changed_wall_ms / 1000.0, NULL);
+	http_prom_one_u(b, "duonas_ha_events_ignored_total", "counter",
+	    "HA events that had no row in the state table.", f->nignored);
+	http_prom_one_u(b, "duonas_ha_actions_failed_total", "counter",
+	    "HA state machine actions that failed (the state did not change).",
+	    f->nfailed);
+	http_prom_one_f(b, "duonas_ha_state_changed_timestamp_seconds", "gauge",
+	    "Wall-clock time of the last HA state change (0: none yet).",
+	    (double)f->changed_wall_ms / 1000.0);
 	/* the durations exist only once measured (no HELP without a
 	 * sample) */
 	ha_last_durations(&tk, &gb);
@@ -91,10 +83,9 @@ m_ha(struct buf *b)
 		http_prom_sample_f(b, "duonas_ha_last_giveback_seconds",
 		    (double)gb / 1000.0, NULL);
 	}
-	http_prom_head(b, "duonas_ha_peer_alive", "gauge",
-	    "1 while the peer head is alive by the heartbeats.");
-	http_prom_sample_u(b, "duonas_ha_peer_alive", ha_peer_alive() != 0,
-	    NULL);
+	http_prom_one_u(b, "duonas_ha_peer_alive", "gauge",
+	    "1 while the peer head is alive by the heartbeats.",
+	    ha_peer_alive() != 0);
 }
 
 static void
@@ -185,11 +176,9 @@ m_heartbeat(struct buf *b)
 	char			 ch[16];
 	int			 disk;
 
-	http_prom_head(b, "duonas_heartbeat_sent_total", "counter",
-	    "Heartbeats this head has sent on the link (one per interval, "
-	    "on every path).");
-	http_prom_sample_u(b, "duonas_heartbeat_sent_total", ha_mon_sent(),
-	    NULL);
+	http_prom_one_u(b, "duonas_heartbeat_sent_total", "counter",
+	    "Heartbeats this head has sent on the link (one per interval, on "
+	    "every path).", ha_mon_sent());
 #define CHAN(i)	(disk ? "disk" :					\
 	    (snprintf(ch, sizeof(ch), "path%d", (i)), ch))
 	http_prom_head(b, "duonas_heartbeat_channel_good", "gauge",
@@ -287,15 +276,12 @@ m_nfs(struct buf *b)
 		http_prom_sample_u(b, "duonas_nfs_request_errors_total",
 		    s.errors, "procedure", name, NULL);
 	nfs_io_stats(&rb, &wb, &conns);
-	http_prom_head(b, "duonas_nfs_read_bytes_total", "counter",
-	    "File data bytes returned by successful NFSv3 READ calls.");
-	http_prom_sample_u(b, "duonas_nfs_read_bytes_total", rb, NULL);
-	http_prom_head(b, "duonas_nfs_written_bytes_total", "counter",
-	    "File data bytes stored by successful NFSv3 WRITE calls.");
-	http_prom_sample_u(b, "duonas_nfs_written_bytes_total", wb, NULL);
-	http_prom_head(b, "duonas_nfs_connections", "gauge",
-	    "Open NFS (TCP) client connections.");
-	http_prom_sample_u(b, "duonas_nfs_connections", (uint64_t)conns, NULL);
+	http_prom_one_u(b, "duonas_nfs_read_bytes_total", "counter",
+	    "File data bytes returned by successful NFSv3 READ calls.", rb);
+	http_prom_one_u(b, "duonas_nfs_written_bytes_total", "counter",
+	    "File data bytes stored by successful NFSv3 WRITE calls.", wb);
+	http_prom_one_u(b, "duonas_nfs_connections", "gauge",
+	    "Open NFS (TCP) client connections.", (uint64_t)conns);
 }
 
 static void
@@ -304,16 +290,12 @@ m_smb(struct buf *b)
 	int shares, up, restarts;
 
 	smb_stats(&shares, &up, &restarts);
-	http_prom_head(b, "duonas_smb_shares", "gauge",
-	    "SMB shares configured on this head.");
-	http_prom_sample_u(b, "duonas_smb_shares", (uint64_t)shares, NULL);
-	http_prom_head(b, "duonas_smb_smbd_up", "gauge",
-	    "1 while smbd runs.");
-	http_prom_sample_u(b, "duonas_smb_smbd_up", (uint64_t)up, NULL);
-	http_prom_head(b, "duonas_smb_smbd_restarts_total", "counter",
-	    "smbd deaths seen (each is restarted).");
-	http_prom_sample_u(b, "duonas_smb_smbd_restarts_total",
-	    (uint64_t)restarts, NULL);
+	http_prom_one_u(b, "duonas_smb_shares", "gauge",
+	    "SMB shares configured on this head.", (uint64_t)shares);
+	http_prom_one_u(b, "duonas_smb_smbd_up", "gauge", "1 while smbd runs.",
+	    (uint64_t)up);
+	http_prom_one_u(b, "duonas_smb_smbd_restarts_total", "counter",
+	    "smbd deaths seen (each is restarted).", (uint64_t)restarts);
 }
 
 static void
@@ -325,32 +307,23 @@ m_pso(struct buf *b)
 	if (dd.monitor)
 		return;
 	pso_stats_get(&st);
-	http_prom_head(b, "duonas_pso_objects", "gauge",
-	    "Objects in this head's PSO store.");
-	http_prom_sample_u(b, "duonas_pso_objects", st.objects, NULL);
-	http_prom_head(b, "duonas_pso_locks_held", "gauge", "PSO locks held.");
-	http_prom_sample_u(b, "duonas_pso_locks_held", st.locks_held, NULL);
-	http_prom_head(b, "duonas_pso_lock_waiters", "gauge",
-	    "Callers waiting for a PSO lock.");
-	http_prom_sample_u(b, "duonas_pso_lock_waiters", st.lock_waiters, NULL);
-	http_prom_head(b, "duonas_pso_writes_total", "counter",
-	    "PSO writes committed by this head.");
-	http_prom_sample_u(b, "duonas_pso_writes_total", st.writes, NULL);
-	http_prom_head(b, "duonas_pso_replicated_in_total", "counter",
-	    "PSO writes applied from the peer.");
-	http_prom_sample_u(b, "duonas_pso_replicated_in_total", st.repl_applied,
-	    NULL);
-	http_prom_head(b, "duonas_pso_conflicts_total", "counter",
-	    "PSO records resolved by a resync with the peer.");
-	http_prom_sample_u(b, "duonas_pso_conflicts_total", st.conflicts, NULL);
-	http_prom_head(b, "duonas_pso_synced", "gauge",
-	    "1 when the PSO store is in sync with the peer.");
-	http_prom_sample_u(b, "duonas_pso_synced", st.synced != 0, NULL);
-	http_prom_head(b, "duonas_pso_store_ok", "gauge",
+	http_prom_one_u(b, "duonas_pso_objects", "gauge",
+	    "Objects in this head's PSO store.", st.objects);
+	http_prom_one_u(b, "duonas_pso_locks_held", "gauge", "PSO locks held.",
+	    st.locks_held);
+	http_prom_one_u(b, "duonas_pso_lock_waiters", "gauge",
+	    "Callers waiting for a PSO lock.", st.lock_waiters);
+	http_prom_one_u(b, "duonas_pso_writes_total", "counter",
+	    "PSO writes committed by this head.", st.writes);
+	http_prom_one_u(b, "duonas_pso_replicated_in_total", "counter",
+	    "PSO writes applied from the peer.", st.repl_applied);
+	http_prom_one_u(b, "duonas_pso_conflicts_total", "counter",
+	    "PSO records resolved by a resync with the peer.", st.conflicts);
+	http_prom_one_u(b, "duonas_pso_synced", "gauge",
+	    "1 when the PSO store is in sync with the peer.", st.synced != 0);
+	http_prom_one_u(b, "duonas_pso_store_ok", "gauge",
 	    "1 when this head's PSO store is intact (not damaged, lost or "
-	    "behind).");
-	http_prom_sample_u(b, "duonas_pso_store_ok", st.store == PSO_STORE_OK,
-	    NULL);
+	    "behind).", st.store == PSO_STORE_OK);
 }
 
 static void
@@ -359,27 +332,21 @@ m_config(struct buf *b)
 	struct ctcm_counters k;
 
 	ctcm_counters_get(&k);
-	http_prom_head(b, "duonas_config_generation", "gauge",
-	    "The newest committed configuration generation this head knows.");
-	http_prom_sample_u(b, "duonas_config_generation", k.generation, NULL);
-	http_prom_head(b, "duonas_config_installed_generation", "gauge",
-	    "The configuration generation this head runs (0 in MONITOR).");
-	http_prom_sample_u(b, "duonas_config_installed_generation", k.installed,
-	    NULL);
-	http_prom_head(b, "duonas_config_commits_total", "counter",
-	    "Configuration transactions this head committed.");
-	http_prom_sample_u(b, "duonas_config_commits_total", k.commits, NULL);
-	http_prom_head(b, "duonas_config_aborts_total", "counter",
-	    "Configuration transactions this head aborted.");
-	http_prom_sample_u(b, "duonas_config_aborts_total", k.aborts, NULL);
-	http_prom_head(b, "duonas_config_push_failures_total", "counter",
-	    "Committed configurations the peer did not take.");
-	http_prom_sample_u(b, "duonas_config_push_failures_total",
-	    k.push_failures, NULL);
-	http_prom_head(b, "duonas_config_replica_writes_total", "counter",
-	    "Configuration replica images written to LUNs by this head.");
-	http_prom_sample_u(b, "duonas_config_replica_writes_total",
-	    k.replica_writes, NULL);
+	http_prom_one_u(b, "duonas_config_generation", "gauge",
+	    "The newest committed configuration generation this head knows.",
+	    k.generation);
+	http_prom_one_u(b, "duonas_config_installed_generation", "gauge",
+	    "The configuration generation this head runs (0 in MONITOR).",
+	    k.installed);
+	http_prom_one_u(b, "duonas_config_commits_total", "counter",
+	    "Configuration transactions this head committed.", k.commits);
+	http_prom_one_u(b, "duonas_config_aborts_total", "counter",
+	    "Configuration transactions this head aborted.", k.aborts);
+	http_prom_one_u(b, "duonas_config_push_failures_total", "counter",
+	    "Committed configurations the peer did not take.", k.push_failures);
+	http_prom_one_u(b, "duonas_config_replica_writes_total", "counter",
+	    "Configuration replica images written to LUNs by this head.",
+	    k.replica_writes);
 }
 
 void

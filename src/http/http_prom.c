@@ -89,3 +89,19 @@ http_prom_sample_f(struct buf *b, const char *name, double v, ...)
 	else
 		buf_printf(b, " %.9g\n", v);
 }
+
+void
+http_prom_one_u(struct buf *b, const char *name, const char *type,
+    const char *help, uint64_t v)
+{
+	http_prom_head(b, name, type, help);
+	http_prom_sample_u(b, name, v, NULL);
+}
+
+void
+http_prom_one_f(struct buf *b, const char *name, const char *type,
+    const char *help, double v)
+{
+	http_prom_head(b, name, type, help);
+	http_prom_sample_f(b, name, v, NULL);
+}

@@ -95,6 +95,12 @@ main(void)
 	T_OK(is(&b, "i +Inf\n"), "infinity");
 	http_prom_sample_f(&b, "n", NAN, NULL);
 	T_OK(is(&b, "n NaN\n"), "not a number");
+	http_prom_one_u(&b, "duonas_g", "gauge", "G.", 7);
+	T_OK(is(&b, "# HELP duonas_g G.\n# TYPE duonas_g gauge\n"
+	    "duonas_g 7\n"), "one unlabeled sample with its HELP and TYPE");
+	http_prom_one_f(&b, "duonas_s_seconds", "gauge", "S.", 0.5);
+	T_OK(is(&b, "# HELP duonas_s_seconds S.\n# TYPE duonas_s_seconds "
+	    "gauge\nduonas_s_seconds 0.5\n"), "the same for a fraction");
 	http_prom_label_value(&b, "a\"b");
 	T_OK(is(&b, "a\\\"b"), "http_prom_label_value alone");
 	buf_free(&b);
