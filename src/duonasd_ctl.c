@@ -1330,7 +1330,6 @@ cmd_version(struct ctl_ctx *c, int argc, char **argv)
  * master.  docs/admin-protocol.md.
  */
 #define FWD_TIMEOUT_MS	600000		/* image upgrade runs that long */
-#define FWD_MAX_ARGS	64
 
 struct fwd_wait {
 	struct loop_wait	 w;
@@ -1412,8 +1411,9 @@ forward_cmd(int argc, char **argv, struct buf *out)
 
 struct fwd_job {
 	struct link_req	*rq;
-	uint8_t		*req;
-	size_t		 len;
+	char		*req;
+	char		*argv[CTL_MAX_ARGS];
+	int		 argc;
 	struct buf	 out;
 	int		 rc;
 };
@@ -1438,13 +1438,8 @@ static void *
 fwd_thread(void *arg)
 {
 	struct fwd_job	*j = arg;
-	char		*argv[FWD_MAX_ARGS];
-	int		 argc = 0;
 
-	for (size_t off = 0; off < j->len && argc < FWD_MAX_ARGS;
-	    off += strlen((char *)j->req + off) + 1)
-		argv[argc++] = (char *)j->req + off;
-	j->rc = ctl_dispatch(argc, argv, &j->out);
+	j->rc = ctl_dispatch(j->argc, j->argv, &j->out);
 	loop_call(fwd_reply_on_loop, j);
 	return NULL;
 }
@@ -1455,22 +1450,11 @@ fwd_rx(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 {
 	struct fwd_job	*j;
 	pthread_t	 t;
-	int		 nargs = 0;
 	char		 msg[160];
 
 	(void)type; (void)arg;
 	if (rq == NULL)
 		return;
-	for (size_t i = 0; i < len; i++)
-		nargs += p[i] == 0;
-	if (len == 0 || len > (1u << 20) || p[len - 1] != 0 ||
-	    nargs > FWD_MAX_ARGS) {
-		msg[0] = CTL_EX_USAGE;
-		snprintf(msg + 1, sizeof(msg) - 1, "duonas: malformed "
-		    "forwarded command\n");
-		link_reply(rq, msg, 1 + strlen(msg + 1));
-		return;
-	}
 	if (ha_opmode() != HA_OPMODE_MASTER) {
 		msg[0] = CTL_EX_NOTMASTER;
 		snprintf(msg + 1, sizeof(msg) - 1, "duonas: %s is not the "
@@ -1481,10 +1465,20 @@ fwd_rx(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->rq = rq;
-	j->req = xmalloc(len);
-	memcpy(j->req, p, len);
-	j->len = len;
 	buf_init(&j->out);
+	/* the same words as on the admin socket, cut the same way */
+	j->req = xmalloc(len + 1);
+	memcpy(j->req, p, len);
+	if (len > (1u << 20))
+		buf_printf(&j->out, "duonas: forwarded command too long\n");
+	if (len > (1u << 20) || (j->argc = ctl_req_split(j->req,
+	    (uint32_t)len, j->argv, &j->out)) < 0) {
+		j->rc = CTL_EX_USAGE;
+		fwd_reply_on_loop(j);
+		return;
+	}
+	log_info("ctl: running a command forwarded by the peer: %s",
+	    j->argv[0]);
 	if (pthread_create(&t, NULL, fwd_thread, j) != 0) {
 		j->rc = CTL_EX_FAIL;
 		buf_printf(&j->out, "duonas: the master cannot start a "
@@ -1493,8 +1487,6 @@ fwd_rx(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 		return;
 	}
 	pthread_detach(t);
-	log_info("ctl: running a command forwarded by the peer: %s",
-	    (const char *)p);
 }
 
 void
