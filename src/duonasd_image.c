@@ -60,6 +60,8 @@ static struct {
 	uint64_t	 good_since_ms;	/* DAC/DEGRADED since (loop) */
 	uint64_t	 factory_next_ms;
 	_Atomic int	 factory_busy;
+	_Atomic int	 factory_done;	/* the cluster names an image: no
+					 * preferred image is ever removed */
 	_Atomic int	 reexec;	/* exec the loader after the stop */
 	_Atomic int	 restarting;
 	struct event	*tick;
@@ -409,9 +411,8 @@ prefer_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 }
 
 struct progress {
-	struct ctl_ctx	*c;
-	uint64_t	 t0_us, last_us;
-	uint64_t	 total;
+	struct ctl_ctx	*c;		/* NULL: no progress lines */
+	uint64_t	 last_us;
 };
 
 /* The store write under way, for image status --json (the CLI's
@@ -426,7 +427,6 @@ upload_progress(uint64_t done, uint64_t total, void *arg)
 
 	atomic_store(&up_total, total);
 	atomic_store(&up_done, done);
-	p->total = total;
 	if (p->c == NULL || now - p->last_us < 500000)
 		return;
 	p->last_us = now;
@@ -535,8 +535,12 @@ factory_thread(void *arg)
 
 	(void)arg;
 	memset(&a, 0, sizeof(a));
-	if (section_now(&s, NULL, e, sizeof(e)) < 0 || s.preferred.set)
+	if (section_now(&s, NULL, e, sizeof(e)) < 0)
 		goto out;
+	if (s.preferred.set) {
+		atomic_store(&im.factory_done, 1);
+		goto out;
+	}
 	if (slot_read_image(im.bi.dir, im.bi.slot, &data, &len, e,
 	    sizeof(e)) < 0) {
 		log_warnx("image: factory initialisation: %s", e);
@@ -551,9 +555,11 @@ factory_thread(void *arg)
 		goto out;
 	rc = ctcm_txn_run(prefer_edit, &a, "duonasd", "image factory "
 	    "initialisation", 0, res);
-	if (rc == 0)
+	if (rc == 0) {
+		atomic_store(&im.factory_done, 1);
 		log_info("image: factory initialisation: %s is the preferred "
 		    "image: %s", a.info.m.version, res->msg);
+	}
 	else
 		log_warnx("image: factory initialisation: %s", res->msg);
 out:
@@ -561,6 +567,18 @@ out:
 	free(res);
 	atomic_store(&im.factory_busy, 0);
 	return NULL;
+}
+
+/* A detached thread running fn (blocking work off the loop). */
+static int
+start_thread(void *(*fn)(void *))
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, fn, NULL) != 0)
+		return -1;
+	pthread_detach(t);
+	return 0;
 }
 
 /* ---- restart through duonas-boot ---------------------------------------- */
@@ -700,7 +718,6 @@ restart_req_cb(uint8_t type, const uint8_t *p, size_t len,
 	struct boot_sec	 s;
 	char		 e[256], reply[300];
 	int		 ok = 0;
-	pthread_t	 t;
 
 	(void)type; (void)arg;
 	if (len != IMG_DIGEST_LEN)
@@ -717,10 +734,9 @@ restart_req_cb(uint8_t type, const uint8_t *p, size_t len,
 		    im.cfg->heads[im.self].name);
 	else if (atomic_load(&im.restarting))
 		snprintf(e, sizeof(e), "a restart is under way");
-	else if (pthread_create(&t, NULL, peer_restart_thread, NULL) != 0)
+	else if (start_thread(peer_restart_thread) < 0)
 		snprintf(e, sizeof(e), "cannot start a thread");
 	else {
-		pthread_detach(t);
 		ok = 1;
 		snprintf(e, sizeof(e), "restarting");
 	}
@@ -873,17 +889,6 @@ offer_thread(void *arg)
 }
 
 static int
-start_thread(void *(*fn)(void *))
-{
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, fn, NULL) != 0)
-		return -1;
-	pthread_detach(t);
-	return 0;
-}
-
-static int
 sw_hold(const char *peer, int master)
 {
 	struct sw_string	p;
@@ -936,19 +941,12 @@ sw_hold(const char *peer, int master)
 
 /* ---- the tick: good, factory initialisation ---------------------------- */
 
-static void *
+static void
 factory_start(void)
 {
-	pthread_t t;
-
-	if (atomic_exchange(&im.factory_busy, 1))
-		return NULL;
-	if (pthread_create(&t, NULL, factory_thread, NULL) != 0) {
+	if (!atomic_exchange(&im.factory_busy, 1) &&
+	    start_thread(factory_thread) < 0)
 		atomic_store(&im.factory_busy, 0);
-		return NULL;
-	}
-	pthread_detach(t);
-	return NULL;
 }
 
 /* The cold-start hint (<statedir>/image/adopt) is needed only until
@@ -1005,8 +1003,8 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 			    .version = im.bi.version);
 		}
 	}
-	if (im.booted && ha_opmode() == HA_OPMODE_MASTER &&
-	    now >= im.factory_next_ms) {
+	if (im.booted && !atomic_load(&im.factory_done) &&
+	    ha_opmode() == HA_OPMODE_MASTER && now >= im.factory_next_ms) {
 		im.factory_next_ms = now + FACTORY_RETRY_MS;
 		factory_start();
 	}
