@@ -259,16 +259,7 @@ export_dir_check(struct ctl_ctx *c, const char *path, int force)
 	const struct cfg_lun *l = NULL;
 
 	ctcm_ctl_snap_cfg(cf, &self);
-	for (int i = 0; i < cf->nluns; i++) {
-		const char	*root = cf->luns[i].mode == CFG_LUN_EXT4 ?
-				    cf->luns[i].mountpoint : cf->luns[i].data;
-		size_t		 rl = strlen(root);
-
-		if (rl > 0 && strncmp(path, root, rl) == 0 &&
-		    (path[rl] == 0 || path[rl] == '/'))
-			l = &cf->luns[i];
-	}
-	if (l == NULL)
+	if ((l = ctcm_lun_of_path(cf, path)) == NULL)
 		goto out;	/* the transaction names that problem */
 	if (l->mode == CFG_LUN_EXT4) {
 		/* mounted here: st_dev differs from its parent's */

@@ -96,8 +96,8 @@ path_under(const char *path, const char *dir)
 	return path[n] == 0 || path[n] == '/' || (n == 1 && dir[0] == '/');
 }
 
-static const struct cfg_lun *
-lun_of_path(const struct cfg *c, const char *path)
+const struct cfg_lun *
+ctcm_lun_of_path(const struct cfg *c, const char *path)
 {
 	for (int i = 0; i < c->nluns; i++) {
 		const char *d = c->luns[i].mode == CFG_LUN_EXT4 ?
@@ -116,7 +116,7 @@ ctcm_check_export(const struct cfg *c, const struct ctcm_export *e,
 {
 	if (e->path[0] != '/')
 		return ERR("export path '%s' is not absolute", e->path);
-	if (lun_of_path(c, e->path) == NULL) {
+	if (ctcm_lun_of_path(c, e->path) == NULL) {
 		if (c->nluns == 0)
 			return ERR("export path %s: no LUN is configured "
 			    "(duonas lun add first)", e->path);

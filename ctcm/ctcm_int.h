@@ -336,6 +336,8 @@ int	ctcm_exports_parse(const char *text, struct ctcm_export **ep, int *np,
 /* Checks shared with the CLI: CIDR text, client spec, path under a LUN. */
 int	ctcm_check_cidr(const char *cidr, char *addr, size_t addrlen,
 	    int *prefix, char *err, size_t errlen);
+/* The LUN whose data directory (mountpoint) holds path, or NULL. */
+const struct cfg_lun *ctcm_lun_of_path(const struct cfg *, const char *path);
 int	ctcm_check_export(const struct cfg *, const struct ctcm_export *,
 	    char *err, size_t errlen);
 
