@@ -723,8 +723,8 @@ ha_mon_cluster_text(struct buf *b)
 {
 	const struct cfg_head	*me = &ha.cfg->heads[ha.self];
 	const struct cfg_head	*pe = &ha.cfg->heads[1 - ha.self];
-	char			 mine[HB_SWVER_MAX + 1] = "", col[2][160];
-	int			 n[2] = { 0, 0 };
+	char			 mine[HB_SWVER_MAX + 1] = "";
+	struct buf		 col[2];
 	int			 peer_serves = mon.seen &&
 				    mon.verdict == HB_PEER_ALIVE &&
 				    (mon.last.state & (HA_STA_DAC |
@@ -742,30 +742,25 @@ ha_mon_cluster_text(struct buf *b)
 	    "not heard");
 	buf_printf(b, "%-12s %-34s %s\n", "  software", mine,
 	    mon.seen ? mon.last.swver : "?");
-	col[0][0] = col[1][0] = 0;
+	buf_init(&col[0]);
+	buf_init(&col[1]);
 	for (int i = 0; i < ha.nluns; i++) {
-		enum ha_lun_st	st;
-		uint32_t	owner;
-		int		ok, w;
+		/* a LUN this head does not serve is the peer's when the
+		 * peer serves and it is placed there (this head does not
+		 * open the peer's LUNs) */
+		int w = ha_lun_here(i) ? 0 : peer_serves &&
+		    ha_lun_where(i) == 1 - ha.self ? 1 : -1;
 
-		/* this head knows its own reservations; a LUN it does not
-		 * serve is the peer's when the peer serves and it is placed
-		 * there (this head does not open it) */
-		ha_disk_get(i, &st, &owner, &ok);
-		if (owner == ha.self_id && atomic_load(&ha.luns[i].serving))
-			w = 0;
-		else if (peer_serves && ha_lun_where(i) == 1 - ha.self)
-			w = 1;
-		else
-			continue;
-		n[w] += snprintf(col[w] + n[w], sizeof(col[w]) - (size_t)n[w] >
-		    1 ? sizeof(col[w]) - (size_t)n[w] : 1, "%s%s",
-		    n[w] ? " " : "", ha.luns[i].cfg->name);
-		if (n[w] >= (int)sizeof(col[w]))
-			n[w] = (int)sizeof(col[w]) - 1;
+		if (w >= 0)
+			buf_printf(&col[w], "%s%s", col[w].len ? " " : "",
+			    ha.luns[i].cfg->name);
 	}
-	buf_printf(b, "%-12s %-34s %s\n", "  luns", col[0][0] ? col[0] : "-",
-	    col[1][0] ? col[1] : "-");
+	buf_printf(b, "%-12s %-34.*s %.*s\n", "  luns",
+	    col[0].len ? (int)col[0].len : 1, col[0].len ?
+	    (char *)col[0].data : "-", col[1].len ? (int)col[1].len : 1,
+	    col[1].len ? (char *)col[1].data : "-");
+	buf_free(&col[0]);
+	buf_free(&col[1]);
 }
 
 void
