@@ -1011,6 +1011,7 @@ struct ha_adm {
 	int		 held;
 	int		 settled;
 	int		 peer_owns;
+	int		 unreadable;	/* LUNs this head cannot read */
 	char		 why[160];
 };
 
@@ -1037,7 +1038,7 @@ ha_adm_on_loop(void *p)
 	ha_pair_states(&a->me, &a->peer);
 	a->held = ha_held_count();
 	a->settled = ha_settled();
-	a->peer_owns = ha_peer_owns_all();
+	a->peer_owns = ha_peer_owns_all(&a->unreadable);
 }
 
 int
@@ -1285,6 +1286,17 @@ head_release_all(struct ctl_ctx *c, const char *cmd, int tmo, int force)
 		ctl_printf(c, "%s: the peer (%s) has not reserved every "
 		    "LUN within %d ms\n", cmd, peer_name(a.peer), tmo);
 		return CTL_EX_FAIL;
+	}
+	if (a.unreadable > 0) {
+		/* a LUN whose disk fails here: its release could not be
+		 * written and its reservation cannot be read back */
+		ctl_printf(c, "%s: the peer (%s) reserved every LUN this "
+		    "head can read %lld ms after the release\n"
+		    "WARNING: %d LUN(s) cannot be read here (I/O errors, see "
+		    "duonas status): the peer takes them once this head's "
+		    "lease on them has run out; check there\n", cmd,
+		    peer_name(a.peer), ms, a.unreadable);
+		return CTL_EX_OK;
 	}
 	ctl_printf(c, "%s: the peer (%s) reserved every LUN %lld ms "
 	    "after the release\n", cmd, peer_name(a.peer), ms);

@@ -1954,16 +1954,26 @@ ha_settled(void)
 	return 1;
 }
 
-/* Every LUN is reserved by the peer (last reservation read). */
+/*
+ * Every LUN is reserved by the peer (last reservation read), except
+ * those whose private extent this head cannot read (I/O errors): their
+ * number goes to *unreadable, and they cannot be confirmed from here
+ * (the peer takes them once this head's lease on them has run out).
+ */
 int
-ha_peer_owns_all(void)
+ha_peer_owns_all(int *unreadable)
 {
+	*unreadable = 0;
 	for (int i = 0; i < ha.nluns; i++) {
 		enum ha_lun_st	st;
 		uint32_t	owner;
 		int		ok;
 
 		ha_disk_get(i, &st, &owner, &ok);
+		if (!ok && owner != ha.peer_id) {
+			(*unreadable)++;
+			continue;
+		}
 		if (owner != ha.peer_id)
 			return 0;
 	}

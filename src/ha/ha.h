@@ -164,7 +164,7 @@ int		 ha_held_count(void);
 /* 1 when what the current state wants is served, nothing else held. */
 int		 ha_settled(void);
 /* 1 when the peer holds the reservation of every LUN. */
-int		 ha_peer_owns_all(void);
+int		 ha_peer_owns_all(int *);
 /* This head's HA state and the peer's as last heard (HA_STA_* bits of
  * ha_fsm.h; *peer 0 when the peer is not heard alive). */
 void		 ha_pair_states(unsigned *me, unsigned *peer);
