@@ -4,12 +4,22 @@
 #   sudo ./quickstart.sh demo    install, build, start the two-head demo
 #                                (foreground; Ctrl-C stops it and removes
 #                                everything it created)
-#   sudo ./quickstart.sh test    install, build, run the whole test suite;
-#                                last line "N passed, N failed, N skipped"
+#   sudo ./quickstart.sh test    install, build, run the tests in three
+#                                phases: the whole suite (build/), the C
+#                                unit tests under valgrind memcheck
+#                                (build/), the whole suite built with
+#                                ASan+UBSan (build-san/); last line
+#                                "N passed, N failed, N skipped", the sum
+#                                of the three (each phase's own count
+#                                before it reads "N ok, N not ok")
 #
-# Options (after the mode): --sanitizers  build with ASan+UBSan (test mode)
-# Environment: DUONAS_BUILD (build directory, default ./build or
-# ./build-san), DUONAS_JOBS (make -j, default: number of CPUs).
+# Options after "test", one phase only: --plain (the suite), --valgrind
+# (the unit tests under memcheck), --sanitizers (the ASan+UBSan suite).
+# Environment: DUONAS_BUILD (build directory of the plain and valgrind
+# phases, default ./build; with --sanitizers alone, that phase's),
+# DUONAS_BUILD_SAN (the sanitizer phase's, default ./build-san),
+# DUONAS_JOBS (make -j, default: number of CPUs), DUONAS_FUZZ_SECONDS
+# (per fuzz target in the plain phase; the sanitizer phase: 0).
 set -u
 cd "$(dirname "$0")"
 TOP=$(pwd)
@@ -18,7 +28,7 @@ PKGS="build-essential autoconf automake libtool pkg-config \
 libevent-dev liblmdb-dev lmdb-utils libnfs-dev libnfs-utils libssl-dev \
 libmnl-dev libsystemd-dev libfuse3-dev fuse3 iproute2 procps psmisc e2fsprogs \
 util-linux kmod samba smbclient samba-testsuite passwd curl prometheus \
-systemd man-db clang libclang-rt-14-dev"
+systemd man-db clang libclang-rt-14-dev valgrind"
 
 die() { echo "quickstart: $*" >&2; exit 1; }
 
@@ -72,9 +82,13 @@ build() {	# build BUILDDIR CONFIGURE-ARGS...
 	make -C "$b" -s -j"$jobs" duonasd >/dev/null 2>&1 || true
 }
 
-summarize() {	# summarize BUILDDIR MAKE-RC: count ok/not ok lines in test logs
-	local b=$1 mrc=$2 pass=0 fail=0 skip=0 f trs res p n
-	for trs in $(find "$b/tests" "$b" -maxdepth 3 -name '*.trs' 2>/dev/null | sort -u); do
+# Totals over the phases run, for the one final line.
+T_PASS=0 T_FAIL=0 T_SKIP=0 T_TIMES=""
+
+summarize() {	# summarize PHASE MAKE-RC TRS...: count ok/not ok lines in test logs
+	local phase=$1 mrc=$2 pass=0 fail=0 skip=0 f trs res p n
+	shift 2
+	for trs in "$@"; do
 		f=${trs%.trs}.log
 		res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
 		p=$(grep -c '^ok ' "$f" 2>/dev/null); p=${p:-0}
@@ -84,40 +98,126 @@ summarize() {	# summarize BUILDDIR MAKE-RC: count ok/not ok lines in test logs
 		PASS) pass=$((pass + p)); [ "$p" -eq 0 ] && pass=$((pass + 1)) ;;
 		*) pass=$((pass + p)); fail=$((fail + n)); [ "$n" -eq 0 ] && fail=$((fail + 1)) ;;
 		esac
-		printf '%-6s %s (%d ok, %d not ok)\n' "$res" "${f#$b/}" "$p" "$n"
+		printf '%-10s %-6s %s (%d ok, %d not ok)\n' "$phase" "$res" \
+		    "${f#"$B"/}" "$p" "$n"
 	done
 	if [ "$mrc" -ne 0 ] && [ "$fail" -eq 0 ]; then
-		echo "quickstart: make check failed before running every test"
+		echo "quickstart: $phase: make failed before running every test"
 		fail=$((fail + 1))
 	fi
-	echo "$pass passed, $fail failed, $skip skipped"
-	[ "$fail" -eq 0 ]
+	# not in the "N passed, N failed" form: that is the last line's
+	echo "quickstart: $phase: $pass ok, $fail not ok, $skip skipped"
+	T_PASS=$((T_PASS + pass)) T_FAIL=$((T_FAIL + fail))
+	T_SKIP=$((T_SKIP + skip))
+}
+
+show_failed() {	# the end of each failed test's log
+	local f
+	for f in "$@"; do
+		grep -q '^not ok\|^FAIL' "$f" && { echo "---- $f"; tail -n 60 "$f"; }
+	done
+}
+
+suite() {	# suite PHASE BUILDDIR: make check there, then count
+	local phase=$1 mrc
+	B=$2
+	echo "quickstart: $phase: running the test suite in $B"
+	make -C "$B" -s -j1 check >"$B/check.out" 2>&1
+	mrc=$?
+	[ $mrc -ne 0 ] && tail -n 30 "$B/check.out"
+	show_failed $(find "$B" -name '*.log' -newer "$B/Makefile" -path '*tests*' \
+	    ! -path '*/tests/valgrind/*' | sort)
+	# the fuzz step (tests/fuzz/fuzz.sh, last in make check): its
+	# fuzz_TARGET_execs/crashes lines
+	[ -f "$B/tests/fuzz/fuzz.log" ] &&
+		grep -E '^(fuzz_[a-z0-9_]+=|SKIP)' "$B/tests/fuzz/fuzz.log"
+	summarize "$phase" "$mrc" $(find "$B/tests" "$B" -maxdepth 3 -name '*.trs' \
+	    ! -path '*/tests/valgrind/*' 2>/dev/null | sort -u)
+}
+
+timed() {	# timed PHASE CMD...: run CMD, note its wall time
+	local t0=$SECONDS
+	"${@:2}"
+	T_TIMES="$T_TIMES${T_TIMES:+, }$1 $((SECONDS - t0)) s"
+}
+
+phase_plain() {
+	build "$1" --enable-werror
+	suite plain "$1"
+}
+
+# The C unit test programs under valgrind memcheck (make check-valgrind,
+# tests/valgrind/run) in the plain build: an invalid access or a
+# definite/indirect leak fails the test.
+phase_valgrind() {
+	local mrc
+	B=$1
+	build "$B" --enable-werror
+	echo "quickstart: valgrind: the unit tests under memcheck in $B"
+	rm -rf "$B/tests/valgrind"
+	make -C "$B" -s check-valgrind >"$B/valgrind.out" 2>&1
+	mrc=$?
+	grep -v '^PASS' "$B/valgrind.out"
+	shopt -s nullglob
+	show_failed "$B"/tests/valgrind/*.log
+	summarize valgrind "$mrc" "$B"/tests/valgrind/*.trs
+	shopt -u nullglob
+}
+
+# The whole suite built with ASan+UBSan.  LeakSanitizer stays off for
+# the daemons (the tests kill them: what they hold at a kill is no leak)
+# and is on for the C test programs, which exit normally (LOG_COMPILER
+# in tests/Makefile.inc).  Every report goes to a file of its own under
+# BUILDDIR/sanitizer-reports/: a daemon's report would otherwise be lost
+# with the test's temporary directory when the test passes anyway (a
+# finding while it shuts down, in a head the test no longer asks); each
+# report is shown and counts as a failure.
+phase_san() {
+	local d=$1/sanitizer-reports f n=0
+	build "$1" --enable-werror --enable-sanitizers
+	rm -rf "$d"
+	mkdir -p "$d"
+	# the fuzz targets are ASan/UBSan builds already: the plain
+	# test run fuzzes, this one need not again
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:log_path=$d/asan \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$d/ubsan \
+	DUONAS_FUZZ_SECONDS=${DUONAS_FUZZ_SECONDS:-0} \
+	    suite sanitizers "$1"
+	for f in "$d"/*; do
+		[ -s "$f" ] || continue
+		echo "---- sanitizer report $f"
+		head -n 80 "$f"
+		n=$((n + 1))
+	done
+	if [ "$n" -gt 0 ]; then
+		echo "quickstart: sanitizers: $n report(s) in $d"
+		T_FAIL=$((T_FAIL + n))
+	fi
 }
 
 run_tests() {
-	local b=${DUONAS_BUILD:-$TOP/build} cfgargs=(--enable-werror)
-	if [ "${1:-}" = "--sanitizers" ]; then
-		b=${DUONAS_BUILD:-$TOP/build-san}
-		cfgargs+=(--enable-sanitizers)
-		export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
-		export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-		# the fuzz targets are ASan/UBSan builds already: the
-		# plain test run fuzzes, this one need not again
-		export DUONAS_FUZZ_SECONDS=${DUONAS_FUZZ_SECONDS:-0}
-	fi
-	build "$b" "${cfgargs[@]}"
-	echo "quickstart: running the test suite in $b"
-	make -C "$b" -s -j1 check >"$b/check.out" 2>&1
-	local mrc=$?
-	[ $mrc -ne 0 ] && tail -n 30 "$b/check.out"
-	for f in $(find "$b" -name '*.log' -newer "$b/Makefile" -path '*tests*' | sort); do
-		grep -q '^not ok\|^FAIL' "$f" && { echo "---- $f"; tail -n 60 "$f"; }
-	done
-	# the fuzz step (tests/fuzz/fuzz.sh, last in make check): its
-	# fuzz_TARGET_execs/crashes lines
-	[ -f "$b/tests/fuzz/fuzz.log" ] &&
-		grep -E '^(fuzz_[a-z0-9_]+=|SKIP)' "$b/tests/fuzz/fuzz.log"
-	summarize "$b" "$mrc"
+	local plain=${DUONAS_BUILD:-$TOP/build} san
+	san=${DUONAS_BUILD_SAN:-$TOP/build-san}
+	case "${1:-}" in
+	"")
+		timed plain phase_plain "$plain"
+		timed valgrind phase_valgrind "$plain"
+		timed sanitizers phase_san "$san" ;;
+	--plain) timed plain phase_plain "$plain" ;;
+	--valgrind) timed valgrind phase_valgrind "$plain" ;;
+	--sanitizers)
+		# one build directory named: this phase uses it
+		timed sanitizers phase_san "${DUONAS_BUILD_SAN:-${DUONAS_BUILD:-$TOP/build-san}}" ;;
+	*) usage ;;
+	esac
+	echo "quickstart: wall time: $T_TIMES"
+	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	[ "$T_FAIL" -eq 0 ]
+}
+
+usage() {
+	echo "usage: sudo ./quickstart.sh demo | test [--plain | --valgrind | --sanitizers]" >&2
+	exit 64
 }
 
 MODE=${1:-}
@@ -135,7 +235,6 @@ test)
 	run_tests "$@"
 	;;
 *)
-	echo "usage: sudo ./quickstart.sh demo | test [--sanitizers]" >&2
-	exit 64
+	usage
 	;;
 esac

@@ -8,7 +8,9 @@
  * Lifetime: only the worker holding a connection's epoll event closes
  * it (on EOF, error or bad input); others, and nfs_conn_close_local(),
  * just shutdown(2) the socket, which wakes that worker.  A connection
- * is freed (and its fd closed) when the last request holding it is done.
+ * is freed (and its fd closed) when the last reference goes: the event
+ * holder's, each request's, and the accepting thread's, which it keeps
+ * across the hand-off to the workers (nfs_conn_accept).
  *
  * Limits (nfs_conn_limits, from duonas.conf): connections per client
  * address and in total (at the total, the most stalled connection of
@@ -780,7 +782,10 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		nconns++;
 		npeak = MAX(npeak, nconns);
 		c->t_last = now_ms();
-		c->refs = 1;
+		/* one reference for the holder of the epoll event, one for
+		 * this thread until the hand-off below is done: once armed,
+		 * a worker may read, close and let go of c at once */
+		c->refs = 2;
 		pthread_mutex_init(&c->omtx, NULL);
 		if (conn_hook != NULL && c->local.ss_family != 0)
 			conn_hook(1, (struct sockaddr *)&c->local,
@@ -802,8 +807,6 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		    lim.max_conns, who, held, c->peertext, more);
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	/* log now: once armed, a worker may close and free c at once */
-	log_debug("nfs: connection from %s", c->peertext);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
 	ev.data.ptr = c;
@@ -813,8 +816,12 @@ nfs_conn_accept(int fd, const struct sockaddr *sa, socklen_t salen)
 		pthread_mutex_lock(&conn_mtx);
 		conn_unlink_locked(c);
 		pthread_mutex_unlock(&conn_mtx);
-		nfs_conn_unref(c);
-	}
+		nfs_conn_unref(c);		/* the holder's */
+	} else
+		log_debug("nfs: connection from %s", c->peertext);
+	/* ours: the last one when a worker has closed c already (its
+	 * descriptor is closed and c freed here then) */
+	nfs_conn_unref(c);
 }
 
 /* Shut down connections whose local address is addr (NULL: all): the

@@ -14,6 +14,7 @@
  * Modules hear of opmode changes through ha_opmode_register().
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,8 +65,13 @@ static enum ha_opmode	 pub_mode = HA_OPMODE_NONE;
 static int		 pub_alive = -1;
 static struct ha_ip	 ips[2 * CFG_MAX_VIPS];
 static int		 nips;
+/* The exports and their LUNs: written on the loop thread only
+ * (exports_map), read there without a lock, and by the file services'
+ * workers (exp_gate) under exps_lock, which exports_map holds only to
+ * swap in a complete new map. */
 static struct ha_exp	*exps;
 static int		 nexps;
+static pthread_rwlock_t	 exps_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct event	*reset_ev;
 static char		 fault_why[160];
 static uint64_t		 start_ms;
@@ -158,26 +164,42 @@ path_under(const char *path, const char *root)
 	return strncmp(path, root, n) == 0 && (path[n] == 0 || path[n] == '/');
 }
 
+struct exp_map {
+	struct ha_exp	*e;
+	int		 n;
+};
+
 static void
 exp_cb(uint32_t id, const char *path, void *arg)
 {
-	(void)arg;
-	exps = xrealloc(exps, (size_t)(nexps + 1) * sizeof(*exps));
-	exps[nexps].id = id;
-	exps[nexps].lun = -1;
+	struct exp_map *m = arg;
+
+	m->e = xrealloc(m->e, (size_t)(m->n + 1) * sizeof(*m->e));
+	m->e[m->n].id = id;
+	m->e[m->n].lun = -1;
 	for (int i = 0; i < ha.nluns; i++)
 		if (path_under(path, lun_data_root(ha.luns[i].cfg)))
-			exps[nexps].lun = i;
-	nexps++;
+			m->e[m->n].lun = i;
+	m->n++;
 }
 
+/* Rebuild the map of exports to LUNs.  The workers' gate goes on
+ * reading the old map until the new one is complete (never a map half
+ * built, nor an empty one in between, which would open every export),
+ * and the old one is freed only once no gate reads it. */
 static void
 exports_map(void)
 {
-	free(exps);
-	exps = NULL;
-	nexps = 0;
-	fsvc_export_foreach(exp_cb, NULL);
+	struct exp_map	 m = { NULL, 0 };
+	struct ha_exp	*old;
+
+	fsvc_export_foreach(exp_cb, &m);
+	pthread_rwlock_wrlock(&exps_lock);
+	old = exps;
+	exps = m.e;
+	nexps = m.n;
+	pthread_rwlock_unlock(&exps_lock);
+	free(old);
 	for (int i = 0; i < nexps; i++)
 		if (exps[i].lun >= 0 && !atomic_load(&ha.luns[exps[i].lun].serving))
 			fsvc_export_enable(exps[i].id, 0);
@@ -192,20 +214,23 @@ lun_gate_open(int i)
 }
 
 /* The file services' gate, run by their workers: may this export be
- * served right now?  Lock-free: the LUN's serving flag and lease
- * deadline are atomics. */
+ * served right now?  The LUN's serving flag and lease deadline are
+ * atomics; the map is read under exps_lock (shared: the workers do not
+ * wait for each other, only for a configuration change's swap). */
 static int
 exp_gate(uint32_t id, void *arg)
 {
+	int lun = -1;
+
 	(void)arg;
-	for (int i = 0; i < nexps; i++) {
-		if (exps[i].id != id)
-			continue;
-		if (exps[i].lun < 0)
-			return 1;
-		return lun_gate_open(exps[i].lun);
-	}
-	return 1;
+	pthread_rwlock_rdlock(&exps_lock);
+	for (int i = 0; i < nexps; i++)
+		if (exps[i].id == id) {
+			lun = exps[i].lun;
+			break;
+		}
+	pthread_rwlock_unlock(&exps_lock);
+	return lun < 0 ? 1 : lun_gate_open(lun);
 }
 
 static void

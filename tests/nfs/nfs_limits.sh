@@ -75,6 +75,14 @@ wait_line() {	# wait_line FILE REGEX SECONDS
 	echo "no '$2' in $1 after $3 s:"; cat "$1"; return 1
 }
 
+wait_until_log() {	# wait_until_log N REGEX SECONDS: N lines in the log
+	for _ in $(seq $(($3 * 10))); do
+		[ "$(grep -c "$2" "$T/log")" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "$(grep -c "$2" "$T/log") lines '$2' (want $1)"; return 1
+}
+
 status() {	# the connection line of a fresh status (SIGUSR1 -> log)
 	local before
 	before=$(grep -c 'connections:' "$T/log")
@@ -264,5 +272,21 @@ check "64 pipelined 1 MiB WRITEs x 256 pass with the defaults" \
     timeout 120 "$HOSTILE" write "$HOST_B" "$IP" "$PORT" "$T/rw" 256 64
 check "no limit was hit" status_has \
     'rejected 0, evicted 0, idle timeouts 0, record timeouts 0, budget closes 0, accept errors 0'
+check "server stops cleanly" stop
+
+# ---- 9. connections closed at once, debug logging on --------------------
+# a worker may read, close and free a connection the moment it is handed
+# over: the accepting thread, logging it, must not touch it after that
+# (the sanitizer build aborts on a use after free)
+churn() {	# churn N: connect and close at once, N times
+	for _ in $(seq "$1"); do
+		exec 3<>"/dev/tcp/$IP/$PORT" || return 1
+		exec 3>&-
+	done
+}
+check "server starts (debug logging)" start -d
+check "300 connections closed right after connecting" churn 300
+check "each one logged" wait_until_log 300 'nfs: connection from ' 10
+check "server still running" kill -0 "$PID"
 check "server stops cleanly" stop
 nfs_done
