@@ -302,6 +302,26 @@ peer_words(int rc, char *s, size_t n)
 		    ctcm_strerror(rc));
 }
 
+/* The replicas of the set that failed, for the answer: "; replica on
+ * LUN l0 failed: Input/output error, ..." (empty when none did).  The
+ * admin must learn which LUN and why, not only a count. */
+static void
+replica_failures(const struct ctcm_replica *rep, int setsize, char *s,
+    size_t n)
+{
+	size_t	len = 0;
+	int	nbad = 0;
+
+	s[0] = 0;
+	for (int i = 0; i < setsize && len + 1 < n; i++) {
+		if (!rep[i].in_set || rep[i].rc == 0)
+			continue;
+		len += (size_t)snprintf(s + len, n - len, "%s LUN %s: %s",
+		    nbad++ ? "," : "; failed replica(s):", rep[i].lun,
+		    ctcm_strerror(rep[i].rc));
+	}
+}
+
 /*
  * Write b (generation, value epoch = epoch set) to the replica set; with
  * a majority it is committed: push, install here.  0 committed (the
@@ -313,7 +333,7 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 {
 	struct buf	img;
 	int		ok = 0, need, setsize, rc;
-	char		err[512], peer[256] = "", local[640] = "";
+	char		err[512], peer[256] = "", local[640] = "", bad[256];
 
 	buf_init(&img);
 	ctcm_build_image(b, epoch, &img);
@@ -335,11 +355,12 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 	 * master's short cut (ctcm_sync_prepare) */
 	for (int i = 0; i < setsize; i++)
 		ctcm_state_seen(res->rep[i].gen, res->rep[i].epoch);
+	replica_failures(res->rep, setsize, bad, sizeof(bad));
 	if (ok < need) {
 		snprintf(res->msg, sizeof(res->msg), "only %d of %d "
 		    "configuration replicas hold generation %llu (need %d): "
-		    "not committed", ok, setsize, (unsigned long long)b->gen,
-		    need);
+		    "not committed%s", ok, setsize, (unsigned long long)b->gen,
+		    need, bad);
 		rc = CTCM_E_NOMAJORITY;
 		res->partial = ok > 0;
 		goto out;
@@ -379,8 +400,8 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 	res->gen = b->gen;
 	if (setsize > 0)
 		snprintf(res->msg, sizeof(res->msg), "generation %llu "
-		    "committed (%d of %d replicas%s)%s",
-		    (unsigned long long)b->gen, ok, setsize, peer, local);
+		    "committed (%d of %d replicas%s)%s%s",
+		    (unsigned long long)b->gen, ok, setsize, peer, local, bad);
 	else
 		snprintf(res->msg, sizeof(res->msg), "generation %llu "
 		    "committed (no LUN: on the heads only%s)%s",
