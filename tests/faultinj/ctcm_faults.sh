@@ -19,32 +19,6 @@ fi_init
 ctcm_cluster
 for d in a b c d e f g; do mkdir -p "$T_DIR/data0/$d"; done
 
-# fi_start_head HEAD: start_head with the shim, armed by $T_DIR/HEAD.fi
-fi_start_head() {
-	local h=$1
-	mkdir -p "$T_DIR/$h"
-	: >"$T_DIR/$h.fi"
-	env LD_PRELOAD="$FI_SO" DUONAS_FAULTINJ_CTL="$T_DIR/$h.fi" \
-	    DUONAS_FAULTINJ_STATS="$T_DIR/$h.fistats" \
-	    DUONAS_FAULTINJ_LOG="$T_DIR/$h.filog" \
-	    "$DUONASD" -d -c "$T_DIR/duonas.conf" -n "$h" >>"$T_DIR/$h.log" 2>&1 &
-	local pid=$!
-	T_PIDS+=("$pid")
-	eval "PID_$h=$pid"
-	wait_until 10 cli "$h" version
-}
-# arm HEAD RULES: replace HEAD's control-file rules (rename: atomic), then
-# wait until the daemon has loaded them (its stats file shows the rules)
-arm() {
-	printf '%s\n' "$2" | tr ';' '\n' >"$T_DIR/$1.fi.tmp"
-	mv "$T_DIR/$1.fi.tmp" "$T_DIR/$1.fi"
-	wait_until 5 armed "$1" "$2"
-}
-armed() {
-	local want; want=$(printf '%s' "$2" | tr ';' '\n' | grep -c .)
-	[ "$(grep -c '^rule ' "$T_DIR/$1.fistats" 2>/dev/null)" = "$want" ]
-}
-injected() { fi_injected "$T_DIR/$1.fistats"; }
 
 fi_start_head A && fi_start_head B && both_up; t_ok $? "cluster up, both heads under the shim"
 t_cmd "first commit" cli A export add "$T_DIR/data0/a"
@@ -52,41 +26,41 @@ g=$(gen_of A)
 t_eq "$(gen_of B)" "$g" "both heads at generation $g"
 
 # 1. every replica write fails: not committed, and said so
-arm A "fdatasync:from=1:errno=EIO:path=$T_DIR/lun"; t_ok $? "armed: every LUN's fdatasync on A fails"
+fi_arm A "fdatasync:from=1:errno=EIO:path=$T_DIR/lun"; t_ok $? "armed: every LUN's fdatasync on A fails"
 out=$(cli A export add "$T_DIR/data0/b" 2>&1); rc=$?
 t_ok $(( !(rc != 0) )) "commit with no replica written fails (rc $rc)"
 echo "# $out" | head -5
 echo "$out" | grep -q "not committed; failed replica(s): LUN l0: Input/output error, LUN l1: Input/output error, LUN l2: Input/output error"
 t_ok $? "the answer says not committed and names each replica and its error"
-t_ok $(( !($(injected A) >= 1) )) "the faults fired ($(injected A))"
+t_ok $(( !($(fi_injected_of A) >= 1) )) "the faults fired ($(fi_injected_of A))"
 t_eq "$(gen_of A) $(gen_of B)" "$g $g" "no head installed a new generation"
 t_eq "$(exports_of A | grep -c "data0/b$") $(exports_of B | grep -c "data0/b$")" "0 0" "the export is on neither head"
-arm A ""; t_ok $? "disarmed"
+fi_arm A ""; t_ok $? "disarmed"
 out=$(cli A export add "$T_DIR/data0/b" 2>&1); t_ok $? "the same commit once the disk works ($out)"
 g2=$(committed_gen "$out")
 wait_until 10 both_gen "$g2"; t_ok $? "both heads at $g2"
 wait_until 10 replicas_agree A; t_ok $? "every replica at one generation ($(replica_gens A))"
 
 # 2. one replica of three fails: a majority is durable
-arm A "fdatasync:from=1:errno=EIO:path=$T_DIR/lun0.img"
+fi_arm A "fdatasync:from=1:errno=EIO:path=$T_DIR/lun0.img"
 out=$(cli A export add "$T_DIR/data0/c" 2>&1); rc=$?
 t_eq "$rc" 0 "commit with one replica of three failing is committed"
 echo "# $out" | head -5
 echo "$out" | grep -q "failed replica(s): LUN l0: Input/output error$"
 t_ok $? "and the answer names the failed replica and its error"
-t_ok $(( !($(injected A) >= 1) )) "the fault fired"
-arm A ""
+t_ok $(( !($(fi_injected_of A) >= 1) )) "the fault fired"
+fi_arm A ""
 g3=$(committed_gen "$out")
 wait_until 10 both_gen "$g3"; t_ok $? "both heads at $g3"
 wait_until 15 replicas_agree A; t_ok $? "the array is repaired once the disk works ($(replica_gens A))"
 
 # 3. the master's state directory: rename, then fsync, fail with ENOSPC
 for call in rename fsync; do
-	arm A "$call:from=1:errno=ENOSPC:path=$T_DIR/A/state/ctcm"
+	fi_arm A "$call:from=1:errno=ENOSPC:path=$T_DIR/A/state/ctcm"
 	gb=$(gen_of A)
 	out=$(cli A export add "$T_DIR/data0/$([ $call = rename ] && echo d || echo e)" 2>&1); rc=$?
 	echo "# $call: $out" | head -5
-	t_ok $(( !($(injected A) >= 1) )) "$call on A's state directory: the fault fired"
+	t_ok $(( !($(fi_injected_of A) >= 1) )) "$call on A's state directory: the fault fired"
 	gc=$(committed_gen "$out")
 	if [ "$rc" -eq 0 ]; then
 		echo "$out" | grep -qi "local install failed"
@@ -96,7 +70,7 @@ for call in rename fsync; do
 		echo "$out" | grep -qi "no space"; t_ok $? "$call: the error names the cause"
 		t_eq "$(gen_of A) $(gen_of B)" "$gb $gb" "$call: nothing installed"
 	fi
-	arm A ""
+	fi_arm A ""
 	out=$(cli A export add "$T_DIR/data0/$([ $call = rename ] && echo f || echo g)" 2>&1)
 	t_ok $? "$call: the next commit once the fault is gone ($out)"
 	gn=$(committed_gen "$out")
@@ -106,15 +80,15 @@ for call in rename fsync; do
 done
 
 # 4. the slave's state directory: rename fails
-arm B "rename:from=1:errno=ENOSPC:path=$T_DIR/B/state/ctcm"
+fi_arm B "rename:from=1:errno=ENOSPC:path=$T_DIR/B/state/ctcm"
 gb=$(gen_of B)
 out=$(cli A export rm "$T_DIR/data0/g" 2>&1); rc=$?
 echo "# slave: $out" | head -5
-t_ok $(( !($(injected B) >= 1) )) "rename on B's state directory: the fault fired"
+t_ok $(( !($(fi_injected_of B) >= 1) )) "rename on B's state directory: the fault fired"
 t_eq "$rc" 0 "commit with the slave unable to install is committed (replicas + master)"
 echo "$out" | grep -q "peer could not install it"; t_ok $? "and says the peer could not install it"
 t_eq "$(stamp_gen B)" "$gb" "B's local copy stays at $gb"
-arm B ""
+fi_arm B ""
 gs=$(committed_gen "$out")
 wait_until 20 stamp_is B "$gs"; t_ok $? "B installs $gs by itself once the fault is gone"
 wait_until 10 both_gen "$gs"; t_ok $? "both heads agree at $gs"
@@ -126,11 +100,11 @@ lun_serving() {	# lun_serving HEAD LUN
 	    grep -o "{[^{}]*\"name\":\"$2\"[^{}]*}" | grep -q '"serving":true'
 }
 wait_until 10 lun_serving A l1; t_ok $? "A serves l1"
-arm A "pwrite:from=1:errno=EIO:path=$T_DIR/lun1.img"
+fi_arm A "pwrite:from=1:errno=EIO:path=$T_DIR/lun1.img"
 wait_until 15 eval '! lun_serving A l1'; t_ok $? "A stops serving l1 when its writes there fail"
 grep -q "lun l1.*write at offset.*Input/output error" "$T_DIR/A.log"
 t_ok $? "A's log names the LUN and the write error"
-t_ok $(( !($(injected A) >= 1) )) "the faults fired ($(injected A))"
-arm A ""
+t_ok $(( !($(fi_injected_of A) >= 1) )) "the faults fired ($(fi_injected_of A))"
+fi_arm A ""
 wait_until 30 eval 'lun_serving A l1 || lun_serving B l1'; t_ok $? "l1 is served again once the disk works"
 t_done

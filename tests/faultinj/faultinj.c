@@ -62,8 +62,13 @@
  *				  faultinj: pid 123: fsync(/x/y) -> EIO
  *				  (rule 1 "fsync:nth=2", call 2)
  *	DUONAS_FAULTINJ_STATS	rewritten (atomically) after each injected
- *				fault, each control-file load and at exit:
+ *				fault, each control-file load, at exit, and
+ *				by an intercepted call at most every 20 ms
+ *				when the match counts moved:
  *				  injected TOTAL
+ *				  loads L	(control-file loads so far: a
+ *						script that armed it waits
+ *						for L to grow)
  *				  rule N matched M injected I SPEC
  *
  * NOTES
@@ -124,9 +129,10 @@ struct rule {
 static pthread_mutex_t	mu = PTHREAD_MUTEX_INITIALIZER;
 static struct rule	rules[MAX_RULES];
 static int		nenv, nrules;	/* env rules first, then the file's */
-static long		total;
+static long		total, loads;
 static const char	*ctl_path, *log_path, *stats_path;
-static struct timespec	ctl_mtime, ctl_next;
+static struct timespec	ctl_mtime, ctl_next, stats_next;
+static int		stats_dirty;	/* counters moved since last written */
 static off_t		ctl_size = -1;
 static int		inited;
 
@@ -245,8 +251,8 @@ stats_write(void)
 
 	if (stats_path == NULL)
 		return;
-	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "injected %ld\n",
-	    total);
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "injected %ld\n"
+	    "loads %ld\n", total, loads);
 	for (i = 0; i < nrules && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n,
 		    "rule %d matched %ld injected %ld %s\n", i + 1,
@@ -416,6 +422,22 @@ rules_parse(char *text, int at, const char *src)
 	return at;
 }
 
+/* Has now passed *next?  Then *next = now + 20 ms. */
+static int
+due(const struct timespec *now, struct timespec *next)
+{
+	if (now->tv_sec < next->tv_sec || (now->tv_sec == next->tv_sec &&
+	    now->tv_nsec < next->tv_nsec))
+		return 0;
+	*next = *now;
+	next->tv_nsec += 20 * 1000000L;
+	if (next->tv_nsec >= 1000000000L) {
+		next->tv_sec++;
+		next->tv_nsec -= 1000000000L;
+	}
+	return 1;
+}
+
 /* With mu held: re-read the control file when it changed. */
 static void
 ctl_check(void)
@@ -429,15 +451,8 @@ ctl_check(void)
 	if (ctl_path == NULL)
 		return;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-	if (now.tv_sec < ctl_next.tv_sec || (now.tv_sec == ctl_next.tv_sec &&
-	    now.tv_nsec < ctl_next.tv_nsec))
+	if (!due(&now, &ctl_next))
 		return;
-	ctl_next = now;
-	ctl_next.tv_nsec += 20 * 1000000L;
-	if (ctl_next.tv_nsec >= 1000000000L) {
-		ctl_next.tv_sec++;
-		ctl_next.tv_nsec -= 1000000000L;
-	}
 	if (stat(ctl_path, &st) < 0) {
 		st.st_size = -1;
 		st.st_mtim.tv_sec = 0;
@@ -459,6 +474,7 @@ ctl_check(void)
 	}
 	buf[n] = 0;
 	nrules = rules_parse(buf, nenv, ctl_path);
+	loads++;
 	say("control file %s: %d rule(s) armed", ctl_path, nrules - nenv);
 	stats_write();
 }
@@ -587,6 +603,7 @@ decide(int call, int fd, const char *p1, const char *p2)
 		    (p2 == NULL || strstr(p2, r->path) == NULL))
 			continue;
 		r->matched++;
+		stats_dirty = 1;
 		fire = (r->nth > 0 && r->matched == r->nth) ||
 		    (r->from > 0 && r->matched >= r->from) ||
 		    (r->prob > 0 && rng_next(r) < r->prob);
@@ -602,8 +619,20 @@ decide(int call, int fd, const char *p1, const char *p2)
 		    call_name[call], name, p2 ? ", " : "", p2 ? p2 : "",
 		    errname(err), i + 1, r->spec, r->matched);
 	}
-	if (err != 0)
+	if (err != 0) {
 		stats_write();
+		stats_dirty = 0;
+	} else if (stats_dirty && stats_path != NULL) {
+		struct timespec now;
+
+		/* counts only: at most every 20 ms, so a test can read how
+		 * many calls an operation made while the program runs */
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		if (due(&now, &stats_next)) {
+			stats_write();
+			stats_dirty = 0;
+		}
+	}
 	pthread_mutex_unlock(&mu);
 	return err;
 }

@@ -35,3 +35,32 @@ fi_injected() { sed -n 's/^injected //p' "${1:-$FI_STATS}" 2>/dev/null; }
 fi_matched() {
 	sed -n "s/^rule $1 matched \([0-9]*\) .*/\1/p" "${2:-$FI_STATS}" 2>/dev/null
 }
+
+# ---- daemons (need lib.sh's cluster helpers) ----
+# fi_start_head HEAD: start_head with the shim, armed by $T_DIR/HEAD.fi
+fi_start_head() {
+	local h=$1
+	mkdir -p "$T_DIR/$h"
+	: >"$T_DIR/$h.fi"
+	env LD_PRELOAD="$FI_SO" DUONAS_FAULTINJ_CTL="$T_DIR/$h.fi" \
+	    DUONAS_FAULTINJ_STATS="$T_DIR/$h.fistats" \
+	    DUONAS_FAULTINJ_LOG="$T_DIR/$h.filog" \
+	    "$DUONASD" -d -c "$T_DIR/duonas.conf" -n "$h" >>"$T_DIR/$h.log" 2>&1 &
+	local pid=$!
+	T_PIDS+=("$pid")
+	eval "PID_$h=$pid"
+	wait_until 10 cli "$h" version
+}
+# fi_arm HEAD RULES: replace HEAD's control-file rules (rename: atomic),
+# then wait until the daemon has loaded them (the stats file's "loads"
+# grows; the daemon looks at the file within 20 ms of any write call, and
+# writes its disk heartbeat every 100 ms)
+fi_arm() {
+	local before; before=$(fi_loads "$1")
+	printf '%s\n' "$2" | tr ';' '\n' >"$T_DIR/$1.fi.tmp"
+	mv "$T_DIR/$1.fi.tmp" "$T_DIR/$1.fi"
+	wait_until 5 fi_loaded "$1" "${before:-0}"
+}
+fi_loads() { sed -n 's/^loads //p' "$T_DIR/$1.fistats" 2>/dev/null; }
+fi_loaded() { [ "$(fi_loads "$1")" -gt "$2" ] 2>/dev/null; }
+fi_injected_of() { fi_injected "$T_DIR/$1.fistats"; }	# fi_injected_of HEAD
