@@ -61,10 +61,11 @@
  *				instead of standard error:
  *				  faultinj: pid 123: fsync(/x/y) -> EIO
  *				  (rule 1 "fsync:nth=2", call 2)
- *	DUONAS_FAULTINJ_STATS	rewritten (atomically) after each injected
- *				fault, each control-file load, at exit, and
- *				by an intercepted call at most every 20 ms
- *				when the match counts moved:
+ *	DUONAS_FAULTINJ_STATS	rewritten (atomically) after each
+ *				matched call, each control-file load and at
+ *				exit (a test tool: a rule matching every
+ *				write of a busy program costs a file
+ *				rewrite per write):
  *				  injected TOTAL
  *				  loads L	(control-file loads so far: a
  *						script that armed it waits
@@ -131,8 +132,7 @@ static struct rule	rules[MAX_RULES];
 static int		nenv, nrules;	/* env rules first, then the file's */
 static long		total, loads;
 static const char	*ctl_path, *log_path, *stats_path;
-static struct timespec	ctl_mtime, ctl_next, stats_next;
-static int		stats_dirty;	/* counters moved since last written */
+static struct timespec	ctl_mtime, ctl_next;
 static off_t		ctl_size = -1;
 static int		inited;
 
@@ -582,7 +582,7 @@ decide(int call, int fd, const char *p1, const char *p2)
 	char		 tmp[PATH_MAX];
 	const char	*name = "";
 	struct rule	*r;
-	int		 i, err = 0, fire;
+	int		 i, err = 0, fire, matched = 0;
 
 	pthread_mutex_lock(&mu);
 	init_locked();
@@ -603,7 +603,7 @@ decide(int call, int fd, const char *p1, const char *p2)
 		    (p2 == NULL || strstr(p2, r->path) == NULL))
 			continue;
 		r->matched++;
-		stats_dirty = 1;
+		matched = 1;
 		fire = (r->nth > 0 && r->matched == r->nth) ||
 		    (r->from > 0 && r->matched >= r->from) ||
 		    (r->prob > 0 && rng_next(r) < r->prob);
@@ -619,20 +619,10 @@ decide(int call, int fd, const char *p1, const char *p2)
 		    call_name[call], name, p2 ? ", " : "", p2 ? p2 : "",
 		    errname(err), i + 1, r->spec, r->matched);
 	}
-	if (err != 0) {
+	/* Current after every matched call, so a test reads how many
+	 * calls an operation made without waiting for anything. */
+	if (matched)
 		stats_write();
-		stats_dirty = 0;
-	} else if (stats_dirty && stats_path != NULL) {
-		struct timespec now;
-
-		/* counts only: at most every 20 ms, so a test can read how
-		 * many calls an operation made while the program runs */
-		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
-		if (due(&now, &stats_next)) {
-			stats_write();
-			stats_dirty = 0;
-		}
-	}
 	pthread_mutex_unlock(&mu);
 	return err;
 }

@@ -62,5 +62,8 @@ fi_arm() {
 	wait_until 5 fi_loaded "$1" "${before:-0}"
 }
 fi_loads() { sed -n 's/^loads //p' "$T_DIR/$1.fistats" 2>/dev/null; }
-fi_loaded() { [ "$(fi_loads "$1")" -gt "$2" ] 2>/dev/null; }
+fi_loaded() {	# (an admin request makes an idle daemon write: it looks)
+	cli "$1" version >/dev/null 2>&1
+	[ "$(fi_loads "$1")" -gt "$2" ] 2>/dev/null
+}
 fi_injected_of() { fi_injected "$T_DIR/$1.fistats"; }	# fi_injected_of HEAD
