@@ -56,6 +56,14 @@
  *				starts a comment; an empty or absent file
  *				disarms it.  Write it with a rename (tmp file,
  *				then mv) so a reader never sees half a file.
+ *	DUONAS_FAULTINJ_CHILDREN
+ *				1: processes the armed one forks or runs
+ *				inject too (their stats go to STATS.PID).
+ *				By default only the process started with the
+ *				shim, and what it exec()s under the same pid
+ *				(duonas-boot -> duonasd), injects; the shim
+ *				sets DUONAS_FAULTINJ_OWNER to its pid for
+ *				that.
  *	DUONAS_FAULTINJ_LOG	append one line per injected fault (and each
  *				control-file load or syntax error) to FILE
  *				instead of standard error:
@@ -135,6 +143,12 @@ static const char	*ctl_path, *log_path, *stats_path;
 static struct timespec	ctl_mtime, ctl_next;
 static off_t		ctl_size = -1;
 static int		inited;
+static int		disarmed;
+static int		is_child;	/* injecting with ..._CHILDREN=1 */		/* a child process: never inject */
+/* Set while this thread is inside the shim: a signal handler's write
+ * (libevent's self-pipe) arriving then goes straight to the real call
+ * instead of waiting for the mutex its own thread holds. */
+static __thread int	busy;
 
 /* fd -> path, filled lazily when a rule has path=; an entry is used
  * only while the fd still names the same inode (stdio opens and closes
@@ -250,6 +264,11 @@ stats_write(void)
 	int	fd, i;
 
 	if (stats_path == NULL)
+		return;
+	/* a child that matched nothing leaves no file behind */
+	for (i = 0; is_child && i < nrules && rules[i].matched == 0; i++)
+		;
+	if (is_child && i == nrules)
 		return;
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "injected %ld\n"
 	    "loads %ld\n", total, loads);
@@ -479,6 +498,44 @@ ctl_check(void)
 	stats_write();
 }
 
+/* getenv over environ itself: a shell (bash) that defines its own getenv
+ * answers from variables it has not set up when constructors run. */
+extern char **environ;
+
+static const char *
+env_get(const char *name)
+{
+	size_t	n = strlen(name);
+	char	**e;
+
+	for (e = environ; e != NULL && *e != NULL; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
+}
+
+/*
+ * In a child process: -1 to stay out, or 0 with DUONAS_FAULTINJ_CHILDREN=1
+ * (stats_path becomes STATS.PID).
+ */
+static char	child_stats_buf[PATH_MAX];
+
+static int
+child_stats(void)
+{
+	const char *e = env_get("DUONAS_FAULTINJ_CHILDREN");
+
+	if (e == NULL || strcmp(e, "1") != 0)
+		return -1;
+	if ((e = env_get("DUONAS_FAULTINJ_STATS")) != NULL) {
+		snprintf(child_stats_buf, sizeof(child_stats_buf), "%s.%d", e,
+		    (int)getpid());
+		stats_path = child_stats_buf;
+	}
+	is_child = 1;
+	return 0;
+}
+
 static void
 init_locked(void)
 {
@@ -489,10 +546,27 @@ init_locked(void)
 		return;
 	inited = 1;
 	resolve();
-	log_path = getenv("DUONAS_FAULTINJ_LOG");
-	stats_path = getenv("DUONAS_FAULTINJ_STATS");
-	ctl_path = getenv("DUONAS_FAULTINJ_CTL");
-	if ((env = getenv("DUONAS_FAULTINJ")) != NULL && (copy = strdup(env))
+	/*
+	 * Only the process started with the shim (or what it exec()s: same
+	 * pid) injects: children it forks and runs (hooks, mkfs, mount)
+	 * inherit LD_PRELOAD but stay out, and never overwrite its stats,
+	 * unless DUONAS_FAULTINJ_CHILDREN=1 (then they inject too and
+	 * write their stats to STATS.PID).
+	 */
+	if ((env = env_get("DUONAS_FAULTINJ_OWNER")) == NULL) {
+		char pid[24];
+
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		setenv("DUONAS_FAULTINJ_OWNER", pid, 1);
+	} else if (atoi(env) != (int)getpid() && child_stats() < 0) {
+		disarmed = 1;
+		return;
+	}
+	log_path = env_get("DUONAS_FAULTINJ_LOG");
+	if (stats_path == NULL)
+		stats_path = env_get("DUONAS_FAULTINJ_STATS");
+	ctl_path = env_get("DUONAS_FAULTINJ_CTL");
+	if ((env = env_get("DUONAS_FAULTINJ")) != NULL && (copy = strdup(env))
 	    != NULL) {
 		nenv = nrules = rules_parse(copy, 0, "DUONAS_FAULTINJ");
 		free(copy);
@@ -500,9 +574,21 @@ init_locked(void)
 	stats_write();
 }
 
-/* A child forked while another thread held mu must not inherit it held. */
+/* A child forked while another thread held mu must not inherit it held;
+ * a forked child (not exec'd) stays out like an exec'd one. */
 static void fork_prepare(void) { pthread_mutex_lock(&mu); }
-static void fork_after(void) { pthread_mutex_unlock(&mu); }
+static void fork_parent(void) { pthread_mutex_unlock(&mu); }
+static void
+fork_child(void)
+{
+	if (child_stats() < 0) {
+		disarmed = 1;
+		nrules = nenv = 0;
+		ctl_path = NULL;
+		stats_path = NULL;
+	}
+	pthread_mutex_unlock(&mu);
+}
 
 __attribute__((constructor)) static void
 faultinj_init(void)
@@ -510,12 +596,14 @@ faultinj_init(void)
 	pthread_mutex_lock(&mu);
 	init_locked();
 	pthread_mutex_unlock(&mu);
-	pthread_atfork(fork_prepare, fork_after, fork_after);
+	pthread_atfork(fork_prepare, fork_parent, fork_child);
 }
 
 __attribute__((destructor)) static void
 faultinj_fini(void)
 {
+	if (disarmed)
+		return;
 	pthread_mutex_lock(&mu);
 	stats_write();
 	pthread_mutex_unlock(&mu);
@@ -584,11 +672,15 @@ decide(int call, int fd, const char *p1, const char *p2)
 	struct rule	*r;
 	int		 i, err = 0, fire, matched = 0;
 
+	if (busy || disarmed)
+		return 0;
+	busy = 1;
 	pthread_mutex_lock(&mu);
 	init_locked();
 	ctl_check();
-	if (nrules == 0) {
+	if (nrules == 0 || disarmed) {
 		pthread_mutex_unlock(&mu);
+		busy = 0;
 		return 0;
 	}
 	if (fd >= 0 && need_path(call))
@@ -624,6 +716,7 @@ decide(int call, int fd, const char *p1, const char *p2)
 	if (matched)
 		stats_write();
 	pthread_mutex_unlock(&mu);
+	busy = 0;
 	return err;
 }
 
@@ -896,12 +989,14 @@ close(int fd)
 {
 	char *old = NULL;
 
-	if (fd >= 0 && fd < FD_CACHE) {
+	if (fd >= 0 && fd < FD_CACHE && !busy) {
+		busy = 1;
 		pthread_mutex_lock(&mu);
 		old = fd_path[fd].path;
 		fd_path[fd].path = NULL;
 		pthread_mutex_unlock(&mu);
 		free(old);
+		busy = 0;
 	}
 	REAL(r_close, "close");
 	return r_close(fd);
