@@ -41,6 +41,25 @@ g2=$(committed_gen "$out")
 wait_until 10 both_gen "$g2"; t_ok $? "both heads at $g2"
 wait_until 10 replicas_agree A; t_ok $? "every replica at one generation ($(replica_gens A))"
 
+# 1b. the replicas' last fdatasync fails (header written, not known
+# durable): the commit is answered "not committed", so the copies that
+# are there all the same must never take effect, even once the disk
+# works and they are the newest thing on the array
+mkdir -p "$T_DIR/data0/refused"
+fi_arm A "fdatasync:from=2:errno=EIO:path=$T_DIR/lun0.img;fdatasync:from=2:errno=EIO:path=$T_DIR/lun1.img;fdatasync:from=2:errno=EIO:path=$T_DIR/lun2.img"
+gr=$(gen_of A)
+out=$(cli A export add "$T_DIR/data0/refused" 2>&1); rc=$?
+echo "# $out" | head -3
+t_ok $(( !(rc != 0) )) "commit whose replica headers were written but not synced: not committed (rc $rc)"
+echo "$out" | grep -q "never adopted"; t_ok $? "the answer says its copies will not be adopted"
+fi_arm A ""
+has_refused() { exports_of "$1" | grep -q "/refused$"; }
+gen_above() { [ "$(gen_of A)" -gt "$1" ] 2>/dev/null && [ "$(gen_of B)" = "$(gen_of A)" ]; }
+wait_until 20 gen_above "$gr"; t_ok $? "a later generation supersedes it once the disk works ($(gen_of A), replicas $(replica_gens A))"
+sleep 2
+has_refused A || has_refused B; t_eq $? 1 "the refused export is on neither head"
+wait_until 15 replicas_agree A; t_ok $? "every replica at one generation ($(replica_gens A))"
+
 # 2. one replica of three fails: a majority is durable
 fi_arm A "fdatasync:from=1:errno=EIO:path=$T_DIR/lun0.img"
 out=$(cli A export add "$T_DIR/data0/c" 2>&1); rc=$?
