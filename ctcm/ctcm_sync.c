@@ -124,9 +124,15 @@ adopt(const struct ctcm_bundle *v, int n, const char *lun)
 	gen = ctcm_g.gen;
 	vepoch = ctcm_g.vepoch;
 	crc = ctcm_g.crc;
-	refused = ctcm_g.refused_gen != 0 && v[0].gen == ctcm_g.refused_gen &&
+	/* One this head was told failed, or any of this head's own epoch as
+	 * the master: every generation it committed in its epoch is its
+	 * committed copy or below, so one above is a commit answered "not
+	 * committed" (several may have failed in a row). */
+	refused = (ctcm_g.refused_gen != 0 && v[0].gen == ctcm_g.refused_gen &&
 	    v[0].vepoch == ctcm_g.refused_epoch &&
-	    v[0].content_crc == ctcm_g.refused_crc;
+	    v[0].content_crc == ctcm_g.refused_crc) ||
+	    (ctcm_g.opmode == HA_OPMODE_MASTER && ctcm_g.epoch != 0 &&
+	    !ctcm_g.claiming && v[0].vepoch == ctcm_g.epoch);
 	if (refused && ctcm_rank_cmp(v[0].vepoch, v[0].gen, vepoch, gen) > 0)
 		ctcm_g.supersede = 1;
 	pthread_mutex_unlock(&ctcm_g.mtx);
@@ -256,6 +262,14 @@ ctcm_sync_prepare(int flags, struct ctcm_view *v, char *msg, size_t msglen)
 	eseen = ctcm_g.epoch_seen;
 	memcpy(ctcm_g.rep, rep, sizeof(*rep) * (size_t)c->nluns);
 	ctcm_g.nrep = c->nluns;
+	/* A replica above the committed copy in this master's own epoch
+	 * holds a commit answered "not committed" (adopt() never takes it,
+	 * and no repair can write below it): commit above it. */
+	for (int i = 0; i < c->nluns; i++)
+		if (rep[i].rc == 0 && ctcm_g.opmode == HA_OPMODE_MASTER &&
+		    ctcm_g.epoch != 0 && !ctcm_g.claiming &&
+		    rep[i].vepoch == ctcm_g.epoch && rep[i].gen > ctcm_g.gen)
+			ctcm_g.supersede = 1;
 	pthread_mutex_unlock(&ctcm_g.mtx);
 	if (v->setsize > 0 && v->nread < v->need) {
 		snprintf(msg, msglen, "only %d of %d configuration replicas "
