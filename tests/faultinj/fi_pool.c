@@ -31,7 +31,7 @@ main(int argc, char **argv)
 	void		*data = NULL;
 	size_t		 len = 0, i;
 	char		*v;
-	int		 rc;
+	int		 rc, ex;
 
 	log_init("fi_pool", 0, 0);
 	if (argc < 3) {
@@ -48,11 +48,13 @@ main(int argc, char **argv)
 	if (strcmp(argv[2], "format") == 0) {
 		rc = pool_lun_format(&lun, "fi", "l0", 0);
 		printf("format: %s\n", pool_strerror(rc));
-		return rc ? 1 : 0;
+		ex = rc ? 1 : 0;
+		goto out;
 	}
 	if ((rc = pool_lun_load(&lun)) != 0) {
 		printf("load: %s\n", pool_strerror(rc));
-		return 2;
+		ex = 2;
+		goto out;
 	}
 	if (strcmp(argv[2], "hb") == 0 && argc > 3) {
 		memset(&hb, 0, sizeof(hb));
@@ -75,30 +77,37 @@ main(int argc, char **argv)
 		if ((rc = pool_hb_read(&lun, 0, &hb)) != 0 ||
 		    (rc = pool_res_read(&lun, &res)) != 0) {
 			printf("show: %s\n", pool_strerror(rc));
-			return 2;
+			ex = 2;
+			goto out;
 		}
 		printf("hb %llu res %llu", (unsigned long long)hb.seq,
 		    (unsigned long long)res.generation);
 		rc = pool_cfg_read(&lun, &data, &len, &gen);
 		if (rc != 0) {
 			printf(" cfg none\n");
-			return rc == PEXT_E_EMPTY ? 0 : 2;
+			ex = rc == PEXT_E_EMPTY ? 0 : 2;
+			goto out;
 		}
-		for (i = 1; i < len; i++)
+		ex = 0;
+		for (i = 1; i < len && ex == 0; i++)
 			if (((char *)data)[i] != ((char *)data)[0]) {
 				printf(" cfg %llu mixed at byte %zu\n",
 				    (unsigned long long)gen, i);
-				return 3;
+				ex = 3;
 			}
-		printf(" cfg %llu %c %zu\n", (unsigned long long)gen,
-		    len ? ((char *)data)[0] : '-', len);
-		free(data);
-		return 0;
+		if (ex == 0)
+			printf(" cfg %llu %c %zu\n", (unsigned long long)gen,
+			    len ? ((char *)data)[0] : '-', len);
+		goto out;
 	} else {
 		fprintf(stderr, "fi_pool: bad command\n");
-		return 64;
+		ex = 64;
+		goto out;
 	}
 	printf("%s: %s\n", argv[2], rc ? pool_strerror(rc) : "success");
+	ex = rc ? 1 : 0;
+out:
+	free(data);
 	pool_lun_close(&lun);
-	return rc ? 1 : 0;
+	return ex;
 }
