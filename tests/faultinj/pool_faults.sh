@@ -54,7 +54,7 @@ for op in hb res cfg; do
 			if [ $rc -ne 1 ]; then
 				bad=$((bad + 1)); t_ok 1 "$what: acknowledged (rc $rc): $out"
 			fi
-			echo "$out" | grep -q "l0.*Input/output error" ||
+			echo "$out" | grep -q "lun l0 (.*): \(write of block [0-9]*\( (.*)\)\? at offset [0-9]*\|fdatasync\): Input/output error" ||
 			    { bad=$((bad + 1)); t_ok 1 "$what: no log line naming the LUN and the error: $out"; }
 			got=$("$P" "$L" show 2>&1)
 			case "$got" in
