@@ -28,16 +28,20 @@
  *			open for writing; read-only opens never match
  *	KEYS:
  *	  path=SUB	only calls whose file path contains SUB (fd calls:
- *			the path of the fd from /proc/self/fd, cached per fd
- *			until close; rename: either name; open: the name
- *			as given)
+ *			the path of the fd from /proc/self/fd, cached while
+ *			the fd names the same inode; rename: either name;
+ *			open: the name as given; msync has no file, its
+ *			"path" is "mapping ADDR")
  *	  nth=N		fail the N-th matching call (1-based) only
  *	  from=N	fail the N-th matching call and every one after it
  *	  prob=P	fail each matching call with probability P (0..1)
- *	  seed=S	seed of prob's generator (default 1): a run replays
+ *	  seed=S	seed of prob's generator (default 1, one per
+ *			rule): the same sequence of matching calls fails
+ *			the same calls (a daemon's sequence depends on
+ *			timing)
  *	  count=K	inject at most K faults with this rule
- *	  errno=E	EIO (default), ENOSPC, EDQUOT, EROFS, EFBIG, EINTR
- *			or a number
+ *	  errno=E	EIO (default), ENOSPC, EDQUOT, EROFS, EFBIG, EINTR,
+ *			EACCES, EPERM or a number
  *	A rule with none of nth, from, prob only counts its matching calls
  *	(the stats file shows them): run once with "fsync:path=x" to learn
  *	how many fsyncs an operation does, then fail each in turn with nth.
@@ -85,7 +89,9 @@
  *	internal calls (stdio's fflush, for example) are not.  LMDB's
  *	commit (duonas opens it without MDB_WRITEMAP) is pwrite/writev +
  *	fdatasync + pwrite of the meta page, all seen.  Thread-safe (one
- *	mutex around the rules, never held across a real call).  Built
+ *	mutex around the rules, never held across a real call); a call
+ *	from a signal handler that interrupted the shim on the same thread
+ *	goes straight to the real call.  Built
  *	with -shared -fPIC by `make check`, without sanitizer flags: under
  *	an ASan binary set ASAN_OPTIONS=verify_asan_link_order=0.
  */
