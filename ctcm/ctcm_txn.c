@@ -302,9 +302,9 @@ peer_words(int rc, char *s, size_t n)
 		    ctcm_strerror(rc));
 }
 
-/* The replicas of the set that failed, for the answer: "; replica on
- * LUN l0 failed: Input/output error, ..." (empty when none did).  The
- * admin must learn which LUN and why, not only a count. */
+/* The replicas of the set that failed, for the answer: "; failed
+ * replica(s): LUN l0: Input/output error, LUN l2: ..." (empty when none
+ * did).  The admin must learn which LUN and why, not only a count. */
 static void
 replica_failures(const struct ctcm_replica *rep, int setsize, char *s,
     size_t n)

@@ -448,7 +448,7 @@ out:
 	if (s->env)
 		mdb_env_close(s->env);
 	s->env = NULL;
-	return rc;
+	return rc == ST_PANIC ? EIO : rc;
 }
 
 int
@@ -826,11 +826,18 @@ store_revive(struct pso_store *s)
 	if (pthread_rwlock_trywrlock(&s->rw) != 0)
 		return;
 	if (atomic_load(&s->panicked) || s->env == NULL) {
+		char file[CFG_PATH_MAX + 32], why[160];
+
 		if (s->env != NULL)
 			mdb_env_close(s->env);
 		s->env = NULL;
 		atomic_store(&s->panicked, 0);
-		if ((rc = env_open(s)) == 0)
+		/* the same check as at open, before LMDB maps it again */
+		snprintf(file, sizeof(file), "%s/data.mdb", s->path);
+		if (pso_store_check(file, why, sizeof(why)) < 0)
+			log_warnx("pso: %s: %s (store damaged): not reopened",
+			    file, why);
+		else if ((rc = env_open(s)) == 0)
 			log_warnx("pso: %s/data.mdb: reopened after a failed "
 			    "commit", s->path);
 		else
