@@ -389,6 +389,14 @@ struct ctcm_state {
 	uint64_t		commits, aborts, restores, push_fail;
 	uint64_t		installs_retried, repairs, claims, adoptions;
 	uint64_t		last_commit_us;
+	/* The last commit answered "not committed": a replica whose write
+	 * was reported failed may hold it all the same (its fdatasync or
+	 * the read-back failed), so it is never adopted, and the current
+	 * content is committed again above it (supersede: the worker
+	 * retries until that works).  Cleared by the next commit. */
+	uint64_t		refused_gen, refused_epoch;
+	uint32_t		refused_crc;
+	int			supersede;
 };
 extern struct ctcm_state ctcm_g;
 

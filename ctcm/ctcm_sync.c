@@ -114,17 +114,41 @@ next_epoch(uint64_t seen, uint32_t node)
 static void
 adopt(const struct ctcm_bundle *v, int n, const char *lun)
 {
+	static uint64_t	refused_logged;
 	uint64_t	gen, vepoch;
 	uint32_t	crc;
 	char		err[512];
+	int		refused;
 
 	pthread_mutex_lock(&ctcm_g.mtx);
 	gen = ctcm_g.gen;
 	vepoch = ctcm_g.vepoch;
 	crc = ctcm_g.crc;
+	/* One this head was told failed, or any of this head's own epoch as
+	 * the master: every generation it committed in its epoch is its
+	 * committed copy or below, so one above is a commit answered "not
+	 * committed" (several may have failed in a row). */
+	refused = (ctcm_g.refused_gen != 0 && v[0].gen == ctcm_g.refused_gen &&
+	    v[0].vepoch == ctcm_g.refused_epoch &&
+	    v[0].content_crc == ctcm_g.refused_crc) ||
+	    (ctcm_g.opmode == HA_OPMODE_MASTER && ctcm_g.epoch != 0 &&
+	    !ctcm_g.claiming && v[0].vepoch == ctcm_g.epoch);
+	if (refused && ctcm_rank_cmp(v[0].vepoch, v[0].gen, vepoch, gen) > 0)
+		ctcm_g.supersede = 1;
 	pthread_mutex_unlock(&ctcm_g.mtx);
 	if (ctcm_rank_cmp(v[0].vepoch, v[0].gen, vepoch, gen) <= 0)
 		return;
+	/* The admin was told this one was not committed: it must never
+	 * take effect; the worker commits the current content above it. */
+	if (refused) {
+		if (refused_logged != v[0].gen)
+			log_warnx("ctcm: not adopting generation %llu from LUN "
+			    "%s: its commit failed (answered not committed); "
+			    "superseding it", (unsigned long long)v[0].gen,
+			    lun);
+		refused_logged = v[0].gen;
+		return;
+	}
 	if (v[0].gen == gen && v[0].content_crc == crc) {
 		/* the same configuration committed again (equal edit) */
 		pthread_mutex_lock(&ctcm_g.mtx);
@@ -238,6 +262,14 @@ ctcm_sync_prepare(int flags, struct ctcm_view *v, char *msg, size_t msglen)
 	eseen = ctcm_g.epoch_seen;
 	memcpy(ctcm_g.rep, rep, sizeof(*rep) * (size_t)c->nluns);
 	ctcm_g.nrep = c->nluns;
+	/* A replica above the committed copy in this master's own epoch
+	 * holds a commit answered "not committed" (adopt() never takes it,
+	 * and no repair can write below it): commit above it. */
+	for (int i = 0; i < c->nluns; i++)
+		if (rep[i].rc == 0 && ctcm_g.opmode == HA_OPMODE_MASTER &&
+		    ctcm_g.epoch != 0 && !ctcm_g.claiming &&
+		    rep[i].vepoch == ctcm_g.epoch && rep[i].gen > ctcm_g.gen)
+			ctcm_g.supersede = 1;
 	pthread_mutex_unlock(&ctcm_g.mtx);
 	if (v->setsize > 0 && v->nread < v->need) {
 		snprintf(msg, msglen, "only %d of %d configuration replicas "
@@ -420,7 +452,7 @@ monitor_poll(void)
 static void *
 worker(void *arg)
 {
-	uint64_t	last_array = 0, last_peer = 0;
+	uint64_t	last_array = 0, last_peer = 0, last_super = 0, refused;
 	char		msg[768], lastmsg[768] = "";
 
 	(void)arg;
@@ -428,6 +460,7 @@ worker(void *arg)
 		struct ctcm_view	v;
 		struct timespec		ts;
 		int			monitor, master, behind, due;
+		int			supersede;
 		uint64_t		now;
 
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -442,6 +475,8 @@ worker(void *arg)
 		behind = ctcm_g.gen != 0 && (ctcm_g.inst_gen != ctcm_g.gen ||
 		    ctcm_g.inst_crc != ctcm_g.crc);
 		due = master && (ctcm_g.epoch == 0 || ctcm_g.repair);
+		supersede = ctcm_g.supersede;
+		refused = ctcm_g.refused_gen;
 		pthread_mutex_unlock(&ctcm_g.mtx);
 		if (stopping)
 			break;
@@ -461,6 +496,14 @@ worker(void *arg)
 				pthread_mutex_unlock(&ctcm_g.mtx);
 			}
 			pthread_mutex_unlock(&ctcm_g.txn);
+		}
+		if (master && supersede && now - last_super >=
+		    SYNC_INTERVAL_MS) {
+			last_super = now;
+			if (ctcm_txn_supersede() == 0)
+				log_info("ctcm: copies of the failed commit "
+				    "of generation %llu superseded",
+				    (unsigned long long)refused);
 		}
 		if (master && (due || now - last_array >= SYNC_INTERVAL_MS)) {
 			last_array = now;

@@ -302,6 +302,26 @@ peer_words(int rc, char *s, size_t n)
 		    ctcm_strerror(rc));
 }
 
+/* The replicas of the set that failed, for the answer: "; failed
+ * replica(s): LUN l0: Input/output error, LUN l2: ..." (empty when none
+ * did).  The admin must learn which LUN and why, not only a count. */
+static void
+replica_failures(const struct ctcm_replica *rep, int setsize, char *s,
+    size_t n)
+{
+	size_t	len = 0;
+	int	nbad = 0;
+
+	s[0] = 0;
+	for (int i = 0; i < setsize && len + 1 < n; i++) {
+		if (!rep[i].in_set || rep[i].rc == 0)
+			continue;
+		len += (size_t)snprintf(s + len, n - len, "%s LUN %s: %s",
+		    nbad++ ? "," : "; failed replica(s):", rep[i].lun,
+		    ctcm_strerror(rep[i].rc));
+	}
+}
+
 /*
  * Write b (generation, value epoch = epoch set) to the replica set; with
  * a majority it is committed: push, install here.  0 committed (the
@@ -313,7 +333,7 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 {
 	struct buf	img;
 	int		ok = 0, need, setsize, rc;
-	char		err[512], peer[256] = "", local[640] = "";
+	char		err[512], peer[256] = "", local[640] = "", bad[256];
 
 	buf_init(&img);
 	ctcm_build_image(b, epoch, &img);
@@ -335,13 +355,16 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 	 * master's short cut (ctcm_sync_prepare) */
 	for (int i = 0; i < setsize; i++)
 		ctcm_state_seen(res->rep[i].gen, res->rep[i].epoch);
+	replica_failures(res->rep, setsize, bad, sizeof(bad));
 	if (ok < need) {
 		snprintf(res->msg, sizeof(res->msg), "only %d of %d "
 		    "configuration replicas hold generation %llu (need %d): "
-		    "not committed", ok, setsize, (unsigned long long)b->gen,
-		    need);
+		    "not committed%s", ok, setsize, (unsigned long long)b->gen,
+		    need, bad);
 		rc = CTCM_E_NOMAJORITY;
-		res->partial = ok > 0;
+		/* Not only the k that were read back: a replica whose
+		 * last fdatasync or read-back failed may hold it too. */
+		res->partial = 1;
 		goto out;
 	}
 	if (setsize == 0) {
@@ -379,8 +402,8 @@ commit_bundle(const struct ctcm_bundle *b, const struct cfg *newcfg,
 	res->gen = b->gen;
 	if (setsize > 0)
 		snprintf(res->msg, sizeof(res->msg), "generation %llu "
-		    "committed (%d of %d replicas%s)%s",
-		    (unsigned long long)b->gen, ok, setsize, peer, local);
+		    "committed (%d of %d replicas%s)%s%s",
+		    (unsigned long long)b->gen, ok, setsize, peer, local, bad);
 	else
 		snprintf(res->msg, sizeof(res->msg), "generation %llu "
 		    "committed (no LUN: on the heads only%s)%s",
@@ -409,13 +432,14 @@ txn_lock(pso_id *idp, uint64_t *owner, char *msg, size_t msglen)
 }
 
 /* After a failed commit: supersede its minority copies with the old
- * content as the next generation. */
-static void
+ * content as the next generation.  0 when that is committed. */
+static int
 supersede(struct ctcm_bundle *cur, uint64_t failed, uint64_t epoch)
 {
 	struct ctcm_result	*r2 = xcalloc(1, sizeof(*r2));
 	struct cfg		*oldcfg = xcalloc(1, sizeof(*oldcfg));
 	char			 e[256];
+	int			 rc = CTCM_E_INVALID;
 
 	if (ctcm_validate(cur, oldcfg, e, sizeof(e)) == 0) {
 		cur->gen = failed + 1;
@@ -424,12 +448,43 @@ supersede(struct ctcm_bundle *cur, uint64_t failed, uint64_t epoch)
 		snprintf(cur->summary, sizeof(cur->summary), "repair after "
 		    "the failed commit of generation %llu",
 		    (unsigned long long)failed);
-		if (commit_bundle(cur, oldcfg, epoch, 0, r2) != 0)
+		if ((rc = commit_bundle(cur, oldcfg, epoch, 0, r2)) != 0)
 			log_warnx("ctcm: repair after failed commit: %s",
 			    r2->msg);
 	}
 	free(oldcfg);
 	free(r2);
+	return rc;
+}
+
+/* The edit of ctcm_txn_supersede(): the same content. */
+static int
+edit_same(const struct ctcm_bundle *cur, struct ctcm_bundle *next, void *arg,
+    char *msg, size_t msglen)
+{
+	(void)arg;
+	(void)msg;
+	(void)msglen;
+	return ctcm_bundle_copy(next, cur);
+}
+
+int
+ctcm_txn_supersede(void)
+{
+	struct ctcm_result	*res = xcalloc(1, sizeof(*res));
+	char			 summary[96];
+	uint64_t		 gen;
+	int			 rc;
+
+	pthread_mutex_lock(&ctcm_g.mtx);
+	gen = ctcm_g.refused_gen;
+	pthread_mutex_unlock(&ctcm_g.mtx);
+	snprintf(summary, sizeof(summary), "repair after the failed commit "
+	    "of generation %llu", (unsigned long long)gen);
+	rc = ctcm_txn_run(edit_same, NULL, "ctcm", summary, CTCM_TXN_FORCE,
+	    res);
+	free(res);
+	return rc;
 }
 
 int
@@ -497,10 +552,37 @@ ctcm_txn_run(ctcm_edit_fn edit, void *arg, const char *author,
 	snprintf(next.author, sizeof(next.author), "%s", author);
 	snprintf(next.summary, sizeof(next.summary), "%s", summary);
 	rc = commit_bundle(&next, newcfg, view.epoch, monitor, res);
-	if (rc == CTCM_E_NOMAJORITY && res->partial && !monitor)
-		supersede(&cur, next.gen, view.epoch);
+	/* (a failed commit of the same content, a supersede itself,
+	 * leaves nothing that must not take effect) */
+	if (rc == CTCM_E_NOMAJORITY && res->partial && !monitor &&
+	    ctcm_content_crc(&next) != ctcm_content_crc(&cur)) {
+		int	 src;
+		size_t	 l;
+
+		pthread_mutex_lock(&ctcm_g.mtx);
+		ctcm_g.refused_gen = next.gen;
+		ctcm_g.refused_epoch = view.epoch;
+		ctcm_g.refused_crc = ctcm_content_crc(&next);
+		pthread_mutex_unlock(&ctcm_g.mtx);
+		if ((src = supersede(&cur, next.gen, view.epoch)) != 0) {
+			pthread_mutex_lock(&ctcm_g.mtx);
+			ctcm_g.supersede = 1;
+			pthread_mutex_unlock(&ctcm_g.mtx);
+			l = strlen(res->msg);
+			snprintf(res->msg + l, sizeof(res->msg) - l, "; copies "
+			    "of generation %llu that reached a replica are "
+			    "never adopted and are superseded as soon as the "
+			    "replicas can be written",
+			    (unsigned long long)next.gen);
+		}
+	}
 	if (rc != 0)
 		goto fail;
+	if (!monitor) {
+		pthread_mutex_lock(&ctcm_g.mtx);
+		ctcm_g.supersede = 0;	/* committed above any refused copy */
+		pthread_mutex_unlock(&ctcm_g.mtx);
+	}
 	pthread_mutex_lock(&ctcm_g.mtx);
 	ctcm_g.commits++;
 	ctcm_g.last_commit_us = now_us() - t0;

@@ -37,6 +37,10 @@ struct ctcm_result {
 int	ctcm_txn_run(ctcm_edit_fn edit, void *arg, const char *author,
 	    const char *summary, int flags, struct ctcm_result *res);
 /* A copy of the committed configuration (0, or CTCM_E_MONITOR). */
+/* Commit the current content again as a new generation, above the
+ * copies of a commit answered "not committed" (ctcm_g.refused_*); the
+ * sync worker calls it while ctcm_g.supersede is set.  0 or a code. */
+int	ctcm_txn_supersede(void);
 int	ctcm_current(struct ctcm_bundle *);
 /* Generation gen: the committed one or from local history (0 or code). */
 int	ctcm_load_gen(uint64_t gen, struct ctcm_bundle *);

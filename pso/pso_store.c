@@ -12,12 +12,20 @@
  * file shorter than they claim would kill the process with SIGBUS.  A
  * file that fails that check or that LMDB refuses, or a format record
  * we do not know, is PSO_CORRUPT with a log line naming the file; the
- * only repair here is pso_store_move_aside(), called by pso_mark.c.  It
- * knows nothing of the link, locks or the loop: any thread may call it.
+ * only repair here is pso_store_move_aside(), called by pso_mark.c.  A
+ * commit whose meta page write fails leaves LMDB refusing every later
+ * transaction (MDB_PANIC) until the environment is reopened: every entry
+ * point holds s->rw shared, and the first one LMDB refuses reopens it
+ * (store_revive) and runs once more, so a passing disk error does not
+ * stop the store for good (tests/faultinj/pso_faults.sh).  It knows
+ * nothing of the link, locks or the loop: any thread may call it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +42,16 @@ struct pso_store {
 	MDB_dbi		 obj;
 	uint64_t	 id;		/* meta "id" */
 	int		 created;	/* data.mdb was absent or empty */
+	long		 mapsize_mb;
+	/* Held shared by every operation, exclusively to reopen the
+	 * environment after LMDB declared it dead (MDB_PANIC). */
+	pthread_rwlock_t rw;
+	atomic_int	 panicked;
 	char		 path[CFG_PATH_MAX + 16];
 };
+
+/* store_err()'s answer to MDB_PANIC, never returned by an entry point */
+#define ST_PANIC	(INT_MIN + 7)
 
 #define FNV_OFF		0xcbf29ce484222325ULL	/* FNV-1a 64 */
 #define FNV_PRIME	0x100000001b3ULL
@@ -227,6 +243,15 @@ store_err(struct pso_store *s, int rc, const char *what)
 		return 0;
 	case MDB_NOTFOUND:
 		return PSO_NOTFOUND;
+	case MDB_PANIC:
+		/* A failed commit (its meta page write, or LMDB's write-back
+		 * of the old one) leaves the environment refusing every
+		 * transaction until it is reopened: the public entry points
+		 * reopen it (store_revive) and retry once. */
+		atomic_store(&s->panicked, 1);
+		log_warnx("pso: %s/data.mdb: %s: %s", s->path, what,
+		    mdb_strerror(rc));
+		return ST_PANIC;
 	case MDB_MAP_FULL:
 		log_warnx("pso: %s/data.mdb: %s: map full (raise pso mapsize)",
 		    s->path, what);
@@ -328,8 +353,8 @@ pso_store_created(const struct pso_store *s)
 	return s->created;
 }
 
-int
-pso_store_recover_get(struct pso_store *s, int *reason)
+static int
+st_recover_get_locked(struct pso_store *s, int *reason)
 {
 	MDB_txn	*txn;
 	MDB_val	 k = { 7, (void *)"recover" }, v;
@@ -353,8 +378,8 @@ pso_store_recover_get(struct pso_store *s, int *reason)
 	return rc;
 }
 
-int
-pso_store_recover_set(struct pso_store *s, int reason)
+static int
+st_recover_set_locked(struct pso_store *s, int reason)
 {
 	MDB_txn	*txn;
 	MDB_val	 k = { 7, (void *)"recover" }, v;
@@ -378,41 +403,21 @@ pso_store_recover_set(struct pso_store *s, int reason)
 	return 0;
 }
 
-int
-pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
+/* Open s->env and its databases; on failure s->env is NULL. */
+static int
+env_open(struct pso_store *s)
 {
-	struct pso_store	*s;
-	MDB_txn			*txn = NULL;
-	char			 file[CFG_PATH_MAX + 32], why[160];
-	int			 rc;
+	MDB_txn	*txn = NULL;
+	int	 rc;
 
-	*sp = NULL;
-	s = xcalloc(1, sizeof(*s));
-	snprintf(s->path, sizeof(s->path), "%s", dir);
-	if (mkdir_p(dir, 0700) < 0) {
-		rc = errno;
-		log_warn("pso: mkdir %s", dir);
-		goto out;
-	}
-	/* Before LMDB maps it: a short file would be SIGBUS, not an error. */
-	snprintf(file, sizeof(file), "%s/data.mdb", dir);
-	if ((rc = pso_store_check(file, why, sizeof(why))) < 0) {
-		log_warnx("pso: %s: %s (store damaged)", file, why);
-		goto out;
-	}
-	if (rc > 0 && why[0]) {
-		log_warnx("pso: %s: %s", file, why);
-		goto out;
-	}
-	s->created = rc == 1;
 	if ((rc = mdb_env_create(&s->env)) != 0) {
 		rc = store_err(s, rc, "create");
 		goto out;
 	}
 	mdb_env_set_maxdbs(s->env, 4);
-	mdb_env_set_mapsize(s->env, (size_t)(mapsize_mb > 0 ? mapsize_mb : 1024)
-	    << 20);
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
+	mdb_env_set_mapsize(s->env, (size_t)(s->mapsize_mb > 0 ?
+	    s->mapsize_mb : 1024) << 20);
+	if ((rc = mdb_env_open(s->env, s->path, MDB_NOTLS, 0600)) != 0) {
 		rc = store_err(s, rc == EINVAL ? MDB_INVALID : rc, "open");
 		goto out;
 	}
@@ -436,13 +441,49 @@ pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
 		rc = store_err(s, rc, "commit");
 		goto out;
 	}
-	*sp = s;
 	return 0;
 out:
 	if (txn)
 		mdb_txn_abort(txn);
 	if (s->env)
 		mdb_env_close(s->env);
+	s->env = NULL;
+	return rc == ST_PANIC ? EIO : rc;
+}
+
+int
+pso_store_open(const char *dir, long mapsize_mb, struct pso_store **sp)
+{
+	struct pso_store	*s;
+	char			 file[CFG_PATH_MAX + 32], why[160];
+	int			 rc;
+
+	*sp = NULL;
+	s = xcalloc(1, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", dir);
+	if (mkdir_p(dir, 0700) < 0) {
+		rc = errno;
+		log_warn("pso: mkdir %s", dir);
+		goto out;
+	}
+	/* Before LMDB maps it: a short file would be SIGBUS, not an error. */
+	snprintf(file, sizeof(file), "%s/data.mdb", dir);
+	if ((rc = pso_store_check(file, why, sizeof(why))) < 0) {
+		log_warnx("pso: %s: %s (store damaged)", file, why);
+		goto out;
+	}
+	if (rc > 0 && why[0]) {
+		log_warnx("pso: %s: %s", file, why);
+		goto out;
+	}
+	s->created = rc == 1;
+	s->mapsize_mb = mapsize_mb;
+	if ((rc = env_open(s)) != 0)
+		goto out;
+	pthread_rwlock_init(&s->rw, NULL);
+	*sp = s;
+	return 0;
+out:
 	free(s);
 	return rc;
 }
@@ -452,7 +493,9 @@ pso_store_close(struct pso_store *s)
 {
 	if (s == NULL)
 		return;
-	mdb_env_close(s->env);
+	if (s->env)
+		mdb_env_close(s->env);
+	pthread_rwlock_destroy(&s->rw);
 	free(s);
 }
 
@@ -486,8 +529,8 @@ id_key(uint8_t key[8], pso_id id, MDB_val *k)
 	k->mv_data = key;
 }
 
-int
-pso_store_get(struct pso_store *s, pso_id id, struct pso_rec *r, void **valp)
+static int
+st_get_locked(struct pso_store *s, pso_id id, struct pso_rec *r, void **valp)
 {
 	MDB_txn		*txn;
 	MDB_val		 k, v;
@@ -582,8 +625,8 @@ apply_one(struct pso_store *s, MDB_txn *txn, const struct pso_rec *r,
 	return 0;
 }
 
-int
-pso_store_apply(struct pso_store *s, const struct pso_rec *recs, int n,
+static int
+st_apply_locked(struct pso_store *s, const struct pso_rec *recs, int n,
     int force, struct pso_apres *res, int *napplied)
 {
 	struct pso_apres	 one;
@@ -619,8 +662,8 @@ out:
 	return rc;
 }
 
-int
-pso_store_iter(struct pso_store *s, pso_id after,
+static int
+st_iter_locked(struct pso_store *s, pso_id after,
     int (*cb)(const struct pso_rec *, void *), void *arg)
 {
 	MDB_txn		*txn;
@@ -670,8 +713,8 @@ out:
 	return rc;
 }
 
-int
-pso_store_count(struct pso_store *s, uint64_t *np)
+static int
+st_count_locked(struct pso_store *s, uint64_t *np)
 {
 	MDB_txn		*txn;
 	MDB_stat	 st;
@@ -688,8 +731,8 @@ pso_store_count(struct pso_store *s, uint64_t *np)
 	return rc;
 }
 
-int
-pso_store_empty_volatile(struct pso_store *s, uint64_t mtime_ms,
+static int
+st_empty_volatile_locked(struct pso_store *s, uint64_t mtime_ms,
     uint64_t *np)
 {
 	MDB_txn		*txn;
@@ -765,4 +808,103 @@ out:
 	buf_free(&b);
 	buf_free(&ids);
 	return rc;
+}
+
+/* ---- entry points: the shared lock, and one reopen after MDB_PANIC ---- */
+
+/*
+ * Reopen the environment LMDB declared dead.  Only when no other thread
+ * is inside (that one may be the caller's own iteration): otherwise the
+ * next operation tries again.  What the failed commit did not write is
+ * not there after the reopen, which is what its caller was told.
+ */
+static void
+store_revive(struct pso_store *s)
+{
+	int rc;
+
+	if (pthread_rwlock_trywrlock(&s->rw) != 0)
+		return;
+	if (atomic_load(&s->panicked) || s->env == NULL) {
+		char file[CFG_PATH_MAX + 32], why[160];
+
+		if (s->env != NULL)
+			mdb_env_close(s->env);
+		s->env = NULL;
+		atomic_store(&s->panicked, 0);
+		/* the same check as at open, before LMDB maps it again */
+		snprintf(file, sizeof(file), "%s/data.mdb", s->path);
+		if (pso_store_check(file, why, sizeof(why)) < 0)
+			log_warnx("pso: %s: %s (store damaged): not reopened",
+			    file, why);
+		else if ((rc = env_open(s)) == 0)
+			log_warnx("pso: %s/data.mdb: reopened after a failed "
+			    "commit", s->path);
+		else
+			log_warnx("pso: %s/data.mdb: cannot reopen after a "
+			    "failed commit: %s", s->path, pso_strerror(rc));
+	}
+	pthread_rwlock_unlock(&s->rw);
+}
+
+/* Run call under the shared lock; when LMDB refused to begin because
+ * the environment is dead, reopen it and run call once more. */
+#define STORE_CALL(s, call) do {					\
+	int rc_, try_;							\
+									\
+	for (try_ = 0;; try_++) {					\
+		pthread_rwlock_rdlock(&(s)->rw);			\
+		rc_ = (s)->env != NULL ? (call) : ST_PANIC;		\
+		pthread_rwlock_unlock(&(s)->rw);			\
+		if (rc_ != ST_PANIC)					\
+			return rc_;					\
+		if (try_ == 1)						\
+			return EIO;					\
+		store_revive(s);					\
+	}								\
+} while (0)
+
+int
+pso_store_recover_get(struct pso_store *s, int *reason)
+{
+	STORE_CALL(s, st_recover_get_locked(s, reason));
+}
+
+int
+pso_store_recover_set(struct pso_store *s, int reason)
+{
+	STORE_CALL(s, st_recover_set_locked(s, reason));
+}
+
+int
+pso_store_get(struct pso_store *s, pso_id id, struct pso_rec *r, void **valp)
+{
+	STORE_CALL(s, st_get_locked(s, id, r, valp));
+}
+
+int
+pso_store_apply(struct pso_store *s, const struct pso_rec *recs, int n,
+    int force, struct pso_apres *res, int *napplied)
+{
+	STORE_CALL(s, st_apply_locked(s, recs, n, force, res, napplied));
+}
+
+int
+pso_store_iter(struct pso_store *s, pso_id after,
+    int (*cb)(const struct pso_rec *, void *), void *arg)
+{
+	STORE_CALL(s, st_iter_locked(s, after, cb, arg));
+}
+
+int
+pso_store_count(struct pso_store *s, uint64_t *np)
+{
+	STORE_CALL(s, st_count_locked(s, np));
+}
+
+int
+pso_store_empty_volatile(struct pso_store *s, uint64_t mtime_ms,
+    uint64_t *np)
+{
+	STORE_CALL(s, st_empty_volatile_locked(s, mtime_ms, np));
 }

@@ -29,6 +29,24 @@
 
 #define BS	PEXT_BLOCK_SIZE
 
+/* What lies at byte off, for an I/O error line: "block 1 (heartbeat
+ * block (head slot 0))"; data blocks (configuration, images) by number. */
+static void
+block_words(uint64_t off, char *s, size_t n)
+{
+	uint64_t	b = off / BS;
+	int		cb;
+
+	for (cb = 0; cb < PEXT_CB_COUNT; cb++)
+		if (pext_cb_blockno(cb) == b && (cb == PEXT_CB_SUPER ||
+		    b != 0)) {
+			snprintf(s, n, "block %llu (%s)", (unsigned long long)b,
+			    pext_cb_name(cb));
+			return;
+		}
+	snprintf(s, n, "block %llu", (unsigned long long)b);
+}
+
 static int
 io_full(struct pool_lun *lun, int wr, void *buf, size_t len, uint64_t off)
 {
@@ -46,13 +64,16 @@ io_full(struct pool_lun *lun, int wr, void *buf, size_t len, uint64_t off)
 		/* A failing disk fails every pass (10 a second): one line
 		 * per LUN every LOG_RATELIM_MS, with the count of the rest. */
 		if (n == -1) {
-			int e = errno;
+			int	e = errno;
+			char	what[96];
 
-			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more)))
-				log_warnx("pool: %s: %s at offset %llu: "
+			if (log_ratelim_ok(&lun->io_rl, more, sizeof(more))) {
+				block_words(off, what, sizeof(what));
+				log_warnx("pool: %s: %s of %s at offset %llu: "
 				    "%s%s", lun->label,
-				    wr ? "write" : "read",
+				    wr ? "write" : "read", what,
 				    (unsigned long long)off, strerror(e), more);
+			}
 			return e;
 		}
 		if (n == 0) {
