@@ -40,6 +40,12 @@ struct nlm_args {
 	uint32_t	 stat;		/* *_RES */
 };
 
+/* The arguments of NLM v4 procedure proc (1-23) from args[0..len), the
+ * record past the call header; the objects point into args.  0, or -1
+ * when they do not fit (cannot happen after nfs_xdr_args_ok()). */
+int	nlm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+	    struct nlm_args *a);
+
 /* XDR pieces (big-endian, 4-byte aligned). */
 void	nlm_xdr_obj(struct buf *, const void *, uint32_t len);
 int	nlm_rd_obj(struct rd *, struct nlm_obj *, uint32_t max);

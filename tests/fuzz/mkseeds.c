@@ -261,7 +261,7 @@ seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
 	W(vers);
 	W(proc);
 	W(1);				/* AUTH_SYS */
-	W(32);				/* stamp, "host", uid, gid, 1 gid */
+	W(28);				/* stamp, "host", uid, gid, 1 gid */
 	W(0);
 	W(4);
 	memcpy(b + n, "host", 4);
@@ -284,14 +284,27 @@ seeds_rpc(void)
 	/* fh3 of 8 bytes, then a 4-byte name */
 	static const uint32_t lookup[] = { 8, 1, 2, 4, 0x61626364 };
 	static const uint32_t read[] = { 8, 1, 2, 0, 0, 4096 };
-	static const uint32_t mnt[] = { 6, 0x2f706f6f, 0x6c000000 };
+	static const uint32_t mnt[] = { 5, 0x2f706f6f, 0x6c000000 };
 	static const uint32_t getport[] = { 100003, 3, 6, 0 };
+	/* NLM4: cookie "ck01", exclusive; nlm4_lock: caller "host", an
+	 * 8-byte fh, a 4-byte owner, svid 7, offset 0, length 100 */
+	static const uint32_t nlm_test[] = { 4, 0x636b3031, 1, 4,
+	    0x686f7374, 8, 1, 2, 4, 0x6f776e31, 7, 0, 0, 0, 100 };
+	static const uint32_t nlm_lock[] = { 4, 0x636b3031, 0, 1, 4,
+	    0x686f7374, 8, 1, 2, 4, 0x6f776e31, 7, 0, 0, 0, 100, 0, 1 };
+	static const uint32_t nlm_share[] = { 4, 0x636b3031, 4, 0x686f7374,
+	    8, 1, 2, 4, 0x6f776e31, 1, 2, 0 };
+	static const uint32_t nlm_free_all[] = { 4, 0x686f7374, 3 };
 
 	seed_rpc("nfs3_null", 100003, 3, 0, NULL, 0);
 	seed_rpc("nfs3_lookup", 100003, 3, 3, lookup, 5);
 	seed_rpc("nfs3_read", 100003, 3, 6, read, 6);
 	seed_rpc("mnt3_mnt", 100005, 3, 1, mnt, 3);
 	seed_rpc("pmap_getport", 100000, 2, 3, getport, 4);
+	seed_rpc("nlm4_test", 100021, 4, 1, nlm_test, 15);
+	seed_rpc("nlm4_lock", 100021, 4, 2, nlm_lock, 18);
+	seed_rpc("nlm4_share", 100021, 4, 20, nlm_share, 12);
+	seed_rpc("nlm4_free_all", 100021, 4, 23, nlm_free_all, 3);
 }
 
 /* A signed image of one small file, with a throw-away key (the fuzz
