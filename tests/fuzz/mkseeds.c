@@ -244,13 +244,13 @@ seeds_ctcm(void)
 	ctcm_bundle_free(&b);
 }
 
-/* An ONC RPC call body: header, AUTH_SYS credential, arguments. */
-static void
-seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
+/* An ONC RPC call body into b (512 bytes): header, AUTH_SYS credential,
+ * arguments.  Returns its length. */
+static size_t
+rpc_body(uint8_t *b, uint32_t prog, uint32_t vers, uint32_t proc,
     const uint32_t *args, int nargs)
 {
 	static const uint32_t hdr[] = { 0x1234, 0, 2 };
-	uint8_t		b[512];
 	size_t		n = 0;
 	int		i;
 
@@ -275,7 +275,66 @@ seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
 	for (i = 0; i < nargs; i++)
 		W(args[i]);
 #undef W
-	put("rpc_call", name, b, n);
+	return n;
+}
+
+static void
+seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
+    const uint32_t *args, int nargs)
+{
+	uint8_t	b[512];
+
+	put("rpc_call", name, b, rpc_body(b, prog, vers, proc, args, nargs));
+}
+
+/* rpc_record: limit (2 bytes), K, K piece sizes, then the stream; each
+ * fragment "L" (last) or "F", then its bytes */
+static size_t
+rm_frag(uint8_t *b, int last, const void *p, size_t len)
+{
+	put_be32(b, (uint32_t)len | (last ? 0x80000000u : 0));
+	memcpy(b + 4, p, len);
+	return 4 + len;
+}
+
+static void
+seeds_rpc_record(void)
+{
+	uint8_t	b[1024], call[512];
+	size_t	n, cn;
+
+	/* "hello" in one fragment, all at once */
+	n = 0;
+	b[n++] = 0x01, b[n++] = 0x00, b[n++] = 0;
+	n += rm_frag(b + n, 1, "hello", 5);
+	put("rpc_record", "one", b, n);
+	/* hello | abc+de | (empty)+x | empty record, in pieces of 1, 3, 7 */
+	n = 0;
+	b[n++] = 0x01, b[n++] = 0x00, b[n++] = 3;
+	b[n++] = 0, b[n++] = 2, b[n++] = 6;
+	n += rm_frag(b + n, 1, "hello", 5);
+	n += rm_frag(b + n, 0, "abc", 3);
+	n += rm_frag(b + n, 1, "de", 2);
+	n += rm_frag(b + n, 0, "", 0);
+	n += rm_frag(b + n, 1, "x", 1);
+	n += rm_frag(b + n, 1, "", 0);
+	put("rpc_record", "fragments", b, n);
+	/* fragments of 5 + 4 over a limit of 8, byte by byte */
+	n = 0;
+	b[n++] = 0x00, b[n++] = 0x08, b[n++] = 1;
+	b[n++] = 0;
+	n += rm_frag(b + n, 0, "12345", 5);
+	n += rm_frag(b + n, 1, "6789", 4);
+	put("rpc_record", "too_big", b, n);
+	/* an NFS3 NULL call whole, then in two fragments */
+	cn = rpc_body(call, 100003, 3, 0, NULL, 0);
+	n = 0;
+	b[n++] = 0xff, b[n++] = 0xff, b[n++] = 2;
+	b[n++] = 3, b[n++] = 40;
+	n += rm_frag(b + n, 1, call, cn);
+	n += rm_frag(b + n, 0, call, 20);
+	n += rm_frag(b + n, 1, call + 20, cn - 20);
+	put("rpc_record", "nfs3_null", b, n);
 }
 
 static void
@@ -368,6 +427,7 @@ main(int argc, char **argv)
 	seeds_slotrec();
 	seeds_ctcm();
 	seeds_rpc();
+	seeds_rpc_record();
 	seeds_image();
 	return 0;
 }
