@@ -103,6 +103,20 @@ struct nsm_ent {
 	uint32_t		my_prog, my_vers, my_proc;
 };
 
+/* The arguments of NSM v1 procedure proc from args[0..len), the record
+ * past the call header (nfs_xdr.c checked it): STAT's and NOTIFY's
+ * e.name (and NOTIFY's state), MON's and UNMON's e.name and my_id,
+ * UNMON_ALL's my_id.  0 when they are usable: each name fits e's
+ * buffers without a NUL byte, a my_name is not empty, a NOTIFY name is
+ * not empty; else -1 (STAT and MON answer "refused" then).  Other
+ * procedures: 0, nothing decoded. */
+struct nsm_args {
+	struct nsm_ent	 e;
+	uint32_t	 state;
+};
+int	nsm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+	    struct nsm_args *a);
+
 void	nsm_list_encode(struct buf *, const struct nsm_ent *, int n);
 /* Decode into *vp / *np (malloc'd; NULL and 0 for an empty value).
  * 0, or -1 when malformed (a version, count or name it cannot take). */

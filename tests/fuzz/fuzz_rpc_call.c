@@ -5,11 +5,13 @@
  * (export/nfs_xdr.c), then, for what the walk passes, the decoder the
  * server runs next: libnfs's for NFS3, MOUNT3 and the portmapper
  * (export/nfs3.c, nfs_mnt.c, nfs_rpc.c), nlm_args_decode() for NLM4
- * (export/nfs_nlm.c).  The walk exists so that no decoder ever sees a
- * record it would read past: a record the walk passes that a decoder
- * cannot decode breaks that promise (the server's "cannot happen"
- * branches), so it aborts here, as does an NLM object outside the
- * record.
+ * (export/nfs_nlm.c), nsm_args_decode() for NSM (export/nfs_nsm.c).
+ * The walk exists so that no decoder ever sees a record it would read
+ * past: a record the walk passes that a decoder cannot decode breaks
+ * that promise (the server's "cannot happen" branches), so it aborts
+ * here, as does an NLM object outside the record or an NSM name that is
+ * not a C string of its buffer.  (NSM refusing a name is an answer,
+ * not a broken promise: a name longer than the lock table keeps.)
  */
 #include "export/nfs_int.h"
 #include "export/nfs_nlm_int.h"
@@ -60,6 +62,22 @@ decode_nlm(const struct nfs_callhdr *h, const uint8_t *p, size_t n)
 }
 
 static void
+decode_nsm(const struct nfs_callhdr *h, const uint8_t *p, size_t n)
+{
+	struct nsm_args	a;
+	int		rc;
+
+	rc = nsm_args_decode(p + h->argoff, n - h->argoff, h->proc, &a);
+	if (memchr(a.e.name, 0, sizeof(a.e.name)) == NULL ||
+	    memchr(a.e.my_name, 0, sizeof(a.e.my_name)) == NULL)
+		abort();
+	if (rc == 0 && h->proc >= 2 && h->proc <= 4 && a.e.my_name[0] == 0)
+		abort();	/* my_name "" is the server's own */
+	if (rc == 0 && h->proc == 6 && a.e.name[0] == 0)
+		abort();
+}
+
+static void
 decode(const struct nfs_callhdr *h, uint8_t *p, size_t n)
 {
 	static union {
@@ -73,6 +91,10 @@ decode(const struct nfs_callhdr *h, uint8_t *p, size_t n)
 
 	if (h->prog == NFS_PROG_NLM && h->vers == 4) {
 		decode_nlm(h, p, n);
+		return;
+	}
+	if (h->prog == NFS_PROG_NSM && h->vers == 1) {
+		decode_nsm(h, p, n);
 		return;
 	}
 	memset(&args, 0, sizeof(args));

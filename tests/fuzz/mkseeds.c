@@ -354,6 +354,10 @@ seeds_rpc(void)
 	static const uint32_t nlm_share[] = { 4, 0x636b3031, 4, 0x686f7374,
 	    8, 1, 2, 4, 0x6f776e31, 1, 2, 0 };
 	static const uint32_t nlm_free_all[] = { 4, 0x686f7374, 3 };
+	/* NSM: mon_id: mon_name "host", my_id "me", 100021 4 16; priv */
+	static const uint32_t nsm_mon[] = { 4, 0x686f7374, 2, 0x6d650000,
+	    100021, 4, 16, 1, 2, 3, 4 };
+	static const uint32_t nsm_notify[] = { 4, 0x686f7374, 5 };
 
 	seed_rpc("nfs3_null", 100003, 3, 0, NULL, 0);
 	seed_rpc("nfs3_lookup", 100003, 3, 3, lookup, 5);
@@ -364,6 +368,8 @@ seeds_rpc(void)
 	seed_rpc("nlm4_lock", 100021, 4, 2, nlm_lock, 18);
 	seed_rpc("nlm4_share", 100021, 4, 20, nlm_share, 12);
 	seed_rpc("nlm4_free_all", 100021, 4, 23, nlm_free_all, 3);
+	seed_rpc("nsm_mon", 100024, 1, 2, nsm_mon, 11);
+	seed_rpc("nsm_notify", 100024, 1, 6, nsm_notify, 3);
 }
 
 /* A signed image of one small file, with a throw-away key (the fuzz
