@@ -43,9 +43,10 @@ enum nfs_rm_step {
 
 /*
  * The step at p[0..n), the input not consumed yet, for a record of at
- * most max bytes (max < 2^31).  A record over max is refused as soon as
- * the header of the fragment that makes it so has arrived, before its
- * bytes.  Returns an enum nfs_rm_step.
+ * most max bytes (max < 2^31, the same for every step of a stream: the
+ * fragments kept never exceed it).  A record over max is refused as
+ * soon as the header of the fragment that makes it so has arrived,
+ * before its bytes.  Returns an enum nfs_rm_step.
  */
 int	nfs_rm_step(struct nfs_rm *rm, const uint8_t *p, size_t n,
 	    size_t max, size_t *len);
