@@ -41,6 +41,7 @@
 #include "common/util.h"
 #include "export/nfs.h"
 #include "export/nfs_conn_int.h"
+#include "export/nfs_rm.h"
 
 #define IN_MIN			(16 * 1024)	/* smallest input buffer */
 #define IN_HDR			16	/* mapping size, before a buffer */
@@ -228,7 +229,7 @@ nfs_conn_count(void)
 static void
 conn_charge(struct nfs_conn *c)
 {
-	size_t held = c->incap + c->fraglen;
+	size_t held = c->incap + c->rm.fraglen;
 
 	in_bytes += (int64_t)held - (int64_t)c->charged;
 	c->charged = held;
@@ -239,9 +240,9 @@ static void
 conn_inbuf_free(struct nfs_conn *c)
 {
 	nfs_inbuf_free(c->in);
-	free(c->frag);
-	c->in = c->frag = NULL;
-	c->inlen = c->incap = c->fraglen = 0;
+	nfs_rm_reset(&c->rm);
+	c->in = NULL;
+	c->inlen = c->incap = 0;
 	c->t_rec = 0;
 	conn_charge(c);
 }
@@ -492,38 +493,35 @@ conn_room(struct nfs_conn *c)
 
 /* Cut complete records out of c->in into the list *rs, in order; what
  * remains is one partial record at the start of c->in (or nothing: the
- * buffer is freed).  -1: close. */
+ * buffer is freed).  The record marking is nfs_rm.c's.  -1: close. */
 static int
 conn_parse(struct nfs_conn *c, struct nfs_req **rs, int *nr)
 {
-	size_t		 off = 0, flen, cap;
+	size_t		 off = 0, flen, whole, cap;
 	char		 more[48];
-	uint32_t	 mark;
 	uint8_t		*rec;
 	struct nfs_req	*r, **tail = rs;
-	int		 rc = 0;
+	int		 rc = 0, step;
 
+	/* (a header needs 4 bytes; c->in is NULL after a handover) */
 	while (c->inlen - off >= 4) {
-		mark = get_be32(c->in + off);
-		flen = mark & 0x7fffffffu;
-		if (flen + c->fraglen > NFS_MAXREC) {
+		step = nfs_rm_step(&c->rm, c->in + off, c->inlen - off,
+		    NFS_MAXREC, &flen);
+		if (step == NFS_RM_MORE)
+			break;		/* conn_room() grows c->in for it */
+		if (step == NFS_RM_TOOBIG) {
 			if (log_ratelim_ok(&rl_oversize, more, sizeof(more)))
 				log_warnx("nfs: %s: record of %zu bytes is "
 				    "larger than %d, closing%s", c->peertext,
-				    flen + c->fraglen, NFS_MAXREC, more);
+				    flen, NFS_MAXREC, more);
 			rc = -1;
 			break;
 		}
-		if (c->inlen - off < 4 + flen)
-			break;		/* conn_room() grows c->in for it */
-		if (!(mark & 0x80000000u)) {		/* not the last */
-			c->frag = xrealloc(c->frag, c->fraglen + flen);
-			memcpy(c->frag + c->fraglen, c->in + off + 4, flen);
-			c->fraglen += flen;
+		if (step == NFS_RM_FRAG) {	/* kept in c->rm */
 			off += 4 + flen;
 			continue;
 		}
-		if (off == 0 && c->fraglen == 0 && flen >= BIG_RECORD) {
+		if (off == 0 && c->rm.fraglen == 0 && flen >= BIG_RECORD) {
 			/* a large record (WRITE) at the start of the buffer:
 			 * hand the buffer over instead of copying it */
 			rec = c->in;
@@ -535,18 +533,14 @@ conn_parse(struct nfs_conn *c, struct nfs_req **rs, int *nr)
 				    (size_t)IN_MIN), &c->incap);
 				memcpy(c->in, rec + 4 + flen, c->inlen);
 			}
+			nfs_rm_reset(&c->rm);
 		} else {
-			rec = inbuf_resize(NULL, 0, 4 + c->fraglen + flen,
-			    &cap);
-			if (c->fraglen > 0)
-				memcpy(rec + 4, c->frag, c->fraglen);
-			memcpy(rec + 4 + c->fraglen, c->in + off + 4, flen);
+			whole = c->rm.fraglen + flen;
+			rec = inbuf_resize(NULL, 0, 4 + whole, &cap);
+			nfs_rm_take(&c->rm, c->in + off + 4, flen, rec + 4);
 			off += 4 + flen;
+			flen = whole;
 		}
-		flen += c->fraglen;
-		free(c->frag);
-		c->frag = NULL;
-		c->fraglen = 0;
 		if ((r = nfs_req_new(c, rec, flen)) == NULL) {
 			rc = -1;
 			break;
@@ -565,7 +559,7 @@ conn_parse(struct nfs_conn *c, struct nfs_req **rs, int *nr)
 		c->in = NULL;
 		c->incap = 0;
 	}
-	if (c->inlen == 0 && c->fraglen == 0)
+	if (c->inlen == 0 && c->rm.fraglen == 0)
 		c->t_rec = 0;
 	else if (c->t_rec == 0 || *nr > 0)
 		c->t_rec = now_ms();	/* a new record started */

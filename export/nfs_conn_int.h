@@ -8,6 +8,7 @@
 #define DUONAS_NFS_CONN_INT_H
 
 #include "export/nfs_int.h"
+#include "export/nfs_rm.h"
 
 struct nfs_peer;
 
@@ -29,12 +30,11 @@ struct nfs_conn {
 	_Atomic uint64_t	 t_last;	/* last input or answer */
 	_Atomic uint64_t	 t_rec;		/* a record started; 0: none */
 	_Atomic uint64_t	 t_prog;	/* last input into that record */
-	_Atomic size_t		 charged;	/* incap + fraglen, in in_bytes */
+	_Atomic size_t		 charged;	/* incap + rm.fraglen, in_bytes */
 	/* the worker holding the epoll event only: */
 	uint8_t			*in;		/* unparsed input */
 	size_t			 inlen, incap;
-	uint8_t			*frag;		/* fragments so far */
-	size_t			 fraglen;
+	struct nfs_rm		 rm;		/* the record's fragments so far */
 	/* omtx (read without it by the timer): */
 	pthread_mutex_t		 omtx;
 	int			 dead;		/* closed: send nothing */

@@ -98,16 +98,15 @@ rd_lock(struct rd *r, struct nlm_lock_a *l)
 	l->len = rd_u64(r);
 }
 
-/* Decode the arguments of r->proc.  0 or -1 (cannot happen after
- * nfs_xdr_args_ok). */
-static int
-nlm_decode(const struct nfs_req *req, struct nlm_args *a)
+int
+nlm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+    struct nlm_args *a)
 {
 	struct rd	r;
-	uint32_t	p = req->proc;
+	uint32_t	p = proc;
 
 	memset(a, 0, sizeof(*a));
-	rd_init(&r, req->rec + req->argoff, req->reclen - req->argoff);
+	rd_init(&r, args, len);
 	if (p == 23) {			/* FREE_ALL: nlm4_notify */
 		nlm_rd_obj(&r, &a->lock.caller, NLM_OBJ_MAX);
 		a->state = rd_u32(&r);
@@ -471,7 +470,8 @@ nfs_nlm_call(struct nfs_req *r)
 		nfs_req_reply(r, NULL, NULL, 0);
 		return;
 	}
-	if (nlm_decode(r, &a) < 0) {
+	if (nlm_args_decode(r->rec + r->argoff, r->reclen - r->argoff,
+	    r->proc, &a) < 0) {
 		nfs_req_garbage(r);	/* cannot happen: checked before */
 		return;
 	}

@@ -40,6 +40,12 @@ struct nlm_args {
 	uint32_t	 stat;		/* *_RES */
 };
 
+/* The arguments of NLM v4 procedure proc (1-23) from args[0..len), the
+ * record past the call header; the objects point into args.  0, or -1
+ * when they do not fit (cannot happen after nfs_xdr_args_ok()). */
+int	nlm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+	    struct nlm_args *a);
+
 /* XDR pieces (big-endian, 4-byte aligned). */
 void	nlm_xdr_obj(struct buf *, const void *, uint32_t len);
 int	nlm_rd_obj(struct rd *, struct nlm_obj *, uint32_t max);
@@ -96,6 +102,20 @@ struct nsm_ent {
 	char			my_name[NSM_NAME_MAX];
 	uint32_t		my_prog, my_vers, my_proc;
 };
+
+/* The arguments of NSM v1 procedure proc from args[0..len), the record
+ * past the call header (nfs_xdr.c checked it): STAT's and NOTIFY's
+ * e.name (and NOTIFY's state), MON's and UNMON's e.name and my_id,
+ * UNMON_ALL's my_id.  0 when they are usable: each name fits e's
+ * buffers without a NUL byte, a my_name is not empty, a NOTIFY name is
+ * not empty; else -1 (STAT and MON answer "refused" then).  Other
+ * procedures: 0, nothing decoded. */
+struct nsm_args {
+	struct nsm_ent	 e;
+	uint32_t	 state;
+};
+int	nsm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+	    struct nsm_args *a);
 
 void	nsm_list_encode(struct buf *, const struct nsm_ent *, int n);
 /* Decode into *vp / *np (malloc'd; NULL and 0 for an empty value).

@@ -627,44 +627,66 @@ is_loopback(const struct sockaddr *sa)
 	    ->sin6_addr, lo6, 16) == 0;
 }
 
+int
+nsm_args_decode(const uint8_t *args, size_t len, uint32_t proc,
+    struct nsm_args *a)
+{
+	struct rd	rd;
+	int		ok = 1;
+
+	memset(a, 0, sizeof(*a));
+	rd_init(&rd, args, len);
+	switch (proc) {
+	case 1:				/* STAT: sm_name */
+		return rd_name(&rd, a->e.name, sizeof(a->e.name));
+	case 2:				/* MON: mon_id (+ priv) */
+	case 3:				/* UNMON: mon_id */
+	case 4:				/* UNMON_ALL: my_id */
+		ok = (proc == 4 || rd_name(&rd, a->e.name,
+		    sizeof(a->e.name)) == 0) &&
+		    rd_name(&rd, a->e.my_name, sizeof(a->e.my_name)) == 0;
+		a->e.my_prog = rd_u32(&rd);
+		a->e.my_vers = rd_u32(&rd);
+		a->e.my_proc = rd_u32(&rd);
+		/* an empty my_name is ours (clients that locked) */
+		return ok && !rd.err && a->e.my_name[0] != 0 ? 0 : -1;
+	case 6:				/* NOTIFY: mon_name, state */
+		if (rd_name(&rd, a->e.name, sizeof(a->e.name)) < 0 ||
+		    a->e.name[0] == 0)
+			return -1;
+		a->state = rd_u32(&rd);
+		return 0;
+	}
+	return 0;
+}
+
 void
 nfs_nsm_call(struct nfs_req *r)
 {
-	struct nsm_ent	 e;
-	struct rd	 rd;
+	struct nsm_args	 a;
 	uint32_t	 res[2], state;
-	char		 name[NSM_NAME_MAX];
 	int		 ok;
 
-	rd_init(&rd, r->rec + r->argoff, r->reclen - r->argoff);
-	memset(&e, 0, sizeof(e));
+	ok = nsm_args_decode(r->rec + r->argoff, r->reclen - r->argoff,
+	    r->proc, &a) == 0;
 	switch (r->proc) {
 	case 0:				/* NULL */
 		nfs_req_reply(r, NULL, NULL, 0);
 		return;
 	case 1:				/* STAT: may we monitor name? */
-		res[0] = rd_name(&rd, name, sizeof(name)) == 0 ? 0 : 1;
+		res[0] = ok ? 0 : 1;
 		res[1] = nfs_nsm_state();
 		nfs_req_reply(r, res, enc_stat, 8);
 		return;
 	case 2:				/* MON */
 	case 3:				/* UNMON */
 	case 4:				/* UNMON_ALL */
-		ok = (r->proc == 4 || rd_name(&rd, e.name,
-		    sizeof(e.name)) == 0) &&
-		    rd_name(&rd, e.my_name, sizeof(e.my_name)) == 0;
-		e.my_prog = rd_u32(&rd);
-		e.my_vers = rd_u32(&rd);
-		e.my_proc = rd_u32(&rd);
-		/* an empty my_name is ours (clients that locked) */
-		if (ok && (rd.err || e.my_name[0] == 0))
-			ok = 0;
 		if (ok) {
-			sa_copy(&e.peer, (struct sockaddr *)&r->peer);
-			sa_copy(&e.local, (struct sockaddr *)&r->local);
+			sa_copy(&a.e.peer, (struct sockaddr *)&r->peer);
+			sa_copy(&a.e.local, (struct sockaddr *)&r->local);
 			pthread_mutex_lock(&nsm.io);
 			ok = nsm_update(r->proc == 2 ? chg_add : chg_del,
-			    &e) == 0;
+			    &a.e) == 0;
 			pthread_mutex_unlock(&nsm.io);
 		}
 		state = nfs_nsm_state();
@@ -682,15 +704,13 @@ nfs_nsm_call(struct nfs_req *r)
 		nfs_req_reply(r, NULL, NULL, 0);
 		return;
 	case 6:				/* NOTIFY */
-		if (r->args_ok == NFS_ARGS_NUL ||
-		    rd_name(&rd, name, sizeof(name)) < 0 || name[0] == 0) {
+		if (r->args_ok == NFS_ARGS_NUL || !ok) {
 			nfs_req_reply(r, NULL, NULL, 0);
 			return;
 		}
-		state = rd_u32(&rd);
 		/* locks not freed (table not ready): no reply, the
 		 * client's statd sends it again */
-		if (nfs_nsm_notify(name, state,
+		if (nfs_nsm_notify(a.e.name, a.state,
 		    (struct sockaddr *)&r->peer) < 0) {
 			nfs_svc_count_drop();
 			return;

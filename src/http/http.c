@@ -3,7 +3,8 @@
  * --json` document) and GET /metrics (Prometheus text, http_metrics.c).
  *
  * libevent's evhttp on the loop thread, so every page is built from the
- * modules' loop-thread state without locks or copies.  Bounded: at most
+ * modules' loop-thread state without locks or copies (evhttp's limits
+ * and the routing of a request are http_req.c's).  Bounded: at most
  * HTTP_MAX_CONNS connections (the next one gets 503 and is closed),
  * small requests, idle connections closed after HTTP_TIMEOUT_S, pages
  * capped at HTTP_MAX_PAGE.  No authentication and no TLS: it is meant
@@ -31,9 +32,6 @@
 #include "http/http_int.h"
 
 #define HTTP_MAX_CONNS		16
-#define HTTP_TIMEOUT_S		10
-#define HTTP_MAX_HEADERS	8192
-#define HTTP_MAX_BODY		1024
 #define HTTP_MAX_PAGE		(8u << 20)
 
 static struct {
@@ -109,7 +107,7 @@ request_cb(struct evhttp_request *req, void *arg)
 	const char		*path = uri ? evhttp_uri_get_path(uri) : NULL;
 	struct evbuffer		*eb;
 	struct buf		 b;
-	int			 metrics;
+	int			 page, metrics;
 
 	(void)arg;
 	hs.requests++;
@@ -120,19 +118,19 @@ request_cb(struct evhttp_request *req, void *arg)
 		    "too many connections");
 		return;
 	}
-	if (path == NULL || (strcmp(path, "/status") != 0 &&
-	    strcmp(path, "/metrics") != 0)) {
+	page = http_route((int)cmd, path);
+	if (page == HTTP_PAGE_NOTFOUND) {
 		reply_text(req, HTTP_NOTFOUND, "Not Found",
 		    "not found: try /status or /metrics");
 		return;
 	}
-	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+	if (page == HTTP_PAGE_METHOD) {
 		evhttp_add_header(oh, "Allow", "GET, HEAD");
 		reply_text(req, 405, "Method Not Allowed",
 		    "only GET and HEAD");
 		return;
 	}
-	metrics = strcmp(path, "/metrics") == 0;
+	metrics = page == HTTP_PAGE_METRICS;
 	buf_init(&b);
 	if (metrics) {
 		http_metrics_build(&b);
@@ -213,15 +211,7 @@ http_init(const struct cfg_head *me)
 	snprintf(hs.addr, sizeof(hs.addr), "%s", s);
 	if ((hs.h = evhttp_new(loop_base())) == NULL)
 		fatalx("http: out of memory");
-	evhttp_set_timeout(hs.h, HTTP_TIMEOUT_S);
-	evhttp_set_max_headers_size(hs.h, HTTP_MAX_HEADERS);
-	evhttp_set_max_body_size(hs.h, HTTP_MAX_BODY);
-	/* every method reaches request_cb, which answers 405 (evhttp
-	 * itself would say 501 for the ones it was not told about) */
-	evhttp_set_allowed_methods(hs.h, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
+	http_setup(hs.h);
 	evhttp_set_gencb(hs.h, request_cb, NULL);
 	if ((fd = listen_on(&a)) < 0 ||
 	    (hs.sock = evhttp_accept_socket_with_handle(hs.h, fd)) == NULL) {

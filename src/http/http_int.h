@@ -1,6 +1,7 @@
 /*
- * http_int.h — internals of src/http/: the metrics page and the pieces
- * of the Prometheus text format (http_metrics.c, http_prom.c).
+ * http_int.h — internals of src/http/: the listener's settings and
+ * request routing (http_req.c), the metrics page and the pieces of the
+ * Prometheus text format (http_metrics.c, http_prom.c).
  */
 #ifndef DUONAS_HTTP_INT_H
 #define DUONAS_HTTP_INT_H
@@ -8,6 +9,24 @@
 #include <stdint.h>
 
 #include "common/util.h"
+
+struct evhttp;
+
+/* ---- requests (http_req.c, pure) -------------------------------------- */
+
+/* What a request gets. */
+enum http_page {
+	HTTP_PAGE_STATUS,	/* GET or HEAD /status */
+	HTTP_PAGE_METRICS,	/* GET or HEAD /metrics */
+	HTTP_PAGE_NOTFOUND,	/* any other path (404) */
+	HTTP_PAGE_METHOD	/* a known path, not GET or HEAD (405) */
+};
+/* The limits and methods of the listener: evhttp parses the request line
+ * and the headers under them (timeout, header and body sizes). */
+void	http_setup(struct evhttp *);
+/* The page for a request evhttp parsed: cmd an enum evhttp_cmd_type,
+ * path the URI's path (NULL: none).  Returns an enum http_page. */
+int	http_route(int cmd, const char *path);
 
 /* The whole /metrics page into out.  Loop thread. */
 void	http_metrics_build(struct buf *out);

@@ -244,13 +244,13 @@ seeds_ctcm(void)
 	ctcm_bundle_free(&b);
 }
 
-/* An ONC RPC call body: header, AUTH_SYS credential, arguments. */
-static void
-seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
+/* An ONC RPC call body into b (512 bytes): header, AUTH_SYS credential,
+ * arguments.  Returns its length. */
+static size_t
+rpc_body(uint8_t *b, uint32_t prog, uint32_t vers, uint32_t proc,
     const uint32_t *args, int nargs)
 {
 	static const uint32_t hdr[] = { 0x1234, 0, 2 };
-	uint8_t		b[512];
 	size_t		n = 0;
 	int		i;
 
@@ -261,7 +261,7 @@ seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
 	W(vers);
 	W(proc);
 	W(1);				/* AUTH_SYS */
-	W(32);				/* stamp, "host", uid, gid, 1 gid */
+	W(28);				/* stamp, "host", uid, gid, 1 gid */
 	W(0);
 	W(4);
 	memcpy(b + n, "host", 4);
@@ -275,7 +275,66 @@ seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
 	for (i = 0; i < nargs; i++)
 		W(args[i]);
 #undef W
-	put("rpc_call", name, b, n);
+	return n;
+}
+
+static void
+seed_rpc(const char *name, uint32_t prog, uint32_t vers, uint32_t proc,
+    const uint32_t *args, int nargs)
+{
+	uint8_t	b[512];
+
+	put("rpc_call", name, b, rpc_body(b, prog, vers, proc, args, nargs));
+}
+
+/* rpc_record: limit (2 bytes), K, K piece sizes, then the stream; each
+ * fragment "L" (last) or "F", then its bytes */
+static size_t
+rm_frag(uint8_t *b, int last, const void *p, size_t len)
+{
+	put_be32(b, (uint32_t)len | (last ? 0x80000000u : 0));
+	memcpy(b + 4, p, len);
+	return 4 + len;
+}
+
+static void
+seeds_rpc_record(void)
+{
+	uint8_t	b[1024], call[512];
+	size_t	n, cn;
+
+	/* "hello" in one fragment, all at once */
+	n = 0;
+	b[n++] = 0x01, b[n++] = 0x00, b[n++] = 0;
+	n += rm_frag(b + n, 1, "hello", 5);
+	put("rpc_record", "one", b, n);
+	/* hello | abc+de | (empty)+x | empty record, in pieces of 1, 3, 7 */
+	n = 0;
+	b[n++] = 0x01, b[n++] = 0x00, b[n++] = 3;
+	b[n++] = 0, b[n++] = 2, b[n++] = 6;
+	n += rm_frag(b + n, 1, "hello", 5);
+	n += rm_frag(b + n, 0, "abc", 3);
+	n += rm_frag(b + n, 1, "de", 2);
+	n += rm_frag(b + n, 0, "", 0);
+	n += rm_frag(b + n, 1, "x", 1);
+	n += rm_frag(b + n, 1, "", 0);
+	put("rpc_record", "fragments", b, n);
+	/* fragments of 5 + 4 over a limit of 8, byte by byte */
+	n = 0;
+	b[n++] = 0x00, b[n++] = 0x08, b[n++] = 1;
+	b[n++] = 0;
+	n += rm_frag(b + n, 0, "12345", 5);
+	n += rm_frag(b + n, 1, "6789", 4);
+	put("rpc_record", "too_big", b, n);
+	/* an NFS3 NULL call whole, then in two fragments */
+	cn = rpc_body(call, 100003, 3, 0, NULL, 0);
+	n = 0;
+	b[n++] = 0xff, b[n++] = 0xff, b[n++] = 2;
+	b[n++] = 3, b[n++] = 40;
+	n += rm_frag(b + n, 1, call, cn);
+	n += rm_frag(b + n, 0, call, 20);
+	n += rm_frag(b + n, 1, call + 20, cn - 20);
+	put("rpc_record", "nfs3_null", b, n);
 }
 
 static void
@@ -284,14 +343,33 @@ seeds_rpc(void)
 	/* fh3 of 8 bytes, then a 4-byte name */
 	static const uint32_t lookup[] = { 8, 1, 2, 4, 0x61626364 };
 	static const uint32_t read[] = { 8, 1, 2, 0, 0, 4096 };
-	static const uint32_t mnt[] = { 6, 0x2f706f6f, 0x6c000000 };
+	static const uint32_t mnt[] = { 5, 0x2f706f6f, 0x6c000000 };
 	static const uint32_t getport[] = { 100003, 3, 6, 0 };
+	/* NLM4: cookie "ck01", exclusive; nlm4_lock: caller "host", an
+	 * 8-byte fh, a 4-byte owner, svid 7, offset 0, length 100 */
+	static const uint32_t nlm_test[] = { 4, 0x636b3031, 1, 4,
+	    0x686f7374, 8, 1, 2, 4, 0x6f776e31, 7, 0, 0, 0, 100 };
+	static const uint32_t nlm_lock[] = { 4, 0x636b3031, 0, 1, 4,
+	    0x686f7374, 8, 1, 2, 4, 0x6f776e31, 7, 0, 0, 0, 100, 0, 1 };
+	static const uint32_t nlm_share[] = { 4, 0x636b3031, 4, 0x686f7374,
+	    8, 1, 2, 4, 0x6f776e31, 1, 2, 0 };
+	static const uint32_t nlm_free_all[] = { 4, 0x686f7374, 3 };
+	/* NSM: mon_id: mon_name "host", my_id "me", 100021 4 16; priv */
+	static const uint32_t nsm_mon[] = { 4, 0x686f7374, 2, 0x6d650000,
+	    100021, 4, 16, 1, 2, 3, 4 };
+	static const uint32_t nsm_notify[] = { 4, 0x686f7374, 5 };
 
 	seed_rpc("nfs3_null", 100003, 3, 0, NULL, 0);
 	seed_rpc("nfs3_lookup", 100003, 3, 3, lookup, 5);
 	seed_rpc("nfs3_read", 100003, 3, 6, read, 6);
 	seed_rpc("mnt3_mnt", 100005, 3, 1, mnt, 3);
 	seed_rpc("pmap_getport", 100000, 2, 3, getport, 4);
+	seed_rpc("nlm4_test", 100021, 4, 1, nlm_test, 15);
+	seed_rpc("nlm4_lock", 100021, 4, 2, nlm_lock, 18);
+	seed_rpc("nlm4_share", 100021, 4, 20, nlm_share, 12);
+	seed_rpc("nlm4_free_all", 100021, 4, 23, nlm_free_all, 3);
+	seed_rpc("nsm_mon", 100024, 1, 2, nsm_mon, 11);
+	seed_rpc("nsm_notify", 100024, 1, 6, nsm_notify, 3);
 }
 
 /* A signed image of one small file, with a throw-away key (the fuzz
@@ -355,6 +433,7 @@ main(int argc, char **argv)
 	seeds_slotrec();
 	seeds_ctcm();
 	seeds_rpc();
+	seeds_rpc_record();
 	seeds_image();
 	return 0;
 }

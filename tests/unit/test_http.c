@@ -1,11 +1,14 @@
 /*
  * test_http.c — the Prometheus text format writer (src/http/http_prom.c):
  * HELP/TYPE lines, label escaping, integer and fractional samples,
- * compared against golden text; and the `http` keyword of duonas.conf
- * (what the listener accepts as an address).
+ * compared against golden text; the `http` keyword of duonas.conf
+ * (what the listener accepts as an address); the routing of a request
+ * (http_route).
  */
 #include <math.h>
 #include <stdlib.h>
+
+#include <event2/http.h>
 
 #include "common/cfg.h"
 
@@ -65,12 +68,32 @@ test_http_keyword(void)
 	free(c);
 }
 
+static void
+test_http_route(void)
+{
+	T_EQ(http_route(EVHTTP_REQ_GET, "/status"), HTTP_PAGE_STATUS,
+	    "GET /status");
+	T_EQ(http_route(EVHTTP_REQ_HEAD, "/metrics"), HTTP_PAGE_METRICS,
+	    "HEAD /metrics");
+	T_EQ(http_route(EVHTTP_REQ_POST, "/metrics"), HTTP_PAGE_METHOD,
+	    "POST /metrics: 405");
+	T_EQ(http_route(EVHTTP_REQ_POST, "/other"), HTTP_PAGE_NOTFOUND,
+	    "POST elsewhere: 404 before 405");
+	T_EQ(http_route(EVHTTP_REQ_GET, "/status/"), HTTP_PAGE_NOTFOUND,
+	    "GET /status/: 404");
+	T_EQ(http_route(EVHTTP_REQ_GET, ""), HTTP_PAGE_NOTFOUND,
+	    "empty path: 404");
+	T_EQ(http_route(EVHTTP_REQ_GET, NULL), HTTP_PAGE_NOTFOUND,
+	    "no path: 404");
+}
+
 int
 main(void)
 {
 	struct buf b;
 
 	test_http_keyword();
+	test_http_route();
 
 	buf_init(&b);
 	http_prom_head(&b, "duonas_x_total", "counter", "a \\ b\nc \"q\"");
