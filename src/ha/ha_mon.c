@@ -79,6 +79,8 @@ static struct {
 	int		 net_silent;
 	int		 disk_after;
 	int		 dead_in_silence;	/* declared dead since */
+	int		 link_was_up;		/* link_peer_up() last seen */
+	uint64_t	 link_up_ms;		/* when it last came up */
 	uint64_t	 nrx, nbad;
 } mon;
 
@@ -403,6 +405,17 @@ set_verdict(enum hb_verdict v)
 	}
 }
 
+/* Note when the link to the peer came up (evaluate's frozen-peer rule). */
+static void
+track_link(void)
+{
+	int up = link_peer_up();
+
+	if (up && !mon.link_was_up)
+		mon.link_up_ms = now_ms();
+	mon.link_was_up = up;
+}
+
 static void
 evaluate(void)
 {
@@ -430,6 +443,21 @@ evaluate(void)
 	 * either way) instead of raising a false alarm. */
 	if (v == HB_PEER_PARTITION && link_peer_up())
 		v = HB_PEER_SUSPECT;
+	/* Nor is a peer dead that was only frozen (SIGSTOP, a paused VM,
+	 * a stall shorter than the lease) and has just reconnected its
+	 * link with the same boot id: it runs, and its heartbeats follow
+	 * within an interval or two.  Declaring it dead from the silence
+	 * before would only make it step down (a needless outage of its
+	 * LUNs).  Not for a HALTED or faulted peer, nor a new boot id (a
+	 * restart: the old process is gone), nor once three intervals
+	 * have passed (a live link without heartbeats is a stuck peer:
+	 * dead stands). */
+	track_link();
+	if (v == HB_PEER_DEAD && mon.verdict != HB_PEER_DEAD &&
+	    !mon.fault && mon.last.state != HA_STA_HALTED &&
+	    mon.link_was_up && link_peer_boot_id() == mon.last.boot_id &&
+	    now_ms() - mon.link_up_ms <= 3 * (uint64_t)ha.hbp.interval_ms)
+		v = HB_PEER_SUSPECT;
 	set_verdict(v);
 	peer_events();
 }
@@ -448,6 +476,7 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	ha_mon_send_now();
+	track_link();
 	for (int i = 0; i < mon.nnet; i++) {
 		/* A connection the peer closed is proof, not suspicion: the
 		 * channel is BAD at once instead of after the count runs
