@@ -168,6 +168,10 @@ mk_cluster() {
 	} >"$T_DIR/duonas.conf"
 }
 
+# committed_gen OUTPUT -> the generation of a "generation G committed"
+# line of a configuration command's answer (empty: nothing committed)
+committed_gen() { printf '%s\n' "$1" | sed -n 's/^generation \([0-9]*\) committed.*/\1/p' | head -n 1; }
+
 sock_of() { echo "$T_DIR/$1/run/duonasd.sock"; }
 cli() {		# cli HEAD ARGS...
 	local h=$1; shift

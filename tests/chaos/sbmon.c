@@ -32,10 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+
+#include "common/util.h"
 
 #define ANSWER_MS	150
 #define MAX_ITEMS	32
@@ -57,31 +58,13 @@ on_signal(int sig)
 	stop = 1;
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Move len bytes to or from fd before the deadline; 0 or -1. */
 static int
 io_until(int fd, uint8_t *p, size_t len, int out, uint64_t deadline)
 {
 	while (len > 0) {
 		struct pollfd	pfd = { fd, out ? POLLOUT : POLLIN, 0 };
-		uint64_t	t = mono_ms();
+		uint64_t	t = now_ms();
 		ssize_t		n;
 
 		if (t >= deadline || poll(&pfd, 1, (int)(deadline - t)) <= 0)
@@ -111,7 +94,7 @@ ask_status(const char *path)
 	static const char	 req[] = "\0\0\0\0status\0--json";
 	uint8_t			 msg[sizeof(req)], hdr[5];
 	struct sockaddr_un	 sun;
-	uint64_t		 deadline = mono_ms() + ANSWER_MS;
+	uint64_t		 deadline = now_ms() + ANSWER_MS;
 	uint32_t		 len;
 	char			*rep = NULL, *w;
 	int			 fd;
@@ -126,14 +109,11 @@ ask_status(const char *path)
 	    errno != EINPROGRESS && errno != EAGAIN)
 		goto out;
 	memcpy(msg, req, sizeof(req));
-	len = (uint32_t)(sizeof(req) - 4);
-	msg[0] = (uint8_t)(len >> 24), msg[1] = (uint8_t)(len >> 16);
-	msg[2] = (uint8_t)(len >> 8), msg[3] = (uint8_t)len;
+	put_be32(msg, (uint32_t)(sizeof(req) - 4));
 	if (io_until(fd, msg, sizeof(msg), 1, deadline) < 0 ||
 	    io_until(fd, hdr, 5, 0, deadline) < 0)
 		goto out;
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
+	len = get_be32(hdr);
 	if (len == 0 || len > REPLY_MAX || hdr[4] != 0)
 		goto out;
 	if ((rep = malloc(len)) == NULL)
@@ -302,7 +282,7 @@ main(int argc, char **argv)
 
 	for (unsigned long k = 0; !stop; k++) {
 		int		 h = (int)(k % 2);
-		uint64_t	 t0 = mono_ms();
+		uint64_t	 t0 = now_ms();
 		struct sample	 s;
 		char		*js;
 
@@ -315,7 +295,7 @@ main(int argc, char **argv)
 			unanswered++;
 		samples++;
 		if (!same_sample(&s, &last[h])) {
-			log_sample(log, now_ms(), h ? 'B' : 'A', &s);
+			log_sample(log, wall_ms(), h ? 'B' : 'A', &s);
 			last[h] = s;
 		}
 		memmove(&hist[1], &hist[0], 2 * sizeof(hist[0]));
@@ -337,13 +317,13 @@ main(int argc, char **argv)
 			if (hit) {
 				split++;
 				fprintf(log, "%llu SPLIT%s\n",
-				    (unsigned long long)now_ms(), line);
+				    (unsigned long long)wall_ms(), line);
 				fflush(log);
 			}
 		}
 		/* A then B half an interval apart: each every interval */
 		{
-			uint64_t	spent = mono_ms() - t0;
+			uint64_t	spent = now_ms() - t0;
 			long		half = interval / 2;
 
 			if ((long)spent < half)

@@ -55,8 +55,6 @@ exports_of() {
 	    sed -n 's/.*"path":"\([^"]*\)".*/\1/p' | sort
 }
 
-# committed_gen OUTPUT -> the generation of a "generation G committed" line
-committed_gen() { printf '%s\n' "$1" | sed -n 's/^generation \([0-9]*\) committed.*/\1/p'; }
 
 replicas_agree() {	# replicas_agree HEAD: every replica valid, one generation
 	local r; r=$(replica_gens "$1")
