@@ -90,6 +90,11 @@ static struct ha_msg_gw	 peer_gw[CFG_MAX_LUNS];	/* its readiness per LUN */
 static struct ha_msg_gw	 my_gw[CFG_MAX_LUNS];
 static uint64_t		 gw_sent_us;
 static uint32_t		 peer_mb_last[CFG_MAX_LUNS];
+/* the peer's HANDOVER of a LUN already applied here (by its message or
+ * its mailbox): the flag stays in its mailbox until it serves the LUN
+ * again, and must not move the LUN back to us after a later placement
+ * (node unstandby) returned it.  Cleared when the flag is seen gone. */
+static int		 peer_hov_done[CFG_MAX_LUNS];
 static uint64_t		 nclaim_rx;
 /* the last move of each LUN, for the maintenance commands */
 static uint64_t		 move_stop_us[CFG_MAX_LUNS];	/* stopped here */
@@ -260,9 +265,11 @@ ha_lun_attached(int lun)
 {
 	struct ha_lun *l = &ha.luns[lun];
 
-	/* The mailbox tells the LUN's home head we serve it now. */
+	/* The mailbox tells the LUN's home head we serve it now; a
+	 * HANDOVER of an earlier fault is over once we serve it again */
 	if (l->cfg->home != ha.self)
-		ha_disk_mailbox(lun, PEXT_MB_TAKEN_OVER, PEXT_MB_GIVEN_BACK);
+		ha_disk_mailbox(lun, PEXT_MB_TAKEN_OVER,
+		    PEXT_MB_GIVEN_BACK | PEXT_MB_HANDOVER);
 	else
 		ha_disk_mailbox(lun, 0, PEXT_MB_HANDOVER | PEXT_MB_GIVEN_BACK);
 	lun_exports(lun, 1);
@@ -722,6 +729,12 @@ place_recv(const struct ha_msg *m)
 			if (strcmp(ips[i].v->addr, m->ip[j].addr) == 0 &&
 			    (h = place_head_of_node(m->ip[j].node)) >= 0)
 				ipp[i] = h;
+	/* the LUNs it hands over: their HANDOVER mailbox flag is this move */
+	if (m->flags & HA_MSG_F_HANDOVER)
+		for (int i = 0; i < ha.nluns; i++)
+			if ((lp[i] >= 0 ? lp[i] : ha.luns[i].cfg->home) ==
+			    ha.self)
+				peer_hov_done[i] = 1;
 	for (int i = 0; i < ha.nluns; i++)
 		same &= lp[i] == lun_place[i];
 	for (int i = 0; i < nips; i++)
@@ -1560,10 +1573,18 @@ ha_mailbox_seen(int lun, uint32_t flags, uint64_t arg, unsigned gw_state,
 		peer_fault("announced FAULT in its mailbox", NULL);
 		return;
 	}
-	if ((flags & PEXT_MB_HANDOVER) && (ha.fsm.state & HA_STA_DAC) &&
-	    lun_on(lun) != ha.self) {
+	/* HANDOVER stays set until the peer serves the LUN again: act on
+	 * it once (not again after node unstandby returned the LUN while
+	 * the flag was still on the disk) */
+	if (!(flags & PEXT_MB_HANDOVER))
+		peer_hov_done[lun] = 0;
+	else if (lun_on(lun) == ha.self)
+		peer_hov_done[lun] = 1;
+	if ((flags & PEXT_MB_HANDOVER) && !peer_hov_done[lun] &&
+	    (ha.fsm.state & HA_STA_DAC) && lun_on(lun) != ha.self) {
 		char what[160];
 
+		peer_hov_done[lun] = 1;
 		lun_place[lun] = (int8_t)ha.self;
 		snprintf(what, sizeof(what), "lun %s -> %s: handed over "
 		    "through the mailbox", ha.luns[lun].cfg->name,

@@ -12,7 +12,9 @@
 # A keeps la and its service IP; the writer on la through 192.0.2.10
 # never stops; every record acknowledged on lc before the failure is read
 # back from B (through B's service IP: A's IP stays with A's healthy LUN);
-# a new writer on lc through B works.
+# a new writer on lc through B works.  Then the disk comes back and the
+# administrator brings lc home at once (node unstandby A), twice: lc
+# stays on A (an old HANDOVER in A's mailbox must not move it back).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -124,4 +126,34 @@ $(ha_kv "$T_DIR/wa.out" client_pause_ms) ms)"
 ha_verify wa "$NS_VIP_A" la
 ha_verify wb "$NS_VIP_B" lb
 ha_verify wc2 "$NS_VIP_B" lc
+
+# The disk comes back and the administrator brings lc home at once,
+# before A's mailbox on lc (HANDOVER, written once the disk works again)
+# is cleared: B must not read that old flag as a new handover and take
+# lc back (found by the chaos campaign).  Twice: the first fault above,
+# then a second one.
+_stays_home() {	# lc on A and not on B, every 0.2 s for 3 s
+	local i
+	for ((i = 0; i < 15; i++)); do
+		ha_serving A lc && ha_not_serving B lc || return 1
+		sleep 0.2
+	done
+}
+for round in 1 2; do
+	if [ "$round" = 2 ]; then
+		echo "eio $PID_A" >"$FFS/ctl"
+		wait_until 30 ha_serving B lc
+		t_ok $? "round 2: lc's disk fails on A again: B serves lc"
+	fi
+	nb=$(grep -c 'handed over through the mailbox' "$T_DIR/B.log")
+	echo ok >"$FFS/ctl" &&
+	    o=$(HA_CLI_TIMEOUT=40 ha_cli A node unstandby A 2>&1)
+	t_ok $? "round $round: disk healed, node unstandby A at once: $(echo "$o" | tail -n 1)"
+	wait_until 30 ha_serving A lc
+	t_ok $? "round $round: A serves lc again"
+	_stays_home
+	t_ok $? "round $round: lc stays on A for 3 s (A serves it: $(ha_serving A lc && echo yes || echo no), B: $(ha_serving B lc && echo yes || echo no))"
+	t_eq "$(grep -c 'handed over through the mailbox' "$T_DIR/B.log")" "$nb" \
+	    "round $round: B took no old HANDOVER from A's mailbox"
+done
 t_done
