@@ -258,7 +258,7 @@ main(int argc, char **argv)
 	case CTCM_BOOT_RESTORED:
 		log_info("ctcm: configuration restored from the array; "
 		    "restarting initialisation");
-		ctcm_reexec();
+		dimg_restart_restored();
 		log_warn("ctcm: cannot re-execute");
 		return 1;
 	case CTCM_BOOT_INVALID:

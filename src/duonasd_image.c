@@ -53,6 +53,7 @@ static struct {
 	int		 have_run;
 	struct img_info	 run;		/* the running image's manifest */
 	char		 loader[PATH_MAX];
+	char		*info_env;	/* DUONAS_BOOT_INFO as passed */
 	char		 conf[PATH_MAX];
 	int		 debug;
 	char		 slotdir[PATH_MAX];
@@ -70,6 +71,44 @@ static struct {
 } im;
 
 /* ---- what runs here ---------------------------------------------------- */
+
+/* Before the daemon executes itself again (ctcm_reexec: a configuration
+ * restored from the array): put back what duonas-boot passed, which
+ * dimg_init took out of the environment, so that the new image of the
+ * process still knows its slot and its loader. */
+static void
+dimg_restore_env(void)
+{
+	if (!im.booted)
+		return;
+	setenv(BOOT_INFO_ENV, im.info_env, 1);
+	if (im.loader[0] != 0)
+		setenv(BOOT_PATH_ENV, im.loader, 1);
+}
+
+void
+dimg_restart_restored(void)
+{
+	struct boot_sec	s;
+	char		path[PATH_MAX + 16], e[256];
+
+	if (im.booted && im.loader[0] != 0) {
+		snprintf(path, sizeof(path), "%s/image/boot",
+		    im.cfg->heads[im.self].statedir);
+		if (boot_sec_load(path, &s, e, sizeof(e)) == 0 &&
+		    s.preferred.set && memcmp(s.preferred.digest,
+		    im.bi.digest, IMG_DIGEST_LEN) != 0) {
+			log_info("boot: the restored configuration prefers "
+			    "%s, this head runs %s: restarting through "
+			    "duonas-boot", s.preferred.version,
+			    im.bi.version);
+			dimg_reexec();
+			log_warnx("boot: starting the same program again");
+		}
+	}
+	dimg_restore_env();
+	ctcm_reexec();
+}
 
 static const char *
 arch_here(void)
@@ -140,6 +179,7 @@ dimg_init(const struct cfg *cfg, int self, const char *conf, int debug)
 	}
 	ld = getenv(BOOT_PATH_ENV);
 	snprintf(im.loader, sizeof(im.loader), "%s", ld ? ld : "");
+	im.info_env = xstrdup(env);	/* for dimg_restore_env() */
 	/* children (smbd, useradd) must not think they were booted */
 	unsetenv(BOOT_INFO_ENV);
 	unsetenv(BOOT_PATH_ENV);
@@ -722,9 +762,12 @@ restart_req_cb(uint8_t type, const uint8_t *p, size_t len,
 	(void)type; (void)arg;
 	if (len != IMG_DIGEST_LEN)
 		snprintf(e, sizeof(e), "malformed request (%zu bytes)", len);
-	else if (!im.booted || im.loader[0] == 0)
+	else if (!im.booted)
 		snprintf(e, sizeof(e), "%s was not started by duonas-boot",
 		    im.cfg->heads[im.self].name);
+	else if (im.loader[0] == 0)
+		snprintf(e, sizeof(e), "%s does not know its duonas-boot "
+		    "(no DUONAS_BOOT_PATH)", im.cfg->heads[im.self].name);
 	else if (section_now(&s, NULL, e, sizeof(e)) < 0)
 		;
 	else if (!s.preferred.set || memcmp(s.preferred.digest, p,

@@ -19,6 +19,15 @@
 int	dimg_init(const struct cfg *cfg, int self, const char *conf,
 	    int debug);
 void	dimg_ha_hooks(void);
+/* After ctcm_boot restored the array's configuration: start again.  A
+ * head started by duonas-boot whose restored image section prefers
+ * another image than the one it runs goes back through duonas-boot
+ * (which switches slots or installs it: a joiner takes the cluster's
+ * version); any other head executes the same program again, with
+ * DUONAS_BOOT_INFO and DUONAS_BOOT_PATH put back (dimg_init took them
+ * out of the environment for the children).  Returns only when the
+ * exec failed. */
+void	dimg_restart_restored(void);
 /* Loop thread, after link_init: the tick (good marking, factory
  * initialisation) and the peer's restart requests. */
 void	dimg_start(void);

@@ -7,7 +7,8 @@
 #   boot_conf_extra           the boot { } block for ha_mk_conf
 #   boot_install HEAD IMAGE   duonas-boot install (a head's first install)
 #   boot_start HEAD           duonas-boot under a supervisor (systemd's
-#                             Restart=always) in HEAD's namespace
+#                             Restart=always) in HEAD's namespace; at most
+#                             $BOOT_SUP_MAX starts (default 30)
 #   boot_stop HEAD            stop it (supervisor and daemon)
 #   boot_daemon_pid HEAD      the running duonasd's PID (its pid file)
 #   img_field HEAD KEY        a string member of image status --json
@@ -49,7 +50,7 @@ boot_start() {
 	echo "==== $(date -u +%FT%T.%3NZ) test: starting $h through duonas-boot" \
 	    >>"$T_DIR/$h.log"
 	ip netns exec "$(ns_name "$h")" "$(dirname "${BASH_SOURCE[0]}")/boot_supervise.sh" \
-	    "$T_DIR/$h/stop" 30 "$DUONAS_BOOT" -c "$T_DIR/duonas.conf" -n "$h" \
+	    "$T_DIR/$h/stop" "${BOOT_SUP_MAX:-30}" "$DUONAS_BOOT" -c "$T_DIR/duonas.conf" -n "$h" \
 	    -- -d >>"$T_DIR/$h.log" 2>&1 &
 	pid=$!
 	disown "$pid"

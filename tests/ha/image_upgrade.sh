@@ -13,6 +13,10 @@
 # upgrade to an image whose daemon exits at once: the slave falls back
 # to its good slot after boot { attempts }, the upgrade stops, the
 # previous image is preferred again and the master never restarts.
+# Then a head that was down while the master committed: after restoring
+# the array's configuration it still knows that duonas-boot started it
+# (image restart works), and when the commit made another image
+# preferred it goes back through duonas-boot and runs that image.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -179,6 +183,56 @@ t_eq "$(stat -c %i:%Y "$(sd $S)/$(slot_of $S 1.0.0)/image" 2>/dev/null)" "$GOOD_
 grep -q "broken duonasd: exiting" "$T_DIR/$S.log"
 t_ok $? "the broken daemon did run on $S (and exited)"
 wait_until 30 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "dual active, each head serving its own"
+
+# ---- a head that boots on an old configuration --------------------------
+# The peer committed while it was down: its daemon restores the array's
+# configuration and executes itself again; it must still know that
+# duonas-boot started it (its slot, its loader), or the next upgrade
+# fails on it and its slot is never marked good (found by the chaos
+# campaign).
+boot_stop $S
+wait_until 30 ha_serving $M la && wait_until 30 ha_serving $M lb
+t_ok $? "$S stopped: $M serves both LUNs"
+# a key added: the boot section (each head's own <state>/image/boot) changes
+o=$(ha_cli $M image key add "$T_DIR/other.pub" 2>&1)
+t_ok $? "a commit on $M while $S is down: $(echo "$o" | tail -n 1)"
+nlog=$(wc -l <"$T_DIR/$S.log")
+boot_start $S
+wait_until 60 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "$S is back, dual active, each head serving its own"
+tail -n +"$nlog" "$T_DIR/$S.log" | grep -q "configuration restored from the array"
+t_ok $? "$S restored the newer configuration and executed itself again"
+img_json $S | grep -q '"booted":true'
+t_ok $? "after that it still knows duonas-boot started it ($(img_json $S | grep -o '"booted":[a-z]*'))"
+wait_until 20 img_runs $S 1.0.0
+t_ok $? "$S runs 1.0.0 and its slot is good"
+o=$(HA_CLI_TIMEOUT=120 ha_cli $S image restart 2>&1)
+t_ok $? "image restart on $S works (it restarts through its duonas-boot): $(echo "$o" | tail -n 1)"
+wait_until 60 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "dual active again, each head serving its own"
+# Now the commit while it is down makes another image preferred: its
+# duonas-boot decides from the old local section, the daemon restores
+# the new one and goes back through duonas-boot, which installs the
+# preferred image (a joiner takes the cluster's version)
+boot_stop $S
+wait_until 30 ha_serving $M la && wait_until 30 ha_serving $M lb
+t_ok $? "$S stopped again"
+o=$(ha_cli $M image upload "$T_DIR/v2.img" 2>&1)
+t_ok $? "upload 1.1.0 on $M while $S is down: $(echo "$o" | grep -o '1.1.0 is the preferred image' | head -n 1)"
+nlog=$(wc -l <"$T_DIR/$S.log")
+boot_start $S
+wait_until 60 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "$S is back, dual active, each head serving its own"
+tail -n +"$nlog" "$T_DIR/$S.log" | grep -q "restored configuration prefers 1.1.0.*restarting through duonas-boot"
+t_ok $? "$S restored the configuration and went back through duonas-boot"
+wait_until 30 img_runs $S 1.1.0
+t_ok $? "$S runs the preferred 1.1.0 ($(img_field $S version), $(img_field $S state)); $M still runs $(img_field $M version)"
+o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1)
+t_ok $? "image upgrade moves $M too: $(echo "$o" | tail -n 1)"
+wait_until 30 img_runs A 1.1.0 && wait_until 30 img_runs B 1.1.0
+t_ok $? "both heads run 1.1.0"
+wait_until 60 ha_dual_active && wait_until 30 _ha_home
 t_ok $? "dual active, each head serving its own"
 
 # ---- the clients lost nothing ------------------------------------------
