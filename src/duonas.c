@@ -8,8 +8,9 @@
  * closest names suggested, group words, which list their commands, and
  * --help never need the daemon), sends argv and prints the reply.  Exit
  * codes: 0 ok, 1 failed, 2 not the master, 64 usage (whoever finds it,
- * this program or the daemon), 69 daemon unreachable.  `keygen` and
- * `help` run locally.
+ * this program or the daemon), 69 daemon unreachable or (-t SECS, the
+ * bound on the wait for the answer) not answering: a stopped daemon
+ * accepts and never answers.  `keygen` and `help` run locally.
  *
  * `smb user add|passwd` read the password here (twice with echo off on a
  * terminal, else one line of standard input) and send only its NT hash
@@ -77,8 +78,8 @@ static void
 usage_all(FILE *f)
 {
 	fprintf(f,
-	    "usage: duonas [-s SOCKET | -c CONF [-n HEAD] | -n HEAD] COMMAND "
-	    "[ARGS] [--json]\n"
+	    "usage: duonas [-s SOCKET | -c CONF [-n HEAD] | -n HEAD] [-t SECS] "
+	    "COMMAND [ARGS]\n              [--json]\n"
 	    "       duonas help [GROUP | COMMAND]\n"
 	    "       duonas COMMAND --help\n\n"
 	    "Administer the duonas head this runs on.  Read-only commands "
@@ -98,6 +99,13 @@ usage_all(FILE *f)
 	    "              this host (as duonasd picks its head)\n"
 	    "  -n HEAD     talk to head HEAD: its socket from CONF (default "
 	    "%s/duonas/duonas.conf)\n"
+	    "  -t SECS     give up when the daemon has not answered within SECS "
+	    "seconds\n"
+	    "              (0.1-86400, decimals allowed; default: wait as "
+	    "long as the\n"
+	    "              command takes): a stopped or hung daemon accepts "
+	    "the\n"
+	    "              connection and never answers; exit 69\n"
 	    "  -h, --help  this text\n"
 	    "  --version   print the version\n\n"
 	    "exit: 0 ok, 1 failed, 2 not the master, 64 usage error (also a "
@@ -649,8 +657,23 @@ main(int argc, char **argv)
 	int			 ch, nw;
 
 	/* '+': stop at the first non-option so command options pass on */
-	while ((ch = getopt_long(argc, argv, "+s:c:n:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:c:n:t:h", longopts, NULL)) != -1) {
 		switch (ch) {
+		case 't': {
+			char	*end;
+			double	 v;
+
+			errno = 0;
+			v = strtod(optarg, &end);
+			if (errno != 0 || end == optarg || *end != 0 ||
+			    !(v >= 0.1 && v <= 86400)) {
+				fprintf(stderr, "duonas: -t needs seconds, "
+				    "0.1..86400, not '%s'\n", optarg);
+				return CTL_EX_USAGE;
+			}
+			ctl_client_timeout((int)(v * 1000 + 0.5));
+			break;
+		}
 		case 's':
 			sock = optarg;
 			break;

@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -609,6 +611,45 @@ fd_io_full(int fd, void *p, size_t n, int wr)
 		ssize_t r = wr ? write(fd, q, n) : read(fd, q, n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r <= 0)
+			return -1;
+		q += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+fd_io_until(int fd, void *p, size_t n, int wr, uint64_t deadline_ms)
+{
+	uint8_t *q = p;
+
+	if (deadline_ms == 0)
+		return fd_io_full(fd, p, n, wr);
+	while (n > 0) {
+		struct pollfd	pfd = { fd, wr ? POLLOUT : POLLIN, 0 };
+		uint64_t	t = now_ms();
+		ssize_t		r;
+		int		pr;
+
+		if (t >= deadline_ms) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		pr = poll(&pfd, 1, deadline_ms - t > INT_MAX ? INT_MAX :
+		    (int)(deadline_ms - t));
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr < 0)
+			return -1;
+		if (pr == 0)
+			continue;	/* the deadline check above ends it */
+		r = wr ? send(fd, q, n, MSG_NOSIGNAL | MSG_DONTWAIT) :
+		    recv(fd, q, n, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r == 0)
+			errno = EPIPE;
 		if (r <= 0)
 			return -1;
 		q += r;

@@ -102,6 +102,10 @@ int		 file_read_all(const char *path, size_t maxlen, uint8_t **datap,
 /* Read (wr 0) or write (wr 1) exactly n bytes, retrying on EINTR.
  * 0, or -1 on error or end of file. */
 int		 fd_io_full(int fd, void *p, size_t n, int wr);
+/* The same on a socket, before deadline_ms (now_ms() time; 0: no limit,
+ * as fd_io_full): 0, or -1 with errno (ETIMEDOUT when time ran out). */
+int		 fd_io_until(int fd, void *p, size_t n, int wr,
+		    uint64_t deadline_ms);
 
 /* mkdir -p with mode. */
 int		 mkdir_p(const char *path, mode_t mode);

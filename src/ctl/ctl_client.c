@@ -16,6 +16,13 @@
 #include "ctl/ctl.h"
 #include "ctl/ctl_int.h"
 
+static int	client_tmo_ms;	/* 0: no limit */
+
+void
+ctl_client_timeout(int ms)
+{
+	client_tmo_ms = ms > 0 ? ms : 0;
+}
 
 int
 ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
@@ -25,6 +32,7 @@ ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
 	struct buf		 req;
 	uint8_t			 hdr[5], *rep = NULL;
 	uint32_t		 len;
+	uint64_t		 deadline = 0;
 	int			 fd, rc = CTL_EX_UNAVAIL;
 
 	memset(&sun, 0, sizeof(sun));
@@ -34,8 +42,15 @@ ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
 		return CTL_EX_USAGE;
 	}
 	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+	if (client_tmo_ms > 0)
+		deadline = now_ms() + (uint64_t)client_tmo_ms;
+	/* with a time limit the socket does not block: a daemon that is
+	 * stopped (SIGSTOP) or hung still accepts into its backlog, and
+	 * then never reads or answers */
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    (deadline ? SOCK_NONBLOCK : 0), 0)) < 0 ||
+	    (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 &&
+	    !(deadline && (errno == EINPROGRESS || errno == EAGAIN)))) {
 		if (!quiet)
 			fprintf(stderr, "duonas: cannot reach duonasd at %s: "
 			    "%s\n  (is the daemon running on this head? use -s "
@@ -50,9 +65,16 @@ ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
 	for (int i = 0; i < argc; i++)
 		buf_add(&req, argv[i], strlen(argv[i]) + 1);
 	put_be32(req.data, (uint32_t)(req.len - 4));
-	if (fd_io_full(fd, req.data, req.len, 1) < 0 ||
-	    fd_io_full(fd, hdr, 5, 0) < 0) {
-		if (!quiet)
+	if (fd_io_until(fd, req.data, req.len, 1, deadline) < 0 ||
+	    fd_io_until(fd, hdr, 5, 0, deadline) < 0) {
+		if (quiet)
+			;
+		else if (errno == ETIMEDOUT)
+			fprintf(stderr, "duonas: duonasd at %s did not answer "
+			    "within %d ms (stopped or hung? the peer's duonas "
+			    "status tells what it sees)\n", path,
+			    client_tmo_ms);
+		else
 			fprintf(stderr, "duonas: lost connection to duonasd at "
 			    "%s\n", path);
 		goto out;
@@ -63,8 +85,11 @@ ctl_client_call(const char *path, int argc, char **argv, struct buf *out,
 		goto out;
 	}
 	rep = xmalloc(len);
-	if (len > 1 && fd_io_full(fd, rep, len - 1, 0) < 0) {
-		fprintf(stderr, "duonas: truncated reply from duonasd\n");
+	if (len > 1 && fd_io_until(fd, rep, len - 1, 0, deadline) < 0) {
+		if (!quiet)
+			fprintf(stderr, "duonas: %s reply from duonasd\n",
+			    errno == ETIMEDOUT ? "timed out in the" :
+			    "truncated");
 		goto out;
 	}
 	rc = hdr[4];

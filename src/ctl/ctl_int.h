@@ -25,5 +25,9 @@ int	ctl_client_run(const char *path, int argc, char **argv);
  * (quiet: no message when the daemon cannot be reached). */
 int	ctl_client_call(const char *path, int argc, char **argv,
 	    struct buf *out, int quiet);
+/* A time limit for each later call: the daemon must have answered within
+ * ms (0, the default: no limit).  A call that runs out of time returns
+ * CTL_EX_UNAVAIL, with a message unless quiet. */
+void	ctl_client_timeout(int ms);
 
 #endif

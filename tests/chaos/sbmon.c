@@ -26,17 +26,16 @@
  * split_brain_samples, sbmon_unanswered.  Exit 0, or 2 on bad usage.
  */
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 
 #include "common/util.h"
+#include "ctl/ctl.h"
+#include "ctl/ctl_int.h"
 
 #define ANSWER_MS	150
 #define MAX_ITEMS	32
@@ -58,79 +57,31 @@ on_signal(int sig)
 	stop = 1;
 }
 
-/* Move len bytes to or from fd before the deadline; 0 or -1. */
-static int
-io_until(int fd, uint8_t *p, size_t len, int out, uint64_t deadline)
-{
-	while (len > 0) {
-		struct pollfd	pfd = { fd, out ? POLLOUT : POLLIN, 0 };
-		uint64_t	t = now_ms();
-		ssize_t		n;
-
-		if (t >= deadline || poll(&pfd, 1, (int)(deadline - t)) <= 0)
-			return -1;
-		n = out ? send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT) :
-		    recv(fd, p, len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /*
- * `status --json` from the daemon at path, whitespace removed, as a
- * NUL-terminated string the caller frees; NULL when it does not answer
- * in time.  The admin protocol (docs/admin-protocol.md): a request is a
- * big-endian u32 length and the NUL-terminated words; the reply a u32
- * length, the exit code byte, then length - 1 bytes of text.
+ * `status --json` from the daemon at path (ctl_client_call, with the
+ * sampler's time limit), whitespace removed, as a NUL-terminated string
+ * the caller frees; NULL when it does not answer in time.
  */
 static char *
 ask_status(const char *path)
 {
-	static const char	 req[] = "\0\0\0\0status\0--json";
-	uint8_t			 msg[sizeof(req)], hdr[5];
-	struct sockaddr_un	 sun;
-	uint64_t		 deadline = now_ms() + ANSWER_MS;
-	uint32_t		 len;
-	char			*rep = NULL, *w;
-	int			 fd;
+	char		*argv[] = { "status", "--json" };
+	struct buf	 out;
+	char		*rep = NULL, *w;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return NULL;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 &&
-	    errno != EINPROGRESS && errno != EAGAIN)
-		goto out;
-	memcpy(msg, req, sizeof(req));
-	put_be32(msg, (uint32_t)(sizeof(req) - 4));
-	if (io_until(fd, msg, sizeof(msg), 1, deadline) < 0 ||
-	    io_until(fd, hdr, 5, 0, deadline) < 0)
-		goto out;
-	len = get_be32(hdr);
-	if (len == 0 || len > REPLY_MAX || hdr[4] != 0)
-		goto out;
-	if ((rep = malloc(len)) == NULL)
-		goto out;
-	if (io_until(fd, (uint8_t *)rep, len - 1, 0, deadline) < 0) {
-		free(rep);
-		rep = NULL;
-		goto out;
+	buf_init(&out);
+	if (ctl_client_call(path, 2, argv, &out, 1) == 0 &&
+	    out.len < REPLY_MAX) {
+		buf_add_u8(&out, 0);
+		rep = xstrdup((char *)out.data);
+		w = rep;
+		for (char *r = rep; *r != '\0'; r++)
+			if (*r != ' ' && *r != '\n' && *r != '\t' &&
+			    *r != '\r')
+				*w++ = *r;
+		*w = '\0';
 	}
-	rep[len - 1] = '\0';
-	w = rep;
-	for (char *r = rep; *r != '\0'; r++)
-		if (*r != ' ' && *r != '\n' && *r != '\t' && *r != '\r')
-			*w++ = *r;
-	*w = '\0';
-	out:
-	close(fd);
+	buf_free(&out);
 	return rep;
 }
 
@@ -277,6 +228,7 @@ main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
+	ctl_client_timeout(ANSWER_MS);
 	memset(last, 0, sizeof(last));
 	last[0].answered = last[1].answered = -1;
 

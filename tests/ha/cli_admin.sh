@@ -16,6 +16,8 @@
 #    not the whole file; --json keeps {"from","to","files"}.
 # 6. config history and config show print dates, not epoch milliseconds;
 #    status prints durations; --json keeps the numbers.
+# 7. -t SECS: a stopped (SIGSTOP) daemon accepts the connection and never
+#    answers; the CLI gives up after SECS with exit 69 and says so.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
@@ -164,4 +166,19 @@ t_ok $? "status shows durations: $(grep -E '^(state|cluster):' \
 ha_json A | grep -Eq '"state_since_ms":[0-9]{13},' &&
     ha_json A | grep -Eq '"uptime_ms":[0-9]+,'
 t_ok $? "status --json keeps the milliseconds"
+
+# ---- 7. -t SECS: a stopped daemon accepts and never answers ----
+t_eq "$(rc_of "$DUONAS" -s "$(sock_of B)" -t 0 status)" 64 "-t 0 is a usage error ($(last))"
+t_eq "$(rc_of "$DUONAS" -s "$(sock_of B)" -t 2x status)" 64 "-t 2x is a usage error ($(last))"
+t_eq "$(rc_of "$DUONAS" -s "$(sock_of B)" -t 5 version)" 0 "-t 5 version on a live head: exit 0"
+kill -STOP "$PID_B"
+t0=$(date +%s%3N)
+rc=$(rc_of timeout 20 "$DUONAS" -s "$(sock_of B)" -t 0.5 status)
+t1=$(date +%s%3N)
+kill -CONT "$PID_B"
+[ "$rc" = 69 ] && [ $((t1 - t0)) -lt 5000 ] &&
+    grep -q "did not answer within 500 ms" "$T_DIR/rc.out"
+t_ok $? "-t 0.5 against a stopped daemon: exit $rc after $((t1 - t0)) ms: $(last)"
+wait_until 30 ha_dual_active
+t_ok $? "B goes on after SIGCONT"
 t_done

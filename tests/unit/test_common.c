@@ -1,12 +1,16 @@
 /*
  * test_common.c — unit tests for common/: buffers and the bounded reader,
  * and duonas.conf parsing (good file, and one bad file per error class:
- * each error must name the file, the line and the problem).
+ * each error must name the file, the line and the problem), socket I/O
+ * with a deadline.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "common/cfg.h"
 #include "common/log.h"
@@ -183,6 +187,53 @@ test_files(void)
 }
 
 /* log_escape: what a client-chosen name can put into a log line. */
+/* fd_io_until: the whole buffer both ways, a deadline that runs out on
+ * a peer that never writes, and a closed peer */
+static void
+test_io_until(void)
+{
+	uint8_t		 out[300000], in[300000];
+	int		 sv[2], st;
+	pid_t		 pid;
+	uint64_t	 t0;
+
+	for (size_t i = 0; i < sizeof(out); i++)
+		out[i] = (uint8_t)(i * 7 + 1);
+	T_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	/* more than a socket buffer: the reader drains it meanwhile */
+	if ((pid = fork()) == 0) {
+		close(sv[0]);
+		_exit(fd_io_full(sv[1], in, sizeof(in), 0) == 0 &&
+		    fd_io_full(sv[1], in, sizeof(in), 1) == 0 ? 0 : 1);
+	}
+	close(sv[1]);
+	T_EQ(fd_io_until(sv[0], out, sizeof(out), 1, now_ms() + 10000), 0,
+	    "fd_io_until writes 300000 bytes before the deadline");
+	memset(in, 0, sizeof(in));
+	T_EQ(fd_io_until(sv[0], in, sizeof(in), 0, now_ms() + 10000), 0,
+	    "and reads them back");
+	T_MEM(in, out, sizeof(out), "the bytes round-trip");
+	T_OK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "the echoing child saw them too");
+	close(sv[0]);
+
+	T_OK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	t0 = now_ms();
+	errno = 0;
+	T_EQ(fd_io_until(sv[0], in, 10, 0, t0 + 200), -1,
+	    "a peer that never writes: -1");
+	T_EQ(errno, ETIMEDOUT, "errno ETIMEDOUT");
+	T_OK(now_ms() - t0 >= 190 && now_ms() - t0 < 5000,
+	    "after the deadline (%llu ms)",
+	    (unsigned long long)(now_ms() - t0));
+	close(sv[1]);
+	T_EQ(fd_io_until(sv[0], in, 10, 0, now_ms() + 1000), -1,
+	    "a closed peer: -1 at once");
+	T_EQ(fd_io_until(sv[0], out, 10, 1, now_ms() + 1000), -1,
+	    "writing to a closed peer: -1 (no SIGPIPE)");
+	close(sv[0]);
+}
+
 static void
 test_log_escape(void)
 {
@@ -216,6 +267,7 @@ main(void)
 	test_cfg();
 	test_files();
 	test_log_escape();
+	test_io_until();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	(void)!system(cmd);
