@@ -1,9 +1,17 @@
 /*
- * store_put.c — test helper for tests/boot/boot.sh: put a software
- * image into the image store of every LUN of a configuration, as the
- * master's `duonas image upload` would, formatting LUN files that are
- * still empty.  Usage: store_put CONF IMAGE.  Exit 0, or 1 with a
- * message.
+ * store_put.c — test helper for tests/boot/boot.sh and
+ * tests/faultinj/imgstore_faults.sh: put a software image into the image
+ * store of every LUN of a configuration, as the master's `duonas image
+ * upload` would, formatting LUN files that are still empty; or read one
+ * back.
+ *
+ *	store_put CONF IMAGE		put it on every LUN: exit 0, or 1
+ *					with a message naming what failed
+ *	store_put --get CONF IMAGE	read it back by its digest
+ *					(img_store_get): exit 0 when the
+ *					bytes are IMAGE's, 1 when no LUN
+ *					holds it, 2 when no LUN could be
+ *					read, 3 when what came back differs
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,8 +36,14 @@ main(int argc, char **argv)
 	char		 err[1024];
 	int		 n;
 
+	int		 get = argc == 4 && strcmp(argv[1], "--get") == 0;
+
+	if (get) {
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: store_put CONF IMAGE\n");
+		fprintf(stderr, "usage: store_put [--get] CONF IMAGE\n");
 		return 1;
 	}
 	cfg = xcalloc(1, sizeof(*cfg));
@@ -42,6 +56,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "store_put: %s: %s\n", argv[2],
 		    errno ? strerror(errno) : err);
 		return 1;
+	}
+	if (get) {
+		void	*back = NULL;
+		size_t	 blen = 0;
+
+		n = img_store_get(cfg, cfg->heads[0].id, info.digest, &back,
+		    &blen, err, sizeof(err));
+		if (n != 0) {
+			printf("%s: %s\n", n > 0 ? "absent" : "unreadable",
+			    err);
+			return n > 0 ? 1 : 2;
+		}
+		n = blen == len && memcmp(back, data, len) == 0 ? 0 : 3;
+		printf("%s %s (%zu bytes)\n", n ? "differs" : "whole",
+		    info.m.version, blen);
+		free(back);
+		return n;
 	}
 	for (int i = 0; i < cfg->nluns; i++) {
 		const struct cfg_lun	*l = &cfg->luns[i];
