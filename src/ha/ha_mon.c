@@ -64,6 +64,8 @@ static struct {
 	enum hb_verdict	 verdict;
 	uint64_t	 verdict_us;
 	uint64_t	 dead_boot;	/* boot id declared dead */
+	uint64_t	 init_told;	/* fsm.nchanges + 1 when a HALTED
+					 * peer was reported to INIT */
 	/* edge detection for peer-state events */
 	uint64_t	 ev_mychanges;
 	unsigned	 ev_peerstate;
@@ -459,6 +461,21 @@ evaluate(void)
 	    now_ms() - mon.link_up_ms <= 3 * (uint64_t)ha.hbp.interval_ms)
 		v = HB_PEER_SUSPECT;
 	set_verdict(v);
+	/* In INIT beside a HALTED or faulted peer (it heartbeats, serves
+	 * nothing): dead to us, but set_verdict() speaks only on a change
+	 * and the verdict may have been DEAD all along (this head started,
+	 * or reset after its own fault, while the peer was shut down or
+	 * halted).  Its heartbeats also stop the boot timer, so without
+	 * this nothing would ever move and nobody would serve.  Once per
+	 * state entered. */
+	if (v == HB_PEER_DEAD && (ha.fsm.state & HA_STA_INIT) &&
+	    (mon.fault || mon.last.state == HA_STA_HALTED) &&
+	    mon.init_told != ha.fsm.nchanges + 1) {
+		mon.init_told = ha.fsm.nchanges + 1;
+		log_warnx("ha: the peer is %s and serves nothing: serving "
+		    "everything from INIT", mon.fault ? "faulted" : "HALTED");
+		ha_evt(HA_EVT_PEER_DEAD);
+	}
 	peer_events();
 }
 

@@ -6,7 +6,8 @@
 # 1. `duonas shutdown` on B: B releases its IP, export and LUN, A takes
 #    them over (DEGRADED), B stays HALTED (the daemon answers).  A second
 #    shutdown is refused; shutting A down while B is HALTED is refused
-#    (nobody would serve); reset on a serving head is refused.
+#    (nobody would serve); reset on a serving head is refused.  A
+#    restarted (kill -9) beside the HALTED B serves everything.
 # 2. `duonas reset` on B: B boots again and gets lb back (giveback); the
 #    command returns once B serves it.
 # 3. B stopped, a configuration commit on A (generation + 1), B started:
@@ -60,6 +61,21 @@ ha_is_state A DEGRADED
 t_ok $? "A still DEGRADED"
 HA_CLI_TIMEOUT=10 ha_cli A reset >/dev/null 2>&1
 t_eq $? 1 "reset of a serving head is refused"
+
+# ---- 1b. A starts again beside the HALTED B ----
+# B heartbeats (HALTED) but serves nothing: A must serve everything from
+# INIT.  (It waited in INIT(master) for good: B's heartbeats stopped its
+# boot timer and the verdict "dead" had not changed; found by the chaos
+# campaign as a 4-minute outage.)
+ha_kill A KILL
+t0=$(date +%s%3N)
+ha_start A
+wait_until 20 _a_has_all
+t_ok $? "A, restarted beside the HALTED B, serves everything ($(ha_state A), $(( $(date +%s%3N) - t0 )) ms)"
+grep -q "the peer is HALTED and serves nothing: serving everything from INIT" "$T_DIR/A.log"
+t_ok $? "A's log says why"
+ha_wait_acks wa 20 30 && ha_wait_acks wb 20 30
+t_ok $? "both writers go on through A"
 
 # ---- 2. reset ----
 out=$(HA_CLI_TIMEOUT=40 ha_cli B reset 2>&1)
