@@ -716,8 +716,18 @@ restart_self(struct ctl_ctx *c, const char *cmd, int tmo)
 			    ha_fsm_state_name(sn.me));
 		else if ((ex = head_release_all(c, cmd, tmo, 0)) !=
 		    CTL_EX_OK) {
-			atomic_store(&im.restarting, 0);
-			return ex;
+			/* released everything, but the peer did not take
+			 * it all in time (it faulted, it is in INIT): staying
+			 * HALTED would leave the LUNs unserved until an
+			 * administrator resets this head; restarting brings
+			 * it back (it rejoins, or takes over) in seconds */
+			snap_take(&sn);
+			if (sn.me != HA_STA_HALTED || sn.held != 0) {
+				atomic_store(&im.restarting, 0);
+				return ex;
+			}
+			ctl_printf(c, "%s: this head serves nothing now: "
+			    "restarting anyway\n", cmd);
 		}
 	}
 	ctl_printf(c, "%s: %s restarts through duonas-boot now\n", cmd,
