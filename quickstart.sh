@@ -27,7 +27,7 @@ TOP=$(pwd)
 PKGS="build-essential autoconf automake libtool pkg-config \
 libevent-dev liblmdb-dev lmdb-utils libnfs-dev libnfs-utils libssl-dev \
 libmnl-dev libsystemd-dev libfuse3-dev fuse3 iproute2 procps psmisc e2fsprogs \
-util-linux kmod samba smbclient samba-testsuite passwd curl prometheus \
+util-linux kmod samba samba-vfs-modules smbclient samba-testsuite passwd curl prometheus \
 systemd man-db clang libclang-rt-14-dev valgrind"
 
 die() { echo "quickstart: $*" >&2; exit 1; }

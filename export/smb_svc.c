@@ -248,6 +248,42 @@ stale_kill(void)
 	kill(-(pid_t)pid, SIGKILL);
 }
 
+/*
+ * Samba's vfs modules that SMB-only shares use (smb_conf.c): without one,
+ * smbd refuses every connection to those shares (BAD_NETWORK_NAME) and
+ * says why only in its own log.  Say it in ours, once.  MODULESDIR from
+ * `smbd -b`.
+ */
+static void
+vfs_modules_check(void)
+{
+	static const char *const mods[] = { "acl_xattr", "streams_xattr" };
+	static int	 done;
+	char		 line[512], dir[400] = "", path[512];
+	FILE		*p;
+
+	if (done++)
+		return;
+	if ((p = popen(SMBD_PATH " -b 2>/dev/null", "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), p) != NULL)
+		if (sscanf(line, " MODULESDIR: %399s", dir) == 1)
+			break;
+	while (fgets(line, sizeof(line), p) != NULL)
+		;
+	pclose(p);
+	if (dir[0] == 0)
+		return;
+	for (size_t i = 0; i < nitems(mods); i++) {
+		snprintf(path, sizeof(path), "%s/vfs/%s.so", dir, mods[i]);
+		if (access(path, R_OK) < 0)
+			log_warnx("smb: Samba's vfs module %s is missing (%s): "
+			    "SMB-only shares refuse every connection "
+			    "(NT_STATUS_BAD_NETWORK_NAME); install the package "
+			    "samba-vfs-modules", mods[i], path);
+	}
+}
+
 static void
 smbd_spawn(void)
 {
@@ -268,6 +304,7 @@ smbd_spawn(void)
 		smb.next_start_ms = now_ms() + BACKOFF_MAX_MS;
 		return;
 	}
+	vfs_modules_check();
 	pid = fork();
 	if (pid < 0) {
 		log_warn("smb: fork");
