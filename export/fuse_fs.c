@@ -42,6 +42,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "export/fuse_fs_int.h"
 
 
@@ -738,7 +739,7 @@ op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 
 	(void)ino;
 	ENTER(req);
-	r = datasync ? fdatasync(FH_FD(fi)) : fsync(FH_FD(fi));
+	r = fd_sync_durable(FH_FD(fi), datasync);
 	fuse_reply_err(req, r < 0 ? errno : 0);
 }
 

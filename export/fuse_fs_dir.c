@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/util.h"
 #include "export/fuse_fs_int.h"
 
 struct fs_dir {
@@ -175,7 +176,7 @@ op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)ino;
 	ENTER(req);
 	fd = dirfd(d->dp);
-	r = datasync ? fdatasync(fd) : fsync(fd);
+	r = fd_sync_durable(fd, datasync);
 	fuse_reply_err(req, r < 0 ? errno : 0);
 }
 

@@ -290,8 +290,10 @@ p_write(struct nfs3_ctx *x, void *va, void *vr)
 		}
 		done += (uint32_t)n;
 	}
-	if (a->stable == FILE_SYNC ? fsync(wfd) < 0 :
-	    a->stable == DATA_SYNC ? fdatasync(wfd) < 0 : 0) {
+	/* not fsync() alone: a LUN file system that went read-only after
+	 * an I/O error answers it with 0 and drops the data */
+	if (a->stable != UNSTABLE &&
+	    fd_sync_durable(wfd, a->stable == DATA_SYNC) < 0) {
 		rc = nfs3_errno(errno);
 		goto out;
 	}
@@ -764,7 +766,8 @@ p_commit(struct nfs3_ctx *x, void *va, void *vr)
 		goto out;
 	}
 	/* as root: committing data already written needs no rights */
-	if ((sfd = nfs3_reopen(x, fd, &st, O_RDONLY)) < 0 || fsync(sfd) < 0) {
+	if ((sfd = nfs3_reopen(x, fd, &st, O_RDONLY)) < 0 ||
+	    fd_sync_durable(sfd, 0) < 0) {
 		rc = nfs3_errno(errno);
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -615,6 +616,20 @@ fd_io_full(int fd, void *p, size_t n, int wr)
 			return -1;
 		q += r;
 		n -= (size_t)r;
+	}
+	return 0;
+}
+
+int
+fd_sync_durable(int fd, int datasync)
+{
+	struct statvfs	sv;
+
+	if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+		return -1;
+	if (fstatvfs(fd, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		errno = EIO;
+		return -1;
 	}
 	return 0;
 }

@@ -106,6 +106,12 @@ int		 fd_io_full(int fd, void *p, size_t n, int wr);
  * as fd_io_full): 0, or -1 with errno (ETIMEDOUT when time ran out). */
 int		 fd_io_until(int fd, void *p, size_t n, int wr,
 		    uint64_t deadline_ms);
+/* fsync (or fdatasync) that does not report success for data that never
+ * reached the disk: a file system that went read-only (ext4
+ * errors=remount-ro after an I/O error) answers fsync with 0 and drops
+ * the dirty pages.  0, or -1 with errno (EIO when the file system is
+ * read-only now). */
+int		 fd_sync_durable(int fd, int datasync);
 
 /* mkdir -p with mode. */
 int		 mkdir_p(const char *path, mode_t mode);

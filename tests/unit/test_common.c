@@ -9,6 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -234,6 +237,57 @@ test_io_until(void)
 	close(sv[0]);
 }
 
+/* fd_sync_durable: 0 on a writable file system; -1 EIO once the file
+ * system is read-only (what ext4 errors=remount-ro does after an I/O
+ * error: fsync then answers 0 for data it dropped).  In a child with a
+ * mount namespace of its own: a tmpfs, a file written and closed, then
+ * a read-only bind remount with the file open for reading.  Root only. */
+static void
+test_sync_durable(void)
+{
+	char	 dir[] = "/tmp/duonas-t-sync.XXXXXX", f[64];
+	pid_t	 pid;
+	int	 st;
+
+	if (geteuid() != 0) {
+		T_OK(1, "# SKIP fd_sync_durable read-only check: not root");
+		return;
+	}
+	if (mkdtemp(dir) == NULL) {
+		T_OK(0, "mkdtemp");
+		return;
+	}
+	snprintf(f, sizeof(f), "%s/f", dir);
+	if ((pid = fork()) == 0) {
+		int	fd, r1, r2, e2;
+
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("tmpfs", dir, "tmpfs", 0, "size=1m") < 0)
+			_exit(3);
+		if ((fd = open(f, O_WRONLY | O_CREAT, 0600)) < 0 ||
+		    write(fd, "x", 1) != 1 || close(fd) < 0 ||
+		    mount(dir, dir, "none", MS_BIND, NULL) < 0 ||
+		    (fd = open(f, O_RDONLY)) < 0)
+			_exit(4);
+		r1 = fd_sync_durable(fd, 0);
+		/* (source and type are ignored here; "none", not NULL,
+		 * for valgrind) */
+		if (mount("none", dir, "none", MS_REMOUNT | MS_BIND |
+		    MS_RDONLY, NULL) < 0)
+			_exit(5);
+		errno = 0;
+		r2 = fd_sync_durable(fd, 1);
+		e2 = errno;
+		_exit(r1 == 0 && r2 == -1 && e2 == EIO ? 0 : 6);
+	}
+	T_OK(waitpid(pid, &st, 0) == pid && WIFEXITED(st),
+	    "the sync child ran");
+	T_EQ(WEXITSTATUS(st), 0, "fd_sync_durable: 0 while writable, -1 EIO "
+	    "once read-only (child exit 3-5: set-up failed)");
+	rmdir(dir);
+}
+
 static void
 test_log_escape(void)
 {
@@ -268,6 +322,7 @@ main(void)
 	test_files();
 	test_log_escape();
 	test_io_until();
+	test_sync_durable();
 	char cmd[600];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	(void)!system(cmd);
