@@ -191,16 +191,23 @@ t_ok $? "dual active, each head serving its own"
 # duonas-boot started it (its slot, its loader), or the next upgrade
 # fails on it and its slot is never marked good (found by the chaos
 # campaign).
-boot_stop $S
-wait_until 30 ha_serving $M la && wait_until 30 ha_serving $M lb
-t_ok $? "$S stopped: $M serves both LUNs"
+# down_commit_up WHAT CMD...: $S stopped, `duonas CMD` committed on $M
+# while it is down, $S started again (its log from line $nlog on is this
+# start's); output in $o
+down_commit_up() {
+	local what=$1; shift
+	boot_stop $S
+	wait_until 30 ha_serving $M la && wait_until 30 ha_serving $M lb
+	t_ok $? "$S stopped: $M serves both LUNs"
+	o=$(ha_cli $M "$@" 2>&1)
+	t_ok $? "$what on $M while $S is down: $(echo "$o" | tail -n 1)"
+	nlog=$(wc -l <"$T_DIR/$S.log")
+	boot_start $S
+	wait_until 60 ha_dual_active && wait_until 30 _ha_home
+	t_ok $? "$S is back, dual active, each head serving its own"
+}
 # a key added: the boot section (each head's own <state>/image/boot) changes
-o=$(ha_cli $M image key add "$T_DIR/other.pub" 2>&1)
-t_ok $? "a commit on $M while $S is down: $(echo "$o" | tail -n 1)"
-nlog=$(wc -l <"$T_DIR/$S.log")
-boot_start $S
-wait_until 60 ha_dual_active && wait_until 30 _ha_home
-t_ok $? "$S is back, dual active, each head serving its own"
+down_commit_up "a commit (image key add)" image key add "$T_DIR/other.pub"
 tail -n +"$nlog" "$T_DIR/$S.log" | grep -q "configuration restored from the array"
 t_ok $? "$S restored the newer configuration and executed itself again"
 img_json $S | grep -q '"booted":true'
@@ -215,15 +222,9 @@ t_ok $? "dual active again, each head serving its own"
 # duonas-boot decides from the old local section, the daemon restores
 # the new one and goes back through duonas-boot, which installs the
 # preferred image (a joiner takes the cluster's version)
-boot_stop $S
-wait_until 30 ha_serving $M la && wait_until 30 ha_serving $M lb
-t_ok $? "$S stopped again"
-o=$(ha_cli $M image upload "$T_DIR/v2.img" 2>&1)
-t_ok $? "upload 1.1.0 on $M while $S is down: $(echo "$o" | grep -o '1.1.0 is the preferred image' | head -n 1)"
-nlog=$(wc -l <"$T_DIR/$S.log")
-boot_start $S
-wait_until 60 ha_dual_active && wait_until 30 _ha_home
-t_ok $? "$S is back, dual active, each head serving its own"
+down_commit_up "upload 1.1.0" image upload "$T_DIR/v2.img"
+echo "$o" | grep -q '1.1.0 is the preferred image'
+t_ok $? "1.1.0 is the preferred image"
 tail -n +"$nlog" "$T_DIR/$S.log" | grep -q "restored configuration prefers 1.1.0.*restarting through duonas-boot"
 t_ok $? "$S restored the configuration and went back through duonas-boot"
 wait_until 30 img_runs $S 1.1.0
