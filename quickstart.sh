@@ -84,6 +84,10 @@ build() {	# build BUILDDIR CONFIGURE-ARGS...
 
 # Totals over the phases run, for the one final line.
 T_PASS=0 T_FAIL=0 T_SKIP=0 T_TIMES=""
+# The failed checks of every phase, repeated just before the last line:
+# an excerpt that keeps only the head and tail of a long run still
+# shows which checks failed.
+T_NOTOK=""
 
 summarize() {	# summarize PHASE MAKE-RC TRS...: count ok/not ok lines in test logs
 	local phase=$1 mrc=$2 pass=0 fail=0 skip=0 f trs res p n
@@ -96,7 +100,11 @@ summarize() {	# summarize PHASE MAKE-RC TRS...: count ok/not ok lines in test lo
 		case "$res" in
 		SKIP) skip=$((skip + 1)) ;;
 		PASS) pass=$((pass + p)); [ "$p" -eq 0 ] && pass=$((pass + 1)) ;;
-		*) pass=$((pass + p)); fail=$((fail + n)); [ "$n" -eq 0 ] && fail=$((fail + 1)) ;;
+		*) pass=$((pass + p)); fail=$((fail + n)); [ "$n" -eq 0 ] && fail=$((fail + 1))
+		   T_NOTOK+="$(grep '^not ok ' "$f" 2>/dev/null | head -n 5 |
+		       cut -c1-300 | sed "s|^|$phase ${f#"$B"/}: |")
+$phase ${f#"$B"/}: $res
+" ;;
 		esac
 		printf '%-10s %-6s %s (%d ok, %d not ok)\n' "$phase" "$res" \
 		    "${f#"$B"/}" "$p" "$n"
@@ -210,6 +218,10 @@ run_tests() {
 		timed sanitizers phase_san "${DUONAS_BUILD_SAN:-${DUONAS_BUILD:-$TOP/build-san}}" ;;
 	*) usage ;;
 	esac
+	if [ -n "$T_NOTOK" ]; then
+		echo "quickstart: failed checks (the first 5 of each test):"
+		printf '%s' "$T_NOTOK" | grep -v '^$' | head -n 60 | sed 's/^/  /'
+	fi
 	echo "quickstart: wall time: $T_TIMES"
 	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
 	[ "$T_FAIL" -eq 0 ]
