@@ -168,6 +168,13 @@ mk_cluster() {
 	} >"$T_DIR/duonas.conf"
 }
 
+# mk_lun NAME ID HOME: appends a directory-mode LUN (NAME.img, NAME.data
+# under $T_DIR) to $T_DIR/duonas.conf
+mk_lun() {
+	printf 'lun %s {\n  id %s\n  path "%s"\n  data "%s"\n  home %s\n}\n' \
+	    "$1" "$2" "$T_DIR/$1.img" "$T_DIR/$1.data" "$3" >>"$T_DIR/duonas.conf"
+}
+
 # committed_gen OUTPUT -> the generation of a "generation G committed"
 # line of a configuration command's answer (empty: nothing committed)
 committed_gen() { printf '%s\n' "$1" | sed -n 's/^generation \([0-9]*\) committed.*/\1/p' | head -n 1; }

@@ -25,36 +25,10 @@ export BOOT_T_OUT="$OUT"
 mkdir -p "$STATE/image" "$T_DIR/A/run" "$STORE"
 
 # the cluster configuration: only needs to parse (nothing is started)
-"$DUONAS_BUILDDIR/duonas" keygen "$T_DIR/cluster.key" >/dev/null
-cat >"$CONF" <<EOC
-cluster t-boot
-key "$T_DIR/cluster.key"
-exports "$T_DIR/exports"
-head A {
-  id 1
-  role master
-  link 127.0.0.1:$T_BASE
-  statedir "$STATE"
-  rundir "$T_DIR/A/run"
-}
-head B {
-  id 2
-  role slave
-  link 127.0.0.1:$((T_BASE + 1))
-  statedir "$T_DIR/B/state"
-  rundir "$T_DIR/B/run"
-}
-lun la {
-  id 1
-  path "$T_DIR/la.img"
-  data "$T_DIR/la.data"
-  home A
-}
-boot {
-  keys "$T_DIR/img.pub"
+mk_cluster 1 "boot {
+  keys \"$T_DIR/img.pub\"
   attempts 3
-}
-EOC
+}" >/dev/null && mk_lun la 1 A
 : >"$T_DIR/exports"
 
 # the "daemon" of each image: records how it was started

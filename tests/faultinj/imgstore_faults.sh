@@ -17,38 +17,7 @@ MK="$DUONAS_BUILDDIR/duonas-mkimage"
 [ -x "$SP" ] && [ -x "$MK" ] || t_skip_all "store_put or duonas-mkimage not built"
 
 CONF="$T_DIR/duonas.conf"
-"$DUONAS_BUILDDIR/duonas" keygen "$T_DIR/cluster.key" >/dev/null
-cat >"$CONF" <<EOC
-cluster t-imgstore
-key "$T_DIR/cluster.key"
-exports "$T_DIR/exports"
-head A {
-  id 1
-  role master
-  link 127.0.0.1:$T_BASE
-  statedir "$T_DIR/A/state"
-  rundir "$T_DIR/A/run"
-}
-head B {
-  id 2
-  role slave
-  link 127.0.0.1:$((T_BASE + 1))
-  statedir "$T_DIR/B/state"
-  rundir "$T_DIR/B/run"
-}
-lun la {
-  id 1
-  path "$T_DIR/la.img"
-  data "$T_DIR/la.data"
-  home A
-}
-lun lb {
-  id 2
-  path "$T_DIR/lb.img"
-  data "$T_DIR/lb.data"
-  home B
-}
-EOC
+mk_cluster >/dev/null && mk_lun la 1 A && mk_lun lb 2 B
 : >"$T_DIR/exports"
 
 # small images (three 48 KiB programs each: every version other bytes)
