@@ -102,6 +102,19 @@ fs_gate_ok(struct fuse_fs *fs)
 }
 
 int
+fs_ioerr(struct fuse_fs *fs, int fd, int err, const char *what)
+{
+	if (err != EIO)
+		return err;
+	pthread_rwlock_rdlock(&fs->gatelk);
+	if (fs->ioerr != NULL)
+		fs->ioerr(fs->conf.expid, fd, err, what, fs->ioerrarg);
+	pthread_rwlock_unlock(&fs->gatelk);
+	errno = err;
+	return err;
+}
+
+int
 fs_enter(fuse_req_t req)
 {
 	struct fuse_fs	*fs = fs_of(req);
@@ -686,7 +699,8 @@ op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 		ab.buf[0].mem = a;
 		r = fuse_buf_copy(&ab, in, 0);
 		if (r >= 0 && (r = pwrite(FH_FD(fi), a, (size_t)r, off)) < 0)
-			r = -errno;
+			r = -fs_ioerr(fs_of(req), FH_FD(fi), errno,
+			    "FUSE write");
 		if (r < 0)
 			fuse_reply_err(req, (int)-r);
 		else
@@ -698,7 +712,8 @@ op_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	out.buf[0].pos = off;
 	r = fuse_buf_copy(&out, in, 0);
 	if (r < 0)
-		fuse_reply_err(req, (int)-r);
+		fuse_reply_err(req, fs_ioerr(fs_of(req), FH_FD(fi), (int)-r,
+		    "FUSE write"));
 	else
 		fuse_reply_write(req, (size_t)r);
 }
@@ -740,7 +755,8 @@ op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 	(void)ino;
 	ENTER(req);
 	r = fd_sync_durable(FH_FD(fi), datasync);
-	fuse_reply_err(req, r < 0 ? errno : 0);
+	fuse_reply_err(req, r < 0 ? fs_ioerr(fs_of(req), FH_FD(fi), errno,
+	    "FUSE fsync") : 0);
 }
 
 static void

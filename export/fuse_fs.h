@@ -69,6 +69,13 @@ struct fuse_fs *fuse_fs_start(const struct fuse_fs_conf *, char *err,
 void	fuse_fs_set_gate(struct fuse_fs *, int (*gate)(uint32_t expid,
 	    void *arg), void *arg);
 /*
+ * As nfs_set_ioerr() for NFS: fn is told at once when a write or an
+ * fsync of file data fails with EIO (what: "FUSE write", "FUSE fsync"),
+ * before the error is answered.  NULL removes it.  Any thread.
+ */
+void	fuse_fs_set_ioerr(struct fuse_fs *, void (*fn)(uint32_t expid,
+	    int fd, int err, const char *what, void *arg), void *arg);
+/*
  * Fail new and waiting operations with EIO, unmount (lazily, and abort
  * the FUSE connection so that open files cannot keep it alive), join
  * the workers and free fs.  Any thread except a worker's.

@@ -177,6 +177,7 @@ op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync,
 	ENTER(req);
 	fd = dirfd(d->dp);
 	r = fd_sync_durable(fd, datasync);
-	fuse_reply_err(req, r < 0 ? errno : 0);
+	fuse_reply_err(req, r < 0 ? fs_ioerr(fs_of(req), fd, errno,
+	    "FUSE fsyncdir") : 0);
 }
 

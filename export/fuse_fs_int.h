@@ -53,6 +53,10 @@ struct fuse_fs {
 	pthread_rwlock_t	 gatelk;
 	int			(*gate)(uint32_t, void *);
 	void			*gatearg;
+	/* data-path write errors (fuse_fs_set_ioerr), under gatelk */
+	void			(*ioerr)(uint32_t, int, int, const char *,
+				    void *);
+	void			*ioerrarg;
 	atomic_int		 stopping;
 
 	atomic_uint_fast64_t	 ops, gated, lock_waits;
@@ -80,6 +84,9 @@ struct fuse_fs *fs_of(fuse_req_t);
 int	fs_enter(fuse_req_t);
 /* the gate alone (no counting): 1 open, 0 closed or stopping */
 int	fs_gate_ok(struct fuse_fs *);
+/* a write or sync of data on fd failed with err: tell the ioerr hook
+ * (EIO only) before the error is answered; passes err through */
+int	fs_ioerr(struct fuse_fs *, int fd, int err, const char *what);
 
 /* fuse_fs_dir.c */
 void	op_opendir(fuse_req_t, fuse_ino_t, struct fuse_file_info *);

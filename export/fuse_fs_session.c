@@ -145,6 +145,16 @@ fuse_fs_set_gate(struct fuse_fs *fs, int (*gate)(uint32_t, void *),
 	pthread_rwlock_unlock(&fs->gatelk);
 }
 
+void
+fuse_fs_set_ioerr(struct fuse_fs *fs, void (*fn)(uint32_t, int, int,
+    const char *, void *), void *arg)
+{
+	pthread_rwlock_wrlock(&fs->gatelk);
+	fs->ioerr = fn;
+	fs->ioerrarg = arg;
+	pthread_rwlock_unlock(&fs->gatelk);
+}
+
 /* Abort the connection through fusectl: every pending and future
  * request fails and the workers' reads end. */
 static void

@@ -107,6 +107,17 @@ void	nfs_export_detach(uint32_t id);
 void	nfs_set_gate(int (*gate)(uint32_t export_id, void *arg), void *arg);
 
 /*
+ * Any thread.  fn is told at once when a WRITE or COMMIT on export id
+ * fails with EIO, before the error is answered (fd: the file it failed
+ * on, what: "NFS WRITE" or "NFS COMMIT"): the HA controller shuts the
+ * LUN's gate (a page whose writeback failed cannot be trusted any more).
+ * It runs under the exports read lock like the gate and must not block
+ * or call this module.  NULL removes it.
+ */
+void	nfs_set_ioerr(void (*fn)(uint32_t export_id, int fd, int err,
+	    const char *what, void *arg), void *arg);
+
+/*
  * Any thread.  Call cb once per export, in file order, with its id, path,
  * online (its directory is open) and enabled (nfs_export_enable) state.
  * cb runs under the exports read lock: it must not call attach, detach,

@@ -286,15 +286,24 @@ p_write(struct nfs3_ctx *x, void *va, void *vr)
 			continue;
 		if (n <= 0) {
 			rc = nfs3_errno(n < 0 ? errno : ENOSPC);
+			if (n < 0 && errno == EIO)
+				nfs_export_ioerr(x->e->id, wfd, EIO,
+				    "NFS WRITE");
 			goto out;
 		}
 		done += (uint32_t)n;
 	}
 	/* not fsync() alone: a LUN file system that went read-only after
-	 * an I/O error answers it with 0 and drops the data */
+	 * an I/O error answers it with 0 and drops the data.  EIO: the
+	 * pages whose writeback failed stay cached as if written; ext4 may
+	 * write them later without ever marking their blocks written, so
+	 * nothing more may be acknowledged on this mount (the gate shuts,
+	 * docs/health.md "Write errors on the data path"). */
 	if (a->stable != UNSTABLE &&
 	    fd_sync_durable(wfd, a->stable == DATA_SYNC) < 0) {
 		rc = nfs3_errno(errno);
+		if (errno == EIO)
+			nfs_export_ioerr(x->e->id, wfd, EIO, "NFS WRITE");
 		goto out;
 	}
 	r->WRITE3res_u.resok.count = done;
@@ -769,6 +778,8 @@ p_commit(struct nfs3_ctx *x, void *va, void *vr)
 	if ((sfd = nfs3_reopen(x, fd, &st, O_RDONLY)) < 0 ||
 	    fd_sync_durable(sfd, 0) < 0) {
 		rc = nfs3_errno(errno);
+		if (sfd >= 0 && errno == EIO)
+			nfs_export_ioerr(x->e->id, sfd, EIO, "NFS COMMIT");
 		goto out;
 	}
 	memcpy(r->COMMIT3res_u.resok.verf, nfs_write_verf,

@@ -214,6 +214,8 @@ int	nfs_export_enabled(uint32_t id);
 /* Any thread, caller holds the read lock: the HA gate (nfs_set_gate)
  * for export id; 1 when no gate is set.  0: drop the call. */
 int	nfs_export_gate(uint32_t id);
+/* Worker, read lock held: report a data-path write error (nfs_set_ioerr). */
+void	nfs_export_ioerr(uint32_t id, int fd, int err, const char *what);
 
 /* ---- MOUNT (nfs_mnt.c), worker threads ------------------------------ */
 /* Run MOUNT v3 procedure r->proc (< 6, arguments checked) and reply

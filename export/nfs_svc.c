@@ -74,6 +74,9 @@ static int		 ndisabled;
 /* HA gate: written under the write lock, read under the read lock. */
 static int		(*gate_fn)(uint32_t, void *);
 static void		*gate_arg;
+/* data-path write errors: the same locking as the gate */
+static void		(*ioerr_fn)(uint32_t, int, int, const char *, void *);
+static void		*ioerr_arg;
 
 static _Atomic uint64_t	 st_ops, st_err, st_garbage, st_us, st_drop;
 static _Atomic uint64_t	 st_autherr, st_nlm;
@@ -162,6 +165,31 @@ nfs_set_gate(int (*fn)(uint32_t, void *), void *arg)
 	pthread_rwlock_wrlock(&exp_lock);
 	gate_fn = fn;
 	gate_arg = arg;
+	pthread_rwlock_unlock(&exp_lock);
+}
+
+void
+nfs_export_ioerr(uint32_t id, int fd, int err, const char *what)
+{
+	static struct log_ratelim rl;
+	char more[64];
+	int saved = errno;
+
+	if (log_ratelim_ok(&rl, more, sizeof(more)))
+		log_warnx("nfs: export %u: %s failed: %s%s", id, what,
+		    strerror(err), more);
+	if (ioerr_fn != NULL)
+		ioerr_fn(id, fd, err, what, ioerr_arg);
+	errno = saved;
+}
+
+void
+nfs_set_ioerr(void (*fn)(uint32_t, int, int, const char *, void *),
+    void *arg)
+{
+	pthread_rwlock_wrlock(&exp_lock);
+	ioerr_fn = fn;
+	ioerr_arg = arg;
 	pthread_rwlock_unlock(&exp_lock);
 }
 

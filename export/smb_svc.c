@@ -89,6 +89,8 @@ static struct {
 	struct smb_exp		*x;		/* one per share, same order */
 	fsvc_gate_fn		 gate;
 	void			*gate_arg;
+	fsvc_ioerr_fn		 ioerr;		/* data-path write errors */
+	void			*ioerr_arg;
 	pid_t			 pid;		/* smbd; 0 none */
 	uint64_t		 next_start_ms;
 	int			 backoff_ms;
@@ -115,6 +117,16 @@ smb_gate(uint32_t expid, void *arg)
 	if (!atomic_load(&x->enabled))
 		return 0;
 	return smb.gate == NULL || smb.gate(expid, smb.gate_arg);
+}
+
+/* A FUSE worker's write or fsync failed with EIO: the controller's
+ * report hook, as for NFS (the argument does not matter: the id does). */
+static void
+smb_ioerr(uint32_t expid, int fd, int err, const char *what, void *arg)
+{
+	(void)arg;
+	if (smb.ioerr != NULL)
+		smb.ioerr(expid, fd, err, what, smb.ioerr_arg);
 }
 
 static struct smb_exp *
@@ -702,6 +714,7 @@ svc_export_attach(uint32_t id)
 		return -1;
 	}
 	fuse_fs_set_gate(x->fs, smb_gate, x);
+	fuse_fs_set_ioerr(x->fs, smb_ioerr, NULL);
 	/* only one head mounts an export: what the peer's mount held is
 	 * stale (it died, or it detached and released them already) */
 	if (smb.cfg->nheads == 2)
@@ -736,6 +749,15 @@ svc_export_enable(uint32_t id, int on)
 	if (x != NULL)
 		atomic_store(&x->enabled, on ? 1 : 0);
 	return 0;
+}
+
+static void
+svc_set_ioerr(fsvc_ioerr_fn fn, void *arg)
+{
+	/* read by smb_ioerr(), set like the gate: before the first
+	 * export is attached, cleared after the last is detached */
+	smb.ioerr_arg = arg;
+	smb.ioerr = fn;
 }
 
 static void
@@ -844,6 +866,7 @@ static const struct fsvc_ops smb_fsvc = {
 	.export_detach = svc_export_detach,
 	.export_enable = svc_export_enable,
 	.set_gate = svc_set_gate,
+	.set_ioerr = svc_set_ioerr,
 	.listen_add = svc_listen_add,
 	.listen_remove = svc_listen_remove,
 	.status = svc_status,

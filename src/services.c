@@ -83,6 +83,7 @@ static const struct fsvc_ops nfs_fsvc = {
 	.export_detach = nfs_export_detach,
 	.export_enable = nfs_export_enable,
 	.set_gate = nfs_set_gate,
+	.set_ioerr = nfs_set_ioerr,
 	.set_conn_hook = nfs_set_conn_hook,
 	.listen_add = nfs_listen_add,
 	.listen_remove = nfs_listen_remove,

@@ -141,6 +141,14 @@ fsvc_set_gate(fsvc_gate_fn fn, void *arg)
 }
 
 void
+fsvc_set_ioerr(fsvc_ioerr_fn fn, void *arg)
+{
+	for (int i = 0; i < nsvcs; i++)
+		if (svcs[i]->set_ioerr != NULL)
+			svcs[i]->set_ioerr(fn, arg);
+}
+
+void
 fsvc_set_conn_hook(fsvc_conn_fn fn, void *arg)
 {
 	for (int i = 0; i < nsvcs; i++)

@@ -37,6 +37,12 @@ struct sockaddr;
 typedef int	(*fsvc_gate_fn)(uint32_t export_id, void *arg);
 typedef void	(*fsvc_export_cb)(uint32_t export_id, const char *path,
 		    void *arg);
+/* A write or sync of a client's data on export_id failed with err (EIO):
+ * fd is the file it failed on, what names the call ("NFS WRITE").  Called
+ * by the services' worker threads at once, before they answer; must not
+ * block or call the service. */
+typedef void	(*fsvc_ioerr_fn)(uint32_t export_id, int fd, int err,
+		    const char *what, void *arg);
 /* A client connection to a local address came (up 1) or went (up 0). */
 typedef void	(*fsvc_conn_fn)(int up, const struct sockaddr *local,
 		    const struct sockaddr *remote, void *arg);
@@ -59,6 +65,9 @@ struct fsvc_ops {
 	/* Install the fencing gate (NULL: remove it); waits for requests
 	 * in flight, like export_detach. */
 	void	(*set_gate)(fsvc_gate_fn fn, void *arg);
+	/* Optional.  Install the data-path write error report (NULL:
+	 * remove it); set before the first export is attached. */
+	void	(*set_ioerr)(fsvc_ioerr_fn fn, void *arg);
 	/* Optional.  Report client connections (tickle ACK lists). */
 	void	(*set_conn_hook)(fsvc_conn_fn fn, void *arg);
 	/* Listen on / stop listening on a service address (text, no port);
@@ -94,6 +103,7 @@ int	fsvc_export_enable(uint32_t id, int on);	/* on: in order,
 							 * off: reverse */
 void	fsvc_set_gate(fsvc_gate_fn fn, void *arg);	/* set: in order,
 							 * NULL: reverse */
+void	fsvc_set_ioerr(fsvc_ioerr_fn fn, void *arg);	/* in order */
 void	fsvc_set_conn_hook(fsvc_conn_fn fn, void *arg);	/* in order */
 /* In order; *failed (if not NULL) names the first service that failed. */
 int	fsvc_listen_add(const char *addr, const char **failed);

@@ -215,6 +215,7 @@ static int
 lun_gate_open(int i)
 {
 	return atomic_load(&ha.luns[i].serving) &&
+	    !atomic_load(&ha.luns[i].io_failed) &&
 	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
 }
 
@@ -236,6 +237,85 @@ exp_gate(uint32_t id, void *arg)
 		}
 	pthread_rwlock_unlock(&exps_lock);
 	return lun < 0 ? 1 : lun_gate_open(lun);
+}
+
+/*
+ * A write error on the data path (docs/health.md "Write errors on the
+ * data path").  ext4 keeps a page whose writeback failed in its cache as
+ * if written, and a later write of that page that succeeds does not mark
+ * its newly allocated blocks written: acknowledged, yet read back as
+ * zeros once the file system is mounted again.  So from the first EIO
+ * on, nothing more may be acknowledged on this mount: the gate shuts now
+ * (in the worker, before it answers), an ext4 file system is shut down
+ * so that requests already past the gate fail too, and the LUN is
+ * served again only from a fresh mount: the health monitor hands it to
+ * the peer (its probe reports the error), or, when no peer can take it,
+ * the disk thread mounts it again here.  Worker threads.
+ */
+static void io_error_loop(void *arg);
+static void lun_exports(int lun, int on);
+
+static void
+exp_io_error(uint32_t id, int fd, int err, const char *what, void *arg)
+{
+	struct ha_lun	*l;
+	int		 lun = -1;
+
+	(void)arg;
+	pthread_rwlock_rdlock(&exps_lock);
+	for (int i = 0; i < nexps; i++)
+		if (exps[i].id == id) {
+			lun = exps[i].lun;
+			break;
+		}
+	pthread_rwlock_unlock(&exps_lock);
+	if (lun < 0 || err != EIO)
+		return;
+	l = &ha.luns[lun];
+	if (atomic_exchange(&l->io_failed, 1) != 0)
+		return;
+	snprintf(l->io_why, sizeof(l->io_why), "write error on the data "
+	    "path (%s on export %u: %s)", what, id, strerror(err));
+	if (lun_data_shutdown_fd(l->cfg, fd) == 0)
+		snprintf(l->io_why + strlen(l->io_why), sizeof(l->io_why) -
+		    strlen(l->io_why), "; file system shut down");
+	atomic_store(&l->io_why_set, 1);
+	loop_call(io_error_loop, (void *)(intptr_t)lun);
+}
+
+/* Loop thread: mount the data again here (no peer takes it).  The
+ * exports let go of the mount first; ha_lun_attached reopens them. */
+static void
+io_remount(int lun)
+{
+	struct ha_lun *l = &ha.luns[lun];
+
+	if (!atomic_load(&l->io_failed) || !atomic_load(&l->serving) ||
+	    l->io_handled)
+		return;
+	l->io_handled = 1;
+	log_warnx("ha: lun %s: no peer can take it: mounting it again here",
+	    l->cfg->name);
+	lun_exports(lun, 0);
+	ha_disk_remount(lun);
+}
+
+static int	handover_possible(void);
+
+static void
+io_error_loop(void *arg)
+{
+	int		 lun = (int)(intptr_t)arg;
+	struct ha_lun	*l = &ha.luns[lun];
+
+	if (!atomic_load(&l->io_failed) || !atomic_load(&l->serving))
+		return;
+	log_warnx("ha: lun %s: %s: nothing more is acknowledged on it until "
+	    "its data is mounted again%s", l->cfg->name, l->io_why,
+	    handover_possible() ? " (the health monitor hands it to the "
+	    "peer)" : "");
+	if (!handover_possible())
+		io_remount(lun);
 }
 
 static void
@@ -272,6 +352,10 @@ ha_lun_attached(int lun)
 		    PEXT_MB_GIVEN_BACK | PEXT_MB_HANDOVER);
 	else
 		ha_disk_mailbox(lun, 0, PEXT_MB_HANDOVER | PEXT_MB_GIVEN_BACK);
+	/* a fresh mount: the page cache a write error spoiled is gone */
+	atomic_store(&l->io_why_set, 0);
+	atomic_store(&l->io_failed, 0);
+	l->io_handled = 0;
 	lun_exports(lun, 1);
 	atomic_store(&l->serving, 1);
 	move_stop_us[lun] = 0;
@@ -1489,24 +1573,34 @@ ha_frozen(const char *why)
 
 /* ---- LUN handover ---------------------------------------------------- */
 
+/* This head is dual active and the peer serves: it can take a LUN. */
+static int
+handover_possible(void)
+{
+	unsigned	ps;
+	uint64_t	pboot;
+
+	return (ha.fsm.state & HA_STA_DAC) && ha_mon_verdict() ==
+	    HB_PEER_ALIVE && ha_mon_peer_state(&ps, &pboot) == 0 &&
+	    (ps & HA_STA_DAC);
+}
+
 int
 ha_lun_handover(int lun, const char *why)
 {
 	struct ha_lun	*l;
-	unsigned	 ps;
-	uint64_t	 pboot;
 	char		 what[200];
 
 	if (lun < 0 || lun >= ha.nluns)
 		return -1;
 	l = &ha.luns[lun];
 	snprintf(lun_fault[lun], sizeof(lun_fault[lun]), "%s", why);
-	if (!(ha.fsm.state & HA_STA_DAC) || ha_mon_verdict() !=
-	    HB_PEER_ALIVE || ha_mon_peer_state(&ps, &pboot) < 0 ||
-	    !(ps & HA_STA_DAC)) {
+	if (!handover_possible()) {
 		log_warnx("ha: lun %s: %s: cannot hand it over, the peer is "
 		    "not serving (state %s here)", l->cfg->name, why,
 		    ha_state_name());
+		/* a write error: at least a fresh mount here */
+		io_remount(lun);
 		return -1;
 	}
 	if (lun_on(lun) != ha.self)
@@ -1916,6 +2010,7 @@ ha_services_ready(void)
 		return;
 	exports_map();
 	fsvc_set_gate(exp_gate, NULL);
+	fsvc_set_ioerr(exp_io_error, NULL);
 	ha_reconcile();
 }
 
@@ -1938,8 +2033,10 @@ ha_shutdown(void)
 	ha_disk_shutdown(1);
 	ha_wdog_shutdown();
 	ha_mon_shutdown();
-	if (ha.nluns > 0)
+	if (ha.nluns > 0) {
+		fsvc_set_ioerr(NULL, NULL);
 		fsvc_set_gate(NULL, NULL);
+	}
 	if (reset_ev) {
 		event_free(reset_ev);
 		reset_ev = NULL;

@@ -125,6 +125,8 @@ set_st(struct ha_lun *l, enum ha_lun_st st)
 {
 	pthread_mutex_lock(&dk.mtx);
 	l->st = st;
+	if (st == HA_LUN_IDLE)
+		l->remount = 0;		/* nothing mounted to redo */
 	pthread_mutex_unlock(&dk.mtx);
 }
 
@@ -283,6 +285,7 @@ abandon(struct ha_lun *l, const char *why)
 	l->my_gen = 0;
 	pthread_mutex_lock(&dk.mtx);
 	l->st = HA_LUN_IDLE;
+	l->remount = 0;
 	pthread_mutex_unlock(&dk.mtx);
 	post(POST_RELEASED, l->idx, 0, 0, NULL);
 }
@@ -306,6 +309,7 @@ fence(struct ha_lun *l, const char *fmt, uint64_t x, uint64_t y)
 	l->my_gen = 0;
 	pthread_mutex_lock(&dk.mtx);
 	l->st = HA_LUN_IDLE;
+	l->remount = 0;
 	l->want = 0;
 	pthread_mutex_unlock(&dk.mtx);
 }
@@ -362,6 +366,29 @@ release(struct ha_lun *l, const struct pext_res *r)
 		(void)hb_write(l);
 	set_st(l, HA_LUN_IDLE);
 	post(POST_RELEASED, l->idx, 0, 0, NULL);
+}
+
+/*
+ * The loop asked for the data to be mounted again (a write error on the
+ * data path, no peer to take the LUN): a fresh mount reads the file
+ * system from the disk, not from a page cache that lost writes.  The
+ * reservation is kept; an attach that fails releases the LUN like any
+ * failed attach (the disk thread tries again while it is wanted).
+ */
+static void
+remount(struct ha_lun *l, const struct pext_res *r)
+{
+	log_warnx("pool: lun %s: mounting its data again after a write error "
+	    "on the data path", l->cfg->name);
+	if (lun_data_detach(l->cfg, &l->ld, 1) < 0 ||
+	    lun_data_attach(l->cfg, &l->ld) < 0) {
+		log_warnx("pool: lun %s: cannot mount its data again; "
+		    "releasing it", l->cfg->name);
+		release(l, r);
+		l->open_retry_us = now_us() + 2000000;
+		return;
+	}
+	post(POST_ATTACHED, l->idx, 0, 0, NULL);
 }
 
 /* What `duonas status` says about the reservation block. */
@@ -735,6 +762,12 @@ checking:
 		    ++l->my_renew, r.flags) == 0)
 			atomic_store(&l->lease_until_us, now_us() +
 			    (uint64_t)ha.cfg->lease_ms * 500);
+		pthread_mutex_lock(&dk.mtx);
+		rc = l->remount;
+		l->remount = 0;
+		pthread_mutex_unlock(&dk.mtx);
+		if (rc)
+			remount(l, &r);
 		break;
 	case HA_LUN_COUNT:
 		break;
@@ -961,6 +994,15 @@ ha_disk_gw_record(int lun, unsigned state, uint32_t progress,
 	snprintf(l->gw_reason, sizeof(l->gw_reason), "%s",
 	    reason ? reason : "");
 	pthread_mutex_unlock(&dk.mtx);
+}
+
+void
+ha_disk_remount(int lun)
+{
+	pthread_mutex_lock(&dk.mtx);
+	ha.luns[lun].remount = 1;
+	pthread_mutex_unlock(&dk.mtx);
+	ha_disk_kick();
 }
 
 void

@@ -77,8 +77,20 @@ struct ha_lun {
 	/* atomics read by the file services' workers (gate) */
 	_Atomic int		 serving;	/* exports of it enabled here */
 	_Atomic uint64_t	 lease_until_us;/* 0: no valid lease */
+	/* A file service's write or sync on the data failed (EIO): the
+	 * mount's page cache can no longer be trusted (a page whose
+	 * writeback failed may later be written without its extent ever
+	 * becoming readable), so the gate stays shut until the data is
+	 * mounted again (here, or by the peer).  Set by workers, cleared
+	 * by ha_lun_attached; io_why by the worker that set it. */
+	_Atomic int		 io_failed;
+	_Atomic int		 io_why_set;	/* io_why written (after) */
+	char			 io_why[128];
+	int			 remount;	/* loop asks the disk thread to
+						 * mount the data again (mutex) */
 	/* loop thread only */
 	int			 attached_seen;	/* loop handled "attached" */
+	int			 io_handled;	/* io_failed acted upon */
 };
 
 struct ha_ctl {
@@ -107,6 +119,13 @@ extern struct ha_ctl	 ha;
 
 /* LUN i is served here, but its lease has run out: the owner must stop
  * (fence).  Any thread: atomics only. */
+/* A write error on LUN i's data path was reported (ha_lun_io_failed). */
+static inline int
+ha_lun_io_failed(int i)
+{
+	return atomic_load(&ha.luns[i].io_failed);
+}
+
 static inline int
 ha_lun_lease_lost(int i, uint64_t now)
 {
@@ -157,6 +176,11 @@ void		 ha_disk_gw_record(int lun, unsigned state, uint32_t progress,
 		    const char *reason);
 /* Write our heartbeat blocks now (wakes the disk thread). */
 void		 ha_disk_kick(void);
+/* Mount LUN lun's data again (detach by force, attach) while keeping its
+ * reservation: after a write error on the data path when the peer cannot
+ * take the LUN.  The loop detaches the exports first; POST_ATTACHED (or a
+ * release, when the attach fails) follows.  Loop thread. */
+void		 ha_disk_remount(int lun);
 
 /* ha_wdog.c — the hardware watchdog (head block `watchdog PATH`) */
 int		 ha_wdog_init(void);

@@ -307,6 +307,12 @@ lun_probe_fn(void *arg, char *d, size_t len)
 		snprintf(d, len, "not served here");
 		return LHM_PROBE_IDLE;
 	}
+	if (ha_lun_io_failed(p->idx)) {
+		/* the worker sets the flag first, then the reason */
+		snprintf(d, len, "%s", atomic_load(&ha.luns[p->idx].io_why_set)
+		    ? ha.luns[p->idx].io_why : "write error on the data path");
+		return LHM_PROBE_FAIL;
+	}
 	ha_disk_get(p->idx, &st, &owner, &io_ok);
 	if (!io_ok) {
 		snprintf(d, len, "private extent I/O failed: %s",

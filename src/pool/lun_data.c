@@ -19,9 +19,12 @@
  */
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <linux/loop.h>
+#include <linux/magic.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -44,6 +47,7 @@
 #ifndef EXT4_IOC_SHUTDOWN
 #define EXT4_IOC_SHUTDOWN		_IOR('X', 125, uint32_t)
 #endif
+#define EXT4_GOING_FLAGS_LOGFLUSH	0x1
 #define EXT4_GOING_FLAGS_NOLOGFLUSH	0x2
 
 #define LD_BLOCK	4096		/* loop logical block = fs block size */
@@ -1068,6 +1072,34 @@ out:
 	if (rv == -1 && err != 0)
 		errno = err;
 	return rv;
+}
+
+int
+lun_data_shutdown_fd(const struct cfg_lun *l, int fd)
+{
+	struct loopdev	lp[LD_MAXLOOPS];
+	uint32_t	flags = EXT4_GOING_FLAGS_LOGFLUSH;
+	struct statfs	sf;
+	struct stat	st;
+	int		nl, i;
+
+	if (l->mode != CFG_LUN_EXT4)
+		return 0;
+	/* only ever the LUN's own ext4 (on one of its loop devices), never
+	 * what a stray fd points at (an export over an empty mountpoint
+	 * lies on the head's own file system) */
+	if (fstatfs(fd, &sf) == -1 || fstat(fd, &st) == -1)
+		return -1;
+	if (sf.f_type != EXT4_SUPER_MAGIC ||
+	    (nl = loop_find(l, 0, lp, LD_MAXLOOPS)) <= 0)
+		goto notours;
+	for (i = 0; i < nl; i++)
+		if (lp[i].maj == major(st.st_dev) &&
+		    lp[i].min == minor(st.st_dev))
+			return ioctl(fd, EXT4_IOC_SHUTDOWN, &flags);
+notours:
+	errno = EXDEV;
+	return -1;
 }
 
 /* ---- state ------------------------------------------------------------- */

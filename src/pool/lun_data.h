@@ -102,6 +102,15 @@ int	 lun_data_detach(const struct cfg_lun *, struct lun_data *st,
 #define LUN_DATA_FENCE_MS	1000
 
 /*
+ * After a write error on the data path: stop the file system that fd
+ * lies on from acknowledging anything more (ext4: EXT4_IOC_SHUTDOWN after
+ * a log flush, so every later write and fsync fails; the next mount
+ * replays the journal).  dir: nothing (the directory may sit on the
+ * head's own root file system).  0, or -1 with errno.  Any thread.
+ */
+int	 lun_data_shutdown_fd(const struct cfg_lun *, int fd);
+
+/*
  * 1 when the data area is usable here (ext4: the LUN's loop device is
  * mounted at the mountpoint; dir: the directory exists), 0 when not, -1
  * on error (ext4: something else is mounted at the mountpoint; dir: the

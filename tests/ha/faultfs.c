@@ -9,6 +9,13 @@
  *                               opened by process PID or a descendant
  *                               (or one of its threads) fail with EIO
  *   echo "eio all" >MOUNT/ctl   every read and write fails
+ *   echo "ewrite PID OFF N [SKIP END]" >MOUNT/ctl
+ *                               the next N writes at offset OFF or
+ *                               beyond (but not within SKIP..END, e.g.
+ *                               a journal) through PID's handles fail
+ *                               with EIO (reads work), then back to
+ *                               normal: one failed writeback of a data
+ *                               block without a failed journal commit
  *   echo ok >MOUNT/ctl          back to normal
  *   cat MOUNT/ctl               mode and counters
  *
@@ -43,8 +50,12 @@ static struct {
 	int		 fd;
 	const char	*backing;
 	pthread_mutex_t	 mtx;
-	int		 mode;		/* 0 ok, 1 eio PID, 2 eio all */
+	int		 mode;		/* 0 ok, 1 eio PID, 2 eio all,
+					 * 3 ewrite PID */
 	pid_t		 pid;
+	long long	 ew_from;	/* ewrite: from this offset, */
+	long		 ew_left;	/* this many more writes */
+	long long	 ew_skip, ew_end;/* but not in [ew_skip, ew_end) */
 	unsigned long	 failed_rd, failed_wr, rd, wr;
 	struct handle	 h[MAX_HANDLES];
 } fs = { .fd = -1, .mtx = PTHREAD_MUTEX_INITIALIZER };
@@ -85,6 +96,18 @@ chain_of(pid_t tid, struct handle *h)
 		h->chain[h->nchain++] = p;
 }
 
+/* fs.mtx held: handle fh was opened by fs.pid or a descendant */
+static int
+of_pid(uint64_t fh)
+{
+	if (fh >= MAX_HANDLES || !fs.h[fh].used)
+		return 0;
+	for (int i = 0; i < fs.h[fh].nchain; i++)
+		if (fs.h[fh].chain[i] == fs.pid)
+			return 1;
+	return 0;
+}
+
 static int
 failing(uint64_t fh)
 {
@@ -93,10 +116,25 @@ failing(uint64_t fh)
 	pthread_mutex_lock(&fs.mtx);
 	if (fs.mode == 2)
 		bad = 1;
-	else if (fs.mode == 1 && fh < MAX_HANDLES && fs.h[fh].used)
-		for (int i = 0; i < fs.h[fh].nchain; i++)
-			if (fs.h[fh].chain[i] == fs.pid)
-				bad = 1;
+	else if (fs.mode == 1)
+		bad = of_pid(fh);
+	pthread_mutex_unlock(&fs.mtx);
+	return bad;
+}
+
+/* ewrite: this write fails (and counts down to normal) */
+static int
+failing_write(uint64_t fh, off_t off)
+{
+	int bad = 0;
+
+	pthread_mutex_lock(&fs.mtx);
+	if (fs.mode == 3 && off >= fs.ew_from && of_pid(fh) &&
+	    !(off >= fs.ew_skip && off < fs.ew_end)) {
+		bad = 1;
+		if (--fs.ew_left <= 0)
+			fs.mode = 0;
+	}
 	pthread_mutex_unlock(&fs.mtx);
 	return bad;
 }
@@ -189,7 +227,8 @@ ff_read(const char *path, char *buf, size_t n, off_t off,
 		pthread_mutex_lock(&fs.mtx);
 		len = snprintf(txt, sizeof(txt), "mode=%s pid=%d reads=%lu "
 		    "writes=%lu failed_reads=%lu failed_writes=%lu\n",
-		    fs.mode == 0 ? "ok" : fs.mode == 1 ? "eio-pid" : "eio-all",
+		    fs.mode == 0 ? "ok" : fs.mode == 1 ? "eio-pid" :
+		    fs.mode == 2 ? "eio-all" : "ewrite-pid",
 		    (int)fs.pid, fs.rd, fs.wr, fs.failed_rd, fs.failed_wr);
 		pthread_mutex_unlock(&fs.mtx);
 		if (off >= len)
@@ -218,7 +257,9 @@ ctl_write(const char *buf, size_t n)
 {
 	char	cmd[64];
 	size_t	len = n < sizeof(cmd) - 1 ? n : sizeof(cmd) - 1;
-	int	pid;
+	int	pid, k;
+	long long from, skip, end;
+	long	cnt;
 
 	memcpy(cmd, buf, len);
 	cmd[len] = 0;
@@ -231,10 +272,19 @@ ctl_write(const char *buf, size_t n)
 	} else if (sscanf(cmd, "eio %d", &pid) == 1 && pid > 1) {
 		fs.mode = 1;
 		fs.pid = pid;
+	} else if ((k = sscanf(cmd, "ewrite %d %lld %ld %lld %lld", &pid,
+	    &from, &cnt, &skip, &end)) >= 3 && k != 4 && pid > 1 &&
+	    from >= 0 && cnt > 0) {
+		fs.mode = 3;
+		fs.pid = pid;
+		fs.ew_from = from;
+		fs.ew_left = cnt;
+		fs.ew_skip = k == 5 ? skip : 0;
+		fs.ew_end = k == 5 ? end : 0;
 	} else {
 		pthread_mutex_unlock(&fs.mtx);
 		fprintf(stderr, "faultfs: ctl: unknown command '%s' (ok, "
-		    "eio PID, eio all)\n", cmd);
+		    "eio PID, eio all, ewrite PID OFF N [SKIP END])\n", cmd);
 		return -EINVAL;
 	}
 	pthread_mutex_unlock(&fs.mtx);
@@ -251,7 +301,7 @@ ff_write(const char *path, const char *buf, size_t n, off_t off,
 	(void)path;
 	if (fi->fh == UINT64_MAX)
 		return ctl_write(buf, n);
-	if (failing(fi->fh)) {
+	if (failing(fi->fh) || failing_write(fi->fh, off)) {
 		pthread_mutex_lock(&fs.mtx);
 		fs.failed_wr++;
 		pthread_mutex_unlock(&fs.mtx);

@@ -515,3 +515,50 @@ ha_monitor_first() {
 		for (i = 1; i <= n; i++) if (x[i] == it) { print $1; exit }
 	}' "$T_DIR/monitor.$2"
 }
+
+# ---- a LUN on faultfs (tests/ha/faultfs.c) ----
+# I/O through the handles one head opened (its pool handle, its loop
+# device) can be made to fail with EIO while the other head's work:
+#   echo "eio $PID_A" >"$FFS/ctl"; echo ok >"$FFS/ctl"
+HA_FAULTFS="$DUONAS_BUILDDIR/tests/ha/faultfs"
+ha_faultfs_require() {
+	command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null ||
+	    t_skip_all "needs mkfs.ext4 and losetup"
+	[ -x "$HA_FAULTFS" ] || t_skip_all "faultfs not built (libfuse3-dev)"
+	[ -c /dev/fuse ] || t_skip_all "no /dev/fuse"
+}
+_ha_ffs_cleanup() {
+	local dev
+	for dev in $(losetup -j "$FFS/lun" -O NAME -n 2>/dev/null); do
+		losetup -d "$dev" 2>/dev/null
+	done
+	umount -l "$FFS" 2>/dev/null
+	[ -n "${FFS_PID:-}" ] && kill -TERM "$FFS_PID" 2>/dev/null
+	sleep 0.2
+	[ -n "${FFS_PID:-}" ] && kill -KILL "$FFS_PID" 2>/dev/null
+}
+_ha_ffs_up() { [ -f "$FFS/lun" ] && grep -q '^mode=' "$FFS/ctl"; }
+# ha_faultfs_lun NAME ID HOME: a 200 MiB ext4 LUN whose file is $FFS/lun
+# (backed by $T_DIR/NAME.back), its lun block and an export of its root
+# (id ID, rw, sync) appended to the configuration.  After
+# ha_pair_prepare ext4, before the heads start.  One check.
+ha_faultfs_lun() {
+	FFS="$T_DIR/ffs"
+	mkdir -p "$FFS" "$(ha_export_dir "$1")" &&
+	    truncate -s 200M "$T_DIR/$1.back"
+	T_CLEANUP_CMDS=("_ha_ffs_cleanup" "${T_CLEANUP_CMDS[@]}")
+	"$HA_FAULTFS" "$T_DIR/$1.back" "$FFS" 2>"$T_DIR/faultfs.log" &
+	FFS_PID=$!
+	wait_until 10 _ha_ffs_up
+	t_ok $? "faultfs serves $FFS/lun ($(cat "$FFS/ctl" 2>/dev/null))"
+	cat >>"$T_DIR/duonas.conf" <<EOC
+lun $1 {
+  id $2
+  path "$FFS/lun"
+  mode ext4
+  mountpoint "$(ha_export_dir "$1")"
+  home $3
+}
+EOC
+	echo "$(ha_export_dir "$1") -id=$2,rw,no_root_squash,sync *" >>"$T_DIR/exports"
+}

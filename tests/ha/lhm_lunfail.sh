@@ -19,54 +19,23 @@
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
 
-FAULTFS="$DUONAS_BUILDDIR/tests/ha/faultfs"
 # the release of lc cannot be written (EIO): B waits out A's lease, so a
 # lease long enough for A to stop serving lc before it ends (else A's
 # lease runs out first and it fences the whole head)
 HA_LEASE_MS=${HA_LEASE_MS_LUNFAIL:-3000}
 t_init lhm_lunfail
 ha_require
-command -v mkfs.ext4 >/dev/null && command -v losetup >/dev/null ||
-    t_skip_all "needs mkfs.ext4 and losetup"
-[ -x "$FAULTFS" ] || t_skip_all "faultfs not built (libfuse3-dev)"
-[ -c /dev/fuse ] || t_skip_all "no /dev/fuse"
+ha_faultfs_require
 
 ha_pair_prepare ext4 "ext4 pool (la, lb) and configuration prepared"
 
-# lc: a 200 MiB LUN file behind faultfs
-FFS="$T_DIR/ffs"
-lc_cleanup() {
-	local dev
-	for dev in $(losetup -j "$FFS/lun" -O NAME -n 2>/dev/null); do
-		losetup -d "$dev" 2>/dev/null
-	done
-	umount -l "$FFS" 2>/dev/null
-	[ -n "${FFS_PID:-}" ] && kill -TERM "$FFS_PID" 2>/dev/null
-	sleep 0.2
-	[ -n "${FFS_PID:-}" ] && kill -KILL "$FFS_PID" 2>/dev/null
-}
-_ffs_up() { [ -f "$FFS/lun" ] && grep -q '^mode=' "$FFS/ctl"; }
-mkdir -p "$FFS" "$(ha_export_dir lc)" &&
-    truncate -s 200M "$T_DIR/lc.back"
-T_CLEANUP_CMDS=("lc_cleanup" "${T_CLEANUP_CMDS[@]}")
-"$FAULTFS" "$T_DIR/lc.back" "$FFS" 2>"$T_DIR/faultfs.log" &
-FFS_PID=$!
-wait_until 10 _ffs_up
-t_ok $? "faultfs serves $FFS/lun ($(cat "$FFS/ctl" 2>/dev/null))"
+ha_faultfs_lun lc 3 A
 cat >>"$T_DIR/duonas.conf" <<EOC
-lun lc {
-  id 3
-  path "$FFS/lun"
-  mode ext4
-  mountpoint "$(ha_export_dir lc)"
-  home A
-}
 health {
   interval 200
   fault-after 2
 }
 EOC
-echo "$(ha_export_dir lc) -id=3,rw,no_root_squash,sync *" >>"$T_DIR/exports"
 
 ha_start A && ha_start B
 t_ok $? "both heads started"
