@@ -219,16 +219,14 @@ lun_gate_open(int i)
 	    now_us() < atomic_load(&ha.luns[i].lease_until_us);
 }
 
-/* The file services' gate, run by their workers: may this export be
- * served right now?  The LUN's serving flag and lease deadline are
- * atomics; the map is read under exps_lock (shared: the workers do not
- * wait for each other, only for a configuration change's swap). */
+/* The LUN export id lies on, -1 when none (not on a LUN, or unknown).
+ * The map is read under exps_lock (shared: the workers do not wait for
+ * each other, only for a configuration change's swap). */
 static int
-exp_gate(uint32_t id, void *arg)
+exp_lun(uint32_t id)
 {
 	int lun = -1;
 
-	(void)arg;
 	pthread_rwlock_rdlock(&exps_lock);
 	for (int i = 0; i < nexps; i++)
 		if (exps[i].id == id) {
@@ -236,6 +234,18 @@ exp_gate(uint32_t id, void *arg)
 			break;
 		}
 	pthread_rwlock_unlock(&exps_lock);
+	return lun;
+}
+
+/* The file services' gate, run by their workers: may this export be
+ * served right now?  The LUN's serving flag, write error and lease
+ * deadline are atomics. */
+static int
+exp_gate(uint32_t id, void *arg)
+{
+	int lun = exp_lun(id);
+
+	(void)arg;
 	return lun < 0 ? 1 : lun_gate_open(lun);
 }
 
@@ -259,16 +269,9 @@ static void
 exp_io_error(uint32_t id, int fd, int err, const char *what, void *arg)
 {
 	struct ha_lun	*l;
-	int		 lun = -1;
+	int		 lun = exp_lun(id);
 
 	(void)arg;
-	pthread_rwlock_rdlock(&exps_lock);
-	for (int i = 0; i < nexps; i++)
-		if (exps[i].id == id) {
-			lun = exps[i].lun;
-			break;
-		}
-	pthread_rwlock_unlock(&exps_lock);
 	if (lun < 0 || err != EIO)
 		return;
 	l = &ha.luns[lun];

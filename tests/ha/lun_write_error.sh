@@ -21,11 +21,11 @@
 #     health monitor hands lc to B; every acknowledged record reads back
 #     from B's fresh mount.  (Without the fix A acknowledges the retry
 #     and keeps lc; once lc is moved to B, those records read as zeros.)
-# The monitor's data-area probe is off, so that the one failed write is
-# the writer's.
 #  2. With B stopped (nobody to hand lc to): A mounts lc again itself,
 #     the writer goes on through A, and every record acknowledged before
 #     and after reads back.
+# The monitor's data-area probe is off, so that the one failed write is
+# the writer's.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/netns.sh"
 . "$(dirname "$0")/halib.sh"
