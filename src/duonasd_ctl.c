@@ -970,6 +970,10 @@ maint_run(struct ctl_ctx *c, const char *cmd, enum ha_maint op, int head,
 		return CTL_EX_NOTMASTER;
 	}
 	if (a.rc < 0) {
+		/* the administrator's log of what was asked and why not */
+		log_info("ctl: %s: refused: %.*s", cmd,
+		    (int)(a.out.len > 0 ? a.out.len - 1 : 0),
+		    (char *)a.out.data);
 		ctl_printf(c, "%s: refused: %.*s", cmd, (int)a.out.len,
 		    (char *)a.out.data);
 		buf_free(&a.out);
