@@ -112,6 +112,13 @@ for r in $(seq 1 "$STUCK_ROUNDS"); do
 done
 
 # ---- phase 3: master move back to the configured master ----
+# A freeze close to the death detection time may still be judged a
+# death just after the pair looked whole again (the master goes
+# DEGRADED, the frozen head steps down and rejoins; seen in CI after
+# round 3's 0.65 s freeze): the moves need a pair that stays whole past
+# one detection time, as in the even rounds.
+wait_until 20 _pair_stable
+t_ok $? "the pair is whole and stays so before the master moves (A $(ha_state A), B $(ha_state B))"
 if ha_is_state A 'DAC(slave)'; then
 	out=$(HA_CLI_TIMEOUT=20 ha_cli B master move 2>&1)
 	t_ok $? "master move on B: $(echo "$out" | tr '\n' ' ')"
