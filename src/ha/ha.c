@@ -310,14 +310,15 @@ io_error_loop(void *arg)
 {
 	int		 lun = (int)(intptr_t)arg;
 	struct ha_lun	*l = &ha.luns[lun];
+	int		 peer;
 
 	if (!atomic_load(&l->io_failed) || !atomic_load(&l->serving))
 		return;
+	peer = handover_possible();
 	log_warnx("ha: lun %s: %s: nothing more is acknowledged on it until "
 	    "its data is mounted again%s", l->cfg->name, l->io_why,
-	    handover_possible() ? " (the health monitor hands it to the "
-	    "peer)" : "");
-	if (!handover_possible())
+	    peer ? " (the health monitor hands it to the peer)" : "");
+	if (!peer)
 		io_remount(lun);
 }
 

@@ -283,10 +283,7 @@ abandon(struct ha_lun *l, const char *why)
 	if (lun_data_detach(l->cfg, &l->ld, 1) < 0)
 		log_warnx("pool: lun %s: detach failed", l->cfg->name);
 	l->my_gen = 0;
-	pthread_mutex_lock(&dk.mtx);
-	l->st = HA_LUN_IDLE;
-	l->remount = 0;
-	pthread_mutex_unlock(&dk.mtx);
+	set_st(l, HA_LUN_IDLE);
 	post(POST_RELEASED, l->idx, 0, 0, NULL);
 }
 

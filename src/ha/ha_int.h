@@ -117,15 +117,16 @@ struct ha_ctl {
 };
 extern struct ha_ctl	 ha;
 
-/* LUN i is served here, but its lease has run out: the owner must stop
- * (fence).  Any thread: atomics only. */
-/* A write error on LUN i's data path was reported (ha_lun_io_failed). */
+/* A write error on LUN i's data path was reported (io_failed) and its
+ * data has not been mounted afresh since.  Any thread. */
 static inline int
 ha_lun_io_failed(int i)
 {
 	return atomic_load(&ha.luns[i].io_failed);
 }
 
+/* LUN i is served here, but its lease has run out: the owner must stop
+ * (fence).  Any thread: atomics only. */
 static inline int
 ha_lun_lease_lost(int i, uint64_t now)
 {

@@ -538,19 +538,25 @@ _ha_ffs_cleanup() {
 	[ -n "${FFS_PID:-}" ] && kill -KILL "$FFS_PID" 2>/dev/null
 }
 _ha_ffs_up() { [ -f "$FFS/lun" ] && grep -q '^mode=' "$FFS/ctl"; }
+# ha_faultfs_start BACKING: faultfs serves the file BACKING as $FFS/lun
+# ($FFS is $T_DIR/ffs); at cleanup it stops and the loop devices over it
+# are freed.  One check.
+ha_faultfs_start() {
+	FFS="$T_DIR/ffs"
+	mkdir -p "$FFS"
+	T_CLEANUP_CMDS=("_ha_ffs_cleanup" "${T_CLEANUP_CMDS[@]}")
+	"$HA_FAULTFS" "$1" "$FFS" 2>"$T_DIR/faultfs.log" &
+	FFS_PID=$!
+	wait_until 10 _ha_ffs_up
+	t_ok $? "faultfs serves $FFS/lun ($(head -n 1 "$FFS/ctl" 2>/dev/null))"
+}
 # ha_faultfs_lun NAME ID HOME: a 200 MiB ext4 LUN whose file is $FFS/lun
 # (backed by $T_DIR/NAME.back), its lun block and an export of its root
 # (id ID, rw, sync) appended to the configuration.  After
 # ha_pair_prepare ext4, before the heads start.  One check.
 ha_faultfs_lun() {
-	FFS="$T_DIR/ffs"
-	mkdir -p "$FFS" "$(ha_export_dir "$1")" &&
-	    truncate -s 200M "$T_DIR/$1.back"
-	T_CLEANUP_CMDS=("_ha_ffs_cleanup" "${T_CLEANUP_CMDS[@]}")
-	"$HA_FAULTFS" "$T_DIR/$1.back" "$FFS" 2>"$T_DIR/faultfs.log" &
-	FFS_PID=$!
-	wait_until 10 _ha_ffs_up
-	t_ok $? "faultfs serves $FFS/lun ($(cat "$FFS/ctl" 2>/dev/null))"
+	mkdir -p "$(ha_export_dir "$1")" && truncate -s 200M "$T_DIR/$1.back"
+	ha_faultfs_start "$T_DIR/$1.back"
 	cat >>"$T_DIR/duonas.conf" <<EOC
 lun $1 {
   id $2
