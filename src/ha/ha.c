@@ -1633,6 +1633,7 @@ peer_fault(const char *how, const char *why)
 	    "are checked first)", how, why && why[0] ? ": " : "",
 	    why ? why : "");
 	ha_evt(HA_EVT_PEER_DEAD);
+	ha_mon_peer_faulted();
 	ha_disk_kick();
 }
 

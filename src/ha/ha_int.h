@@ -142,6 +142,7 @@ void		 ha_mon_disk_credit(uint64_t boot_id, uint64_t seq);
 int		 ha_mon_has_disk(void);
 enum hb_verdict	 ha_mon_verdict(void);
 int		 ha_mon_peer_closed(void);	/* peer process gone (EOF) */
+void		 ha_mon_peer_faulted(void);	/* FAULT seen on the disk */
 int		 ha_mon_peer_state(unsigned *state, uint64_t *boot_id);
 int		 ha_mon_link_alive(void);
 void		 ha_mon_boot_timer(int on);

@@ -584,6 +584,23 @@ hb_rx_cb(uint8_t type, const uint8_t *p, size_t len, struct link_req *rq,
 	evaluate();
 }
 
+/*
+ * The peer announced FAULT where the heartbeat does not say it (its
+ * mailbox on the disk) while its network heartbeats are silent: a
+ * thawed peer that stepped down writes its disk heartbeat before its
+ * link is back.  It is faulted, not cut off: its disk heartbeat going
+ * on must not be reported as a partition.  Its next network heartbeat
+ * says again what it is (its flags replace this).
+ */
+void
+ha_mon_peer_faulted(void)
+{
+	if (!mon.seen || mon.verdict == HB_PEER_ALIVE)
+		return;
+	mon.fault = 1;
+	evaluate();
+}
+
 void
 ha_mon_disk_credit(uint64_t boot_id, uint64_t seq)
 {
