@@ -578,6 +578,7 @@ image_upgrade(const char *sock, int argc, char **argv)
 	struct buf	 out;
 	char		*sv[3] = { "image", "status", "--json" };
 	char		 want[80] = "", dig[80], state[16], *p;
+	char		 boot0[40] = "", boot[40], note[200];
 	long		 tmo = 600000;
 	uint64_t	 t0;
 	int		 rc;
@@ -597,7 +598,14 @@ image_upgrade(const char *sock, int argc, char **argv)
 		}
 		tmo = (long)v;
 	}
+	/* this daemon's boot id: an answer with another one comes from the
+	 * daemon that started after the restart */
 	buf_init(&out);
+	if (ctl_client_call(sock, 3, sv, &out, 1) == 0) {
+		buf_add_u8(&out, 0);
+		json_str((char *)out.data, "boot_id", boot0, sizeof(boot0));
+	}
+	buf_reset(&out);
 	rc = ctl_client_call(sock, argc, argv, &out, 0);
 	buf_add_u8(&out, 0);
 	fputs((char *)out.data, rc == 0 ? stdout : stderr);
@@ -628,6 +636,24 @@ image_upgrade(const char *sock, int argc, char **argv)
 				    t0), want);
 				buf_free(&out);
 				return 0;
+			}
+			/* the new daemon runs another version: duonas-boot
+			 * did not start the wanted one (it kept what the head
+			 * had, or fell back); it does not change without
+			 * another restart, so waiting longer is in vain */
+			json_str((char *)out.data, "boot_id", boot,
+			    sizeof(boot));
+			if (boot0[0] && boot[0] && strcmp(boot, boot0) != 0 &&
+			    want[0] && strcmp(dig, want) != 0) {
+				json_str((char *)out.data, "note", note,
+				    sizeof(note));
+				fprintf(stderr, "duonas image upgrade: this head "
+				    "came back running %s, not %s, after %llu "
+				    "ms (%s%s%s; duonas image status)\n", dig,
+				    want, (unsigned long long)(now_ms() - t0),
+				    state, note[0] ? ": " : "", note);
+				buf_free(&out);
+				return CTL_EX_FAIL;
 			}
 		}
 		if (now_ms() - t0 > (uint64_t)tmo) {

@@ -533,9 +533,12 @@ verify_and_store(struct ctl_ctx *c, struct pargs *a, const char *cmd)
 	atomic_store(&up_done, 0);
 	atomic_store(&up_total, 0);
 	atomic_store(&up_start_ms, now_ms());
+	/* the preferred image becomes the previous one: each LUN keeps it
+	 * (after a rollback it need not be the newest in the store) */
 	n = img_store_put(im.cfg, im.cfg->heads[im.self].id,
 	    im.cfg->ctcm_replicas, a->data, a->len, a->info.digest,
-	    a->info.m.version, upload_progress, &pr, e, sizeof(e));
+	    a->info.m.version, s.preferred.set ? s.preferred.digest : NULL,
+	    upload_progress, &pr, e, sizeof(e));
 	atomic_store(&up_start_ms, 0);
 	if (n <= 0)
 		goto fail;
@@ -1138,7 +1141,8 @@ cmd_image_status(struct ctl_ctx *c, int argc, char **argv)
 	if (c->json) {
 		ctl_printf(c, "{\"head\":");
 		buf_add_json_str(&c->out, im.cfg->heads[im.self].name);
-		ctl_printf(c, ",\"booted\":%s,\"version\":",
+		ctl_printf(c, ",\"boot_id\":\"%016llx\",\"booted\":%s,"
+		    "\"version\":", (unsigned long long)dd.boot_id,
 		    im.booted ? "true" : "false");
 		buf_add_json_str(&c->out, dimg_version());
 		if (im.booted) {
@@ -1311,7 +1315,35 @@ cmd_image_upload(struct ctl_ctx *c, int argc, char **argv)
 struct rargs {
 	int	allow_downgrade;
 	char	version[IMG_VERSION_MAX + 1];
+	int	checked;		/* the image store holds want */
+	uint8_t	want[IMG_DIGEST_LEN];
 };
+
+/* Whether a LUN's image store holds a valid copy of r (its SHA-256
+ * checked).  0, or -1 with e saying why not. */
+static int
+store_holds(const struct boot_ref *r, char *e, size_t elen)
+{
+	char	 err[400];
+	void	*data = NULL;
+	size_t	 len = 0;
+	int	 n;
+
+	n = img_store_get(im.cfg, im.cfg->heads[im.self].id, r->digest,
+	    &data, &len, err, sizeof(err));
+	free(data);
+	if (n == 0)
+		return 0;
+	if (n > 0)
+		snprintf(e, elen, "image %s is in no LUN's image store any "
+		    "more (the store keeps the preferred image and the one "
+		    "before it): upload it again (duonas image upload FILE)",
+		    r->version);
+	else
+		snprintf(e, elen, "image %s: the image store cannot be read: "
+		    "%s", r->version, err);
+	return -1;
+}
 
 static int
 rollback_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
@@ -1326,6 +1358,12 @@ rollback_edit(const struct ctcm_bundle *cur, struct ctcm_bundle *next,
 	if (!s.previous.set) {
 		snprintf(msg, msglen, "there is no previous image to return "
 		    "to");
+		return -1;
+	}
+	if (a->checked && memcmp(s.previous.digest, a->want,
+	    IMG_DIGEST_LEN) != 0) {
+		snprintf(msg, msglen, "the previous image changed while it "
+		    "was looked for in the store: run it again");
 		return -1;
 	}
 	if (!a->allow_downgrade && s.floor[0] &&
@@ -1349,6 +1387,8 @@ static int
 cmd_image_rollback(struct ctl_ctx *c, int argc, char **argv)
 {
 	struct rargs	a;
+	struct boot_sec	s;
+	char		e[512];
 	char		*sv[1] = { "--allow-downgrade" };
 	int		ex;
 
@@ -1359,6 +1399,22 @@ cmd_image_rollback(struct ctl_ctx *c, int argc, char **argv)
 		    "'%s'", argv[0]);
 	if ((ex = ctcm_ctl_need_master(c)) != 0)
 		return ex;
+	/* refused before anything is committed when no LUN holds the
+	 * image: the heads could not boot it (duonas-boot keeps what it
+	 * has, and the upgrade would wait for a version that never comes) */
+	if (section_now(&s, NULL, e, sizeof(e)) < 0) {
+		ctl_printf(c, "duonas image rollback: %s\n", e);
+		return CTL_EX_FAIL;
+	}
+	if (s.previous.set) {
+		if (store_holds(&s.previous, e, sizeof(e)) < 0) {
+			ctl_printf(c, "duonas image rollback: the previous "
+			    "%s\n", e);
+			return CTL_EX_FAIL;
+		}
+		a.checked = 1;
+		memcpy(a.want, s.previous.digest, IMG_DIGEST_LEN);
+	}
 	ex = ctcm_ctl_run_txn(c, rollback_edit, &a, "image rollback",
 	    a.allow_downgrade, sv, 0);
 	if (ex == CTL_EX_OK)
@@ -1672,6 +1728,10 @@ cmd_image_upgrade(struct ctl_ctx *c, int argc, char **argv)
 		ctl_printf(c, "image upgrade: both heads run %s (%.16s...) "
 		    "already\n", s.preferred.version, hex);
 		return CTL_EX_OK;
+	}
+	if (store_holds(&s.preferred, e, sizeof(e)) < 0) {
+		ctl_printf(c, "duonas image upgrade: the preferred %s\n", e);
+		return CTL_EX_FAIL;
 	}
 	ctl_printf(c, "image upgrade: to %s (%.16s...): first the slave "
 	    "(%s, runs %s), then this head (%s, runs %s); each hands its "

@@ -95,7 +95,7 @@ put_progress(uint64_t done, void *arg)
 int
 img_store_put(const struct cfg *cfg, uint32_t self_id, int replicas,
     const void *data, size_t len, const uint8_t digest[32],
-    const char *version,
+    const char *version, const uint8_t *keep,
     void (*progress)(uint64_t done, uint64_t total, void *arg), void *arg,
     char *err, size_t errlen)
 {
@@ -136,7 +136,7 @@ img_store_put(const struct cfg *cfg, uint32_t self_id, int replicas,
 			    lun_strerror(rc));
 			continue;
 		}
-		rc = pool_img_write(&pl, data, len, digest, version,
+		rc = pool_img_write(&pl, data, len, digest, version, keep,
 		    progress != NULL ? put_progress : NULL, &pp);
 		pool_lun_close(&pl);
 		if (rc != 0) {

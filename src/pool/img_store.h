@@ -29,7 +29,10 @@ int	 img_store_lun_open(const struct cfg *cfg, const struct cfg_lun *lun,
  * manifest) on replicas LUNs: the LUNs of cfg in configuration order,
  * skipping (and logging, with the LUN's name) any that does not open,
  * load or take the write, until replicas have it.  The data must match
- * digest (checked once here: EINVAL-like -1 otherwise).  progress (may
+ * digest (checked once here: EINVAL-like -1 otherwise).  keep (may be
+ * NULL) is the digest of the image each LUN must keep beside it (the
+ * preferred image, which becomes the previous one): see pool_img_write.
+ * progress (may
  * be NULL) gets the bytes written so far over all LUNs and the total
  * (len x the LUNs to write).  Returns the number of LUNs that hold the
  * image now (a LUN that already held it counts), or -1 with err naming
@@ -38,7 +41,7 @@ int	 img_store_lun_open(const struct cfg *cfg, const struct cfg_lun *lun,
  */
 int	 img_store_put(const struct cfg *cfg, uint32_t self_id, int replicas,
 	    const void *data, size_t len, const uint8_t digest[32],
-	    const char *version,
+	    const char *version, const uint8_t *keep,
 	    void (*progress)(uint64_t done, uint64_t total, void *arg),
 	    void *arg, char *err, size_t errlen);
 

@@ -163,7 +163,9 @@ int	 pool_psomark_write(struct pool_lun *, int slot,
  *
  * pool_img_write: store len bytes (an image file whose SHA-256 is
  * digest, version copied into the header) in the slot that does not
- * hold the newest valid image, with seq = highest seq seen + 1; data
+ * hold keep (a digest, may be NULL: the image to keep, the preferred
+ * one) when a valid slot holds it, else in the slot that does not hold
+ * the newest valid image, with seq = highest seq seen + 1; data
  * first, header block last (a torn write leaves the other slot intact).
  * When a valid slot already holds this digest, no data is written (0):
  * nothing at all when it is the newest, else only its header, with a
@@ -179,6 +181,7 @@ int	 pool_img_read(struct pool_lun *, const uint8_t *want, void **datap,
 	    size_t *lenp, struct pext_imgslot *hdr);
 int	 pool_img_write(struct pool_lun *, const void *data, size_t len,
 	    const uint8_t digest[32], const char *version,
+	    const uint8_t *keep,
 	    void (*progress)(uint64_t done, void *arg), void *arg);
 /* Bytes one image slot can hold on this LUN (0 when no region 5). */
 uint64_t pool_img_capacity(struct pool_lun *);

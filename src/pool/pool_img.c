@@ -316,7 +316,7 @@ hdr_commit(struct pool_lun *lun, const struct img_geom *g, int slot,
 
 int
 pool_img_write(struct pool_lun *lun, const void *data, size_t len,
-    const uint8_t digest[32], const char *version,
+    const uint8_t digest[32], const char *version, const uint8_t *keep,
     void (*progress)(uint64_t done, void *arg), void *arg)
 {
 	struct pext_imgslot	 h[2];
@@ -377,10 +377,26 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 			valid[i] = -1;		/* checked: corrupt */
 		}
 	}
-	/* The newest valid image stays: only the newest by seq has to be
-	 * read to know, the other when the newest is not valid. */
-	ws = 0;
-	for (i = 0; i < 2; i++) {
+	/* The image to keep stays when a valid slot holds it: the
+	 * preferred image, which this one's commit makes the previous (a
+	 * rollback makes the older slot preferred without a write, so the
+	 * newest by seq need not be it). */
+	ws = -1;
+	for (i = 0; keep != NULL && i < 2; i++) {
+		if (rc[i] != 0 || valid[i] < 0 ||
+		    memcmp(h[i].digest, keep, SHA256_LEN) != 0)
+			continue;
+		if ((r = data_check(lun, &g, &h[i], i, NULL)) > 0)
+			return r;
+		if (r == 0) {
+			ws = !i;
+			break;
+		}
+		valid[i] = -1;
+	}
+	/* Else the newest valid image stays: only the newest by seq has to
+	 * be read to know, the other when the newest is not valid. */
+	for (i = 0; ws < 0 && i < 2; i++) {
 		s = order[i];
 		if (rc[s] != 0 || valid[s] < 0)
 			continue;
@@ -391,6 +407,8 @@ pool_img_write(struct pool_lun *lun, const void *data, size_t len,
 			break;
 		}
 	}
+	if (ws < 0)
+		ws = 0;		/* no valid image: slot 0 */
 
 	/* Data first, in large aligned transfers; the tail block is
 	 * padded with zeroes. */

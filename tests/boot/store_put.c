@@ -100,7 +100,7 @@ main(int argc, char **argv)
 		pool_lun_close(&pl);
 	}
 	n = img_store_put(cfg, cfg->heads[0].id, cfg->nluns, data, len,
-	    info.digest, info.m.version, NULL, NULL, err, sizeof(err));
+	    info.digest, info.m.version, NULL, NULL, NULL, err, sizeof(err));
 	if (n < cfg->nluns) {
 		fprintf(stderr, "store_put: stored on %d of %d LUNs: %s\n",
 		    n < 0 ? 0 : n, cfg->nluns, err);

@@ -119,9 +119,25 @@ echo "# upgrade_total_ms=$((t1 - t0)) client_pause_ms wa=$ga wb=$gb"
 t_ok $? "the writers' longest pause: $ga ms (la), $gb ms (lb) (bound $PAUSE_BOUND ms)"
 
 # who is the master now (the master role is not handed back)
-M=A
-ha_is_state B 'DAC(master)' && M=B
-S=$([ $M = A ] && echo B || echo A)
+# master_slave: M the master now, S the other head
+master_slave() {
+	M=A
+	ha_is_state B 'DAC(master)' && M=B
+	S=$([ $M = A ] && echo B || echo A)
+}
+# script_image VERSION NAME WHAT: an image whose duonasd is the script
+# $T_DIR/NAME.sh (written by the caller), uploaded on the master $M
+script_image() {
+	local v=$1 name=$2 what=$3
+	chmod +x "$T_DIR/$name.sh"
+	boot_mkimage "$T_DIR/$name.img" "$v" --file "duonasd=$T_DIR/$name.sh" \
+	    --file "duonas=$DUONAS_BUILDDIR/duonas" \
+	    --file "duonas-boot=$DUONAS_BUILDDIR/duonas-boot"
+	t_ok $? "image $v whose duonasd $what"
+	o=$(ha_cli $M image upload "$T_DIR/$name.img" 2>&1)
+	t_ok $? "upload $v ($(echo "$o" | tail -n 1))"
+}
+master_slave
 
 # ---- rollback: back to 1.0.0 by switching slots, no copy --------------
 sd() { echo "$T_DIR/$1/state/boot"; }
@@ -153,17 +169,9 @@ wait_until 30 ha_dual_active && wait_until 30 _ha_home
 t_ok $? "dual active, each head serving its own"
 
 # ---- an image whose daemon exits at once -------------------------------
-M=A
-ha_is_state B 'DAC(master)' && M=B
-S=$([ $M = A ] && echo B || echo A)
+master_slave
 printf '#!/bin/sh\necho "broken duonasd: exiting" >&2\nexit 3\n' >"$T_DIR/broken.sh"
-chmod +x "$T_DIR/broken.sh"
-boot_mkimage "$T_DIR/broken.img" 1.2.0 --file "duonasd=$T_DIR/broken.sh" \
-    --file "duonas=$DUONAS_BUILDDIR/duonas" \
-    --file "duonas-boot=$DUONAS_BUILDDIR/duonas-boot"
-t_ok $? "image 1.2.0 whose duonasd exits at once"
-o=$(ha_cli $M image upload "$T_DIR/broken.img" 2>&1)
-t_ok $? "upload 1.2.0 ($(echo "$o" | tail -n 1))"
+script_image 1.2.0 broken "exits at once"
 s=$(slot_of $S 1.0.0)
 GOOD_INO=$(stat -c %i:%Y "$(sd $S)/$s/image" 2>/dev/null)
 o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1); rc=$?
@@ -225,6 +233,17 @@ t_ok $? "dual active again, each head serving its own"
 down_commit_up "upload 1.1.0" image upload "$T_DIR/v2.img"
 echo "$o" | grep -q '1.1.0 is the preferred image'
 t_ok $? "1.1.0 is the preferred image"
+# 1.0.0 (preferred after the rollback and the failed upgrade) is the
+# previous image now: the uploads since (1.2.0, 1.1.0) kept it in the
+# store though 1.1.0 was newer there (found by the chaos campaign: the
+# rollback's image was overwritten, and the next rollback named an image
+# no LUN held; the head came back on its old version, the upgrade waited
+# for the new one until its time limit)
+ha_cli $M image status >"$T_DIR/st3.out" 2>&1
+grep -q "^previous: *1.0.0" "$T_DIR/st3.out" &&
+    grep -q "^store: .*lun la slot [01]: 1.0.0" "$T_DIR/st3.out" &&
+    grep -q "^store: .*lun la slot [01]: 1.1.0" "$T_DIR/st3.out"
+t_ok $? "the store keeps the previous image 1.0.0 beside 1.1.0 ($(grep -E '^(previous|store):' "$T_DIR/st3.out" | tr '\n' ';'))"
 tail -n +"$nlog" "$T_DIR/$S.log" | grep -q "restored configuration prefers 1.1.0.*restarting through duonas-boot"
 t_ok $? "$S restored the configuration and went back through duonas-boot"
 wait_until 30 img_runs $S 1.1.0
@@ -251,6 +270,65 @@ echo "$o" | grep -q "has not reserved every LUN" &&
 t_ok $? "image restart on $S with $M frozen: the hand-over times out, $S restarts anyway: $(echo "$o" | tail -n 2 | tr '\n' ' ')"
 wait_until 90 ha_dual_active && wait_until 30 _ha_home
 t_ok $? "dual active again, each head serving its own ($(ha_state A), $(ha_state B))"
+
+# ---- a master whose new image does not start ---------------------------
+# Image 1.3.0 runs on the slave; on the master its daemon exits at once,
+# so duonas-boot falls back to the master's good slot (1.1.0).  The
+# command must say so as soon as that daemon answers, not wait out its
+# time limit for a version that never comes (found by the chaos
+# campaign: a 240 s wait).
+master_slave
+printf '#!/bin/sh\ncase " $* " in *" -n %s "*) echo "picky duonasd: not on %s" >&2; exit 3 ;; esac\nexec "%s/duonasd" "$@"\n' \
+    "$M" "$M" "$DUONAS_BUILDDIR" >"$T_DIR/picky.sh"
+script_image 1.3.0 picky "exits at once on $M only"
+t0=$(date +%s)
+o=$(HA_CLI_TIMEOUT=400 ha_cli $M image upgrade 2>&1); rc=$?
+el=$(( $(date +%s) - t0 ))
+printf '%s\n' "$o" | sed 's/^/#   /'
+[ $rc -eq 1 ] && echo "$o" | grep -q "$S runs 1.3.0, dual active and good" &&
+    echo "$o" | grep -q "this head came back running 1.1.0, not 1.3.0"
+t_ok $? "the upgrade says at once that $M came back on 1.1.0 (exit $rc, $el s; the wait's limit is 600 s)"
+t_ok $([ "$el" -lt 200 ]; echo $?) "it did not wait out its limit ($el s)"
+wait_until 60 img_runs $M 1.1.0 && wait_until 30 img_runs $S 1.3.0
+t_ok $? "$M runs 1.1.0 (fell back), $S runs 1.3.0"
+wait_until 60 ha_dual_active
+t_ok $? "dual active ($(ha_state A), $(ha_state B))"
+# back to one version: the master now ($S, it served while $M restarted)
+# rolls back to 1.1.0, which the 1.3.0 upload kept in the store
+master_slave
+o=$(ha_cli $M image rollback 2>&1)
+t_ok $? "image rollback on $M: $(echo "$o" | tail -n 1)"
+o=$(HA_CLI_TIMEOUT=300 ha_cli $M image upgrade 2>&1); rc=$?
+printf '%s\n' "$o" | sed 's/^/#   /'
+t_ok $rc "image upgrade back to 1.1.0"
+wait_until 30 img_runs A 1.1.0 && wait_until 30 img_runs B 1.1.0
+t_ok $? "both heads run 1.1.0"
+wait_until 60 ha_dual_active && wait_until 30 _ha_home
+t_ok $? "dual active, each head serving its own"
+
+# ---- a rollback to an image no LUN holds any more ----------------------
+# Every copy of the previous image (1.3.0) made invalid (one data byte of
+# its store slot on each LUN): the rollback is refused before anything is
+# committed, naming the image, instead of preferring what no head can boot.
+master_slave
+g0=$(gen_of $M)
+ha_cli $M image status >"$T_DIR/st4.out" 2>&1
+grep -q "^previous: *1.3.0" "$T_DIR/st4.out"
+t_ok $? "1.3.0 is the previous image ($(grep '^previous:' "$T_DIR/st4.out"))"
+n=0
+for lun in $(ha_luns); do
+	s=$(sed -n "s/^store: *lun $lun slot \([01]\): 1\.3\.0 .*/\1/p" "$T_DIR/st4.out")
+	[ -n "$s" ] || continue
+	# the slot's first data block: region 5 at block 4096, two halves
+	printf 'X' | dd of="$T_DIR/$lun.img" bs=1 conv=notrunc status=none \
+	    seek=$(( (4096 + s * 6144 + 1) * 4096 + 100 )) && n=$((n + 1))
+done
+t_ok $([ $n -gt 0 ]; echo $?) "1.3.0 corrupted in the store of $n LUN(s)"
+o=$(ha_cli $M image rollback 2>&1); rc=$?
+[ $rc -ne 0 ] && echo "$o" | grep -q "previous image 1.3.0 is in no LUN's image store"
+t_ok $? "image rollback refused (exit $rc): $(echo "$o" | tail -n 1)"
+t_eq "$(gen_of $M)" "$g0" "nothing committed"
+t_eq "$(img_preferred $M)" 1.1.0 "1.1.0 is still the preferred image"
 
 # ---- the clients lost nothing ------------------------------------------
 ha_writer_stop wa

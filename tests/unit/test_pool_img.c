@@ -170,7 +170,7 @@ test_one(void)
 	img_make(&f, 1024 * 1024 + 1, 6, "0.6.0");
 
 	ncalls = 0;
-	T_EQ(pool_img_write(&lun, a.data, a.len, a.md, a.version, prog1,
+	T_EQ(pool_img_write(&lun, a.data, a.len, a.md, a.version, NULL, prog1,
 	    NULL), 0, "write A");
 	T_OK(ncalls == 4 && last_done == a.len, "progress per MiB chunk "
 	    "(%d calls, last %llu)", ncalls, (unsigned long long)last_done);
@@ -181,12 +181,12 @@ test_one(void)
 	    "B by digest: not there");
 
 	/* alternation: the third write replaces the oldest */
-	T_EQ(pool_img_write(&lun, b.data, b.len, b.md, b.version, NULL,
+	T_EQ(pool_img_write(&lun, b.data, b.len, b.md, b.version, NULL, NULL,
 	    NULL), 0, "write B");
 	T_EQ(img_is(&lun, &b, NULL, &seq, &slot), 0, "newest is B");
 	T_OK(seq == 2 && slot == 1, "B: seq 2 in slot 1");
 	T_EQ(img_is(&lun, &a, a.md, NULL, NULL), 0, "A still there");
-	T_EQ(pool_img_write(&lun, c.data, c.len, c.md, c.version, NULL,
+	T_EQ(pool_img_write(&lun, c.data, c.len, c.md, c.version, NULL, NULL,
 	    NULL), 0, "write C");
 	T_EQ(img_is(&lun, &c, NULL, &seq, &slot), 0, "newest is C");
 	T_OK(seq == 3 && slot == 0, "C: seq 3 in slot 0 (replaced A)");
@@ -195,7 +195,7 @@ test_one(void)
 
 	/* the same image again: nothing written */
 	ncalls = 0;
-	T_EQ(pool_img_write(&lun, c.data, c.len, c.md, c.version, prog1,
+	T_EQ(pool_img_write(&lun, c.data, c.len, c.md, c.version, NULL, prog1,
 	    NULL), 0, "write C again");
 	T_OK(ncalls == 1 && last_done == c.len, "progress says done");
 	T_EQ(pool_img_list(&lun, h, rc), 0, "list");
@@ -207,11 +207,11 @@ test_one(void)
 
 	/* the older image again (a rollback): it becomes the newest, so
 	 * the next write replaces the other one */
-	T_EQ(pool_img_write(&lun, b.data, b.len, b.md, b.version, NULL,
+	T_EQ(pool_img_write(&lun, b.data, b.len, b.md, b.version, NULL, NULL,
 	    NULL), 0, "write B (the older) again");
 	T_EQ(img_is(&lun, &b, NULL, &seq, &slot), 0, "newest is B");
 	T_OK(seq == 4 && slot == 1, "B: seq 4, still in slot 1");
-	T_EQ(pool_img_write(&lun, d.data, d.len, d.md, d.version, NULL,
+	T_EQ(pool_img_write(&lun, d.data, d.len, d.md, d.version, NULL, NULL,
 	    NULL), 0, "write D");
 	T_EQ(img_is(&lun, &d, NULL, &seq, &slot), 0, "newest is D");
 	T_OK(seq == 5 && slot == 0, "D: seq 5 in slot 0 (replaced C)");
@@ -225,7 +225,7 @@ test_one(void)
 	    "corrupt D by digest: PEXT_E_EMPTY");
 	T_EQ(img_is(&lun, &b, NULL, NULL, &slot), 0,
 	    "newest valid falls back to B");
-	T_EQ(pool_img_write(&lun, d.data, d.len, d.md, d.version, NULL,
+	T_EQ(pool_img_write(&lun, d.data, d.len, d.md, d.version, NULL, NULL,
 	    NULL), 0, "write D again over its corrupt copy");
 	T_EQ(img_is(&lun, &d, NULL, &seq, &slot), 0, "newest is D");
 	T_OK(seq == 6 && slot == 0, "D: seq 6 in slot 0 (not over B)");
@@ -240,7 +240,7 @@ test_one(void)
 	    "the slot torn (B) is not valid");
 	T_EQ(img_is(&lun, &e, e.md, NULL, NULL), PEXT_E_EMPTY,
 	    "the torn E is not there");
-	T_EQ(pool_img_write(&lun, e.data, e.len, e.md, e.version, NULL,
+	T_EQ(pool_img_write(&lun, e.data, e.len, e.md, e.version, NULL, NULL,
 	    NULL), 0, "write E");
 	T_EQ(img_is(&lun, &e, NULL, &seq, &slot), 0, "newest is E");
 	T_OK(seq == 7 && slot == 1, "E: seq 7 in slot 1");
@@ -251,7 +251,7 @@ test_one(void)
 	T_EQ(pool_img_list(&lun, h, rc), 0, "list");
 	T_EQ(rc[1], PEXT_E_CRC, "torn header of slot 1: PEXT_E_CRC");
 	T_EQ(img_is(&lun, &d, NULL, NULL, &slot), 0, "newest valid is D");
-	T_EQ(pool_img_write(&lun, f.data, f.len, f.md, f.version, NULL,
+	T_EQ(pool_img_write(&lun, f.data, f.len, f.md, f.version, NULL, NULL,
 	    NULL), 0, "write F");
 	T_EQ(img_is(&lun, &f, NULL, &seq, &slot), 0, "newest is F");
 	T_OK(seq == 7 && slot == 1, "F: seq 7 (above D's 6) in slot 1");
@@ -260,17 +260,44 @@ test_one(void)
 	/* size limit */
 	img_make(&big, cap + 1, 7, "9.9.9");
 	T_EQ(pool_img_write(&lun, big.data, big.len, big.md, big.version,
-	    NULL, NULL), EFBIG, "one byte more than a slot: EFBIG");
-	T_EQ(pool_img_write(&lun, a.data, a.len, a.md, "", NULL, NULL),
+	    NULL, NULL, NULL), EFBIG, "one byte more than a slot: EFBIG");
+	T_EQ(pool_img_write(&lun, a.data, a.len, a.md, "", NULL, NULL, NULL),
 	    EINVAL, "empty version: EINVAL");
 	T_EQ(img_is(&lun, &f, NULL, NULL, NULL), 0, "F still newest");
 	big.len = cap;
 	sha256(big.data, big.len, big.md);
 	T_EQ(pool_img_write(&lun, big.data, big.len, big.md, big.version,
-	    NULL, NULL), 0, "a full slot");
+	    NULL, NULL, NULL), 0, "a full slot");
 	T_EQ(img_is(&lun, &big, NULL, &seq, &slot), 0, "the full slot reads");
 	T_OK(slot == 0, "in slot 0 (replaced D)");
 	T_EQ(img_is(&lun, &f, f.md, NULL, NULL), 0, "F stays");
+
+	/* a rollback made F (the older slot) preferred without a write:
+	 * the next upload keeps F and replaces the newest (found by the
+	 * chaos campaign: the rollback's image was overwritten, and the
+	 * next rollback named an image no store held) */
+	T_EQ(pool_img_write(&lun, e.data, e.len, e.md, e.version, f.md, NULL,
+	    NULL), 0, "write E keeping F (preferred after a rollback)");
+	T_EQ(img_is(&lun, &e, NULL, &seq, &slot), 0, "newest is E");
+	T_OK(seq == 9 && slot == 0, "E: seq 9 in slot 0 (replaced the "
+	    "newest, not F): seq %llu slot %u", (unsigned long long)seq,
+	    slot);
+	T_EQ(img_is(&lun, &f, f.md, NULL, NULL), 0, "F (kept) stays");
+	/* keep names an image no slot holds: the newest valid stays */
+	T_EQ(pool_img_write(&lun, d.data, d.len, d.md, d.version, a.md, NULL,
+	    NULL), 0, "write D, keep held by no slot");
+	T_EQ(img_is(&lun, &d, NULL, &seq, &slot), 0, "newest is D");
+	T_OK(seq == 10 && slot == 1, "D: seq 10 in slot 1 (replaced F)");
+	T_EQ(img_is(&lun, &e, e.md, NULL, NULL), 0, "E (the newest) stays");
+	/* keep's slot is corrupt: not valid, the newest valid stays */
+	flip(path, (uint64_t)(PEXT_V1_IMG_START + 1) * BS + 100);
+	T_EQ(img_is(&lun, &e, e.md, NULL, NULL), PEXT_E_EMPTY,
+	    "E (slot 0) corrupted");
+	T_EQ(pool_img_write(&lun, b.data, b.len, b.md, b.version, e.md, NULL,
+	    NULL), 0, "write B keeping the corrupt E");
+	T_EQ(img_is(&lun, &b, NULL, &seq, &slot), 0, "newest is B");
+	T_OK(slot == 0, "B: in slot 0 (over the corrupt E), slot %u", slot);
+	T_EQ(img_is(&lun, &d, d.md, NULL, NULL), 0, "D (valid) stays");
 	pool_lun_close(&lun);
 
 	/* another pool's view of the same file sees nothing of it */
@@ -309,7 +336,7 @@ test_tmpfs(void)
 	    "open on tmpfs");
 	T_EQ(pool_lun_format(&lun, CLUSTER, "shm", 0), 0, "format");
 	img_make(&a, 1536 * 1024 + 7, 21, "2.0");
-	T_OK(pool_img_write(&lun, a.data, a.len, a.md, a.version, NULL,
+	T_OK(pool_img_write(&lun, a.data, a.len, a.md, a.version, NULL, NULL,
 	    NULL) == 0, "write on tmpfs (%s)", lun.direct ? "O_DIRECT" :
 	    "O_DSYNC");
 	T_EQ(img_is(&lun, &a, a.md, NULL, NULL), 0, "read it back");
@@ -367,11 +394,11 @@ test_store(void)
 	img_make(&bad, 1000, 12, "1.0.1");
 	bad.md[0] ^= 1;
 	T_EQ(img_store_put(c, 1, 2, bad.data, bad.len, bad.md, bad.version,
-	    NULL, NULL, err, sizeof(err)), -1,
+	    NULL, NULL, NULL, err, sizeof(err)), -1,
 	    "put: data that does not match its digest");
 	T_OK(strstr(err, "does not match") != NULL, "err: %s", err);
 
-	T_EQ(img_store_put(c, 1, 2, a.data, a.len, a.md, a.version, prog2,
+	T_EQ(img_store_put(c, 1, 2, a.data, a.len, a.md, a.version, NULL, prog2,
 	    NULL, err, sizeof(err)), 2, "put to 2 LUNs");
 	T_OK(strstr(err, "LUN gone") != NULL && strstr(err, "LUN blank") !=
 	    NULL, "err names the LUNs skipped: %s", err);
@@ -417,7 +444,7 @@ test_store(void)
 
 	/* a put repairs: l1 and l2 have no valid image, so it goes to
 	 * slot 0 over the corrupt copy; l3 gets its first */
-	T_EQ(img_store_put(c, 1, 3, a.data, a.len, a.md, a.version, NULL,
+	T_EQ(img_store_put(c, 1, 3, a.data, a.len, a.md, a.version, NULL, NULL,
 	    NULL, err, sizeof(err)), 3, "put to 3 LUNs");
 	n = img_store_list(c, 1, ent, 16);
 	T_OK(n == 10 && ent[4].valid_hdr && ent[4].seq == 2 &&
@@ -432,7 +459,7 @@ test_store(void)
 	T_EQ(img_store_get(c, 1, a.md, &d, &len, err, sizeof(err)), -1,
 	    "get with no usable LUN: -1");
 	T_OK(strstr(err, "LUN gone") != NULL, "err: %s", err);
-	T_EQ(img_store_put(c, 1, 2, a.data, a.len, a.md, a.version, NULL,
+	T_EQ(img_store_put(c, 1, 2, a.data, a.len, a.md, a.version, NULL, NULL,
 	    NULL, err, sizeof(err)), -1, "put with no usable LUN: -1");
 	c->nluns = 0;
 	T_EQ(img_store_get(c, 1, a.md, &d, &len, err, sizeof(err)), -1,
