@@ -59,8 +59,16 @@ wait_until 10 ha_not_serving A la
 t_ok $? "A reports la not served after SIGCONT"
 wait_until 10 eval '! ns_has_addr a "$NS_VIP_A"'
 t_ok $? "A released $NS_VIP_A from its eth0"
-! ha_ip_held A "$NS_VIP_A"
-t_ok $? "A does not report holding $NS_VIP_A"
+# A's status agrees: it does not claim the IP, unless it has it back
+# already (on its eth0, B no longer holding it): A resets 1 s after its
+# fault and the coordinated giveback then takes a few ms (CI: check 15
+# ran just after the giveback)
+if ha_ip_held A "$NS_VIP_A"; then
+	ns_has_addr a "$NS_VIP_A" && ! ha_ip_held B "$NS_VIP_A"
+	t_ok $? "A reports holding $NS_VIP_A only after the giveback returned it ($(ha_state A); on its eth0, B does not hold it)"
+else
+	t_ok 0 "A does not report holding $NS_VIP_A"
+fi
 # B serves la until A, back from its fault (RESET after fault-reset-delay,
 # 1 s), has it back through the coordinated giveback: whichever it is
 # now, la and its IP are on exactly one head (the monitor checks every
